@@ -1,0 +1,90 @@
+"""Errors raised by the pure rounds core (templates, round engine, floor, phase sequence).
+
+Every error carries a stable ``code`` that the service turns into ``{"error": code, "detail": ...}``
+and the websocket sends to the client unchanged. Raising never changes any state: every function
+in ``app.rounds`` returns new immutable values and only returns them when nothing was wrong.
+
+``status`` is the HTTP status the service should use when it re-raises the error as one of
+``app.core.errors`` (409 Conflict, 403 Forbidden, 422 Invalid) with the same ``code``; this module
+imports nothing from app.core so the rounds core stays pure.
+
+    EngineError                     engine_error
+    ├── IllegalTransition           illegal_transition   (event not legal in the current state)
+    │   ├── RoundEnded              round_ended          (any control after the round has ended)
+    │   └── NothingQueued           nothing_queued       (start with nobody to offer a turn to)
+    ├── NotAllowed                  not_allowed          (the actor's role may not do this)
+    │   └── NotSpeaker              not_speaker          (only the current speaker may do this)
+    └── InvalidEvent                invalid_event        (arguments that do not fit the state)
+        ├── UnknownParticipant      unknown_participant
+        ├── AlreadyInRound          already_in_round
+        └── InvalidOrder            invalid_order
+"""
+
+from __future__ import annotations
+
+
+class EngineError(Exception):
+    """Base of every error raised by app.rounds; ``code`` is stable and part of the API."""
+
+    code: str = "engine_error"
+    status: int = 409
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class IllegalTransition(EngineError):
+    """The event is not legal in the current state (see the transition tables)."""
+
+    code = "illegal_transition"
+
+
+class RoundEnded(IllegalTransition):
+    """The round has ended; it stays ended."""
+
+    code = "round_ended"
+
+
+class NothingQueued(IllegalTransition):
+    """There is nobody waiting who could be offered a turn."""
+
+    code = "nothing_queued"
+
+
+class NotAllowed(EngineError):
+    """The actor's role does not allow this event."""
+
+    code = "not_allowed"
+    status = 403
+
+
+class NotSpeaker(NotAllowed):
+    """Only the current speaker may do this (e.g. "I've finished")."""
+
+    code = "not_speaker"
+
+
+class InvalidEvent(EngineError):
+    """The event's arguments do not fit the state."""
+
+    code = "invalid_event"
+    status = 422
+
+
+class UnknownParticipant(InvalidEvent):
+    """The participant has no turn in this round."""
+
+    code = "unknown_participant"
+
+
+class AlreadyInRound(InvalidEvent):
+    """The participant already has a turn in this round."""
+
+    code = "already_in_round"
+
+
+class InvalidOrder(InvalidEvent):
+    """A reorder that is not a permutation of the queued turns."""
+
+    code = "invalid_order"
