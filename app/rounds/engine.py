@@ -63,47 +63,20 @@ from app.rounds.errors import (
     UnknownParticipant,
 )
 from app.rounds.events import (
-    Actor,
     Disconnect,
-    End,
     Event,
     EventType,
     Extend,
     Finish,
     Join,
-    Next,
     Pass,
-    Pause,
     Reconnect,
     Reorder,
-    Resume,
     Role,
     Skip,
-    Start,
     Tick,
 )
 from app.rounds.phases import MAX_TURN_SECONDS, MIN_TURN_SECONDS
-
-__all__ = [
-    "Actor",
-    "Disconnect",
-    "End",
-    "Event",
-    "EventType",
-    "Extend",
-    "Finish",
-    "Join",
-    "Next",
-    "Pass",
-    "Pause",
-    "Reconnect",
-    "Reorder",
-    "Resume",
-    "Role",
-    "Skip",
-    "Start",
-    "Tick",
-]
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from app.accounts import service
+from app.accounts.deps import CurrentAccount, CurrentAdmin
+from app.accounts.schemas import AccountCreate, AccountOut, Login
+from app.core.cookies import ACCOUNT_COOKIE, clear_cookie, set_cookie
+from app.core.deps import DbSession, SettingsDep
+from app.core.security import sign
+
+router = APIRouter(tags=["accounts"])
+
+
+@router.post("/auth/login", response_model=AccountOut)
+async def login(body: Login, response: Response, db: DbSession, settings: SettingsDep) -> object:
+    """Sign in with a local account; sets the account cookie."""
+    account = await service.authenticate(db, email=body.email, password=body.password)
+    max_age = settings.account_cookie_hours * 3600
+    value = sign(settings.secret, ACCOUNT_COOKIE, str(account.id), max_age=max_age)
+    set_cookie(response, settings, ACCOUNT_COOKIE, value, max_age)
+    return account
+
+
+@router.post("/auth/logout", status_code=204)
+async def logout(response: Response, settings: SettingsDep) -> None:
+    """Sign out of this browser."""
+    clear_cookie(response, settings, ACCOUNT_COOKIE)
+
+
+@router.get("/auth/me", response_model=AccountOut)
+async def me(account: CurrentAccount) -> object:
+    """The signed-in account."""
+    return account
+
+
+@router.get("/accounts", response_model=list[AccountOut])
+async def list_accounts(_: CurrentAdmin, db: DbSession) -> object:
+    """All accounts (admin)."""
+    return await service.list_accounts(db)
+
+
+@router.post("/accounts", response_model=AccountOut, status_code=201)
+async def create_account(body: AccountCreate, _: CurrentAdmin, db: DbSession) -> object:
+    """Create a facilitator or admin account (admin)."""
+    return await service.create_account(
+        db, email=body.email, display_name=body.display_name, password=body.password,
+        is_admin=body.is_admin,
+    )

@@ -1,0 +1,129 @@
+"""The `rounds` command: serve, migrate, demo, create-admin."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import secrets
+import sys
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from app.core.config import Settings
+from app.core.db import create_engine, session_factory, transaction, utcnow
+from app.core.migrate import upgrade
+
+
+def _migrate(settings: Settings) -> None:
+    upgrade(settings.db_url)
+    print("database is at the latest migration", file=sys.stderr)
+
+
+def _serve(settings: Settings) -> None:
+    import uvicorn
+
+    from app.main import create_app
+
+    _migrate(settings)
+    print(f"Rounds is serving at {settings.public_url}", file=sys.stderr)
+    # No access log: it would carry IP addresses and paths.
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, access_log=False,
+                ws_max_size=1 << 20, proxy_headers=True)
+
+
+async def _create_admin(settings: Settings, email: str, name: str, password: str) -> None:
+    from app.accounts.service import create_account
+
+    engine = create_engine(settings.db_url)
+    try:
+        async for db in transaction(session_factory(engine)):
+            await create_account(db, email=email, display_name=name, password=password,
+                                 is_admin=True)
+    finally:
+        await engine.dispose()
+
+
+async def _demo(settings: Settings) -> None:
+    """A demo group with a facilitator, a session starting soon and a member invite."""
+    from app.accounts.models import Account
+    from app.accounts.service import create_account
+    from app.core.security import hash_password
+    from app.groups.models import Group
+    from app.groups.service import create_group
+    from app.invites.models import InviteKind
+    from app.invites.service import create_invite
+    from app.members.models import Role
+    from app.sessions.service import create_session, next_session
+
+    email = "facilitator@demo.rounds.invalid"
+    password = secrets.token_urlsafe(12)
+    engine = create_engine(settings.db_url)
+    try:
+        async for db in transaction(session_factory(engine)):
+            account = await db.scalar(select(Account).where(Account.email == email))
+            if account is None:
+                account = await create_account(db, email=email, display_name="Dr Demo Facilitator",
+                                               password=password, is_admin=True)
+            else:
+                account.password_hash = hash_password(password)
+            group = await db.scalar(select(Group).where(Group.name == "Demo reflective group",
+                                                        Group.archived_at.is_(None)))
+            if group is None:
+                group = await create_group(db, fields={
+                    "name": "Demo reflective group", "cohort": "Foundation year 1",
+                    "description": "A weekly peer-support group in protected time."},
+                    facilitator=account)
+            if await next_session(db, group.id) is None:
+                start = utcnow().replace(second=0, microsecond=0) + timedelta(minutes=15)
+                await create_session(db, group, scheduled_start=start, duration_minutes=60,
+                                     title="Check-in and Balint case")
+            _, token = await create_invite(db, group, role=Role.member, kind=InviteKind.group,
+                                           max_uses=12, days=settings.invite_days,
+                                           label="demo", created_by=account.id)
+    finally:
+        await engine.dispose()
+    base = settings.public_url.rstrip("/")
+    print(f"""
+Demo group ready.
+  Facilitator sign-in: {base}/   email {email}   password {password}
+  Member invite link:  {base}/join#{token}
+""")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="rounds", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("serve", help="migrate the database, then serve")
+    sub.add_parser("migrate", help="bring the database schema to the latest migration")
+    sub.add_parser("demo", help="create a demo group and print its sign-in and invite link")
+    admin = sub.add_parser("create-admin", help="create an admin account")
+    admin.add_argument("--email", required=True)
+    admin.add_argument("--name", required=True)
+    admin.add_argument("--password-env", metavar="VAR",
+                       help="read the password from this environment variable, not a prompt")
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings()
+    except ValueError as exc:
+        sys.exit(f"rounds: refusing to start: {exc}")
+    if args.command == "serve":
+        _serve(settings)
+    elif args.command == "migrate":
+        _migrate(settings)
+    elif args.command == "demo":
+        _migrate(settings)
+        asyncio.run(_demo(settings))
+    elif args.command == "create-admin":
+        password = os.environ.get(args.password_env, "") if args.password_env else getpass.getpass()
+        if len(password) < 12:
+            sys.exit("rounds: the password must have at least 12 characters")
+        _migrate(settings)
+        asyncio.run(_create_admin(settings, args.email, args.name, password))
+        print(f"admin {args.email} created")
+
+
+if __name__ == "__main__":
+    main()

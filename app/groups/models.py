@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.db import Base, IdMixin
+
+
+class Group(IdMixin, Base):
+    """A closed, stable peer-support group that meets regularly."""
+
+    __tablename__ = "groups"
+    __table_args__ = (CheckConstraint("size_limit BETWEEN 2 AND 12", name="size_limit"),)
+
+    name: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default="")
+    cohort: Mapped[str] = mapped_column(String(120), default="")
+    size_limit: Mapped[int] = mapped_column(default=12)
+    ground_rules: Mapped[str] = mapped_column(Text)
+    ground_rules_version: Mapped[int] = mapped_column(default=1)
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/London")
+    archived_at: Mapped[datetime | None]

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from zoneinfo import available_timezones
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+DEFAULT_GROUND_RULES = (
+    "What is said here stays here: confidentiality, with a safety exception.\n"
+    "Join from a private space or wear headphones.\n"
+    "No screenshots, no recordings. Rounds never records anything.\n"
+    "Camera on if you can. Listen without advising or judging.\n"
+    "You may pass when it is your turn."
+)
+
+_TIMEZONES = available_timezones()
+
+
+def _check_timezone(value: str | None) -> str | None:
+    if value is not None and value not in _TIMEZONES:
+        raise ValueError("unknown timezone (use an IANA name such as Europe/London)")
+    return value
+
+
+class GroupCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=120)
+    description: str = Field(default="", max_length=2000)
+    cohort: str = Field(default="", max_length=120)
+    size_limit: int = Field(default=12, ge=2, le=12)
+    ground_rules: str = Field(default=DEFAULT_GROUND_RULES, min_length=1, max_length=4000)
+    timezone: str = "Europe/London"
+    facilitator_id: uuid.UUID | None = None
+    """An account to make this group's facilitator."""
+
+    _tz = field_validator("timezone")(_check_timezone)
+
+
+class GroupUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(default=None, min_length=1, max_length=120)
+    description: str | None = Field(default=None, max_length=2000)
+    cohort: str | None = Field(default=None, max_length=120)
+    size_limit: int | None = Field(default=None, ge=2, le=12)
+    ground_rules: str | None = Field(default=None, min_length=1, max_length=4000)
+    """Changing the text bumps the version: everyone acknowledges the new rules at next join."""
+    timezone: str | None = None
+
+    _tz = field_validator("timezone")(_check_timezone)
+
+
+class GroupOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    name: str
+    description: str
+    cohort: str
+    size_limit: int
+    ground_rules: str
+    ground_rules_version: int
+    timezone: str
+    archived_at: datetime | None
+    created_at: datetime

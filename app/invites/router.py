@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Request, Response
+
+from app.accounts.deps import CurrentAccount
+from app.core.cookies import DEVICE_COOKIE, set_cookie
+from app.core.db import utcnow
+from app.core.deps import DbSession, SettingsDep
+from app.core.security import sign
+from app.groups.service import managed_group
+from app.invites import service
+from app.invites.models import Invite
+from app.invites.schemas import (
+    InviteAccept,
+    InviteCreate,
+    InviteCreated,
+    InviteOut,
+    InvitePreview,
+    InviteToken,
+    Joined,
+    SessionBrief,
+)
+from app.members.deps import MAX_DEVICE_ENTRIES, device_entries
+from app.members.service import new_device_key
+from app.sessions.service import next_session
+router = APIRouter(tags=["invites"])
+
+
+def _out(invite: Invite) -> InviteOut:
+    fields = {k: getattr(invite, k) for k in InviteOut.model_fields if k != "status"}
+    return InviteOut(**fields, status=service.status_of(invite, utcnow()))
+
+
+@router.post("/groups/{group_id}/invites", response_model=InviteCreated, status_code=201)
+async def create_invite(group_id: uuid.UUID, body: InviteCreate, account: CurrentAccount,
+                        db: DbSession, settings: SettingsDep) -> object:
+    """Create an invite. The response holds the link; it is shown this once."""
+    group = await managed_group(db, account, group_id)
+    invite, token = await service.create_invite(
+        db, group, role=body.role, kind=body.kind, max_uses=body.max_uses,
+        days=body.expires_in_days or settings.invite_days, label=body.label, created_by=account.id)
+    link = f"{settings.public_url.rstrip('/')}/join#{token}"
+    return InviteCreated(**_out(invite).model_dump(), link=link)
+
+
+@router.get("/groups/{group_id}/invites", response_model=list[InviteOut])
+async def list_invites(group_id: uuid.UUID, account: CurrentAccount, db: DbSession) -> object:
+    """A group's invites with their uses and status (never their tokens)."""
+    await managed_group(db, account, group_id, allow_archived=True)
+    return [_out(i) for i in await service.list_invites(db, group_id)]
+
+
+@router.post("/invites/{invite_id}/revoke", response_model=InviteOut)
+async def revoke_invite(invite_id: uuid.UUID, account: CurrentAccount, db: DbSession) -> object:
+    """Withdraw an invite: its next use is refused."""
+    invite = await service.get_invite(db, invite_id)
+    await managed_group(db, account, invite.group_id, allow_archived=True)
+    return _out(await service.revoke_invite(db, invite))
+
+
+@router.post("/invites/resolve", response_model=InvitePreview)
+async def resolve_invite(body: InviteToken, db: DbSession) -> object:
+    """What an invite link is for, and whether it still works (public)."""
+    invite, group, reason = await service.resolve(db, body.token)
+    if reason == "group_archived":
+        return InvitePreview(valid=False, reason=reason, group_name=group.name)
+    session = await next_session(db, group.id)
+    return InvitePreview(
+        valid=reason is None, reason=reason, group_name=group.name,
+        group_description=group.description, ground_rules=group.ground_rules,
+        ground_rules_version=group.ground_rules_version, role=invite.role,
+        expires_at=invite.expires_at,
+        next_session=SessionBrief.model_validate(session, from_attributes=True) if session else None,
+    )
+
+
+@router.post("/invites/accept", response_model=Joined, status_code=201)
+async def accept_invite(body: InviteAccept, request: Request, response: Response, db: DbSession,
+                        settings: SettingsDep) -> object:
+    """Join a group with a display name; this browser remembers the membership (public)."""
+    member, group = await service.accept(db, body.token, display_name=body.display_name)
+    key = await new_device_key(db, member)
+    entries = [(m, k) for m, k in device_entries(request, settings.secret) if m != member.id]
+    entries = [(member.id, key), *entries][:MAX_DEVICE_ENTRIES]
+    max_age = settings.device_cookie_days * 86400
+    value = sign(settings.secret, DEVICE_COOKIE, [{"m": str(m), "k": k} for m, k in entries],
+                 max_age=max_age)
+    set_cookie(response, settings, DEVICE_COOKIE, value, max_age)
+    return Joined(member_id=member.id, group_id=group.id, group_name=group.name,
+                  display_name=member.display_name, role=member.role)

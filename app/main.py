@@ -1,0 +1,62 @@
+"""The ASGI application: settings, database, routers, security headers, static pages."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+from app.accounts.router import router as accounts_router
+from app.core.config import Settings
+from app.core.db import create_engine, session_factory
+from app.core.errors import install_handlers
+from app.core.headers import SecurityHeaders
+from app.groups.router import router as groups_router
+from app.invites.router import router as invites_router
+from app.members.router import router as members_router
+from app.sessions.router import router as sessions_router
+
+FRONTEND = Path(__file__).resolve().parents[1] / "frontend"
+API = "/api/v1"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(settings.db_url)
+        app.state.engine = engine
+        app.state.sessions = session_factory(engine)
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="Rounds",
+        version="0.1.0",
+        summary="Facilitated peer-support video groups for doctors.",
+        lifespan=lifespan,
+        docs_url=None,  # Swagger UI loads from a CDN; the schema is at /api/v1/openapi.json
+        redoc_url=None,
+        openapi_url=f"{API}/openapi.json",
+    )
+    app.state.settings = settings
+    install_handlers(app)
+    for router in (accounts_router, groups_router, members_router, invites_router,
+                   sessions_router):
+        app.include_router(router, prefix=API)
+
+    def page(name: str) -> FileResponse:
+        return FileResponse(FRONTEND / name, media_type="text/html")
+
+    app.add_api_route("/", lambda: page("index.html"), include_in_schema=False)
+    app.add_api_route("/join", lambda: page("join.html"), include_in_schema=False)
+    app.mount("/static", StaticFiles(directory=FRONTEND / "static"), name="static")
+    app.add_middleware(SecurityHeaders, https=settings.secure_cookies)
+    return app

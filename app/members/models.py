@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.db import Base, IdMixin
+
+
+class Role(StrEnum):
+    facilitator = "facilitator"
+    co_facilitator = "co-facilitator"
+    member = "member"
+
+
+FACILITATING = (Role.facilitator, Role.co_facilitator)
+
+
+class Member(IdMixin, Base):
+    """A person's place in a group, from a start to an (optional) end.
+
+    A doctor's browser proves a membership with a device key whose hash is kept here; a
+    facilitator's membership is tied to their account instead.
+    """
+
+    __tablename__ = "members"
+
+    group_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"),
+                                                index=True)
+    account_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL"), index=True
+    )
+    invite_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("invites.id", ondelete="SET NULL")
+    )
+    display_name: Mapped[str] = mapped_column(String(80))
+    email: Mapped[str | None] = mapped_column(String(254))
+    role: Mapped[Role] = mapped_column(
+        Enum(Role, name="member_role", native_enum=False, values_callable=lambda e: [m.value for m in e],
+             length=20)
+    )
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    device_key_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+
+    def active(self, now: datetime) -> bool:
+        return self.started_at <= now and (self.ended_at is None or self.ended_at > now)

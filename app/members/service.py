@@ -1,0 +1,125 @@
+"""Memberships: who is in a group, from when to when, and the devices that prove it."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.accounts.models import Account
+from app.core.db import utcnow
+from app.core.errors import Conflict, Forbidden, Invalid, NotFound
+from app.core.security import new_token, same_hash, token_hash
+from app.members.models import FACILITATING, Member, Role
+
+
+def clean_name(name: str) -> str:
+    cleaned = " ".join(name.split())
+    if not cleaned or any(ord(c) < 32 for c in cleaned):
+        raise Invalid("bad_display_name", "give a display name of visible characters")
+    return cleaned[:80]
+
+
+async def list_members(db: AsyncSession, group_id: uuid.UUID, *, include_ended: bool) -> list[Member]:
+    query = select(Member).where(Member.group_id == group_id).order_by(Member.started_at)
+    if not include_ended:
+        now = utcnow()
+        query = query.where(or_(Member.ended_at.is_(None), Member.ended_at > now))
+    return list(await db.scalars(query))
+
+
+async def count_active(db: AsyncSession, group_id: uuid.UUID, *, role: Role) -> int:
+    now = utcnow()
+    rows = await db.scalars(select(Member.id).where(
+        Member.group_id == group_id, Member.role == role, Member.started_at <= now,
+        or_(Member.ended_at.is_(None), Member.ended_at > now)))
+    return len(list(rows))
+
+
+async def get_member(db: AsyncSession, member_id: uuid.UUID) -> Member:
+    member = await db.get(Member, member_id)
+    if member is None:
+        raise NotFound("member_not_found", "no such member")
+    return member
+
+
+async def add_facilitator(db: AsyncSession, group_id: uuid.UUID, account: Account, *,
+                          role: Role) -> Member:
+    if role not in FACILITATING:
+        raise Invalid("bad_role", "an account joins a group as facilitator or co-facilitator")
+    now = utcnow()
+    existing = await db.scalar(select(Member).where(
+        Member.group_id == group_id, Member.account_id == account.id,
+        or_(Member.ended_at.is_(None), Member.ended_at > now)))
+    if existing is not None:
+        raise Conflict("already_member", "this account is already in the group")
+    member = Member(group_id=group_id, account_id=account.id, display_name=account.display_name,
+                    email=account.email, role=role, started_at=now)
+    db.add(member)
+    await db.flush()
+    return member
+
+
+async def update_member(db: AsyncSession, member: Member, *, role: Role | None,
+                        started_at: datetime | None, ended_at: datetime | None) -> Member:
+    if role is not None:
+        if role in FACILITATING and member.account_id is None:
+            raise Invalid("needs_account", "facilitators sign in: give the role to an account")
+        member.role = role
+    if started_at is not None:
+        member.started_at = started_at
+    if ended_at is not None:
+        member.ended_at = ended_at
+    if member.ended_at is not None and member.ended_at < member.started_at:
+        raise Invalid("bad_dates", "a membership cannot end before it starts")
+    if member.ended_at is not None and member.ended_at <= utcnow():
+        member.device_key_hash = None
+    await db.flush()
+    return member
+
+
+async def end_membership(db: AsyncSession, member: Member) -> Member:
+    """End a membership now: its device stops working at once; history stays until retention."""
+    now = utcnow()
+    if member.ended_at is None or member.ended_at > now:
+        member.ended_at = now
+    member.device_key_hash = None
+    await db.flush()
+    return member
+
+
+async def new_device_key(db: AsyncSession, member: Member) -> str:
+    """Bind a fresh device key to a membership; the key goes into the browser's cookie."""
+    key = new_token()
+    member.device_key_hash = token_hash(key)
+    await db.flush()
+    return key
+
+
+async def members_for_device(db: AsyncSession, entries: list[tuple[uuid.UUID, str]]) -> list[Member]:
+    """The active memberships whose device keys this browser holds."""
+    if not entries:
+        return []
+    now = utcnow()
+    found = {m.id: m for m in await db.scalars(select(Member).where(
+        Member.id.in_([member_id for member_id, _ in entries])))}
+    result = []
+    for member_id, key in entries:
+        member = found.get(member_id)
+        if (member is not None and member.device_key_hash is not None
+                and same_hash(member.device_key_hash, token_hash(key)) and member.active(now)):
+            result.append(member)
+    return result
+
+
+async def forget_devices(db: AsyncSession, members: list[Member]) -> None:
+    for member in members:
+        member.device_key_hash = None
+    await db.flush()
+
+
+def require_facilitating(member: Member) -> None:
+    if member.role not in FACILITATING:
+        raise Forbidden("facilitator_required", "only a facilitator can do this")

@@ -1,0 +1,10 @@
+"""Every table, imported in one place for alembic and the model/migration check."""
+
+from app.accounts.models import Account
+from app.core.db import Base
+from app.groups.models import Group
+from app.invites.models import Invite
+from app.members.models import Member
+from app.sessions.models import Session
+
+__all__ = ["Account", "Base", "Group", "Invite", "Member", "Session"]

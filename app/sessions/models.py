@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.db import Base, IdMixin
+
+
+class SessionStatus(StrEnum):
+    scheduled = "scheduled"
+    open = "open"
+    """The lobby is open: members can acknowledge the ground rules and wait."""
+    live = "live"
+    ended = "ended"
+
+
+class Session(IdMixin, Base):
+    """One meeting of a group. (Recurring series will reference sessions through series_id.)"""
+
+    __tablename__ = "sessions"
+    __table_args__ = (
+        CheckConstraint("duration_minutes BETWEEN 5 AND 480", name="duration_minutes"),
+    )
+
+    group_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"),
+                                                index=True)
+    title: Mapped[str] = mapped_column(String(120), default="")
+    scheduled_start: Mapped[datetime] = mapped_column(index=True)
+    duration_minutes: Mapped[int] = mapped_column(default=90)
+    status: Mapped[SessionStatus] = mapped_column(
+        Enum(SessionStatus, name="session_status", native_enum=False, length=20),
+        default=SessionStatus.scheduled,
+    )
+    series_id: Mapped[uuid.UUID | None]
+    started_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from app.sessions.models import SessionStatus
+
+
+class SessionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    scheduled_start: AwareDatetime
+    duration_minutes: int = Field(default=90, ge=5, le=480)
+    title: str = Field(default="", max_length=120)
+
+
+class SessionUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    scheduled_start: AwareDatetime | None = None
+    duration_minutes: int | None = Field(default=None, ge=5, le=480)
+    title: str | None = Field(default=None, max_length=120)
+    status: SessionStatus | None = None
+    """scheduled → open (lobby) → live → ended; a scheduled or open session can be ended
+    (cancelled)."""
+
+
+class SessionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    group_id: uuid.UUID
+    title: str
+    scheduled_start: datetime
+    duration_minutes: int
+    status: SessionStatus
+    started_at: datetime | None
+    ended_at: datetime | None
+
+
+class JoinRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    ground_rules_version: int = Field(ge=1)
+    """The version of the ground rules this person has just read and acknowledged."""
+
+
+class IceServer(BaseModel):
+    urls: list[str]
+    username: str | None = None
+    credential: str | None = None
+
+
+class JoinGrant(BaseModel):
+    """What a browser needs to enter the room."""
+
+    token: str
+    expires_at: datetime
+    signalling_path: str
+    ice_servers: list[IceServer]
+    participant_id: uuid.UUID
+    role: str
