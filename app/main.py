@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from app.accounts.router import router as accounts_router
 from app.core.config import Settings
 from app.core.db import create_engine, session_factory
-from app.core.errors import install_handlers
+from app.core.errors import NotFound, install_handlers
 from app.core.headers import SecurityHeaders
 from app.groups.router import router as groups_router
 from app.invites.router import router as invites_router
@@ -22,6 +22,16 @@ from app.sessions.router import router as sessions_router
 
 FRONTEND = Path(__file__).resolve().parents[1] / "frontend"
 API = "/api/v1"
+
+
+PAGES = {p.stem for p in FRONTEND.glob("*.html")}
+
+
+async def page(name: str = "index") -> FileResponse:
+    """A page of frontend/: `/join` is frontend/join.html."""
+    if name not in PAGES:
+        raise NotFound("page_not_found", "no such page")
+    return FileResponse(FRONTEND / f"{name}.html", media_type="text/html")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -52,11 +62,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    sessions_router):
         app.include_router(router, prefix=API)
 
-    def page(name: str) -> FileResponse:
-        return FileResponse(FRONTEND / name, media_type="text/html")
-
-    app.add_api_route("/", lambda: page("index.html"), include_in_schema=False)
-    app.add_api_route("/join", lambda: page("join.html"), include_in_schema=False)
     app.mount("/static", StaticFiles(directory=FRONTEND / "static"), name="static")
+    app.add_api_route("/", page, include_in_schema=False)
+    app.add_api_route("/{name}", page, include_in_schema=False)
     app.add_middleware(SecurityHeaders, https=settings.secure_cookies)
     return app
