@@ -1,0 +1,473 @@
+"""One client's connection: one task that owns all of its state.
+
+``Connection.run`` accepts the WebSocket and runs three coroutines: a *reader* (WebSocket ->
+inbox, size check), a *writer* (outbox -> WebSocket) and the *main loop*, the only code that
+changes this client's state. The main loop takes items from the inbox - client messages and
+nudges from the room - applies the handshake table (``ALLOWED``), runs the heartbeat (ping after
+``ping_after`` seconds of silence, drop after ``drop_after``), the rate limit, and owns the two
+peer connections (publish: client offers; subscribe: server offers, batched, reusing inactive
+media sections).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Literal
+
+import pydantic
+from aiortc import RTCPeerConnection, RTCRtpTransceiver, RTCSessionDescription
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from . import jointoken
+from . import messages as m
+from .errors import (
+    AppRejected,
+    AuthError,
+    HandshakeError,
+    ProtocolError,
+    RateLimited,
+    RTCError,
+    ServerClosing,
+    Spoofed,
+    TimedOut,
+    close_code,
+)
+from .forwarder import Kind, Sink, Source
+from .peers import (
+    add_send_transceiver,
+    new_publish_pc,
+    new_subscribe_pc,
+    parse_candidate,
+    with_opus_fec,
+)
+from .presence import AppMessage
+
+if TYPE_CHECKING:
+    from .room import Room
+    from .hub import Hub
+
+logger = logging.getLogger(__name__)
+
+
+class State(StrEnum):
+    NEW = "new"
+    GREETED = "greeted"
+    JOINED = "joined"
+
+
+ALLOWED: dict[State, frozenset[str]] = {
+    State.NEW: frozenset({"hello"}),
+    State.GREETED: frozenset({"join", "ping", "pong", "time"}),
+    State.JOINED: frozenset({"publish", "subscribe_answer", "candidate", "mute", "leave",
+                             "ping", "pong", "time", "app"}),
+}
+"""Which client messages each state accepts; anything else is ``out-of-order``."""
+
+
+@dataclass(eq=False)
+class _Slot:
+    transceiver: RTCRtpTransceiver
+    sink: Sink
+    kind: Kind
+    key: tuple[str, str] | None = None
+    source: Source | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Nudge:
+    what: Literal["resubscribe", "kick", "closed", "too-large"]
+    error: RTCError | None = None
+
+
+AppHandler = Callable[[AppMessage], Awaitable[None]]
+
+
+class Connection:
+    """The task of one WebSocket client (implements ``room.Member``)."""
+
+    def __init__(self, hub: Hub, websocket: WebSocket) -> None:
+        self.hub = hub
+        self.config = hub.config
+        self.ws = websocket
+        self.state = State.NEW
+        self.id = ""
+        self.name = ""
+        self.role: Literal["facilitator", "co-facilitator", "member"] = "member"
+        self.audio_muted = False
+        self.video_muted = False
+        self.sources: dict[str, Source] = {}
+        self.room: Room | None = None
+        self._inbox: asyncio.Queue[str | _Nudge] = asyncio.Queue()
+        self._outbox: asyncio.Queue[str | None] = asyncio.Queue()
+        self._last_heard = time.monotonic()
+        self._pinged = False
+        self._tokens = float(self.config.rate_burst)
+        self._token_time = time.monotonic()
+        self._rate_error_at = 0.0
+        self._publish_pc: RTCPeerConnection | None = None
+        self._subscribe_pc: RTCPeerConnection | None = None
+        self._slots: list[_Slot] = []
+        self._revision = 0
+        self._awaiting: int | None = None
+        self._dirty = False
+        self._resubscribe_queued = False
+        self._ended: DepartReason = "lost"
+
+    # --- what the room calls ---------------------------------------------------------------------
+
+    def send(self, message: m.ServerMessage) -> None:
+        """Queue a message; a client that falls too far behind is dropped."""
+        if self._outbox.qsize() >= self.config.outbox_limit:
+            self.kick(TimedOut("client is not reading its messages"))
+            return
+        self._outbox.put_nowait(m.dump(message))
+
+    def subscriptions_changed(self) -> None:
+        self._dirty = True
+        if not self._resubscribe_queued:
+            self._resubscribe_queued = True
+            self._inbox.put_nowait(_Nudge("resubscribe"))
+
+    def kick(self, error: RTCError) -> None:
+        self._inbox.put_nowait(_Nudge("kick", error))
+
+    # --- the task ------------------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Serve the client until it leaves, is dropped, or the server closes."""
+        await self.ws.accept()
+        reader = asyncio.ensure_future(self._read())
+        writer = asyncio.ensure_future(self._write())
+        error: RTCError | None = None
+        try:
+            await self._main()
+        except RTCError as exc:
+            error = exc
+        except asyncio.CancelledError:
+            error = ServerClosing("server is shutting down")
+        except Exception:
+            logger.exception("connection task failed (participant %s)", self.id or "-")
+            error = RTCError("internal error")
+        finally:
+            reader.cancel()
+            await self._teardown(error)
+            if error is not None:
+                self._outbox.put_nowait(m.dump(m.Error(code=error.code, detail=error.detail)))
+            self._outbox.put_nowait(None)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(writer, 2.0)
+            with contextlib.suppress(Exception):
+                await self.ws.close(close_code(error))
+
+    async def _teardown(self, error: RTCError | None) -> None:
+        if self.room is not None:
+            reason: DepartReason = self._ended
+            if error is not None:
+                reason = {"removed": "removed", "room-closed": "room-closed",
+                          "replaced": "left"}.get(error.code, "lost")  # type: ignore[assignment]
+            self.room.depart(self, reason)
+        for pc in (self._publish_pc, self._subscribe_pc):
+            if pc is not None:
+                with contextlib.suppress(Exception):
+                    await pc.close()
+        self._publish_pc = self._subscribe_pc = None
+
+    async def _read(self) -> None:
+        limit = self.config.max_message_bytes
+        try:
+            while True:
+                event = await self.ws.receive()
+                if event["type"] == "websocket.disconnect":
+                    break
+                self._last_heard = time.monotonic()
+                self._pinged = False
+                text = event.get("text")
+                if text is None:
+                    data = event.get("bytes") or b""
+                    text = data.decode("utf-8", "replace") if len(data) <= limit else "x" * (limit + 1)
+                if len(text) > limit or len(text.encode()) > limit:
+                    self._inbox.put_nowait(_Nudge("too-large"))
+                else:
+                    self._inbox.put_nowait(text)
+        except (WebSocketDisconnect, RuntimeError, OSError):
+            pass
+        self._inbox.put_nowait(_Nudge("closed"))
+
+    async def _write(self) -> None:
+        while (text := await self._outbox.get()) is not None:
+            await self.ws.send_text(text)
+
+    async def _main(self) -> None:
+        started = time.monotonic()
+        while True:
+            timeout = self._next_deadline(started)
+            try:
+                item = await asyncio.wait_for(self._inbox.get(), timeout)
+            except TimeoutError:
+                self._heartbeat(started)
+                continue
+            if isinstance(item, _Nudge):
+                if item.what == "closed":
+                    return
+                if item.what == "kick":
+                    assert item.error is not None
+                    raise item.error
+                if item.what == "too-large":
+                    self.send(m.Error(code="too-large", detail="messages are limited to "
+                                      f"{self.config.max_message_bytes} bytes"))
+                    continue
+                self._resubscribe_queued = False
+                await self._resubscribe()
+                continue
+            try:
+                self._take_token()
+                if await self._handle(item) == "leave":
+                    return
+            except RTCError as exc:
+                if exc.fatal:
+                    raise
+                self.send(m.Error(code=exc.code, detail=exc.detail, ref=getattr(exc, "ref", None)))
+
+    def _next_deadline(self, started: float) -> float:
+        now = time.monotonic()
+        if self.state is State.NEW:
+            return max(0.01, started + self.config.first_message_timeout - now)
+        silence = now - self._last_heard
+        target = self.config.drop_after if self._pinged else self.config.ping_after
+        return max(0.01, target - silence)
+
+    def _heartbeat(self, started: float) -> None:
+        now = time.monotonic()
+        if self.state is State.NEW:
+            if now - started >= self.config.first_message_timeout:
+                raise TimedOut("no hello in time")
+            return
+        silence = now - self._last_heard
+        if silence >= self.config.drop_after:
+            raise TimedOut("connection silent for too long")
+        if silence >= self.config.ping_after and not self._pinged:
+            self._pinged = True
+            self.send(m.ServerPing(id=str(int(now))))
+
+    def _take_token(self) -> None:
+        now = time.monotonic()
+        self._tokens = min(float(self.config.rate_burst),
+                           self._tokens + (now - self._token_time) * self.config.rate_per_second)
+        self._token_time = now
+        if self._tokens < 1.0:
+            raise RateLimited("too many messages")
+        self._tokens -= 1.0
+
+    # --- messages ------------------------------------------------------------------------------------
+
+    async def _handle(self, text: str) -> str | None:
+        try:
+            msg = m.parse_client(text)
+        except pydantic.ValidationError as exc:
+            raise _classify(exc, text) from None
+        if msg.type not in ALLOWED[self.state]:
+            err = HandshakeError(f"'{msg.type}' is not allowed in state '{self.state}'")
+            err.fatal = self.state is State.NEW  # the first message must be hello
+            raise _with_ref(err, msg.type) if not err.fatal else err
+        if msg.participant is not None and self.state is State.JOINED and msg.participant != self.id:
+            raise _with_ref(Spoofed("a message may only speak for its sender"), msg.type)
+        match msg:
+            case m.Hello():
+                if msg.version < 1 or msg.version > self.config.max_hello_version:
+                    raise HandshakeError(f"protocol version {msg.version} is not supported",
+                                         code="bad-version")
+                self.state = State.GREETED
+                self.send(m.ServerHello(version=msg.version))
+            case m.Join():
+                await self._join(msg)
+            case m.Publish():
+                await self._publish(msg.sdp)
+            case m.SubscribeAnswer():
+                await self._subscribe_answer(msg)
+            case m.Candidate():
+                await self._candidate(msg)
+            case m.Mute():
+                self.audio_muted, self.video_muted = msg.audio, msg.video
+                assert self.room is not None
+                self.room.broadcast(self.room.mute_state(self))
+            case m.Leave():
+                self._ended = "left"
+                return "leave"
+            case m.Ping():
+                self.send(m.ServerPong(id=msg.id))
+            case m.Pong():
+                pass
+            case m.Time():
+                self.send(m.TimeReply(t0=msg.t0, server_time=time.time() * 1000.0))
+            case m.App():
+                await self._app(msg)
+        return None
+
+    async def _join(self, msg: m.Join) -> None:
+        try:
+            claims = jointoken.verify(self.config.join_secret, msg.token)
+        except jointoken.JoinTokenError as exc:
+            code = "token-expired" if "expired" in str(exc) else "bad-token"
+            raise AuthError(str(exc), code=code) from None
+        room = self.hub.room_for_join(claims.room)
+        self.id, self.name, self.role = claims.participant, claims.name, claims.role
+        room.admit(self)  # may raise RoomFull / RoomClosed
+        self.room = room
+        self.state = State.JOINED
+        self.send(m.Joined(
+            room=room.id, participant=self.id, role=self.role,
+            participants=[room.peer_info(p) for p in room.members.values() if p is not self],
+            ice_servers=[m.IceServerInfo(urls=list(s.urls), username=s.username,
+                                         credential=s.credential)
+                         for s in self.config.ice_servers],
+        ))
+        self.subscriptions_changed()
+
+    async def _publish(self, sdp: str) -> None:
+        assert self.room is not None
+        old = self._publish_pc
+        if old is not None:  # a new offer rebuilds the publish side (aioice has no ICE restart)
+            self.room._drop_sources(self)
+            await old.close()
+        pc = self._publish_pc = new_publish_pc(self.config)
+        try:
+            await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
+            sources: dict[str, Source] = {}
+            for t in pc.getTransceivers():
+                if t.mid is not None and t.kind in ("audio", "video") and t.kind not in sources:
+                    sources[t.kind] = self.room.forwarder.add_source(t.receiver, self.id, t.kind)
+            await pc.setLocalDescription(await pc.createAnswer())
+        except Exception as exc:
+            self._publish_pc = None
+            await pc.close()
+            raise _with_ref(ProtocolError(f"cannot use this offer: {type(exc).__name__}",
+                                          code="bad-sdp"), "publish") from None
+        self.sources = sources
+        self.send(m.PublishAnswer(sdp=with_opus_fec(pc.localDescription.sdp)))
+        self.room.published(self)
+
+    async def _candidate(self, msg: m.Candidate) -> None:
+        pc = self._publish_pc if msg.target == "publish" else self._subscribe_pc
+        if pc is None or pc.remoteDescription is None:
+            raise _with_ref(HandshakeError("no description to add a candidate to"), "candidate")
+        if not msg.candidate:
+            return  # end of candidates
+        try:
+            candidate = parse_candidate(msg.candidate, msg.sdpMid, msg.sdpMLineIndex)
+            await pc.addIceCandidate(candidate)
+        except Exception:
+            raise _with_ref(ProtocolError("bad ICE candidate", code="bad-candidate"),
+                            "candidate") from None
+
+    async def _app(self, msg: m.App) -> None:
+        assert self.room is not None
+        handler = self.hub.app_handler
+        if handler is None:
+            raise _with_ref(AppRejected(f"no handler for '{msg.kind}'"), "app")
+        try:
+            await handler(AppMessage(room=self.room.id, participant=self.id, role=self.role,
+                                     kind=msg.kind, data=dict(msg.data)))
+        except RTCError as exc:
+            raise _with_ref(exc, "app") from None
+        except Exception:
+            logger.exception("app handler failed for kind %s", msg.kind)
+            raise _with_ref(AppRejected("the app could not handle this message"), "app") from None
+
+    # --- subscriptions ---------------------------------------------------------------------------------
+
+    async def _resubscribe(self) -> None:
+        """Bring the subscribe connection in line with the room: one batched offer at a time."""
+        if self.room is None or self._awaiting is not None or not self._dirty:
+            return
+        await asyncio.sleep(self.config.renegotiate_delay)  # let a burst of changes settle
+        self._dirty = False
+        wanted = self.room.available(self.id)
+        changed = False
+        for slot in self._slots:
+            if slot.key is not None and wanted.get(slot.key) is not slot.source:
+                self.room.forwarder.connect(slot.sink, None)
+                slot.key = slot.source = None
+                slot.transceiver.direction = "inactive"
+                changed = True
+        taken = {slot.key for slot in self._slots if slot.key is not None}
+        for key, source in wanted.items():
+            if key in taken:
+                continue
+            changed = True
+            slot = next((s for s in self._slots if s.key is None and s.kind == key[1]), None)
+            if slot is None:
+                if self._subscribe_pc is None:
+                    self._subscribe_pc = new_subscribe_pc(self.config)
+                kind: Kind = "audio" if key[1] == "audio" else "video"
+                t = add_send_transceiver(self._subscribe_pc, kind)
+                slot = _Slot(t, self.room.forwarder.add_sink(t.sender, kind, self.id), kind)
+                self._slots.append(slot)
+            slot.key, slot.source = key, source
+            slot.transceiver.direction = "sendonly"
+        if not changed or self._subscribe_pc is None:
+            return
+        pc = self._subscribe_pc
+        await pc.setLocalDescription(await pc.createOffer())
+        self._revision += 1
+        self._awaiting = self._revision
+        streams = {slot.transceiver.mid: m.StreamInfo(participant=slot.key[0], kind=slot.kind)
+                   for slot in self._slots if slot.key is not None and slot.transceiver.mid}
+        self.send(m.SubscribeOffer(revision=self._revision,
+                                   sdp=with_opus_fec(pc.localDescription.sdp), streams=streams))
+
+    async def _subscribe_answer(self, msg: m.SubscribeAnswer) -> None:
+        if self._awaiting is None or msg.revision != self._awaiting or self._subscribe_pc is None:
+            raise _with_ref(HandshakeError(f"no subscription offer {msg.revision} is pending"),
+                            "subscribe_answer")
+        try:
+            await self._subscribe_pc.setRemoteDescription(
+                RTCSessionDescription(sdp=msg.sdp, type="answer"))
+        except Exception:
+            raise _with_ref(ProtocolError("cannot use this answer", code="bad-sdp"),
+                            "subscribe_answer") from None
+        self._awaiting = None
+        assert self.room is not None
+        wanted = self.room.available(self.id)
+        for slot in self._slots:
+            if slot.key is None:
+                continue
+            if wanted.get(slot.key) is not slot.source:
+                self._dirty = True  # it went away meanwhile; the next offer frees the slot
+                continue
+            self.room.forwarder.configure_sink(slot.sink, slot.transceiver)
+            self.room.forwarder.connect(slot.sink, slot.source)
+        if self._dirty:
+            self.subscriptions_changed()
+
+    def stats(self) -> dict[str, Any]:
+        """Counters of this connection's subscriptions (tests and the benchmark read them)."""
+        return {slot.transceiver.mid: {"key": slot.key, "sent": slot.sink.sent,
+                                       "retransmit_requests": slot.sink.retransmit_requests,
+                                       "keyframe_requests": slot.sink.keyframe_requests}
+                for slot in self._slots}
+
+
+DepartReason = Literal["left", "lost", "removed", "room-closed"]
+
+
+def _with_ref(exc: RTCError, ref: str) -> RTCError:
+    exc.ref = ref  # type: ignore[attr-defined]
+    return exc
+
+
+def _classify(exc: pydantic.ValidationError, text: str) -> RTCError:
+    """Map a validation failure to a stable error code."""
+    first = exc.errors()[0] if exc.errors() else {}
+    kind = first.get("type", "")
+    if kind == "json_invalid" or kind == "json_type":
+        return ProtocolError("message is not valid JSON", code="bad-json")
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        return ProtocolError("unknown or missing message type", code="unknown-type")
+    where = ".".join(str(p) for p in first.get("loc", ())[1:])
+    return ProtocolError(f"invalid field {where or '?'}: {first.get('msg', 'invalid')}")

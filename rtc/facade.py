@@ -1,0 +1,96 @@
+"""The small facade app/ uses to control rooms, and the presence events it gets back.
+
+app/ never touches connections or peer connections: it calls ``RoomControl`` (available as
+``RTCServer.control``) and listens to presence events (``add_listener`` or ``events()``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from . import messages as m
+from .errors import Removed
+from .hub import AppHandler, Hub
+from .presence import (
+    AppMessage,
+    ConnectionLost,
+    Joined,
+    Left,
+    PresenceEvent,
+    Reconnected,
+    Speaking,
+)
+
+__all__ = ["AppMessage", "ConnectionLost", "Joined", "Left", "PresenceEvent", "Reconnected",
+           "RoomControl", "Speaking"]
+
+
+class RoomControl:
+    """What app/ may do to live rooms."""
+
+    def __init__(self, hub: Hub) -> None:
+        self._hub = hub
+
+    def close_room(self, room: str) -> None:
+        """End a room: every participant is disconnected (room-closed) and it cannot be rejoined."""
+        self._hub.close_room(room)
+
+    def remove_participant(self, room: str, participant: str) -> bool:
+        """Disconnect one participant (close code 4008); False if not connected."""
+        live = self._hub.rooms.get(room)
+        member = live.members.get(participant) if live else None
+        if member is None:
+            return False
+        member.kick(Removed("removed by the facilitator"))
+        return True
+
+    def set_audio_forwarding(self, room: str, participant: str, enabled: bool) -> None:
+        """Server-side mute: stop (or resume) forwarding a participant's audio to everyone.
+
+        It holds across reconnections until lifted. It cannot unmute a client's own microphone.
+        """
+        live = self._hub.rooms.get(room)
+        if live is not None:
+            live.set_audio_forwarding(participant, enabled)
+
+    def send_event(self, room: str, event: dict[str, object],
+                   participant: str | None = None) -> int:
+        """Push an app event to one participant or the whole room; returns recipients.
+
+        ``event["kind"]`` (a string) becomes the event's kind, every other key its data.
+        """
+        kind = event.get("kind")
+        if not isinstance(kind, str) or not kind:
+            raise ValueError("an app event needs a 'kind' string")
+        message = m.Event(kind=kind, data={k: v for k, v in event.items() if k != "kind"})
+        live = self._hub.rooms.get(room)
+        if live is None:
+            return 0
+        if participant is None:
+            return live.broadcast(message)
+        member = live.members.get(participant)
+        if member is None:
+            return 0
+        member.send(message)
+        return 1
+
+    def set_message_handler(self, handler: AppHandler | None) -> None:
+        """Route client ``app`` messages to ``handler`` (raise AppRejected to refuse one)."""
+        self._hub.app_handler = handler
+
+    def participants(self, room: str) -> list[str]:
+        """Ids of the participants connected to a room now."""
+        live = self._hub.rooms.get(room)
+        return list(live.members) if live else []
+
+    def add_listener(self, listener: Callable[[PresenceEvent], None]) -> Callable[[], None]:
+        """Call ``listener`` with every presence event; returns a function that stops it."""
+        self._hub.listeners.append(listener)
+        return lambda: self._hub.listeners.remove(listener)
+
+    def events(self) -> asyncio.Queue[PresenceEvent]:
+        """A new queue that receives every presence event from now on."""
+        queue: asyncio.Queue[PresenceEvent] = asyncio.Queue()
+        self.add_listener(queue.put_nowait)
+        return queue

@@ -1,0 +1,413 @@
+"""RTP-level forwarding between aiortc peer connections: the SFU's data path.
+
+Theory of operation
+-------------------
+Media is never decoded, re-encoded or stored. Each published stream (one participant's
+microphone or camera) is a ``Source`` bound to the ``RTCRtpReceiver`` of that participant's
+publish peer connection; each subscribed stream is a ``Sink`` bound to an ``RTCRtpSender`` of a
+subscriber's subscribe peer connection. ``Forwarder.connect(sink, source)`` points a sink at a
+source (or at nothing).
+
+aiortc has no public hook for this (aiortc issues 449, 627), so this module - and only this
+module - touches aiortc internals:
+
+* receive: the receiver's ``_handle_rtp_packet`` is replaced on the instance. The replacement
+  does what aiortc's does *before* depacketising (RTCP receiver statistics, RTX unwrapping,
+  NACK generation, REMB estimation for video) and then, instead of feeding the jitter buffer and
+  the decoder thread, hands the packet to every sink of the source. The decoder thread aiortc
+  starts stays idle. Any exception is caught and counted: one escaping would tear down the
+  publisher's whole peer connection.
+* send: for each sink the packet is copied with the sender's SSRC, the negotiated payload type,
+  and sequence number / timestamp rewritten as ``(in + offset) mod 2^n``. Offsets are re-based
+  whenever a sink switches source or resumes, so the sender's sequence numbers keep increasing
+  (SRTP replay protection would silently drop a repeat). The packet is stored in the sender's
+  RTP history, serialised with the sender's header-extension map and sent with the DTLS
+  transport's ``_send_rtp``, so SRTP, NACK -> RTX retransmission (``_retransmit``) and sender
+  reports (whose counters are updated here) keep working inside aiortc.
+* keyframes: the sender's ``_send_keyframe`` (called by aiortc on PLI/FIR) is replaced so the
+  request goes upstream as a PLI to the source's publisher, at most one per publisher per
+  ``keyframe_throttle`` seconds (a throttled request is deferred, not lost). A sink that starts
+  on a new video source forwards nothing until a VP8 keyframe starts, asks for one at once and
+  again every ``keyframe_retry`` seconds while it waits.
+* senders are created with a ``PlaceholderTrack`` that never yields a frame, so aiortc's own
+  encoder loop parks instead of polling.
+
+``verify_aiortc_internals()`` checks every internal named here; the server runs it at start and
+tests/rtc run it too, so an aiortc upgrade that moves one fails loudly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from aiortc import RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver
+from aiortc.codecs import is_rtx
+from aiortc.mediastreams import MediaStreamTrack
+from aiortc.rtcrtpreceiver import StreamStatistics
+from aiortc.rtp import (
+    RTCP_PSFB_APP,
+    RTP_HISTORY_SIZE,
+    RtcpPsfbPacket,
+    RtpPacket,
+    pack_remb_fci,
+    unwrap_rtx,
+)
+
+logger = logging.getLogger(__name__)
+
+Kind = Literal["audio", "video"]
+CLOCK_RATES: dict[str, int] = {"audio": 48000, "video": 90000}
+
+# aiortc private names, kept in one place (checked by verify_aiortc_internals)
+_RX = "_RTCRtpReceiver__"
+_TX = "_RTCRtpSender__"
+RECEIVER_PRIVATE = ("codecs", "remote_streams", "rtx_ssrc", "nack_generator",
+                    "remote_bitrate_estimator")
+SENDER_PRIVATE = ("rtp_history", "rtp_header_extensions_map", "ntp_timestamp",
+                  "rtp_timestamp", "octet_count", "packet_count")
+
+
+class PlaceholderTrack(MediaStreamTrack):
+    """A track that never produces a frame: it parks aiortc's sender loop."""
+
+    def __init__(self, kind: Kind) -> None:
+        super().__init__()
+        self.kind = kind
+
+    async def recv(self) -> Any:
+        await asyncio.Future()  # until the sender is stopped (cancelled)
+
+
+def is_vp8_keyframe_start(payload: bytes) -> bool:
+    """True if a VP8 RTP payload (RFC 7741) begins a keyframe; reads headers only."""
+    if not payload:
+        return False
+    b0 = payload[0]
+    if not (b0 & 0x10) or (b0 & 0x07):  # S bit must be set, partition index 0
+        return False
+    i = 1
+    if b0 & 0x80:  # X: extension byte follows
+        if len(payload) < 2:
+            return False
+        x = payload[1]
+        i = 2
+        if x & 0x80:  # I: picture id, 7 or 15 bits
+            if len(payload) <= i:
+                return False
+            i += 2 if payload[i] & 0x80 else 1
+        if x & 0x40:  # L: TL0PICIDX
+            i += 1
+        if x & 0x30:  # T or K: TID/KEYIDX byte
+            i += 1
+    return len(payload) > i and not (payload[i] & 0x01)  # P bit 0 = keyframe
+
+
+@dataclass(eq=False)
+class Source:
+    """One published stream: a participant's microphone or camera as its receiver gets it."""
+
+    participant: str
+    kind: Kind
+    receiver: RTCRtpReceiver
+    enabled: bool = True
+    """False while forwarding is stopped (server-side mute)."""
+    media_ssrc: int | None = None
+    sinks: set[Sink] = field(default_factory=set)
+    packets: int = 0
+    errors: int = 0
+    last_keyframe_request: float = -1e9
+    keyframe_requests: int = 0
+    keyframe_pending: bool = False
+    voiced: int = 0
+    """Packets since the last ``take_voice`` whose RFC 6464 level is voice."""
+    leveled: int = 0
+    """Packets since the last ``take_voice`` that carried an audio level."""
+
+
+@dataclass(eq=False)
+class Sink:
+    """One subscribed stream: a subscriber's sender and the source it currently carries."""
+
+    sender: RTCRtpSender
+    kind: Kind
+    subscriber: str
+    source: Source | None = None
+    payload_type: int = 0
+    mid: str | None = None
+    rebase: bool = True
+    waiting_keyframe: bool = False
+    waiting_since: float = 0.0
+    seq_offset: int = 0
+    ts_offset: int = 0
+    last_seq: int = 0
+    last_ts: int = 0
+    last_time: float = 0.0
+    ts_source: Source | None = None
+    sent: int = 0
+    retransmit_requests: int = 0
+    keyframe_requests: int = 0
+
+
+class Forwarder:
+    """Binds receivers (sources) and senders (sinks) and moves RTP between them."""
+
+    def __init__(
+        self,
+        *,
+        keyframe_throttle: float = 0.3,
+        keyframe_retry: float = 1.0,
+        speaking_threshold_dbov: int = 50,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.keyframe_throttle = keyframe_throttle
+        self.keyframe_retry = keyframe_retry
+        self.speaking_threshold = speaking_threshold_dbov
+        self._clock = clock
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.errors = 0
+
+    # --- binding -------------------------------------------------------------------------------
+
+    def add_source(self, receiver: RTCRtpReceiver, participant: str, kind: Kind) -> Source:
+        """Take over a publish receiver's packets: from now on they are forwarded, not decoded."""
+        source = Source(participant=participant, kind=kind, receiver=receiver)
+
+        async def handle(packet: RtpPacket, arrival_time_ms: int) -> None:
+            try:
+                await self._on_rtp(source, packet, arrival_time_ms)
+            except Exception:  # never let it reach aiortc: it would close the connection
+                source.errors += 1
+                self.errors += 1
+                if source.errors == 1:
+                    logger.exception("forwarding error (participant %s)", participant)
+
+        receiver._handle_rtp_packet = handle  # type: ignore[method-assign]
+        return source
+
+    def remove_source(self, source: Source) -> None:
+        """Stop forwarding a source; its sinks go idle until connected elsewhere."""
+        for sink in list(source.sinks):
+            self.connect(sink, None)
+        source.enabled = False
+
+    def add_sink(self, sender: RTCRtpSender, kind: Kind, subscriber: str) -> Sink:
+        """Take over a subscribe sender: keyframe requests it gets go to its current source."""
+        sink = Sink(sender=sender, kind=kind, subscriber=subscriber)
+        retransmit = sender._retransmit
+
+        def keyframe() -> None:
+            sink.keyframe_requests += 1
+            if sink.source is not None:
+                self.request_keyframe(sink.source)
+
+        async def counted_retransmit(sequence_number: int) -> None:
+            sink.retransmit_requests += 1
+            await retransmit(sequence_number)
+
+        sender._send_keyframe = keyframe  # type: ignore[method-assign]
+        sender._retransmit = counted_retransmit  # type: ignore[method-assign]
+        return sink
+
+    def configure_sink(self, sink: Sink, transceiver: RTCRtpTransceiver) -> None:
+        """Read the negotiated payload type and mid of a sink's transceiver."""
+        codecs = [c for c in transceiver._codecs if not is_rtx(c)]
+        if codecs:
+            sink.payload_type = codecs[0].payloadType
+        sink.mid = transceiver.mid
+
+    def connect(self, sink: Sink, source: Source | None) -> None:
+        """Point a sink at a source (or at nothing); sequence numbers keep increasing."""
+        if sink.source is source:
+            return
+        if sink.source is not None:
+            sink.source.sinks.discard(sink)
+        sink.source = source
+        sink.rebase = True
+        if source is not None:
+            source.sinks.add(sink)
+            if sink.kind == "video":
+                sink.waiting_keyframe = True
+                sink.waiting_since = self._clock()
+                self.request_keyframe(source)
+
+    def resume(self, source: Source) -> None:
+        """Re-base every sink of a source after a pause (keeps sequence numbers contiguous)."""
+        for sink in source.sinks:
+            sink.rebase = True
+
+    # --- keyframes -------------------------------------------------------------------------------
+
+    def request_keyframe(self, source: Source) -> None:
+        """Ask a publisher for a keyframe (PLI), throttled; a throttled request is deferred."""
+        if source.kind != "video" or source.keyframe_pending:
+            return
+        wait = source.last_keyframe_request + self.keyframe_throttle - self._clock()
+        source.keyframe_pending = True
+        if wait > 0:
+            asyncio.get_running_loop().call_later(wait, self._spawn_pli, source)
+        else:
+            self._spawn_pli(source)
+
+    def _spawn_pli(self, source: Source) -> None:
+        task = asyncio.ensure_future(self._send_pli(source))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _send_pli(self, source: Source) -> None:
+        source.keyframe_pending = False
+        source.last_keyframe_request = self._clock()
+        if source.media_ssrc is None:
+            return
+        source.keyframe_requests += 1
+        try:
+            await source.receiver._send_rtcp_pli(source.media_ssrc)
+        except Exception:  # a closing transport must not take anything else down
+            self.errors += 1
+
+    # --- data path ---------------------------------------------------------------------------------
+
+    async def _on_rtp(self, source: Source, packet: RtpPacket, arrival_time_ms: int) -> None:
+        receiver = source.receiver
+        codecs = getattr(receiver, _RX + "codecs")
+        codec = codecs.get(packet.payload_type)
+        if codec is None:
+            return
+        if source.kind == "video":
+            estimator = getattr(receiver, _RX + "remote_bitrate_estimator")
+            rtcp_ssrc = getattr(receiver, _RX + "rtcp_ssrc")
+            if estimator is not None and packet.extensions.abs_send_time is not None:
+                remb = estimator.add(
+                    abs_send_time=packet.extensions.abs_send_time,
+                    arrival_time_ms=arrival_time_ms,
+                    payload_size=len(packet.payload) + packet.padding_size,
+                    ssrc=packet.ssrc,
+                )
+                if rtcp_ssrc is not None and remb is not None:
+                    await receiver._send_rtcp(
+                        RtcpPsfbPacket(fmt=RTCP_PSFB_APP, ssrc=rtcp_ssrc, media_ssrc=0,
+                                       fci=pack_remb_fci(*remb))
+                    )
+        streams = getattr(receiver, _RX + "remote_streams")
+        stats = streams.get(packet.ssrc)
+        if stats is None:
+            stats = streams[packet.ssrc] = StreamStatistics(codec.clockRate)
+        stats.add(packet)
+        if is_rtx(codec):
+            original_ssrc = getattr(receiver, _RX + "rtx_ssrc").get(packet.ssrc)
+            apt = codec.parameters.get("apt")
+            if original_ssrc is None or len(packet.payload) < 2 or apt not in codecs:
+                return
+            packet = unwrap_rtx(packet, payload_type=apt, ssrc=original_ssrc)
+        source.media_ssrc = packet.ssrc
+        nack = getattr(receiver, _RX + "nack_generator")
+        if nack is not None and nack.add(packet):
+            await receiver._send_rtcp_nack(packet.ssrc, sorted(nack.missing))
+        source.packets += 1
+        level = packet.extensions.audio_level
+        if level is not None:
+            source.leveled += 1
+            if level[1] <= self.speaking_threshold:
+                source.voiced += 1
+        if not source.enabled:
+            return
+        for sink in list(source.sinks):
+            await self._send(sink, source, packet)
+
+    async def _send(self, sink: Sink, source: Source, packet: RtpPacket) -> None:
+        now = self._clock()
+        if sink.waiting_keyframe:
+            if not is_vp8_keyframe_start(packet.payload):
+                if now - sink.waiting_since >= self.keyframe_retry:
+                    sink.waiting_since = now
+                    self.request_keyframe(source)
+                return
+            sink.waiting_keyframe = False
+        if sink.rebase:
+            sink.rebase = False
+            sink.seq_offset = (sink.last_seq + 1 - packet.sequence_number) & 0xFFFF
+            if sink.ts_source is not source:
+                elapsed = int(max(now - sink.last_time, 0.001) * CLOCK_RATES[sink.kind])
+                sink.ts_offset = (sink.last_ts + elapsed - packet.timestamp) & 0xFFFFFFFF
+                sink.ts_source = source
+        sender = sink.sender
+        seq = (packet.sequence_number + sink.seq_offset) & 0xFFFF
+        out = RtpPacket(
+            payload_type=sink.payload_type,
+            marker=packet.marker,
+            sequence_number=seq,
+            timestamp=(packet.timestamp + sink.ts_offset) & 0xFFFFFFFF,
+            ssrc=sender._ssrc,
+            payload=packet.payload,
+        )
+        out.extensions.mid = sink.mid
+        out.extensions.audio_level = packet.extensions.audio_level
+        if sink.kind == "video":
+            out.extensions.abs_send_time = (_ntp_now() >> 14) & 0x00FFFFFF
+        if ((seq - sink.last_seq) & 0xFFFF) < 0x8000:  # newer than the newest sent
+            sink.last_seq, sink.last_ts, sink.last_time = seq, out.timestamp, now
+        getattr(sender, _TX + "rtp_history")[seq % RTP_HISTORY_SIZE] = out
+        data = out.serialize(getattr(sender, _TX + "rtp_header_extensions_map"))
+        try:
+            await sender.transport._send_rtp(data)
+        except ConnectionError:
+            return
+        sink.sent += 1
+        setattr(sender, _TX + "ntp_timestamp", _ntp_now())
+        setattr(sender, _TX + "rtp_timestamp", out.timestamp)
+        setattr(sender, _TX + "octet_count", getattr(sender, _TX + "octet_count") + len(out.payload))
+        setattr(sender, _TX + "packet_count", getattr(sender, _TX + "packet_count") + 1)
+
+    @staticmethod
+    def take_voice(source: Source) -> tuple[int, int]:
+        """Return and reset (voiced packets, packets with a level) since the last call."""
+        voiced, leveled = source.voiced, source.leveled
+        source.voiced = source.leveled = 0
+        return voiced, leveled
+
+
+def _ntp_now() -> int:
+    now = time.time() + 2208988800
+    seconds = int(now)
+    return (seconds << 32) | int((now - seconds) * (1 << 32))
+
+
+def verify_aiortc_internals(transceiver: RTCRtpTransceiver) -> None:
+    """Raise RuntimeError if an aiortc internal this module relies on has moved."""
+    problems: list[str] = []
+    receiver, sender = transceiver.receiver, transceiver.sender
+    for name in RECEIVER_PRIVATE + ("rtcp_ssrc",):
+        if not hasattr(receiver, _RX + name):
+            problems.append(f"RTCRtpReceiver.__{name}")
+    for name in SENDER_PRIVATE:
+        if not hasattr(sender, _TX + name):
+            problems.append(f"RTCRtpSender.__{name}")
+    expected: list[tuple[object, str, list[str]]] = [
+        (RTCRtpReceiver, "_handle_rtp_packet", ["self", "packet", "arrival_time_ms"]),
+        (RTCRtpReceiver, "_send_rtcp", ["self", "packet"]),
+        (RTCRtpReceiver, "_send_rtcp_nack", ["self", "media_ssrc", "lost"]),
+        (RTCRtpReceiver, "_send_rtcp_pli", ["self", "media_ssrc"]),
+        (RTCRtpSender, "_retransmit", ["self", "sequence_number"]),
+        (RTCRtpSender, "_send_keyframe", ["self"]),
+        (type(sender.transport), "_send_rtp", ["self", "data"]),
+    ]
+    for owner, name, params in expected:
+        fn = getattr(owner, name, None)
+        if fn is None:
+            problems.append(f"{getattr(owner, '__name__', owner)}.{name} missing")
+        elif list(inspect.signature(fn).parameters) != params:
+            problems.append(f"{getattr(owner, '__name__', owner)}.{name} signature changed")
+    for name in ("_ssrc", "_rtx_ssrc"):
+        if not isinstance(getattr(sender, name, None), int):
+            problems.append(f"RTCRtpSender.{name}")
+    if not isinstance(getattr(transceiver, "_codecs", None), list):
+        problems.append("RTCRtpTransceiver._codecs")
+    if RTP_HISTORY_SIZE <= 0:
+        problems.append("aiortc.rtp.RTP_HISTORY_SIZE")
+    if problems:
+        raise RuntimeError("aiortc internals used by rtc/forwarder.py moved: " + ", ".join(problems))

@@ -1,0 +1,82 @@
+"""Building aiortc peer connections the way rtc/ needs them.
+
+Two peer connections per client: the client offers on the *publish* one (one microphone, one
+camera); the server is the only offerer on the *subscribe* one. Codecs are restricted to Opus
+and VP8 (+RTX), Opus in-band FEC is asked for in every SDP we send, and the ICE servers always
+come from ``RTCConfig`` (never aiortc's default public STUN server).
+"""
+
+from __future__ import annotations
+
+import re
+
+from aiortc import RTCIceCandidate, RTCPeerConnection, RTCRtpSender, RTCRtpTransceiver
+from aiortc.rtcrtpparameters import RTCRtpCodecCapability
+from aiortc.sdp import candidate_from_sdp
+
+from .config import RTCConfig
+from .forwarder import Kind, PlaceholderTrack
+
+ALLOWED_CODECS: dict[str, tuple[str, ...]] = {
+    "audio": ("audio/opus",),
+    "video": ("video/vp8", "video/rtx"),
+}
+
+
+def codec_preferences(kind: Kind) -> list[RTCRtpCodecCapability]:
+    """The only codecs rtc/ negotiates for a kind: Opus, or VP8 with RTX."""
+    return [
+        c
+        for c in RTCRtpSender.getCapabilities(kind).codecs
+        if c.mimeType.lower() in ALLOWED_CODECS[kind]
+    ]
+
+
+def new_publish_pc(config: RTCConfig) -> RTCPeerConnection:
+    """A peer connection that answers a client's offer and only receives."""
+    pc = RTCPeerConnection(configuration=config.rtc_configuration())
+    for kind in ("audio", "video"):
+        t = pc.addTransceiver(kind, direction="recvonly")
+        t.setCodecPreferences(codec_preferences(kind))
+    return pc
+
+
+def new_subscribe_pc(config: RTCConfig) -> RTCPeerConnection:
+    """A peer connection on which the server offers; everything bundled on one transport."""
+    return RTCPeerConnection(configuration=config.rtc_configuration(max_bundle=True))
+
+
+def add_send_transceiver(pc: RTCPeerConnection, kind: Kind) -> RTCRtpTransceiver:
+    """A send-only media section fed by the forwarder (its track never yields frames)."""
+    t = pc.addTransceiver(PlaceholderTrack(kind), direction="sendonly")
+    t.setCodecPreferences(codec_preferences(kind))
+    return t
+
+
+_OPUS_RTPMAP = re.compile(r"^a=rtpmap:(\d+) opus/48000", re.IGNORECASE | re.MULTILINE)
+
+
+def with_opus_fec(sdp: str) -> str:
+    """Add ``useinbandfec=1`` (and ``minptime=10``) to the Opus format of an SDP."""
+    lines = sdp.split("\r\n")
+    for pt in set(_OPUS_RTPMAP.findall(sdp)):
+        prefix = f"a=fmtp:{pt} "
+        fmtp = next((i for i, line in enumerate(lines) if line.startswith(prefix)), None)
+        if fmtp is None:
+            rtpmap = next(i for i, line in enumerate(lines) if line.startswith(f"a=rtpmap:{pt} "))
+            lines.insert(rtpmap + 1, f"{prefix}minptime=10;useinbandfec=1")
+        elif "useinbandfec" not in lines[fmtp]:
+            lines[fmtp] += ";useinbandfec=1"
+    return "\r\n".join(lines)
+
+
+def parse_candidate(candidate: str, sdp_mid: str | None, index: int | None) -> RTCIceCandidate:
+    """Turn a browser's trickled candidate line into an aiortc candidate (ValueError if bad)."""
+    text = candidate[len("candidate:"):] if candidate.startswith("candidate:") else candidate
+    try:
+        parsed = candidate_from_sdp(text)
+    except (IndexError, ValueError) as exc:
+        raise ValueError("unparsable ICE candidate") from exc
+    parsed.sdpMid = sdp_mid
+    parsed.sdpMLineIndex = index
+    return parsed

@@ -1,0 +1,224 @@
+"""A room: the participants of one session's live media, and who forwards what to whom.
+
+The room knows its members only through the ``Member`` protocol (rtc/connection.py implements
+it), so the arrow runs one way: connection -> room -> forwarder. A member's own state (its peer
+connections, its subscriptions) is changed only by that member's connection task; the room just
+tells it that something changed (``subscriptions_changed``) or queues a message (``send``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Literal, Protocol
+
+from . import messages as m
+from .config import RTCConfig
+from .errors import RoomClosed, RoomFull, RTCError
+from .forwarder import Forwarder, Source
+from .presence import ConnectionLost, Joined, Left, PresenceEvent, Reconnected, Speaking
+
+logger = logging.getLogger(__name__)
+DepartReason = Literal["left", "lost", "removed", "room-closed"]
+
+
+class Member(Protocol):
+    """What the room needs from a connected participant."""
+
+    id: str
+    name: str
+    role: Literal["facilitator", "co-facilitator", "member"]
+    audio_muted: bool
+    video_muted: bool
+    sources: dict[str, Source]
+
+    def send(self, message: m.ServerMessage) -> None: ...
+    def subscriptions_changed(self) -> None: ...
+    def kick(self, error: RTCError) -> None: ...
+
+
+class Room:
+    """Membership, forwarding graph inputs, server-side mute and voice activity of one room."""
+
+    def __init__(
+        self,
+        room_id: str,
+        config: RTCConfig,
+        forwarder: Forwarder,
+        emit: Callable[[PresenceEvent], None],
+        on_empty: Callable[[Room], None],
+    ) -> None:
+        self.id = room_id
+        self.config = config
+        self.forwarder = forwarder
+        self._emit = emit
+        self._on_empty = on_empty
+        self.members: dict[str, Member] = {}
+        self.forced_mute: set[str] = set()
+        self._lost: dict[str, asyncio.TimerHandle] = {}
+        self._talk: dict[str, float] = {}
+        self._speaking: dict[str, bool] = {}
+        self._monitor: asyncio.Task[None] | None = None
+        self.closed = False
+
+    # --- membership ----------------------------------------------------------------------------
+
+    def admit(self, member: Member) -> None:
+        """Add a member (raises RoomFull / RoomClosed); a second connection replaces the first."""
+        if self.closed:
+            raise RoomClosed("this room has been closed")
+        previous = self.members.pop(member.id, None)
+        back = previous is not None or member.id in self._lost
+        if previous is not None:
+            self._drop_sources(previous)
+            previous.kick(_replaced())
+        elif len(self.members) + len(self._lost) >= self.config.max_participants:
+            raise RoomFull(f"a room admits at most {self.config.max_participants} participants")
+        timer = self._lost.pop(member.id, None)
+        if timer is not None:
+            timer.cancel()
+        self.members[member.id] = member
+        if self._monitor is None:
+            self._monitor = asyncio.ensure_future(self._watch_voice())
+        self._emit(Reconnected(self.id, member.id) if back else Joined(self.id, member.id,
+                                                                        member.role))
+        self.broadcast(m.PeerJoined(peer=self.peer_info(member)), skip=member.id)
+        logger.info("participant %s joined room %s", member.id, self.id)
+
+    def depart(self, member: Member, reason: DepartReason) -> None:
+        """Remove a member that left, was removed, or whose connection was lost."""
+        self._drop_sources(member)
+        if self.members.get(member.id) is not member:
+            return  # replaced by a newer connection, or already gone
+        del self.members[member.id]
+        self._speaking.pop(member.id, None)
+        self.broadcast(m.PeerLeft(participant=member.id,
+                                  reason="removed" if reason == "removed" else
+                                  "lost" if reason == "lost" else "left"))
+        logger.info("participant %s left room %s (%s)", member.id, self.id, reason)
+        if reason == "lost" and not self.closed:
+            self._emit(ConnectionLost(self.id, member.id))
+            loop = asyncio.get_running_loop()
+            self._lost[member.id] = loop.call_later(
+                self.config.reconnect_grace, self._give_up, member.id)
+        else:
+            self._emit(Left(self.id, member.id, reason))
+        self._maybe_empty()
+
+    def _give_up(self, participant: str) -> None:
+        if self._lost.pop(participant, None) is not None:
+            self._emit(Left(self.id, participant, "lost"))
+            self._maybe_empty()
+
+    def _maybe_empty(self) -> None:
+        if not self.members and not self._lost:
+            self._stop_monitor()
+            self._on_empty(self)
+
+    def close(self) -> None:
+        """Kick everyone out (room-closed) and forget every pending reconnection."""
+        self.closed = True
+        for timer in self._lost.values():
+            timer.cancel()
+        for participant in list(self._lost):
+            self._emit(Left(self.id, participant, "room-closed"))
+        self._lost.clear()
+        for member in list(self.members.values()):
+            member.kick(RoomClosed("the session has ended"))
+        self._stop_monitor()
+
+    def _stop_monitor(self) -> None:
+        if self._monitor is not None:
+            self._monitor.cancel()
+            self._monitor = None
+
+    # --- media -----------------------------------------------------------------------------------
+
+    def published(self, member: Member) -> None:
+        """A member's sources changed: apply server-side mute, tell every subscriber."""
+        audio = member.sources.get("audio")
+        if audio is not None:
+            audio.enabled = member.id not in self.forced_mute
+        for other in self.members.values():
+            if other is not member:
+                other.subscriptions_changed()
+
+    def _drop_sources(self, member: Member) -> None:
+        if not member.sources:
+            return
+        for source in member.sources.values():
+            self.forwarder.remove_source(source)
+        member.sources = {}
+        for other in self.members.values():
+            if other is not member:
+                other.subscriptions_changed()
+
+    def available(self, subscriber: str) -> dict[tuple[str, str], Source]:
+        """Every stream a subscriber should receive: (participant, kind) -> source."""
+        return {
+            (member.id, kind): source
+            for member in self.members.values()
+            if member.id != subscriber
+            for kind, source in member.sources.items()
+        }
+
+    def set_audio_forwarding(self, participant: str, enabled: bool) -> None:
+        """Server-side mute: stop or resume forwarding a participant's audio to everyone."""
+        if enabled:
+            self.forced_mute.discard(participant)
+        else:
+            self.forced_mute.add(participant)
+        member = self.members.get(participant)
+        if member is None:
+            return
+        source = member.sources.get("audio")
+        if source is not None and source.enabled != enabled:
+            source.enabled = enabled
+            if enabled:
+                self.forwarder.resume(source)
+        self.broadcast(self.mute_state(member))
+
+    def mute_state(self, member: Member) -> m.MuteState:
+        return m.MuteState(participant=member.id, audio_muted=member.audio_muted,
+                           video_muted=member.video_muted,
+                           forced_mute=member.id in self.forced_mute)
+
+    def peer_info(self, member: Member) -> m.PeerInfo:
+        return m.PeerInfo(id=member.id, name=member.name, role=member.role,
+                          audio_muted=member.audio_muted, video_muted=member.video_muted,
+                          forced_mute=member.id in self.forced_mute)
+
+    def broadcast(self, message: m.ServerMessage, *, skip: str | None = None) -> int:
+        """Queue a message to every member (but ``skip``); returns how many got it."""
+        count = 0
+        for member in list(self.members.values()):
+            if member.id != skip:
+                member.send(message)
+                count += 1
+        return count
+
+    # --- voice activity -------------------------------------------------------------------------
+
+    async def _watch_voice(self) -> None:
+        interval = self.config.speaking_interval
+        while True:
+            await asyncio.sleep(interval)
+            for member in list(self.members.values()):
+                source = member.sources.get("audio")
+                speaking = False
+                if source is not None:
+                    voiced, leveled = self.forwarder.take_voice(source)
+                    speaking = source.enabled and leveled > 0 and voiced * 3 >= leveled
+                if speaking:
+                    self._talk[member.id] = self._talk.get(member.id, 0.0) + interval
+                if speaking != self._speaking.get(member.id, False):
+                    self._speaking[member.id] = speaking
+                    self._emit(Speaking(self.id, member.id, speaking,
+                                        round(self._talk.get(member.id, 0.0), 3)))
+
+
+def _replaced() -> RTCError:
+    from .errors import Replaced
+
+    return Replaced("the same participant joined from another connection")

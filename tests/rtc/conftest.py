@@ -1,0 +1,84 @@
+"""Fixtures for tests/rtc: a real uvicorn server on a free loopback port running create_asgi."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, replace
+
+import pytest
+import uvicorn
+
+from rtc import jointoken
+from rtc.config import RTCConfig
+from rtc.server import RTCServer, create_asgi
+
+SECRET = b"test-secret-for-rtc-only"
+
+
+@dataclass
+class Live:
+    url: str
+    http: str
+    server: RTCServer
+    config: RTCConfig
+
+    def token(self, participant: str, room: str = "room-1", role: str = "member",
+              ttl: float = 300.0, secret: bytes = SECRET) -> str:
+        claims = jointoken.JoinClaims(room=room, participant=participant, role=role,  # type: ignore[arg-type]
+                                      name=f"Dr {participant}", expires_at=int(time.time() + ttl))
+        return jointoken.issue(secret, claims)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.asynccontextmanager
+async def serve(config: RTCConfig) -> AsyncIterator[Live]:
+    app = create_asgi(config)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           lifespan="on", ws_max_size=4 << 20))
+    task = asyncio.ensure_future(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.02)
+    try:
+        yield Live(f"ws://127.0.0.1:{port}/rtc", f"http://127.0.0.1:{port}", app.state.rtc, config)
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 15)
+
+
+@pytest.fixture
+def rtc_config() -> RTCConfig:
+    return RTCConfig(join_secret=SECRET, ice_servers=())
+
+
+@pytest.fixture
+async def live(rtc_config: RTCConfig) -> AsyncIterator[Live]:
+    async with serve(rtc_config) as running:
+        yield running
+
+
+@pytest.fixture
+def configure() -> Callable[..., RTCConfig]:
+    def make(**changes: object) -> RTCConfig:
+        return replace(RTCConfig(join_secret=SECRET), **changes)  # type: ignore[arg-type]
+
+    return make
+
+
+async def eventually(check: Callable[[], bool], timeout: float = 20.0, step: float = 0.1,
+                     what: str = "condition") -> None:
+    """Poll until ``check()`` is true, or fail with ``what``."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(step)
