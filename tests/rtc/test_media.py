@@ -35,3 +35,167 @@ async def test_three_participants_receive_each_other(live: Live) -> None:
     finally:
         for client in clients:
             await client.close()
+
+
+async def test_subscriptions_follow_leave_and_join(live: Live) -> None:
+    a, b, c = [await join(live, pid) for pid in ("a", "b", "c")]
+    d: Client | None = None
+    try:
+        await eventually(lambda: sees(b, ["a", "c"], "video", 5) and sees(c, ["a", "b"], "video", 5),
+                         what="initial media")
+        assert b.subscribe_pc is not None
+        sections_before = len(b.subscribe_pc.getTransceivers())
+        await a.close()
+        await eventually(lambda: b.subscribed() == {("c", "audio"), ("c", "video")}
+                         and c.subscribed() == {("b", "audio"), ("b", "video")},
+                         what="a's streams removed")
+        assert live.server.control.participants("room-1") == ["b", "c"]
+        d = await join(live, "d")
+        await eventually(lambda: sees(b, ["c", "d"], "video", 10) and sees(c, ["b", "d"], "video", 10)
+                         and sees(d, ["b", "c"], "video", 10) and sees(d, ["b", "c"], "audio", 10),
+                         what="media after d joined")
+        # d's streams reused the media sections a left behind: no new m-lines on b's connection
+        assert len(b.subscribe_pc.getTransceivers()) == sections_before
+        assert b.subscribed() == {(p, k) for p in ("c", "d") for k in ("audio", "video")}
+        assert live.server.hub.forwarder.errors == 0
+    finally:
+        for client in (a, b, c, d):
+            if client is not None:
+                await client.close()
+
+
+def mid_of(client: Client, participant: str, kind: str) -> str:
+    return next(mid for mid, s in client.streams.items()
+                if s.participant == participant and s.kind == kind)
+
+
+def remote_ssrc(client: Client, mid: str) -> int:
+    from aiortc.sdp import SessionDescription
+
+    assert client.subscribe_pc is not None
+    sdp = SessionDescription.parse(client.subscribe_pc.remoteDescription.sdp)
+    media = next(md for md in sdp.media if md.rtp.muxId == mid)
+    return media.ssrc[0].ssrc
+
+
+def count_keyframe_requests(client: Client) -> list[float]:
+    """Instrument the publisher's video sender: record when aiortc is asked for a keyframe."""
+    import time
+
+    assert client.publish_pc is not None
+    sender = next(t.sender for t in client.publish_pc.getTransceivers() if t.kind == "video")
+    calls: list[float] = []
+    original = sender._send_keyframe
+
+    def record() -> None:
+        calls.append(time.monotonic())
+        original()
+
+    sender._send_keyframe = record  # type: ignore[method-assign]
+    return calls
+
+
+async def test_keyframe_request_reaches_publisher_throttled(live: Live) -> None:
+    a, b = [await join(live, pid) for pid in ("a", "b")]
+    try:
+        await eventually(lambda: sees(b, ["a"], "video", 10), what="b decoding a")
+        calls = count_keyframe_requests(a)
+        await asyncio.sleep(0.5)
+        assert calls == []  # steady state: nobody asks
+        mid = mid_of(b, "a", "video")
+        assert b.subscribe_pc is not None
+        receiver = next(t.receiver for t in b.subscribe_pc.getTransceivers() if t.mid == mid)
+        ssrc = remote_ssrc(b, mid)
+        for _ in range(10):  # a burst of picture-loss indications from one subscriber
+            await receiver._send_rtcp_pli(ssrc)
+            await asyncio.sleep(0.01)
+        await eventually(lambda: len(calls) >= 1, timeout=3, what="PLI reaching publisher")
+        await asyncio.sleep(0.6)
+        # ten requests within ~0.1 s: the first goes at once, the rest collapse into one deferred
+        assert 1 <= len(calls) <= 2, calls
+        if len(calls) == 2:
+            assert calls[1] - calls[0] >= 0.25
+    finally:
+        await a.close()
+        await b.close()
+
+
+async def test_lost_packet_is_recovered_by_rtx(live: Live) -> None:
+    """Drop one video packet at the subscriber's receiver; its NACK brings it back as RTX."""
+    from aiortc.rtp import RtpPacket
+
+    a = await join(live, "a")
+    b = Client(live.url, live.token("b"), audio=ToneAudio(loud=False), video=PatternVideo())
+    dropped: list[int] = []
+    recovered: list[int] = []
+    wrapped: set[int] = set()
+
+    def instrument(t) -> None:  # type: ignore[no-untyped-def]
+        if t.kind != "video" or id(t.receiver) in wrapped:
+            return
+        wrapped.add(id(t.receiver))
+        original = t.receiver._handle_rtp_packet
+        seen = [0]
+
+        async def lossy(packet: RtpPacket, arrival_time_ms: int) -> None:
+            codecs = {c.payloadType: c.name for c in t._codecs}
+            name = codecs.get(packet.payload_type)
+            if name == "rtx" and len(packet.payload) >= 2:
+                recovered.append(int.from_bytes(packet.payload[:2], "big"))
+            elif name == "VP8":
+                seen[0] += 1
+                if seen[0] == 60 and not dropped:  # well after the first keyframe
+                    dropped.append(packet.sequence_number)
+                    return
+            await original(packet, arrival_time_ms)
+
+        t.receiver._handle_rtp_packet = lossy
+
+    b.on_subscribe_transceiver = instrument
+    await b.connect()
+    try:
+        await eventually(lambda: bool(dropped), what="a packet to drop")
+        await eventually(lambda: dropped[0] in recovered, timeout=5, what="RTX of dropped packet")
+        conn_sinks = [s for s in _sinks(live) if s.subscriber == "b" and s.kind == "video"]
+        assert sum(s.retransmit_requests for s in conn_sinks) >= 1
+        frames = b.frames_from("a", "video")
+        await eventually(lambda: b.frames_from("a", "video") > frames + 10, what="video goes on")
+    finally:
+        await a.close()
+        await b.close()
+
+
+def _sinks(live: Live) -> list:  # type: ignore[type-arg]
+    room = live.server.hub.rooms["room-1"]
+    return [sink for member in room.members.values() for source in member.sources.values()
+            for sink in source.sinks]
+
+
+async def test_server_side_mute_stops_and_resumes_audio(live: Live) -> None:
+    events = live.server.control.events()
+    a = await join(live, "a", loud=True)
+    b, c = [await join(live, pid) for pid in ("b", "c")]
+    try:
+        await eventually(lambda: sees(b, ["a"], "audio", 20) and sees(c, ["a"], "audio", 20),
+                         what="a's audio")
+        live.server.control.set_audio_forwarding("room-1", "a", False)
+        await b.expect("mute_state", where=lambda msg: msg["forced_mute"], since=0)
+        await asyncio.sleep(0.5)  # drain what was in flight
+        before = (b.frames_from("a", "audio"), c.frames_from("a", "audio"))
+        video_before = b.frames_from("a", "video")
+        await asyncio.sleep(1.5)
+        assert (b.frames_from("a", "audio"), c.frames_from("a", "audio")) == before
+        assert b.frames_from("a", "video") > video_before + 10  # only audio is stopped
+        live.server.control.set_audio_forwarding("room-1", "a", True)
+        await eventually(lambda: b.frames_from("a", "audio") > before[0] + 20
+                         and c.frames_from("a", "audio") > before[1] + 20, what="audio resumed")
+        seen = []
+        while not events.empty():
+            seen.append(events.get_nowait())
+        speaking = [e for e in seen if type(e).__name__ == "Speaking" and e.participant == "a"]
+        assert speaking and speaking[0].speaking is True  # a's tone is heard ...
+        assert any(not e.speaking for e in speaking)  # ... and silenced by the server-side mute
+        assert all(e.participant == "a" for e in seen if type(e).__name__ == "Speaking")
+    finally:
+        for client in (a, b, c):
+            await client.close()
