@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from app.rounds import clock as clk
 from app.rounds.engine import apply, from_json, new_round, to_json
@@ -82,7 +82,7 @@ def random_event(rng: random.Random, state: RoundState) -> Event:
     rng.shuffle(queued)
     if queued and rng.random() < 0.1:
         queued.pop()
-    return {
+    makers: dict[EventType, Callable[[], Event]] = {
         EventType.start: lambda: Start(actor=boss),
         EventType.pause: lambda: Pause(actor=boss),
         EventType.resume: lambda: Resume(actor=boss),
@@ -97,7 +97,8 @@ def random_event(rng: random.Random, state: RoundState) -> Event:
         EventType.disconnect: lambda: Disconnect(actor=SYSTEM, participant_id=pid),
         EventType.reconnect: lambda: Reconnect(actor=SYSTEM, participant_id=pid),
         EventType.tick: lambda: Tick(actor=SYSTEM),
-    }[kind]()
+    }
+    return makers[kind]()
 
 
 DTS = (0.0, 0.5, 1.0, 10.0, 29.0, 30.0, 59.0, 60.0, 61.0, 90.0, 119.0, 120.0, 121.0, 400.0)

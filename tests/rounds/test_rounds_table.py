@@ -73,7 +73,7 @@ SCENARIOS: dict[str, Callable[[], RoundState]] = {
 def _event(kind: EventType, state: RoundState) -> Event:
     """A well-formed event of ``kind`` from the right actor for ``state``."""
     queued = tuple(t.participant_id for t in state.turns if t.status is TurnStatus.queued)
-    return {
+    events: dict[EventType, Event] = {
         EventType.start: Start(actor=F),
         EventType.pause: Pause(actor=F),
         EventType.resume: Resume(actor=CO),
@@ -88,7 +88,8 @@ def _event(kind: EventType, state: RoundState) -> Event:
         EventType.disconnect: Disconnect(actor=SYSTEM, participant_id="c"),
         EventType.reconnect: Reconnect(actor=SYSTEM, participant_id="d"),
         EventType.tick: Tick(actor=SYSTEM),
-    }[kind]
+    }
+    return events[kind]
 
 
 # What each event does in each scenario: the round status it leads to, or the error it raises
