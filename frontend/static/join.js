@@ -1,58 +1,98 @@
 // @ts-check
-/** The invite page: the token is in the link's #fragment, so it never reaches a server log. */
+/**
+ * The invite page, `/join#TOKEN`. The token is in the #fragment, so it never reaches a server
+ * log; once used it is removed from the address bar and history.
+ */
 
-const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
+import { ApiError, get, post } from "./api.js";
+import { when } from "./format.js";
+import { wireForget } from "./forget.js";
+import { displayName } from "./store.js";
+import { $, $as, message, say } from "./ui.js";
 
-const REASONS = {
-  invite_expired: "This invite has expired. Ask your facilitator for a new link.",
-  invite_revoked: "This invite has been withdrawn. Ask your facilitator for a new link.",
-  invite_used: "This invite has already been used. Ask your facilitator for a new link.",
-  group_archived: "This group has closed.",
+/** @type {Record<string, [string, string]>} */
+export const REASONS = {
+  invite_expired: ["This invite has expired",
+    "Invite links work for a limited time. Ask your facilitator for a new link."],
+  invite_revoked: ["This invite has been withdrawn",
+    "Your facilitator has cancelled this link. Ask them for a new one if you still need to join."],
+  invite_used: ["This invite has already been used",
+    "Each personal link works once. If you joined on another device or browser, use that one, "
+    + "or ask your facilitator for a new link."],
+  group_archived: ["This group has closed",
+    "The group no longer meets in Rounds. Your facilitator can tell you more."],
+  invite_not_found: ["This link does not work",
+    "It is not a Rounds invite, or it was copied incompletely. Open the whole link from your "
+    + "facilitator's message, or ask them to send it again."],
 };
 
-/** @param {string} path @param {object} body */
-async function post(path, body) {
-  const response = await fetch(path, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  return { ok: response.ok, data: await response.json().catch(() => ({})) };
+/** Show why the link cannot be used. @param {string} code @param {string | null} [group] */
+async function refuse(code, group) {
+  const [title, text] = REASONS[code] || ["This link does not work", "Ask your facilitator for a new link."];
+  $("title").textContent = title;
+  say($("problem"), group ? `${text} (Group: ${group}.)` : text, "error");
+  $("details").hidden = true;
+  try {
+    if ((await get("/me/memberships")).length) $("mine").hidden = false;
+  } catch { /* no memberships on this device */ }
 }
 
 async function main() {
-  const token = decodeURIComponent(location.hash.slice(1));
-  if (!token) {
-    $("title").textContent = "This link is incomplete";
-    $("status").textContent = "Open the whole invite link your facilitator sent you.";
-    return;
+  wireForget($as("forget", HTMLButtonElement), $("status"));
+  const token = decodeURIComponent(location.hash.slice(1)).trim();
+  if (!token) return refuse("invite_not_found");
+  /** @type {import("./api.js").InvitePreview} */
+  let preview;
+  try {
+    preview = await post("/invites/resolve", { token });
+  } catch (error) {
+    if (error instanceof ApiError && error.code === "invite_not_found") {
+      return refuse("invite_not_found");
+    }
+    $("title").textContent = "We could not check this link";
+    return say($("problem"), message(error), "error");
   }
-  const { ok, data } = await post("/api/v1/invites/resolve", { token });
-  if (!ok) {
-    $("title").textContent = "This link does not work";
-    $("status").textContent = data.detail || "It is not a Rounds invite.";
-    return;
-  }
-  $("title").textContent = data.group_name;
-  if (!data.valid) {
-    $("status").textContent = REASONS[/** @type {keyof REASONS} */ (data.reason)] || "This invite no longer works.";
-    return;
-  }
-  $("status").textContent = "This invite is valid.";
-  $("rules").textContent = data.ground_rules;
-  const next = data.next_session;
+  if (!preview.valid) return refuse(preview.reason || "invite_not_found", preview.group_name);
+
+  document.title = `${preview.group_name} · Join · Rounds`;
+  $("title").textContent = `You are invited to ${preview.group_name}`;
+  $("description").textContent = preview.group_description || "";
+  const next = preview.next_session;
   $("next").textContent = next
-    ? `Next session: ${new Date(next.scheduled_start).toLocaleString()}`
-    : "No session is scheduled yet.";
+    ? `Next session: ${when(next.scheduled_start)}, ${next.duration_minutes} minutes.`
+    : "No session is scheduled yet. Your facilitator will let you know.";
+  $("rules").textContent = preview.ground_rules || "";
   $("details").hidden = false;
-  $("accept").addEventListener("submit", async (event) => {
+
+  const name = $as("name", HTMLInputElement);
+  name.value = displayName.get();
+  const form = $as("accept", HTMLFormElement);
+  const button = $as("join", HTMLButtonElement);
+  form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const name = /** @type {HTMLInputElement} */ ($("name")).value;
-    const result = await post("/api/v1/invites/accept", { token, display_name: name });
-    $("status").textContent = result.ok
-      ? `You have joined ${result.data.group_name}. This device will remember you.`
-      : result.data.detail || "Something went wrong; nothing was saved.";
-    if (result.ok) history.replaceState(null, "", "/join");
+    const chosen = name.value.trim();
+    if (!chosen) {
+      name.setAttribute("aria-invalid", "true");
+      say($("name-error"), "Enter the name the group will see.", "error");
+      name.focus();
+      return;
+    }
+    name.removeAttribute("aria-invalid");
+    say($("name-error"), "");
+    button.disabled = true;
+    say($("status"), "Joining…");
+    try {
+      /** @type {import("./api.js").Joined} */
+      const joined = await post("/invites/accept", { token, display_name: chosen });
+      displayName.set(joined.display_name);
+      history.replaceState(null, "", "/join");  // the token leaves the address bar and history
+      location.assign(`/check?group=${encodeURIComponent(joined.group_id)}`);
+    } catch (error) {
+      button.disabled = false;
+      const code = error instanceof ApiError ? error.code : "";
+      if (code in REASONS) return refuse(code, preview.group_name);
+      say($("status"), message(error), "error");
+    }
   });
 }
 

@@ -1,0 +1,103 @@
+// @ts-check
+/**
+ * The REST API of Rounds, as plain fetch calls. No DOM: only `fetch` and the cookie string.
+ *
+ * Every write carries `X-CSRF-Token` equal to the `rounds_csrf` cookie (double submit). Every
+ * failure becomes an `ApiError` with the server's stable `code` and readable `detail`; a network
+ * failure has the code `network`.
+ */
+
+export const API = "/api/v1";
+
+/**
+ * @typedef {"facilitator" | "co-facilitator" | "member"} Role
+ * @typedef {"scheduled" | "open" | "live" | "ended"} SessionStatus
+ *
+ * @typedef {{id: string, name: string, description: string, cohort: string, size_limit: number,
+ *   ground_rules: string, ground_rules_version: number, timezone: string,
+ *   archived_at: string | null, created_at: string}} Group
+ * @typedef {{id: string, group_id: string, title: string, scheduled_start: string,
+ *   duration_minutes: number, status: SessionStatus, started_at: string | null,
+ *   ended_at: string | null}} Session
+ * @typedef {{id: string, title: string, scheduled_start: string, duration_minutes: number,
+ *   status: SessionStatus}} SessionBrief
+ * @typedef {{id: string, group_id: string, display_name: string, email: string | null,
+ *   role: Role, started_at: string, ended_at: string | null, has_account: boolean}} Member
+ * @typedef {{id: string, group_id: string, role: Role, kind: "personal" | "group", label: string,
+ *   max_uses: number, uses: number, expires_at: string, revoked_at: string | null,
+ *   created_at: string, status: "active" | "expired" | "used" | "revoked"}} Invite
+ * @typedef {Invite & {link: string}} InviteCreated
+ * @typedef {{valid: boolean, reason: string | null, group_name: string | null,
+ *   group_description: string | null, ground_rules: string | null,
+ *   ground_rules_version: number | null, role: Role | null, next_session: SessionBrief | null,
+ *   expires_at: string | null}} InvitePreview
+ * @typedef {{member_id: string, group_id: string, group_name: string, display_name: string,
+ *   role: Role}} Joined
+ * @typedef {{member_id: string, display_name: string, role: Role, group: Group,
+ *   next_session: Session | null}} Membership
+ * @typedef {{id: string, email: string, display_name: string, is_admin: boolean,
+ *   created_at: string}} Account
+ * @typedef {{urls: string[], username?: string | null, credential?: string | null}} IceServer
+ * @typedef {{token: string, expires_at: string, signalling_path: string,
+ *   ice_servers: IceServer[], participant_id: string, role: Role}} JoinGrant
+ */
+
+/** A refused or failed request: `code` is stable (e.g. `invite_expired`), `detail` is prose. */
+export class ApiError extends Error {
+  /** @param {number} status @param {string} code @param {string} detail */
+  constructor(status, code, detail) {
+    super(detail || code);
+    this.name = "ApiError";
+    this.status = status;
+    this.code = code;
+    this.detail = detail || code.replace(/_/g, " ");
+  }
+}
+
+/** The value of a cookie readable by the page (only `rounds_csrf` is). */
+export function cookie(/** @type {string} */ name) {
+  const jar = typeof document === "undefined" ? "" : document.cookie;
+  for (const part of jar.split(";")) {
+    const [key, ...rest] = part.trim().split("=");
+    if (key === name) return decodeURIComponent(rest.join("="));
+  }
+  return "";
+}
+
+/**
+ * Call the API. Resolves with the parsed JSON body (or null for 204); rejects with ApiError.
+ * @param {"GET" | "POST" | "PATCH" | "DELETE"} method
+ * @param {string} path below /api/v1, e.g. "/groups"
+ * @param {unknown} [body]
+ * @returns {Promise<any>}
+ */
+export async function request(method, path, body) {
+  /** @type {Record<string, string>} */
+  const headers = { accept: "application/json" };
+  if (body !== undefined) headers["content-type"] = "application/json";
+  const csrf = cookie("rounds_csrf");
+  if (method !== "GET" && csrf) headers["x-csrf-token"] = csrf;
+  let response;
+  try {
+    response = await fetch(API + path, {
+      method, headers, credentials: "same-origin", cache: "no-store",
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError(0, "network", "The connection failed. Check your network and try again.");
+  }
+  if (response.status === 204) return null;
+  const data = await response.json().catch(() => null);
+  if (!response.ok) {
+    const code = data && typeof data.error === "string" ? data.error : `http_${response.status}`;
+    const detail = data && typeof data.detail === "string" ? data.detail : response.statusText;
+    throw new ApiError(response.status, code, detail);
+  }
+  return data;
+}
+
+export const get = (/** @type {string} */ path) => request("GET", path);
+export const post = (/** @type {string} */ path, /** @type {unknown} */ body = {}) =>
+  request("POST", path, body);
+export const patch = (/** @type {string} */ path, /** @type {unknown} */ body) =>
+  request("PATCH", path, body);

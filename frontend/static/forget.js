@@ -1,0 +1,22 @@
+// @ts-check
+/** "Forget this device": the server drops this browser's keys, the page drops what it stored. */
+
+import { post } from "./api.js";
+import { forgetAll } from "./store.js";
+import { busy, say } from "./ui.js";
+
+/**
+ * Wire a "Forget this device" button; `done` runs after forgetting.
+ * @param {HTMLButtonElement} button @param {HTMLElement} out @param {() => void} [done]
+ */
+export function wireForget(button, out, done) {
+  button.addEventListener("click", () => busy(button, out, async () => {
+    const sure = confirm("Forget this device? Your name and groups will be removed from this "
+      + "browser, and you will need a new invite link to join again.");
+    if (!sure) return;
+    await post("/me/forget");
+    forgetAll();
+    say(out, "This device has forgotten you. To join again, ask your facilitator for a new link.", "ok");
+    done?.();
+  }));
+}

@@ -1,0 +1,53 @@
+// @ts-check
+/**
+ * What this browser remembers for the doctor, apart from the server's HttpOnly device cookie:
+ * the display name and chosen devices (localStorage, until "forget this device"), and which
+ * ground rules were acknowledged (sessionStorage: this tab only, so every new join asks again).
+ * No DOM.
+ */
+
+const NAME = "rounds.name";
+const DEVICES = "rounds.devices";
+const ACK = "rounds.ack.";
+
+/** @typedef {{audioInput?: string, videoInput?: string, audioOutput?: string, audioOnly?: boolean}} DeviceChoice */
+
+/** @param {Storage} storage @param {string} key */
+function read(storage, key) {
+  try { return storage.getItem(key); } catch { return null; }
+}
+
+/** @param {Storage} storage @param {string} key @param {string} value */
+function write(storage, key, value) {
+  try { storage.setItem(key, value); } catch { /* private mode: nothing is remembered */ }
+}
+
+export const displayName = {
+  get: () => read(localStorage, NAME) || "",
+  set: (/** @type {string} */ name) => write(localStorage, NAME, name.trim()),
+};
+
+export const devices = {
+  /** @returns {DeviceChoice} */
+  get() {
+    try { return JSON.parse(read(localStorage, DEVICES) || "{}"); } catch { return {}; }
+  },
+  /** @param {DeviceChoice} choice */
+  set(choice) { write(localStorage, DEVICES, JSON.stringify({ ...devices.get(), ...choice })); },
+};
+
+export const ack = {
+  /** The ground-rules version acknowledged for a group in this tab, or 0. @param {string} groupId */
+  get: (groupId) => Number(read(sessionStorage, ACK + groupId) || 0),
+  /** @param {string} groupId @param {number} version */
+  set: (groupId, version) => write(sessionStorage, ACK + groupId, String(version)),
+};
+
+/** Forget everything this browser keeps for Rounds (the server cookie is cleared by the API). */
+export function forgetAll() {
+  for (const storage of [localStorage, sessionStorage]) {
+    try {
+      for (const key of Object.keys(storage)) if (key.startsWith("rounds.")) storage.removeItem(key);
+    } catch { /* nothing stored */ }
+  }
+}
