@@ -58,7 +58,7 @@ async def _demo(settings: Settings) -> None:
     from app.members.models import Role
     from app.sessions.service import create_session, next_session
 
-    email = "facilitator@demo.rounds.invalid"
+    email = "facilitator@example.org"
     password = secrets.token_urlsafe(12)
     engine = create_engine(settings.db_url)
     try:

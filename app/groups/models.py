@@ -7,6 +7,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base, IdMixin
 
+DEFAULT_GROUND_RULES = (
+    "What is said here stays here: confidentiality, with a safety exception.\n"
+    "Join from a private space or wear headphones.\n"
+    "No screenshots, no recordings. Rounds never records anything.\n"
+    "Camera on if you can. Listen without advising or judging.\n"
+    "You may pass when it is your turn."
+)
+
 
 class Group(IdMixin, Base):
     """A closed, stable peer-support group that meets regularly."""
@@ -18,7 +26,7 @@ class Group(IdMixin, Base):
     description: Mapped[str] = mapped_column(Text, default="")
     cohort: Mapped[str] = mapped_column(String(120), default="")
     size_limit: Mapped[int] = mapped_column(default=12)
-    ground_rules: Mapped[str] = mapped_column(Text)
+    ground_rules: Mapped[str] = mapped_column(Text, default=DEFAULT_GROUND_RULES)
     ground_rules_version: Mapped[int] = mapped_column(default=1)
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/London")
     archived_at: Mapped[datetime | None]

@@ -6,13 +6,8 @@ from zoneinfo import available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-DEFAULT_GROUND_RULES = (
-    "What is said here stays here: confidentiality, with a safety exception.\n"
-    "Join from a private space or wear headphones.\n"
-    "No screenshots, no recordings. Rounds never records anything.\n"
-    "Camera on if you can. Listen without advising or judging.\n"
-    "You may pass when it is your turn."
-)
+from app.groups.models import DEFAULT_GROUND_RULES
+
 
 _TIMEZONES = available_timezones()
 

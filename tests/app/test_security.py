@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import pytest
+
+from tests.app.conftest import PASSWORD, World, login
+from tests.conftest import Clients
+
+
+@pytest.mark.parametrize("path", ["/", "/join", "/static/join.js", "/api/v1/groups",
+                                  "/api/v1/nowhere", "/no-such-page"])
+async def test_security_headers_everywhere(clients: Clients, path: str) -> None:
+    response = await clients.new().get(path)
+    assert "default-src 'self'" in response.headers["content-security-policy"]
+    assert response.headers["referrer-policy"] == "no-referrer"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["x-frame-options"] == "DENY"
+
+
+async def test_errors_have_one_shape(clients: Clients) -> None:
+    browser = clients.new()
+    for response in (await browser.get("/api/v1/nowhere"),
+                     await browser.delete("/api/v1/groups"),
+                     await browser.post("/api/v1/auth/login", content=b"\xff\xfe",
+                                        headers={"content-type": "application/json"}),
+                     await browser.post("/api/v1/auth/login", json=[1, 2])):
+        assert 400 <= response.status_code < 500
+        assert set(response.json()) == {"error", "detail"}
+
+
+async def test_cookie_writes_need_the_csrf_header(world: World, clients: Clients) -> None:
+    bare = clients.new(csrf=False)
+    assert (await login(bare, "fa@trust.nhs.uk")).status_code == 200
+    cookie = bare.cookies.get("rounds_account")
+    assert cookie
+    # reads work; a write without the header is refused and changes nothing
+    assert (await bare.get("/api/v1/groups")).status_code == 200
+    refused = await bare.patch(f"/api/v1/groups/{world.group_a['id']}", json={"name": "Hijacked"})
+    assert refused.status_code == 403 and refused.json()["error"] == "csrf_failed"
+    wrong = await bare.patch(f"/api/v1/groups/{world.group_a['id']}", json={"name": "Hijacked"},
+                             headers={"x-csrf-token": "guess"})
+    assert wrong.status_code == 403
+    assert (await world.fa.get(f"/api/v1/groups/{world.group_a['id']}")).json()["name"] != "Hijacked"
+    # a cross-site page holds the session cookie but cannot read the csrf cookie
+    attacker = clients.new(csrf=False)
+    attacker.cookies.set("rounds_account", cookie)
+    assert (await attacker.post(f"/api/v1/groups/{world.group_a['id']}/invites", json={})).status_code == 403
+
+
+async def test_device_writes_need_the_csrf_header(world: World, clients: Clients) -> None:
+    browser, _ = await world.doctor()
+    attacker = clients.new(csrf=False)
+    attacker.cookies.set("rounds_device", browser.cookies.get("rounds_device"))
+    refused = await attacker.post("/api/v1/me/forget")
+    assert refused.status_code == 403
+    assert len((await browser.get("/api/v1/me/memberships")).json()) == 1
+
+
+async def test_cookie_flags(world: World, clients: Clients) -> None:
+    response = await login(clients.new(), "fa@trust.nhs.uk", PASSWORD)
+    cookies = response.headers.get_list("set-cookie")
+    account = next(c for c in cookies if c.startswith("rounds_account="))
+    csrf = next(c for c in cookies if c.startswith("rounds_csrf="))
+    assert "HttpOnly" in account and "SameSite=lax" in account
+    assert "HttpOnly" not in csrf and "SameSite=strict" in csrf
+    assert "Secure" not in account  # served over http in this test
+
+
+async def test_api_responses_are_not_cached(clients: Clients) -> None:
+    response = await clients.new().get("/api/v1/auth/me")
+    assert response.headers["cache-control"] == "no-store"
