@@ -18,6 +18,8 @@ from app.core.headers import SecurityHeaders
 from app.groups.router import router as groups_router
 from app.invites.router import router as invites_router
 from app.members.router import router as members_router
+from app.ops.metrics import HttpMetrics
+from app.ops.router import router as ops_router
 from app.sessions.router import router as sessions_router
 
 FRONTEND = Path(__file__).resolve().parents[1] / "frontend"
@@ -61,9 +63,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (accounts_router, groups_router, members_router, invites_router,
                    sessions_router):
         app.include_router(router, prefix=API)
+    app.include_router(ops_router)  # /healthz, /readyz, /metrics: outside the API, before pages
 
     app.mount("/static", StaticFiles(directory=FRONTEND / "static"), name="static")
     app.add_api_route("/", page, include_in_schema=False)
     app.add_api_route("/{name}", page, include_in_schema=False)
     app.add_middleware(SecurityHeaders, https=settings.secure_cookies)
+    app.add_middleware(HttpMetrics)
     return app

@@ -71,6 +71,52 @@ class Settings(BaseSettings):
     turn_credential_seconds: int = Field(default=3600, ge=60, le=86400)
     """Lifetime of a TURN credential."""
 
+    retention_ended_member_days: int = Field(default=90, ge=1, le=3650)
+    """Days a membership is kept after it ended (its display name and email go with it);
+    `rounds purge` deletes older ones."""
+
+    retention_ended_session_days: int = Field(default=365, ge=1, le=3650)
+    """Days an ended session (date, title, duration) is kept; `rounds purge` deletes older ones."""
+
+    retention_attendance_days: int = Field(default=365, ge=1, le=3650)
+    """Days an attendance record is kept for a doctor's portfolio (when attendance is recorded)."""
+
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    """Least severe log level written. Personal data is redacted at every level."""
+
+    log_format: Literal["json", "text"] = "json"
+    """`json`: one JSON object per line (for a log collector); `text`: for a terminal."""
+
+    oidc_issuer: str | None = None
+    """OpenID Connect issuer for facilitator/admin sign-in, e.g.
+    `https://login.microsoftonline.com/<tenant-id>/v2.0`. Unset: password sign-in only."""
+
+    oidc_client_id: str | None = None
+    """The application (client) id registered with the identity provider."""
+
+    oidc_client_secret: SecretStr | None = None
+    """The client secret registered with the identity provider."""
+
+    oidc_allowed_tenants: list[str] = []
+    """Tenant ids (the `tid` claim) whose users may sign in; empty: any tenant of the issuer."""
+
+    oidc_email_claim: str = "email"
+    """The claim that holds the email an account is matched by (Entra ID: `preferred_username`)."""
+
+    oidc_require_email_verified: bool = True
+    """Refuse an email unless `email_verified` is true. Entra ID sends no such claim: turn this
+    off there and rely on `oidc_allowed_tenants` (the tenant owns its addresses)."""
+
+    oidc_admin_claim: str = "roles"
+    """The claim whose value makes an account an admin (empty: admins are assigned in Rounds)."""
+
+    oidc_admin_value: str = "Rounds.Admin"
+    """The value of `oidc_admin_claim` (or one of its values) that means admin."""
+
+    oidc_create_accounts: bool = False
+    """Create a facilitator account at first sign-in; otherwise only accounts an admin made (or
+    holders of the admin claim) can sign in."""
+
     @cached_property
     def db_url(self) -> str:
         """The database URL in use."""

@@ -1,0 +1,1 @@
+"""Operating the service: health, metrics, logs, retention, the configuration document."""

@@ -1,0 +1,234 @@
+"""Counts for Prometheus, in its text format, without a client library.
+
+One process-wide registry, ``REGISTRY``, that any part of the service adds to::
+
+    from app.ops.metrics import REGISTRY
+    packets = REGISTRY.counter("rounds_rtc_forwarded_packets_total", "RTP packets forwarded",
+                               labels=("kind",))
+    packets.inc(kind="video")
+    REGISTRY.gauge_function("rounds_rooms", "Rooms open now", lambda: len(hub.rooms))
+
+Metrics are counts only. A label value must come from a small fixed set (a route template, a
+status class, a media kind): never a name, token, id or IP address. A metric refuses more than
+``MAX_SERIES`` label combinations, so a mistake cannot grow it without bound.
+
+The ``HttpMetrics`` middleware counts requests by route template and status class, and
+unhandled errors; it also writes one log line per request without path or client address.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable, Iterable
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+MAX_SERIES = 500
+log = logging.getLogger("rounds.http")
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+
+
+def _number(value: float) -> str:
+    if math.isinf(value):
+        return "+Inf" if value > 0 else "-Inf"
+    return repr(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+class Metric:
+    """A family of series of one kind (counter or gauge), keyed by label values."""
+
+    kind = "untyped"
+
+    def __init__(self, name: str, help: str, labels: Iterable[str] = ()) -> None:
+        self.name, self.help, self.labels = name, help, tuple(labels)
+        self._values: dict[tuple[str, ...], float] = {}
+        self._lock = threading.Lock()
+
+    def _key(self, values: dict[str, str]) -> tuple[str, ...]:
+        if set(values) != set(self.labels):
+            raise ValueError(f"{self.name} takes labels {self.labels}, got {tuple(values)}")
+        return tuple(str(values[label]) for label in self.labels)
+
+    def _add(self, amount: float, values: dict[str, str]) -> None:
+        key = self._key(values)
+        with self._lock:
+            if key not in self._values and len(self._values) >= MAX_SERIES:
+                raise ValueError(f"{self.name} has {MAX_SERIES} series: label values too varied")
+            self._values[key] = self._values.get(key, 0.0) + amount
+
+    def value(self, **labels: str) -> float:
+        """The current value of one series (0 when never touched)."""
+        return self._values.get(self._key(labels), 0.0)
+
+    def samples(self) -> list[tuple[tuple[str, ...], float]]:
+        with self._lock:
+            return sorted(self._values.items())
+
+    def render(self) -> list[str]:
+        lines = [f"# HELP {self.name} {_escape(self.help)}", f"# TYPE {self.name} {self.kind}"]
+        for key, value in self.samples():
+            if key:
+                pairs = ",".join(f'{k}="{_escape(v)}"' for k, v in zip(self.labels, key, strict=True))
+                lines.append(f"{self.name}{{{pairs}}} {_number(value)}")
+            else:
+                lines.append(f"{self.name} {_number(value)}")
+        return lines
+
+
+class Counter(Metric):
+    """Only goes up."""
+
+    kind = "counter"
+
+    def inc(self, amount: float = 1.0, **labels: str) -> None:
+        if amount < 0:
+            raise ValueError("a counter only goes up")
+        self._add(amount, labels)
+
+
+class Gauge(Metric):
+    """Goes up and down (rooms open, participants connected)."""
+
+    kind = "gauge"
+
+    def inc(self, amount: float = 1.0, **labels: str) -> None:
+        self._add(amount, labels)
+
+    def dec(self, amount: float = 1.0, **labels: str) -> None:
+        self._add(-amount, labels)
+
+    def set(self, value: float, **labels: str) -> None:
+        key = self._key(labels)
+        with self._lock:
+            self._values[key] = float(value)
+
+
+class GaugeFunction(Metric):
+    """A gauge read from a function at scrape time (e.g. ``len(hub.rooms)``)."""
+
+    kind = "gauge"
+
+    def __init__(self, name: str, help: str, read: Callable[[], float]) -> None:
+        super().__init__(name, help)
+        self.read = read
+
+    def samples(self) -> list[tuple[tuple[str, ...], float]]:
+        try:
+            return [((), float(self.read()))]
+        except Exception:  # noqa: BLE001 - a broken reader must not break the scrape
+            log.warning("metric reader failed", extra={"metric": self.name})
+            return []
+
+
+class Registry:
+    """Named metrics; registering a name twice returns the same metric."""
+
+    def __init__(self) -> None:
+        self._metrics: dict[str, Metric] = {}
+        self._lock = threading.Lock()
+
+    def _get(self, name: str, make: Callable[[], Metric], kind: type[Metric]) -> Metric:
+        with self._lock:
+            metric = self._metrics.get(name)
+            if metric is None:
+                metric = self._metrics[name] = make()
+            elif not isinstance(metric, kind):
+                raise ValueError(f"{name} is already registered as a {metric.kind}")
+            return metric
+
+    def counter(self, name: str, help: str, labels: Iterable[str] = ()) -> Counter:
+        metric = self._get(name, lambda: Counter(name, help, labels), Counter)
+        assert isinstance(metric, Counter)
+        return metric
+
+    def gauge(self, name: str, help: str, labels: Iterable[str] = ()) -> Gauge:
+        metric = self._get(name, lambda: Gauge(name, help, labels), Gauge)
+        assert isinstance(metric, Gauge)
+        return metric
+
+    def gauge_function(self, name: str, help: str, read: Callable[[], float]) -> GaugeFunction:
+        """Register (or replace the reader of) a gauge computed at scrape time."""
+        metric = self._get(name, lambda: GaugeFunction(name, help, read), GaugeFunction)
+        assert isinstance(metric, GaugeFunction)
+        metric.read = read
+        return metric
+
+    def render(self) -> str:
+        """The registry in Prometheus text exposition format 0.0.4."""
+        with self._lock:
+            metrics = sorted(self._metrics.values(), key=lambda m: m.name)
+        return "\n".join(line for m in metrics for line in m.render()) + "\n"
+
+
+REGISTRY = Registry()
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+HTTP_REQUESTS = REGISTRY.counter(
+    "rounds_http_requests_total", "HTTP requests by route template, method and status class",
+    labels=("route", "method", "status"))
+ERRORS = REGISTRY.counter(
+    "rounds_errors_total", "Errors by kind (http_5xx: a server error response; unhandled: an "
+    "exception that reached the top)", labels=("kind",))
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def route_template(scope: Scope) -> str:
+    """The matched route's template (`/api/v1/groups/{group_id}`), never the raw path.
+
+    The route in the scope may know only its path inside an included router (FastAPI keeps the
+    original route), so the literal prefix is taken from the raw path: the segments before the
+    ones the template covers. Path parameters never reach the label.
+    """
+    route = scope.get("route")
+    template = getattr(route, "path_format", None)
+    if not isinstance(template, str) or not template.startswith("/"):
+        return "unmatched"
+    if ":path}" in template or template.endswith("{path}"):
+        return template
+    raw = str(scope.get("root_path", "")) + str(scope.get("path", ""))
+    raw_parts, own = raw.split("/")[1:], template.split("/")[1:]
+    if len(raw_parts) < len(own):
+        return "unmatched"
+    prefix = raw_parts[: len(raw_parts) - len(own)]
+    return "".join(f"/{p}" for p in prefix) + template
+
+
+class HttpMetrics:
+    """Count every HTTP request and log it without its path, query or client address."""
+
+    def __init__(self, app: ASGIApp, registry: Registry = REGISTRY) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def recording(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, recording)
+        except BaseException:
+            ERRORS.inc(kind="unhandled")
+            raise
+        finally:
+            route = route_template(scope)
+            method = scope["method"] if scope["method"] in METHODS else "OTHER"
+            HTTP_REQUESTS.inc(route=route, method=method, status=f"{status // 100}xx")
+            if status >= 500:
+                ERRORS.inc(kind="http_5xx")
+            log.info("request", extra={
+                "route": route, "method": method, "status": status,
+                "ms": round((time.perf_counter() - started) * 1000, 1)})

@@ -1,0 +1,109 @@
+"""Deleting what is past its retention period (`rounds purge`, or `python -m app.ops.retention`).
+
+What goes, with the setting that says when (docs/data-flow.md describes the same):
+
+- memberships that ended more than ``retention_ended_member_days`` ago: the row holds a display
+  name, maybe an email and a device-key hash;
+- invites that expired or were revoked more than ``retention_ended_member_days`` ago (their
+  label may name the person invited);
+- sessions that ended more than ``retention_ended_session_days`` ago, and sessions that were
+  never held and were scheduled that long ago;
+- attendance, ``retention_attendance_days``, once attendance is recorded: a step is added to
+  ``STEPS`` with the table.
+
+Run it daily (a cron job or a systemd timer: docs/operations.md). It deletes in one transaction
+and reports counts only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, delete, func, or_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.config import Settings
+from app.core.db import create_engine, session_factory, transaction, utcnow
+from app.invites.models import Invite
+from app.members.models import Member
+from app.sessions.models import Session, SessionStatus
+
+log = logging.getLogger("rounds.retention")
+Step = Callable[[AsyncSession, Settings, datetime], Awaitable[int]]
+
+
+async def _rowcount(db: AsyncSession, statement: object) -> int:
+    result = await db.execute(statement)  # type: ignore[call-overload]
+    return int(result.rowcount or 0)
+
+
+async def purge_members(db: AsyncSession, settings: Settings, now: datetime) -> int:
+    """Memberships that ended before the cutoff."""
+    cutoff = now - timedelta(days=settings.retention_ended_member_days)
+    return await _rowcount(db, delete(Member).where(
+        Member.ended_at.is_not(None), Member.ended_at < cutoff))
+
+
+async def purge_invites(db: AsyncSession, settings: Settings, now: datetime) -> int:
+    """Invites that stopped working before the cutoff."""
+    cutoff = now - timedelta(days=settings.retention_ended_member_days)
+    return await _rowcount(db, delete(Invite).where(or_(
+        Invite.expires_at < cutoff,
+        and_(Invite.revoked_at.is_not(None), Invite.revoked_at < cutoff))))
+
+
+async def purge_sessions(db: AsyncSession, settings: Settings, now: datetime) -> int:
+    """Sessions that ended (or were never held) before the cutoff."""
+    cutoff = now - timedelta(days=settings.retention_ended_session_days)
+    ended = and_(Session.status == SessionStatus.ended,
+                 func.coalesce(Session.ended_at, Session.scheduled_start) < cutoff)
+    never_held = and_(Session.status.in_((SessionStatus.scheduled, SessionStatus.open)),
+                      Session.scheduled_start < cutoff)
+    return await _rowcount(db, delete(Session).where(or_(ended, never_held)))
+
+
+STEPS: dict[str, Step] = {
+    "members": purge_members,
+    "invites": purge_invites,
+    "sessions": purge_sessions,
+}
+
+
+async def purge(db: AsyncSession, settings: Settings, *, now: datetime | None = None
+                ) -> dict[str, int]:
+    """Delete everything past retention; counts of rows deleted, by kind. Never commits."""
+    now = now or utcnow()
+    counts = {name: await step(db, settings, now) for name, step in STEPS.items()}
+    log.info("retention purge", extra={f"deleted_{k}": v for k, v in counts.items()})
+    return counts
+
+
+async def run(settings: Settings) -> dict[str, int]:
+    """One purge in its own engine and transaction (the `rounds purge` command)."""
+    engine = create_engine(settings.db_url)
+    counts: dict[str, int] = {}
+    try:
+        # The loop runs once; leaving it normally is what commits.
+        async for db in transaction(session_factory(engine)):
+            counts = await purge(db, settings)
+    finally:
+        await engine.dispose()
+    return counts
+
+
+def main(settings: Settings | None = None) -> None:
+    """Entry point: purge and print the counts."""
+    try:
+        settings = settings or Settings()
+    except ValueError as exc:
+        sys.exit(f"rounds: refusing to start: {exc}")
+    counts = asyncio.run(run(settings))
+    print(" ".join(f"{k}={v}" for k, v in counts.items()), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,61 @@
+"""`/healthz` (the process answers), `/readyz` (it can serve: database reachable, schema at the
+latest migration) and `/metrics` (Prometheus text format, counts only).
+
+These live outside `/api/v1`: they are for the load balancer, the orchestrator and Prometheus,
+not for browsers. Caddy does not expose `/metrics` (deploy/Caddyfile).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from functools import lru_cache
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from app.core.migrate import current_revision, head_revision
+from app.ops.metrics import CONTENT_TYPE, REGISTRY
+
+router = APIRouter(tags=["ops"], include_in_schema=False)
+READY_TIMEOUT = 3.0
+
+
+@lru_cache(maxsize=1)
+def _head() -> str | None:
+    return head_revision()
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    """The process is alive."""
+    return {"status": "ok"}
+
+
+async def _check(request: Request) -> tuple[bool, dict[str, str]]:
+    engine = request.app.state.engine
+    async with engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))
+    current, head = await current_revision(engine), _head()
+    if current != head:
+        return False, {"status": "migrations_pending", "database": "ok",
+                       "schema": f"{current or 'empty'} (latest is {head})"}
+    return True, {"status": "ok", "database": "ok", "schema": str(current)}
+
+
+@router.get("/readyz")
+async def readyz(request: Request) -> JSONResponse:
+    """Ready to serve: the database answers and its schema is at the latest migration."""
+    try:
+        ok, body = await asyncio.wait_for(_check(request), READY_TIMEOUT)
+    except Exception as exc:  # noqa: BLE001 - any failure to reach the database means not ready
+        ok, body = False, {"status": "database_unreachable", "database": type(exc).__name__}
+    return JSONResponse(body, status_code=200 if ok else 503,
+                        headers={"cache-control": "no-store"})
+
+
+@router.get("/metrics")
+async def metrics() -> Response:
+    """Every registered metric in Prometheus text format."""
+    return Response(REGISTRY.render(), media_type=CONTENT_TYPE,
+                    headers={"cache-control": "no-store"})

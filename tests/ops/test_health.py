@@ -1,0 +1,84 @@
+"""/healthz, /readyz and /metrics on both databases."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from app.core.migrate import head_revision
+from app.main import create_app
+from app.ops.metrics import HTTP_REQUESTS, Registry
+from tests.conftest import Clients
+
+
+async def test_healthz_and_readyz_when_all_is_well(clients: Clients) -> None:
+    client = clients.new()
+    assert (await client.get("/healthz")).json() == {"status": "ok"}
+    response = await client.get("/readyz")
+    assert response.status_code == 200, response.text
+    assert response.json()["schema"] == head_revision()
+
+
+async def test_readyz_is_503_when_migrations_are_behind(app: Any, clients: Clients) -> None:
+    async with app.state.engine.begin() as conn:
+        await conn.execute(text("UPDATE alembic_version SET version_num = 'behind'"))
+    response = await clients.new().get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["status"] == "migrations_pending"
+
+
+async def test_readyz_is_503_when_the_database_is_unreachable(settings: Any, tmp_path: Any) -> None:
+    broken = settings.model_copy(update={
+        "database_url": "postgresql+asyncpg://nobody@127.0.0.1:1/none"})
+    broken.__dict__.pop("db_url", None)  # the cached property
+    application = create_app(broken)
+    async with application.router.lifespan_context(application):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=application),
+                                     base_url="http://testserver") as client:
+            response = await client.get("/readyz")
+            assert (await client.get("/healthz")).status_code == 200
+    assert response.status_code == 503
+    assert response.json()["status"] == "database_unreachable"
+
+
+async def test_metrics_count_requests_by_route_template_not_path(world: Any) -> None:
+    group_id = world.group_a["id"]
+    before = HTTP_REQUESTS.value(route="/api/v1/groups/{group_id}/invites", method="POST",
+                                 status="2xx")
+    await world.invite()
+    await world.invite()
+    missing = await world.fa.get("/api/v1/sessions/00000000-0000-0000-0000-000000000000")
+    assert missing.status_code == 404
+    body = (await world.fa.get("/metrics")).text
+    assert HTTP_REQUESTS.value(route="/api/v1/groups/{group_id}/invites", method="POST",
+                               status="2xx") == before + 2
+    assert re.search(r'rounds_http_requests_total\{route="/api/v1/sessions/\{session_id\}",'
+                     r'method="GET",status="4xx"\} \d+', body)
+    assert "# TYPE rounds_errors_total counter" in body
+    assert group_id not in body and "fa@trust.nhs.uk" not in body and "Facilitator" not in body
+
+
+def test_registry_renders_prometheus_text_and_limits_series() -> None:
+    registry = Registry()
+    packets = registry.counter("x_packets_total", "Packets", labels=("kind",))
+    packets.inc(kind="audio")
+    packets.inc(3, kind="video")
+    registry.gauge_function("x_rooms", "Rooms", lambda: 2)
+    assert registry.counter("x_packets_total", "Packets", labels=("kind",)) is packets
+    assert registry.render() == (
+        "# HELP x_packets_total Packets\n# TYPE x_packets_total counter\n"
+        'x_packets_total{kind="audio"} 1\nx_packets_total{kind="video"} 3\n'
+        "# HELP x_rooms Rooms\n# TYPE x_rooms gauge\nx_rooms 2\n")
+    with pytest.raises(ValueError):
+        packets.inc(kind="audio", room="r1")
+    with pytest.raises(ValueError):
+        packets.inc(-1, kind="audio")
+    many = registry.counter("x_many_total", "Many", labels=("n",))
+    for n in range(500):
+        many.inc(n=str(n))
+    with pytest.raises(ValueError):
+        many.inc(n="500")
