@@ -18,6 +18,7 @@ from app.core.headers import SecurityHeaders
 from app.groups.router import router as groups_router
 from app.invites.router import router as invites_router
 from app.members.router import router as members_router
+from app.rooms.media import build_media_server
 from app.ops.metrics import HttpMetrics
 from app.ops.router import router as ops_router
 from app.sessions.router import router as sessions_router
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await media.close()
             await engine.dispose()
 
     app = FastAPI(
@@ -59,6 +61,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url=f"{API}/openapi.json",
     )
     app.state.settings = settings
+    media = build_media_server(settings)
+    app.state.media = media
+    app.add_api_websocket_route("/rtc", media.handle)
     install_handlers(app)
     for router in (accounts_router, groups_router, members_router, invites_router,
                    sessions_router):

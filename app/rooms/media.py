@@ -1,0 +1,20 @@
+"""The media server of the app's rooms: rtc/ configured from the app's settings."""
+
+from __future__ import annotations
+
+from app.core.config import Settings, derived_key
+from rtc.config import IceServer, RTCConfig
+from rtc.server import RTCServer
+
+
+def rtc_config(settings: Settings) -> RTCConfig:
+    """The SFU's configuration: the join-token key app/ signs with, and only configured STUN."""
+    stun = tuple(u for u in settings.ice_servers if u.startswith("stun"))
+    return RTCConfig(
+        join_secret=derived_key(settings, "join-token"),
+        ice_servers=(IceServer(urls=stun),) if stun else (),
+    )
+
+
+def build_media_server(settings: Settings) -> RTCServer:
+    return RTCServer(rtc_config(settings))
