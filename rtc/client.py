@@ -24,6 +24,7 @@ from aiortc import (
     RTCSessionDescription,
 )
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from av import VideoFrame
 
 from . import messages as m
 from .peers import codec_preferences
@@ -41,8 +42,15 @@ class Received:
 class Client:
     """One participant: joins, publishes the given tracks, subscribes to everyone else."""
 
-    def __init__(self, url: str, token: str, *, audio: MediaStreamTrack | None = None,
-                 video: MediaStreamTrack | None = None, decode: bool = True) -> None:
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        *,
+        audio: MediaStreamTrack | None = None,
+        video: MediaStreamTrack | None = None,
+        decode: bool = True,
+    ) -> None:
         self.url = url
         self.token = token
         self.audio = audio
@@ -61,7 +69,7 @@ class Client:
         self._changed = asyncio.Condition()
         self.ice: list[m.IceServerInfo] = []
 
-    # --- lifecycle ------------------------------------------------------------------------------------
+    # --- lifecycle ---
 
     async def connect(self, *, publish: bool = True) -> None:
         """Handshake, join, start the read loop and (optionally) publish."""
@@ -92,8 +100,10 @@ class Client:
     def _configuration(self, max_bundle: bool) -> RTCConfiguration:
         from aiortc import RTCIceServer
 
-        servers = [RTCIceServer(urls=s.urls, username=s.username, credential=s.credential)
-                   for s in self.ice]
+        servers = [
+            RTCIceServer(urls=s.urls, username=s.username, credential=s.credential)
+            for s in self.ice
+        ]
         policy = RTCBundlePolicy.MAX_BUNDLE if max_bundle else RTCBundlePolicy.BALANCED
         return RTCConfiguration(iceServers=servers, bundlePolicy=policy)
 
@@ -109,7 +119,7 @@ class Client:
         answer = await self.expect("publish_answer", since=mark)
         await pc.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type="answer"))
 
-    # --- wire ----------------------------------------------------------------------------------------------
+    # --- wire ---
 
     async def send(self, message: dict[str, Any] | str) -> None:
         await self._ws.send(message if isinstance(message, str) else json.dumps(message))
@@ -118,9 +128,13 @@ class Client:
         """A position in the message log, for ``expect(since=...)``."""
         return len(self.messages)
 
-    async def expect(self, kind: str, timeout: float = 10.0,
-                     where: Callable[[dict[str, Any]], bool] = lambda _: True,
-                     since: int | None = None) -> dict[str, Any]:
+    async def expect(
+        self,
+        kind: str,
+        timeout: float = 10.0,  # noqa: ASYNC109
+        where: Callable[[dict[str, Any]], bool] = lambda _: True,
+        since: int | None = None,
+    ) -> dict[str, Any]:
         """Wait for a server message of a type received after ``since`` (default: now)."""
         deadline = time.monotonic() + timeout
         start = len(self.messages) if since is None else since
@@ -165,6 +179,9 @@ class Client:
             self._changed.notify_all()
 
     async def _on_offer(self, msg: dict[str, Any]) -> None:
+        if msg.get("restart") and self.subscribe_pc is not None:
+            await self.subscribe_pc.close()
+            self.subscribe_pc = None
         if self.subscribe_pc is None:
             self.subscribe_pc = RTCPeerConnection(configuration=self._configuration(True))
             self.subscribe_pc.on("track", self._on_track)
@@ -175,14 +192,18 @@ class Client:
             if self.on_subscribe_transceiver is not None:
                 self.on_subscribe_transceiver(t)
         await pc.setLocalDescription(await pc.createAnswer())
-        await self.send({"type": "subscribe_answer", "revision": msg["revision"],
-                         "sdp": pc.localDescription.sdp})
+        await self.send(
+            {
+                "type": "subscribe_answer",
+                "revision": msg["revision"],
+                "sdp": pc.localDescription.sdp,
+            }
+        )
 
     def _on_track(self, track: MediaStreamTrack) -> None:
         assert self.subscribe_pc is not None
-        mid = next(t.mid for t in self.subscribe_pc.getTransceivers()
-                   if t.receiver.track is track)
-        if self.decode:
+        mid = next(t.mid for t in self.subscribe_pc.getTransceivers() if t.receiver.track is track)
+        if self.decode and mid is not None:
             self._tasks.append(asyncio.ensure_future(self._consume(mid, track)))
 
     async def _consume(self, mid: str, track: MediaStreamTrack) -> None:
@@ -195,15 +216,18 @@ class Client:
                     continue
                 rec.frames[info.participant] += 1
                 rec.first_frame_at.setdefault(info.participant, time.monotonic())
-                if hasattr(frame, "width"):
+                if isinstance(frame, VideoFrame):
                     rec.last_size = (frame.width, frame.height)
 
-    # --- queries -------------------------------------------------------------------------------------------
+    # --- queries ---
 
     def frames_from(self, participant: str, kind: str) -> int:
         """Decoded frames received from a participant's stream of a kind, over all mids."""
-        return sum(rec.frames.get(participant, 0) for mid, rec in self.received.items()
-                   if self._kind_of(mid) == kind)
+        return sum(
+            rec.frames.get(participant, 0)
+            for mid, rec in self.received.items()
+            if self._kind_of(mid) == kind
+        )
 
     def _kind_of(self, mid: str) -> str | None:
         if self.subscribe_pc is None:

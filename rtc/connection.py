@@ -18,7 +18,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 import pydantic
 from aiortc import RTCPeerConnection, RTCRtpTransceiver, RTCSessionDescription
@@ -49,8 +49,8 @@ from .peers import (
 from .presence import AppMessage
 
 if TYPE_CHECKING:
-    from .room import Room
     from .hub import Hub
+    from .room import Room
 
 logger = logging.getLogger(__name__)
 
@@ -64,8 +64,9 @@ class State(StrEnum):
 ALLOWED: dict[State, frozenset[str]] = {
     State.NEW: frozenset({"hello"}),
     State.GREETED: frozenset({"join", "ping", "pong", "time"}),
-    State.JOINED: frozenset({"publish", "subscribe_answer", "candidate", "mute", "leave",
-                             "ping", "pong", "time", "app"}),
+    State.JOINED: frozenset(
+        {"publish", "subscribe_answer", "candidate", "mute", "leave", "ping", "pong", "time", "app"}
+    ),
 }
 """Which client messages each state accepts; anything else is ``out-of-order``."""
 
@@ -81,8 +82,9 @@ class _Slot:
 
 @dataclass(frozen=True, slots=True)
 class _Nudge:
-    what: Literal["resubscribe", "kick", "closed", "too-large"]
+    what: Literal["resubscribe", "kick", "closed", "too-large", "pc-down"]
     error: RTCError | None = None
+    pc: RTCPeerConnection | None = None
 
 
 AppHandler = Callable[[AppMessage], Awaitable[None]]
@@ -118,8 +120,9 @@ class Connection:
         self._dirty = False
         self._resubscribe_queued = False
         self._ended: DepartReason = "lost"
+        self._restart = False
 
-    # --- what the room calls ---------------------------------------------------------------------
+    # --- what the room calls ---
 
     def send(self, message: m.ServerMessage) -> None:
         """Queue a message; a client that falls too far behind is dropped."""
@@ -137,7 +140,7 @@ class Connection:
     def kick(self, error: RTCError) -> None:
         self._inbox.put_nowait(_Nudge("kick", error))
 
-    # --- the task ------------------------------------------------------------------------------------
+    # --- the task ---
 
     async def run(self) -> None:
         """Serve the client until it leaves, is dropped, or the server closes."""
@@ -169,8 +172,12 @@ class Connection:
         if self.room is not None:
             reason: DepartReason = self._ended
             if error is not None:
-                reason = {"removed": "removed", "room-closed": "room-closed",
-                          "replaced": "left"}.get(error.code, "lost")  # type: ignore[assignment]
+                reason = {
+                    "removed": "removed",
+                    "room-closed": "room-closed",
+                    "shutdown": "room-closed",
+                    "replaced": "left",
+                }.get(error.code, "lost")  # type: ignore[assignment]
             self.room.depart(self, reason)
         for pc in (self._publish_pc, self._subscribe_pc):
             if pc is not None:
@@ -190,7 +197,9 @@ class Connection:
                 text = event.get("text")
                 if text is None:
                     data = event.get("bytes") or b""
-                    text = data.decode("utf-8", "replace") if len(data) <= limit else "x" * (limit + 1)
+                    text = (
+                        data.decode("utf-8", "replace") if len(data) <= limit else "x" * (limit + 1)
+                    )
                 if len(text) > limit or len(text.encode()) > limit:
                     self._inbox.put_nowait(_Nudge("too-large"))
                 else:
@@ -219,11 +228,23 @@ class Connection:
                     assert item.error is not None
                     raise item.error
                 if item.what == "too-large":
-                    self.send(m.Error(code="too-large", detail="messages are limited to "
-                                      f"{self.config.max_message_bytes} bytes"))
+                    self.send(
+                        m.Error(
+                            code="too-large",
+                            detail=f"messages are limited to {self.config.max_message_bytes} bytes",
+                        )
+                    )
+                    continue
+                if item.what == "pc-down":
+                    await self._pc_down(item.pc)
                     continue
                 self._resubscribe_queued = False
-                await self._resubscribe()
+                try:
+                    await self._resubscribe()
+                except Exception:
+                    logger.exception("subscription offer failed (participant %s)", self.id)
+                    if self._subscribe_pc is not None:
+                        await self._pc_down(self._subscribe_pc)
                 continue
             try:
                 self._take_token()
@@ -257,14 +278,16 @@ class Connection:
 
     def _take_token(self) -> None:
         now = time.monotonic()
-        self._tokens = min(float(self.config.rate_burst),
-                           self._tokens + (now - self._token_time) * self.config.rate_per_second)
+        self._tokens = min(
+            float(self.config.rate_burst),
+            self._tokens + (now - self._token_time) * self.config.rate_per_second,
+        )
         self._token_time = now
         if self._tokens < 1.0:
             raise RateLimited("too many messages")
         self._tokens -= 1.0
 
-    # --- messages ------------------------------------------------------------------------------------
+    # --- messages ---
 
     async def _handle(self, text: str) -> str | None:
         try:
@@ -272,16 +295,22 @@ class Connection:
         except pydantic.ValidationError as exc:
             raise _classify(exc, text) from None
         if msg.type not in ALLOWED[self.state]:
-            err = HandshakeError(f"'{msg.type}' is not allowed in state '{self.state}'")
-            err.fatal = self.state is State.NEW  # the first message must be hello
-            raise _with_ref(err, msg.type) if not err.fatal else err
-        if msg.participant is not None and self.state is State.JOINED and msg.participant != self.id:
+            detail = f"'{msg.type}' is not allowed in state '{self.state}'"
+            if self.state is State.NEW:  # the first message must be hello
+                raise HandshakeError(detail)
+            raise _with_ref(ProtocolError(detail, code="out-of-order"), msg.type)
+        if (
+            msg.participant is not None
+            and self.state is State.JOINED
+            and msg.participant != self.id
+        ):
             raise _with_ref(Spoofed("a message may only speak for its sender"), msg.type)
         match msg:
             case m.Hello():
                 if msg.version < 1 or msg.version > self.config.max_hello_version:
-                    raise HandshakeError(f"protocol version {msg.version} is not supported",
-                                         code="bad-version")
+                    raise HandshakeError(
+                        f"protocol version {msg.version} is not supported", code="bad-version"
+                    )
                 self.state = State.GREETED
                 self.send(m.ServerHello(version=msg.version))
             case m.Join():
@@ -320,34 +349,43 @@ class Connection:
         room.admit(self)  # may raise RoomFull / RoomClosed
         self.room = room
         self.state = State.JOINED
-        self.send(m.Joined(
-            room=room.id, participant=self.id, role=self.role,
-            participants=[room.peer_info(p) for p in room.members.values() if p is not self],
-            ice_servers=[m.IceServerInfo(urls=list(s.urls), username=s.username,
-                                         credential=s.credential)
-                         for s in self.config.ice_servers],
-        ))
+        self.send(
+            m.Joined(
+                room=room.id,
+                participant=self.id,
+                role=self.role,
+                participants=[room.peer_info(p) for p in room.members.values() if p is not self],
+                ice_servers=[
+                    m.IceServerInfo(urls=list(s.urls), username=s.username, credential=s.credential)
+                    for s in self.config.ice_servers
+                ],
+            )
+        )
         self.subscriptions_changed()
 
     async def _publish(self, sdp: str) -> None:
         assert self.room is not None
         old = self._publish_pc
         if old is not None:  # a new offer rebuilds the publish side (aioice has no ICE restart)
-            self.room._drop_sources(self)
+            self.room.unpublish(self)
             await old.close()
         pc = self._publish_pc = new_publish_pc(self.config)
+        self._watch(pc)
         try:
             await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
             sources: dict[str, Source] = {}
             for t in pc.getTransceivers():
-                if t.mid is not None and t.kind in ("audio", "video") and t.kind not in sources:
-                    sources[t.kind] = self.room.forwarder.add_source(t.receiver, self.id, t.kind)
+                kind: Kind = "audio" if t.kind == "audio" else "video"
+                if t.mid is not None and kind not in sources:
+                    sources[kind] = self.room.forwarder.add_source(t.receiver, self.id, kind)
             await pc.setLocalDescription(await pc.createAnswer())
         except Exception as exc:
             self._publish_pc = None
             await pc.close()
-            raise _with_ref(ProtocolError(f"cannot use this offer: {type(exc).__name__}",
-                                          code="bad-sdp"), "publish") from None
+            raise _with_ref(
+                ProtocolError(f"cannot use this offer: {type(exc).__name__}", code="bad-sdp"),
+                "publish",
+            ) from None
         self.sources = sources
         self.send(m.PublishAnswer(sdp=with_opus_fec(pc.localDescription.sdp)))
         self.room.published(self)
@@ -355,15 +393,19 @@ class Connection:
     async def _candidate(self, msg: m.Candidate) -> None:
         pc = self._publish_pc if msg.target == "publish" else self._subscribe_pc
         if pc is None or pc.remoteDescription is None:
-            raise _with_ref(HandshakeError("no description to add a candidate to"), "candidate")
+            raise _with_ref(
+                ProtocolError("no description to add a candidate to", code="out-of-order"),
+                "candidate",
+            )
         if not msg.candidate:
             return  # end of candidates
         try:
             candidate = parse_candidate(msg.candidate, msg.sdpMid, msg.sdpMLineIndex)
             await pc.addIceCandidate(candidate)
         except Exception:
-            raise _with_ref(ProtocolError("bad ICE candidate", code="bad-candidate"),
-                            "candidate") from None
+            raise _with_ref(
+                ProtocolError("bad ICE candidate", code="bad-candidate"), "candidate"
+            ) from None
 
     async def _app(self, msg: m.App) -> None:
         assert self.room is not None
@@ -371,15 +413,53 @@ class Connection:
         if handler is None:
             raise _with_ref(AppRejected(f"no handler for '{msg.kind}'"), "app")
         try:
-            await handler(AppMessage(room=self.room.id, participant=self.id, role=self.role,
-                                     kind=msg.kind, data=dict(msg.data)))
+            await handler(
+                AppMessage(
+                    room=self.room.id,
+                    participant=self.id,
+                    role=self.role,
+                    kind=msg.kind,
+                    data=dict(msg.data),
+                )
+            )
         except RTCError as exc:
             raise _with_ref(exc, "app") from None
         except Exception:
             logger.exception("app handler failed for kind %s", msg.kind)
             raise _with_ref(AppRejected("the app could not handle this message"), "app") from None
 
-    # --- subscriptions ---------------------------------------------------------------------------------
+    # --- recovery ---
+
+    def _watch(self, pc: RTCPeerConnection) -> None:
+        """Report a failed or closed peer connection to the main loop (which rebuilds it)."""
+
+        def changed() -> None:
+            if pc.connectionState in ("failed", "closed"):
+                self._inbox.put_nowait(_Nudge("pc-down", pc=pc))
+
+        pc.on("connectionstatechange", changed)
+
+    async def _pc_down(self, pc: RTCPeerConnection | None) -> None:
+        """Throw away a dead peer connection; aioice has no ICE restart, so rebuild instead."""
+        if pc is None:
+            return
+        if pc is self._publish_pc:
+            self._publish_pc = None
+            if self.room is not None:
+                self.room.unpublish(self)  # the client re-publishes with a new offer
+        elif pc is self._subscribe_pc:
+            self._subscribe_pc = None
+            for slot in self._slots:
+                if self.room is not None:
+                    self.room.forwarder.connect(slot.sink, None)
+            self._slots = []
+            self._awaiting = None
+            self._restart = True  # the next offer asks the client for a new connection
+            self.subscriptions_changed()
+        with contextlib.suppress(Exception):
+            await pc.close()
+
+    # --- subscriptions ---
 
     async def _resubscribe(self) -> None:
         """Bring the subscribe connection in line with the room: one batched offer at a time."""
@@ -400,14 +480,16 @@ class Connection:
             if key in taken:
                 continue
             changed = True
-            slot = next((s for s in self._slots if s.key is None and s.kind == key[1]), None)
-            if slot is None:
+            free = next((s for s in self._slots if s.key is None and s.kind == key[1]), None)
+            if free is None:
                 if self._subscribe_pc is None:
                     self._subscribe_pc = new_subscribe_pc(self.config)
+                    self._watch(self._subscribe_pc)
                 kind: Kind = "audio" if key[1] == "audio" else "video"
                 t = add_send_transceiver(self._subscribe_pc, kind)
-                slot = _Slot(t, self.room.forwarder.add_sink(t.sender, kind, self.id), kind)
-                self._slots.append(slot)
+                free = _Slot(t, self.room.forwarder.add_sink(t.sender, kind, self.id), kind)
+                self._slots.append(free)
+            slot = free
             slot.key, slot.source = key, source
             slot.transceiver.direction = "sendonly"
         if not changed or self._subscribe_pc is None:
@@ -416,21 +498,37 @@ class Connection:
         await pc.setLocalDescription(await pc.createOffer())
         self._revision += 1
         self._awaiting = self._revision
-        streams = {slot.transceiver.mid: m.StreamInfo(participant=slot.key[0], kind=slot.kind)
-                   for slot in self._slots if slot.key is not None and slot.transceiver.mid}
-        self.send(m.SubscribeOffer(revision=self._revision,
-                                   sdp=with_opus_fec(pc.localDescription.sdp), streams=streams))
+        streams = {
+            slot.transceiver.mid: m.StreamInfo(participant=slot.key[0], kind=slot.kind)
+            for slot in self._slots
+            if slot.key is not None and slot.transceiver.mid
+        }
+        restart, self._restart = self._restart, False
+        self.send(
+            m.SubscribeOffer(
+                restart=restart,
+                revision=self._revision,
+                sdp=with_opus_fec(pc.localDescription.sdp),
+                streams=streams,
+            )
+        )
 
     async def _subscribe_answer(self, msg: m.SubscribeAnswer) -> None:
         if self._awaiting is None or msg.revision != self._awaiting or self._subscribe_pc is None:
-            raise _with_ref(HandshakeError(f"no subscription offer {msg.revision} is pending"),
-                            "subscribe_answer")
+            raise _with_ref(
+                ProtocolError(
+                    f"no subscription offer {msg.revision} is pending", code="out-of-order"
+                ),
+                "subscribe_answer",
+            )
         try:
             await self._subscribe_pc.setRemoteDescription(
-                RTCSessionDescription(sdp=msg.sdp, type="answer"))
+                RTCSessionDescription(sdp=msg.sdp, type="answer")
+            )
         except Exception:
-            raise _with_ref(ProtocolError("cannot use this answer", code="bad-sdp"),
-                            "subscribe_answer") from None
+            raise _with_ref(
+                ProtocolError("cannot use this answer", code="bad-sdp"), "subscribe_answer"
+            ) from None
         self._awaiting = None
         assert self.room is not None
         wanted = self.room.available(self.id)
@@ -445,26 +543,22 @@ class Connection:
         if self._dirty:
             self.subscriptions_changed()
 
-    def stats(self) -> dict[str, Any]:
-        """Counters of this connection's subscriptions (tests and the benchmark read them)."""
-        return {slot.transceiver.mid: {"key": slot.key, "sent": slot.sink.sent,
-                                       "retransmit_requests": slot.sink.retransmit_requests,
-                                       "keyframe_requests": slot.sink.keyframe_requests}
-                for slot in self._slots}
-
 
 DepartReason = Literal["left", "lost", "removed", "room-closed"]
 
 
 def _with_ref(exc: RTCError, ref: str) -> RTCError:
-    exc.ref = ref  # type: ignore[attr-defined]
+    exc.ref = ref
     return exc
 
 
 def _classify(exc: pydantic.ValidationError, text: str) -> RTCError:
     """Map a validation failure to a stable error code."""
-    first = exc.errors()[0] if exc.errors() else {}
-    kind = first.get("type", "")
+    errors = exc.errors()
+    if not errors:
+        return ProtocolError("invalid message")
+    first = errors[0]
+    kind = first["type"]
     if kind == "json_invalid" or kind == "json_type":
         return ProtocolError("message is not valid JSON", code="bad-json")
     if kind in ("union_tag_invalid", "union_tag_not_found"):

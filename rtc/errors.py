@@ -30,6 +30,8 @@ class RTCError(Exception):
 
     code: str = "internal"
     fatal: bool = False
+    ref: str | None = None
+    """The ``type`` of the client message that caused it, when known."""
 
     def __init__(self, detail: str = "", *, code: str | None = None) -> None:
         super().__init__(detail or self.code)

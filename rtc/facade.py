@@ -22,8 +22,16 @@ from .presence import (
     Speaking,
 )
 
-__all__ = ["AppMessage", "ConnectionLost", "Joined", "Left", "PresenceEvent", "Reconnected",
-           "RoomControl", "Speaking"]
+__all__ = [
+    "AppMessage",
+    "ConnectionLost",
+    "Joined",
+    "Left",
+    "PresenceEvent",
+    "Reconnected",
+    "RoomControl",
+    "Speaking",
+]
 
 
 class RoomControl:
@@ -54,8 +62,9 @@ class RoomControl:
         if live is not None:
             live.set_audio_forwarding(participant, enabled)
 
-    def send_event(self, room: str, event: dict[str, object],
-                   participant: str | None = None) -> int:
+    def send_event(
+        self, room: str, event: dict[str, object], participant: str | None = None
+    ) -> int:
         """Push an app event to one participant or the whole room; returns recipients.
 
         ``event["kind"]`` (a string) becomes the event's kind, every other key its data.

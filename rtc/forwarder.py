@@ -67,10 +67,21 @@ CLOCK_RATES: dict[str, int] = {"audio": 48000, "video": 90000}
 # aiortc private names, kept in one place (checked by verify_aiortc_internals)
 _RX = "_RTCRtpReceiver__"
 _TX = "_RTCRtpSender__"
-RECEIVER_PRIVATE = ("codecs", "remote_streams", "rtx_ssrc", "nack_generator",
-                    "remote_bitrate_estimator")
-SENDER_PRIVATE = ("rtp_history", "rtp_header_extensions_map", "ntp_timestamp",
-                  "rtp_timestamp", "octet_count", "packet_count")
+RECEIVER_PRIVATE = (
+    "codecs",
+    "remote_streams",
+    "rtx_ssrc",
+    "nack_generator",
+    "remote_bitrate_estimator",
+)
+SENDER_PRIVATE = (
+    "rtp_history",
+    "rtp_header_extensions_map",
+    "ntp_timestamp",
+    "rtp_timestamp",
+    "octet_count",
+    "packet_count",
+)
 
 
 class PlaceholderTrack(MediaStreamTrack):
@@ -172,7 +183,7 @@ class Forwarder:
         self._tasks: set[asyncio.Task[None]] = set()
         self.errors = 0
 
-    # --- binding -------------------------------------------------------------------------------
+    # --- binding ---
 
     def add_source(self, receiver: RTCRtpReceiver, participant: str, kind: Kind) -> Source:
         """Take over a publish receiver's packets: from now on they are forwarded, not decoded."""
@@ -217,7 +228,7 @@ class Forwarder:
     def configure_sink(self, sink: Sink, transceiver: RTCRtpTransceiver) -> None:
         """Read the negotiated payload type and mid of a sink's transceiver."""
         codecs = [c for c in transceiver._codecs if not is_rtx(c)]
-        if codecs:
+        if codecs and codecs[0].payloadType is not None:
             sink.payload_type = codecs[0].payloadType
         sink.mid = transceiver.mid
 
@@ -241,7 +252,7 @@ class Forwarder:
         for sink in source.sinks:
             sink.rebase = True
 
-    # --- keyframes -------------------------------------------------------------------------------
+    # --- keyframes ---
 
     def request_keyframe(self, source: Source) -> None:
         """Ask a publisher for a keyframe (PLI), throttled; a throttled request is deferred."""
@@ -270,7 +281,7 @@ class Forwarder:
         except Exception:  # a closing transport must not take anything else down
             self.errors += 1
 
-    # --- data path ---------------------------------------------------------------------------------
+    # --- data path ---
 
     async def _on_rtp(self, source: Source, packet: RtpPacket, arrival_time_ms: int) -> None:
         receiver = source.receiver
@@ -290,8 +301,12 @@ class Forwarder:
                 )
                 if rtcp_ssrc is not None and remb is not None:
                     await receiver._send_rtcp(
-                        RtcpPsfbPacket(fmt=RTCP_PSFB_APP, ssrc=rtcp_ssrc, media_ssrc=0,
-                                       fci=pack_remb_fci(*remb))
+                        RtcpPsfbPacket(
+                            fmt=RTCP_PSFB_APP,
+                            ssrc=rtcp_ssrc,
+                            media_ssrc=0,
+                            fci=pack_remb_fci(*remb),
+                        )
                     )
         streams = getattr(receiver, _RX + "remote_streams")
         stats = streams.get(packet.ssrc)
@@ -360,7 +375,9 @@ class Forwarder:
         sink.sent += 1
         setattr(sender, _TX + "ntp_timestamp", _ntp_now())
         setattr(sender, _TX + "rtp_timestamp", out.timestamp)
-        setattr(sender, _TX + "octet_count", getattr(sender, _TX + "octet_count") + len(out.payload))
+        setattr(
+            sender, _TX + "octet_count", getattr(sender, _TX + "octet_count") + len(out.payload)
+        )
         setattr(sender, _TX + "packet_count", getattr(sender, _TX + "packet_count") + 1)
 
     @staticmethod
@@ -410,4 +427,6 @@ def verify_aiortc_internals(transceiver: RTCRtpTransceiver) -> None:
     if RTP_HISTORY_SIZE <= 0:
         problems.append("aiortc.rtp.RTP_HISTORY_SIZE")
     if problems:
-        raise RuntimeError("aiortc internals used by rtc/forwarder.py moved: " + ", ".join(problems))
+        raise RuntimeError(
+            "aiortc internals used by rtc/forwarder.py moved: " + ", ".join(problems)
+        )

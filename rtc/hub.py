@@ -39,8 +39,9 @@ class Hub:
             raise RoomClosed("this session has ended")
         room = self.rooms.get(room_id)
         if room is None:
-            room = self.rooms[room_id] = Room(room_id, self.config, self.forwarder,
-                                              self.emit, self._forget)
+            room = self.rooms[room_id] = Room(
+                room_id, self.config, self.forwarder, self.emit, self._forget
+            )
         return room
 
     def close_room(self, room_id: str) -> None:

@@ -164,6 +164,8 @@ class SubscribeOffer(_Message):
     sdp: str
     streams: dict[str, StreamInfo]
     """mid -> whose stream of which kind; mids not listed are inactive."""
+    restart: bool = False
+    """True: discard the current subscribe connection and answer on a new one."""
 
 
 class MuteState(_Message):

@@ -72,7 +72,7 @@ def with_opus_fec(sdp: str) -> str:
 
 def parse_candidate(candidate: str, sdp_mid: str | None, index: int | None) -> RTCIceCandidate:
     """Turn a browser's trickled candidate line into an aiortc candidate (ValueError if bad)."""
-    text = candidate[len("candidate:"):] if candidate.startswith("candidate:") else candidate
+    text = candidate[len("candidate:") :] if candidate.startswith("candidate:") else candidate
     try:
         parsed = candidate_from_sdp(text)
     except (IndexError, ValueError) as exc:

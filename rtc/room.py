@@ -15,7 +15,7 @@ from typing import Literal, Protocol
 
 from . import messages as m
 from .config import RTCConfig
-from .errors import RoomClosed, RoomFull, RTCError
+from .errors import Replaced, RoomClosed, RoomFull, RTCError
 from .forwarder import Forwarder, Source
 from .presence import ConnectionLost, Joined, Left, PresenceEvent, Reconnected, Speaking
 
@@ -62,7 +62,7 @@ class Room:
         self._monitor: asyncio.Task[None] | None = None
         self.closed = False
 
-    # --- membership ----------------------------------------------------------------------------
+    # --- membership ---
 
     def admit(self, member: Member) -> None:
         """Add a member (raises RoomFull / RoomClosed); a second connection replaces the first."""
@@ -71,8 +71,8 @@ class Room:
         previous = self.members.pop(member.id, None)
         back = previous is not None or member.id in self._lost
         if previous is not None:
-            self._drop_sources(previous)
-            previous.kick(_replaced())
+            self.unpublish(previous)
+            previous.kick(Replaced("the same participant joined from another connection"))
         elif len(self.members) + len(self._lost) >= self.config.max_participants:
             raise RoomFull(f"a room admits at most {self.config.max_participants} participants")
         timer = self._lost.pop(member.id, None)
@@ -81,27 +81,32 @@ class Room:
         self.members[member.id] = member
         if self._monitor is None:
             self._monitor = asyncio.ensure_future(self._watch_voice())
-        self._emit(Reconnected(self.id, member.id) if back else Joined(self.id, member.id,
-                                                                        member.role))
+        self._emit(
+            Reconnected(self.id, member.id) if back else Joined(self.id, member.id, member.role)
+        )
         self.broadcast(m.PeerJoined(peer=self.peer_info(member)), skip=member.id)
         logger.info("participant %s joined room %s", member.id, self.id)
 
     def depart(self, member: Member, reason: DepartReason) -> None:
         """Remove a member that left, was removed, or whose connection was lost."""
-        self._drop_sources(member)
+        self.unpublish(member)
         if self.members.get(member.id) is not member:
             return  # replaced by a newer connection, or already gone
         del self.members[member.id]
         self._speaking.pop(member.id, None)
-        self.broadcast(m.PeerLeft(participant=member.id,
-                                  reason="removed" if reason == "removed" else
-                                  "lost" if reason == "lost" else "left"))
+        self.broadcast(
+            m.PeerLeft(
+                participant=member.id,
+                reason="removed" if reason == "removed" else "lost" if reason == "lost" else "left",
+            )
+        )
         logger.info("participant %s left room %s (%s)", member.id, self.id, reason)
         if reason == "lost" and not self.closed:
             self._emit(ConnectionLost(self.id, member.id))
             loop = asyncio.get_running_loop()
             self._lost[member.id] = loop.call_later(
-                self.config.reconnect_grace, self._give_up, member.id)
+                self.config.reconnect_grace, self._give_up, member.id
+            )
         else:
             self._emit(Left(self.id, member.id, reason))
         self._maybe_empty()
@@ -116,8 +121,8 @@ class Room:
             self._stop_monitor()
             self._on_empty(self)
 
-    def close(self) -> None:
-        """Kick everyone out (room-closed) and forget every pending reconnection."""
+    def close(self, error: RTCError | None = None) -> None:
+        """Kick everyone out (room-closed by default) and forget every pending reconnection."""
         self.closed = True
         for timer in self._lost.values():
             timer.cancel()
@@ -125,7 +130,7 @@ class Room:
             self._emit(Left(self.id, participant, "room-closed"))
         self._lost.clear()
         for member in list(self.members.values()):
-            member.kick(RoomClosed("the session has ended"))
+            member.kick(error or RoomClosed("the session has ended"))
         self._stop_monitor()
 
     def _stop_monitor(self) -> None:
@@ -133,7 +138,7 @@ class Room:
             self._monitor.cancel()
             self._monitor = None
 
-    # --- media -----------------------------------------------------------------------------------
+    # --- media ---
 
     def published(self, member: Member) -> None:
         """A member's sources changed: apply server-side mute, tell every subscriber."""
@@ -144,7 +149,8 @@ class Room:
             if other is not member:
                 other.subscriptions_changed()
 
-    def _drop_sources(self, member: Member) -> None:
+    def unpublish(self, member: Member) -> None:
+        """Stop forwarding everything a member publishes (its subscribers re-negotiate)."""
         if not member.sources:
             return
         for source in member.sources.values():
@@ -180,14 +186,22 @@ class Room:
         self.broadcast(self.mute_state(member))
 
     def mute_state(self, member: Member) -> m.MuteState:
-        return m.MuteState(participant=member.id, audio_muted=member.audio_muted,
-                           video_muted=member.video_muted,
-                           forced_mute=member.id in self.forced_mute)
+        return m.MuteState(
+            participant=member.id,
+            audio_muted=member.audio_muted,
+            video_muted=member.video_muted,
+            forced_mute=member.id in self.forced_mute,
+        )
 
     def peer_info(self, member: Member) -> m.PeerInfo:
-        return m.PeerInfo(id=member.id, name=member.name, role=member.role,
-                          audio_muted=member.audio_muted, video_muted=member.video_muted,
-                          forced_mute=member.id in self.forced_mute)
+        return m.PeerInfo(
+            id=member.id,
+            name=member.name,
+            role=member.role,
+            audio_muted=member.audio_muted,
+            video_muted=member.video_muted,
+            forced_mute=member.id in self.forced_mute,
+        )
 
     def broadcast(self, message: m.ServerMessage, *, skip: str | None = None) -> int:
         """Queue a message to every member (but ``skip``); returns how many got it."""
@@ -198,7 +212,7 @@ class Room:
                 count += 1
         return count
 
-    # --- voice activity -------------------------------------------------------------------------
+    # --- voice activity ---
 
     async def _watch_voice(self) -> None:
         interval = self.config.speaking_interval
@@ -214,11 +228,8 @@ class Room:
                     self._talk[member.id] = self._talk.get(member.id, 0.0) + interval
                 if speaking != self._speaking.get(member.id, False):
                     self._speaking[member.id] = speaking
-                    self._emit(Speaking(self.id, member.id, speaking,
-                                        round(self._talk.get(member.id, 0.0), 3)))
-
-
-def _replaced() -> RTCError:
-    from .errors import Replaced
-
-    return Replaced("the same participant joined from another connection")
+                    self._emit(
+                        Speaking(
+                            self.id, member.id, speaking, round(self._talk.get(member.id, 0.0), 3)
+                        )
+                    )

@@ -16,6 +16,7 @@ from starlette.websockets import WebSocket
 
 from .config import RTCConfig
 from .connection import Connection
+from .errors import ServerClosing
 from .facade import RoomControl
 from .forwarder import verify_aiortc_internals
 from .hub import Hub
@@ -52,7 +53,7 @@ class RTCServer:
         """Close every room and peer connection (app lifespan shutdown)."""
         for room_id in list(self.hub.rooms):
             room = self.hub.rooms.pop(room_id)
-            room.close()
+            room.close(ServerClosing("the server is shutting down"))
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:

@@ -26,10 +26,21 @@ class Live:
     server: RTCServer
     config: RTCConfig
 
-    def token(self, participant: str, room: str = "room-1", role: str = "member",
-              ttl: float = 300.0, secret: bytes = SECRET) -> str:
-        claims = jointoken.JoinClaims(room=room, participant=participant, role=role,  # type: ignore[arg-type]
-                                      name=f"Dr {participant}", expires_at=int(time.time() + ttl))
+    def token(
+        self,
+        participant: str,
+        room: str = "room-1",
+        role: str = "member",
+        ttl: float = 300.0,
+        secret: bytes = SECRET,
+    ) -> str:
+        claims = jointoken.JoinClaims(
+            room=room,
+            participant=participant,
+            role=role,  # type: ignore[arg-type]
+            name=f"Dr {participant}",
+            expires_at=int(time.time() + ttl),
+        )
         return jointoken.issue(secret, claims)
 
 
@@ -43,10 +54,18 @@ def free_port() -> int:
 async def serve(config: RTCConfig) -> AsyncIterator[Live]:
     app = create_asgi(config)
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="on", ws_max_size=4 << 20))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan="on",
+            ws_max_size=4 << 20,
+        )
+    )
     task = asyncio.ensure_future(server.serve())
-    while not server.started:
+    while not server.started:  # noqa: ASYNC110 (uvicorn offers no event)
         await asyncio.sleep(0.02)
     try:
         yield Live(f"ws://127.0.0.1:{port}/rtc", f"http://127.0.0.1:{port}", app.state.rtc, config)
@@ -74,8 +93,12 @@ def configure() -> Callable[..., RTCConfig]:
     return make
 
 
-async def eventually(check: Callable[[], bool], timeout: float = 20.0, step: float = 0.1,
-                     what: str = "condition") -> None:
+async def eventually(
+    check: Callable[[], bool],
+    timeout: float = 20.0,  # noqa: ASYNC109
+    step: float = 0.1,
+    what: str = "condition",
+) -> None:
     """Poll until ``check()`` is true, or fail with ``what``."""
     deadline = time.monotonic() + timeout
     while not check():

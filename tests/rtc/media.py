@@ -41,19 +41,21 @@ class ToneAudio(AudioStreamTrack):
     def __init__(self, loud: bool = True) -> None:
         super().__init__()
         amplitude = 12000 if loud else 0
-        self._pcm = b"".join(struct.pack("<h", int(amplitude * math.sin(2 * math.pi * 440 * i / 8000)))
-                             for i in range(160))
-        self._start: float | None = None
+        self._pcm = b"".join(
+            struct.pack("<h", int(amplitude * math.sin(2 * math.pi * 440 * i / 8000)))
+            for i in range(160)
+        )
+        self._begun: float | None = None
         self._samples = 0
 
     async def recv(self) -> AudioFrame:
         if self.readyState != "live":
             raise MediaStreamError
-        if self._start is None:
-            self._start = time.time()
+        if self._begun is None:
+            self._begun = time.time()
         else:
             self._samples += 160
-            await asyncio.sleep(max(0.0, self._start + self._samples / 8000 - time.time()))
+            await asyncio.sleep(max(0.0, self._begun + self._samples / 8000 - time.time()))
         frame = AudioFrame(format="s16", layout="mono", samples=160)
         frame.planes[0].update(self._pcm)
         frame.pts, frame.sample_rate = self._samples, 8000

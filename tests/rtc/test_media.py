@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from rtc.client import Client
+from rtc.presence import Speaking
 
 from .conftest import Live, eventually
 from .media import PatternVideo, ToneAudio
@@ -26,8 +27,11 @@ async def test_three_participants_receive_each_other(live: Live) -> None:
     try:
         for client in clients:
             others = [o for o in ids if o != client.id]
-            await eventually(lambda c=client, o=others: sees(c, o, "video", 10)
-                             and sees(c, o, "audio", 10), what=f"{client.id} decoding media")
+
+            def decoding(c: Client = client, o: list[str] = others) -> bool:
+                return sees(c, o, "video", 10) and sees(c, o, "audio", 10)
+
+            await eventually(decoding, what=f"{client.id} decoding media")
             assert client.subscribed() == {(o, k) for o in others for k in ("audio", "video")}
             sizes = {rec.last_size for rec in client.received.values() if rec.last_size}
             assert sizes == {(160, 120)}
@@ -41,19 +45,31 @@ async def test_subscriptions_follow_leave_and_join(live: Live) -> None:
     a, b, c = [await join(live, pid) for pid in ("a", "b", "c")]
     d: Client | None = None
     try:
-        await eventually(lambda: sees(b, ["a", "c"], "video", 5) and sees(c, ["a", "b"], "video", 5),
-                         what="initial media")
+        await eventually(
+            lambda: sees(b, ["a", "c"], "video", 5) and sees(c, ["a", "b"], "video", 5),
+            what="initial media",
+        )
         assert b.subscribe_pc is not None
         sections_before = len(b.subscribe_pc.getTransceivers())
         await a.close()
-        await eventually(lambda: b.subscribed() == {("c", "audio"), ("c", "video")}
-                         and c.subscribed() == {("b", "audio"), ("b", "video")},
-                         what="a's streams removed")
+        await eventually(
+            lambda: (
+                b.subscribed() == {("c", "audio"), ("c", "video")}
+                and c.subscribed() == {("b", "audio"), ("b", "video")}
+            ),
+            what="a's streams removed",
+        )
         assert live.server.control.participants("room-1") == ["b", "c"]
         d = await join(live, "d")
-        await eventually(lambda: sees(b, ["c", "d"], "video", 10) and sees(c, ["b", "d"], "video", 10)
-                         and sees(d, ["b", "c"], "video", 10) and sees(d, ["b", "c"], "audio", 10),
-                         what="media after d joined")
+        await eventually(
+            lambda: (
+                sees(b, ["c", "d"], "video", 10)
+                and sees(c, ["b", "d"], "video", 10)
+                and sees(d, ["b", "c"], "video", 10)
+                and sees(d, ["b", "c"], "audio", 10)
+            ),
+            what="media after d joined",
+        )
         # d's streams reused the media sections a left behind: no new m-lines on b's connection
         assert len(b.subscribe_pc.getTransceivers()) == sections_before
         assert b.subscribed() == {(p, k) for p in ("c", "d") for k in ("audio", "video")}
@@ -65,8 +81,9 @@ async def test_subscriptions_follow_leave_and_join(live: Live) -> None:
 
 
 def mid_of(client: Client, participant: str, kind: str) -> str:
-    return next(mid for mid, s in client.streams.items()
-                if s.participant == participant and s.kind == kind)
+    return next(
+        mid for mid, s in client.streams.items() if s.participant == participant and s.kind == kind
+    )
 
 
 def remote_ssrc(client: Client, mid: str) -> int:
@@ -167,17 +184,23 @@ async def test_lost_packet_is_recovered_by_rtx(live: Live) -> None:
 
 def _sinks(live: Live) -> list:  # type: ignore[type-arg]
     room = live.server.hub.rooms["room-1"]
-    return [sink for member in room.members.values() for source in member.sources.values()
-            for sink in source.sinks]
+    return [
+        sink
+        for member in room.members.values()
+        for source in member.sources.values()
+        for sink in source.sinks
+    ]
 
 
 async def test_server_side_mute_stops_and_resumes_audio(live: Live) -> None:
-    events = live.server.control.events()
+    seen: list[object] = []
+    live.server.control.add_listener(seen.append)
     a = await join(live, "a", loud=True)
     b, c = [await join(live, pid) for pid in ("b", "c")]
     try:
-        await eventually(lambda: sees(b, ["a"], "audio", 20) and sees(c, ["a"], "audio", 20),
-                         what="a's audio")
+        await eventually(
+            lambda: sees(b, ["a"], "audio", 20) and sees(c, ["a"], "audio", 20), what="a's audio"
+        )
         live.server.control.set_audio_forwarding("room-1", "a", False)
         await b.expect("mute_state", where=lambda msg: msg["forced_mute"], since=0)
         await asyncio.sleep(0.5)  # drain what was in flight
@@ -187,15 +210,24 @@ async def test_server_side_mute_stops_and_resumes_audio(live: Live) -> None:
         assert (b.frames_from("a", "audio"), c.frames_from("a", "audio")) == before
         assert b.frames_from("a", "video") > video_before + 10  # only audio is stopped
         live.server.control.set_audio_forwarding("room-1", "a", True)
-        await eventually(lambda: b.frames_from("a", "audio") > before[0] + 20
-                         and c.frames_from("a", "audio") > before[1] + 20, what="audio resumed")
-        seen = []
-        while not events.empty():
-            seen.append(events.get_nowait())
-        speaking = [e for e in seen if type(e).__name__ == "Speaking" and e.participant == "a"]
-        assert speaking and speaking[0].speaking is True  # a's tone is heard ...
+        await eventually(
+            lambda: (
+                b.frames_from("a", "audio") > before[0] + 20
+                and c.frames_from("a", "audio") > before[1] + 20
+            ),
+            what="audio resumed",
+        )
+
+        def heard_again() -> bool:
+            speaking = [e for e in seen if isinstance(e, Speaking)]
+            return bool(speaking) and speaking[-1].speaking
+
+        await eventually(heard_again, what="a heard again")
+        speaking = [e for e in seen if isinstance(e, Speaking)]
+        assert all(e.participant == "a" for e in speaking)  # b and c send silence
+        assert speaking[0].speaking is True  # a's tone is heard ...
         assert any(not e.speaking for e in speaking)  # ... and silenced by the server-side mute
-        assert all(e.participant == "a" for e in seen if type(e).__name__ == "Speaking")
+        assert speaking[-1].talk_seconds >= 1.0
     finally:
         for client in (a, b, c):
             await client.close()
