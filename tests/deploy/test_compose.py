@@ -1,0 +1,115 @@
+"""docker-compose.yml, read with a YAML parser (Docker cannot run here): the services, the
+one-shot migration the app waits for, required variables that fail fast, no secret defaults,
+named volumes, published ports."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE = ROOT / "docker-compose.yml"
+SECRETS = ("ROUNDS_SECRET_KEY", "ROUNDS_TURN_SECRET", "POSTGRES_PASSWORD",
+           "ROUNDS_OIDC_CLIENT_SECRET")
+VARIABLE = re.compile(r"\$\{(?P<name>[A-Z0-9_]+)(?P<op>:\?|:-|\?|-)?(?P<rest>[^}]*)\}")
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(COMPOSE.read_text())
+    return data
+
+
+def _text() -> str:
+    return COMPOSE.read_text()
+
+
+def test_services(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    assert {"caddy", "migrate", "app", "db", "coturn", "redis"} <= set(services)
+    assert services["redis"]["profiles"] == ["redis"]
+    assert all("profiles" not in services[s] for s in ("caddy", "migrate", "app", "db", "coturn"))
+
+
+def test_app_waits_for_the_one_shot_migration(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    assert services["migrate"]["command"] == ["rounds", "migrate"]
+    assert services["migrate"]["restart"] == "no"
+    assert services["app"]["command"] == ["rounds", "serve"]
+    depends = services["app"]["depends_on"]
+    assert depends["migrate"]["condition"] == "service_completed_successfully"
+    assert depends["db"]["condition"] == "service_healthy"
+    assert services["migrate"]["depends_on"]["db"]["condition"] == "service_healthy"
+    assert services["app"]["environment"]["ROUNDS_ENV"] == "production"
+    assert services["app"]["image"] == services["migrate"]["image"]
+    assert services["app"]["build"]["dockerfile"] == "deploy/Dockerfile"
+
+
+def test_postgres_has_a_healthcheck_and_a_named_volume(compose: dict[str, Any]) -> None:
+    db = compose["services"]["db"]
+    assert "pg_isready" in " ".join(db["healthcheck"]["test"])
+    volumes = set(compose["volumes"])
+    for service in compose["services"].values():
+        for mount in service.get("volumes", []):
+            source = mount.split(":", 1)[0]
+            assert source.startswith("./") or source in volumes, f"unnamed volume {mount}"
+    assert "pgdata:/var/lib/postgresql/data" in db["volumes"]
+
+
+def test_required_variables_fail_fast_and_secrets_have_no_default() -> None:
+    uses = [m.groupdict() for m in VARIABLE.finditer(_text())]
+    assert uses
+    first_use: dict[str, dict[str, str]] = {}
+    for use in uses:
+        first_use.setdefault(use["name"], use)
+        if use["name"] in SECRETS and use["op"] in (":-", "-"):
+            assert use["rest"] == "", f"{use['name']} has a default"
+    for name in ("ROUNDS_SECRET_KEY", "ROUNDS_TURN_SECRET", "POSTGRES_PASSWORD", "ROUNDS_DOMAIN",
+                 "ROUNDS_TURN_DOMAIN", "ROUNDS_WEB_IP", "ROUNDS_TURN_IP", "ROUNDS_TLS"):
+        assert first_use[name]["op"] == ":?" and first_use[name]["rest"].strip(), name
+    assert not re.search(r"(PASSWORD|SECRET|KEY)\s*[:=]\s*['\"]?[A-Za-z0-9]{8,}", _text())
+
+
+def test_published_ports(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    caddy = services["caddy"]["ports"]
+    assert any(p.endswith(":80:80/tcp") for p in caddy)
+    assert any(p.endswith(":443:443/tcp") and "ROUNDS_WEB_IP" in p for p in caddy)
+    turn = services["coturn"]["ports"]
+    assert any(p.endswith(":3478:3478/udp") for p in turn)
+    assert any(p.endswith(":443:5349/tcp") and "ROUNDS_TURN_IP" in p for p in turn)
+    relay = [p for p in turn if re.search(r":\d+-\d+:\d+-\d+/udp$", p)]
+    assert relay, "the TURN relay range is published"
+    low, high = map(int, relay[0].rsplit(":", 1)[1].split("/")[0].split("-"))
+    conf = (ROOT / "deploy" / "turnserver.conf").read_text()
+    assert f"min-port={low}" in conf and f"max-port={high}" in conf
+    for name in ("app", "db", "redis", "migrate"):
+        assert "ports" not in services[name], f"{name} must not be published"
+
+
+def test_coturn_relays_only_to_the_media_server(compose: dict[str, Any]) -> None:
+    app_ip = compose["services"]["app"]["networks"]["media"]["ipv4_address"]
+    conf = (ROOT / "deploy" / "turnserver.conf").read_text().splitlines()
+    assert f"allowed-peer-ip={app_ip}" in conf
+    for needed in ("use-auth-secret", "no-cli", "no-multicast-peers", "no-tcp-relay",
+                   "denied-peer-ip=10.0.0.0-10.255.255.255",
+                   "denied-peer-ip=127.0.0.0-127.255.255.255",
+                   "denied-peer-ip=172.16.0.0-172.31.255.255",
+                   "denied-peer-ip=192.168.0.0-192.168.255.255"):
+        assert needed in conf, needed
+    assert not any(line.startswith("static-auth-secret") for line in conf)
+    command = " ".join(compose["services"]["coturn"]["command"])
+    assert "--static-auth-secret=${ROUNDS_TURN_SECRET:?" in command
+
+
+def test_env_example_names_every_required_variable() -> None:
+    example = (ROOT / ".env.example").read_text()
+    required = {m["name"] for m in VARIABLE.finditer(_text()) if m["op"] == ":?"}
+    for name in required:
+        assert re.search(rf"^{name}=", example, re.M), f".env.example lacks {name}"
+    for name in SECRETS[:3]:
+        assert re.search(rf"^{name}=$", example, re.M), f"{name} must be empty in the example"
