@@ -8,6 +8,7 @@ never advances the round; an illegal event raises and changes nothing.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -55,7 +56,7 @@ class RoundMachine(RuleBasedStateMachine):
         holder = self.state.current or pid
         boss = data.draw(st.sampled_from([F, CO, member(holder)]), label="actor")
         queued = [t.participant_id for t in self.state.turns if t.status is TurnStatus.queued]
-        makers = {
+        makers: dict[EventType, Callable[[], Event]] = {
             EventType.start: lambda: Start(actor=boss),
             EventType.pause: lambda: Pause(actor=boss),
             EventType.resume: lambda: Resume(actor=boss),
