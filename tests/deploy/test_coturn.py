@@ -1,0 +1,189 @@
+"""Real coturn, started from deploy/turnserver.conf (ports, certificate and the media server's
+address moved to loopback), with credentials from app.sessions.ice.ice_servers_for.
+
+- an allocation over UDP and over TLS succeeds with the app's credential;
+- a wrong secret or an expired credential is refused;
+- the relay reaches the allowed media-server address and is refused for any other internal one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import re
+import ssl
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from aioice import stun
+from aioice.turn import create_turn_endpoint
+
+from app.core.config import Settings
+from app.sessions.ice import ice_servers_for
+from tests.deploy.services import binary, free_port, running, self_signed, tail, wait_tcp
+
+ROOT = Path(__file__).resolve().parents[2]
+SECRET = "turn-test-secret-" + "x" * 24
+SFU = "127.0.0.1"  # stands in for the media server's address (allowed-peer-ip)
+TIMEOUT = 10.0
+
+
+@dataclass
+class Turn:
+    udp: int
+    tls: int
+    cert: Path
+    log: Path
+
+
+def turn_config(directory: Path, udp: int, tls: int) -> tuple[str, Path]:
+    """deploy/turnserver.conf with loopback ports and a test certificate; nothing else changed
+    but the peer rules' one exception, which points at the stand-in media server."""
+    text = (ROOT / "deploy" / "turnserver.conf").read_text()
+    cert, key = self_signed(directory)
+    low = random.randrange(40000, 60000, 100)
+    replacements = {
+        r"^listening-port=.*$": f"listening-port={udp}",
+        r"^tls-listening-port=.*$": f"tls-listening-port={tls}",
+        r"^min-port=.*$": f"min-port={low}",
+        r"^max-port=.*$": f"max-port={low + 99}",
+        r"^cert=.*$": f"cert={cert}",
+        r"^pkey=.*$": f"pkey={key}",
+        r"^allowed-peer-ip=.*$": f"allowed-peer-ip={SFU}",
+    }
+    for pattern, line in replacements.items():
+        text, count = re.subn(pattern, line, text, flags=re.M)
+        assert count == 1, pattern
+    text += "\n".join([
+        "", "# test only: everything on loopback",
+        "listening-ip=127.0.0.1", "relay-ip=127.0.0.1",
+        # The stand-in media server is on loopback; denied-peer-ip still covers 127.0.0.0/8.
+        "allow-loopback-peers",
+        f"pidfile={directory / 'turnserver.pid'}", f"userdb={directory / 'turndb'}", "",
+    ])
+    path = directory / "turnserver.conf"
+    path.write_text(text)
+    return str(path), cert
+
+
+@pytest.fixture(scope="module")
+def coturn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Turn]:
+    exe = binary("turnserver")
+    directory = tmp_path_factory.mktemp("coturn")
+    udp, tls = free_port(), free_port()
+    config, cert = turn_config(directory, udp, tls)
+    log = directory / "turnserver.log"
+    argv = [exe, "-c", config, f"--static-auth-secret={SECRET}", "--realm=rounds.test"]
+    with running(argv, log) as process:
+        wait_tcp(udp, process, log)
+        wait_tcp(tls, process, log)
+        yield Turn(udp, tls, cert, log)
+
+
+def settings_for(turn: Turn, secret: str = SECRET) -> Settings:
+    return Settings(turn_secret=secret, ice_servers=[
+        f"turn:127.0.0.1:{turn.udp}?transport=udp", f"turns:localhost:{turn.tls}?transport=tcp"])
+
+
+def credential(turn: Turn, *, secret: str = SECRET, now: float | None = None) -> tuple[str, str]:
+    servers = ice_servers_for(settings_for(turn, secret), "participant-1", now=now)
+    (server,) = [s for s in servers if any(u.startswith("turn") for u in s.urls)]
+    assert server.username and server.credential
+    return server.username, server.credential
+
+
+class Peer(asyncio.DatagramProtocol):
+    """Either end of the relayed path: keeps what arrives and what failed."""
+
+    def __init__(self) -> None:
+        self.received: asyncio.Queue[tuple[bytes, tuple[str, int]]] = asyncio.Queue()
+        self.errors: asyncio.Queue[Exception] = asyncio.Queue()
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        self.received.put_nowait((data, addr))
+
+    def error_received(self, exc: Exception) -> None:
+        self.errors.put_nowait(exc)
+
+
+async def allocate(turn: Turn, username: str, password: str, *, tls: bool = False
+                   ) -> tuple[asyncio.DatagramTransport, Peer]:
+    if tls:
+        context = ssl.create_default_context(cafile=str(turn.cert))
+        return await asyncio.wait_for(create_turn_endpoint(  # type: ignore[return-value]
+            Peer, ("localhost", turn.tls), username, password, ssl=context, transport="tcp"),
+            TIMEOUT)
+    return await asyncio.wait_for(create_turn_endpoint(  # type: ignore[return-value]
+        Peer, ("127.0.0.1", turn.udp), username, password), TIMEOUT)
+
+
+async def test_allocation_over_udp_with_the_apps_credential(coturn: Turn) -> None:
+    transport, _ = await allocate(coturn, *credential(coturn))
+    try:
+        relayed = transport.get_extra_info("sockname")
+        assert relayed[0] == "127.0.0.1" and relayed[1] > 0
+    finally:
+        transport.close()
+
+
+async def test_allocation_over_tls_with_the_apps_credential(coturn: Turn) -> None:
+    transport, _ = await allocate(coturn, *credential(coturn), tls=True)
+    try:
+        assert transport.get_extra_info("sockname")[1] > 0
+    finally:
+        transport.close()
+
+
+async def test_wrong_secret_is_refused(coturn: Turn) -> None:
+    username, password = credential(coturn, secret="not-the-secret-" + "y" * 24)
+    with pytest.raises(stun.TransactionFailed) as failed:
+        await allocate(coturn, username, password)
+    assert failed.value.response.attributes["ERROR-CODE"][0] == 401
+
+
+async def test_tampered_username_is_refused(coturn: Turn) -> None:
+    username, password = credential(coturn)
+    expiry, who = username.split(":", 1)
+    with pytest.raises(stun.TransactionFailed):
+        await allocate(coturn, f"{int(expiry) + 86400}:{who}", password)
+
+
+async def test_expired_credential_is_refused(coturn: Turn) -> None:
+    # Issued two hours ago with a one-hour lifetime: expired an hour ago.
+    username, password = credential(coturn, now=time.time() - 7200)
+    assert int(username.split(":")[0]) < time.time()
+    with pytest.raises(stun.TransactionFailed) as failed:
+        await allocate(coturn, username, password)
+    assert failed.value.response.attributes["ERROR-CODE"][0] == 401
+
+
+async def test_relay_reaches_the_media_server_only(coturn: Turn) -> None:
+    loop = asyncio.get_running_loop()
+    sfu_transport, sfu = await loop.create_datagram_endpoint(Peer, local_addr=(SFU, 0))
+    transport, client = await allocate(coturn, *credential(coturn))
+    try:
+        sfu_addr = sfu_transport.get_extra_info("sockname")
+        transport.sendto(b"media to the sfu", sfu_addr)
+        data, relayed_from = await asyncio.wait_for(sfu.received.get(), TIMEOUT)
+        assert data == b"media to the sfu"
+        assert relayed_from == tuple(transport.get_extra_info("sockname"))
+        sfu_transport.sendto(b"media back", relayed_from)
+        data, _ = await asyncio.wait_for(client.received.get(), TIMEOUT)
+        assert data == b"media back"
+
+        # Any other internal address is a denied peer: coturn answers 403.
+        for denied in (("127.0.0.2", sfu_addr[1]), ("10.1.2.3", 5000), ("192.168.1.1", 5000)):
+            transport.sendto(b"probe", denied)
+            error = await asyncio.wait_for(client.errors.get(), TIMEOUT)
+            assert isinstance(error, stun.TransactionFailed), error
+            assert error.response.attributes["ERROR-CODE"][0] == 403, tail(coturn.log)
+    finally:
+        transport.close()
+        sfu_transport.close()
