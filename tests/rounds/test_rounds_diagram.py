@@ -26,10 +26,10 @@ def test_every_table_entry_is_drawn() -> None:
         line = next(ln for ln in turns.splitlines() if ln.strip().startswith(f"{src} --> {dst}:"))
         assert move.value in line
     rounds = diagram.round_diagram()
-    for (src, event), targets in ROUND_TABLE.items():
-        for dst in targets:
+    for (rsrc, event), targets in ROUND_TABLE.items():
+        for rdst in targets:
             line = next(
-                ln for ln in rounds.splitlines() if ln.strip().startswith(f"{src} --> {dst}:")
+                ln for ln in rounds.splitlines() if ln.strip().startswith(f"{rsrc} --> {rdst}:")
             )
             assert event.value in line
     assert f"[*] --> {TurnStatus.queued}" in turns and f"[*] --> {RoundStatus.pending}" in rounds
