@@ -79,3 +79,27 @@ export function waiting(session, { timeZone, facilitating = false, now = new Dat
   }
   return { text: "Waiting for the facilitator to let you in.", canEnter: false };
 }
+
+const MILESTONES = /** @type {const} */ ([[60, "1 minute left"], [30, "30 seconds left"],
+  [0, "Time is up. Finish when you are ready."]]);
+
+/**
+ * The clock milestone crossed between two readings of the seconds left, or "".
+ * Overrun is a gentle word, never a cut-off.
+ * @param {number} before @param {number} after
+ */
+export function milestone(before, after) {
+  for (const [at, words] of MILESTONES) if (before > at && after <= at) return words;
+  return "";
+}
+
+/** An ISO time as the value of an <input type="date"> in local time. @param {string} iso */
+export function dateInput(iso) {
+  const d = new Date(iso);
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+}
+
+/** Local date (and time) inputs as an ISO instant. @param {string} date @param {string} [hhmm] */
+export function fromInputs(date, hhmm = "00:00") {
+  return new Date(`${date}T${hhmm}`).toISOString();
+}

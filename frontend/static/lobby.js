@@ -5,44 +5,14 @@
  * checking every 15 seconds, until the session is open.
  */
 
-import { ApiError, get } from "./api.js";
+import { load } from "./context.js";
 import { waiting } from "./format.js";
 import { ack } from "./store.js";
 import { $, $as, message, param, say } from "./ui.js";
 
 const POLL_MS = 15000;
 
-/**
- * @typedef {{group: import("./api.js").Group, session: {id: string, scheduled_start: string,
- *   status: string} | null, name: string, facilitating: boolean}} Context
- */
-
-/** Find the group and its next session for this device or this account. @returns {Promise<Context | null>} */
-async function load() {
-  const groupId = param("group"), sessionId = param("session");
-  /** @type {import("./api.js").Membership[]} */
-  const mine = await get("/me/memberships").catch(() => []);
-  const m = mine.find((x) => x.group.id === groupId || (sessionId && x.next_session?.id === sessionId));
-  if (m) {
-    return { group: m.group, session: m.next_session, name: m.display_name,
-      facilitating: m.role !== "member" };
-  }
-  if (!sessionId) return null;
-  try {
-    /** @type {import("./api.js").Session} */
-    const session = await get(`/sessions/${encodeURIComponent(sessionId)}`);
-    /** @type {import("./api.js").Group} */
-    const group = await get(`/groups/${session.group_id}`);
-    /** @type {import("./api.js").Account} */
-    const me = await get("/auth/me");
-    return { group, session, name: me.display_name, facilitating: true };
-  } catch (error) {
-    if (error instanceof ApiError && error.status < 500) return null;
-    throw error;
-  }
-}
-
-/** @param {Context} ctx */
+/** @param {import("./context.js").Context} ctx */
 function showWaiting(ctx) {
   $("rules-form").hidden = true;
   $("waiting").hidden = false;
@@ -52,7 +22,7 @@ function showWaiting(ctx) {
   render(ctx);
 }
 
-/** @param {Context} ctx */
+/** @param {import("./context.js").Context} ctx */
 function render(ctx) {
   const { text, canEnter } = waiting(ctx.session, { timeZone: ctx.group.timezone,
     facilitating: ctx.facilitating });
@@ -64,7 +34,7 @@ function render(ctx) {
   $("updates").hidden = canEnter || ctx.session?.status === "ended";
 }
 
-/** @param {Context} ctx */
+/** @param {import("./context.js").Context} ctx */
 function askForRules(ctx) {
   const form = $as("rules-form", HTMLFormElement);
   const agree = $as("agree", HTMLInputElement);
@@ -87,7 +57,7 @@ function askForRules(ctx) {
 async function main() {
   let ctx;
   try {
-    ctx = await load();
+    ctx = await load(param("group"), param("session"));
   } catch (error) {
     return say($("problem"), message(error), "error");
   }
@@ -104,7 +74,7 @@ async function main() {
 
   let current = ctx;
   const refresh = async () => {
-    const next = await load().catch(() => null);
+    const next = await load(param("group"), param("session")).catch(() => null);
     if (!next) return;
     if (next.group.ground_rules_version !== current.group.ground_rules_version) location.reload();
     current = next;

@@ -1,0 +1,43 @@
+// @ts-check
+/**
+ * The room's connection, in words: connecting, connected, reconnecting, offline.
+ * The SFU wiring calls `setConnection`; the browser's own offline/online events also feed it,
+ * so a dropped hospital Wi-Fi shows "Reconnecting…" even before any media code notices.
+ */
+
+import { $ } from "./ui.js";
+
+/** @typedef {"connecting" | "connected" | "reconnecting" | "offline" | "closed"} ConnectionState */
+
+/** @type {Record<ConnectionState, string>} */
+const WORDS = {
+  connecting: "Connecting…",
+  connected: "Connected",
+  reconnecting: "Reconnecting… Stay on this page: your place and your turn are kept.",
+  offline: "You are offline. Rounds will reconnect when your network is back.",
+  closed: "Not connected",
+};
+
+/** @type {ConnectionState} */
+let state = "connecting";
+/** @type {ConnectionState} */
+let beforeOffline = "connecting";
+
+/** @param {ConnectionState} next */
+export function setConnection(next) {
+  state = next;
+  const el = $("conn");
+  el.dataset.state = next;
+  el.textContent = WORDS[next];
+}
+
+export const connection = () => state;
+
+/** Follow the browser's network state. */
+export function watchNetwork() {
+  addEventListener("offline", () => { beforeOffline = state; setConnection("reconnecting"); });
+  addEventListener("online", () => {
+    // TODO(room wiring): the SFU client restarts ICE here and reports "connected" itself.
+    setConnection(beforeOffline === "connected" ? "reconnecting" : beforeOffline);
+  });
+}

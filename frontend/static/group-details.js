@@ -1,0 +1,44 @@
+// @ts-check
+/** A group's details: edit them (new ground rules get a new version), or archive the group. */
+
+import { patch, post } from "./api.js";
+import { $, $as, busy, say } from "./ui.js";
+
+const FIELDS = /** @type {const} */ ([["d-name", "name"], ["d-cohort", "cohort"],
+  ["d-description", "description"], ["d-size", "size_limit"], ["d-timezone", "timezone"],
+  ["d-rules", "ground_rules"]]);
+
+/** @param {import("./api.js").Group} group */
+export async function mountDetails(group) {
+  const out = $("details-status");
+  for (const [id, key] of FIELDS) {
+    /** @type {HTMLInputElement} */ ($(id)).value = String(group[key]);
+  }
+  const form = $as("details-form", HTMLFormElement);
+  const button = $as("details-submit", HTMLButtonElement);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    void busy(button, out, async () => {
+      /** @type {Record<string, string | number>} */
+      const changes = {};
+      for (const [id, key] of FIELDS) {
+        const value = /** @type {HTMLInputElement} */ ($(id)).value.trim();
+        changes[key] = key === "size_limit" ? Number(value) : value;
+      }
+      /** @type {import("./api.js").Group} */
+      const saved = await patch(`/groups/${group.id}`, changes);
+      const bumped = saved.ground_rules_version !== group.ground_rules_version;
+      Object.assign(group, saved);
+      $("title").textContent = saved.name;
+      say(out, bumped ? "Saved. Everyone will be asked to agree to the new ground rules at their next join."
+        : "Saved.", "ok");
+    });
+  });
+  const archive = $as("archive", HTMLButtonElement);
+  archive.hidden = Boolean(group.archived_at);
+  archive.addEventListener("click", () => busy(archive, out, async () => {
+    if (!confirm(`Archive ${group.name}? Its invites stop working and members can no longer join.`)) return;
+    await post(`/groups/${group.id}/archive`);
+    location.reload();
+  }));
+}

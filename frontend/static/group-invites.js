@@ -1,0 +1,80 @@
+// @ts-check
+/** A group's invites: create a link (shown once), copy it, see uses and status, revoke. */
+
+import { get, post } from "./api.js";
+import { day } from "./format.js";
+import { $, $as, busy, h, say } from "./ui.js";
+
+/** @typedef {import("./api.js").Invite} Invite */
+
+/** @type {Record<string, string>} */
+const STATUS = { active: "Active", used: "Used", expired: "Expired", revoked: "Revoked" };
+
+/** @param {import("./api.js").Group} group */
+export async function mountInvites(group) {
+  const out = $("invite-status");
+  const reload = async () => {
+    /** @type {Invite[]} */
+    const invites = await get(`/groups/${group.id}/invites`);
+    $("invite-list").replaceChildren(...invites.map((i) => row(i, reload)));
+    if (!invites.length) $("invite-list").append(h("li", { className: "row" }, "No invites yet."));
+  };
+
+  /** @param {Invite} i @param {() => Promise<void>} again */
+  function row(i, again) {
+    const name = i.label || (i.kind === "personal" ? "Personal link" : "Shared link");
+    const revoke = i.status === "active" && !group.archived_at
+      ? h("button", { type: "button", className: "danger" }, "Revoke",
+        h("span", { className: "visually-hidden" }, ` the invite for ${name}`)) : null;
+    revoke?.addEventListener("click", () => busy(revoke, out, async () => {
+      if (!confirm(`Revoke the invite for ${name}? The link will stop working at once.`)) return;
+      await post(`/invites/${i.id}/revoke`);
+      say(out, `The invite for ${name} is revoked.`, "ok");
+      await again();
+    }));
+    return h("li", { className: "row" },
+      h("div", {}, h("strong", {}, name), " ",
+        h("span", { className: "tag", "data-state": i.status }, STATUS[i.status] || i.status),
+        h("div", { className: "muted" },
+          `${i.kind === "personal" ? "Personal" : "Shared"}, used ${i.uses} of ${i.max_uses}, `
+          + `${i.status === "expired" ? "expired" : "works until"} ${day(i.expires_at)}`)),
+      revoke);
+  }
+
+  const form = $as("invite-form", HTMLFormElement);
+  const kind = () => /** @type {HTMLInputElement} */ (form.querySelector("input[name=kind]:checked")).value;
+  for (const radio of form.querySelectorAll("input[name=kind]")) {
+    radio.addEventListener("change", () => { $("uses-line").hidden = kind() !== "group"; });
+  }
+  const button = $as("invite-submit", HTMLButtonElement);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    void busy(button, out, async () => {
+      const days = $as("i-days", HTMLInputElement).value;
+      /** @type {import("./api.js").InviteCreated} */
+      const created = await post(`/groups/${group.id}/invites`, {
+        label: $as("i-label", HTMLInputElement).value.trim(), kind: kind(),
+        max_uses: kind() === "group" ? Number($as("i-uses", HTMLInputElement).value || 1) : 1,
+        expires_in_days: days ? Number(days) : null });
+      say(out, "");
+      $as("link", HTMLInputElement).value = created.link;
+      $("copy-status").textContent = "";
+      $("new-link").hidden = false;
+      $("new-link").focus();
+      form.reset();
+      $("uses-line").hidden = true;
+      await reload();
+    });
+  });
+  $("copy").addEventListener("click", async () => {
+    const link = $as("link", HTMLInputElement);
+    try {
+      await navigator.clipboard.writeText(link.value);
+      $("copy-status").textContent = "Copied.";
+    } catch {
+      link.select();
+      $("copy-status").textContent = "Selected: press Ctrl+C (or Cmd+C) to copy.";
+    }
+  });
+  await reload();
+}

@@ -1,0 +1,88 @@
+// @ts-check
+/** A group's members: roles, start and end dates, ending a membership; an admin adds facilitators. */
+
+import { get, patch, post } from "./api.js";
+import { ROLE, dateInput, day, fromInputs } from "./format.js";
+import { $, $as, busy, h, say } from "./ui.js";
+
+/** @typedef {import("./api.js").Member} Member */
+
+/** @param {import("./api.js").Group} group @param {import("./api.js").Account} me */
+export async function mountMembers(group, me) {
+  const out = $("member-status");
+  const ended = $as("show-ended", HTMLInputElement);
+  const locked = Boolean(group.archived_at);
+  const reload = async () => {
+    /** @type {Member[]} */
+    const members = await get(`/groups/${group.id}/members?include_ended=${ended.checked}`);
+    $("member-list").replaceChildren(...members.map((m) => card(m, reload)));
+    if (!members.length) $("member-list").append(h("li", {}, "Nobody has joined yet."));
+  };
+
+  /** @param {Member} m @param {() => Promise<void>} again */
+  function card(m, again) {
+    const id = (/** @type {string} */ part) => `m-${m.id}-${part}`;
+    const isEnded = m.ended_at !== null && new Date(m.ended_at) <= new Date();
+    const role = h("select", { id: id("role"), disabled: locked || isEnded },
+      ...Object.entries(ROLE).map(([value, text]) => new Option(text, value, false, value === m.role)));
+    if (!m.has_account) {
+      for (const option of role.options) if (option.value !== "member") option.disabled = true;
+    }
+    const start = h("input", { id: id("start"), type: "date", value: dateInput(m.started_at), disabled: locked || isEnded });
+    const end = h("input", { id: id("end"), type: "date", value: m.ended_at ? dateInput(m.ended_at) : "",
+      disabled: locked || isEnded });
+    const save = h("button", { type: "button", className: "secondary", hidden: locked || isEnded },
+      "Save", h("span", { className: "visually-hidden" }, ` ${m.display_name}`));
+    const stop = h("button", { type: "button", className: "danger", hidden: locked || isEnded },
+      "End membership", h("span", { className: "visually-hidden" }, ` of ${m.display_name}`));
+    save.addEventListener("click", () => busy(save, out, async () => {
+      /** @type {Record<string, string>} */
+      const body = { role: role.value, started_at: fromInputs(start.value) };
+      if (end.value) body.ended_at = fromInputs(end.value);
+      await patch(`/members/${m.id}`, body);
+      say(out, `Saved ${m.display_name}.`, "ok");
+      await again();
+    }));
+    stop.addEventListener("click", () => busy(stop, out, async () => {
+      if (!confirm(`End ${m.display_name}'s membership now? Their device stops working at once; `
+        + "to re-admit them, send a new invite.")) return;
+      await post(`/members/${m.id}/end`);
+      say(out, `${m.display_name}'s membership has ended.`, "ok");
+      await again();
+    }));
+    return h("li", { className: "card" },
+      h("h3", {}, m.display_name, " ", isEnded ? h("span", { className: "tag", "data-state": "ended" }, "Ended") : ""),
+      h("p", { className: "muted" }, `${ROLE[m.role]}${m.email ? `, ${m.email}` : ""}. Since ${day(m.started_at)}`
+        + (m.ended_at ? `, ${isEnded ? "ended" : "ends"} ${day(m.ended_at)}.` : ".")),
+      h("label", { for: id("role") }, "Role",
+        m.has_account ? "" : h("span", { className: "hint" }, "Facilitators need an account")),
+      role,
+      h("label", { for: id("start") }, "Started"), start,
+      h("label", { for: id("end") }, "Ends", h("span", { className: "hint" }, "For example, the end of a rotation")), end,
+      h("div", { className: "actions" }, save, stop));
+  }
+
+  ended.addEventListener("change", () => void reload());
+  if (me.is_admin && !locked) await wireFacilitators(group, out, reload);
+  await reload();
+}
+
+/** @param {import("./api.js").Group} group @param {HTMLElement} out @param {() => Promise<void>} reload */
+async function wireFacilitators(group, out, reload) {
+  /** @type {import("./api.js").Account[]} */
+  const accounts = await get("/accounts");
+  const select = $as("f-account", HTMLSelectElement);
+  select.replaceChildren(...accounts.map((a) => new Option(`${a.display_name} (${a.email})`, a.id)));
+  const form = $as("facilitator-form", HTMLFormElement);
+  form.hidden = false;
+  const button = $as("facilitator-submit", HTMLButtonElement);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    void busy(button, out, async () => {
+      await post(`/groups/${group.id}/facilitators`,
+        { account_id: select.value, role: $as("f-role", HTMLSelectElement).value });
+      say(out, "Added.", "ok");
+      await reload();
+    });
+  });
+}

@@ -1,0 +1,78 @@
+// @ts-check
+/** A group's sessions: schedule one, open its lobby, go live, end it, enter its room. */
+
+import { get, patch, post } from "./api.js";
+import { SESSION_STATUS, dateInput, fromInputs, when } from "./format.js";
+import { $, $as, busy, h, say } from "./ui.js";
+
+/** @typedef {import("./api.js").Session} Session */
+
+/** The moves a facilitator can make from each status: [label, next status]. */
+const MOVES = {
+  scheduled: [["Open the lobby", "open"], ["Go live", "live"], ["Cancel", "ended"]],
+  open: [["Go live", "live"], ["End", "ended"]],
+  live: [["End the session", "ended"]],
+  ended: [],
+};
+
+/** @param {import("./api.js").Group} group */
+export async function mountSessions(group) {
+  const out = $("session-status");
+  const reload = async () => {
+    /** @type {Session[]} */
+    const sessions = await get(`/groups/${group.id}/sessions`);
+    const recent = sessions.filter((s) => s.status !== "ended"
+      || Date.now() - new Date(s.scheduled_start).getTime() < 7 * 86400000);
+    $("session-list").replaceChildren(...recent.map((s) => row(s, reload)));
+    if (!recent.length) $("session-list").append(h("li", { className: "row" }, "No sessions scheduled."));
+  };
+
+  /** @param {Session} s @param {() => Promise<void>} again */
+  function row(s, again) {
+    const label = `${when(s.scheduled_start, group.timezone)}${s.title ? `, ${s.title}` : ""}`;
+    const buttons = MOVES[s.status].map(([text, status]) => {
+      const b = h("button", { type: "button", className: status === "ended" ? "danger" : "secondary" },
+        text, h("span", { className: "visually-hidden" }, `: ${label}`));
+      b.addEventListener("click", () => busy(b, out, async () => {
+        if (status === "ended" && !confirm(`${text}: ${label}?`)) return;
+        await patch(`/sessions/${s.id}`, { status });
+        say(out, `${SESSION_STATUS[status]}: ${label}.`, "ok");
+        await again();
+      }));
+      return b;
+    });
+    const enter = s.status !== "ended" && !group.archived_at
+      ? h("a", { className: "button", href: `/lobby?session=${s.id}` }, "Enter the room",
+        h("span", { className: "visually-hidden" }, `: ${label}`)) : "";
+    return h("li", { className: "row" },
+      h("div", {}, h("strong", {}, label), " ",
+        h("span", { className: "tag", "data-state": s.status }, SESSION_STATUS[s.status]),
+        h("div", { className: "muted" }, `${s.duration_minutes} minutes`)),
+      h("div", { className: "actions" }, ...buttons, enter));
+  }
+
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  $("tz-note").textContent = `Times are in this computer's time zone (${zone}).`;
+  const date = $as("s-date", HTMLInputElement);
+  date.value = dateInput(new Date(Date.now() + 86400000).toISOString());
+  const form = $as("session-form", HTMLFormElement);
+  const button = $as("session-submit", HTMLButtonElement);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const time = $as("s-time", HTMLInputElement).value;
+    if (!date.value || !time) {
+      say(out, "Choose a date and a start time.", "error");
+      return;
+    }
+    void busy(button, out, async () => {
+      /** @type {Session} */
+      const s = await post(`/groups/${group.id}/sessions`, {
+        scheduled_start: fromInputs(date.value, time),
+        duration_minutes: Number($as("s-duration", HTMLInputElement).value || 90),
+        title: $as("s-title", HTMLInputElement).value.trim() });
+      say(out, `Scheduled: ${when(s.scheduled_start, group.timezone)}.`, "ok");
+      await reload();
+    });
+  });
+  await reload();
+}

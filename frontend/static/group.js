@@ -1,0 +1,30 @@
+// @ts-check
+/** One group, `/group?id=ID`: sessions, invites, members and details, for its facilitators. */
+
+import { requireAccount } from "./account.js";
+import { get } from "./api.js";
+import { mountDetails } from "./group-details.js";
+import { mountInvites } from "./group-invites.js";
+import { mountMembers } from "./group-members.js";
+import { mountSessions } from "./group-sessions.js";
+import { $, message, param, say } from "./ui.js";
+
+async function main() {
+  const me = await requireAccount();
+  try {
+    /** @type {import("./api.js").Group} */
+    const group = await get(`/groups/${encodeURIComponent(param("id"))}`);
+    $("title").textContent = group.name;
+    $("cohort").textContent = group.cohort;
+    document.title = `${group.name} · Rounds`;
+    const archived = Boolean(group.archived_at);
+    $("archived").hidden = !archived;
+    for (const form of document.querySelectorAll("form")) form.hidden ||= archived;
+    await Promise.all([mountSessions(group), mountInvites(group), mountMembers(group, me),
+      mountDetails(group)]);
+  } catch (error) {
+    say($("problem"), message(error), "error");
+  }
+}
+
+main();

@@ -1,0 +1,63 @@
+// @ts-check
+/** A facilitator's groups, `/groups`; an admin also creates groups here. */
+
+import { requireAccount } from "./account.js";
+import { get, post } from "./api.js";
+import { $, $as, busy, h, message, say } from "./ui.js";
+
+/** @param {boolean} archived */
+async function list(archived) {
+  /** @type {import("./api.js").Group[]} */
+  const groups = await get(`/groups?archived=${archived}`);
+  $("groups").replaceChildren(...groups.map((g) => h("li", { className: "card" },
+    h("h2", {}, g.name, g.archived_at ? " " : "", g.archived_at ? h("span", { className: "tag", "data-state": "ended" }, "Archived") : ""),
+    g.cohort ? h("p", { className: "muted" }, g.cohort) : "",
+    h("a", { className: "button secondary", href: `/group?id=${g.id}` },
+      "Manage", h("span", { className: "visually-hidden" }, ` ${g.name}`)))));
+  $("empty").hidden = groups.length > 0;
+}
+
+/** @param {import("./api.js").Account} me */
+async function wireCreate(me) {
+  $("create").hidden = false;
+  /** @type {import("./api.js").Account[]} */
+  const accounts = await get("/accounts");
+  const select = $as("g-facilitator", HTMLSelectElement);
+  select.replaceChildren(new Option("Nobody yet", ""),
+    ...accounts.map((a) => new Option(`${a.display_name} (${a.email})`, a.id, false, a.id === me.id)));
+  const form = $as("create-form", HTMLFormElement);
+  const button = $as("create-submit", HTMLButtonElement);
+  const value = (/** @type {string} */ id) => /** @type {HTMLInputElement} */ ($(id)).value.trim();
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (!value("g-name")) {
+      say($("create-status"), "Give the group a name.", "error");
+      $("g-name").focus();
+      return;
+    }
+    void busy(button, $("create-status"), async () => {
+      /** @type {Record<string, unknown>} */
+      const body = { name: value("g-name"), cohort: value("g-cohort"),
+        description: value("g-description"), size_limit: Number(value("g-size") || 12),
+        timezone: value("g-timezone") || "Europe/London", facilitator_id: select.value || null };
+      if (value("g-rules")) body.ground_rules = value("g-rules");
+      /** @type {import("./api.js").Group} */
+      const group = await post("/groups", body);
+      location.assign(`/group?id=${group.id}`);
+    });
+  });
+}
+
+async function main() {
+  const me = await requireAccount();
+  const archived = $as("show-archived", HTMLInputElement);
+  archived.addEventListener("change", () => list(archived.checked).catch((e) => say($("problem"), message(e), "error")));
+  try {
+    await list(false);
+    if (me.is_admin) await wireCreate(me);
+  } catch (error) {
+    say($("problem"), message(error), "error");
+  }
+}
+
+main();

@@ -1,0 +1,28 @@
+// @ts-check
+/** Sign in, `/signin?next=/path`: a facilitator's or admin's local account. */
+
+import { post } from "./api.js";
+import { $, $as, busy, param, say } from "./ui.js";
+
+/** Only a path on this site, never another host. */
+function next() {
+  const to = param("next");
+  return to.startsWith("/") && !to.startsWith("//") ? to : "/groups";
+}
+
+const form = $as("signin", HTMLFormElement);
+const button = $as("submit", HTMLButtonElement);
+form.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const email = $as("email", HTMLInputElement), password = $as("password", HTMLInputElement);
+  if (!email.value.trim() || !password.value) {
+    say($("problem"), "Enter your email address and password.", "error");
+    (email.value.trim() ? password : email).focus();
+    return;
+  }
+  void busy(button, $("problem"), async () => {
+    say($("problem"), "");
+    await post("/auth/login", { email: email.value.trim(), password: password.value });
+    location.assign(next());
+  });
+});

@@ -1,0 +1,109 @@
+// @ts-check
+/**
+ * The grid of people in the room: one tile each, up to 12, laid out so every tile is as large
+ * as the screen allows (three columns on a phone in portrait, four on a laptop for twelve).
+ *
+ * The SFU wiring calls `setTile` when a participant arrives or changes and `removeTile` when
+ * they leave; everything a tile shows is also written as text (name, "Muted", "Speaking").
+ */
+
+import { h } from "./ui.js";
+
+/**
+ * @typedef {{id: string, name: string, you?: boolean, stream?: MediaStream | null,
+ *   muted?: boolean, cameraOff?: boolean, speaking?: boolean, hasFloor?: boolean,
+ *   away?: boolean}} TileView
+ */
+
+export const MAX_TILES = 12;
+const ASPECT = 4 / 3;
+
+/** @type {Map<string, HTMLLIElement>} */
+const tiles = new Map();
+/** @type {Map<string, TileView>} */
+const views = new Map();
+/** @type {HTMLElement | null} */
+let grid = null;
+let hideVideo = false;
+
+/** Attach the grid to its list element and keep it laid out. @param {HTMLElement} el */
+export function mountGrid(el) {
+  grid = el;
+  new ResizeObserver(layout).observe(el);
+}
+
+/** Columns that make tiles of the given aspect largest in a w×h box. @param {number} n @param {number} w @param {number} h */
+export function bestColumns(n, w, h) {
+  let best = 1, size = 0;
+  for (let cols = 1; cols <= Math.max(1, n); cols++) {
+    const rows = Math.ceil(n / cols);
+    const tileW = Math.min(w / cols, (h / rows) * ASPECT);
+    if (tileW > size + 0.5) { best = cols; size = tileW; }
+  }
+  return best;
+}
+
+function layout() {
+  if (!grid) return;
+  const n = Math.max(1, tiles.size);
+  const cols = bestColumns(n, grid.clientWidth, grid.clientHeight);
+  grid.style.gridTemplateColumns = `repeat(${cols}, minmax(0, 1fr))`;
+  grid.style.gridTemplateRows = `repeat(${Math.ceil(n / cols)}, minmax(0, 1fr))`;
+  grid.dataset.count = String(tiles.size);
+}
+
+/** @param {string} name */
+function initials(name) {
+  return name.split(/\s+/).filter(Boolean).slice(0, 2).map((w) => w[0].toUpperCase()).join("");
+}
+
+/** Add a tile or update it. @param {TileView} view */
+export function setTile(view) {
+  if (!grid) throw new Error("mountGrid first");
+  view = { ...views.get(view.id), ...view };
+  let tile = tiles.get(view.id);
+  if (!tile) {
+    if (tiles.size >= MAX_TILES) return;
+    const video = h("video", { autoplay: true, playsInline: true, muted: Boolean(view.you) });
+    video.setAttribute("aria-hidden", "true");
+    tile = h("li", { className: "tile", "data-id": view.id },
+      video,
+      h("div", { className: "initials", "aria-hidden": "true" }),
+      h("p", { className: "label" }, h("span", { className: "name" }), h("span", { className: "badges" })));
+    tiles.set(view.id, tile);
+    views.set(view.id, view);
+    if (view.you) grid.prepend(tile); else grid.append(tile);
+    layout();
+  }
+  views.set(view.id, view);
+  const video = /** @type {HTMLVideoElement} */ (tile.querySelector("video"));
+  if (view.stream !== undefined && video.srcObject !== view.stream) video.srcObject = view.stream;
+  const showVideo = Boolean(video.srcObject) && !view.cameraOff && !(hideVideo && !view.you)
+    && (/** @type {MediaStream | null} */ (video.srcObject)?.getVideoTracks().length ?? 0) > 0;
+  video.hidden = !showVideo;
+  /** @type {HTMLElement} */ (tile.querySelector(".initials")).textContent = showVideo ? "" : initials(view.name);
+  /** @type {HTMLElement} */ (tile.querySelector(".name")).textContent = view.you ? `${view.name} (you)` : view.name;
+  const badges = [view.hasFloor && "Has the floor", view.speaking && "Speaking",
+    view.muted && "Muted", view.cameraOff && "Camera off", view.away && "Reconnecting"].filter(Boolean);
+  /** @type {HTMLElement} */ (tile.querySelector(".badges")).replaceChildren(
+    ...badges.map((b) => h("span", { className: "badge" }, String(b))));
+  tile.dataset.speaking = String(Boolean(view.speaking));
+  tile.dataset.floor = String(Boolean(view.hasFloor));
+  tile.dataset.you = String(Boolean(view.you));
+}
+
+/** @param {string} id */
+export function removeTile(id) {
+  tiles.get(id)?.remove();
+  tiles.delete(id);
+  views.delete(id);
+  layout();
+}
+
+/** Audio only: stop showing others' video (the SFU wiring also stops receiving it). @param {boolean} on */
+export function setHideVideo(on) {
+  hideVideo = on;
+  for (const view of views.values()) setTile(view);
+}
+
+export const tileCount = () => tiles.size;
