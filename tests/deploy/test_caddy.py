@@ -1,0 +1,118 @@
+"""Real caddy with deploy/Caddyfile (the trust-certificate form of `tls`), in front of the app
+run by uvicorn on loopback: HTTPS, the security headers, the /rtc WebSocket upgrade, /metrics
+kept internal, and HTTP redirected to HTTPS."""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import websockets
+
+from app.core.migrate import upgrade
+from tests.deploy.services import binary, free_port, running, self_signed, tail, wait_tcp
+
+ROOT = Path(__file__).resolve().parents[2]
+TIMEOUT = 10.0
+
+
+@dataclass
+class Stack:
+    https: int
+    http: int
+    cert: Path
+    caddy_log: Path
+    app_log: Path
+
+    @property
+    def base(self) -> str:
+        return f"https://localhost:{self.https}"
+
+    def ssl(self) -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=str(self.cert))
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    caddy = binary("caddy")
+    directory = tmp_path_factory.mktemp("caddy")
+    cert, key = self_signed(directory, names=("localhost",))
+    db = f"sqlite+aiosqlite:///{directory / 'rounds.db'}"
+    upgrade(db)
+    app_port, https, http = free_port(), free_port(), free_port()
+    app_env = {"ROUNDS_DATABASE_URL": db, "ROUNDS_SECRET_KEY": "s" * 40,
+               "ROUNDS_PUBLIC_URL": f"https://localhost:{https}", "ROUNDS_ENV": "production"}
+    caddy_env = {"ROUNDS_DOMAIN": "localhost", "ROUNDS_TLS": f"{cert} {key}",
+                 "ROUNDS_UPSTREAM": f"127.0.0.1:{app_port}", "ROUNDS_HTTPS_PORT": str(https),
+                 "ROUNDS_HTTP_PORT": str(http), "HOME": str(directory),
+                 "XDG_DATA_HOME": str(directory / "data"),
+                 "XDG_CONFIG_HOME": str(directory / "config")}
+    app_log, caddy_log = directory / "app.log", directory / "caddy.log"
+    uvicorn = [sys.executable, "-m", "uvicorn", "tests.deploy.asgi_app:make_app", "--factory",
+               "--host", "127.0.0.1", "--port", str(app_port), "--no-access-log",
+               "--proxy-headers"]
+    with running(uvicorn, app_log, env=app_env, cwd=ROOT) as app_process:
+        wait_tcp(app_port, app_process, app_log)
+        with running([caddy, "run", "--config", str(ROOT / "deploy" / "Caddyfile"),
+                      "--adapter", "caddyfile"], caddy_log, env=caddy_env,
+                     cwd=directory) as caddy_process:
+            wait_tcp(https, caddy_process, caddy_log)
+            wait_tcp(http, caddy_process, caddy_log)
+            yield Stack(https, http, cert, caddy_log, app_log)
+
+
+async def test_https_reaches_the_app_with_security_headers(stack: Stack) -> None:
+    async with httpx.AsyncClient(verify=stack.ssl(), timeout=TIMEOUT) as client:
+        response = await client.get(f"{stack.base}/healthz")
+        assert response.status_code == 200, tail(stack.caddy_log)
+        assert response.json() == {"status": "ok"}
+        ready = await client.get(f"{stack.base}/readyz")
+        assert ready.status_code == 200, ready.text
+        page = await client.get(f"{stack.base}/")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    for headers in (response.headers, page.headers):
+        assert headers["content-security-policy"].startswith("default-src 'self'")
+        assert headers["strict-transport-security"].startswith("max-age=31536000")
+        assert headers["x-frame-options"] == "DENY"
+        assert headers["x-content-type-options"] == "nosniff"
+        assert headers["referrer-policy"] == "no-referrer"
+        assert "camera=(self)" in headers["permissions-policy"]
+        assert "server" not in headers
+
+
+async def test_api_cookies_are_secure_through_the_proxy(stack: Stack) -> None:
+    async with httpx.AsyncClient(verify=stack.ssl(), timeout=TIMEOUT) as client:
+        response = await client.post(f"{stack.base}/api/v1/auth/login",
+                                     json={"email": "nobody@trust.nhs.uk",
+                                           "password": "not the password"})
+    assert response.status_code == 401
+    assert response.json()["error"] == "bad_credentials"
+    assert response.headers["cache-control"] == "no-store"
+
+
+async def test_websocket_upgrade_on_rtc_passes_through(stack: Stack) -> None:
+    async with asyncio.timeout(TIMEOUT):
+        async with websockets.connect(f"wss://localhost:{stack.https}/rtc", ssl=stack.ssl(),
+                                      origin=stack.base) as ws:  # type: ignore[arg-type]
+            assert ws.response is not None and ws.response.status_code == 101
+            await ws.send("hello through caddy")
+            reply = await ws.recv()
+    assert reply, tail(stack.app_log)
+
+
+async def test_metrics_are_not_exposed_at_the_edge(stack: Stack) -> None:
+    async with httpx.AsyncClient(verify=stack.ssl(), timeout=TIMEOUT) as client:
+        assert (await client.get(f"{stack.base}/metrics")).status_code == 404
+
+
+async def test_plain_http_redirects_to_https(stack: Stack) -> None:
+    async with httpx.AsyncClient(timeout=TIMEOUT) as client:
+        response = await client.get(f"http://localhost:{stack.http}/join")
+    assert response.status_code in (301, 308)
+    assert response.headers["location"].startswith("https://localhost")
