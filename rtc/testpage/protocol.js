@@ -1,0 +1,222 @@
+// @ts-check
+/**
+ * Browser side of the Rounds room protocol (docs/protocol.md). No DOM: the UI listens to the
+ * events of a RoomConnection and renders them. Plain ES module, nothing from another host.
+ *
+ * Events (CustomEvent, payload in `detail`):
+ *   joined {participant, room, role, participants}   peer_joined {peer}   peer_left {participant, reason}
+ *   streams {streams}  (mid -> {participant, kind}, after each subscription change)
+ *   track {mid, participant, kind, track}   mute_state {...}   event {kind, data}
+ *   error {code, detail, ref}   close {code, reason}
+ */
+
+export const PROTOCOL_VERSION = 1;
+
+/** @typedef {{urls: string[], username?: string|null, credential?: string|null}} IceServer */
+/** @typedef {{participant: string, kind: "audio"|"video"}} StreamInfo */
+
+const GATHER_WAIT_MS = 1500;
+
+/**
+ * Wait until a peer connection has gathered its candidates (or a short while has passed).
+ * @param {RTCPeerConnection} pc
+ * @returns {Promise<void>}
+ */
+function gathered(pc) {
+  if (pc.iceGatheringState === "complete") return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      if (pc.iceGatheringState === "complete") {
+        pc.removeEventListener("icegatheringstatechange", done);
+        resolve();
+      }
+    };
+    pc.addEventListener("icegatheringstatechange", done);
+    setTimeout(resolve, GATHER_WAIT_MS);
+  });
+}
+
+/**
+ * Keep only VP8 (+RTX) or Opus on a transceiver, when the browser allows choosing.
+ * @param {RTCRtpTransceiver} transceiver
+ * @param {"audio"|"video"} kind
+ */
+function preferCodecs(transceiver, kind) {
+  const wanted = kind === "video" ? ["video/vp8", "video/rtx"] : ["audio/opus"];
+  const caps = typeof RTCRtpReceiver !== "undefined" && RTCRtpReceiver.getCapabilities
+    ? RTCRtpReceiver.getCapabilities(kind) : null;
+  if (!caps || !transceiver.setCodecPreferences) return;
+  const codecs = caps.codecs.filter((c) => wanted.includes(c.mimeType.toLowerCase()));
+  try { transceiver.setCodecPreferences(codecs); } catch (e) { /* keep the defaults */ }
+}
+
+export class RoomConnection extends EventTarget {
+  /**
+   * @param {string} url WebSocket URL of the server's /rtc endpoint
+   * @param {string} token join token issued by the app
+   */
+  constructor(url, token) {
+    super();
+    this.url = url;
+    this.token = token;
+    /** @type {WebSocket|null} */ this.ws = null;
+    /** @type {RTCPeerConnection|null} */ this.publishPc = null;
+    /** @type {RTCPeerConnection|null} */ this.subscribePc = null;
+    /** @type {Record<string, StreamInfo>} */ this.streams = {};
+    /** @type {IceServer[]} */ this.iceServers = [];
+    this.participant = "";
+    /** @type {((msg: any) => void)|null} */ this._waiter = null;
+    /** @type {Map<number, (msg: any) => void>} */ this._timeWaiters = new Map();
+    this._queue = Promise.resolve();
+  }
+
+  /** @param {string} type @param {any} detail */
+  _emit(type, detail) { this.dispatchEvent(new CustomEvent(type, { detail })); }
+
+  /** @param {Record<string, any>} msg */
+  send(msg) {
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(msg));
+  }
+
+  /**
+   * Open the socket, say hello and join. Resolves with the `joined` message.
+   * @returns {Promise<any>}
+   */
+  connect() {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(this.url);
+      this.ws = ws;
+      ws.onopen = () => this.send({ type: "hello", version: PROTOCOL_VERSION });
+      ws.onclose = (e) => { reject(new Error(`closed ${e.code}`)); this._emit("close", { code: e.code, reason: e.reason }); };
+      ws.onmessage = (e) => {
+        const msg = JSON.parse(e.data);
+        if (msg.type === "hello") this.send({ type: "join", token: this.token });
+        else if (msg.type === "joined") {
+          this.participant = msg.participant;
+          this.iceServers = msg.ice_servers;
+          this._emit("joined", msg);
+          resolve(msg);
+        } else if (msg.type === "error" && !this.participant) reject(new Error(msg.code));
+        // messages are handled one after another, in order
+        this._queue = this._queue.then(() => this._handle(msg)).catch((err) => {
+          this._emit("error", { code: "client", detail: String(err), ref: msg.type });
+        });
+      };
+    });
+  }
+
+  /** @param {any} msg */
+  async _handle(msg) {
+    switch (msg.type) {
+      case "publish_answer":
+        if (this.publishPc) await this.publishPc.setRemoteDescription({ type: "answer", sdp: msg.sdp });
+        break;
+      case "subscribe_offer":
+        await this._onOffer(msg);
+        break;
+      case "ping":
+        this.send({ type: "pong", id: msg.id });
+        break;
+      case "time": {
+        const waiter = this._timeWaiters.get(msg.t0);
+        if (waiter) { this._timeWaiters.delete(msg.t0); waiter(msg); }
+        break;
+      }
+      case "peer_joined": case "peer_left": case "mute_state": case "event": case "error":
+        this._emit(msg.type, msg);
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** @param {boolean} maxBundle */
+  _newPc(maxBundle) {
+    /** @type {RTCConfiguration} */
+    const config = { iceServers: this.iceServers.map((s) => ({ urls: s.urls, username: s.username ?? undefined, credential: s.credential ?? undefined })) };
+    if (maxBundle) config.bundlePolicy = "max-bundle";
+    return new RTCPeerConnection(config);
+  }
+
+  /**
+   * Publish a microphone and a camera (either may be missing). Rebuilds the publish
+   * connection if one exists (the server has no ICE restart).
+   * @param {MediaStream} stream
+   */
+  async publish(stream) {
+    if (this.publishPc) this.publishPc.close();
+    const pc = this._newPc(true);
+    this.publishPc = pc;
+    for (const track of stream.getTracks()) {
+      const t = pc.addTransceiver(track, { direction: "sendonly", streams: [stream] });
+      preferCodecs(t, /** @type {"audio"|"video"} */ (track.kind));
+    }
+    pc.onicecandidate = (e) => {
+      if (e.candidate && e.candidate.candidate) this.send({ type: "candidate", target: "publish", candidate: e.candidate.candidate, sdpMid: e.candidate.sdpMid, sdpMLineIndex: e.candidate.sdpMLineIndex });
+    };
+    pc.onconnectionstatechange = () => {
+      if (pc.connectionState === "failed" && this.publishPc === pc) this.publish(stream);
+    };
+    await pc.setLocalDescription(await pc.createOffer());
+    await gathered(pc);
+    this.send({ type: "publish", sdp: /** @type {RTCSessionDescription} */ (pc.localDescription).sdp });
+  }
+
+  /** @param {any} msg */
+  async _onOffer(msg) {
+    if (msg.restart && this.subscribePc) { this.subscribePc.close(); this.subscribePc = null; }
+    if (!this.subscribePc) {
+      const pc = this._newPc(true);
+      this.subscribePc = pc;
+      pc.ontrack = (e) => {
+        const mid = e.transceiver.mid || "";
+        const info = this.streams[mid];
+        this._emit("track", { mid, participant: info ? info.participant : null, kind: e.track.kind, track: e.track });
+      };
+      pc.onicecandidate = (e) => {
+        if (e.candidate && e.candidate.candidate) this.send({ type: "candidate", target: "subscribe", candidate: e.candidate.candidate, sdpMid: e.candidate.sdpMid, sdpMLineIndex: e.candidate.sdpMLineIndex });
+      };
+    }
+    const pc = this.subscribePc;
+    this.streams = msg.streams;
+    await pc.setRemoteDescription({ type: "offer", sdp: msg.sdp });
+    await pc.setLocalDescription(await pc.createAnswer());
+    await gathered(pc);
+    this.send({ type: "subscribe_answer", revision: msg.revision, sdp: /** @type {RTCSessionDescription} */ (pc.localDescription).sdp });
+    this._emit("streams", { streams: this.streams });
+  }
+
+  /** Tell everyone whether my own microphone / camera is muted. */
+  setMute(/** @type {boolean} */ audio, /** @type {boolean} */ video) {
+    this.send({ type: "mute", audio, video });
+  }
+
+  /** Send a message of an app kind (rounds, floor...) to the app's handler. */
+  sendApp(/** @type {string} */ kind, /** @type {Record<string, any>} */ data = {}) {
+    this.send({ type: "app", kind, data });
+  }
+
+  /**
+   * Estimate the server clock: resolves with {offset, rtt} in ms (server = local + offset).
+   * @returns {Promise<{offset: number, rtt: number}>}
+   */
+  time() {
+    return new Promise((resolve) => {
+      const t0 = Date.now() + Math.random() / 1000;
+      this._timeWaiters.set(t0, (msg) => {
+        const t1 = Date.now();
+        resolve({ offset: msg.server_time - (t0 + t1) / 2, rtt: t1 - t0 });
+      });
+      this.send({ type: "time", t0 });
+    });
+  }
+
+  /** Which participant and kind a subscribed media section (mid) carries now. */
+  streamOf(/** @type {string} */ mid) { return this.streams[mid] || null; }
+
+  leave() {
+    this.send({ type: "leave" });
+    for (const pc of [this.publishPc, this.subscribePc]) if (pc) pc.close();
+    if (this.ws) this.ws.close();
+  }
+}
