@@ -48,7 +48,11 @@ async def test_three_browsers_see_each_other(live: Live) -> None:
                 context = await browser.new_context()
                 page = await context.new_page()
                 errors: list[str] = []
-                page.on("pageerror", lambda exc, e=errors: e.append(str(exc)))
+
+                def record(exc: Exception, errors: list[str] = errors) -> None:
+                    errors.append(str(exc))
+
+                page.on("pageerror", record)
                 await page.goto(f"{live.http}/testpage/index.html?token={live.token(pid)}")
                 pages.append((pid, page, errors))
             for _, page, _ in pages:
@@ -61,9 +65,7 @@ async def test_three_browsers_see_each_other(live: Live) -> None:
             first: dict[str, dict[str, int]] = {}
             while True:
                 counts = {pid: await decoded(page) for pid, page, _ in pages}
-                if all(
-                    all(counts[pid].get(o, 0) >= 20 for o in ids if o != pid) for pid in ids
-                ):
+                if all(all(counts[pid].get(o, 0) >= 20 for o in ids if o != pid) for pid in ids):
                     first = counts
                     break
                 assert time.monotonic() < deadline, f"frames decoded so far: {counts}"
