@@ -2,7 +2,8 @@
 
 Pure modules (no I/O, no asyncio, no wall clock): ``phases`` (template and phase values),
 ``templates`` (the default templates), ``clock`` (pausable countdowns and overrun warnings),
-``events`` and ``engine`` (the round state machine), ``order`` (initial turn order), ``floor``
+``events``, ``states`` and ``engine`` (the round state machine), ``view`` (the snapshot shown
+to everyone), ``order`` (initial turn order), ``floor``
 (whose audio is forwarded, raised hands), ``sequence`` (the session's phase sequence),
 ``diagram`` (Mermaid diagrams generated from the transition tables) and ``errors``.
 """

@@ -18,7 +18,9 @@ Two transition tables (in app.rounds.states) say what is legal, in the spirit of
   missing from the table raises ``IllegalTransition``.
 
 Who may send what is ``PERMISSIONS`` plus two identity rules: "I've finished" only by the current
-speaker, "pass" by the current speaker or a facilitator.
+speaker, "pass" by the current speaker or a facilitator. Checks run in that order: role
+(``NotAllowed``), round table, identity (``NotSpeaker``), event arguments, turn table. Every
+change bumps ``version``; a ``tick`` with nothing due returns the very same state and no outputs.
 
 Round statuses: ``pending`` (not started) → ``running`` (one turn holds the floor: it is
 speaking, paused or disconnected) ⇄ ``between`` (nobody holds the floor; the facilitator says
