@@ -278,7 +278,7 @@ class _Work:
         return self.index(self.current)
 
 
-def _check_actor(state: RoundState, event: Event) -> None:
+def _check_actor(event: Event) -> None:
     kind = EventType(event.type)
     role = event.actor.role
     if role not in PERMISSIONS[kind]:
@@ -295,7 +295,7 @@ def _check_identity(state: RoundState, event: Event) -> None:
 
 def apply(state: RoundState, event: Event, now: float) -> tuple[RoundState, tuple[Output, ...]]:
     """Apply ``event`` at ``now``: the new state and its notices, or raise and change nothing."""
-    _check_actor(state, event)
+    _check_actor(event)
     kind = EventType(event.type)
     allowed = ROUND_TABLE.get((state.status, kind))
     if allowed is None:
@@ -328,22 +328,18 @@ def _start(w: _Work, event: Event) -> None:
 def _pause(w: _Work, event: Event) -> None:
     i = w.holding()
     t = w.turns[i]
-    if t.status is TurnStatus.speaking:
-        assert t.clock is not None
-        w.turns[i] = _move(t, TurnMove.pause, clock=clk.pause(t.clock, w.now))
-    else:
-        _move(t, TurnMove.pause)  # raises
+    moved = _move(t, TurnMove.pause)
+    assert t.clock is not None
+    w.turns[i] = moved.model_copy(update={"clock": clk.pause(t.clock, w.now)})
     w.out.append(Output(kind=OutputKind.turn_paused, participant_id=t.participant_id))
 
 
 def _resume(w: _Work, event: Event) -> None:
     i = w.holding()
     t = w.turns[i]
-    if t.status is TurnStatus.paused:
-        assert t.clock is not None
-        w.turns[i] = _move(t, TurnMove.resume, clock=clk.resume(t.clock, w.now))
-    else:
-        _move(t, TurnMove.resume)  # raises
+    moved = _move(t, TurnMove.resume)
+    assert t.clock is not None
+    w.turns[i] = moved.model_copy(update={"clock": clk.resume(t.clock, w.now)})
     w.out.append(Output(kind=OutputKind.turn_resumed, participant_id=t.participant_id))
 
 
