@@ -113,3 +113,9 @@ def test_env_example_names_every_required_variable() -> None:
         assert re.search(rf"^{name}=", example, re.M), f".env.example lacks {name}"
     for name in SECRETS[:3]:
         assert re.search(rf"^{name}=$", example, re.M), f"{name} must be empty in the example"
+
+
+def test_container_logs_are_rotated(compose: dict[str, Any]) -> None:
+    for name, service in compose["services"].items():
+        options = service["logging"]["options"]
+        assert options["max-size"] and options["max-file"], name
