@@ -368,3 +368,10 @@ def test_errors_share_one_hierarchy_with_stable_codes() -> None:
     }
     assert len(codes) == 9
     assert issubclass(RoundEnded, IllegalTransition) and issubclass(NotSpeaker, NotAllowed)
+
+
+def test_new_round_refuses_duplicates_and_bad_lengths() -> None:
+    with pytest.raises(InvalidOrder):
+        new_round(["a", "a"], turn_length=60)
+    with pytest.raises(ValueError):
+        new_round(["a"], turn_length=5)
