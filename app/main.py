@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
+from app.accounts.oidc import router as oidc_router
 from app.accounts.router import router as accounts_router
 from app.core.config import Settings
 from app.core.db import create_engine, session_factory
@@ -19,6 +20,8 @@ from app.groups.router import router as groups_router
 from app.invites.router import router as invites_router
 from app.members.router import router as members_router
 from app.rooms.media import build_media_server
+from app.rounds.router import router as rounds_router
+from app.rounds.runtime import Facilitation
 from app.ops.metrics import HttpMetrics
 from app.ops.router import router as ops_router
 from app.sessions.router import router as sessions_router
@@ -45,9 +48,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = create_engine(settings.db_url)
         app.state.engine = engine
         app.state.sessions = session_factory(engine)
+        app.state.facilitation = Facilitation(app.state.sessions, media.control)
+        await app.state.facilitation.start()
         try:
             yield
         finally:
+            await app.state.facilitation.stop()
             await media.close()
             await engine.dispose()
 
@@ -66,7 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_api_websocket_route("/rtc", media.handle)
     install_handlers(app)
     for router in (accounts_router, groups_router, members_router, invites_router,
-                   sessions_router):
+                   sessions_router, rounds_router, oidc_router):
         app.include_router(router, prefix=API)
     app.include_router(ops_router)  # /healthz, /readyz, /metrics: outside the API, before pages
 
