@@ -33,12 +33,16 @@ async function refuse(code, group) {
   say($("problem"), group ? `${text} (Group: ${group}.)` : text, "error");
   $("details").hidden = true;
   try {
-    if ((await get("/me/memberships")).length) $("mine").hidden = false;
+    if ((await get("/me/memberships")).length) $("mine").hidden = $("forget-line").hidden = false;
   } catch { /* no memberships on this device */ }
 }
 
 async function main() {
-  wireForget($as("forget", HTMLButtonElement), $("status"));
+  wireForget($as("forget", HTMLButtonElement), $("status"), () => {
+    $as("name", HTMLInputElement).value = "";
+    $("mine").hidden = true;
+  });
+  $("forget-line").hidden = !displayName.get();
   const token = decodeURIComponent(location.hash.slice(1)).trim();
   if (!token) return refuse("invite_not_found");
   /** @type {import("./api.js").InvitePreview} */

@@ -1,16 +1,24 @@
 // @ts-check
 /**
  * The lobby, `/lobby?group=ID` (a doctor, by this device's membership) or `/lobby?session=ID`
- * (also a signed-in facilitator). First the ground rules are acknowledged, then the page waits,
- * checking every 15 seconds, until the session is open.
+ * (also a signed-in facilitator). First the ground rules are acknowledged; then the page waits,
+ * checking every 15 seconds, until the session is open. Once it is, a member asks to come in
+ * (`POST /sessions/{id}/join`, every 5 seconds while the answer is 202 "waiting") and goes to the
+ * room as soon as the facilitator lets them in; a facilitator goes straight in.
  */
 
+import { ApiError, post } from "./api.js";
 import { load } from "./context.js";
 import { waiting } from "./format.js";
-import { ack } from "./store.js";
+import { ack, grants } from "./store.js";
 import { $, $as, message, param, say } from "./ui.js";
 
 const POLL_MS = 15000;
+const ASK_MS = 5000;
+const LET_IN = "Waiting for the facilitator to let you in. They can see that you are here.";
+/** Asking to come in: not yet, while waiting to be let in, or stopped after a refusal. */
+/** @type {"idle" | "asking" | "stopped"} */
+let admission = "idle";
 
 /** @param {import("./context.js").Context} ctx */
 function showWaiting(ctx) {
@@ -27,11 +35,54 @@ function render(ctx) {
   const { text, canEnter } = waiting(ctx.session, { timeZone: ctx.group.timezone,
     facilitating: ctx.facilitating });
   const state = $("state");
-  if (state.textContent !== text) state.textContent = text;
+  const shown = admission === "asking" && canEnter ? LET_IN : text;
+  if (state.textContent !== shown) state.textContent = shown;
   const enter = $as("enter", HTMLAnchorElement);
-  enter.hidden = !canEnter || !ctx.session;
+  $("enter-line").hidden = !canEnter || !ctx.session;
+  $("session").textContent = ctx.session?.title || "";
   if (ctx.session) enter.href = `/room?session=${encodeURIComponent(ctx.session.id)}`;
   $("updates").hidden = canEnter || ctx.session?.status === "ended";
+  if (canEnter && !ctx.facilitating && ctx.session) {
+    $("enter-line").hidden = true;
+    $("updates").hidden = false;
+    if (admission === "idle") {
+      admission = "asking";
+      void askToEnter(ctx, ctx.session.id);
+    }
+  }
+}
+
+/**
+ * Ask to come into the room until let in, refused, or the session closes.
+ * @param {import("./context.js").Context} ctx @param {string} sessionId
+ */
+async function askToEnter(ctx, sessionId) {
+  try {
+    /** @type {import("./api.js").JoinGrant | {status: "waiting", detail: string}} */
+    const answer = await post(`/sessions/${encodeURIComponent(sessionId)}/join`,
+      { ground_rules_version: ctx.group.ground_rules_version });
+    if ("token" in answer) {
+      grants.set(sessionId, answer);
+      $("state").textContent = "You are being let in…";
+      location.assign(`/room?session=${encodeURIComponent(sessionId)}`);
+      return;
+    }
+    say($("problem"), "");
+    if ($("state").textContent !== LET_IN) $("state").textContent = LET_IN;
+    setTimeout(() => void askToEnter(ctx, sessionId), ASK_MS);
+  } catch (error) {
+    if (error instanceof ApiError && error.code === "ground_rules_changed") return location.reload();
+    if (error instanceof ApiError && error.code === "session_not_open") {
+      admission = "idle";  // the next check of the session asks again once it is open
+      return;
+    }
+    say($("problem"), message(error), "error");
+    if (error instanceof ApiError && error.status > 0 && error.status < 500) {
+      admission = "stopped";  // refused (removed, or the room is closed to late arrivals)
+    } else {
+      setTimeout(() => void askToEnter(ctx, sessionId), ASK_MS);  // the network: try again
+    }
+  }
 }
 
 /** @param {import("./context.js").Context} ctx */

@@ -5,7 +5,8 @@
  * 1. Find the group and session (this device's membership or the facilitator's account); if the
  *    current ground rules have not been acknowledged in this tab, go to the lobby to do it.
  * 2. Show yourself: the camera and microphone chosen in the device check (or audio only).
- * 3. Ask the API for a join grant (`POST /sessions/{id}/join` with the acknowledged version).
+ * 3. Take the join grant the lobby got when the facilitator let us in, or ask for one
+ *    (`POST /sessions/{id}/join` with the acknowledged version); not let in yet → the lobby.
  * 4. Hand the grant and the local stream to the media and round wiring: the HOOKs below.
  *
  * The grid (tiles.js), the round display (roundview.js) and the connection banner
@@ -17,7 +18,7 @@ import { setConnection, watchNetwork } from "./connstatus.js";
 import { load } from "./context.js";
 import { MediaProblem, openMedia, stopMedia } from "./media.js";
 import { showPhase } from "./roundview.js";
-import { ack, devices } from "./store.js";
+import { ack, devices, grants } from "./store.js";
 import { mountGrid, setHideVideo, setTile } from "./tiles.js";
 import { $, $as, message, param, say } from "./ui.js";
 
@@ -151,9 +152,14 @@ async function main() {
   }
   await startLocal();
   try {
-    /** @type {import("./api.js").JoinGrant} */
-    const grant = await post(`/sessions/${encodeURIComponent(sessionId)}/join`,
-      { ground_rules_version: version });
+    /** @type {import("./api.js").JoinGrant | {status: "waiting"}} */
+    const grant = grants.take(sessionId) || await post(
+      `/sessions/${encodeURIComponent(sessionId)}/join`, { ground_rules_version: version });
+    if (!("token" in grant)) {  // not let in yet: wait in the lobby
+      stopMedia(local);
+      location.replace(`/lobby?session=${encodeURIComponent(sessionId)}`);
+      return;
+    }
     await connectMedia(grant, local);
     followRounds(grant);
   } catch (error) {

@@ -51,3 +51,22 @@ export function forgetAll() {
     } catch { /* nothing stored */ }
   }
 }
+
+const GRANT = "rounds.grant.";
+
+export const grants = {
+  /** Keep a join grant for the room page (this tab only). @param {string} sessionId @param {object} grant */
+  set: (sessionId, grant) => write(sessionStorage, GRANT + sessionId, JSON.stringify(grant)),
+  /**
+   * Take the kept grant once, if it has at least 15 seconds left.
+   * @param {string} sessionId @returns {import("./api.js").JoinGrant | null}
+   */
+  take(sessionId) {
+    const raw = read(sessionStorage, GRANT + sessionId);
+    try { sessionStorage.removeItem(GRANT + sessionId); } catch { /* nothing kept */ }
+    try {
+      const grant = raw ? JSON.parse(raw) : null;
+      return grant && new Date(grant.expires_at).getTime() - Date.now() > 15000 ? grant : null;
+    } catch { return null; }
+  },
+};

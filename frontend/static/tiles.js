@@ -69,7 +69,8 @@ export function setTile(view) {
     tile = h("li", { className: "tile", "data-id": view.id },
       video,
       h("div", { className: "initials", "aria-hidden": "true" }),
-      h("p", { className: "label" }, h("span", { className: "name" }), h("span", { className: "badges" })));
+      h("p", { className: "badges" }),
+      h("p", { className: "label" }, h("span", { className: "name" })));
     tiles.set(view.id, tile);
     views.set(view.id, view);
     if (view.you) grid.prepend(tile); else grid.append(tile);

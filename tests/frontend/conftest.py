@@ -1,0 +1,273 @@
+"""The real app served by uvicorn on a free loopback port, a real Chromium, and helpers.
+
+The database is a fresh SQLite file built by the migrations; an admin account is made with the
+`rounds create-admin` command. Browsers are Debian's Chromium with fake camera and microphone.
+Without Chromium (or Node's node_modules for the type check) the tests skip with a reason;
+under CI (`CI=true`) they fail instead, like the rest of the suite (`unavailable()`).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import unavailable
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path(os.environ.get("ROUNDS_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+]
+SHOTS = ROOT / "artifacts" / "screenshots"
+DOCS_SHOTS = ROOT / "docs" / "screenshots"
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+
+ADMIN_EMAIL = "admin@trust.example"
+ADMIN_PASSWORD = "correct horse battery staple"
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
+         "device_scale_factor": 1}
+LAPTOP = {"viewport": {"width": 1280, "height": 800}, "device_scale_factor": 1}
+TIMEZONE = "Europe/London"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "browser: runs the pages in a real Chromium")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Server:
+    url: str
+    db_path: Path
+    log: Path
+
+    def sql(self, statement: str, *args: object) -> None:
+        """Change the database behind the app's back (to make an invite expire, say)."""
+        with sqlite3.connect(self.db_path) as conn:
+            conn.execute(statement, args)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    data = tmp_path_factory.mktemp("rounds-data")
+    db_path = data / "rounds.db"
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "ROUNDS_DATABASE_URL": f"sqlite+aiosqlite:///{db_path}",
+           "ROUNDS_DATA_DIR": str(data), "ROUNDS_PUBLIC_URL": url,
+           "ROUNDS_SECRET_KEY": "frontend-tests-" + "s" * 32, "ROUNDS_ENV": "development",
+           "ADMIN_PASSWORD": ADMIN_PASSWORD}
+    # `create-admin` runs the migrations first, then makes the account.
+    subprocess.run([sys.executable, "-m", "app.cli", "create-admin", "--email", ADMIN_EMAIL,
+                    "--name", "Dr Ada Admin", "--password-env", "ADMIN_PASSWORD"],
+                   cwd=ROOT, env=env, check=True, capture_output=True, timeout=60)
+    log = data / "uvicorn.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
+             "--host", "127.0.0.1", "--port", str(port), "--no-access-log"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{url}/api/v1/openapi.json", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"uvicorn did not start:\n{log.read_text()}")
+            time.sleep(0.2)
+        yield Server(url=url, db_path=db_path, log=log)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+class Api(httpx.Client):
+    """An API client with its own cookies that sends the CSRF header as the pages do."""
+
+    def __init__(self, base: str) -> None:
+        super().__init__(base_url=f"{base}/api/v1", timeout=10,
+                         event_hooks={"request": [self._csrf], "response": [self._raise]})
+
+    def _csrf(self, request: httpx.Request) -> None:
+        token = self.cookies.get("rounds_csrf")
+        if token and request.method not in {"GET", "HEAD"}:
+            request.headers["x-csrf-token"] = token
+
+    @staticmethod
+    def _raise(response: httpx.Response) -> None:
+        if response.is_error:
+            response.read()
+            raise AssertionError(f"{response.request.method} {response.request.url}: "
+                                 f"{response.status_code} {response.text}")
+
+
+@pytest.fixture
+def admin_api(server: Server) -> Iterator[Api]:
+    api = Api(server.url)
+    api.post("/auth/login", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
+    yield api
+    api.close()
+
+
+@dataclass
+class World:
+    """A group made through the API: the admin facilitates it; helpers make invites."""
+
+    api: Api
+    group: dict[str, object]
+    session: dict[str, object] | None = None
+    links: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def gid(self) -> str:
+        return str(self.group["id"])
+
+    def invite(self, label: str, **body: object) -> tuple[str, str]:
+        """A new invite: (its id, its link)."""
+        created = self.api.post(f"/groups/{self.gid}/invites", json={"label": label, **body}).json()
+        return created["id"], created["link"]
+
+
+def make_world(api: Api, name: str, *, session_in_minutes: int | None = 90) -> World:
+    me = api.get("/auth/me").json()
+    group = api.post("/groups", json={
+        "name": name, "cohort": "Foundation year 2", "facilitator_id": me["id"],
+        "description": "A fortnightly reflective group in protected teaching time."}).json()
+    world = World(api=api, group=group)
+    if session_in_minutes is not None:
+        from datetime import UTC, datetime, timedelta
+        start = (datetime.now(UTC) + timedelta(minutes=session_in_minutes)).replace(second=0,
+                                                                                  microsecond=0)
+        world.session = api.post(f"/groups/{world.gid}/sessions", json={
+            "scheduled_start": start.isoformat(), "duration_minutes": 90,
+            "title": "Check-in and Balint case"}).json()
+    return world
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        unavailable(f"Chromium not found at {CHROMIUM}; browser tests skipped")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        unavailable("the playwright Python package is not installed; browser tests skipped")
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def new_context(browser: object, server: Server, form: dict[str, object], **extra: object):  # type: ignore[no-untyped-def]
+    """A fresh browser profile (its own cookies) in a phone or laptop shape."""
+    context = browser.new_context(base_url=server.url, locale="en-GB",  # type: ignore[attr-defined]
+                                  timezone_id=TIMEZONE, **form, **extra)
+    context.grant_permissions(["camera", "microphone"], origin=server.url)
+    context.set_default_timeout(10_000)
+    return context
+
+
+def watch_console(page) -> list[str]:  # type: ignore[no-untyped-def]
+    """Collect console errors and uncaught exceptions (a CSP refusal shows up here)."""
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on("response", lambda r: problems.append(f"{r.status} {r.url}")
+            if r.status >= 400 and "/api/" not in r.url else None)
+    return problems
+
+
+def shoot(page, name: str, *, docs: bool = False) -> Path:  # type: ignore[no-untyped-def]
+    """Save a screenshot to artifacts/; copy it to docs/ when asked and (re)wanted there."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=False)
+    target = DOCS_SHOTS / path.name
+    if docs and (os.environ.get("ROUNDS_UPDATE_DOCS_SCREENSHOTS") == "1" or not target.exists()):
+        DOCS_SHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+    return path
+
+
+def axe_check(page, label: str) -> None:  # type: ignore[no-untyped-def]
+    """Run axe-core on the page; fail on any serious or critical violation."""
+    if not AXE.exists():
+        unavailable("node_modules/axe-core is missing (run `npm ci`); accessibility checks skipped")
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(content=AXE.read_text())
+    result = page.evaluate("""async () => {
+        const r = await axe.run(document, {runOnly: {type: 'tag', values:
+          ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']}});
+        return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+          nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}));
+    }""")
+    bad = [v for v in result if v["impact"] in {"serious", "critical"}]
+    assert not bad, f"{label}: axe violations: {bad}"
+
+
+def doctor_joins(page, link: str, name: str) -> None:  # type: ignore[no-untyped-def]
+    """Open an invite link and join with a name; ends on the device check page."""
+    from playwright.sync_api import expect
+
+    page.goto(link)
+    page.get_by_label("The name the group will see").fill(name)
+    page.get_by_role("button", name="Join the group").click()
+    expect(page.get_by_role("heading", name="Check your camera and microphone")).to_be_visible()
+
+
+def agree_and_wait(page, group_id: str) -> None:  # type: ignore[no-untyped-def]
+    """From anywhere, go to the group's lobby and agree to the ground rules."""
+    from playwright.sync_api import expect
+
+    page.goto(f"/lobby?group={group_id}")
+    page.get_by_label("I will keep these ground rules").check()
+    page.get_by_role("button", name="Continue to the lobby").click()
+    expect(page.locator("#state")).not_to_be_empty()
+
+
+FILL_ROOM = """async () => {
+  const tiles = await import('/static/tiles.js');
+  const round = await import('/static/roundview.js');
+  const names = ['Amira Haddad', 'Ben Okafor', 'Chloe Wright', 'Dev Sharma', 'Eilidh Ross',
+    'Femi Adeyemi', 'Grace Liu', 'Hamza Ali', 'Isla Murray', 'Jonah Price', 'Kasia Nowak'];
+  names.forEach((name, i) => tiles.setTile({id: 'p' + i, name, muted: i % 4 === 1,
+    cameraOff: i % 5 === 2, speaking: i === 0, hasFloor: i === 0}));
+  round.showPhase({name: 'Check-in round', prompt: 'How are you arriving today?'});
+  round.showTurn({speaker: 'Amira Haddad', seconds: 120, endsAt: Date.now() + 83000,
+    next: 'Ben Okafor'});
+}"""
+
+
+def admin_signs_in(page) -> None:  # type: ignore[no-untyped-def]
+    """Sign in as the admin through the sign-in page."""
+    from playwright.sync_api import expect
+
+    page.goto("/signin")
+    page.get_by_label("Email address").fill(ADMIN_EMAIL)
+    page.get_by_label("Password").fill(ADMIN_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Your groups")).to_be_visible()

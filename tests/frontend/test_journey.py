@@ -1,0 +1,132 @@
+"""The whole path through the pages: an admin makes a group, a session and an invite; a doctor
+on a phone opens the link, joins with a name, checks their devices, agrees to the ground rules,
+waits in the lobby and enters the room once the facilitator opens it."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.frontend.conftest import (
+    ADMIN_EMAIL, ADMIN_PASSWORD, LAPTOP, PHONE, TIMEZONE, new_context, shoot, watch_console,
+)
+
+pytestmark = pytest.mark.browser
+
+
+def test_admin_creates_group_and_invite_then_doctor_joins_on_a_phone(browser, server) -> None:
+    from playwright.sync_api import expect
+
+    admin_ctx = new_context(browser, server, LAPTOP)
+    admin = admin_ctx.new_page()
+    admin_problems = watch_console(admin)
+
+    # The admin signs in and lands on their groups.
+    admin.goto("/groups")
+    expect(admin).to_have_url(re.compile(r"/signin\?next="))
+    admin.get_by_label("Email address").fill(ADMIN_EMAIL)
+    admin.get_by_label("Password").fill(ADMIN_PASSWORD)
+    admin.get_by_role("button", name="Sign in").click()
+    expect(admin.get_by_role("heading", name="Your groups")).to_be_visible()
+
+    # Creates a group (admins only), which opens its page.
+    admin.get_by_label("Name", exact=True).fill("Tuesday Balint group")
+    admin.get_by_label("Cohort").fill("Foundation year 1")
+    admin.get_by_label("Description").fill("Protected time on Tuesdays, for FY1 doctors.")
+    admin.get_by_role("button", name="Create the group").click()
+    expect(admin.get_by_role("heading", level=1)).to_have_text("Tuesday Balint group")
+
+    # Schedules a session two hours from now (London time, like the browser).
+    start = datetime.now(ZoneInfo(TIMEZONE)) + timedelta(hours=2)
+    admin.get_by_label("Date").fill(start.strftime("%Y-%m-%d"))
+    admin.get_by_label("Start time").fill(start.strftime("%H:%M"))
+    admin.get_by_label("Title").fill("Check-in and Balint case")
+    admin.get_by_role("button", name="Schedule").click()
+    hhmm = start.strftime("%H:%M")
+    sessions = admin.locator("#session-list")
+    expect(sessions).to_contain_text(f"at {hhmm}, Check-in and Balint case")
+    expect(sessions).to_contain_text("Scheduled")
+
+    # Creates a personal invite and sees its link once.
+    admin.get_by_label("Who is it for?").fill("Dr Sam Patel, FY1")
+    admin.get_by_role("button", name="Create the link").click()
+    link_box = admin.get_by_label("Invite link")
+    expect(link_box).to_have_value(re.compile(r"/join#.{20,}"))
+    link = link_box.input_value()
+    expect(admin.locator("#invite-list")).to_contain_text("Dr Sam Patel, FY1")
+    expect(admin.locator("#invite-list")).to_contain_text("used 0 of 1")
+    shoot(admin, "group-laptop", docs=True)
+
+    # The doctor opens the link on a phone.
+    doc_ctx = new_context(browser, server, PHONE)
+    doctor = doc_ctx.new_page()
+    doctor_problems = watch_console(doctor)
+    doctor.goto(link)
+    expect(doctor.get_by_role("heading", level=1)).to_have_text(
+        "You are invited to Tuesday Balint group")
+    expect(doctor.locator("#next")).to_contain_text(hhmm)
+    expect(doctor.locator("#rules")).to_contain_text("confidentiality")
+    shoot(doctor, "join-phone", docs=True)
+    doctor.get_by_label("The name the group will see").fill("Sam")
+    doctor.get_by_role("button", name="Join the group").click()
+
+    # The device check: camera preview, microphone level, test tone.
+    expect(doctor).to_have_url(re.compile(r"/check\?group="))
+    assert "#" not in doctor.url
+    doctor.get_by_role("button", name="Start the check").click()
+    expect(doctor.locator("#camera-state")).to_have_text("This is how the group will see you.")
+    doctor.wait_for_function("() => document.getElementById('preview').videoWidth > 0")
+    doctor.wait_for_function("() => document.getElementById('level').value > 0.05", timeout=10_000)
+    doctor.get_by_role("button", name="Play a test sound").click()
+    expect(doctor.locator("#tone-state")).to_contain_text("Did you hear a chime?")
+    shoot(doctor, "check-phone", docs=True)
+    doctor.get_by_role("link", name="Continue").click()
+
+    # Agrees to the ground rules, then waits in the lobby.
+    expect(doctor).to_have_url(re.compile(r"/lobby\?group="))
+    expect(doctor.get_by_role("heading", level=1)).to_have_text("Tuesday Balint group")
+    doctor.get_by_role("button", name="Continue to the lobby").click()
+    expect(doctor.locator("#agree-error")).to_have_text("Tick the box to agree to the ground rules.")
+    doctor.get_by_label("I will keep these ground rules").check()
+    doctor.get_by_role("button", name="Continue to the lobby").click()
+    expect(doctor.locator("#state")).to_have_text(f"The group opens today at {hhmm}."
+                                                  if start.date() == datetime.now(ZoneInfo(TIMEZONE)).date()
+                                                  else f"The group opens tomorrow at {hhmm}.")
+    expect(doctor.locator("#who")).to_have_text("You will appear as Sam.")
+    expect(doctor.get_by_role("link", name="Enter the room")).to_be_hidden()
+    shoot(doctor, "lobby-phone", docs=True)
+
+    # The facilitator opens the lobby; the doctor's page shows the way in.
+    admin.get_by_role("button", name=re.compile("^Open the lobby")).click()
+    expect(sessions).to_contain_text("Lobby open")
+    doctor.reload()
+    expect(doctor.locator("#state")).to_have_text("The room is open. You can go in now.")
+    doctor.get_by_role("link", name="Enter the room").click()
+
+    # The room shell: joined (a grant was issued), not recorded, the doctor's own tile.
+    expect(doctor).to_have_url(re.compile(r"/room\?session="))
+    expect(doctor.get_by_text("This session is not recorded")).to_be_visible()
+    expect(doctor.locator("#title")).to_have_text("Tuesday Balint group: Check-in and Balint case")
+    expect(doctor.locator(".tile[data-you=true] .name")).to_have_text("Sam (you)")
+    expect(doctor.locator("#conn")).to_have_text("Connecting…")
+    expect(doctor.locator("#problem")).to_be_hidden()
+
+    # A returning doctor's "My groups".
+    doctor.goto("/")
+    expect(doctor.get_by_role("heading", level=2, name="Tuesday Balint group")).to_be_visible()
+    expect(doctor.get_by_text("You appear as Sam.")).to_be_visible()
+    shoot(doctor, "mygroups-phone")
+
+    # The link is used up: the invite list says so.
+    admin.reload()
+    expect(admin.locator("#invite-list")).to_contain_text("used 1 of 1")
+    expect(admin.locator("#invite-list")).to_contain_text("Used")
+    expect(admin.locator("#member-list")).to_contain_text("Sam")
+
+    assert not [p for p in admin_problems + doctor_problems if "Refused" in p or "Error" in p], (
+        admin_problems + doctor_problems)
+    doc_ctx.close()
+    admin_ctx.close()
