@@ -74,7 +74,7 @@ class Provider:
     settings: Settings
     transport: httpx.AsyncBaseTransport | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
-    keys: dict[str, Any] = field(default_factory=dict)
+    keys: Any = field(default_factory=dict)
     fetched: float = 0.0
 
     def client(self) -> httpx.AsyncClient:

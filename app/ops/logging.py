@@ -121,7 +121,8 @@ class TextFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         data = redact(record)
-        head = f"{data.pop('time')} {data.pop('level'):7} {data.pop('logger')}: {data.pop('message')}"
+        head = (f"{data.pop('time')} {data.pop('level'):7} {data.pop('logger')}: "
+                f"{data.pop('message')}")
         exception = data.pop("exception", None)
         tail = " ".join(f"{k}={v}" for k, v in data.items())
         return "\n".join(p for p in (f"{head} {tail}".rstrip(), exception) if p)

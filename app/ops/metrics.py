@@ -74,7 +74,8 @@ class Metric:
         lines = [f"# HELP {self.name} {_escape(self.help)}", f"# TYPE {self.name} {self.kind}"]
         for key, value in self.samples():
             if key:
-                pairs = ",".join(f'{k}="{_escape(v)}"' for k, v in zip(self.labels, key, strict=True))
+                pairs = ",".join(f'{k}="{_escape(v)}"'
+                                 for k, v in zip(self.labels, key, strict=True))
                 lines.append(f"{self.name}{{{pairs}}} {_number(value)}")
             else:
                 lines.append(f"{self.name} {_number(value)}")

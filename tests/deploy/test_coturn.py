@@ -16,10 +16,12 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aioice import stun
 from aioice.turn import create_turn_endpoint
+from pydantic import SecretStr
 
 from app.core.config import Settings
 from app.sessions.ice import ice_servers_for
@@ -84,7 +86,7 @@ def coturn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Turn]:
 
 
 def settings_for(turn: Turn, secret: str = SECRET) -> Settings:
-    return Settings(turn_secret=secret, ice_servers=[
+    return Settings(turn_secret=SecretStr(secret), ice_servers=[
         f"turn:127.0.0.1:{turn.udp}?transport=udp", f"turns:localhost:{turn.tls}?transport=tcp"])
 
 
@@ -114,14 +116,16 @@ class Peer(asyncio.DatagramProtocol):
 
 
 async def allocate(turn: Turn, username: str, password: str, *, tls: bool = False
-                   ) -> tuple[asyncio.DatagramTransport, Peer]:
+                   ) -> tuple[Any, Peer]:
+    """A TURN allocation (aioice's TurnTransport, which behaves as a datagram transport)."""
     if tls:
         context = ssl.create_default_context(cafile=str(turn.cert))
-        return await asyncio.wait_for(create_turn_endpoint(  # type: ignore[return-value]
-            Peer, ("localhost", turn.tls), username, password, ssl=context, transport="tcp"),
-            TIMEOUT)
-    return await asyncio.wait_for(create_turn_endpoint(  # type: ignore[return-value]
-        Peer, ("127.0.0.1", turn.udp), username, password), TIMEOUT)
+        made = create_turn_endpoint(Peer, ("localhost", turn.tls), username, password,
+                                    ssl=context, transport="tcp")
+    else:
+        made = create_turn_endpoint(Peer, ("127.0.0.1", turn.udp), username, password)
+    transport, protocol = await asyncio.wait_for(made, TIMEOUT)
+    return transport, protocol
 
 
 async def test_allocation_over_udp_with_the_apps_credential(coturn: Turn) -> None:

@@ -5,6 +5,7 @@ to the latest migration, and a new service instance reads everything back throug
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import subprocess
 import uuid
@@ -32,6 +33,12 @@ def _libpq(url: str) -> tuple[list[str], dict[str, str]]:
             "--username", u.username or "postgres"], env
 
 
+def run(argv: list[str], env: dict[str, str]) -> None:
+    """Run a PostgreSQL client tool, bounded in time."""
+    subprocess.run(argv, env={**env, "PATH": os.environ.get("PATH", "/usr/bin:/bin")},
+                   check=True, timeout=60)
+
+
 def test_operations_doc_uses_these_commands() -> None:
     text = (ROOT / "docs" / "operations.md").read_text()
     assert " ".join(DUMP) in text and " ".join(RESTORE) in text
@@ -50,16 +57,13 @@ async def test_backup_then_restore_into_a_fresh_database(world: Any, db_url: str
     dump = tmp_path / "rounds.dump"
     connection, env = _libpq(db_url)
     source = make_url(db_url).database
-    await asyncio.to_thread(subprocess.run, [*DUMP, *connection, "--file", str(dump), source],
-                            env={**env, "PATH": "/usr/bin:/bin"}, check=True, timeout=60)
+    await asyncio.to_thread(run, [*DUMP, *connection, "--file", str(dump), str(source)], env)
     assert dump.stat().st_size > 0
 
     fresh = f"rounds_restore_{uuid.uuid4().hex[:10]}"
     await _pg_admin(POSTGRES_URL, f'CREATE DATABASE "{fresh}"')
     try:
-        await asyncio.to_thread(subprocess.run, [*RESTORE, *connection, "--dbname", fresh,
-                                                 str(dump)],
-                                env={**env, "PATH": "/usr/bin:/bin"}, check=True, timeout=60)
+        await asyncio.to_thread(run, [*RESTORE, *connection, "--dbname", fresh, str(dump)], env)
         restored_url = make_url(db_url).set(database=fresh).render_as_string(hide_password=False)
         await asyncio.to_thread(upgrade, restored_url)  # `rounds migrate`: a no-op at head
 
@@ -71,7 +75,7 @@ async def test_backup_then_restore_into_a_fresh_database(world: Any, db_url: str
             async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
                 assert (await c.get("/readyz")).status_code == 200
                 assert (await login(c, "fa@trust.nhs.uk", PASSWORD)).status_code == 200
-                csrf = {"x-csrf-token": c.cookies.get("rounds_csrf", "")}
+                csrf = {"x-csrf-token": c.cookies.get("rounds_csrf") or ""}
                 gid = world.group_a["id"]
                 members = (await c.get(f"/api/v1/groups/{gid}/members", headers=csrf)).json()
                 sessions = (await c.get(f"/api/v1/groups/{gid}/sessions", headers=csrf)).json()

@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from app.accounts.oidc import Provider
 from app.core.config import Settings
@@ -30,9 +31,9 @@ def issuer() -> Iterator[str]:
 
 @pytest.fixture
 def settings(db_url: str, tmp_path: Any, issuer: str) -> Settings:
-    return Settings(database_url=db_url, data_dir=tmp_path, secret_key="t" * 40,
+    return Settings(database_url=db_url, data_dir=tmp_path, secret_key=SecretStr("t" * 40),
                     public_url="http://testserver", oidc_issuer=issuer, oidc_client_id=CLIENT_ID,
-                    oidc_client_secret=CLIENT_SECRET, oidc_allowed_tenants=[TENANT])
+                    oidc_client_secret=SecretStr(CLIENT_SECRET), oidc_allowed_tenants=[TENANT])
 
 
 def person(issuer: str, sub: str, **claims: Any) -> None:
@@ -138,7 +139,8 @@ async def test_a_code_is_good_once(world: Any, issuer: str) -> None:
 async def test_issuer_must_match_discovery(settings: Settings, issuer: str) -> None:
     # The one fake here is at the outbound-HTTP seam: the real provider's discovery document
     # with its issuer changed, as a mix-up attack would serve it.
-    real = httpx.get(f"{issuer}/.well-known/openid-configuration", timeout=5).json()
+    async with httpx.AsyncClient(timeout=5) as http:
+        real = (await http.get(f"{issuer}/.well-known/openid-configuration")).json()
 
     def discovery(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json={**real, "issuer": "https://login.example.invalid"})
@@ -152,7 +154,7 @@ async def test_issuer_must_match_discovery(settings: Settings, issuer: str) -> N
 
 async def test_disabled_without_configuration(db_url: str, tmp_path: Any) -> None:
     application = create_app(Settings(database_url=db_url, data_dir=tmp_path,
-                                       secret_key="t" * 40))
+                                       secret_key=SecretStr("t" * 40)))
     async with application.router.lifespan_context(application):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=application),
                                      base_url="http://testserver") as browser:
