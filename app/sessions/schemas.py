@@ -58,3 +58,11 @@ class JoinGrant(BaseModel):
     ice_servers: list[IceServer]
     participant_id: uuid.UUID
     role: str
+
+
+class Waiting(BaseModel):
+    """The member is in the lobby; ask again in a few seconds."""
+
+    status: str = "waiting"
+    detail: str
+    session_status: str

@@ -5,13 +5,14 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import utcnow
 from app.core.errors import Conflict, Forbidden, NotFound
 from app.groups.models import Group
 from app.members.models import FACILITATING, Member
+from app.rounds.models import LiveState
 from app.sessions.models import Session, SessionStatus
 from rtc import jointoken
 
@@ -69,6 +70,7 @@ async def update_session(db: AsyncSession, session: Session, *, changes: dict[st
             session.started_at = now
         if status is S.ended:
             session.ended_at = now
+            await db.execute(delete(LiveState).where(LiveState.session_id == session.id))
         session.status = SessionStatus(str(status))
     for key, value in changes.items():
         setattr(session, key, value)
@@ -76,9 +78,10 @@ async def update_session(db: AsyncSession, session: Session, *, changes: dict[st
     return session
 
 
-def issue_join_token(secret: bytes, session: Session, member: Member, group: Group, *,
-                     ground_rules_version: int, ttl_seconds: int) -> tuple[str, datetime]:
-    """Admit a member to the session's room, only once the current ground rules are acknowledged."""
+def check_joinable(session: Session, member: Member, group: Group, *,
+                   ground_rules_version: int) -> None:
+    """A member may enter only an open or live session of their group, having acknowledged the
+    current ground rules (facilitators may also enter a scheduled one)."""
     if ground_rules_version != group.ground_rules_version:
         raise Conflict("ground_rules_changed",
                        "the ground rules have changed: read and acknowledge the current version")
@@ -87,6 +90,12 @@ def issue_join_token(secret: bytes, session: Session, member: Member, group: Gro
     joinable = {S.open, S.live} | ({S.scheduled} if member.role in FACILITATING else set())
     if session.status not in joinable:
         raise Conflict("session_not_open", f"this session is {session.status}")
+
+
+def issue_join_token(secret: bytes, session: Session, member: Member, group: Group, *,
+                     ground_rules_version: int, ttl_seconds: int) -> tuple[str, datetime]:
+    """Admit a member to the session's room, only once the current ground rules are acknowledged."""
+    check_joinable(session, member, group, ground_rules_version=ground_rules_version)
     expires = utcnow() + timedelta(seconds=ttl_seconds)
     token = jointoken.issue(secret, jointoken.JoinClaims(
         room=str(session.id), participant=str(member.id), role=member.role.value,

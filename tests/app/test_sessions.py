@@ -41,6 +41,12 @@ async def test_join_needs_the_current_ground_rules(world: World, settings: Setti
     await world.fa.patch(f"/api/v1/groups/{world.group_a['id']}", json={"ground_rules": "New rules."})
     stale = await browser.post(f"/api/v1/sessions/{session['id']}/join", json={"ground_rules_version": 1})
     assert stale.status_code == 409 and stale.json()["error"] == "ground_rules_changed"
+    waiting = await browser.post(f"/api/v1/sessions/{session['id']}/join", json={"ground_rules_version": 2})
+    assert waiting.status_code == 202 and waiting.json()["status"] == "waiting"
+    lobby = (await world.fa.get(f"/api/v1/sessions/{session['id']}/state")).json()["state"]["lobby"]
+    assert lobby == [{"participant_id": joined["member_id"], "name": "Dr Ada"}]
+    admitted = await world.fa.post(f"/api/v1/sessions/{session['id']}/lobby/{joined['member_id']}/admit")
+    assert admitted.status_code == 200 and admitted.json()["state"]["lobby"] == []
     grant = await browser.post(f"/api/v1/sessions/{session['id']}/join", json={"ground_rules_version": 2})
     assert grant.status_code == 200, grant.text
     body = grant.json()

@@ -48,6 +48,11 @@ async def test_invite_to_room(settings: Settings) -> None:
             fac.patch(f"/api/v1/sessions/{session['id']}", json={"status": "open"}, headers=_csrf(fac))
             fgrant = fac.post(f"/api/v1/sessions/{session['id']}/join",
                               json={"ground_rules_version": 1}, headers=_csrf(fac)).json()
+            waiting = doc.post(f"/api/v1/sessions/{session['id']}/join",
+                               json={"ground_rules_version": 1}, headers=_csrf(doc))
+            assert waiting.status_code == 202
+            member_id = doc.get("/api/v1/me/memberships").json()[0]["member_id"]
+            fac.post(f"/api/v1/sessions/{session['id']}/lobby/{member_id}/admit", headers=_csrf(fac))
             dgrant = doc.post(f"/api/v1/sessions/{session['id']}/join",
                               json={"ground_rules_version": 1}, headers=_csrf(doc)).json()
 

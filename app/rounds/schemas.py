@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.rounds.phases import MAX_PHASES, MAX_PROMPT_CHARS, MAX_TITLE_CHARS, Phase
+
+
+class TemplateIn(BaseModel):
+    """A new template: phases given, or a copy of another template (then edit it)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(default=None, min_length=1, max_length=MAX_TITLE_CHARS)
+    description: str | None = Field(default=None, max_length=MAX_PROMPT_CHARS)
+    phases: list[Phase] | None = Field(default=None, min_length=1, max_length=MAX_PHASES)
+    copy_of: str | None = Field(default=None, max_length=64)
+    """A template id, e.g. `default:balint-case`, to start from."""
+
+
+class TemplateUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(default=None, min_length=1, max_length=MAX_TITLE_CHARS)
+    description: str | None = Field(default=None, max_length=MAX_PROMPT_CHARS)
+    phases: list[Phase] | None = Field(default=None, min_length=1, max_length=MAX_PHASES)
+
+
+class TemplateOut(BaseModel):
+    id: str
+    name: str
+    description: str
+    phases: list[Phase]
+    duration: int
+    """Total default seconds."""
+    builtin: bool
+
+
+class Begin(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    template_id: str = Field(min_length=1, max_length=64)
+
+
+class LiveView(BaseModel):
+    """A live session's state as its clients see it (see docs/protocol.md, `state`)."""
+
+    live: bool
+    state: dict[str, Any] | None = None

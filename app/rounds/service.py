@@ -1,0 +1,88 @@
+"""Templates: the defaults every group has, and the group's own copies."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.errors import Invalid, NotFound
+from app.rounds.models import TemplateRow
+from app.rounds.phases import Template
+from app.rounds.schemas import TemplateOut
+from app.rounds.templates import DEFAULT_TEMPLATES
+
+DEFAULT_PREFIX = "default:"
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
+DEFAULTS = {f"{DEFAULT_PREFIX}{_slug(t.name)}": t for t in DEFAULT_TEMPLATES}
+
+
+def out(template_id: str, template: Template, *, builtin: bool) -> TemplateOut:
+    return TemplateOut(id=template_id, name=template.name, description=template.description,
+                       phases=list(template.phases), duration=template.duration, builtin=builtin)
+
+
+def _row_template(row: TemplateRow) -> Template:
+    return Template.model_validate({"name": row.name, "description": row.description,
+                                    "phases": row.phases})
+
+
+def validated(name: str, description: str, phases: object) -> Template:
+    try:
+        return Template.model_validate({"name": name, "description": description, "phases": phases})
+    except ValidationError as exc:
+        raise Invalid("bad_template", "; ".join(e["msg"] for e in exc.errors()[:3])) from None
+
+
+async def list_templates(db: AsyncSession, group_id: uuid.UUID) -> list[TemplateOut]:
+    rows = await db.scalars(select(TemplateRow).where(TemplateRow.group_id == group_id)
+                            .order_by(TemplateRow.name))
+    return ([out(i, t, builtin=True) for i, t in DEFAULTS.items()]
+            + [out(str(r.id), _row_template(r), builtin=False) for r in rows])
+
+
+async def get_row(db: AsyncSession, template_id: str) -> TemplateRow:
+    try:
+        row = await db.get(TemplateRow, uuid.UUID(template_id))
+    except ValueError:
+        row = None
+    if row is None:
+        raise NotFound("template_not_found", "no such template")
+    return row
+
+
+async def resolve(db: AsyncSession, template_id: str, group_id: uuid.UUID) -> Template:
+    """A default or one of this group's templates."""
+    if template_id in DEFAULTS:
+        return DEFAULTS[template_id]
+    row = await get_row(db, template_id)
+    if row.group_id != group_id:
+        raise NotFound("template_not_found", "no such template in this group")
+    return _row_template(row)
+
+
+async def create(db: AsyncSession, group_id: uuid.UUID, *, template: Template) -> TemplateRow:
+    row = TemplateRow(group_id=group_id, name=template.name, description=template.description,
+                      phases=[p.model_dump(mode="json") for p in template.phases])
+    db.add(row)
+    await db.flush()
+    return row
+
+
+async def update(db: AsyncSession, row: TemplateRow, *, template: Template) -> TemplateRow:
+    row.name, row.description = template.name, template.description
+    row.phases = [p.model_dump(mode="json") for p in template.phases]
+    await db.flush()
+    return row
+
+
+def as_out(row: TemplateRow) -> TemplateOut:
+    return out(str(row.id), _row_template(row), builtin=False)
