@@ -30,8 +30,14 @@ def _serve(settings: Settings) -> None:
     _migrate(settings)
     print(f"Rounds is serving at {settings.public_url}", file=sys.stderr)
     # No access log: it would carry IP addresses and paths.
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, access_log=False,
-                ws_max_size=1 << 20, proxy_headers=True)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        access_log=False,
+        ws_max_size=1 << 20,
+        proxy_headers=True,
+    )
 
 
 async def _create_admin(settings: Settings, email: str, name: str, password: str) -> None:
@@ -40,8 +46,9 @@ async def _create_admin(settings: Settings, email: str, name: str, password: str
     engine = create_engine(settings.db_url)
     try:
         async for db in transaction(session_factory(engine)):
-            await create_account(db, email=email, display_name=name, password=password,
-                                 is_admin=True)
+            await create_account(
+                db, email=email, display_name=name, password=password, is_admin=True
+            )
     finally:
         await engine.dispose()
 
@@ -65,24 +72,49 @@ async def _demo(settings: Settings) -> None:
         async for db in transaction(session_factory(engine)):
             account = await db.scalar(select(Account).where(Account.email == email))
             if account is None:
-                account = await create_account(db, email=email, display_name="Dr Demo Facilitator",
-                                               password=password, is_admin=True)
+                account = await create_account(
+                    db,
+                    email=email,
+                    display_name="Dr Demo Facilitator",
+                    password=password,
+                    is_admin=True,
+                )
             else:
                 account.password_hash = hash_password(password)
-            group = await db.scalar(select(Group).where(Group.name == "Demo reflective group",
-                                                        Group.archived_at.is_(None)))
+            group = await db.scalar(
+                select(Group).where(
+                    Group.name == "Demo reflective group", Group.archived_at.is_(None)
+                )
+            )
             if group is None:
-                group = await create_group(db, fields={
-                    "name": "Demo reflective group", "cohort": "Foundation year 1",
-                    "description": "A weekly peer-support group in protected time."},
-                    facilitator=account)
+                group = await create_group(
+                    db,
+                    fields={
+                        "name": "Demo reflective group",
+                        "cohort": "Foundation year 1",
+                        "description": "A weekly peer-support group in protected time.",
+                    },
+                    facilitator=account,
+                )
             if await next_session(db, group.id) is None:
                 start = utcnow().replace(second=0, microsecond=0) + timedelta(minutes=15)
-                await create_session(db, group, scheduled_start=start, duration_minutes=60,
-                                     title="Check-in and Balint case")
-            _, token = await create_invite(db, group, role=Role.member, kind=InviteKind.group,
-                                           max_uses=12, days=settings.invite_days,
-                                           label="demo", created_by=account.id)
+                await create_session(
+                    db,
+                    group,
+                    scheduled_start=start,
+                    duration_minutes=60,
+                    title="Check-in and Balint case",
+                )
+            _, token = await create_invite(
+                db,
+                group,
+                role=Role.member,
+                kind=InviteKind.group,
+                max_uses=12,
+                days=settings.invite_days,
+                label="demo",
+                created_by=account.id,
+            )
     finally:
         await engine.dispose()
     base = settings.public_url.rstrip("/")
@@ -102,8 +134,11 @@ def main(argv: list[str] | None = None) -> None:
     admin = sub.add_parser("create-admin", help="create an admin account")
     admin.add_argument("--email", required=True)
     admin.add_argument("--name", required=True)
-    admin.add_argument("--password-env", metavar="VAR",
-                       help="read the password from this environment variable, not a prompt")
+    admin.add_argument(
+        "--password-env",
+        metavar="VAR",
+        help="read the password from this environment variable, not a prompt",
+    )
     args = parser.parse_args(argv)
     try:
         settings = Settings()

@@ -19,11 +19,11 @@ from app.core.headers import SecurityHeaders
 from app.groups.router import router as groups_router
 from app.invites.router import router as invites_router
 from app.members.router import router as members_router
+from app.ops.metrics import HttpMetrics
+from app.ops.router import router as ops_router
 from app.rooms.media import build_media_server
 from app.rounds.router import router as rounds_router
 from app.rounds.runtime import Facilitation
-from app.ops.metrics import HttpMetrics
-from app.ops.router import router as ops_router
 from app.sessions.router import router as sessions_router
 
 FRONTEND = Path(__file__).resolve().parents[1] / "frontend"
@@ -71,8 +71,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.media = media
     app.add_api_websocket_route("/rtc", media.handle)
     install_handlers(app)
-    for router in (accounts_router, groups_router, members_router, invites_router,
-                   sessions_router, rounds_router, oidc_router):
+    for router in (
+        accounts_router,
+        groups_router,
+        members_router,
+        invites_router,
+        sessions_router,
+        rounds_router,
+        oidc_router,
+    ):
         app.include_router(router, prefix=API)
     app.include_router(ops_router)  # /healthz, /readyz, /metrics: outside the API, before pages
 

@@ -41,8 +41,14 @@ async def _pg_admin(url: str, *statements: str) -> None:
     import asyncpg
 
     u = make_url(url)
-    conn = await asyncpg.connect(host=u.host, port=u.port or 5432, user=u.username,
-                                 password=u.password, database=u.database, timeout=5)
+    conn = await asyncpg.connect(
+        host=u.host,
+        port=u.port or 5432,
+        user=u.username,
+        password=u.password,
+        database=u.database,
+        timeout=5,
+    )
     try:
         for statement in statements:
             await conn.execute(statement)
@@ -64,8 +70,10 @@ def postgres_url() -> Iterator[str]:
     try:
         asyncio.run(_pg_admin(POSTGRES_URL, f'CREATE DATABASE "{name}"'))
     except Exception as exc:  # noqa: BLE001 - any failure means the server is not usable here
-        unavailable(f"PostgreSQL is not reachable at {make_url(POSTGRES_URL).host}: "
-                    f"{type(exc).__name__}; PostgreSQL tests skipped")
+        unavailable(
+            f"PostgreSQL is not reachable at {make_url(POSTGRES_URL).host}: "
+            f"{type(exc).__name__}; PostgreSQL tests skipped"
+        )
     url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
     upgrade(url)
     yield url
@@ -89,8 +97,9 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 def settings(db_url: str, tmp_path: Path) -> Settings:
-    return Settings(database_url=db_url, data_dir=tmp_path, secret_key="t" * 40,
-                    public_url="http://testserver")
+    return Settings(
+        database_url=db_url, data_dir=tmp_path, secret_key="t" * 40, public_url="http://testserver"
+    )
 
 
 def _csrf_hook(client: httpx.AsyncClient):  # type: ignore[no-untyped-def]
@@ -98,6 +107,7 @@ def _csrf_hook(client: httpx.AsyncClient):  # type: ignore[no-untyped-def]
         token = client.cookies.get("rounds_csrf")
         if token and request.method not in {"GET", "HEAD", "OPTIONS"}:
             request.headers.setdefault("x-csrf-token", token)
+
     return hook
 
 
@@ -109,8 +119,10 @@ class Clients:
         self.made: list[httpx.AsyncClient] = []
 
     def new(self, *, csrf: bool = True) -> httpx.AsyncClient:
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app),  # type: ignore[arg-type]
-                                   base_url="http://testserver")
+        client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=self.app),  # type: ignore[arg-type]
+            base_url="http://testserver",
+        )
         if csrf:
             client.event_hooks["request"].append(_csrf_hook(client))
         self.made.append(client)

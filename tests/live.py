@@ -23,8 +23,16 @@ def free_port() -> int:
 def serve(app: Any, *, timeout: float = 20.0) -> Iterator[str]:
     """Serve app on 127.0.0.1 until the block ends; yields its base URL."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           access_log=False, ws_max_size=1 << 20))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            access_log=False,
+            ws_max_size=1 << 20,
+        )
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + timeout

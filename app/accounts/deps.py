@@ -15,7 +15,9 @@ from app.core.errors import Forbidden, Unauthenticated
 from app.core.security import unsign
 
 
-async def optional_account(request: Request, db: DbSession, settings: SettingsDep) -> Account | None:
+async def optional_account(
+    request: Request, db: DbSession, settings: SettingsDep
+) -> Account | None:
     data = unsign(settings.secret, ACCOUNT_COOKIE, request.cookies.get(ACCOUNT_COOKIE))
     if not isinstance(data, str):
         return None

@@ -78,8 +78,9 @@ class Provider:
     fetched: float = 0.0
 
     def client(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(transport=self.transport, timeout=HTTP_TIMEOUT,
-                                 follow_redirects=False)
+        return httpx.AsyncClient(
+            transport=self.transport, timeout=HTTP_TIMEOUT, follow_redirects=False
+        )
 
     async def load(self, *, force: bool = False) -> dict[str, Any]:
         if self.metadata and not force and time.monotonic() - self.fetched < METADATA_SECONDS:
@@ -91,8 +92,10 @@ class Provider:
                 response.raise_for_status()
                 metadata = response.json()
                 if metadata.get("issuer", "").rstrip("/") != issuer:
-                    raise OidcError("oidc_issuer_mismatch",
-                                    "the provider's discovery document names another issuer")
+                    raise OidcError(
+                        "oidc_issuer_mismatch",
+                        "the provider's discovery document names another issuer",
+                    )
                 jwks = await client.get(metadata["jwks_uri"])
                 jwks.raise_for_status()
         except (httpx.HTTPError, KeyError, ValueError) as exc:
@@ -105,8 +108,13 @@ class Provider:
         """Trade the authorization code for tokens at the token endpoint."""
         metadata = await self.load()
         secret = self.settings.oidc_client_secret
-        form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri,
-                "code_verifier": verifier, "client_id": str(self.settings.oidc_client_id)}
+        form = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": redirect_uri,
+            "code_verifier": verifier,
+            "client_id": str(self.settings.oidc_client_id),
+        }
         methods = metadata.get("token_endpoint_auth_methods_supported", ["client_secret_basic"])
         auth: tuple[str, str] | None = None
         if secret is not None:
@@ -116,9 +124,12 @@ class Provider:
                 form["client_secret"] = secret.get_secret_value()
         try:
             async with self.client() as client:
-                response = await client.post(metadata["token_endpoint"], data=form,
-                                             auth=auth,  # type: ignore[arg-type]
-                                             headers={"accept": "application/json"})
+                response = await client.post(
+                    metadata["token_endpoint"],
+                    data=form,
+                    auth=auth,  # type: ignore[arg-type]
+                    headers={"accept": "application/json"},
+                )
         except httpx.HTTPError as exc:
             raise OidcError("oidc_unavailable", "the identity provider cannot be reached") from exc
         if response.status_code != 200:
@@ -132,23 +143,37 @@ class Provider:
         if "id_token" not in tokens:
             raise OidcError("oidc_no_id_token", "the identity provider sent no ID token")
         metadata = await self.load()
-        algorithms = [a for a in metadata.get("id_token_signing_alg_values_supported", ["RS256"])
-                      if a != "none"]
+        algorithms = [
+            a
+            for a in metadata.get("id_token_signing_alg_values_supported", ["RS256"])
+            if a != "none"
+        ]
         registry = JWSRegistry(algorithms=algorithms, strict_check_header=False)
         try:
             try:
-                token = jwt.decode(tokens["id_token"], KeySet.import_key_set(self.keys),
-                                   registry=registry)
+                token = jwt.decode(
+                    tokens["id_token"], KeySet.import_key_set(self.keys), registry=registry
+                )
             except JoseError:
                 await self.load(force=True)  # keys may have rolled over
-                token = jwt.decode(tokens["id_token"], KeySet.import_key_set(self.keys),
-                                   registry=registry)
+                token = jwt.decode(
+                    tokens["id_token"], KeySet.import_key_set(self.keys), registry=registry
+                )
             claims = CodeIDToken(
-                token.claims, token.header,
-                {"iss": {"essential": True, "value": metadata["issuer"]},
-                 "aud": {"essential": True, "value": str(self.settings.oidc_client_id)}},
-                {"nonce": nonce, "client_id": str(self.settings.oidc_client_id),
-                 **({"access_token": tokens["access_token"]} if "access_token" in tokens else {})})
+                token.claims,
+                token.header,
+                {
+                    "iss": {"essential": True, "value": metadata["issuer"]},
+                    "aud": {"essential": True, "value": str(self.settings.oidc_client_id)},
+                },
+                {
+                    "nonce": nonce,
+                    "client_id": str(self.settings.oidc_client_id),
+                    **(
+                        {"access_token": tokens["access_token"]} if "access_token" in tokens else {}
+                    ),
+                },
+            )
             claims.validate(leeway=LEEWAY)
         except (JoseError, ValueError) as exc:
             code = "oidc_nonce_mismatch" if "nonce" in str(exc) else "oidc_invalid_id_token"
@@ -190,14 +215,16 @@ async def account_for(db: AsyncSession, settings: Settings, claims: dict[str, An
     if settings.oidc_require_email_verified and claims.get("email_verified") is not True:
         raise Forbidden("oidc_email_unverified", "your email address is not verified")
     is_admin = bool(settings.oidc_admin_claim) and settings.oidc_admin_value in _values(
-        claims.get(settings.oidc_admin_claim))
+        claims.get(settings.oidc_admin_claim)
+    )
     account = await db.scalar(select(Account).where(Account.email == normalise_email(email)))
     if account is None:
         if not (settings.oidc_create_accounts or is_admin):
             raise Forbidden("oidc_no_account", "ask an admin of Rounds to add your account")
         name = claims.get("name") if isinstance(claims.get("name"), str) else email.split("@")[0]
-        account = await create_account(db, email=email, display_name=str(name)[:80],
-                                       password=None, is_admin=is_admin)
+        account = await create_account(
+            db, email=email, display_name=str(name)[:80], password=None, is_admin=is_admin
+        )
     elif account.disabled_at is not None:
         raise Forbidden("account_disabled", "this account is disabled")
     elif is_admin and not account.is_admin:
@@ -213,29 +240,47 @@ async def oidc_config(settings: SettingsDep) -> dict[str, object]:
 
 
 @router.get("/auth/oidc/login")
-async def oidc_login(request: Request, settings: SettingsDep,
-                     next: str | None = None) -> RedirectResponse:
+async def oidc_login(
+    request: Request, settings: SettingsDep, next: str | None = None
+) -> RedirectResponse:
     """Start single sign-on: off to the identity provider."""
     metadata = await provider(request, settings).load()
     state, nonce, verifier = generate_token(32), generate_token(32), generate_token(64)
-    query = urlencode({
-        "response_type": "code", "client_id": settings.oidc_client_id,
-        "redirect_uri": settings.public_url.rstrip("/") + CALLBACK,
-        "scope": "openid email profile", "state": state, "nonce": nonce,
-        "code_challenge": create_s256_code_challenge(verifier), "code_challenge_method": "S256",
-    })
+    query = urlencode(
+        {
+            "response_type": "code",
+            "client_id": settings.oidc_client_id,
+            "redirect_uri": settings.public_url.rstrip("/") + CALLBACK,
+            "scope": "openid email profile",
+            "state": state,
+            "nonce": nonce,
+            "code_challenge": create_s256_code_challenge(verifier),
+            "code_challenge_method": "S256",
+        }
+    )
     response = RedirectResponse(f"{metadata['authorization_endpoint']}?{query}", status_code=302)
     flow = {"s": state, "n": nonce, "v": verifier, "next": _local_path(next)}
-    response.set_cookie(FLOW_COOKIE, sign(settings.secret, FLOW_COOKIE, flow, max_age=FLOW_SECONDS),
-                        max_age=FLOW_SECONDS, httponly=True, samesite="lax",
-                        secure=settings.secure_cookies, path=CALLBACK)
+    response.set_cookie(
+        FLOW_COOKIE,
+        sign(settings.secret, FLOW_COOKIE, flow, max_age=FLOW_SECONDS),
+        max_age=FLOW_SECONDS,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+        path=CALLBACK,
+    )
     return response
 
 
 @router.get("/auth/oidc/callback")
-async def oidc_callback(request: Request, db: DbSession, settings: SettingsDep,
-                        code: str | None = None, state: str | None = None,
-                        error: str | None = None) -> RedirectResponse:
+async def oidc_callback(
+    request: Request,
+    db: DbSession,
+    settings: SettingsDep,
+    code: str | None = None,
+    state: str | None = None,
+    error: str | None = None,
+) -> RedirectResponse:
     """The identity provider's answer: check it, then sign in."""
     flow = unsign(settings.secret, FLOW_COOKIE, request.cookies.get(FLOW_COOKIE))
     try:
@@ -246,8 +291,9 @@ async def oidc_callback(request: Request, db: DbSession, settings: SettingsDep,
         if error or not code:
             raise OidcError("oidc_denied", "the identity provider did not sign you in")
         client = provider(request, settings)
-        tokens = await client.exchange(code, str(flow["v"]),
-                                       settings.public_url.rstrip("/") + CALLBACK)
+        tokens = await client.exchange(
+            code, str(flow["v"]), settings.public_url.rstrip("/") + CALLBACK
+        )
         claims = await client.verify(tokens, str(flow["n"]))
         account = await account_for(db, settings, claims)
     except RoundsError as exc:
@@ -257,7 +303,8 @@ async def oidc_callback(request: Request, db: DbSession, settings: SettingsDep,
     max_age = settings.account_cookie_hours * 3600
     value = sign(settings.secret, ACCOUNT_COOKIE, str(account.id), max_age=max_age)
     set_cookie(response, settings, ACCOUNT_COOKIE, value, max_age)
-    response.delete_cookie(FLOW_COOKIE, path=CALLBACK, secure=settings.secure_cookies,
-                           httponly=True, samesite="lax")
+    response.delete_cookie(
+        FLOW_COOKIE, path=CALLBACK, secure=settings.secure_cookies, httponly=True, samesite="lax"
+    )
     log.info("single sign-on", extra={"admin": account.is_admin})
     return response

@@ -44,6 +44,9 @@ async def list_accounts(_: CurrentAdmin, db: DbSession) -> object:
 async def create_account(body: AccountCreate, _: CurrentAdmin, db: DbSession) -> object:
     """Create a facilitator or admin account (admin)."""
     return await service.create_account(
-        db, email=body.email, display_name=body.display_name, password=body.password,
+        db,
+        email=body.email,
+        display_name=body.display_name,
+        password=body.password,
         is_admin=body.is_admin,
     )

@@ -24,22 +24,33 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 def set_cookie(response: Response, settings: Settings, name: str, value: str, max_age: int) -> None:
     response.set_cookie(
-        name, value, max_age=max_age, httponly=True, samesite="lax",
-        secure=settings.secure_cookies, path="/",
+        name,
+        value,
+        max_age=max_age,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+        path="/",
     )
     ensure_csrf_cookie(response, settings, max_age)
 
 
 def ensure_csrf_cookie(response: Response, settings: Settings, max_age: int) -> None:
     response.set_cookie(
-        CSRF_COOKIE, secrets.token_urlsafe(24), max_age=max_age, httponly=False,
-        samesite="strict", secure=settings.secure_cookies, path="/",
+        CSRF_COOKIE,
+        secrets.token_urlsafe(24),
+        max_age=max_age,
+        httponly=False,
+        samesite="strict",
+        secure=settings.secure_cookies,
+        path="/",
     )
 
 
 def clear_cookie(response: Response, settings: Settings, name: str) -> None:
-    response.delete_cookie(name, path="/", secure=settings.secure_cookies, httponly=True,
-                           samesite="lax")
+    response.delete_cookie(
+        name, path="/", secure=settings.secure_cookies, httponly=True, samesite="lax"
+    )
 
 
 def check_csrf(request: Request) -> None:

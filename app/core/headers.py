@@ -34,7 +34,8 @@ class SecurityHeaders:
                 present = {k.lower() for k, _ in message.get("headers", [])}
                 message.setdefault("headers", [])
                 message["headers"] = list(message["headers"]) + [
-                    (k, v) for k, v in self.headers if k not in present]
+                    (k, v) for k, v in self.headers if k not in present
+                ]
                 if scope["path"].startswith("/api/"):
                     message["headers"].append((b"cache-control", b"no-store"))
             await send(message)

@@ -56,8 +56,9 @@ def _unb64(text: str) -> bytes:
 
 def sign(secret: bytes, purpose: str, payload: Any, *, max_age: int) -> str:
     """Sign a JSON payload for one purpose (a cookie name) with an expiry."""
-    body = json.dumps({"p": purpose, "exp": int(time.time()) + max_age, "d": payload},
-                      separators=(",", ":")).encode()
+    body = json.dumps(
+        {"p": purpose, "exp": int(time.time()) + max_age, "d": payload}, separators=(",", ":")
+    ).encode()
     mac = hmac.new(secret, body, hashlib.sha256).digest()
     return f"{_b64(body)}.{_b64(mac)}"
 

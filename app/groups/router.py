@@ -45,8 +45,9 @@ async def update_group(
 ) -> object:
     """Edit a group; a new ground-rules text gets a new version."""
     group = await service.managed_group(db, account, group_id)
-    return await service.update_group(db, group, changes=body.model_dump(exclude_unset=True,
-                                                                         exclude_none=True))
+    return await service.update_group(
+        db, group, changes=body.model_dump(exclude_unset=True, exclude_none=True)
+    )
 
 
 @router.post("/groups/{group_id}/archive", response_model=GroupOut)

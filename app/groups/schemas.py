@@ -8,7 +8,6 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.groups.models import DEFAULT_GROUND_RULES
 
-
 _TIMEZONES = available_timezones()
 
 

@@ -33,7 +33,9 @@ async def managed_group(
     if group is None:
         raise NotFound("group_not_found", "no such group")
     if not account.is_admin:
-        allowed = await db.scalar(select(_facilitates(account.id, utcnow())).where(Group.id == group_id))
+        allowed = await db.scalar(
+            select(_facilitates(account.id, utcnow())).where(Group.id == group_id)
+        )
         if not allowed:
             raise Forbidden("not_your_group", "you do not facilitate this group")
     if group.archived_at is not None and not allow_archived:
@@ -50,15 +52,23 @@ async def list_groups(db: AsyncSession, account: Account, *, archived: bool = Fa
     return list(await db.scalars(query))
 
 
-async def create_group(db: AsyncSession, *, fields: dict[str, object],
-                       facilitator: Account | None) -> Group:
+async def create_group(
+    db: AsyncSession, *, fields: dict[str, object], facilitator: Account | None
+) -> Group:
     group = Group(**fields)
     db.add(group)
     await db.flush()
     if facilitator is not None:
-        db.add(Member(group_id=group.id, account_id=facilitator.id,
-                      display_name=facilitator.display_name, email=facilitator.email,
-                      role=FACILITATING[0], started_at=utcnow()))
+        db.add(
+            Member(
+                group_id=group.id,
+                account_id=facilitator.id,
+                display_name=facilitator.display_name,
+                email=facilitator.email,
+                role=FACILITATING[0],
+                started_at=utcnow(),
+            )
+        )
         await db.flush()
     return group
 

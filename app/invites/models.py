@@ -27,12 +27,18 @@ class Invite(IdMixin, Base):
         CheckConstraint("uses >= 0 AND uses <= max_uses", name="uses"),
     )
 
-    group_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"),
-                                                index=True)
+    group_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("groups.id", ondelete="CASCADE"), index=True
+    )
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     role: Mapped[Role] = mapped_column(
-        Enum(Role, name="invite_role", native_enum=False, values_callable=lambda e: [m.value for m in e],
-             length=20)
+        Enum(
+            Role,
+            name="invite_role",
+            native_enum=False,
+            values_callable=lambda e: [m.value for m in e],
+            length=20,
+        )
     )
     kind: Mapped[InviteKind] = mapped_column(
         Enum(InviteKind, name="invite_kind", native_enum=False, length=20)

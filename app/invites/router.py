@@ -25,6 +25,7 @@ from app.invites.schemas import (
 from app.members.deps import MAX_DEVICE_ENTRIES, device_entries
 from app.members.service import new_device_key
 from app.sessions.service import next_session
+
 router = APIRouter(tags=["invites"])
 
 
@@ -34,13 +35,25 @@ def _out(invite: Invite) -> InviteOut:
 
 
 @router.post("/groups/{group_id}/invites", response_model=InviteCreated, status_code=201)
-async def create_invite(group_id: uuid.UUID, body: InviteCreate, account: CurrentAccount,
-                        db: DbSession, settings: SettingsDep) -> object:
+async def create_invite(
+    group_id: uuid.UUID,
+    body: InviteCreate,
+    account: CurrentAccount,
+    db: DbSession,
+    settings: SettingsDep,
+) -> object:
     """Create an invite. The response holds the link; it is shown this once."""
     group = await managed_group(db, account, group_id)
     invite, token = await service.create_invite(
-        db, group, role=body.role, kind=body.kind, max_uses=body.max_uses,
-        days=body.expires_in_days or settings.invite_days, label=body.label, created_by=account.id)
+        db,
+        group,
+        role=body.role,
+        kind=body.kind,
+        max_uses=body.max_uses,
+        days=body.expires_in_days or settings.invite_days,
+        label=body.label,
+        created_by=account.id,
+    )
     link = f"{settings.public_url.rstrip('/')}/join#{token}"
     return InviteCreated(**_out(invite).model_dump(), link=link)
 
@@ -68,25 +81,38 @@ async def resolve_invite(body: InviteToken, db: DbSession) -> object:
         return InvitePreview(valid=False, reason=reason, group_name=group.name)
     session = await next_session(db, group.id)
     return InvitePreview(
-        valid=reason is None, reason=reason, group_name=group.name,
-        group_description=group.description, ground_rules=group.ground_rules,
-        ground_rules_version=group.ground_rules_version, role=invite.role,
+        valid=reason is None,
+        reason=reason,
+        group_name=group.name,
+        group_description=group.description,
+        ground_rules=group.ground_rules,
+        ground_rules_version=group.ground_rules_version,
+        role=invite.role,
         expires_at=invite.expires_at,
-        next_session=SessionBrief.model_validate(session, from_attributes=True) if session else None,
+        next_session=SessionBrief.model_validate(session, from_attributes=True)
+        if session
+        else None,
     )
 
 
 @router.post("/invites/accept", response_model=Joined, status_code=201)
-async def accept_invite(body: InviteAccept, request: Request, response: Response, db: DbSession,
-                        settings: SettingsDep) -> object:
+async def accept_invite(
+    body: InviteAccept, request: Request, response: Response, db: DbSession, settings: SettingsDep
+) -> object:
     """Join a group with a display name; this browser remembers the membership (public)."""
     member, group = await service.accept(db, body.token, display_name=body.display_name)
     key = await new_device_key(db, member)
     entries = [(m, k) for m, k in device_entries(request, settings.secret) if m != member.id]
     entries = [(member.id, key), *entries][:MAX_DEVICE_ENTRIES]
     max_age = settings.device_cookie_days * 86400
-    value = sign(settings.secret, DEVICE_COOKIE, [{"m": str(m), "k": k} for m, k in entries],
-                 max_age=max_age)
+    value = sign(
+        settings.secret, DEVICE_COOKIE, [{"m": str(m), "k": k} for m, k in entries], max_age=max_age
+    )
     set_cookie(response, settings, DEVICE_COOKIE, value, max_age)
-    return Joined(member_id=member.id, group_id=group.id, group_name=group.name,
-                  display_name=member.display_name, role=member.role)
+    return Joined(
+        member_id=member.id,
+        group_id=group.id,
+        group_name=group.name,
+        display_name=member.display_name,
+        role=member.role,
+    )

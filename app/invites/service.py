@@ -34,17 +34,29 @@ def status_of(invite: Invite, now: datetime) -> str:
 
 
 async def create_invite(
-    db: AsyncSession, group: Group, *, role: Role, kind: InviteKind, max_uses: int,
-    days: int, label: str, created_by: uuid.UUID | None,
+    db: AsyncSession,
+    group: Group,
+    *,
+    role: Role,
+    kind: InviteKind,
+    max_uses: int,
+    days: int,
+    label: str,
+    created_by: uuid.UUID | None,
 ) -> tuple[Invite, str]:
     """Create an invite and return it with its token (the only time the token exists)."""
     if role in FACILITATING:
         raise Invalid("bad_role", "facilitators are added to a group from their account")
     token = new_token()
     invite = Invite(
-        group_id=group.id, token_hash=token_hash(token), role=role, kind=kind,
+        group_id=group.id,
+        token_hash=token_hash(token),
+        role=role,
+        kind=kind,
         max_uses=1 if kind is InviteKind.personal else max_uses,
-        expires_at=utcnow() + timedelta(days=days), label=label.strip(), created_by=created_by,
+        expires_at=utcnow() + timedelta(days=days),
+        label=label.strip(),
+        created_by=created_by,
     )
     db.add(invite)
     await db.flush()
@@ -52,8 +64,11 @@ async def create_invite(
 
 
 async def list_invites(db: AsyncSession, group_id: uuid.UUID) -> list[Invite]:
-    return list(await db.scalars(
-        select(Invite).where(Invite.group_id == group_id).order_by(Invite.created_at.desc())))
+    return list(
+        await db.scalars(
+            select(Invite).where(Invite.group_id == group_id).order_by(Invite.created_at.desc())
+        )
+    )
 
 
 async def get_invite(db: AsyncSession, invite_id: uuid.UUID) -> Invite:
@@ -79,9 +94,15 @@ async def find_by_token(db: AsyncSession, token: str) -> Invite | None:
 
 
 _REASONS = {
-    "revoked": ("invite_revoked", "this invite has been withdrawn; ask your facilitator for a new link"),
+    "revoked": (
+        "invite_revoked",
+        "this invite has been withdrawn; ask your facilitator for a new link",
+    ),
     "expired": ("invite_expired", "this invite has expired; ask your facilitator for a new link"),
-    "used": ("invite_used", "this invite has already been used; ask your facilitator for a new link"),
+    "used": (
+        "invite_used",
+        "this invite has already been used; ask your facilitator for a new link",
+    ),
 }
 
 
@@ -106,20 +127,28 @@ async def accept(db: AsyncSession, token: str, *, display_name: str) -> tuple[Me
         raise Gone(reason, "this group has closed")
     if reason is not None:
         raise Gone(reason, dict(_REASONS.values())[reason])
-    if invite.role == Role.member and await count_active(db, group.id, role=Role.member) >= group.size_limit:
+    if (
+        invite.role == Role.member
+        and await count_active(db, group.id, role=Role.member) >= group.size_limit
+    ):
         raise Conflict("group_full", "this group is full; ask your facilitator")
     now = utcnow()
     used = await db.execute(
         update(Invite)
-        .where(Invite.id == invite.id, Invite.revoked_at.is_(None), Invite.expires_at > now,
-               Invite.uses < Invite.max_uses)
+        .where(
+            Invite.id == invite.id,
+            Invite.revoked_at.is_(None),
+            Invite.expires_at > now,
+            Invite.uses < Invite.max_uses,
+        )
         .values(uses=Invite.uses + 1)
         .execution_options(synchronize_session=False)
     )
     if used.rowcount != 1:  # type: ignore[attr-defined]
         raise Gone("invite_used", _REASONS["used"][1])
-    member = Member(group_id=group.id, invite_id=invite.id, display_name=name, role=invite.role,
-                    started_at=now)
+    member = Member(
+        group_id=group.id, invite_id=invite.id, display_name=name, role=invite.role, started_at=now
+    )
     db.add(member)
     await db.flush()
     return member, group

@@ -28,8 +28,9 @@ class Member(IdMixin, Base):
 
     __tablename__ = "members"
 
-    group_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"),
-                                                index=True)
+    group_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("groups.id", ondelete="CASCADE"), index=True
+    )
     account_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("accounts.id", ondelete="SET NULL"), index=True
     )
@@ -39,8 +40,13 @@ class Member(IdMixin, Base):
     display_name: Mapped[str] = mapped_column(String(80))
     email: Mapped[str | None] = mapped_column(String(254))
     role: Mapped[Role] = mapped_column(
-        Enum(Role, name="member_role", native_enum=False, values_callable=lambda e: [m.value for m in e],
-             length=20)
+        Enum(
+            Role,
+            name="member_role",
+            native_enum=False,
+            values_callable=lambda e: [m.value for m in e],
+            length=20,
+        )
     )
     started_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]

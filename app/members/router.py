@@ -30,16 +30,18 @@ def _out(member: Member) -> MemberOut:
 
 
 @router.get("/groups/{group_id}/members", response_model=list[MemberOut])
-async def list_members(group_id: uuid.UUID, account: CurrentAccount, db: DbSession,
-                       include_ended: bool = False) -> object:
+async def list_members(
+    group_id: uuid.UUID, account: CurrentAccount, db: DbSession, include_ended: bool = False
+) -> object:
     """A group's members (with ended memberships if asked)."""
     await managed_group(db, account, group_id, allow_archived=True)
     return [_out(m) for m in await service.list_members(db, group_id, include_ended=include_ended)]
 
 
 @router.post("/groups/{group_id}/facilitators", response_model=MemberOut, status_code=201)
-async def add_facilitator(group_id: uuid.UUID, body: FacilitatorAdd, admin: CurrentAdmin,
-                          db: DbSession) -> object:
+async def add_facilitator(
+    group_id: uuid.UUID, body: FacilitatorAdd, admin: CurrentAdmin, db: DbSession
+) -> object:
     """Make an account a facilitator or co-facilitator of a group (admin)."""
     await managed_group(db, admin, group_id)
     account = await get_active(db, body.account_id)
@@ -49,13 +51,17 @@ async def add_facilitator(group_id: uuid.UUID, body: FacilitatorAdd, admin: Curr
 
 
 @router.patch("/members/{member_id}", response_model=MemberOut)
-async def update_member(member_id: uuid.UUID, body: MemberUpdate, account: CurrentAccount,
-                        db: DbSession) -> object:
+async def update_member(
+    member_id: uuid.UUID, body: MemberUpdate, account: CurrentAccount, db: DbSession
+) -> object:
     """Change a member's role or dates."""
     member = await service.get_member(db, member_id)
     await managed_group(db, account, member.group_id)
-    return _out(await service.update_member(db, member, role=body.role,
-                                            started_at=body.started_at, ended_at=body.ended_at))
+    return _out(
+        await service.update_member(
+            db, member, role=body.role, started_at=body.started_at, ended_at=body.ended_at
+        )
+    )
 
 
 @router.post("/members/{member_id}/end", response_model=MemberOut)
@@ -81,17 +87,24 @@ async def my_memberships(members: DeviceMembers, db: DbSession) -> object:
     for member in members:
         group = await db.get(Group, member.group_id)
         session = await next_session(db, member.group_id)
-        result.append(MyMembership(
-            member_id=member.id, display_name=member.display_name, role=member.role.value,
-            group=GroupOut.model_validate(group, from_attributes=True),
-            next_session=SessionOut.model_validate(session, from_attributes=True) if session else None,
-        ))
+        result.append(
+            MyMembership(
+                member_id=member.id,
+                display_name=member.display_name,
+                role=member.role.value,
+                group=GroupOut.model_validate(group, from_attributes=True),
+                next_session=SessionOut.model_validate(session, from_attributes=True)
+                if session
+                else None,
+            )
+        )
     return result
 
 
 @router.post("/me/forget", status_code=204)
-async def forget_device(members: DeviceMembers, response: Response, db: DbSession,
-                        settings: SettingsDep) -> None:
+async def forget_device(
+    members: DeviceMembers, response: Response, db: DbSession, settings: SettingsDep
+) -> None:
     """Forget this device: its keys stop working and the cookie is removed."""
     await service.forget_devices(db, members)
     clear_cookie(response, settings, DEVICE_COOKIE)

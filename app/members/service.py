@@ -22,7 +22,9 @@ def clean_name(name: str) -> str:
     return cleaned[:80]
 
 
-async def list_members(db: AsyncSession, group_id: uuid.UUID, *, include_ended: bool) -> list[Member]:
+async def list_members(
+    db: AsyncSession, group_id: uuid.UUID, *, include_ended: bool
+) -> list[Member]:
     query = select(Member).where(Member.group_id == group_id).order_by(Member.started_at)
     if not include_ended:
         now = utcnow()
@@ -32,9 +34,14 @@ async def list_members(db: AsyncSession, group_id: uuid.UUID, *, include_ended: 
 
 async def count_active(db: AsyncSession, group_id: uuid.UUID, *, role: Role) -> int:
     now = utcnow()
-    rows = await db.scalars(select(Member.id).where(
-        Member.group_id == group_id, Member.role == role, Member.started_at <= now,
-        or_(Member.ended_at.is_(None), Member.ended_at > now)))
+    rows = await db.scalars(
+        select(Member.id).where(
+            Member.group_id == group_id,
+            Member.role == role,
+            Member.started_at <= now,
+            or_(Member.ended_at.is_(None), Member.ended_at > now),
+        )
+    )
     return len(list(rows))
 
 
@@ -45,25 +52,42 @@ async def get_member(db: AsyncSession, member_id: uuid.UUID) -> Member:
     return member
 
 
-async def add_facilitator(db: AsyncSession, group_id: uuid.UUID, account: Account, *,
-                          role: Role) -> Member:
+async def add_facilitator(
+    db: AsyncSession, group_id: uuid.UUID, account: Account, *, role: Role
+) -> Member:
     if role not in FACILITATING:
         raise Invalid("bad_role", "an account joins a group as facilitator or co-facilitator")
     now = utcnow()
-    existing = await db.scalar(select(Member).where(
-        Member.group_id == group_id, Member.account_id == account.id,
-        or_(Member.ended_at.is_(None), Member.ended_at > now)))
+    existing = await db.scalar(
+        select(Member).where(
+            Member.group_id == group_id,
+            Member.account_id == account.id,
+            or_(Member.ended_at.is_(None), Member.ended_at > now),
+        )
+    )
     if existing is not None:
         raise Conflict("already_member", "this account is already in the group")
-    member = Member(group_id=group_id, account_id=account.id, display_name=account.display_name,
-                    email=account.email, role=role, started_at=now)
+    member = Member(
+        group_id=group_id,
+        account_id=account.id,
+        display_name=account.display_name,
+        email=account.email,
+        role=role,
+        started_at=now,
+    )
     db.add(member)
     await db.flush()
     return member
 
 
-async def update_member(db: AsyncSession, member: Member, *, role: Role | None,
-                        started_at: datetime | None, ended_at: datetime | None) -> Member:
+async def update_member(
+    db: AsyncSession,
+    member: Member,
+    *,
+    role: Role | None,
+    started_at: datetime | None,
+    ended_at: datetime | None,
+) -> Member:
     if role is not None:
         if role in FACILITATING and member.account_id is None:
             raise Invalid("needs_account", "facilitators sign in: give the role to an account")
@@ -98,18 +122,28 @@ async def new_device_key(db: AsyncSession, member: Member) -> str:
     return key
 
 
-async def members_for_device(db: AsyncSession, entries: list[tuple[uuid.UUID, str]]) -> list[Member]:
+async def members_for_device(
+    db: AsyncSession, entries: list[tuple[uuid.UUID, str]]
+) -> list[Member]:
     """The active memberships whose device keys this browser holds."""
     if not entries:
         return []
     now = utcnow()
-    found = {m.id: m for m in await db.scalars(select(Member).where(
-        Member.id.in_([member_id for member_id, _ in entries])))}
+    found = {
+        m.id: m
+        for m in await db.scalars(
+            select(Member).where(Member.id.in_([member_id for member_id, _ in entries]))
+        )
+    }
     result = []
     for member_id, key in entries:
         member = found.get(member_id)
-        if (member is not None and member.device_key_hash is not None
-                and same_hash(member.device_key_hash, token_hash(key)) and member.active(now)):
+        if (
+            member is not None
+            and member.device_key_hash is not None
+            and same_hash(member.device_key_hash, token_hash(key))
+            and member.active(now)
+        ):
             result.append(member)
     return result
 

@@ -15,8 +15,9 @@ class TemplateRow(IdMixin, Base):
 
     __tablename__ = "templates"
 
-    group_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"),
-                                                index=True)
+    group_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("groups.id", ondelete="CASCADE"), index=True
+    )
     name: Mapped[str] = mapped_column(String(80))
     description: Mapped[str] = mapped_column(Text, default="")
     phases: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
@@ -33,7 +34,8 @@ class LiveState(Base):
     __tablename__ = "live_states"
 
     session_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True)
+        ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True
+    )
     state: Mapped[dict[str, Any]] = mapped_column(JSON)
     version: Mapped[int] = mapped_column(default=0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

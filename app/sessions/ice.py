@@ -12,7 +12,9 @@ from app.core.config import Settings
 from app.sessions.schemas import IceServer
 
 
-def ice_servers_for(settings: Settings, participant: str, *, now: float | None = None) -> list[IceServer]:
+def ice_servers_for(
+    settings: Settings, participant: str, *, now: float | None = None
+) -> list[IceServer]:
     stun = [u for u in settings.ice_servers if u.startswith("stun")]
     turn = [u for u in settings.ice_servers if u.startswith("turn")]
     servers = [IceServer(urls=stun)] if stun else []

@@ -26,8 +26,9 @@ class Session(IdMixin, Base):
         CheckConstraint("duration_minutes BETWEEN 5 AND 480", name="duration_minutes"),
     )
 
-    group_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"),
-                                                index=True)
+    group_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("groups.id", ondelete="CASCADE"), index=True
+    )
     title: Mapped[str] = mapped_column(String(120), default="")
     scheduled_start: Mapped[datetime] = mapped_column(index=True)
     duration_minutes: Mapped[int] = mapped_column(default=90)

@@ -15,10 +15,10 @@ from app.groups.models import Group
 from app.groups.service import managed_group
 from app.members.deps import DeviceMembers
 from app.members.models import FACILITATING, Member
-from app.sessions import service
-from app.sessions.ice import ice_servers_for
 from app.rounds.live import LiveError
 from app.rounds.runtime import Facilitation
+from app.sessions import service
+from app.sessions.ice import ice_servers_for
 from app.sessions.models import SessionStatus
 from app.sessions.schemas import (
     JoinGrant,
@@ -35,12 +35,18 @@ SIGNALLING_PATH = "/rtc"
 
 
 @router.post("/groups/{group_id}/sessions", response_model=SessionOut, status_code=201)
-async def create_session(group_id: uuid.UUID, body: SessionCreate, account: CurrentAccount,
-                         db: DbSession) -> object:
+async def create_session(
+    group_id: uuid.UUID, body: SessionCreate, account: CurrentAccount, db: DbSession
+) -> object:
     """Schedule a session of a group."""
     group = await managed_group(db, account, group_id)
-    return await service.create_session(db, group, scheduled_start=body.scheduled_start,
-                                        duration_minutes=body.duration_minutes, title=body.title)
+    return await service.create_session(
+        db,
+        group,
+        scheduled_start=body.scheduled_start,
+        duration_minutes=body.duration_minutes,
+        title=body.title,
+    )
 
 
 @router.get("/groups/{group_id}/sessions", response_model=list[SessionOut])
@@ -59,8 +65,13 @@ async def get_session(session_id: uuid.UUID, account: CurrentAccount, db: DbSess
 
 
 @router.patch("/sessions/{session_id}", response_model=SessionOut)
-async def update_session(session_id: uuid.UUID, body: SessionUpdate, request: Request,
-                         account: CurrentAccount, db: DbSession) -> object:
+async def update_session(
+    session_id: uuid.UUID,
+    body: SessionUpdate,
+    request: Request,
+    account: CurrentAccount,
+    db: DbSession,
+) -> object:
     """Reschedule a session or move it on: open the lobby, go live, end it.
 
     Ending a session closes its room and deletes its live state: nothing of who spoke remains.
@@ -68,20 +79,27 @@ async def update_session(session_id: uuid.UUID, body: SessionUpdate, request: Re
     session = await service.get_session(db, session_id)
     await managed_group(db, account, session.group_id)
     updated = await service.update_session(
-        db, session, changes=body.model_dump(exclude_unset=True, exclude_none=True))
+        db, session, changes=body.model_dump(exclude_unset=True, exclude_none=True)
+    )
     if updated.status is SessionStatus.ended:
         request.app.state.facilitation.forget(str(updated.id))
     return updated
 
 
-async def _joining_member(db: DbSession, group_id: uuid.UUID, account: OptionalAccount,
-                          devices: list[Member]) -> Member:
+async def _joining_member(
+    db: DbSession, group_id: uuid.UUID, account: OptionalAccount, devices: list[Member]
+) -> Member:
     if account is not None:
         now = utcnow()
-        member = await db.scalar(select(Member).where(
-            Member.group_id == group_id, Member.account_id == account.id,
-            Member.role.in_(FACILITATING), Member.started_at <= now,
-            or_(Member.ended_at.is_(None), Member.ended_at > now)))
+        member = await db.scalar(
+            select(Member).where(
+                Member.group_id == group_id,
+                Member.account_id == account.id,
+                Member.role.in_(FACILITATING),
+                Member.started_at <= now,
+                or_(Member.ended_at.is_(None), Member.ended_at > now),
+            )
+        )
         if member is not None:
             return member
     for member in devices:
@@ -92,11 +110,20 @@ async def _joining_member(db: DbSession, group_id: uuid.UUID, account: OptionalA
     raise Forbidden("not_your_group", "you are not a member of this group")
 
 
-@router.post("/sessions/{session_id}/join", response_model=JoinGrant,
-             responses={202: {"model": Waiting, "description": "waiting in the lobby"}})
-async def join_session(session_id: uuid.UUID, body: JoinRequest, request: Request,
-                       account: OptionalAccount, devices: DeviceMembers, db: DbSession,
-                       settings: SettingsDep) -> object:
+@router.post(
+    "/sessions/{session_id}/join",
+    response_model=JoinGrant,
+    responses={202: {"model": Waiting, "description": "waiting in the lobby"}},
+)
+async def join_session(
+    session_id: uuid.UUID,
+    body: JoinRequest,
+    request: Request,
+    account: OptionalAccount,
+    devices: DeviceMembers,
+    db: DbSession,
+    settings: SettingsDep,
+) -> object:
     """Acknowledge the ground rules and get a join token for the session's room.
 
     A member waits in the lobby (202, ask again every few seconds) until a facilitator admits
@@ -110,17 +137,30 @@ async def join_session(session_id: uuid.UUID, body: JoinRequest, request: Reques
     if member.role not in FACILITATING:
         runtime: Facilitation = request.app.state.facilitation
         try:
-            admitted = await runtime.request_entry(str(session.id), str(member.id),
-                                                   member.display_name)
+            admitted = await runtime.request_entry(
+                str(session.id), str(member.id), member.display_name
+            )
         except LiveError as exc:
             raise Forbidden(exc.code, exc.detail) from None
         if not admitted:
-            waiting = Waiting(detail="waiting for the facilitator to let you in",
-                              session_status=session.status.value)
+            waiting = Waiting(
+                detail="waiting for the facilitator to let you in",
+                session_status=session.status.value,
+            )
             return JSONResponse(waiting.model_dump(), status_code=202)
     token, expires = service.issue_join_token(
-        derived_key(settings, "join-token"), session, member, group,
-        ground_rules_version=body.ground_rules_version, ttl_seconds=settings.join_token_seconds)
-    return JoinGrant(token=token, expires_at=expires, signalling_path=SIGNALLING_PATH,
-                     ice_servers=ice_servers_for(settings, str(member.id)),
-                     participant_id=member.id, role=member.role.value)
+        derived_key(settings, "join-token"),
+        session,
+        member,
+        group,
+        ground_rules_version=body.ground_rules_version,
+        ttl_seconds=settings.join_token_seconds,
+    )
+    return JoinGrant(
+        token=token,
+        expires_at=expires,
+        signalling_path=SIGNALLING_PATH,
+        ice_servers=ice_servers_for(settings, str(member.id)),
+        participant_id=member.id,
+        role=member.role.value,
+    )

@@ -25,18 +25,26 @@ TRANSITIONS: dict[SessionStatus, set[SessionStatus]] = {
 }
 
 
-async def create_session(db: AsyncSession, group: Group, *, scheduled_start: datetime,
-                         duration_minutes: int, title: str) -> Session:
-    session = Session(group_id=group.id, scheduled_start=scheduled_start,
-                      duration_minutes=duration_minutes, title=title.strip())
+async def create_session(
+    db: AsyncSession, group: Group, *, scheduled_start: datetime, duration_minutes: int, title: str
+) -> Session:
+    session = Session(
+        group_id=group.id,
+        scheduled_start=scheduled_start,
+        duration_minutes=duration_minutes,
+        title=title.strip(),
+    )
     db.add(session)
     await db.flush()
     return session
 
 
 async def list_sessions(db: AsyncSession, group_id: uuid.UUID) -> list[Session]:
-    return list(await db.scalars(
-        select(Session).where(Session.group_id == group_id).order_by(Session.scheduled_start)))
+    return list(
+        await db.scalars(
+            select(Session).where(Session.group_id == group_id).order_by(Session.scheduled_start)
+        )
+    )
 
 
 async def get_session(db: AsyncSession, session_id: uuid.UUID) -> Session:
@@ -51,14 +59,19 @@ async def next_session(db: AsyncSession, group_id: uuid.UUID) -> Session | None:
     now = utcnow()
     return await db.scalar(
         select(Session)
-        .where(Session.group_id == group_id, Session.status != S.ended,
-               Session.scheduled_start > now - timedelta(hours=12))
+        .where(
+            Session.group_id == group_id,
+            Session.status != S.ended,
+            Session.scheduled_start > now - timedelta(hours=12),
+        )
         .order_by(Session.scheduled_start)
         .limit(1)
     )
 
 
-async def update_session(db: AsyncSession, session: Session, *, changes: dict[str, object]) -> Session:
+async def update_session(
+    db: AsyncSession, session: Session, *, changes: dict[str, object]
+) -> Session:
     status = changes.pop("status", None)
     if session.status is S.ended and changes:
         raise Conflict("session_ended", "an ended session cannot change")
@@ -78,13 +91,16 @@ async def update_session(db: AsyncSession, session: Session, *, changes: dict[st
     return session
 
 
-def check_joinable(session: Session, member: Member, group: Group, *,
-                   ground_rules_version: int) -> None:
+def check_joinable(
+    session: Session, member: Member, group: Group, *, ground_rules_version: int
+) -> None:
     """A member may enter only an open or live session of their group, having acknowledged the
     current ground rules (facilitators may also enter a scheduled one)."""
     if ground_rules_version != group.ground_rules_version:
-        raise Conflict("ground_rules_changed",
-                       "the ground rules have changed: read and acknowledge the current version")
+        raise Conflict(
+            "ground_rules_changed",
+            "the ground rules have changed: read and acknowledge the current version",
+        )
     if member.group_id != session.group_id:
         raise Forbidden("not_your_group", "this session belongs to another group")
     joinable = {S.open, S.live} | ({S.scheduled} if member.role in FACILITATING else set())
@@ -92,12 +108,26 @@ def check_joinable(session: Session, member: Member, group: Group, *,
         raise Conflict("session_not_open", f"this session is {session.status}")
 
 
-def issue_join_token(secret: bytes, session: Session, member: Member, group: Group, *,
-                     ground_rules_version: int, ttl_seconds: int) -> tuple[str, datetime]:
+def issue_join_token(
+    secret: bytes,
+    session: Session,
+    member: Member,
+    group: Group,
+    *,
+    ground_rules_version: int,
+    ttl_seconds: int,
+) -> tuple[str, datetime]:
     """Admit a member to the session's room, only once the current ground rules are acknowledged."""
     check_joinable(session, member, group, ground_rules_version=ground_rules_version)
     expires = utcnow() + timedelta(seconds=ttl_seconds)
-    token = jointoken.issue(secret, jointoken.JoinClaims(
-        room=str(session.id), participant=str(member.id), role=member.role.value,
-        name=member.display_name, expires_at=int(expires.timestamp())))
+    token = jointoken.issue(
+        secret,
+        jointoken.JoinClaims(
+            room=str(session.id),
+            participant=str(member.id),
+            role=member.role.value,
+            name=member.display_name,
+            expires_at=int(expires.timestamp()),
+        ),
+    )
     return token, expires

@@ -13,13 +13,18 @@ async def test_sign_in_and_out(world: World, clients: Clients) -> None:
     assert (await world.fa.get("/api/v1/auth/me")).status_code == 401
 
 
-async def test_wrong_password_and_unknown_email_look_the_same(world: World, clients: Clients) -> None:
+async def test_wrong_password_and_unknown_email_look_the_same(
+    world: World, clients: Clients
+) -> None:
     browser = clients.new()
     wrong = await login(browser, "fa@trust.nhs.uk", "not the password")
     unknown = await login(browser, "nobody@trust.nhs.uk")
     assert wrong.status_code == unknown.status_code == 401
-    assert wrong.json() == unknown.json() == {"error": "bad_credentials",
-                                             "detail": "wrong email or password"}
+    assert (
+        wrong.json()
+        == unknown.json()
+        == {"error": "bad_credentials", "detail": "wrong email or password"}
+    )
     assert "rounds_account" not in browser.cookies
 
 
@@ -29,31 +34,48 @@ async def test_email_is_case_insensitive(world: World, clients: Clients) -> None
 
 async def test_only_an_admin_manages_accounts(world: World) -> None:
     for path, method in (("/api/v1/accounts", "get"), ("/api/v1/accounts", "post")):
-        response = await getattr(world.fa, method)(path, **({"json": {
-            "email": "x@trust.nhs.uk", "display_name": "X", "password": PASSWORD}} if method == "post" else {}))
+        response = await getattr(world.fa, method)(
+            path,
+            **(
+                {"json": {"email": "x@trust.nhs.uk", "display_name": "X", "password": PASSWORD}}
+                if method == "post"
+                else {}
+            ),
+        )
         assert response.status_code == 403
         assert response.json()["error"] == "admin_required"
 
 
 async def test_account_creation_errors(world: World) -> None:
-    taken = await world.admin.post("/api/v1/accounts", json={
-        "email": "fa@trust.nhs.uk", "display_name": "Again", "password": PASSWORD})
+    taken = await world.admin.post(
+        "/api/v1/accounts",
+        json={"email": "fa@trust.nhs.uk", "display_name": "Again", "password": PASSWORD},
+    )
     assert taken.status_code == 409
     assert taken.json()["error"] == "email_taken"
-    short = await world.admin.post("/api/v1/accounts", json={
-        "email": "new@trust.nhs.uk", "display_name": "New", "password": "short"})
+    short = await world.admin.post(
+        "/api/v1/accounts",
+        json={"email": "new@trust.nhs.uk", "display_name": "New", "password": "short"},
+    )
     assert short.status_code == 422
     assert short.json()["error"] == "invalid_request"
     assert "password" in short.json()["detail"]
     listed = await world.admin.get("/api/v1/accounts")
     assert sorted(a["email"] for a in listed.json()) == [
-        "admin@trust.nhs.uk", "fa@trust.nhs.uk", "fb@trust.nhs.uk"]
+        "admin@trust.nhs.uk",
+        "fa@trust.nhs.uk",
+        "fb@trust.nhs.uk",
+    ]
 
 
 async def test_anonymous_is_refused(clients: Clients, world: World) -> None:
     anon = clients.new()
-    for path in ("/api/v1/auth/me", "/api/v1/groups", "/api/v1/accounts",
-                 f"/api/v1/groups/{world.group_a['id']}/members"):
+    for path in (
+        "/api/v1/auth/me",
+        "/api/v1/groups",
+        "/api/v1/accounts",
+        f"/api/v1/groups/{world.group_a['id']}/members",
+    ):
         response = await anon.get(path)
         assert response.status_code == 401, path
         assert response.json()["error"] == "sign_in_required"

@@ -16,15 +16,27 @@ from tests.live import free_port
 ROUNDS = [sys.executable, "-m", "app.cli"]
 
 
-def run(args: list[str], env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(ROUNDS + args, env=env, capture_output=True, text=True, timeout=timeout,
-                          cwd=Path(__file__).resolve().parents[2])
+def run(
+    args: list[str], env: dict[str, str], timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ROUNDS + args,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=Path(__file__).resolve().parents[2],
+    )
 
 
 def test_demo_then_serve_opens_the_printed_invite(tmp_path: Path) -> None:
     port = free_port()
-    env = {**os.environ, "ROUNDS_DATA_DIR": str(tmp_path), "ROUNDS_PORT": str(port),
-           "ROUNDS_PUBLIC_URL": f"http://127.0.0.1:{port}"}
+    env = {
+        **os.environ,
+        "ROUNDS_DATA_DIR": str(tmp_path),
+        "ROUNDS_PORT": str(port),
+        "ROUNDS_PUBLIC_URL": f"http://127.0.0.1:{port}",
+    }
     env.pop("ROUNDS_DATABASE_URL", None)
     demo = run(["demo"], env)
     assert demo.returncode == 0, demo.stderr
@@ -34,8 +46,9 @@ def test_demo_then_serve_opens_the_printed_invite(tmp_path: Path) -> None:
     assert (tmp_path / "rounds.db").exists()
     again = run(["demo"], env)  # running it twice keeps one demo group
     assert again.returncode == 0, again.stderr
-    server = subprocess.Popen(ROUNDS + ["serve"], env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        ROUNDS + ["serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
@@ -53,11 +66,16 @@ def test_demo_then_serve_opens_the_printed_invite(tmp_path: Path) -> None:
         assert preview["next_session"] is not None
         second = re.search(r"(http://\S+/join#\S+)", again.stdout)
         assert second
-        assert httpx.post(f"{base}/api/v1/invites/resolve",
-                          json={"token": second.group(1).split("#", 1)[1]}).json()["valid"]
-        signin = httpx.post(f"{base}/api/v1/auth/login", json={
-            "email": "facilitator@example.org", "password": re.findall(
-                r"password (\S+)", again.stdout)[0]})
+        assert httpx.post(
+            f"{base}/api/v1/invites/resolve", json={"token": second.group(1).split("#", 1)[1]}
+        ).json()["valid"]
+        signin = httpx.post(
+            f"{base}/api/v1/auth/login",
+            json={
+                "email": "facilitator@example.org",
+                "password": re.findall(r"password (\S+)", again.stdout)[0],
+            },
+        )
         assert signin.status_code == 200
         groups = httpx.get(f"{base}/api/v1/groups", cookies=signin.cookies).json()
         assert [g["name"] for g in groups] == ["Demo reflective group"]
@@ -71,21 +89,38 @@ def test_demo_then_serve_opens_the_printed_invite(tmp_path: Path) -> None:
 
 def test_production_refuses_default_secret_and_plain_http(tmp_path: Path) -> None:
     base = {**os.environ, "ROUNDS_DATA_DIR": str(tmp_path), "ROUNDS_ENV": "production"}
-    for extra, needle in (({}, "ROUNDS_SECRET_KEY"),
-                          ({"ROUNDS_SECRET_KEY": "x" * 40}, "ROUNDS_PUBLIC_URL")):
+    for extra, needle in (
+        ({}, "ROUNDS_SECRET_KEY"),
+        ({"ROUNDS_SECRET_KEY": "x" * 40}, "ROUNDS_PUBLIC_URL"),
+    ):
         result = run(["migrate"], {**base, **extra}, timeout=60)
         assert result.returncode != 0
         assert needle in result.stderr
         assert not (tmp_path / "rounds.db").exists()
-    ok = run(["migrate"], {**base, "ROUNDS_SECRET_KEY": "x" * 40,
-                           "ROUNDS_PUBLIC_URL": "https://rounds.trust.nhs.uk"}, timeout=60)
+    ok = run(
+        ["migrate"],
+        {**base, "ROUNDS_SECRET_KEY": "x" * 40, "ROUNDS_PUBLIC_URL": "https://rounds.trust.nhs.uk"},
+        timeout=60,
+    )
     assert ok.returncode == 0, ok.stderr
 
 
 def test_create_admin(tmp_path: Path) -> None:
     env = {**os.environ, "ROUNDS_DATA_DIR": str(tmp_path), "ADMIN_PW": "long enough password"}
-    result = run(["create-admin", "--email", "it@trust.nhs.uk", "--name", "IT", "--password-env",
-                  "ADMIN_PW"], env)
+    result = run(
+        [
+            "create-admin",
+            "--email",
+            "it@trust.nhs.uk",
+            "--name",
+            "IT",
+            "--password-env",
+            "ADMIN_PW",
+        ],
+        env,
+    )
     assert result.returncode == 0, result.stderr
-    short = run(["create-admin", "--email", "b@trust.nhs.uk", "--name", "B", "--password-env", "NOPE"], env)
+    short = run(
+        ["create-admin", "--email", "b@trust.nhs.uk", "--name", "B", "--password-env", "NOPE"], env
+    )
     assert short.returncode != 0 and "12 characters" in short.stderr

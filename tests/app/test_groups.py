@@ -30,8 +30,9 @@ async def test_facilitator_cannot_touch_another_group(world: World) -> None:
         await world.fa.post(f"/api/v1/groups/{other}/invites", json={}),
         await world.fa.get(f"/api/v1/groups/{other}/invites"),
         await world.fa.get(f"/api/v1/groups/{other}/sessions"),
-        await world.fa.post(f"/api/v1/groups/{other}/sessions",
-                            json={"scheduled_start": "2030-01-01T12:00:00Z"}),
+        await world.fa.post(
+            f"/api/v1/groups/{other}/sessions", json={"scheduled_start": "2030-01-01T12:00:00Z"}
+        ),
     ]
     for response in refusals:
         assert response.status_code == 403, response.request.url
@@ -44,25 +45,33 @@ async def test_facilitator_cannot_touch_another_group(world: World) -> None:
 async def test_only_admin_creates_groups_and_assigns_facilitators(world: World) -> None:
     response = await world.fa.post("/api/v1/groups", json={"name": "Mine"})
     assert response.status_code == 403
-    response = await world.fa.post(f"/api/v1/groups/{world.group_a['id']}/facilitators",
-                                   json={"account_id": world.fb_id})
+    response = await world.fa.post(
+        f"/api/v1/groups/{world.group_a['id']}/facilitators", json={"account_id": world.fb_id}
+    )
     assert response.status_code == 403
-    response = await world.admin.post(f"/api/v1/groups/{world.group_a['id']}/facilitators",
-                                      json={"account_id": world.fb_id, "role": "co-facilitator"})
+    response = await world.admin.post(
+        f"/api/v1/groups/{world.group_a['id']}/facilitators",
+        json={"account_id": world.fb_id, "role": "co-facilitator"},
+    )
     assert response.status_code == 201
     assert response.json()["role"] == "co-facilitator"
-    again = await world.admin.post(f"/api/v1/groups/{world.group_a['id']}/facilitators",
-                                   json={"account_id": world.fb_id})
+    again = await world.admin.post(
+        f"/api/v1/groups/{world.group_a['id']}/facilitators", json={"account_id": world.fb_id}
+    )
     assert again.status_code == 409
     # now B co-facilitates A and sees it
     assert {g["id"] for g in (await world.fb.get("/api/v1/groups")).json()} == {
-        world.group_a["id"], world.group_b["id"]}
+        world.group_a["id"],
+        world.group_b["id"],
+    }
 
 
 async def test_ground_rules_change_bumps_version(world: World) -> None:
     gid = world.group_a["id"]
-    same = await world.fa.patch(f"/api/v1/groups/{gid}", json={
-        "ground_rules": world.group_a["ground_rules"], "name": "Renamed"})
+    same = await world.fa.patch(
+        f"/api/v1/groups/{gid}",
+        json={"ground_rules": world.group_a["ground_rules"], "name": "Renamed"},
+    )
     assert same.json()["ground_rules_version"] == 1
     assert same.json()["name"] == "Renamed"
     changed = await world.fa.patch(f"/api/v1/groups/{gid}", json={"ground_rules": "Be kind."})
@@ -70,14 +79,21 @@ async def test_ground_rules_change_bumps_version(world: World) -> None:
 
 
 async def test_group_validation(world: World) -> None:
-    for body in ({"name": ""}, {"name": "x", "size_limit": 13}, {"name": "x", "size_limit": 1},
-                 {"name": "x", "timezone": "Mars/Olympus"}, {"name": "x", "unknown": 1},
-                 {"name": "x", "facilitator_id": "not-a-uuid"}):
+    for body in (
+        {"name": ""},
+        {"name": "x", "size_limit": 13},
+        {"name": "x", "size_limit": 1},
+        {"name": "x", "timezone": "Mars/Olympus"},
+        {"name": "x", "unknown": 1},
+        {"name": "x", "facilitator_id": "not-a-uuid"},
+    ):
         response = await world.admin.post("/api/v1/groups", json=body)
         assert response.status_code == 422, body
         assert response.json()["error"] == "invalid_request"
-    ghost = await world.admin.post("/api/v1/groups", json={
-        "name": "x", "facilitator_id": "00000000-0000-0000-0000-000000000000"})
+    ghost = await world.admin.post(
+        "/api/v1/groups",
+        json={"name": "x", "facilitator_id": "00000000-0000-0000-0000-000000000000"},
+    )
     assert ghost.status_code == 422
     assert ghost.json()["error"] == "unknown_account"
     # nothing was written by the refused requests
@@ -93,12 +109,14 @@ async def test_archive_stops_changes_and_invites(world: World) -> None:
     assert (await world.fa.patch(f"/api/v1/groups/{gid}", json={"name": "n"})).status_code == 410
     assert (await world.fa.get("/api/v1/groups")).json() == []
     assert len((await world.fa.get("/api/v1/groups?archived=true")).json()) == 1
-    preview = await world.clients.new().post("/api/v1/invites/resolve",
-                                             json={"token": link.split("#")[1]})
+    preview = await world.clients.new().post(
+        "/api/v1/invites/resolve", json={"token": link.split("#")[1]}
+    )
     assert preview.json()["valid"] is False
     assert preview.json()["reason"] == "group_archived"
-    accept = await world.clients.new().post("/api/v1/invites/accept", json={
-        "token": link.split("#")[1], "display_name": "Dr Late"})
+    accept = await world.clients.new().post(
+        "/api/v1/invites/accept", json={"token": link.split("#")[1], "display_name": "Dr Late"}
+    )
     assert accept.status_code == 410
     assert accept.json()["error"] == "group_archived"
 

@@ -13,8 +13,9 @@ from tests.app.conftest import World, token_of
 
 
 async def accept(world: World, token: str, name: str = "Dr Ada") -> Any:
-    return await world.clients.new().post("/api/v1/invites/accept",
-                                          json={"token": token, "display_name": name})
+    return await world.clients.new().post(
+        "/api/v1/invites/accept", json={"token": token, "display_name": name}
+    )
 
 
 async def test_link_is_shown_once_and_only_its_hash_is_stored(world: World, app: Any) -> None:
@@ -34,7 +35,9 @@ async def test_link_is_shown_once_and_only_its_hash_is_stored(world: World, app:
 async def test_resolve_shows_group_rules_and_next_session(world: World) -> None:
     session = await world.session()
     token = token_of((await world.invite())["link"])
-    preview = (await world.clients.new().post("/api/v1/invites/resolve", json={"token": token})).json()
+    preview = (
+        await world.clients.new().post("/api/v1/invites/resolve", json={"token": token})
+    ).json()
     assert preview["valid"] is True and preview["reason"] is None
     assert preview["group_name"] == world.group_a["name"]
     assert preview["ground_rules"] == world.group_a["ground_rules"]
@@ -89,7 +92,9 @@ async def test_expiry_stops_the_next_use(world: World, app: Any) -> None:
     async for db in transaction(app.state.sessions):
         await db.execute(update(Invite).values(expires_at=utcnow() - timedelta(seconds=1)))
     token = token_of(created["link"])
-    preview = (await world.clients.new().post("/api/v1/invites/resolve", json={"token": token})).json()
+    preview = (
+        await world.clients.new().post("/api/v1/invites/resolve", json={"token": token})
+    ).json()
     assert preview["valid"] is False and preview["reason"] == "invite_expired"
     refused = await accept(world, token)
     assert refused.status_code == 410
@@ -112,13 +117,20 @@ async def test_bad_tokens_and_bodies(world: World) -> None:
     unknown = await anon.post("/api/v1/invites/resolve", json={"token": "x" * 43})
     assert unknown.status_code == 404
     assert unknown.json()["error"] == "invite_not_found"
-    for body in ({}, {"token": ""}, {"token": "t" * 201}, {"token": 5},
-                 {"token": "abc", "display_name": ""}, {"token": "abc", "extra": 1}):
+    for body in (
+        {},
+        {"token": ""},
+        {"token": "t" * 201},
+        {"token": 5},
+        {"token": "abc", "display_name": ""},
+        {"token": "abc", "extra": 1},
+    ):
         response = await anon.post("/api/v1/invites/accept", json=body)
         assert response.status_code == 422, body
         assert response.json()["error"] == "invalid_request"
-    not_json = await anon.post("/api/v1/invites/accept", content=b"{not json",
-                               headers={"content-type": "application/json"})
+    not_json = await anon.post(
+        "/api/v1/invites/accept", content=b"{not json", headers={"content-type": "application/json"}
+    )
     assert not_json.status_code == 422
     token = token_of((await world.invite())["link"])
     blank = await accept(world, token, "   ")
@@ -128,8 +140,9 @@ async def test_bad_tokens_and_bodies(world: World) -> None:
 
 
 async def test_invites_cannot_grant_facilitation(world: World) -> None:
-    response = await world.fa.post(f"/api/v1/groups/{world.group_a['id']}/invites",
-                                   json={"role": "facilitator"})
+    response = await world.fa.post(
+        f"/api/v1/groups/{world.group_a['id']}/invites", json={"role": "facilitator"}
+    )
     assert response.status_code == 422
     assert response.json()["error"] == "bad_role"
 
@@ -140,4 +153,6 @@ async def test_another_facilitator_cannot_revoke(world: World) -> None:
     assert response.status_code == 403
     listed = (await world.fa.get(f"/api/v1/groups/{world.group_a['id']}/invites")).json()
     assert listed[0]["status"] == "active"
-    assert (await world.clients.new().post(f"/api/v1/invites/{created['id']}/revoke")).status_code == 401
+    assert (
+        await world.clients.new().post(f"/api/v1/invites/{created['id']}/revoke")
+    ).status_code == 401

@@ -19,8 +19,9 @@ async def test_a_doctor_sees_only_their_own_groups(world: World) -> None:
 async def test_one_browser_can_belong_to_two_groups(world: World) -> None:
     browser, _ = await world.doctor("Dr Ada")
     link = (await world.invite(client=world.fb, group=world.group_b))["link"]
-    response = await browser.post("/api/v1/invites/accept",
-                                  json={"token": token_of(link), "display_name": "Dr Ada"})
+    response = await browser.post(
+        "/api/v1/invites/accept", json={"token": token_of(link), "display_name": "Dr Ada"}
+    )
     assert response.status_code == 201
     mine = (await browser.get("/api/v1/me/memberships")).json()
     assert {m["group"]["id"] for m in mine} == {world.group_a["id"], world.group_b["id"]}
@@ -33,8 +34,9 @@ async def test_ending_a_membership_closes_the_device_at_once(world: World) -> No
     assert (await browser.get("/api/v1/me/memberships")).json() == []
     current = (await world.fa.get(f"/api/v1/groups/{world.group_a['id']}/members")).json()
     assert joined["member_id"] not in [m["id"] for m in current]
-    history = (await world.fa.get(
-        f"/api/v1/groups/{world.group_a['id']}/members?include_ended=true")).json()
+    history = (
+        await world.fa.get(f"/api/v1/groups/{world.group_a['id']}/members?include_ended=true")
+    ).json()
     assert joined["member_id"] in [m["id"] for m in history]
 
 
@@ -42,35 +44,45 @@ async def test_readmission_is_a_new_membership_and_history_stays(world: World) -
     browser, first = await world.doctor("Dr Ada")
     await world.fa.post(f"/api/v1/members/{first['member_id']}/end")
     link = (await world.invite())["link"]
-    again = await browser.post("/api/v1/invites/accept",
-                               json={"token": token_of(link), "display_name": "Dr Ada"})
+    again = await browser.post(
+        "/api/v1/invites/accept", json={"token": token_of(link), "display_name": "Dr Ada"}
+    )
     assert again.status_code == 201
     assert again.json()["member_id"] != first["member_id"]
     mine = (await browser.get("/api/v1/me/memberships")).json()
     assert [m["member_id"] for m in mine] == [again.json()["member_id"]]
-    history = (await world.fa.get(
-        f"/api/v1/groups/{world.group_a['id']}/members?include_ended=true")).json()
+    history = (
+        await world.fa.get(f"/api/v1/groups/{world.group_a['id']}/members?include_ended=true")
+    ).json()
     assert [m["display_name"] for m in history].count("Dr Ada") == 2
 
 
 async def test_rotation_end_date_in_the_future(world: World) -> None:
     browser, joined = await world.doctor("Dr Ada")
     end = (datetime.now(UTC) + timedelta(days=120)).isoformat()
-    response = await world.fa.patch(f"/api/v1/members/{joined['member_id']}", json={"ended_at": end})
+    response = await world.fa.patch(
+        f"/api/v1/members/{joined['member_id']}", json={"ended_at": end}
+    )
     assert response.status_code == 200
     assert len((await browser.get("/api/v1/me/memberships")).json()) == 1
     before_start = (datetime.now(UTC) - timedelta(days=3650)).isoformat()
-    bad = await world.fa.patch(f"/api/v1/members/{joined['member_id']}", json={"ended_at": before_start})
+    bad = await world.fa.patch(
+        f"/api/v1/members/{joined['member_id']}", json={"ended_at": before_start}
+    )
     assert bad.status_code == 422 and bad.json()["error"] == "bad_dates"
-    member = [m for m in (await world.fa.get(f"/api/v1/groups/{world.group_a['id']}/members")).json()
-              if m["id"] == joined["member_id"]][0]
+    member = [
+        m
+        for m in (await world.fa.get(f"/api/v1/groups/{world.group_a['id']}/members")).json()
+        if m["id"] == joined["member_id"]
+    ][0]
     assert member["ended_at"].startswith(end[:10])  # the refused change wrote nothing
 
 
 async def test_roles(world: World) -> None:
     _, joined = await world.doctor("Dr Ada")
-    refused = await world.fa.patch(f"/api/v1/members/{joined['member_id']}",
-                                   json={"role": "co-facilitator"})
+    refused = await world.fa.patch(
+        f"/api/v1/members/{joined['member_id']}", json={"role": "co-facilitator"}
+    )
     assert refused.status_code == 422 and refused.json()["error"] == "needs_account"
     other = await world.fb.patch(f"/api/v1/members/{joined['member_id']}", json={"role": "member"})
     assert other.status_code == 403

@@ -18,10 +18,13 @@ def _diff(url: str) -> list[object]:
         engine = create_engine(url)
         async with engine.connect() as conn:
             diff = await conn.run_sync(
-                lambda c: compare_metadata(MigrationContext.configure(c, opts={"compare_type": True}),
-                                           Base.metadata))
+                lambda c: compare_metadata(
+                    MigrationContext.configure(c, opts={"compare_type": True}), Base.metadata
+                )
+            )
         await engine.dispose()
         return list(diff)
+
     return asyncio.run(run())
 
 
@@ -32,6 +35,7 @@ def _tables(url: str) -> set[str]:
             names = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
         await engine.dispose()
         return names
+
     return asyncio.run(run())
 
 

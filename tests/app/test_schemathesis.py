@@ -22,29 +22,46 @@ from app.main import create_app
 from tests.app.conftest import PASSWORD
 from tests.live import serve
 
-schema = schemathesis.openapi.from_dict(create_app(Settings(data_dir=Path("/nonexistent"))).openapi())
+schema = schemathesis.openapi.from_dict(
+    create_app(Settings(data_dir=Path("/nonexistent"))).openapi()
+)
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, dict[str, str]]]]:
+def live(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[str, dict[str, dict[str, str]]]]:
     path = tmp_path_factory.mktemp("schemathesis") / "rounds.db"
-    settings = Settings(database_url=f"sqlite+aiosqlite:///{path}", secret_key="s" * 40,
-                        public_url="http://127.0.0.1")
+    settings = Settings(
+        database_url=f"sqlite+aiosqlite:///{path}",
+        secret_key="s" * 40,
+        public_url="http://127.0.0.1",
+    )
     upgrade(settings.db_url)
 
     async def seed() -> None:
         engine = create_engine(settings.db_url)
         async for db in transaction(session_factory(engine)):
-            await create_account(db, email="admin@trust.nhs.uk", display_name="Admin",
-                                 password=PASSWORD, is_admin=True)
+            await create_account(
+                db,
+                email="admin@trust.nhs.uk",
+                display_name="Admin",
+                password=PASSWORD,
+                is_admin=True,
+            )
         await engine.dispose()
 
     asyncio.run(seed())
     with serve(create_app(settings)) as url:
         with httpx.Client(base_url=url) as client:
-            client.post("/api/v1/auth/login", json={"email": "admin@trust.nhs.uk", "password": PASSWORD})
-            group = client.post("/api/v1/groups", json={"name": "G"},
-                                headers={"x-csrf-token": client.cookies["rounds_csrf"]})
+            client.post(
+                "/api/v1/auth/login", json={"email": "admin@trust.nhs.uk", "password": PASSWORD}
+            )
+            group = client.post(
+                "/api/v1/groups",
+                json={"name": "G"},
+                headers={"x-csrf-token": client.cookies["rounds_csrf"]},
+            )
             assert group.status_code == 201
             cookies = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
             admin = {"Cookie": cookies, "X-CSRF-Token": client.cookies["rounds_csrf"]}
@@ -53,7 +70,9 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[s
 
 @schema.parametrize()
 @hsettings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
-def test_no_server_errors(case: schemathesis.Case, live: tuple[str, dict[str, dict[str, str]]]) -> None:
+def test_no_server_errors(
+    case: schemathesis.Case, live: tuple[str, dict[str, dict[str, str]]]
+) -> None:
     url, identities = live
     for headers in identities.values():
         case.call_and_validate(base_url=url, headers=headers, checks=[not_a_server_error])

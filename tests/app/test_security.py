@@ -6,8 +6,9 @@ from tests.app.conftest import PASSWORD, World, login
 from tests.conftest import Clients
 
 
-@pytest.mark.parametrize("path", ["/", "/join", "/static/join.js", "/api/v1/groups",
-                                  "/api/v1/nowhere", "/no-such-page"])
+@pytest.mark.parametrize(
+    "path", ["/", "/join", "/static/join.js", "/api/v1/groups", "/api/v1/nowhere", "/no-such-page"]
+)
 async def test_security_headers_everywhere(clients: Clients, path: str) -> None:
     response = await clients.new().get(path)
     assert "default-src 'self'" in response.headers["content-security-policy"]
@@ -18,11 +19,14 @@ async def test_security_headers_everywhere(clients: Clients, path: str) -> None:
 
 async def test_errors_have_one_shape(clients: Clients) -> None:
     browser = clients.new()
-    for response in (await browser.get("/api/v1/nowhere"),
-                     await browser.delete("/api/v1/groups"),
-                     await browser.post("/api/v1/auth/login", content=b"\xff\xfe",
-                                        headers={"content-type": "application/json"}),
-                     await browser.post("/api/v1/auth/login", json=[1, 2])):
+    for response in (
+        await browser.get("/api/v1/nowhere"),
+        await browser.delete("/api/v1/groups"),
+        await browser.post(
+            "/api/v1/auth/login", content=b"\xff\xfe", headers={"content-type": "application/json"}
+        ),
+        await browser.post("/api/v1/auth/login", json=[1, 2]),
+    ):
         assert 400 <= response.status_code < 500
         assert set(response.json()) == {"error", "detail"}
 
@@ -36,14 +40,21 @@ async def test_cookie_writes_need_the_csrf_header(world: World, clients: Clients
     assert (await bare.get("/api/v1/groups")).status_code == 200
     refused = await bare.patch(f"/api/v1/groups/{world.group_a['id']}", json={"name": "Hijacked"})
     assert refused.status_code == 403 and refused.json()["error"] == "csrf_failed"
-    wrong = await bare.patch(f"/api/v1/groups/{world.group_a['id']}", json={"name": "Hijacked"},
-                             headers={"x-csrf-token": "guess"})
+    wrong = await bare.patch(
+        f"/api/v1/groups/{world.group_a['id']}",
+        json={"name": "Hijacked"},
+        headers={"x-csrf-token": "guess"},
+    )
     assert wrong.status_code == 403
-    assert (await world.fa.get(f"/api/v1/groups/{world.group_a['id']}")).json()["name"] != "Hijacked"
+    assert (await world.fa.get(f"/api/v1/groups/{world.group_a['id']}")).json()[
+        "name"
+    ] != "Hijacked"
     # a cross-site page holds the session cookie but cannot read the csrf cookie
     attacker = clients.new(csrf=False)
     attacker.cookies.set("rounds_account", cookie)
-    assert (await attacker.post(f"/api/v1/groups/{world.group_a['id']}/invites", json={})).status_code == 403
+    assert (
+        await attacker.post(f"/api/v1/groups/{world.group_a['id']}/invites", json={})
+    ).status_code == 403
 
 
 async def test_device_writes_need_the_csrf_header(world: World, clients: Clients) -> None:

@@ -30,9 +30,12 @@ def test_token_hash_is_deterministic_and_separating(a: str, b: str) -> None:
 
 
 payloads = st.recursive(
-    st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
-    max_leaves=10)
+    st.none() | st.booleans() | st.integers(-(10**6), 10**6) | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=10,
+)
 
 
 @given(payloads, st.sampled_from(["rounds_account", "rounds_device"]))
@@ -49,10 +52,12 @@ def test_signed_values_round_trip_for_their_purpose_only(payload: object, purpos
 def test_any_change_to_a_signed_value_is_refused(data: st.DataObject) -> None:
     value = sign(SECRET, "rounds_device", [{"m": "id", "k": "key"}], max_age=60)
     index = data.draw(st.integers(0, len(value) - 1))
-    replacement = data.draw(st.sampled_from("ABCDEFabcdef0123456789-_.").filter(lambda c: c != value[index]))
-    tampered = value[:index] + replacement + value[index + 1:]
+    replacement = data.draw(
+        st.sampled_from("ABCDEFabcdef0123456789-_.").filter(lambda c: c != value[index])
+    )
+    tampered = value[:index] + replacement + value[index + 1 :]
     result = unsign(SECRET, "rounds_device", tampered)
-    # base64 padding bits can absorb a change in the last character; the payload must then be identical
+    # base64 padding bits can absorb a change to a last character: the payload is then unchanged
     assert result is None or result == [{"m": "id", "k": "key"}]
 
 
@@ -61,9 +66,13 @@ def test_expired_signed_value_is_refused() -> None:
 
 
 claims = st.builds(
-    jointoken.JoinClaims, room=st.uuids().map(str), participant=st.uuids().map(str),
-    role=st.sampled_from(jointoken.ROLES), name=st.text(min_size=1, max_size=80),
-    expires_at=st.integers(int(time.time()) + 60, int(time.time()) + 3600))
+    jointoken.JoinClaims,
+    room=st.uuids().map(str),
+    participant=st.uuids().map(str),
+    role=st.sampled_from(jointoken.ROLES),
+    name=st.text(min_size=1, max_size=80),
+    expires_at=st.integers(int(time.time()) + 60, int(time.time()) + 3600),
+)
 
 
 @given(claims)
@@ -72,7 +81,9 @@ def test_join_tokens_round_trip(c: jointoken.JoinClaims) -> None:
 
 
 @given(claims, st.text(max_size=300))
-def test_join_token_garbage_and_forgery_raise_the_one_error(c: jointoken.JoinClaims, junk: str) -> None:
+def test_join_token_garbage_and_forgery_raise_the_one_error(
+    c: jointoken.JoinClaims, junk: str
+) -> None:
     for bad in (junk, jointoken.issue(b"another secret", c), jointoken.issue(SECRET, c) + "x"):
         try:
             jointoken.verify(SECRET, bad)

@@ -4,6 +4,7 @@ real aiortc client over the app's own WebSocket, and nothing else does."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -20,41 +21,55 @@ from tests.live import serve
 async def _admin(settings: Settings) -> None:
     engine = create_engine(settings.db_url)
     async for db in transaction(session_factory(engine)):
-        await create_account(db, email="fa@trust.nhs.uk", display_name="Dr F", password=PASSWORD,
-                             is_admin=True)
+        await create_account(
+            db, email="fa@trust.nhs.uk", display_name="Dr F", password=PASSWORD, is_admin=True
+        )
     await engine.dispose()
 
 
-def _csrf(client: httpx.Client) -> dict[str, str]:
-    return {"x-csrf-token": client.cookies["rounds_csrf"]}
+async def _call(client: httpx.AsyncClient, method: str, path: str, **kw: object) -> Any:
+    """A page's API call: the CSRF header from the cookie, and the JSON answer."""
+    headers = {"x-csrf-token": client.cookies.get("rounds_csrf", "")}
+    response = await client.request(method, f"/api/v1{path}", headers=headers, **kw)  # type: ignore[arg-type]
+    assert response.status_code < 300, response.text
+    return response.json() if response.content else None
 
 
 async def test_invite_to_room(settings: Settings) -> None:
     await _admin(settings)
     with serve(create_app(settings)) as base:
         ws_url = base.replace("http", "ws") + "/rtc"
-        with httpx.Client(base_url=base) as fac, httpx.Client(base_url=base) as doc:
-            fac.post("/api/v1/auth/login", json={"email": "fa@trust.nhs.uk", "password": PASSWORD})
-            me = fac.get("/api/v1/auth/me").json()
-            group = fac.post("/api/v1/groups", json={"name": "FY1", "facilitator_id": me["id"]},
-                             headers=_csrf(fac)).json()
+        async with httpx.AsyncClient(base_url=base) as fac, httpx.AsyncClient(base_url=base) as doc:
+            await _call(
+                fac, "POST", "/auth/login", json={"email": "fa@trust.nhs.uk", "password": PASSWORD}
+            )
+            me = await _call(fac, "GET", "/auth/me")
+            group = await _call(
+                fac, "POST", "/groups", json={"name": "FY1", "facilitator_id": me["id"]}
+            )
             start = (datetime.now(UTC) + timedelta(minutes=5)).isoformat()
-            session = fac.post(f"/api/v1/groups/{group['id']}/sessions",
-                               json={"scheduled_start": start}, headers=_csrf(fac)).json()
-            link = fac.post(f"/api/v1/groups/{group['id']}/invites", json={},
-                            headers=_csrf(fac)).json()["link"]
-            doc.post("/api/v1/invites/accept",
-                     json={"token": link.split("#")[1], "display_name": "Dr Ada"})
-            fac.patch(f"/api/v1/sessions/{session['id']}", json={"status": "open"}, headers=_csrf(fac))
-            fgrant = fac.post(f"/api/v1/sessions/{session['id']}/join",
-                              json={"ground_rules_version": 1}, headers=_csrf(fac)).json()
-            waiting = doc.post(f"/api/v1/sessions/{session['id']}/join",
-                               json={"ground_rules_version": 1}, headers=_csrf(doc))
+            session = await _call(
+                fac, "POST", f"/groups/{group['id']}/sessions", json={"scheduled_start": start}
+            )
+            link = (await _call(fac, "POST", f"/groups/{group['id']}/invites", json={}))["link"]
+            await _call(
+                doc,
+                "POST",
+                "/invites/accept",
+                json={"token": link.split("#")[1], "display_name": "Dr Ada"},
+            )
+            await _call(fac, "PATCH", f"/sessions/{session['id']}", json={"status": "open"})
+            rules = {"ground_rules_version": 1}
+            fgrant = await _call(fac, "POST", f"/sessions/{session['id']}/join", json=rules)
+            waiting = await doc.post(
+                f"/api/v1/sessions/{session['id']}/join",
+                json=rules,
+                headers={"x-csrf-token": doc.cookies["rounds_csrf"]},
+            )
             assert waiting.status_code == 202
-            member_id = doc.get("/api/v1/me/memberships").json()[0]["member_id"]
-            fac.post(f"/api/v1/sessions/{session['id']}/lobby/{member_id}/admit", headers=_csrf(fac))
-            dgrant = doc.post(f"/api/v1/sessions/{session['id']}/join",
-                              json={"ground_rules_version": 1}, headers=_csrf(doc)).json()
+            member_id = (await _call(doc, "GET", "/me/memberships"))[0]["member_id"]
+            await _call(fac, "POST", f"/sessions/{session['id']}/lobby/{member_id}/admit")
+            dgrant = await _call(doc, "POST", f"/sessions/{session['id']}/join", json=rules)
 
         facilitator = Client(ws_url, fgrant["token"])
         doctor = Client(ws_url, dgrant["token"])
