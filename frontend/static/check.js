@@ -120,6 +120,7 @@ function wire() {
   const startButton = $as("start", HTMLButtonElement);
   const run = () => busy(startButton, $("problem"), start);
   startButton.addEventListener("click", run);
+  startButton.disabled = false;
   const tone = $as("tone", HTMLButtonElement);
   tone.addEventListener("click", () => busy(tone, $("tone-state"), async () => {
     $("tone-state").textContent = "Playing a chime…";

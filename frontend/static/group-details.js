@@ -16,6 +16,7 @@ export async function mountDetails(group) {
   }
   const form = $as("details-form", HTMLFormElement);
   const button = $as("details-submit", HTMLButtonElement);
+  button.disabled = false;
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     void busy(button, out, async () => {

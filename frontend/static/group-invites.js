@@ -47,6 +47,7 @@ export async function mountInvites(group) {
     radio.addEventListener("change", () => { $("uses-line").hidden = kind() !== "group"; });
   }
   const button = $as("invite-submit", HTMLButtonElement);
+  button.disabled = false;
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     void busy(button, out, async () => {

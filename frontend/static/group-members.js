@@ -76,6 +76,7 @@ async function wireFacilitators(group, out, reload) {
   const form = $as("facilitator-form", HTMLFormElement);
   form.hidden = false;
   const button = $as("facilitator-submit", HTMLButtonElement);
+  button.disabled = false;
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     void busy(button, out, async () => {

@@ -57,6 +57,7 @@ export async function mountSessions(group) {
   date.value = dateInput(new Date(Date.now() + 86400000).toISOString());
   const form = $as("session-form", HTMLFormElement);
   const button = $as("session-submit", HTMLButtonElement);
+  button.disabled = false;
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const time = $as("s-time", HTMLInputElement).value;

@@ -28,6 +28,7 @@ async function wireCreate(me) {
   const form = $as("create-form", HTMLFormElement);
   const button = $as("create-submit", HTMLButtonElement);
   const value = (/** @type {string} */ id) => /** @type {HTMLInputElement} */ ($(id)).value.trim();
+  button.disabled = false;
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     if (!value("g-name")) {

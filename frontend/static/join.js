@@ -72,6 +72,7 @@ async function main() {
   name.value = displayName.get();
   const form = $as("accept", HTMLFormElement);
   const button = $as("join", HTMLButtonElement);
+  button.disabled = false;
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const chosen = name.value.trim();
@@ -100,4 +101,5 @@ async function main() {
   });
 }
 
+addEventListener("hashchange", () => location.reload());  // another link opened in this tab
 main();

@@ -16,8 +16,10 @@ import { $, $as, message, param, say } from "./ui.js";
 const POLL_MS = 15000;
 const ASK_MS = 5000;
 const LET_IN = "Waiting for the facilitator to let you in. They can see that you are here.";
-/** Asking to come in: not yet, while waiting to be let in, or stopped after a refusal. */
-/** @type {"idle" | "asking" | "stopped"} */
+/**
+ * Asking to come in: not yet, asked (no answer yet), waiting to be let in, stopped by a refusal.
+ * @type {"idle" | "asking" | "waiting" | "stopped"}
+ */
 let admission = "idle";
 
 /** @param {import("./context.js").Context} ctx */
@@ -34,15 +36,17 @@ function showWaiting(ctx) {
 function render(ctx) {
   const { text, canEnter } = waiting(ctx.session, { timeZone: ctx.group.timezone,
     facilitating: ctx.facilitating });
+  const asking = canEnter && !ctx.facilitating && ctx.session;
   const state = $("state");
-  const shown = admission === "asking" && canEnter ? LET_IN : text;
+  const shown = asking ? (admission === "waiting" ? LET_IN
+    : admission === "stopped" ? "You cannot go in at the moment." : "Asking to come in…") : text;
   if (state.textContent !== shown) state.textContent = shown;
   const enter = $as("enter", HTMLAnchorElement);
   $("enter-line").hidden = !canEnter || !ctx.session;
   $("session").textContent = ctx.session?.title || "";
   if (ctx.session) enter.href = `/room?session=${encodeURIComponent(ctx.session.id)}`;
   $("updates").hidden = canEnter || ctx.session?.status === "ended";
-  if (canEnter && !ctx.facilitating && ctx.session) {
+  if (asking && ctx.session) {
     $("enter-line").hidden = true;
     $("updates").hidden = false;
     if (admission === "idle") {
@@ -68,6 +72,7 @@ async function askToEnter(ctx, sessionId) {
       return;
     }
     say($("problem"), "");
+    admission = "waiting";
     if ($("state").textContent !== LET_IN) $("state").textContent = LET_IN;
     setTimeout(() => void askToEnter(ctx, sessionId), ASK_MS);
   } catch (error) {
@@ -91,6 +96,7 @@ function askForRules(ctx) {
   const agree = $as("agree", HTMLInputElement);
   $("rules").textContent = ctx.group.ground_rules;
   form.hidden = false;
+  $as("agree-submit", HTMLButtonElement).disabled = false;
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     if (!agree.checked) {

@@ -12,6 +12,7 @@ function next() {
 
 const form = $as("signin", HTMLFormElement);
 const button = $as("submit", HTMLButtonElement);
+button.disabled = false;
 form.addEventListener("submit", (event) => {
   event.preventDefault();
   const email = $as("email", HTMLInputElement), password = $as("password", HTMLInputElement);

@@ -225,6 +225,12 @@ def axe_check(page, label: str) -> None:  # type: ignore[no-untyped-def]
         return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
           nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}));
     }""")
+    if result:  # the lesser ones are kept for reading, not failed on
+        report = ROOT / "artifacts" / "axe.txt"
+        report.parent.mkdir(parents=True, exist_ok=True)
+        with report.open("a") as out:
+            for v in result:
+                out.write(f"{label}: {v['impact']} {v['id']}: {v['help']} {v['nodes']}\n")
     bad = [v for v in result if v["impact"] in {"serious", "critical"}]
     assert not bad, f"{label}: axe violations: {bad}"
 

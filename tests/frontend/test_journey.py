@@ -1,6 +1,7 @@
 """The whole path through the pages: an admin makes a group, a session and an invite; a doctor
 on a phone opens the link, joins with a name, checks their devices, agrees to the ground rules,
-waits in the lobby and enters the room once the facilitator opens it."""
+waits in the lobby and asks to be let in once the facilitator opens it; the facilitator enters
+the room shell."""
 
 from __future__ import annotations
 
@@ -38,6 +39,7 @@ def test_admin_creates_group_and_invite_then_doctor_joins_on_a_phone(browser, se
     admin.get_by_label("Description").fill("Protected time on Tuesdays, for FY1 doctors.")
     admin.get_by_role("button", name="Create the group").click()
     expect(admin.get_by_role("heading", level=1)).to_have_text("Tuesday Balint group")
+    group_url = admin.url
 
     # Schedules a session two hours from now (London time, like the browser).
     start = datetime.now(ZoneInfo(TIMEZONE)) + timedelta(hours=2)
@@ -99,20 +101,29 @@ def test_admin_creates_group_and_invite_then_doctor_joins_on_a_phone(browser, se
     expect(doctor.get_by_role("link", name="Enter the room")).to_be_hidden()
     shoot(doctor, "lobby-phone", docs=True)
 
-    # The facilitator opens the lobby; the doctor's page shows the way in.
+    # The facilitator opens the lobby: the doctor asks to come in and waits to be let in
+    # (a facilitator lets people in from the room, over its websocket: not part of this test).
     admin.get_by_role("button", name=re.compile("^Open the lobby")).click()
     expect(sessions).to_contain_text("Lobby open")
     doctor.reload()
-    expect(doctor.locator("#state")).to_have_text("The room is open. You can go in now.")
-    doctor.get_by_role("link", name="Enter the room").click()
-
-    # The room shell: joined (a grant was issued), not recorded, the doctor's own tile.
-    expect(doctor).to_have_url(re.compile(r"/room\?session="))
-    expect(doctor.get_by_text("This session is not recorded")).to_be_visible()
-    expect(doctor.locator("#title")).to_have_text("Tuesday Balint group: Check-in and Balint case")
-    expect(doctor.locator(".tile[data-you=true] .name")).to_have_text("Sam (you)")
-    expect(doctor.locator("#conn")).to_have_text("Connecting…")
+    expect(doctor.locator("#state")).to_have_text(
+        "Waiting for the facilitator to let you in. They can see that you are here.")
     expect(doctor.locator("#problem")).to_be_hidden()
+    shoot(doctor, "lobby-waiting-phone")
+
+    # The facilitator goes into the room from the group page, agreeing to the ground rules too.
+    admin.get_by_role("link", name=re.compile("^Enter the room")).click()
+    admin.get_by_label("I will keep these ground rules").check()
+    admin.get_by_role("button", name="Continue to the lobby").click()
+    admin.get_by_role("link", name="Enter the room").click()
+    expect(admin).to_have_url(re.compile(r"/room\?session="))
+    expect(admin.get_by_text("This session is not recorded")).to_be_visible()
+    expect(admin.locator("#title")).to_have_text("Tuesday Balint group: Check-in and Balint case")
+    expect(admin.locator(".tile[data-you=true] .name")).to_have_text("Dr Ada Admin (you)")
+    expect(admin.locator("#conn")).to_have_text("Connecting…")
+    expect(admin.locator("#problem")).to_be_hidden()
+    admin.get_by_role("button", name="Leave").click()
+    admin.goto(group_url)
 
     # A returning doctor's "My groups".
     doctor.goto("/")

@@ -1,0 +1,115 @@
+"""Every page, on a phone and on a laptop: axe-core finds no serious or critical WCAG 2.2 AA
+problem, and a screenshot is kept in artifacts/screenshots/ (a few also in docs/screenshots/)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.frontend.conftest import (
+    FILL_ROOM, LAPTOP, PHONE, Api, admin_signs_in, axe_check, make_world, new_context, shoot,
+)
+
+pytestmark = pytest.mark.browser
+FORMS = [pytest.param(PHONE, id="phone"), pytest.param(LAPTOP, id="laptop")]
+
+
+def _name(form: dict[str, object]) -> str:
+    return "phone" if form is PHONE else "laptop"
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_doctor_pages(browser, server, admin_api: Api, form) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    f = _name(form)
+    world = make_world(admin_api, f"Wednesday reflective group ({f})")
+    _, link = world.invite("a11y")
+    _, expired = world.invite("a11y expired")
+    server.sql("UPDATE invites SET expires_at = '2000-01-01 00:00:00.000000' WHERE label = ?",
+               "a11y expired")
+    # bypass_csp: axe is injected as an inline script, which the pages' CSP (rightly) refuses.
+    context = new_context(browser, server, form, bypass_csp=True)
+    page = context.new_page()
+
+    page.goto("/")
+    expect(page.get_by_text("This device is not in any group yet.")).to_be_visible()
+    axe_check(page, "my groups (none)")
+    shoot(page, f"mygroups-empty-{f}")
+
+    page.goto(expired)
+    expect(page.get_by_role("heading", name="This invite has expired")).to_be_visible()
+    axe_check(page, "expired invite")
+    shoot(page, f"join-expired-{f}")
+
+    page.goto(link)
+    expect(page.get_by_label("The name the group will see")).to_be_visible()
+    axe_check(page, "invite")
+    shoot(page, f"join-{f}", docs=f == "phone")
+    page.get_by_label("The name the group will see").fill("Sam")
+    page.get_by_role("button", name="Join the group").click()
+
+    expect(page.get_by_role("heading", name="Check your camera and microphone")).to_be_visible()
+    axe_check(page, "device check (before starting)")
+    page.get_by_role("button", name="Start the check").click()
+    expect(page.locator("#camera-state")).to_have_text("This is how the group will see you.")
+    axe_check(page, "device check (running)")
+    shoot(page, f"check-{f}", docs=f == "phone")
+    page.get_by_role("link", name="Continue").click()
+
+    expect(page.get_by_role("heading", name="Before you join: the ground rules")).to_be_visible()
+    axe_check(page, "lobby (ground rules)")
+    shoot(page, f"lobby-rules-{f}", docs=f == "phone")
+    page.get_by_label("I will keep these ground rules").check()
+    page.get_by_role("button", name="Continue to the lobby").click()
+    expect(page.locator("#state")).to_have_text(re.compile(r"^The group opens "))
+    axe_check(page, "lobby (waiting)")
+    shoot(page, f"lobby-{f}", docs=f == "phone")
+
+    page.goto("/")
+    expect(page.get_by_role("link", name=re.compile("^Go to the lobby"))).to_be_visible()
+    axe_check(page, "my groups")
+    shoot(page, f"mygroups-{f}")
+    context.close()
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_facilitator_pages(browser, server, admin_api: Api, form) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    f = _name(form)
+    world = make_world(admin_api, f"Thursday Balint group ({f})")
+    world.invite("Dr Jo Bloggs, ST1")
+    context = new_context(browser, server, form, bypass_csp=True)
+    page = context.new_page()
+
+    page.goto("/signin")
+    axe_check(page, "sign in")
+    shoot(page, f"signin-{f}")
+    admin_signs_in(page)
+    expect(page.locator("#groups")).to_contain_text(f"Thursday Balint group ({f})")
+    axe_check(page, "groups")
+    shoot(page, f"groups-{f}")
+
+    page.goto(f"/group?id={world.gid}")
+    expect(page.locator("#invite-list")).to_contain_text("Dr Jo Bloggs, ST1")
+    expect(page.locator("#member-list")).to_contain_text("Dr Ada Admin")
+    axe_check(page, "group")
+    shoot(page, f"group-{f}", docs=f == "laptop")
+    page.get_by_role("button", name="Create the link").click()
+    expect(page.get_by_label("Invite link")).to_have_value(re.compile("/join#"))
+    axe_check(page, "group (new link shown)")
+
+    assert world.session is not None
+    admin_api.patch(f"/sessions/{world.session['id']}", json={"status": "open"})
+    page.goto(f"/lobby?session={world.session['id']}")
+    page.get_by_label("I will keep these ground rules").check()
+    page.get_by_role("button", name="Continue to the lobby").click()
+    page.get_by_role("link", name="Enter the room").click()
+    expect(page.locator(".tile[data-you=true]")).to_be_visible()
+    axe_check(page, "room (alone)")
+    page.evaluate(FILL_ROOM)
+    expect(page.locator(".tile")).to_have_count(12)
+    axe_check(page, "room (twelve people, a turn running)")
+    context.close()
