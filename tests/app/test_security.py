@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+import httpx
 import pytest
 
+from app.accounts.service import create_account
+from app.core.config import Settings
+from app.core.db import transaction
 from tests.app.conftest import PASSWORD, World, login
 from tests.conftest import Clients
 
@@ -79,3 +83,21 @@ async def test_cookie_flags(world: World, clients: Clients) -> None:
 async def test_api_responses_are_not_cached(clients: Clients) -> None:
     response = await clients.new().get("/api/v1/auth/me")
     assert response.headers["cache-control"] == "no-store"
+
+
+async def test_https_deployment_gets_secure_cookies_and_hsts(settings: Settings) -> None:
+    from app.main import create_app
+
+    secure = settings.model_copy(update={"public_url": "https://rounds.trust.nhs.uk"})
+    app = create_app(secure)
+    async with app.router.lifespan_context(app):
+        async for db in transaction(app.state.sessions):
+            await create_account(db, email="it@trust.nhs.uk", display_name="IT",
+                                 password=PASSWORD, is_admin=True)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as browser:
+            response = await login(browser, "it@trust.nhs.uk")
+            assert response.status_code == 200
+            for cookie in response.headers.get_list("set-cookie"):
+                assert "Secure" in cookie, cookie
+            assert response.headers["strict-transport-security"].startswith("max-age=")
