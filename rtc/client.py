@@ -63,6 +63,8 @@ class Client:
         self.publish_pc: RTCPeerConnection | None = None
         self.subscribe_pc: RTCPeerConnection | None = None
         self.joined_at = 0.0
+        self.timeout = 10.0
+        """Seconds to wait for each server answer during connect and publish."""
         self.on_subscribe_transceiver: Callable[[RTCRtpTransceiver], None] | None = None
         self._ws: Any = None
         self._tasks: list[asyncio.Task[Any]] = []
@@ -75,9 +77,9 @@ class Client:
         """Handshake, join, start the read loop and (optionally) publish."""
         self._ws = await websockets.connect(self.url, max_size=4 << 20)
         await self.send({"type": "hello", "version": m.PROTOCOL_VERSION})
-        await self.expect("hello")
+        await self.expect("hello", timeout=self.timeout)
         await self.send({"type": "join", "token": self.token})
-        joined = await self.expect("joined")
+        joined = await self.expect("joined", timeout=self.timeout)
         self.id = joined["participant"]
         self.ice = [m.IceServerInfo(**s) for s in joined["ice_servers"]]
         self.joined_at = time.monotonic()
@@ -116,7 +118,7 @@ class Client:
         await pc.setLocalDescription(await pc.createOffer())
         mark = self.mark()
         await self.send({"type": "publish", "sdp": pc.localDescription.sdp})
-        answer = await self.expect("publish_answer", since=mark)
+        answer = await self.expect("publish_answer", since=mark, timeout=self.timeout)
         await pc.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type="answer"))
 
     # --- wire ---

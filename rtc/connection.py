@@ -495,6 +495,9 @@ class Connection:
         if not changed or self._subscribe_pc is None:
             return
         pc = self._subscribe_pc
+        if pc.connectionState == "closed":  # the client closed it: start over on a new one
+            await self._pc_down(pc)
+            return
         await pc.setLocalDescription(await pc.createOffer())
         self._revision += 1
         self._awaiting = self._revision

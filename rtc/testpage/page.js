@@ -2,7 +2,8 @@
 // Minimal UI over protocol.js: shows every other participant's video. Test hooks on window.
 import { RoomConnection } from "./protocol.js";
 
-const params = new URLSearchParams(location.search);
+// the token travels in the fragment, which browsers never send to a server (nor to its logs)
+const params = new URLSearchParams(location.hash.slice(1));
 const token = params.get("token") || "";
 const wsUrl = params.get("ws") || `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/rtc`;
 const status = /** @type {HTMLElement} */ (document.getElementById("status"));

@@ -53,7 +53,7 @@ async def test_three_browsers_see_each_other(live: Live) -> None:
                     errors.append(str(exc))
 
                 page.on("pageerror", record)
-                await page.goto(f"{live.http}/testpage/index.html?token={live.token(pid)}")
+                await page.goto(f"{live.http}/testpage/index.html#token={live.token(pid)}")
                 pages.append((pid, page, errors))
             for _, page, _ in pages:
                 await page.evaluate("window.rtc.ready")

@@ -1,0 +1,462 @@
+"""Benchmark: rtc/'s RTP forwarder against aiortc's MediaRelay on the same synthetic load.
+
+    .venv/bin/python bench/sfu.py                       # 1x12 and 2x8, 10 s each, both modes
+    .venv/bin/python bench/sfu.py --layouts 1x4 --duration 5
+
+Synthetic participants (in this process) publish pre-encoded VP8 (320x240, 15 fps, keyframe
+every second; a keyframe request makes the replay jump to the next keyframe) and Opus (20 ms),
+encoded once up front and replayed as packets. Subscribers count RTP packets and frames
+(marker bits) without decoding. The server runs in a subprocess so its CPU time (all threads,
+from /proc) is measured alone. For each layout the same load runs against:
+
+* ``sfu``: rtc/ as shipped (RTP-level forwarding, rtc/forwarder.py);
+* ``relay``: the same signalling, but media goes through aiortc's MediaRelay: the server
+  decodes each published stream once and re-encodes it for every subscriber.
+
+Printed per run: server CPU ms per forwarded stream-second, server CPU µs per forwarded packet,
+forwarded packets/s (as received by subscribers), video frame delivery ratio (frames received /
+frames published x subscribers, during the measured window) and join-to-first-frame times
+(from the later of the two participants' joins to the subscriber's first video keyframe packet).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import fractions
+import math
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import av  # noqa: E402
+from aiortc.mediastreams import MediaStreamTrack  # noqa: E402
+from aiortc.rtp import RtpPacket  # noqa: E402
+
+from rtc import jointoken  # noqa: E402
+from rtc.client import Client  # noqa: E402
+from rtc.forwarder import is_vp8_keyframe_start  # noqa: E402
+
+SECRET = b"bench-secret"
+FPS = 15
+WIDTH, HEIGHT = 320, 240
+CLIP_SECONDS = 3
+
+
+# --- media, encoded once -------------------------------------------------------------------
+
+
+@dataclass
+class Clip:
+    video: list[tuple[bytes, bool]]
+    """VP8 frames (data, is keyframe)."""
+    audio: list[bytes]
+    """Opus packets of 20 ms."""
+
+
+def encode_clip() -> Clip:
+    codec = av.CodecContext.create("libvpx", "w")
+    codec.width, codec.height, codec.pix_fmt = WIDTH, HEIGHT, "yuv420p"
+    codec.time_base = fractions.Fraction(1, FPS)
+    codec.framerate = fractions.Fraction(FPS, 1)
+    codec.bit_rate = 300_000
+    codec.gop_size = FPS
+    codec.options = {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0"}
+    video: list[tuple[bytes, bool]] = []
+    for i in range(FPS * CLIP_SECONDS):
+        frame = av.VideoFrame(width=WIDTH, height=HEIGHT, format="yuv420p")
+        row = bytes(((x + 4 * i) * 3) & 0xFF for x in range(WIDTH))
+        noise = os.urandom(WIDTH * HEIGHT // 4)  # a "face" that keeps changing: real bitrate
+        frame.planes[0].update(row * (HEIGHT * 3 // 4) + noise)
+        frame.planes[1].update(bytes([(i * 5) & 0xFF]) * (WIDTH * HEIGHT // 4))
+        frame.planes[2].update(bytes([128]) * (WIDTH * HEIGHT // 4))
+        frame.pts = i
+        for packet in codec.encode(frame):
+            video.append((bytes(packet), bool(packet.is_keyframe)))
+    for packet in codec.encode(None):
+        video.append((bytes(packet), bool(packet.is_keyframe)))
+    opus = av.CodecContext.create("libopus", "w")
+    opus.sample_rate, opus.layout, opus.format = 48000, "stereo", "s16"
+    opus.bit_rate = 32000
+    audio: list[bytes] = []
+    samples = 960
+    for i in range(50 * CLIP_SECONDS):
+        sound = av.AudioFrame(format="s16", layout="stereo", samples=samples)
+        pcm = b"".join(
+            int(6000 * math.sin(2 * math.pi * 330 * (i * samples + n) / 48000)).to_bytes(
+                2, "little", signed=True
+            )
+            * 2
+            for n in range(samples)
+        )
+        sound.planes[0].update(pcm)
+        sound.sample_rate, sound.pts = 48000, i * samples
+        sound.time_base = fractions.Fraction(1, 48000)
+        audio.extend(bytes(p) for p in opus.encode(sound))
+    return Clip(video=video, audio=audio)
+
+
+class ReplayVideo(MediaStreamTrack):
+    """Replays pre-encoded VP8 frames at FPS; a keyframe request jumps to the next keyframe."""
+
+    kind = "video"
+
+    def __init__(self, clip: Clip) -> None:
+        super().__init__()
+        self.frames = clip.video
+        self.index = 0
+        self.count = 0
+        self.want_keyframe = False
+        self.start: float | None = None
+
+    def request_keyframe(self) -> None:
+        self.want_keyframe = True
+
+    async def recv(self) -> av.Packet:
+        if self.start is None:
+            self.start = time.monotonic()
+        await asyncio.sleep(max(0.0, self.start + self.count / FPS - time.monotonic()))
+        if self.want_keyframe:
+            self.want_keyframe = False
+            while not self.frames[self.index % len(self.frames)][1]:
+                self.index += 1
+        data, _ = self.frames[self.index % len(self.frames)]
+        packet = av.Packet(data)
+        packet.pts, packet.time_base = self.count, fractions.Fraction(1, FPS)
+        self.index += 1
+        self.count += 1
+        return packet
+
+
+class ReplayAudio(MediaStreamTrack):
+    kind = "audio"
+
+    def __init__(self, clip: Clip) -> None:
+        super().__init__()
+        self.packets = clip.audio
+        self.count = 0
+        self.start: float | None = None
+
+    async def recv(self) -> av.Packet:
+        if self.start is None:
+            self.start = time.monotonic()
+        await asyncio.sleep(max(0.0, self.start + self.count * 0.02 - time.monotonic()))
+        packet = av.Packet(self.packets[self.count % len(self.packets)])
+        packet.pts, packet.time_base = self.count * 960, fractions.Fraction(1, 48000)
+        self.count += 1
+        return packet
+
+
+# --- counting subscribers --------------------------------------------------------------------
+
+
+@dataclass
+class Counts:
+    packets: int = 0
+    video_frames: int = 0
+    first_frame: dict[str, float] = field(default_factory=dict)
+    frames_from: dict[str, int] = field(default_factory=dict)
+
+
+def install_counter(client: Client, counts: Counts) -> None:
+    """Count what the subscribe connection receives, instead of decoding it."""
+    done: set[int] = set()
+
+    def instrument(transceiver: Any) -> None:
+        receiver = transceiver.receiver
+        if id(receiver) in done:
+            return
+        done.add(id(receiver))
+        kind, mid_holder = transceiver.kind, transceiver
+
+        async def count(packet: RtpPacket, arrival_time_ms: int) -> None:
+            counts.packets += 1
+            if kind != "video" or len(packet.payload) < 3:
+                return
+            info = client.streams.get(mid_holder.mid or "")
+            if info is not None and info.participant not in counts.first_frame:
+                if is_vp8_keyframe_start(packet.payload):
+                    counts.first_frame[info.participant] = time.monotonic()
+            if packet.marker:
+                counts.video_frames += 1
+                if info is not None:
+                    counts.frames_from[info.participant] = (
+                        counts.frames_from.get(info.participant, 0) + 1
+                    )
+
+        receiver._handle_rtp_packet = count
+
+    client.on_subscribe_transceiver = instrument
+
+
+# --- server subprocess -------------------------------------------------------------------------
+
+
+def serve(mode: str, port: int) -> None:
+    """Run the server (child process)."""
+    import uvicorn
+
+    from rtc.config import RTCConfig
+    from rtc.server import create_asgi
+
+    config = RTCConfig(join_secret=SECRET, max_participants=16, rate_per_second=500)
+    app = create_asgi(config, serve_testpage=False)
+    if mode == "relay":
+        use_media_relay(app.state.rtc)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+
+
+def use_media_relay(server: Any) -> None:
+    """Swap the RTP forwarder for aiortc's MediaRelay (decode once, encode per subscriber)."""
+    from aiortc import RTCPeerConnection
+    from aiortc.contrib.media import MediaRelay
+
+    import rtc.connection
+    from rtc.forwarder import Forwarder, Kind, Sink, Source
+    from rtc.peers import codec_preferences
+
+    class RelayForwarder(Forwarder):
+        def __init__(self) -> None:
+            super().__init__()
+            self.relay = MediaRelay()
+
+        def add_source(self, receiver: Any, participant: str, kind: Kind) -> Source:
+            return Source(participant=participant, kind=kind, receiver=receiver)
+
+        def add_sink(self, sender: Any, kind: Kind, subscriber: str) -> Sink:
+            return Sink(sender=sender, kind=kind, subscriber=subscriber)
+
+        def configure_sink(self, sink: Sink, transceiver: Any) -> None:
+            pass
+
+        def connect(self, sink: Sink, source: Source | None) -> None:
+            if sink.source is source:
+                return
+            sink.source = source
+            track = source.receiver.track if source is not None else None
+            sink.sender.replaceTrack(
+                self.relay.subscribe(track, buffered=False) if track is not None else None
+            )
+
+        def remove_source(self, source: Source) -> None:
+            pass
+
+    def add_send_transceiver(pc: RTCPeerConnection, kind: Kind) -> Any:
+        t = pc.addTransceiver(kind, direction="sendonly")
+        t.setCodecPreferences(codec_preferences(kind))
+        return t
+
+    rtc.connection.add_send_transceiver = add_send_transceiver  # type: ignore[assignment]
+    server.hub.forwarder = RelayForwarder()
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# --- one run ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    mode: str
+    layout: str
+    streams: int
+    cpu_ms_per_stream_second: float
+    cpu_us_per_packet: float
+    packets_per_second: float
+    delivery: float
+    first_frame: list[float]
+    missing_first_frames: int
+    client_cpu_share: float
+    cpu_ms_per_frame: float
+    worst_pairs: list[tuple[float, str, str]]
+
+
+async def run(
+    mode: str, rooms: int, people: int, duration: float, warmup: float, clip: Clip
+) -> Result:
+    port = free_port()
+    command = [sys.executable, __file__, "--serve", mode, "--port", str(port)]
+    child = subprocess.Popen(command)  # noqa: ASYNC220 (started once, before any load)
+    try:
+        for _ in range(200):
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.1):
+                break
+            await asyncio.sleep(0.05)
+        url = f"ws://127.0.0.1:{port}/rtc"
+        clients: list[tuple[str, Client, Counts, ReplayVideo, float]] = []
+        for room_no in range(rooms):
+            for person in range(people):
+                pid = f"r{room_no}p{person}"
+                claims = jointoken.JoinClaims(
+                    room=f"room{room_no}",
+                    participant=pid,
+                    role="member",
+                    name=pid,
+                    expires_at=int(time.time()) + 3600,
+                )
+                video = ReplayVideo(clip)
+                client = Client(
+                    url,
+                    jointoken.issue(SECRET, claims),
+                    audio=ReplayAudio(clip),
+                    video=video,
+                    decode=False,
+                )
+                client.timeout = 30.0  # an overloaded server (MediaRelay) answers slowly
+                counts = Counts()
+                install_counter(client, counts)
+                await client.connect()
+                assert client.publish_pc is not None
+                sender = next(
+                    t.sender for t in client.publish_pc.getTransceivers() if t.kind == "video"
+                )
+                sender._send_keyframe = video.request_keyframe  # type: ignore[method-assign]
+                clients.append((pid, client, counts, video, time.monotonic()))
+        joined = {pid: at for pid, _, _, _, at in clients}
+        room_of = {pid: pid.split("p")[0] for pid in joined}
+
+        def pairs() -> list[tuple[str, str]]:
+            return [(s, p) for s in joined for p in joined if s != p and room_of[s] == room_of[p]]
+
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            got = {pid: counts.first_frame for pid, _, counts, _, _ in clients}
+            if all(p in got[s] for s, p in pairs()):
+                break
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(warmup)
+        t0, cpu0, own0 = time.monotonic(), cpu_seconds(child.pid), time.process_time()
+        sent0 = {pid: v.count for pid, _, _, v, _ in clients}
+        rx0 = {pid: (c.packets, c.video_frames) for pid, _, c, _, _ in clients}
+        pair0 = {pid: dict(c.frames_from) for pid, _, c, _, _ in clients}
+        await asyncio.sleep(duration)
+        elapsed = time.monotonic() - t0
+        cpu = cpu_seconds(child.pid) - cpu0
+        own = time.process_time() - own0
+        sent = sum(v.count - sent0[pid] for pid, _, _, v, _ in clients) * (people - 1)
+        packets = sum(c.packets - rx0[pid][0] for pid, _, c, _, _ in clients)
+        frames = sum(c.video_frames - rx0[pid][1] for pid, _, c, _, _ in clients)
+        per_pair = sorted(
+            (c.frames_from.get(p, 0) - pair0[s].get(p, 0), s, p)
+            for s, _, c, _, _ in clients
+            for p in joined
+            if p != s and room_of[p] == room_of[s]
+        )
+        firsts = []
+        missing = 0
+        for s, p in pairs():
+            counts = next(c for pid, _, c, _, _ in clients if pid == s)
+            if p in counts.first_frame:
+                firsts.append(counts.first_frame[p] - max(joined[s], joined[p]))
+            else:
+                missing += 1
+        for _, client, _, _, _ in clients:
+            await client.close()
+        streams = rooms * people * (people - 1) * 2
+        return Result(
+            mode=mode,
+            layout=f"{rooms}x{people}",
+            streams=streams,
+            cpu_ms_per_stream_second=cpu * 1000 / (streams * elapsed),
+            cpu_us_per_packet=cpu * 1e6 / max(packets, 1),
+            packets_per_second=packets / elapsed,
+            delivery=frames / max(sent, 1),
+            first_frame=firsts,
+            missing_first_frames=missing,
+            client_cpu_share=own / elapsed,
+            cpu_ms_per_frame=cpu * 1000 / max(frames, 1),
+            worst_pairs=[(n / (elapsed * FPS), s, p) for n, s, p in per_pair[:3]],
+        )
+    finally:
+        child.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            child.wait(10)
+        if child.poll() is None:
+            child.kill()
+
+
+def describe(r: Result) -> str:
+    ff = sorted(r.first_frame)
+    ff_text = (
+        f"median {statistics.median(ff) * 1000:.0f} ms, max {ff[-1] * 1000:.0f} ms"
+        if ff
+        else "none"
+    )
+    return (
+        f"{r.layout:>5} {r.mode:>6}: {r.cpu_ms_per_stream_second:7.2f} ms CPU/stream-s, "
+        f"{r.cpu_us_per_packet:7.1f} µs CPU/packet, {r.packets_per_second:7.0f} pkt/s, "
+        f"delivery {r.delivery:6.1%}, first frame {ff_text}"
+        + (f" ({r.missing_first_frames} pairs never got one)" if r.missing_first_frames else "")
+        + f"; {r.cpu_ms_per_frame:.2f} ms CPU per delivered video frame"
+        + f"; worst pairs {', '.join(f'{s}<-{p} {x:.0%}' for x, s, p in r.worst_pairs)}"
+        f"; bench clients used {r.client_cpu_share:.0%} of a core"
+    )
+
+
+async def main(args: argparse.Namespace) -> None:
+    started = time.monotonic()
+    clip = encode_clip()
+    kbps = sum(len(d) for d, _ in clip.video) * 8 / CLIP_SECONDS / 1000
+    print(
+        f"encoded {len(clip.video)} VP8 frames ({kbps:.0f} kbit/s) and {len(clip.audio)} Opus "
+        f"packets once, in {time.monotonic() - started:.1f} s"
+    )
+    for layout in args.layouts.split(","):
+        rooms, people = (int(x) for x in layout.lower().split("x"))
+        results = {}
+        for mode in args.modes.split(","):
+            try:
+                result = await run(mode, rooms, people, args.duration, args.warmup, clip)
+            except Exception as exc:  # an overloaded server may not even let everyone join
+                print(f"{layout:>5} {mode:>6}: FAILED ({type(exc).__name__}: {exc})", flush=True)
+                continue
+            finally:
+                await asyncio.sleep(2)  # let closing connections settle before the next run
+            results[mode] = result
+            print(describe(result), flush=True)
+        if "sfu" in results and "relay" in results:
+            ratio = results["relay"].cpu_ms_per_stream_second / max(
+                results["sfu"].cpu_ms_per_stream_second, 1e-9
+            )
+            per_frame = results["relay"].cpu_ms_per_frame / max(
+                results["sfu"].cpu_ms_per_frame, 1e-9
+            )
+            print(
+                f"{layout:>5}  MediaRelay / RTP forwarder: {ratio:.1f}x CPU per stream-second, "
+                f"{per_frame:.1f}x CPU per delivered video frame (delivery "
+                f"{results['relay'].delivery:.1%} vs {results['sfu'].delivery:.1%})"
+            )
+    print(f"total {time.monotonic() - started:.0f} s on {os.cpu_count()} cores")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--layouts", default="1x12,2x8", help="rooms x people, comma separated")
+    parser.add_argument("--duration", type=float, default=8.0, help="measured seconds per run")
+    parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument("--modes", default="sfu,relay")
+    parser.add_argument("--serve", choices=["sfu", "relay"], help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    ns = parser.parse_args()
+    if ns.serve:
+        serve(ns.serve, ns.port)
+    else:
+        asyncio.run(main(ns))
