@@ -19,7 +19,7 @@ from app.core.headers import SecurityHeaders
 from app.groups.router import router as groups_router
 from app.invites.router import router as invites_router
 from app.members.router import router as members_router
-from app.ops.metrics import HttpMetrics
+from app.ops.metrics import HttpMetrics, watch_media
 from app.ops.router import router as ops_router
 from app.rooms.media import build_media_server
 from app.rounds.router import router as rounds_router
@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.sessions = session_factory(engine)
         app.state.facilitation = Facilitation(app.state.sessions, media.control)
         await app.state.facilitation.start()
+        watch_media(media)  # rounds_rooms / rounds_participants on /metrics
         try:
             yield
         finally:

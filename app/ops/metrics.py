@@ -233,3 +233,20 @@ class HttpMetrics:
             log.info("request", extra={
                 "route": route, "method": method, "status": status,
                 "ms": round((time.perf_counter() - started) * 1000, 1)})
+
+
+def watch_media(server: object) -> None:
+    """Gauges of the media server's rooms and participants (read at scrape time)."""
+    hub = getattr(server, "hub", None)
+    if hub is None:
+        return
+
+    def rooms() -> float:
+        return float(len(hub.rooms))
+
+    def participants() -> float:
+        return float(sum(len(getattr(room, "members", ())) for room in list(hub.rooms.values())))
+
+    REGISTRY.gauge_function("rounds_rooms", "Rooms open on the media server", rooms)
+    REGISTRY.gauge_function("rounds_participants", "Participants connected to rooms",
+                            participants)

@@ -84,6 +84,7 @@ class Deployment:
     logs: dict[str, Path]
     turn_udp: int
     relay: tuple[int, int]
+    app_port: int
 
     def ssl(self) -> ssl.SSLContext:
         return ssl.create_default_context(cafile=str(self.cert))
@@ -138,7 +139,8 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
         conf = Path(turn_conf).read_text()
         relay = (int(re.search(r"^min-port=(\d+)", conf, re.M)[1]),  # type: ignore[index]
                  int(re.search(r"^max-port=(\d+)", conf, re.M)[1]))  # type: ignore[index]
-        yield Deployment(f"https://localhost:{https}", cert, logs, turn_udp, relay)
+        yield Deployment(f"https://localhost:{https}", cert, logs, turn_udp, relay,
+                         app_port)
 
 
 async def _call(client: httpx.AsyncClient, method: str, path: str, **kw: Any) -> Any:
@@ -212,6 +214,11 @@ async def test_two_browsers_exchange_video_through_caddy_and_coturn(d: Deploymen
                     assert kind == "relay", selected
                     assert url == f"turn:127.0.0.1:{d.turn_udp}?transport=udp", selected
                     assert d.relay[0] <= port <= d.relay[1], (selected, d.relay)
+            # Prometheus, scraping the app directly: counts only, no participant ids.
+            async with httpx.AsyncClient(timeout=5) as prometheus:
+                metrics = (await prometheus.get(f"http://127.0.0.1:{d.app_port}/metrics")).text
+            assert "\nrounds_rooms 1\n" in metrics and "\nrounds_participants 2\n" in metrics
+            assert not any(pid in metrics for pid, _ in pages)
         finally:
             await browser.close()
 

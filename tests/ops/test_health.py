@@ -59,6 +59,7 @@ async def test_metrics_count_requests_by_route_template_not_path(world: Any) -> 
     assert re.search(r'rounds_http_requests_total\{route="/api/v1/sessions/\{session_id\}",'
                      r'method="GET",status="4xx"\} \d+', body)
     assert "# TYPE rounds_errors_total counter" in body
+    assert "\nrounds_rooms 0\n" in body and "\nrounds_participants 0\n" in body
     assert group_id not in body and "fa@trust.nhs.uk" not in body and "Facilitator" not in body
 
 
