@@ -119,3 +119,18 @@ def test_container_logs_are_rotated(compose: dict[str, Any]) -> None:
     for name, service in compose["services"].items():
         options = service["logging"]["options"]
         assert options["max-size"] and options["max-file"], name
+
+
+def test_dockerfile_builds_from_what_exists_and_runs_unprivileged() -> None:
+    text = (ROOT / "deploy" / "Dockerfile").read_text()
+    assert text.startswith("#") and "FROM python:3.11-slim" in text
+    for line in text.splitlines():
+        if line.startswith("COPY ") and "--from=" not in line:
+            source = line.split()[1]
+            assert (ROOT / source).exists(), f"COPY {source}: no such path"
+    final = text.rsplit("FROM ", 1)[1]
+    assert "USER rounds" in final and 'CMD ["rounds", "serve"]' in final
+    assert "ROUNDS_ENV=production" in final and "/healthz" in final
+    # The app runs from the source tree (frontend/, migrations/ beside app/).
+    for tree in ("app", "rtc", "migrations", "frontend"):
+        assert f"COPY --from=build /src/{tree} ./{tree}" in final
