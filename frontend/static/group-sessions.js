@@ -1,16 +1,19 @@
 // @ts-check
-/** A group's sessions: schedule one, open its lobby, go live, end it, enter its room. */
+/**
+ * A group's sessions: schedule one, open its lobby, let people in, go live, end it, enter its room.
+ */
 
 import { get, patch, post } from "./api.js";
 import { SESSION_STATUS, dateInput, fromInputs, when } from "./format.js";
+import { watchLobby } from "./group-lobby.js";
 import { $, $as, busy, h, say } from "./ui.js";
 
 /** @typedef {import("./api.js").Session} Session */
 
 /** The moves a facilitator can make from each status: [label, next status]. */
 const MOVES = {
-  scheduled: [["Open the lobby", "open"], ["Go live", "live"], ["Cancel", "ended"]],
-  open: [["Go live", "live"], ["End", "ended"]],
+  scheduled: [["Open the lobby", "open"], ["Go live", "live"], ["Cancel the session", "ended"]],
+  open: [["Go live", "live"], ["End the session", "ended"]],
   live: [["End the session", "ended"]],
   ended: [],
 };
@@ -44,11 +47,17 @@ export async function mountSessions(group) {
     const enter = s.status !== "ended" && !group.archived_at
       ? h("a", { className: "button", href: `/lobby?session=${s.id}` }, "Enter the room",
         h("span", { className: "visually-hidden" }, `: ${label}`)) : "";
+    let lobby = null;
+    if (s.status === "open" || s.status === "live") {
+      const list = h("ul", { className: "plain", "aria-live": "polite" });
+      lobby = h("div", { className: "lobby" }, h("h4", {}, "In the lobby"), list);
+      watchLobby(s.id, list, out);
+    }
     return h("li", { className: "row" },
       h("div", {}, h("strong", {}, label), " ",
         h("span", { className: "tag", "data-state": s.status }, SESSION_STATUS[s.status]),
         h("div", { className: "muted" }, `${s.duration_minutes} minutes`)),
-      h("div", { className: "actions" }, ...buttons, enter));
+      h("div", { className: "actions" }, ...buttons, enter), lobby);
   }
 
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;

@@ -30,6 +30,7 @@ CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
     "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+    "--lang=en-GB",  # date and time inputs as a UK browser shows them
 ]
 SHOTS = ROOT / "artifacts" / "screenshots"
 DOCS_SHOTS = ROOT / "docs" / "screenshots"

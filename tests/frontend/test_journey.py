@@ -1,7 +1,7 @@
 """The whole path through the pages: an admin makes a group, a session and an invite; a doctor
 on a phone opens the link, joins with a name, checks their devices, agrees to the ground rules,
-waits in the lobby and asks to be let in once the facilitator opens it; the facilitator enters
-the room shell."""
+waits in the lobby, is let in by the facilitator and reaches the room shell; the facilitator
+enters it too."""
 
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ def test_admin_creates_group_and_invite_then_doctor_joins_on_a_phone(browser, se
     link = link_box.input_value()
     expect(admin.locator("#invite-list")).to_contain_text("Dr Sam Patel, FY1")
     expect(admin.locator("#invite-list")).to_contain_text("used 0 of 1")
-    shoot(admin, "group-laptop", docs=True)
+    shoot(admin, "journey-group-laptop")
 
     # The doctor opens the link on a phone.
     doc_ctx = new_context(browser, server, PHONE)
@@ -71,7 +71,7 @@ def test_admin_creates_group_and_invite_then_doctor_joins_on_a_phone(browser, se
         "You are invited to Tuesday Balint group")
     expect(doctor.locator("#next")).to_contain_text(hhmm)
     expect(doctor.locator("#rules")).to_contain_text("confidentiality")
-    shoot(doctor, "join-phone", docs=True)
+    shoot(doctor, "journey-join-phone")
     doctor.get_by_label("The name the group will see").fill("Sam")
     doctor.get_by_role("button", name="Join the group").click()
 
@@ -84,7 +84,7 @@ def test_admin_creates_group_and_invite_then_doctor_joins_on_a_phone(browser, se
     doctor.wait_for_function("() => document.getElementById('level').value > 0.05", timeout=10_000)
     doctor.get_by_role("button", name="Play a test sound").click()
     expect(doctor.locator("#tone-state")).to_contain_text("Did you hear a chime?")
-    shoot(doctor, "check-phone", docs=True)
+    shoot(doctor, "journey-check-phone")
     doctor.get_by_role("link", name="Continue").click()
 
     # Agrees to the ground rules, then waits in the lobby.
@@ -99,17 +99,28 @@ def test_admin_creates_group_and_invite_then_doctor_joins_on_a_phone(browser, se
                                                   else f"The group opens tomorrow at {hhmm}.")
     expect(doctor.locator("#who")).to_have_text("You will appear as Sam.")
     expect(doctor.get_by_role("link", name="Enter the room")).to_be_hidden()
-    shoot(doctor, "lobby-phone", docs=True)
+    shoot(doctor, "journey-lobby-phone")
 
-    # The facilitator opens the lobby: the doctor asks to come in and waits to be let in
-    # (a facilitator lets people in from the room, over its websocket: not part of this test).
+    # The facilitator opens the lobby: the doctor asks to come in and waits to be let in.
     admin.get_by_role("button", name=re.compile("^Open the lobby")).click()
     expect(sessions).to_contain_text("Lobby open")
     doctor.reload()
     expect(doctor.locator("#state")).to_have_text(
         "Waiting for the facilitator to let you in. They can see that you are here.")
     expect(doctor.locator("#problem")).to_be_hidden()
-    shoot(doctor, "lobby-waiting-phone")
+    shoot(doctor, "journey-lobby-waiting-phone")
+
+    # The facilitator sees Sam waiting and lets them in; Sam's lobby takes them to the room.
+    expect(sessions).to_contain_text("Sam is waiting", timeout=10_000)
+    admin.get_by_role("button", name="Let Sam in").click()
+    expect(admin.locator("#session-status")).to_have_text("Sam has been let in.")
+    expect(doctor).to_have_url(re.compile(r"/room\?session="), timeout=10_000)
+    expect(doctor.get_by_text("This session is not recorded")).to_be_visible()
+    expect(doctor.locator("#title")).to_have_text("Tuesday Balint group: Check-in and Balint case")
+    expect(doctor.locator(".tile[data-you=true] .name")).to_have_text("Sam (you)")
+    expect(doctor.locator("#conn")).to_have_text("Connecting…")
+    expect(doctor.locator("#problem")).to_be_hidden()
+    shoot(doctor, "journey-room-phone")
 
     # The facilitator goes into the room from the group page, agreeing to the ground rules too.
     admin.get_by_role("link", name=re.compile("^Enter the room")).click()
@@ -129,7 +140,7 @@ def test_admin_creates_group_and_invite_then_doctor_joins_on_a_phone(browser, se
     doctor.goto("/")
     expect(doctor.get_by_role("heading", level=2, name="Tuesday Balint group")).to_be_visible()
     expect(doctor.get_by_text("You appear as Sam.")).to_be_visible()
-    shoot(doctor, "mygroups-phone")
+    shoot(doctor, "journey-mygroups-phone")
 
     # The link is used up: the invite list says so.
     admin.reload()
@@ -141,3 +152,27 @@ def test_admin_creates_group_and_invite_then_doctor_joins_on_a_phone(browser, se
         admin_problems + doctor_problems)
     doc_ctx.close()
     admin_ctx.close()
+
+
+def test_joining_with_the_keyboard_only(browser, server, admin_api) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    from tests.frontend.conftest import make_world
+
+    world = make_world(admin_api, "Keyboard group")
+    _, link = world.invite("keyboard")
+    context = new_context(browser, server, LAPTOP)
+    page = context.new_page()
+    page.goto(link)
+    expect(page.get_by_role("button", name="Join the group")).to_be_enabled()
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("The name the group will see")).to_be_focused()
+    page.keyboard.type("Ife")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/check\?group="))
+    page.keyboard.press("Tab")  # the audio-only box
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Start the check")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#camera-state")).to_have_text("This is how the group will see you.")
+    context.close()
