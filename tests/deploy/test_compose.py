@@ -134,3 +134,17 @@ def test_dockerfile_builds_from_what_exists_and_runs_unprivileged() -> None:
     # The app runs from the source tree (frontend/, migrations/ beside app/).
     for tree in ("app", "rtc", "migrations", "frontend"):
         assert f"COPY --from=build /src/{tree} ./{tree}" in final
+
+
+def test_app_environment_names_real_settings(compose: dict[str, Any]) -> None:
+    from app.core.config import Settings
+
+    fields = set(Settings.model_fields)
+    env = compose["services"]["app"]["environment"]
+    for name in env:
+        assert name.startswith("ROUNDS_") and name[7:].lower() in fields, name
+    example = (ROOT / ".env.example").read_text()
+    for name in re.findall(r"^#? ?(ROUNDS_[A-Z_]+)=", example, re.M):
+        if name not in ("ROUNDS_DOMAIN", "ROUNDS_WEB_IP", "ROUNDS_TURN_DOMAIN", "ROUNDS_TURN_IP",
+                        "ROUNDS_TLS", "ROUNDS_IMAGE"):
+            assert name[7:].lower() in fields, name
