@@ -220,7 +220,7 @@ def use_media_relay(server: Any) -> None:
     from aiortc import RTCPeerConnection
     from aiortc.contrib.media import MediaRelay
 
-    import rtc.connection
+    import rtc.subscriptions
     from rtc.forwarder import Forwarder, Kind, Sink, Source
     from rtc.peers import codec_preferences
 
@@ -255,7 +255,7 @@ def use_media_relay(server: Any) -> None:
         t.setCodecPreferences(codec_preferences(kind))
         return t
 
-    rtc.connection.add_send_transceiver = add_send_transceiver  # type: ignore[assignment]
+    rtc.subscriptions.add_send_transceiver = add_send_transceiver  # type: ignore[assignment]
     server.hub.forwarder = RelayForwarder()
 
 

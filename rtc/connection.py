@@ -21,7 +21,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Literal
 
 import pydantic
-from aiortc import RTCPeerConnection, RTCRtpTransceiver, RTCSessionDescription
+from aiortc import RTCPeerConnection, RTCSessionDescription
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from . import jointoken
@@ -38,15 +38,14 @@ from .errors import (
     TimedOut,
     close_code,
 )
-from .forwarder import Kind, Sink, Source
+from .forwarder import Kind, Source
 from .peers import (
-    add_send_transceiver,
     new_publish_pc,
-    new_subscribe_pc,
     parse_candidate,
     with_opus_fec,
 )
 from .presence import AppMessage
+from .subscriptions import Subscriptions
 
 if TYPE_CHECKING:
     from .hub import Hub
@@ -69,15 +68,6 @@ ALLOWED: dict[State, frozenset[str]] = {
     ),
 }
 """Which client messages each state accepts; anything else is ``out-of-order``."""
-
-
-@dataclass(eq=False)
-class _Slot:
-    transceiver: RTCRtpTransceiver
-    sink: Sink
-    kind: Kind
-    key: tuple[str, str] | None = None
-    source: Source | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,14 +103,10 @@ class Connection:
         self._token_time = time.monotonic()
         self._rate_error_at = 0.0
         self._publish_pc: RTCPeerConnection | None = None
-        self._subscribe_pc: RTCPeerConnection | None = None
-        self._slots: list[_Slot] = []
-        self._revision = 0
-        self._awaiting: int | None = None
+        self._subs: Subscriptions | None = None
         self._dirty = False
         self._resubscribe_queued = False
         self._ended: DepartReason = "lost"
-        self._restart = False
 
     # --- what the room calls ---
 
@@ -179,11 +165,12 @@ class Connection:
                     "replaced": "left",
                 }.get(error.code, "lost")  # type: ignore[assignment]
             self.room.depart(self, reason)
-        for pc in (self._publish_pc, self._subscribe_pc):
-            if pc is not None:
-                with contextlib.suppress(Exception):
-                    await pc.close()
-        self._publish_pc = self._subscribe_pc = None
+        if self._publish_pc is not None:
+            with contextlib.suppress(Exception):
+                await self._publish_pc.close()
+        self._publish_pc = None
+        if self._subs is not None:
+            await self._subs.reset()
 
     async def _read(self) -> None:
         limit = self.config.max_message_bytes
@@ -243,8 +230,8 @@ class Connection:
                     await self._resubscribe()
                 except Exception:
                     logger.exception("subscription offer failed (participant %s)", self.id)
-                    if self._subscribe_pc is not None:
-                        await self._pc_down(self._subscribe_pc)
+                    if self._subs is not None:
+                        await self._pc_down(self._subs.pc)
                 continue
             try:
                 self._take_token()
@@ -349,6 +336,7 @@ class Connection:
         room.admit(self)  # may raise RoomFull / RoomClosed
         self.room = room
         self.state = State.JOINED
+        self._subs = Subscriptions(self.config, self.id, room.forwarder, self._watch)
         self.send(
             m.Joined(
                 room=room.id,
@@ -391,7 +379,8 @@ class Connection:
         self.room.published(self)
 
     async def _candidate(self, msg: m.Candidate) -> None:
-        pc = self._publish_pc if msg.target == "publish" else self._subscribe_pc
+        subscribe_pc = self._subs.pc if self._subs is not None else None
+        pc = self._publish_pc if msg.target == "publish" else subscribe_pc
         if pc is None or pc.remoteDescription is None:
             raise _with_ref(
                 ProtocolError("no description to add a candidate to", code="out-of-order"),
@@ -447,103 +436,35 @@ class Connection:
             self._publish_pc = None
             if self.room is not None:
                 self.room.unpublish(self)  # the client re-publishes with a new offer
-        elif pc is self._subscribe_pc:
-            self._subscribe_pc = None
-            for slot in self._slots:
-                if self.room is not None:
-                    self.room.forwarder.connect(slot.sink, None)
-            self._slots = []
-            self._awaiting = None
-            self._restart = True  # the next offer asks the client for a new connection
+            with contextlib.suppress(Exception):
+                await pc.close()
+        elif self._subs is not None and pc is self._subs.pc:
+            await self._subs.reset()
             self.subscriptions_changed()
-        with contextlib.suppress(Exception):
-            await pc.close()
 
     # --- subscriptions ---
 
     async def _resubscribe(self) -> None:
         """Bring the subscribe connection in line with the room: one batched offer at a time."""
-        if self.room is None or self._awaiting is not None or not self._dirty:
+        subs = self._subs
+        if self.room is None or subs is None or subs.awaiting is not None or not self._dirty:
             return
         await asyncio.sleep(self.config.renegotiate_delay)  # let a burst of changes settle
         self._dirty = False
-        wanted = self.room.available(self.id)
-        changed = False
-        for slot in self._slots:
-            if slot.key is not None and wanted.get(slot.key) is not slot.source:
-                self.room.forwarder.connect(slot.sink, None)
-                slot.key = slot.source = None
-                slot.transceiver.direction = "inactive"
-                changed = True
-        taken = {slot.key for slot in self._slots if slot.key is not None}
-        for key, source in wanted.items():
-            if key in taken:
-                continue
-            changed = True
-            free = next((s for s in self._slots if s.key is None and s.kind == key[1]), None)
-            if free is None:
-                if self._subscribe_pc is None:
-                    self._subscribe_pc = new_subscribe_pc(self.config)
-                    self._watch(self._subscribe_pc)
-                kind: Kind = "audio" if key[1] == "audio" else "video"
-                t = add_send_transceiver(self._subscribe_pc, kind)
-                free = _Slot(t, self.room.forwarder.add_sink(t.sender, kind, self.id), kind)
-                self._slots.append(free)
-            slot = free
-            slot.key, slot.source = key, source
-            slot.transceiver.direction = "sendonly"
-        if not changed or self._subscribe_pc is None:
+        if subs.pc is not None and subs.pc.connectionState == "closed":
+            await self._pc_down(subs.pc)  # the client closed it: start over on a new one
             return
-        pc = self._subscribe_pc
-        if pc.connectionState == "closed":  # the client closed it: start over on a new one
-            await self._pc_down(pc)
-            return
-        await pc.setLocalDescription(await pc.createOffer())
-        self._revision += 1
-        self._awaiting = self._revision
-        streams = {
-            slot.transceiver.mid: m.StreamInfo(participant=slot.key[0], kind=slot.kind)
-            for slot in self._slots
-            if slot.key is not None and slot.transceiver.mid
-        }
-        restart, self._restart = self._restart, False
-        self.send(
-            m.SubscribeOffer(
-                restart=restart,
-                revision=self._revision,
-                sdp=with_opus_fec(pc.localDescription.sdp),
-                streams=streams,
-            )
-        )
+        offer = await subs.offer(self.room.available(self.id))
+        if offer is not None:
+            self.send(offer)
 
     async def _subscribe_answer(self, msg: m.SubscribeAnswer) -> None:
-        if self._awaiting is None or msg.revision != self._awaiting or self._subscribe_pc is None:
-            raise _with_ref(
-                ProtocolError(
-                    f"no subscription offer {msg.revision} is pending", code="out-of-order"
-                ),
-                "subscribe_answer",
-            )
+        assert self.room is not None and self._subs is not None
         try:
-            await self._subscribe_pc.setRemoteDescription(
-                RTCSessionDescription(sdp=msg.sdp, type="answer")
-            )
-        except Exception:
-            raise _with_ref(
-                ProtocolError("cannot use this answer", code="bad-sdp"), "subscribe_answer"
-            ) from None
-        self._awaiting = None
-        assert self.room is not None
-        wanted = self.room.available(self.id)
-        for slot in self._slots:
-            if slot.key is None:
-                continue
-            if wanted.get(slot.key) is not slot.source:
-                self._dirty = True  # it went away meanwhile; the next offer frees the slot
-                continue
-            self.room.forwarder.configure_sink(slot.sink, slot.transceiver)
-            self.room.forwarder.connect(slot.sink, slot.source)
-        if self._dirty:
+            again = await self._subs.answer(msg, self.room.available(self.id))
+        except RTCError as exc:
+            raise _with_ref(exc, "subscribe_answer") from None
+        if again or self._dirty:
             self.subscriptions_changed()
 
 

@@ -1,0 +1,137 @@
+"""One client's subscribe peer connection: the server is its only offerer.
+
+Owned by the client's connection task (rtc/connection.py), which calls ``offer`` when the room
+says the available streams changed and ``answer`` when the client answers. One offer is
+outstanding at a time; changes that arrive meanwhile are batched into the next one. A media
+section whose stream went away turns ``inactive`` and is reused for the next stream of its kind
+(aiortc never recycles media sections, so they would otherwise pile up). Each offer carries the
+explicit map mid -> (participant, kind) of its active sections.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from aiortc import RTCPeerConnection, RTCRtpTransceiver, RTCSessionDescription
+
+from . import messages as m
+from .config import RTCConfig
+from .errors import ProtocolError
+from .forwarder import Forwarder, Kind, Sink, Source
+from .peers import add_send_transceiver, new_subscribe_pc, with_opus_fec
+
+StreamKey = tuple[str, str]
+"""(participant, kind) of a published stream."""
+
+
+@dataclass(eq=False)
+class Slot:
+    """One media section of the subscribe connection and what it carries."""
+
+    transceiver: RTCRtpTransceiver
+    sink: Sink
+    kind: Kind
+    key: StreamKey | None = None
+    source: Source | None = None
+
+
+class Subscriptions:
+    """The subscribe connection's media sections, offers and answers for one subscriber."""
+
+    def __init__(
+        self,
+        config: RTCConfig,
+        subscriber: str,
+        forwarder: Forwarder,
+        watch: Callable[[RTCPeerConnection], None],
+    ) -> None:
+        self.config = config
+        self.subscriber = subscriber
+        self.forwarder = forwarder
+        self._watch = watch
+        self.pc: RTCPeerConnection | None = None
+        self.slots: list[Slot] = []
+        self.revision = 0
+        self.awaiting: int | None = None
+        self.restart = False
+
+    async def offer(self, wanted: dict[StreamKey, Source]) -> m.SubscribeOffer | None:
+        """Align the sections with ``wanted``; the offer to send, or None if nothing changed."""
+        changed = False
+        for slot in self.slots:
+            if slot.key is not None and wanted.get(slot.key) is not slot.source:
+                self.forwarder.connect(slot.sink, None)
+                slot.key = slot.source = None
+                slot.transceiver.direction = "inactive"
+                changed = True
+        taken = {slot.key for slot in self.slots if slot.key is not None}
+        for key, source in wanted.items():
+            if key in taken:
+                continue
+            changed = True
+            free = next((s for s in self.slots if s.key is None and s.kind == key[1]), None)
+            slot = free or self._new_slot("audio" if key[1] == "audio" else "video")
+            slot.key, slot.source = key, source
+            slot.transceiver.direction = "sendonly"
+        if not changed or self.pc is None:
+            return None
+        pc = self.pc
+        await pc.setLocalDescription(await pc.createOffer())
+        self.revision += 1
+        self.awaiting = self.revision
+        restart, self.restart = self.restart, False
+        return m.SubscribeOffer(
+            restart=restart,
+            revision=self.revision,
+            sdp=with_opus_fec(pc.localDescription.sdp),
+            streams={
+                slot.transceiver.mid: m.StreamInfo(participant=slot.key[0], kind=slot.kind)
+                for slot in self.slots
+                if slot.key is not None and slot.transceiver.mid
+            },
+        )
+
+    def _new_slot(self, kind: Kind) -> Slot:
+        if self.pc is None:
+            self.pc = new_subscribe_pc(self.config)
+            self._watch(self.pc)
+        t = add_send_transceiver(self.pc, kind)
+        slot = Slot(t, self.forwarder.add_sink(t.sender, kind, self.subscriber), kind)
+        self.slots.append(slot)
+        return slot
+
+    async def answer(self, msg: m.SubscribeAnswer, wanted: dict[StreamKey, Source]) -> bool:
+        """Apply the client's answer and start forwarding; True if another offer is due."""
+        if self.awaiting is None or msg.revision != self.awaiting or self.pc is None:
+            raise ProtocolError(
+                f"no subscription offer {msg.revision} is pending", code="out-of-order"
+            )
+        try:
+            await self.pc.setRemoteDescription(RTCSessionDescription(sdp=msg.sdp, type="answer"))
+        except Exception:
+            raise ProtocolError("cannot use this answer", code="bad-sdp") from None
+        self.awaiting = None
+        stale = False
+        for slot in self.slots:
+            if slot.key is None:
+                continue
+            if wanted.get(slot.key) is not slot.source:
+                stale = True  # it went away meanwhile; the next offer frees the section
+                continue
+            self.forwarder.configure_sink(slot.sink, slot.transceiver)
+            self.forwarder.connect(slot.sink, slot.source)
+        return stale
+
+    async def reset(self) -> None:
+        """Drop a dead subscribe connection; the next offer asks for a new one (restart)."""
+        for slot in self.slots:
+            self.forwarder.connect(slot.sink, None)
+        self.slots = []
+        self.awaiting = None
+        self.restart = True
+        pc, self.pc = self.pc, None
+        if pc is not None:
+            with contextlib.suppress(Exception):
+                await pc.close()
