@@ -18,18 +18,27 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 
 from tests.conftest import unavailable
 
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, BrowserContext, Page
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("ROUNDS_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-    "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
     "--lang=en-GB",  # date and time inputs as a UK browser shows them
 ]
 SHOTS = ROOT / "artifacts" / "screenshots"
@@ -38,8 +47,12 @@ AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 
 ADMIN_EMAIL = "admin@trust.example"
 ADMIN_PASSWORD = "correct horse battery staple"
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
-         "device_scale_factor": 1}
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "is_mobile": True,
+    "has_touch": True,
+    "device_scale_factor": 1,
+}
 LAPTOP = {"viewport": {"width": 1280, "height": 800}, "device_scale_factor": 1}
 TIMEZONE = "Europe/London"
 
@@ -72,20 +85,55 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     db_path = data / "rounds.db"
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "ROUNDS_DATABASE_URL": f"sqlite+aiosqlite:///{db_path}",
-           "ROUNDS_DATA_DIR": str(data), "ROUNDS_PUBLIC_URL": url,
-           "ROUNDS_SECRET_KEY": "frontend-tests-" + "s" * 32, "ROUNDS_ENV": "development",
-           "ADMIN_PASSWORD": ADMIN_PASSWORD}
+    env = {
+        **os.environ,
+        "ROUNDS_DATABASE_URL": f"sqlite+aiosqlite:///{db_path}",
+        "ROUNDS_DATA_DIR": str(data),
+        "ROUNDS_PUBLIC_URL": url,
+        "ROUNDS_SECRET_KEY": "frontend-tests-" + "s" * 32,
+        "ROUNDS_ENV": "development",
+        "ADMIN_PASSWORD": ADMIN_PASSWORD,
+    }
     # `create-admin` runs the migrations first, then makes the account.
-    subprocess.run([sys.executable, "-m", "app.cli", "create-admin", "--email", ADMIN_EMAIL,
-                    "--name", "Dr Ada Admin", "--password-env", "ADMIN_PASSWORD"],
-                   cwd=ROOT, env=env, check=True, capture_output=True, timeout=60)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "app.cli",
+            "create-admin",
+            "--email",
+            ADMIN_EMAIL,
+            "--name",
+            "Dr Ada Admin",
+            "--password-env",
+            "ADMIN_PASSWORD",
+        ],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     log = data / "uvicorn.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
-             "--host", "127.0.0.1", "--port", str(port), "--no-access-log"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "app.main:create_app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--no-access-log",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -110,8 +158,11 @@ class Api(httpx.Client):
     """An API client with its own cookies that sends the CSRF header as the pages do."""
 
     def __init__(self, base: str) -> None:
-        super().__init__(base_url=f"{base}/api/v1", timeout=10,
-                         event_hooks={"request": [self._csrf], "response": [self._raise]})
+        super().__init__(
+            base_url=f"{base}/api/v1",
+            timeout=10,
+            event_hooks={"request": [self._csrf], "response": [self._raise]},
+        )
 
     def _csrf(self, request: httpx.Request) -> None:
         token = self.cookies.get("rounds_csrf")
@@ -122,8 +173,10 @@ class Api(httpx.Client):
     def _raise(response: httpx.Response) -> None:
         if response.is_error:
             response.read()
-            raise AssertionError(f"{response.request.method} {response.request.url}: "
-                                 f"{response.status_code} {response.text}")
+            raise AssertionError(
+                f"{response.request.method} {response.request.url}: "
+                f"{response.status_code} {response.text}"
+            )
 
 
 @pytest.fixture
@@ -155,22 +208,35 @@ class World:
 
 def make_world(api: Api, name: str, *, session_in_minutes: int | None = 90) -> World:
     me = api.get("/auth/me").json()
-    group = api.post("/groups", json={
-        "name": name, "cohort": "Foundation year 2", "facilitator_id": me["id"],
-        "description": "A fortnightly reflective group in protected teaching time."}).json()
+    group = api.post(
+        "/groups",
+        json={
+            "name": name,
+            "cohort": "Foundation year 2",
+            "facilitator_id": me["id"],
+            "description": "A fortnightly reflective group in protected teaching time.",
+        },
+    ).json()
     world = World(api=api, group=group)
     if session_in_minutes is not None:
         from datetime import UTC, datetime, timedelta
-        start = (datetime.now(UTC) + timedelta(minutes=session_in_minutes)).replace(second=0,
-                                                                                  microsecond=0)
-        world.session = api.post(f"/groups/{world.gid}/sessions", json={
-            "scheduled_start": start.isoformat(), "duration_minutes": 90,
-            "title": "Check-in and Balint case"}).json()
+
+        start = (datetime.now(UTC) + timedelta(minutes=session_in_minutes)).replace(
+            second=0, microsecond=0
+        )
+        world.session = api.post(
+            f"/groups/{world.gid}/sessions",
+            json={
+                "scheduled_start": start.isoformat(),
+                "duration_minutes": 90,
+                "title": "Check-in and Balint case",
+            },
+        ).json()
     return world
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
+def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         unavailable(f"Chromium not found at {CHROMIUM}; browser tests skipped")
     try:
@@ -183,26 +249,39 @@ def browser() -> Iterator[object]:
         b.close()
 
 
-def new_context(browser: object, server: Server, form: dict[str, object], **extra: object):  # type: ignore[no-untyped-def]
+def new_context(
+    browser: Browser, server: Server, form: dict[str, Any], **extra: Any
+) -> BrowserContext:
     """A fresh browser profile (its own cookies) in a phone or laptop shape."""
-    context = browser.new_context(base_url=server.url, locale="en-GB",  # type: ignore[attr-defined]
-                                  timezone_id=TIMEZONE, **form, **extra)
+    context = browser.new_context(
+        base_url=server.url,
+        locale="en-GB",
+        timezone_id=TIMEZONE,
+        **form,
+        **extra,
+    )
     context.grant_permissions(["camera", "microphone"], origin=server.url)
     context.set_default_timeout(10_000)
     return context
 
 
-def watch_console(page) -> list[str]:  # type: ignore[no-untyped-def]
+def watch_console(page: Page) -> list[str]:
     """Collect console errors and uncaught exceptions (a CSP refusal shows up here)."""
     problems: list[str] = []
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(str(e)))
-    page.on("response", lambda r: problems.append(f"{r.status} {r.url}")
-            if r.status >= 400 and "/api/" not in r.url else None)
+    page.on(
+        "response",
+        lambda r: (
+            problems.append(f"{r.status} {r.url}")
+            if r.status >= 400 and "/api/" not in r.url
+            else None
+        ),
+    )
     return problems
 
 
-def shoot(page, name: str, *, docs: bool = False) -> Path:  # type: ignore[no-untyped-def]
+def shoot(page: Page, name: str, *, docs: bool = False) -> Path:
     """Save a screenshot to artifacts/; copy it to docs/ when asked and (re)wanted there."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     path = SHOTS / f"{name}.png"
@@ -214,7 +293,7 @@ def shoot(page, name: str, *, docs: bool = False) -> Path:  # type: ignore[no-un
     return path
 
 
-def axe_check(page, label: str) -> None:  # type: ignore[no-untyped-def]
+def axe_check(page: Page, label: str) -> None:
     """Run axe-core on the page; fail on any serious or critical violation."""
     if not AXE.exists():
         unavailable("node_modules/axe-core is missing (run `npm ci`); accessibility checks skipped")
@@ -236,7 +315,7 @@ def axe_check(page, label: str) -> None:  # type: ignore[no-untyped-def]
     assert not bad, f"{label}: axe violations: {bad}"
 
 
-def doctor_joins(page, link: str, name: str) -> None:  # type: ignore[no-untyped-def]
+def doctor_joins(page: Page, link: str, name: str) -> None:
     """Open an invite link and join with a name; ends on the device check page."""
     from playwright.sync_api import expect
 
@@ -246,7 +325,7 @@ def doctor_joins(page, link: str, name: str) -> None:  # type: ignore[no-untyped
     expect(page.get_by_role("heading", name="Check your camera and microphone")).to_be_visible()
 
 
-def agree_and_wait(page, group_id: str) -> None:  # type: ignore[no-untyped-def]
+def agree_and_wait(page: Page, group_id: str) -> None:
     """From anywhere, go to the group's lobby and agree to the ground rules."""
     from playwright.sync_api import expect
 
@@ -269,7 +348,7 @@ FILL_ROOM = """async () => {
 }"""
 
 
-def admin_signs_in(page) -> None:  # type: ignore[no-untyped-def]
+def admin_signs_in(page: Page) -> None:
     """Sign in as the admin through the sign-in page."""
     from playwright.sync_api import expect
 

@@ -8,7 +8,15 @@ import re
 import pytest
 
 from tests.frontend.conftest import (
-    FILL_ROOM, LAPTOP, PHONE, Api, admin_signs_in, axe_check, make_world, new_context, shoot,
+    FILL_ROOM,
+    LAPTOP,
+    PHONE,
+    Api,
+    admin_signs_in,
+    axe_check,
+    make_world,
+    new_context,
+    shoot,
 )
 
 pytestmark = pytest.mark.browser
@@ -27,8 +35,10 @@ def test_doctor_pages(browser, server, admin_api: Api, form) -> None:  # type: i
     world = make_world(admin_api, f"Wednesday reflective group ({f})")
     _, link = world.invite("a11y")
     _, expired = world.invite("a11y expired")
-    server.sql("UPDATE invites SET expires_at = '2000-01-01 00:00:00.000000' WHERE label = ?",
-               "a11y expired")
+    server.sql(
+        "UPDATE invites SET expires_at = '2000-01-01 00:00:00.000000' WHERE label = ?",
+        "a11y expired",
+    )
     # bypass_csp: axe is injected as an inline script, which the pages' CSP (rightly) refuses.
     context = new_context(browser, server, form, bypass_csp=True)
     page = context.new_page()

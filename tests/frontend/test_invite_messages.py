@@ -28,8 +28,10 @@ def _expect_refused(page, link: str, title: str, words: str) -> None:  # type: i
 def test_expired_link(page, server, admin_api: Api) -> None:  # type: ignore[no-untyped-def]
     world = make_world(admin_api, "Expired link group")
     invite_id, link = world.invite("will expire")
-    server.sql("UPDATE invites SET expires_at = '2000-01-01 00:00:00.000000' WHERE label = ?",
-               "will expire")
+    server.sql(
+        "UPDATE invites SET expires_at = '2000-01-01 00:00:00.000000' WHERE label = ?",
+        "will expire",
+    )
     assert admin_api.get(f"/groups/{world.gid}/invites").json()[0]["status"] == "expired"
     _expect_refused(page, link, "This invite has expired", "Ask your facilitator for a new link.")
     shoot(page, "join-expired-phone", docs=True)
@@ -39,17 +41,21 @@ def test_revoked_link(page, admin_api: Api) -> None:  # type: ignore[no-untyped-
     world = make_world(admin_api, "Revoked link group")
     invite_id, link = world.invite("revoked")
     admin_api.post(f"/invites/{invite_id}/revoke")
-    _expect_refused(page, link, "This invite has been withdrawn",
-                    "Your facilitator has cancelled this link.")
+    _expect_refused(
+        page, link, "This invite has been withdrawn", "Your facilitator has cancelled this link."
+    )
 
 
 def test_used_link(page, server, admin_api: Api) -> None:  # type: ignore[no-untyped-def]
     world = make_world(admin_api, "Used link group")
     _, link = world.invite("used once")
     with Api(server.url) as other_browser:
-        other_browser.post("/invites/accept", json={"token": link.split("#", 1)[1],
-                                                    "display_name": "Alex"})
-    _expect_refused(page, link, "This invite has already been used", "Each personal link works once.")
+        other_browser.post(
+            "/invites/accept", json={"token": link.split("#", 1)[1], "display_name": "Alex"}
+        )
+    _expect_refused(
+        page, link, "This invite has already been used", "Each personal link works once."
+    )
 
 
 def test_archived_group(page, admin_api: Api) -> None:  # type: ignore[no-untyped-def]
@@ -60,13 +66,18 @@ def test_archived_group(page, admin_api: Api) -> None:  # type: ignore[no-untype
 
 
 def test_unknown_and_incomplete_links(page, server) -> None:  # type: ignore[no-untyped-def]
-    _expect_refused(page, f"{server.url}/join#not-a-real-token-at-all", "This link does not work",
-                    "copied incompletely")
+    _expect_refused(
+        page,
+        f"{server.url}/join#not-a-real-token-at-all",
+        "This link does not work",
+        "copied incompletely",
+    )
     _expect_refused(page, f"{server.url}/join", "This link does not work", "Open the whole link")
 
 
-def test_a_used_link_on_the_device_that_used_it_points_to_my_groups(browser, server,
-                                                                    admin_api: Api) -> None:
+def test_a_used_link_on_the_device_that_used_it_points_to_my_groups(
+    browser, server, admin_api: Api
+) -> None:
     from playwright.sync_api import expect
 
     world = make_world(admin_api, "Second visit group")

@@ -12,7 +12,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.frontend.conftest import (
-    ADMIN_EMAIL, ADMIN_PASSWORD, LAPTOP, PHONE, TIMEZONE, new_context, shoot, watch_console,
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    LAPTOP,
+    PHONE,
+    TIMEZONE,
+    new_context,
+    shoot,
+    watch_console,
 )
 
 pytestmark = pytest.mark.browser
@@ -68,7 +75,8 @@ def test_admin_creates_group_and_invite_then_doctor_joins_on_a_phone(browser, se
     doctor_problems = watch_console(doctor)
     doctor.goto(link)
     expect(doctor.get_by_role("heading", level=1)).to_have_text(
-        "You are invited to Tuesday Balint group")
+        "You are invited to Tuesday Balint group"
+    )
     expect(doctor.locator("#next")).to_contain_text(hhmm)
     expect(doctor.locator("#rules")).to_contain_text("confidentiality")
     shoot(doctor, "journey-join-phone")
@@ -91,12 +99,16 @@ def test_admin_creates_group_and_invite_then_doctor_joins_on_a_phone(browser, se
     expect(doctor).to_have_url(re.compile(r"/lobby\?group="))
     expect(doctor.get_by_role("heading", level=1)).to_have_text("Tuesday Balint group")
     doctor.get_by_role("button", name="Continue to the lobby").click()
-    expect(doctor.locator("#agree-error")).to_have_text("Tick the box to agree to the ground rules.")
+    expect(doctor.locator("#agree-error")).to_have_text(
+        "Tick the box to agree to the ground rules."
+    )
     doctor.get_by_label("I will keep these ground rules").check()
     doctor.get_by_role("button", name="Continue to the lobby").click()
-    expect(doctor.locator("#state")).to_have_text(f"The group opens today at {hhmm}."
-                                                  if start.date() == datetime.now(ZoneInfo(TIMEZONE)).date()
-                                                  else f"The group opens tomorrow at {hhmm}.")
+    expect(doctor.locator("#state")).to_have_text(
+        f"The group opens today at {hhmm}."
+        if start.date() == datetime.now(ZoneInfo(TIMEZONE)).date()
+        else f"The group opens tomorrow at {hhmm}."
+    )
     expect(doctor.locator("#who")).to_have_text("You will appear as Sam.")
     expect(doctor.get_by_role("link", name="Enter the room")).to_be_hidden()
     shoot(doctor, "journey-lobby-phone")
@@ -106,7 +118,8 @@ def test_admin_creates_group_and_invite_then_doctor_joins_on_a_phone(browser, se
     expect(sessions).to_contain_text("Lobby open")
     doctor.reload()
     expect(doctor.locator("#state")).to_have_text(
-        "Waiting for the facilitator to let you in. They can see that you are here.")
+        "Waiting for the facilitator to let you in. They can see that you are here."
+    )
     expect(doctor.locator("#problem")).to_be_hidden()
     shoot(doctor, "journey-lobby-waiting-phone")
 
@@ -149,7 +162,8 @@ def test_admin_creates_group_and_invite_then_doctor_joins_on_a_phone(browser, se
     expect(admin.locator("#member-list")).to_contain_text("Sam")
 
     assert not [p for p in admin_problems + doctor_problems if "Refused" in p or "Error" in p], (
-        admin_problems + doctor_problems)
+        admin_problems + doctor_problems
+    )
     doc_ctx.close()
     admin_ctx.close()
 

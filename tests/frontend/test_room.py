@@ -8,7 +8,16 @@ import re
 import pytest
 
 from tests.frontend.conftest import (
-    FILL_ROOM, LAPTOP, PHONE, Api, admin_signs_in, agree_and_wait, doctor_joins, make_world, new_context, shoot,
+    FILL_ROOM,
+    LAPTOP,
+    PHONE,
+    Api,
+    admin_signs_in,
+    agree_and_wait,
+    doctor_joins,
+    make_world,
+    new_context,
+    shoot,
     watch_console,
 )
 
@@ -77,7 +86,8 @@ def test_reconnecting_state_and_clock_milestones(browser, server, world) -> None
     page.evaluate("""async () => {
       const round = await import('/static/roundview.js');
       round.showPhase({name: 'Check-in round'});
-      round.showTurn({speaker: 'Dr Ada Admin', you: true, seconds: 120, endsAt: Date.now() + 60800});
+      round.showTurn({speaker: 'Dr Ada Admin', you: true, seconds: 120,
+                      endsAt: Date.now() + 60800});
     }""")
     expect(page.locator("#speaker")).to_have_text("Your turn")
     expect(page.locator("#announce")).to_have_text("You have 1 minute left", timeout=4000)
@@ -86,8 +96,9 @@ def test_reconnecting_state_and_clock_milestones(browser, server, world) -> None
       const round = await import('/static/roundview.js');
       round.showTurn({speaker: 'Ben', seconds: 60, endsAt: Date.now() + 800});
     }""")
-    expect(page.locator("#announce")).to_have_text("Ben: Time is up. Finish when you are ready.",
-                                                   timeout=4000)
+    expect(page.locator("#announce")).to_have_text(
+        "Ben: Time is up. Finish when you are ready.", timeout=4000
+    )
     expect(page.locator("#clock")).to_have_text(re.compile(r"over time$"))
     expect(page.locator("#clock")).to_have_attribute("data-state", "over")
     context.close()
@@ -103,8 +114,10 @@ def test_controls_work_from_the_keyboard(browser, server, world) -> None:  # typ
     page.keyboard.press("Enter")
     expect(page.get_by_role("button", name="Unmute")).to_be_focused()
     expect(page.locator(".tile[data-you=true] .badges")).to_contain_text("Muted")
-    assert page.evaluate("() => document.querySelector('.tile video').srcObject"
-                         ".getAudioTracks().every(t => !t.enabled)")
+    assert page.evaluate(
+        "() => document.querySelector('.tile video').srcObject"
+        ".getAudioTracks().every(t => !t.enabled)"
+    )
     page.keyboard.press("Tab")
     expect(page.get_by_role("button", name="Stop camera")).to_be_focused()
     page.keyboard.press("Space")
