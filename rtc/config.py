@@ -40,6 +40,8 @@ class RTCConfig:
     """Sustained signalling messages per second allowed per connection (token bucket)."""
     rate_burst: int = 100
     """Bucket size of the per-connection rate limit."""
+    publish_interval: float = 1.0
+    """Least seconds between two ``publish`` offers of one client (each builds a connection)."""
     max_participants: int = 12
     """Most participants one room admits at once."""
     reconnect_grace: float = 120.0

@@ -104,6 +104,7 @@ class Connection:
         self._rate_error_at = 0.0
         self._publish_pc: RTCPeerConnection | None = None
         self._subs: Subscriptions | None = None
+        self._last_publish = -1e9
         self._dirty = False
         self._resubscribe_queued = False
         self._ended: DepartReason = "lost"
@@ -353,6 +354,10 @@ class Connection:
 
     async def _publish(self, sdp: str) -> None:
         assert self.room is not None
+        now = time.monotonic()
+        if now - self._last_publish < self.config.publish_interval:
+            raise _with_ref(RateLimited("one publish offer per second at most"), "publish")
+        self._last_publish = now
         old = self._publish_pc
         if old is not None:  # a new offer rebuilds the publish side (aioice has no ICE restart)
             self.room.unpublish(self)

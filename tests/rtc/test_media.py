@@ -231,3 +231,24 @@ async def test_server_side_mute_stops_and_resumes_audio(live: Live) -> None:
     finally:
         for client in (a, b, c):
             await client.close()
+
+
+async def test_media_resumes_after_a_lost_connection_comes_back(live: Live) -> None:
+    seen: list[object] = []
+    live.server.control.add_listener(seen.append)
+    a, b = [await join(live, pid) for pid in ("a", "b")]
+    a2: Client | None = None
+    try:
+        await eventually(lambda: sees(b, ["a"], "video", 10), what="b decoding a")
+        await a.close(leave=False)  # the network goes: no leave
+        await eventually(lambda: b.subscribed() == set(), what="a's streams withdrawn")
+        before = b.frames_from("a", "video")
+        a2 = await join(live, "a")
+        await eventually(lambda: b.frames_from("a", "video") > before + 10, what="a back on b")
+        await eventually(lambda: sees(a2, ["b"], "video", 10), what="a decoding b again")
+        kinds = [type(e).__name__ for e in seen if getattr(e, "participant", None) == "a"]
+        assert [k for k in kinds if k != "Speaking"] == ["Joined", "ConnectionLost", "Reconnected"]
+    finally:
+        for client in (a, b, a2):
+            if client is not None:
+                await client.close()

@@ -112,6 +112,13 @@ async def test_bad_messages_get_stable_errors_and_the_room_survives(
     assert live.server.control.participants("room-1") == ["b", "a"]
 
 
+async def test_publish_offers_are_rate_limited(live: Live) -> None:
+    raw = await Raw.open(live)
+    await raw.joined(live, "a")
+    assert (await raw.call({"type": "publish", "sdp": "nonsense"}))["code"] == "bad-sdp"
+    assert (await raw.call({"type": "publish", "sdp": "nonsense"}))["code"] == "rate-limited"
+
+
 async def test_oversized_message(live: Live) -> None:
     raw = await Raw.open(live)
     await raw.joined(live, "a")
