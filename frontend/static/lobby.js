@@ -18,9 +18,9 @@ const ASK_MS = 5000;
 const LET_IN = "Waiting for the facilitator to let you in. They can see that you are here.";
 /**
  * Asking to come in: not yet, asked (no answer yet), waiting to be let in, stopped by a refusal.
- * @type {"idle" | "asking" | "waiting" | "stopped"}
+ * @type {"idle" | "asking" | "waiting" | "stopped" | "left"}
  */
-let admission = "idle";
+let admission = param("left") ? "left" : "idle";  // after "Leave", do not walk straight back in
 
 /** @param {import("./context.js").Context} ctx */
 function showWaiting(ctx) {
@@ -38,8 +38,10 @@ function render(ctx) {
     facilitating: ctx.facilitating });
   const asking = canEnter && !ctx.facilitating && ctx.session;
   const state = $("state");
-  const shown = asking ? (admission === "waiting" ? LET_IN
-    : admission === "stopped" ? "You cannot go in at the moment." : "Asking to come in…") : text;
+  const shown = !asking ? text : admission === "waiting" ? LET_IN
+    : admission === "stopped" ? "You cannot go in at the moment."
+    : admission === "left" ? "You have left the room. You can go back in while the session is open."
+    : "Asking to come in…";
   if (state.textContent !== shown) state.textContent = shown;
   const enter = $as("enter", HTMLAnchorElement);
   $("enter-line").hidden = !canEnter || !ctx.session;
@@ -47,8 +49,10 @@ function render(ctx) {
   if (ctx.session) enter.href = `/room?session=${encodeURIComponent(ctx.session.id)}`;
   $("updates").hidden = canEnter || ctx.session?.status === "ended";
   if (asking && ctx.session) {
-    $("enter-line").hidden = true;
-    $("updates").hidden = false;
+    $("enter-line").hidden = admission !== "left";
+    enter.textContent = admission === "left" ? "Go back in" : "Enter the room";
+    enter.href = `/lobby?session=${encodeURIComponent(ctx.session.id)}`;
+    $("updates").hidden = admission === "left";
     if (admission === "idle") {
       admission = "asking";
       void askToEnter(ctx, ctx.session.id);

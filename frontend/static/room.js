@@ -122,7 +122,7 @@ function wireControls() {
   $("leave").addEventListener("click", () => {
     // TODO(room wiring): close the signalling socket and peer connection first.
     stopMedia(local);
-    location.assign(`/lobby?session=${encodeURIComponent(param("session"))}`);
+    location.assign(`/lobby?session=${encodeURIComponent(param("session"))}&left=1`);
   });
   addEventListener("pagehide", () => stopMedia(local));
 }

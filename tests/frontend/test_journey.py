@@ -135,6 +135,15 @@ def test_admin_creates_group_and_invite_then_doctor_joins_on_a_phone(browser, se
     expect(doctor.locator("#problem")).to_be_hidden()
     shoot(doctor, "journey-room-phone")
 
+    # Leaving goes to the lobby without walking straight back in; "Go back in" does.
+    doctor.get_by_role("button", name="Leave").click()
+    expect(doctor.locator("#state")).to_have_text(
+        "You have left the room. You can go back in while the session is open."
+    )
+    doctor.get_by_role("link", name="Go back in").click()
+    expect(doctor).to_have_url(re.compile(r"/room\?session="))
+    expect(doctor.locator(".tile[data-you=true] .name")).to_have_text("Sam (you)")
+
     # The facilitator goes into the room from the group page, agreeing to the ground rules too.
     admin.get_by_role("link", name=re.compile("^Enter the room")).click()
     admin.get_by_label("I will keep these ground rules").check()
