@@ -29,6 +29,7 @@ from app.rounds import engine
 from app.rounds import floor as fl
 from app.rounds import sequence as sq
 from app.rounds.actions import Action, ControlAction, HandAction, PhaseAction, RoundAction
+from app.rounds import clock as clk
 from app.rounds.clock import Clock
 from app.rounds.errors import EngineError
 from app.rounds.events import (
@@ -51,7 +52,7 @@ from app.rounds.events import (
     Tick,
 )
 from app.rounds.order import OrderRule, order_participants
-from app.rounds.phases import PhaseKind, Template
+from app.rounds.phases import Phase, PhaseKind, Template
 from app.rounds.states import Output, RoundState, RoundStatus, TurnStatus
 
 FACILITATING = frozenset({"facilitator", "co-facilitator"})
@@ -118,7 +119,8 @@ def _with(items: tuple[str, ...], item: str) -> tuple[str, ...]:
     return items if item in items else (*items, item)
 
 
-def current_phase(live: Live) -> Any:
+def current_phase(live: Live) -> Phase | None:
+    """The phase that is on (or about to start), None without a template or once ended."""
     return None if live.sequence is None else sq.current_phase(live.sequence)
 
 
@@ -257,7 +259,19 @@ def _setup(live: Live, a: RoundAction, presence: Presence) -> Result:
         raise LiveError("bad_turn_length",
                         f"turns in this phase last {phase.turn.min}–{phase.turn.max} seconds")
     rule = a.rule or OrderRule.join_order
-    order = order_participants(presence.ids, rule, seed=live.version, names=presence.names,
+    ids = presence.ids
+    if rule is OrderRule.manual:
+        # A manual order may leave people out (the facilitators, usually); it names only
+        # participants who are in the room, each once.
+        if not a.order:
+            raise LiveError("order_required", "a manual order lists the participants in turn")
+        missing = [p for p in a.order if p not in presence.roles]
+        if missing:
+            raise LiveError("not_present", f"not in the room: {', '.join(missing)}")
+        ids = list(a.order)
+    elif a.order is not None:
+        raise LiveError("invalid_action", "an order is given only with the manual rule")
+    order = order_participants(ids, rule, seed=live.version, names=presence.names,
                                manual=a.order)
     state = engine.new_round(order, turn_length=length)
     return _bump(live, round=state), [{"kind": "round", "action": "setup"}], []
@@ -363,7 +377,8 @@ def joined(live: Live, participant: str, role: str, presence: Presence, now: flo
         turn = next((t for t in new.round.turns if t.participant_id == participant), None)
         event: Any = None
         if turn is None:
-            event = Join(actor=SYSTEM, participant_id=participant)
+            if role not in FACILITATING:  # late members are appended; facilitators are not
+                event = Join(actor=SYSTEM, participant_id=participant)
         elif not turn.connected:
             event = Reconnect(actor=SYSTEM, participant_id=participant)
         if event is not None:
@@ -454,9 +469,8 @@ def audible(live: Live, presence: Presence) -> frozenset[str]:
 
 def _clock_view(clock: Clock | None, now: float) -> dict[str, Any]:
     if clock is None:
-        return {"deadline": None, "paused": False, "remaining": None, "overrun": 0.0}
-    from app.rounds import clock as clk
-
+        return {"deadline": None, "paused": False, "remaining": None, "overrun": 0.0,
+                "allotted": None}
     return {"deadline": clock.deadline, "paused": clock.paused_at is not None,
             "remaining": round(clk.remaining(clock, now), 3),
             "overrun": round(clk.overrun(clock, now), 3), "allotted": clock.allotted}
@@ -493,6 +507,7 @@ def view(live: Live, now: float, presence: Presence, *, facilitator: bool,
             "turns": [{"participant_id": t.participant_id, "status": t.status.value,
                        "passes": t.passes, "connected": t.connected} for t in r.turns],
             **_clock_view(turn.clock if turn else None, now),
+            "grace_deadline": turn.grace_deadline if turn else None,
         }
     if facilitator:
         out["lobby"] = [{"participant_id": p, "name": presence.names.get(p)} for p in live.lobby]

@@ -60,6 +60,10 @@ class Session:
     task: asyncio.Task[None] | None = None
     forwarding: dict[str, bool] = field(default_factory=dict)
     talk_sent: float = 0.0
+    talk_flush: asyncio.TimerHandle | None = None
+    known: dict[str, str] = field(default_factory=dict)
+    """Everyone seen in the room with their role, present or not (a Reconnected carries none)."""
+    ended: bool = False
 
     @property
     def presence(self) -> lv.Presence:
@@ -78,6 +82,8 @@ class Facilitation:
         self._events: asyncio.Queue[PresenceEvent] = asyncio.Queue()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._stop_listening: Callable[[], None] | None = None
+        self.ended: set[str] = set()
+        """Sessions that have ended here: their late presence events and messages are ignored."""
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -93,9 +99,20 @@ class Facilitation:
         self._spawn(self._presence_loop())
 
     async def stop(self) -> None:
+        """Stop: everyone still counted in a room is lost now (a speaker's turn pauses, so a
+        restarted service resumes the same remaining time), then stop every task."""
         if self._stop_listening:
             self._stop_listening()
         self.control.set_message_handler(None)
+        while not self._events.empty():  # presence the server reported while closing
+            with contextlib.suppress(Exception):
+                await self._presence(self._events.get_nowait())
+        for session in list(self.live.values()):
+            for p in list(session.roles):
+                session.roles.pop(p, None)
+                with contextlib.suppress(Exception):
+                    await self.change(session, lambda live, now, p=p, s=session: lv.lost(
+                        live, p, s.presence, now))
         tasks = [s.task for s in self.live.values() if s.task] + list(self._tasks)
         for task in tasks:
             task.cancel()
@@ -115,6 +132,8 @@ class Facilitation:
 
     async def session(self, session_id: str) -> Session:
         """The live session, loaded or created (and saved) on first use."""
+        if session_id in self.ended:
+            raise lv.LiveError("session_ended", "this session has ended")
         session = self.live.get(session_id)
         if session is None:
             session = self._adopt(session_id, lv.Live())
@@ -124,16 +143,35 @@ class Facilitation:
 
     def forget(self, session_id: str) -> None:
         """The session has ended: close its room and drop everything held in memory."""
+        self.ended.add(session_id)
         session = self.live.pop(session_id, None)
-        if session is not None and session.task is not None:
-            session.task.cancel()
+        if session is not None:
+            session.ended = True
+            session.talk.clear()
+            if session.talk_flush is not None:
+                session.talk_flush.cancel()
+            if session.task is not None:
+                session.task.cancel()
         self.control.close_room(session_id)
+        self._spawn(self._purge(session_id, session))
+
+    async def _purge(self, session_id: str, session: Session | None) -> None:
+        """Delete the saved state once any change in flight has finished (it saves no more)."""
+        if session is not None:
+            async with session.lock:
+                pass
+        async for db in transaction(self.db):
+            row = await db.get(LiveState, uuid.UUID(session_id))
+            if row is not None:
+                await db.delete(row)
 
     # ---------------------------------------------------------------- changes
 
     async def change(self, session: Session, fn: Change) -> None:
         """Apply fn to the session's state; save, enforce the floor and broadcast if it changed."""
         async with session.lock:
+            if session.ended:
+                return
             new, notices, effects = fn(session.live, self.clock())
             if new is session.live:
                 return
@@ -237,17 +275,23 @@ class Facilitation:
             if session is not None:
                 self._talk(session, event)
             return
+        if event.room in self.ended:
+            return
         session = await self.session(event.room)
         p = event.participant
-        if isinstance(event, Joined):
-            session.roles[p] = event.role
+        if isinstance(event, Joined | Reconnected):
+            # A Reconnected (back within the room's grace, or a second connection replacing
+            # the first) carries no role: it is the one the participant joined with.
+            role = event.role if isinstance(event, Joined) else session.known.get(p)
+            if role is None:
+                log.warning("participant %s came back to %s unseen", p, event.room)
+                role = "member"
+            session.roles[p] = session.known[p] = role
             session.names.setdefault(p, await self._name(p))
             session.forwarding.pop(p, None)
             await self.change(session, lambda live, now: lv.joined(
-                live, p, event.role, session.presence, now))
+                live, p, role, session.presence, now))
             self._enforce_floor(session)
-            self.send_state(session, p)
-        elif isinstance(event, Reconnected):
             self.send_state(session, p)
         elif isinstance(event, ConnectionLost | Left):
             session.roles.pop(p, None)
@@ -255,11 +299,23 @@ class Facilitation:
             await self.change(session, lambda live, now: lv.lost(live, p, session.presence, now))
 
     def _talk(self, session: Session, event: Speaking) -> None:
+        if session.ended:
+            return
         session.talk[event.participant] = event.talk_seconds
         now = self.clock()
         if now - session.talk_sent < TALK_EVERY:
+            if session.talk_flush is None:  # send the latest figures when the interval is up
+                session.talk_flush = asyncio.get_running_loop().call_later(
+                    TALK_EVERY - (now - session.talk_sent), self._send_talk, session)
             return
-        session.talk_sent = now
+        self._send_talk(session)
+
+    def _send_talk(self, session: Session) -> None:
+        """The speaking-time figures, to the facilitators in the room only."""
+        session.talk_flush = None
+        if session.ended:
+            return
+        session.talk_sent = self.clock()
         figures = {"kind": "talk_time", "seconds": {p: round(s, 1) for p, s in session.talk.items()}}
         for participant, role in session.roles.items():
             if role in lv.FACILITATING:
@@ -285,7 +341,10 @@ class Facilitation:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"])
             raise refused("invalid_action", f"{where}: {first['msg']}") from None
-        session = await self.session(message.room)
+        try:
+            session = await self.session(message.room)
+        except lv.LiveError as exc:
+            raise refused(exc.code, exc.detail) from None
         if isinstance(action, StateRequest):
             self.send_state(session, message.participant)
             return
