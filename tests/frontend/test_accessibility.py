@@ -20,11 +20,16 @@ from tests.frontend.conftest import (
 )
 
 pytestmark = pytest.mark.browser
-FORMS = [pytest.param(PHONE, id="phone"), pytest.param(LAPTOP, id="laptop")]
+DARK_PHONE = {**PHONE, "color_scheme": "dark"}
+FORMS = [
+    pytest.param(PHONE, id="phone"),
+    pytest.param(LAPTOP, id="laptop"),
+    pytest.param(DARK_PHONE, id="phone-dark"),
+]
 
 
 def _name(form: dict[str, object]) -> str:
-    return "phone" if form is PHONE else "laptop"
+    return {id(PHONE): "phone", id(LAPTOP): "laptop", id(DARK_PHONE): "phone-dark"}[id(form)]
 
 
 @pytest.mark.parametrize("form", FORMS)
