@@ -50,6 +50,7 @@ SECRET = b"bench-secret"
 FPS = 15
 WIDTH, HEIGHT = 320, 240
 CLIP_SECONDS = 3
+PROFILE: str | None = None
 
 
 # --- media, encoded once -------------------------------------------------------------------
@@ -201,8 +202,8 @@ def install_counter(client: Client, counts: Counts) -> None:
 # --- server subprocess -------------------------------------------------------------------------
 
 
-def serve(mode: str, port: int) -> None:
-    """Run the server (child process)."""
+def serve(mode: str, port: int, profile: str | None = None) -> None:
+    """Run the server (child process), optionally under cProfile."""
     import uvicorn
 
     from rtc.config import RTCConfig
@@ -212,7 +213,14 @@ def serve(mode: str, port: int) -> None:
     app = create_asgi(config, serve_testpage=False)
     if mode == "relay":
         use_media_relay(app.state.rtc)
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+    if profile is None:
+        uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+        return
+    import cProfile
+
+    with cProfile.Profile() as profiler:
+        uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+    profiler.dump_stats(profile)
 
 
 def use_media_relay(server: Any) -> None:
@@ -294,6 +302,8 @@ async def run(
 ) -> Result:
     port = free_port()
     command = [sys.executable, __file__, "--serve", mode, "--port", str(port)]
+    if PROFILE:
+        command += ["--profile", f"{PROFILE}.{mode}.{rooms}x{people}"]
     child = subprocess.Popen(command)  # noqa: ASYNC220 (started once, before any load)
     try:
         for _ in range(200):
@@ -455,8 +465,10 @@ if __name__ == "__main__":
     parser.add_argument("--modes", default="sfu,relay")
     parser.add_argument("--serve", choices=["sfu", "relay"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--profile", help="write the server's cProfile stats to PATH.<mode>.<RxN>")
     ns = parser.parse_args()
     if ns.serve:
-        serve(ns.serve, ns.port)
+        serve(ns.serve, ns.port, ns.profile)
     else:
+        PROFILE = ns.profile
         asyncio.run(main(ns))

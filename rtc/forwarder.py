@@ -53,6 +53,7 @@ from aiortc.rtcrtpreceiver import StreamStatistics
 from aiortc.rtp import (
     RTCP_PSFB_APP,
     RTP_HISTORY_SIZE,
+    HeaderExtensionsMap,
     RtcpPsfbPacket,
     RtpPacket,
     pack_remb_fci,
@@ -82,6 +83,8 @@ SENDER_PRIVATE = (
     "octet_count",
     "packet_count",
 )
+_TX_NTP, _TX_RTP_TS = _TX + "ntp_timestamp", _TX + "rtp_timestamp"
+_TX_OCTETS, _TX_PACKETS = _TX + "octet_count", _TX + "packet_count"
 
 
 class PlaceholderTrack(MediaStreamTrack):
@@ -160,6 +163,10 @@ class Sink:
     last_ts: int = 0
     last_time: float = 0.0
     ts_source: Source | None = None
+    history: dict[int, RtpPacket] = field(default_factory=dict)
+    """The sender's RTP history (aiortc retransmits from it on NACK)."""
+    extensions_map: HeaderExtensionsMap = field(default_factory=HeaderExtensionsMap)
+    """The sender's header extension ids (configured when it starts)."""
     sent: int = 0
     retransmit_requests: int = 0
     keyframe_requests: int = 0
@@ -210,6 +217,8 @@ class Forwarder:
     def add_sink(self, sender: RTCRtpSender, kind: Kind, subscriber: str) -> Sink:
         """Take over a subscribe sender: keyframe requests it gets go to its current source."""
         sink = Sink(sender=sender, kind=kind, subscriber=subscriber)
+        sink.history = getattr(sender, _TX + "rtp_history")  # fixed objects for the sender's life
+        sink.extensions_map = getattr(sender, _TX + "rtp_header_extensions_map")
         retransmit = sender._retransmit
 
         def keyframe() -> None:
@@ -329,13 +338,15 @@ class Forwarder:
             source.leveled += 1
             if level[1] <= self.speaking_threshold:
                 source.voiced += 1
-        if not source.enabled:
+        if not source.enabled or not source.sinks:
             return
+        now, ntp = self._clock(), _ntp_now()
         for sink in list(source.sinks):
-            await self._send(sink, source, packet)
+            await self._send(sink, source, packet, now, ntp)
 
-    async def _send(self, sink: Sink, source: Source, packet: RtpPacket) -> None:
-        now = self._clock()
+    async def _send(
+        self, sink: Sink, source: Source, packet: RtpPacket, now: float, ntp: int
+    ) -> None:
         if sink.waiting_keyframe:
             if not is_vp8_keyframe_start(packet.payload):
                 if now - sink.waiting_since >= self.keyframe_retry:
@@ -363,22 +374,20 @@ class Forwarder:
         out.extensions.mid = sink.mid
         out.extensions.audio_level = packet.extensions.audio_level
         if sink.kind == "video":
-            out.extensions.abs_send_time = (_ntp_now() >> 14) & 0x00FFFFFF
+            out.extensions.abs_send_time = (ntp >> 14) & 0x00FFFFFF
         if ((seq - sink.last_seq) & 0xFFFF) < 0x8000:  # newer than the newest sent
             sink.last_seq, sink.last_ts, sink.last_time = seq, out.timestamp, now
-        getattr(sender, _TX + "rtp_history")[seq % RTP_HISTORY_SIZE] = out
-        data = out.serialize(getattr(sender, _TX + "rtp_header_extensions_map"))
+        sink.history[seq % RTP_HISTORY_SIZE] = out
         try:
-            await sender.transport._send_rtp(data)
+            await sender.transport._send_rtp(out.serialize(sink.extensions_map))
         except ConnectionError:
             return
         sink.sent += 1
-        setattr(sender, _TX + "ntp_timestamp", _ntp_now())
-        setattr(sender, _TX + "rtp_timestamp", out.timestamp)
-        setattr(
-            sender, _TX + "octet_count", getattr(sender, _TX + "octet_count") + len(out.payload)
-        )
-        setattr(sender, _TX + "packet_count", getattr(sender, _TX + "packet_count") + 1)
+        # what aiortc's sender reports (RTCP SR) is what this module sent on its behalf
+        setattr(sender, _TX_NTP, ntp)
+        setattr(sender, _TX_RTP_TS, out.timestamp)
+        setattr(sender, _TX_OCTETS, getattr(sender, _TX_OCTETS) + len(out.payload))
+        setattr(sender, _TX_PACKETS, getattr(sender, _TX_PACKETS) + 1)
 
     @staticmethod
     def take_voice(source: Source) -> tuple[int, int]:
