@@ -73,7 +73,8 @@ class Room:
         if previous is not None:
             self.unpublish(previous)
             previous.kick(Replaced("the same participant joined from another connection"))
-        elif len(self.members) + len(self._lost) >= self.config.max_participants:
+        elif not back and len(self.members) + len(self._lost) >= self.config.max_participants:
+            # a participant whose connection was lost keeps its seat during the grace period
             raise RoomFull(f"a room admits at most {self.config.max_participants} participants")
         timer = self._lost.pop(member.id, None)
         if timer is not None:

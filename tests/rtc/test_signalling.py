@@ -218,6 +218,14 @@ async def test_room_full(configure: Any) -> None:
         assert await c.closed() == 4003
         other_room = Raw(await websockets.connect(live.url))
         await other_room.joined(live, "c", room="room-2")
+        # a lost participant keeps its seat: c still cannot take it, b can come back
+        await b.ws.close()
+        await eventually(lambda: live.server.control.participants("room-1") == ["a"])
+        c = await Raw.open(live)
+        await c.call({"type": "hello", "version": 1})
+        assert (await c.call({"type": "join", "token": live.token("c")}))["code"] == "room-full"
+        b = await Raw.open(live)
+        await b.joined(live, "b")
 
 
 async def test_presence_events_and_reconnection(configure: Any) -> None:
