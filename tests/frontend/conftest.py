@@ -235,7 +235,7 @@ def make_world(api: Api, name: str, *, session_in_minutes: int | None = 90) -> W
     return world
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # the sync API runs an event loop: stop it before async tests
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         unavailable(f"Chromium not found at {CHROMIUM}; browser tests skipped")
