@@ -111,7 +111,7 @@ class Stage:
 
     # ---------------------------------------------------------------- the world
 
-    async def build(self, members: int, template: str = "default:check-in-round",
+    async def build(self, members: int, template: str | None = "default:check-in-round",
                     co_facilitator: bool = True) -> None:
         """Accounts, a group, ``members`` doctors, and a live session run with ``template``."""
         engine = create_engine(self.settings.db_url)
@@ -148,7 +148,8 @@ class Stage:
             joined = await self.ok(person.http.post("/api/v1/invites/accept", json={
                 "token": link.split("#", 1)[1], "display_name": person.name}))
             person.id = joined["member_id"]
-        await self.new_session(template)
+        if template is not None:
+            await self.new_session(template)
 
     async def new_session(self, template: str) -> None:
         start = (datetime.now(UTC) + timedelta(minutes=5)).isoformat()
@@ -190,16 +191,18 @@ class Stage:
         body = response.json()
         person.token, person.id = body["token"], body["participant_id"]
 
-    async def connect(self, person: Person, *, audio: MediaStreamTrack | None = None) -> Client:
+    async def connect(self, person: Person, *, audio: MediaStreamTrack | None = None,
+                      video: MediaStreamTrack | None = None) -> Client:
         """(Re)connect a person's rtc client with their join token."""
-        client = Client(self.ws, person.token, audio=audio)
-        await client.connect(publish=audio is not None)
+        client = Client(self.ws, person.token, audio=audio, video=video)
+        await client.connect(publish=audio is not None or video is not None)
         person.client = client
         return client
 
-    async def enter(self, person: Person, *, audio: MediaStreamTrack | None = None) -> Client:
+    async def enter(self, person: Person, *, audio: MediaStreamTrack | None = None,
+                    video: MediaStreamTrack | None = None) -> Client:
         await self.grant(person)
-        return await self.connect(person, audio=audio)
+        return await self.connect(person, audio=audio, video=video)
 
     async def drop(self, person: Person) -> None:
         """Close a person's connection abruptly (no leave): the server sees it lost."""
