@@ -1,0 +1,320 @@
+"""app.rounds.live without I/O: controls, lobby, mutes, round setup, the floor and the views."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from app.rounds import live as lv
+from app.rounds.actions import ControlAction, HandAction, PhaseAction, RoundAction, parse_action
+from app.rounds.errors import EngineError
+from app.rounds.phases import FloorRule, Phase, PhaseKind, Template, TurnSpec
+from app.rounds.templates import BALINT_CASE, CHECK_IN_ROUND
+
+T0 = 1_800_000_000.0
+F, C, A, B, D = "fac", "cofac", "ada", "ben", "dee"
+ROLES = {F: "facilitator", C: "co-facilitator", A: "member", B: "member", D: "member"}
+NAMES = {F: "Dr Fox", C: "Dr Cole", A: "Dr Zed", B: "Dr Abel", D: "Dr Moss"}
+HELD = Template(name="Held", phases=(Phase(
+    kind=PhaseKind.round, title="Check-in", duration=600, floor=FloorRule.speaker,
+    hold_floor=True, turn=TurnSpec(length=60, min=30, max=120)),))
+
+
+def presence(*ids: str) -> lv.Presence:
+    return lv.Presence(roles={p: ROLES[p] for p in ids}, names={p: NAMES[p] for p in ids})
+
+
+def room(template: Template = CHECK_IN_ROUND, *ids: str) -> tuple[lv.Live, lv.Presence]:
+    """A Live with ``template`` chosen and ``ids`` (default: everyone) joined in that order."""
+    ids = ids or (F, C, A, B, D)
+    live = lv.begin(lv.Live(), template)
+    for i, p in enumerate(ids):
+        live, _, _ = lv.joined(live, p, ROLES[p], presence(*ids[: i + 1]), T0)
+    return live, presence(*ids)
+
+
+def do(live: lv.Live, who: str, kind: str, pres: lv.Presence, now: float = T0,
+       **data: Any) -> lv.Live:
+    new, _, _ = lv.act(live, parse_action(kind, data), who, ROLES[who], pres, now)
+    return new
+
+
+def refused(live: lv.Live, who: str, kind: str, pres: lv.Presence, **data: Any) -> str:
+    with pytest.raises(EngineError) as exc:
+        do(live, who, kind, pres, **data)
+    return exc.value.code
+
+
+# ---------------------------------------------------------------- controls
+
+
+def test_the_first_facilitator_leads_and_holds_the_controls() -> None:
+    live, _ = room()
+    assert live.lead == F and live.controller == F
+
+
+def test_controls_pass_to_the_co_facilitator_on_a_drop_and_back_on_request() -> None:
+    live, _ = room()
+    without_f = presence(C, A, B, D)
+    live, notices, _ = lv.lost(live, F, without_f, T0 + 1)
+    assert live.controller == C and {"kind": "controls", "holder": C} in notices
+    live, _, _ = lv.joined(live, F, "facilitator", presence(F, C, A, B, D), T0 + 2)
+    assert live.controller == C  # coming back does not take the controls by itself
+    everyone = presence(F, C, A, B, D)
+    assert refused(live, F, "phase", everyone, action="start") == "not_in_control"
+    assert refused(live, C, "control", everyone, action="take_back") == "not_lead"
+    assert refused(live, A, "control", everyone, action="take_back") == "not_lead"
+    live = do(live, F, "control", everyone, action="take_back")
+    assert live.controller == F
+    assert refused(live, C, "phase", everyone, action="start") == "not_in_control"
+
+
+def test_hand_over_only_to_a_facilitator_in_the_room() -> None:
+    live, pres = room()
+    assert refused(live, F, "control", pres, action="hand_over", participant_id=A) == \
+        "not_facilitator"
+    assert refused(live, F, "control", pres, action="hand_over") == "participant_required"
+    live = do(live, F, "control", pres, action="hand_over", participant_id=C)
+    assert live.controller == C
+    assert refused(live, F, "round", pres, action="start") == "not_in_control"
+
+
+def test_alone_the_controls_stay_until_a_facilitator_returns() -> None:
+    live, _ = room(CHECK_IN_ROUND, F, A)
+    live, _, _ = lv.lost(live, F, presence(A), T0)
+    assert live.controller == F
+    live, notices, _ = lv.joined(live, C, "co-facilitator", presence(A, C), T0)
+    assert live.controller == C and live.lead == F
+    live, _, _ = lv.joined(live, F, "facilitator", presence(A, C, F), T0)
+    assert live.controller == C
+
+
+# ---------------------------------------------------------------- lobby and room
+
+
+def test_lobby_admit_lock_and_remove() -> None:
+    live, pres = room(CHECK_IN_ROUND, F, C)
+    live, _, _ = lv.wait_in_lobby(live, A)
+    same, _, _ = lv.wait_in_lobby(live, A)
+    assert same is live and live.lobby == (A,)
+    live, _, _ = lv.wait_in_lobby(live, B)
+    live, _, _ = lv.admit(live, A)
+    assert live.lobby == (B,) and live.admitted == (A,)
+    with pytest.raises(lv.LiveError) as exc:
+        lv.admit(live, D)
+    assert exc.value.code == "not_waiting"
+    assert refused(live, C, "control", pres, action="admit", participant_id=B) == "not_in_control"
+    live = do(live, F, "control", pres, action="admit_all")
+    assert live.lobby == () and live.admitted == (A, B)
+    live = do(live, F, "control", pres, action="lock")
+    assert live.locked
+    live = do(live, F, "control", pres, action="unlock")
+    assert not live.locked
+    inside = presence(F, C, A, B)
+    new, _, effects = lv.act(live, ControlAction(kind="control", action="remove",
+                                                 participant_id=A), F, "facilitator", inside, T0)
+    assert effects == [("remove", A)] and new.removed == (A,) and A not in new.admitted
+    assert refused(live, F, "control", inside, action="remove", participant_id=C) == \
+        "cannot_remove"
+
+
+def test_mute_and_mute_all_spare_the_facilitators() -> None:
+    live, pres = room()
+    live = do(live, F, "control", pres, action="mute", participant_id=A)
+    assert live.muted == (A,) and A not in lv.audible(live, pres)
+    live = do(live, F, "control", pres, action="mute_all")
+    assert set(live.muted) == {A, B, D}
+    assert lv.audible(live, pres) == {F, C}
+    live = do(live, F, "control", pres, action="unmute", participant_id=B)
+    assert lv.audible(live, pres) == {F, C, B}
+    assert refused(live, A, "control", pres, action="unmute", participant_id=A) == \
+        "not_in_control"
+
+
+# ---------------------------------------------------------------- rounds
+
+
+def test_setup_order_rules_and_turn_length_bounds() -> None:
+    live, pres = room()
+    live = do(live, F, "phase", pres, action="start")
+    assert live.round is not None and [t.participant_id for t in live.round.turns] == \
+        [F, C, A, B, D]  # the phase's round: everyone present, in join order
+    alpha = do(live, F, "round", pres, action="setup", rule="alphabetical")
+    assert alpha.round is not None
+    assert [t.participant_id for t in alpha.round.turns] == [B, C, F, D, A]
+    first = do(live, F, "round", pres, action="setup", rule="random")
+    again = do(live, F, "round", pres, action="setup", rule="random")
+    assert first.round == again.round  # seeded by the state's version: reproducible
+    manual = do(live, F, "round", pres, action="setup", rule="manual", order=[D, A, B],
+                turn_length=90)
+    assert manual.round is not None and manual.round.config.turn_length == 90
+    assert [t.participant_id for t in manual.round.turns] == [D, A, B]
+    assert refused(live, F, "round", pres, action="setup", rule="manual") == "order_required"
+    assert refused(live, F, "round", pres, action="setup", rule="manual",
+                   order=[A, "ghost"]) == "not_present"
+    assert refused(live, F, "round", pres, action="setup", rule="manual",
+                   order=[A, A]) == "invalid_order"
+    assert refused(live, F, "round", pres, action="setup", order=[A]) == "invalid_action"
+    assert refused(live, F, "round", pres, action="setup", turn_length=20) == "bad_turn_length"
+    assert refused(live, F, "round", pres, action="setup", turn_length=121) == \
+        "bad_turn_length"
+    started = do(manual, F, "round", pres, action="start")
+    assert refused(started, F, "round", pres, action="setup") == "round_started"
+    assert refused(started, A, "round", pres, action="setup") == "not_in_control"
+
+
+def test_setup_needs_a_round_phase() -> None:
+    live, pres = room(BALINT_CASE)
+    assert refused(live, F, "round", pres, action="setup") == "no_round"
+    live = do(live, F, "phase", pres, action="start")
+    assert refused(live, F, "round", pres, action="start") == "no_round"
+    assert refused(lv.Live(controller=F), F, "phase", pres, action="start") == "no_template"
+
+
+def test_late_members_are_appended_and_facilitators_are_not() -> None:
+    live, _ = room(CHECK_IN_ROUND, F, A)
+    pres = presence(F, A)
+    live = do(live, F, "phase", pres, action="start")
+    live = do(live, F, "round", pres, action="setup", rule="manual", order=[A])
+    live, _, _ = lv.joined(live, B, "member", presence(F, A, B), T0)
+    live, _, _ = lv.joined(live, C, "co-facilitator", presence(F, A, B, C), T0)
+    assert live.round is not None and [t.participant_id for t in live.round.turns] == [A, B]
+
+
+def test_a_member_may_pass_or_finish_only_their_own_turn() -> None:
+    live, pres = room(CHECK_IN_ROUND, F, A, B)
+    live = do(live, F, "phase", pres, action="start")
+    live = do(live, F, "round", pres, action="setup", rule="manual", order=[A, B])
+    live = do(live, F, "round", pres, action="start")
+    assert refused(live, B, "round", pres, action="finish") == "not_speaker"
+    assert refused(live, B, "round", pres, action="pass") == "not_in_control"
+    assert refused(live, B, "round", pres, action="next") == "not_in_control"
+    passed = do(live, A, "round", pres, action="pass")
+    assert passed.round is not None and passed.round.turns[-1].participant_id == A
+    finished = do(live, A, "round", pres, action="finish")
+    assert finished.round is not None and finished.round.status == "between"
+
+
+def test_a_dropped_speaker_pauses_the_turn_and_resumes_it() -> None:
+    live, pres = room(CHECK_IN_ROUND, F, A, B)
+    live = do(live, F, "phase", pres, action="start")
+    live = do(live, F, "round", pres, action="setup", rule="manual", order=[A, B])
+    live = do(live, F, "round", pres, action="start")
+    live, notices, _ = lv.lost(live, A, presence(F, B), T0 + 10)
+    view = lv.view(live, T0 + 30, presence(F, B), facilitator=False)
+    assert view["round"]["paused"] and view["round"]["remaining"] == 50
+    assert view["round"]["grace_deadline"] == T0 + 130
+    assert lv.next_deadline(live, T0 + 30) == T0 + 130
+    live, _, _ = lv.joined(live, A, "member", pres, T0 + 40)
+    view = lv.view(live, T0 + 40, pres, facilitator=False)
+    assert not view["round"]["paused"] and view["round"]["remaining"] == 50
+
+
+def test_tick_warns_and_the_grace_expires() -> None:
+    live, pres = room(CHECK_IN_ROUND, F, A, B)
+    live = do(live, F, "phase", pres, action="start")
+    live = do(live, F, "round", pres, action="setup", rule="manual", order=[A, B],
+              turn_length=90)
+    live = do(live, F, "round", pres, action="start")
+    assert lv.next_deadline(live, T0) == T0 + 30  # one minute left
+    warned, notices, _ = lv.tick(live, T0 + 30)
+    assert [n.get("warning") for n in notices] == ["one_minute_left"]
+    same, nothing, _ = lv.tick(warned, T0 + 31)
+    assert same is warned and nothing == []
+    gone, _, _ = lv.lost(warned, A, presence(F, B), T0 + 40)
+    expired, notices, _ = lv.tick(gone, T0 + 40 + 120)
+    assert expired.round is not None and expired.round.status == "between"
+    assert expired.round.turns[0].status == "absent"
+
+
+# ---------------------------------------------------------------- the floor
+
+
+def test_hold_the_floor_forwards_the_facilitators_and_the_speaker_only() -> None:
+    live, pres = room(HELD, F, C, A, B)
+    assert lv.audible(live, pres) == {F, C, A, B}  # not started yet
+    live = do(live, F, "phase", pres, action="start")
+    assert lv.audible(live, pres) == {F, C}  # a round nobody has started: nobody else
+    live = do(live, F, "round", pres, action="setup", rule="manual", order=[A, B])
+    live = do(live, F, "round", pres, action="start")
+    assert lv.audible(live, pres) == {F, C, A}
+    live = do(live, A, "round", pres, action="finish")
+    assert lv.audible(live, pres) == {F, C}
+    live = do(live, F, "round", pres, action="next")
+    assert lv.audible(live, pres) == {F, C, B}
+    live = do(live, F, "phase", pres, action="end")
+    assert lv.audible(live, pres) == {F, C, A, B}
+
+
+def test_without_hold_the_floor_everyone_is_heard_in_a_round() -> None:
+    live, pres = room(CHECK_IN_ROUND, F, A, B)
+    live = do(live, F, "phase", pres, action="start")
+    live = do(live, F, "round", pres, action="start")
+    assert lv.audible(live, pres) == {F, A, B}
+
+
+def test_push_back_leaves_out_the_presenter_only() -> None:
+    live, pres = room(BALINT_CASE, F, C, A, B)
+    live = do(live, F, "phase", pres, action="start")
+    assert refused(live, F, "phase", pres, action="set_presenter", participant_id="ghost") == \
+        "not_present"
+    live = do(live, F, "phase", pres, action="set_presenter", participant_id=A)
+    for _ in range(3):
+        live = do(live, F, "phase", pres, action="advance")
+        if lv.current_phase(live).floor is not FloorRule.presenter_muted:  # type: ignore[union-attr]
+            assert lv.audible(live, pres) == {F, C, A, B}
+    assert lv.audible(live, pres) == {F, C, B}
+    live = do(live, F, "phase", pres, action="advance")
+    assert lv.audible(live, pres) == {F, C, A, B}
+
+
+def test_hands_give_and_take_back_the_floor() -> None:
+    live, pres = room(CHECK_IN_ROUND, F, A, B)
+    live = do(live, A, "hand", pres, action="raise")
+    live = do(live, B, "hand", pres, action="raise")
+    assert refused(live, A, "hand", pres, action="raise") == "illegal_transition"
+    assert refused(live, B, "hand", pres, action="give", participant_id=A) == "not_in_control"
+    live = do(live, F, "hand", pres, action="give", participant_id=B)
+    assert live.hands.floor == B and live.hands.raised == (A,)
+    live = do(live, B, "hand", pres, action="take_back")
+    assert live.hands.floor is None
+    live, _, _ = lv.lost(live, A, presence(F, B), T0)
+    assert live.hands.raised == ()
+
+
+# ---------------------------------------------------------------- views
+
+
+def test_the_lobby_and_the_talk_figures_are_for_facilitators_only() -> None:
+    live, pres = room(CHECK_IN_ROUND, F, A)
+    live, _, _ = lv.wait_in_lobby(live, B)
+    lobby_names = lv.Presence(roles=dict(pres.roles), names={**pres.names, B: "Dr Abel"})
+    lead = lv.view(live, T0, lobby_names, facilitator=True, talk={A: 12.5})
+    member = lv.view(live, T0, lobby_names, facilitator=False)
+    assert lead["lobby"] == [{"participant_id": B, "name": "Dr Abel"}]
+    assert "lobby" not in member
+    assert "12.5" not in str(lead) and "talk" not in str(lead)  # figures travel as talk_time
+
+
+def test_view_fields_for_the_clock() -> None:
+    live, pres = room(CHECK_IN_ROUND, F, A)
+    live = do(live, F, "phase", pres, action="start")
+    live = do(live, F, "round", pres, action="setup", rule="manual", order=[A])
+    live = do(live, F, "round", pres, now=T0 + 5, action="start")
+    view = lv.view(live, T0 + 15, pres, facilitator=False)
+    assert view["server_time"] == T0 + 15
+    assert view["round"]["deadline"] == T0 + 65 and view["round"]["remaining"] == 50
+    assert view["round"]["allotted"] == 60 and view["round"]["paused"] is False
+    assert view["phase"]["deadline"] == T0 + 15 * 60 and view["phase"]["remaining"] == 885
+
+
+def test_every_action_kind_parses_and_unknown_fields_are_refused() -> None:
+    assert isinstance(parse_action("phase", {"action": "start"}), PhaseAction)
+    assert isinstance(parse_action("round", {"action": "extend", "seconds": 30}), RoundAction)
+    assert isinstance(parse_action("hand", {"action": "raise"}), HandAction)
+    assert isinstance(parse_action("control", {"action": "lock"}), ControlAction)
+    with pytest.raises(ValueError):
+        parse_action("round", {"action": "extend", "seconds": 45})
+    with pytest.raises(ValueError):
+        parse_action("control", {"action": "lock", "why": "late"})
