@@ -189,6 +189,9 @@ class Forwarder:
         self._clock = clock
         self._tasks: set[asyncio.Task[None]] = set()
         self.errors = 0
+        """Exceptions caught in the data path (each would have closed a peer connection)."""
+        self.forwarded: dict[str, int] = {"audio": 0, "video": 0}
+        """RTP packets sent to subscribers, by kind, since start (for metrics)."""
 
     # --- binding ---
 
@@ -383,6 +386,7 @@ class Forwarder:
         except ConnectionError:
             return
         sink.sent += 1
+        self.forwarded[sink.kind] += 1
         # what aiortc's sender reports (RTCP SR) is what this module sent on its behalf
         setattr(sender, _TX_NTP, ntp)
         setattr(sender, _TX_RTP_TS, out.timestamp)

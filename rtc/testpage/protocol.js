@@ -54,11 +54,14 @@ export class RoomConnection extends EventTarget {
   /**
    * @param {string} url WebSocket URL of the server's /rtc endpoint
    * @param {string} token join token issued by the app
+   * @param {{iceServers?: IceServer[]}} [options] ICE servers to use instead of the ones the
+   *   server announces in `joined` (e.g. TURN credentials the app issued with the join grant)
    */
-  constructor(url, token) {
+  constructor(url, token, options = {}) {
     super();
     this.url = url;
     this.token = token;
+    /** @type {IceServer[]|null} */ this.iceOverride = options.iceServers || null;
     /** @type {WebSocket|null} */ this.ws = null;
     /** @type {RTCPeerConnection|null} */ this.publishPc = null;
     /** @type {RTCPeerConnection|null} */ this.subscribePc = null;
@@ -93,7 +96,7 @@ export class RoomConnection extends EventTarget {
         if (msg.type === "hello") this.send({ type: "join", token: this.token });
         else if (msg.type === "joined") {
           this.participant = msg.participant;
-          this.iceServers = msg.ice_servers;
+          this.iceServers = this.iceOverride || msg.ice_servers;
           this._emit("joined", msg);
           resolve(msg);
         } else if (msg.type === "error" && !this.participant) reject(new Error(msg.code));

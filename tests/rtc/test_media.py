@@ -36,6 +36,8 @@ async def test_three_participants_receive_each_other(live: Live) -> None:
             sizes = {rec.last_size for rec in client.received.values() if rec.last_size}
             assert sizes == {(160, 120)}
         assert live.server.hub.forwarder.errors == 0
+        forwarded = live.server.hub.forwarder.forwarded
+        assert forwarded["audio"] > 0 and forwarded["video"] > 0
     finally:
         for client in clients:
             await client.close()
