@@ -7,6 +7,7 @@
  * they leave; everything a tile shows is also written as text (name, "Muted", "Speaking").
  */
 
+import { devices } from "./store.js";
 import { h } from "./ui.js";
 
 /**
@@ -52,6 +53,12 @@ function layout() {
   grid.dataset.count = String(tiles.size);
 }
 
+/** Play others' audio on the speakers chosen in the device check, where the browser allows. */
+async function useSpeakers(/** @type {HTMLVideoElement} */ video) {
+  const sinkId = devices.get().audioOutput;
+  if (sinkId && "setSinkId" in video) await video.setSinkId(sinkId).catch(() => undefined);
+}
+
 /** @param {string} name */
 function initials(name) {
   return name.split(/\s+/).filter(Boolean).slice(0, 2).map((w) => w[0].toUpperCase()).join("");
@@ -78,7 +85,10 @@ export function setTile(view) {
   }
   views.set(view.id, view);
   const video = /** @type {HTMLVideoElement} */ (tile.querySelector("video"));
-  if (view.stream !== undefined && video.srcObject !== view.stream) video.srcObject = view.stream;
+  if (view.stream !== undefined && video.srcObject !== view.stream) {
+    video.srcObject = view.stream;
+    if (!view.you) void useSpeakers(video);
+  }
   const showVideo = Boolean(video.srcObject) && !view.cameraOff && !(hideVideo && !view.you)
     && (/** @type {MediaStream | null} */ (video.srcObject)?.getVideoTracks().length ?? 0) > 0;
   video.hidden = !showVideo;
