@@ -14,14 +14,18 @@ const elements = new Map();
 
 room.addEventListener("track", (e) => {
   const { mid, kind, track } = /** @type {CustomEvent} */ (e).detail;
-  const el = document.createElement(kind === "video" ? "video" : "audio");
-  el.autoplay = true;
-  el.muted = true; // the test page never plays sound
-  if (el instanceof HTMLVideoElement) el.playsInline = true;
+  // a media section the server reuses for someone else fires "track" again: reuse its element
+  let el = elements.get(mid);
+  if (!el) {
+    el = document.createElement(kind === "video" ? "video" : "audio");
+    el.autoplay = true;
+    el.muted = true; // the test page never plays sound
+    if (el instanceof HTMLVideoElement) el.playsInline = true;
+    el.dataset.mid = mid;
+    elements.set(mid, el);
+    peers.appendChild(el);
+  }
   el.srcObject = new MediaStream([track]);
-  el.dataset.mid = mid;
-  elements.set(mid, el);
-  peers.appendChild(el);
 });
 room.addEventListener("streams", (e) => {
   const { streams } = /** @type {CustomEvent} */ (e).detail;

@@ -1,4 +1,4 @@
-"""Three headless Chromium pages in one room: each decodes the other two videos."""
+"""Headless Chromium pages in one room: each decodes the others' video, across leave and join."""
 
 from __future__ import annotations
 
@@ -35,55 +35,76 @@ def require_chromium() -> None:
     pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
 
 
-async def test_three_browsers_see_each_other(live: Live) -> None:
+class Page:
+    def __init__(self, pid: str, page: Any) -> None:
+        self.pid = pid
+        self.page = page
+        self.errors: list[str] = []
+        page.on("pageerror", self._record)
+
+    def _record(self, exc: Exception) -> None:
+        self.errors.append(str(exc))
+
+    async def decoded(self) -> dict[str, int]:
+        """framesDecoded (getStats) per participant whose video this page receives now."""
+        return dict(await self.page.evaluate("window.rtc.framesDecoded()"))
+
+    async def shown(self) -> set[str]:
+        sizes = await self.page.evaluate(
+            "[...document.querySelectorAll('video')].map(v => [v.dataset.participant,"
+            " v.videoWidth])"
+        )
+        return {p for p, width in sizes if p and width > 0}
+
+
+async def open_page(browser: Any, live: Live, pid: str) -> Page:
+    context = await browser.new_context()
+    page = Page(pid, await context.new_page())
+    await page.page.goto(f"{live.http}/testpage/index.html#token={live.token(pid)}")
+    await page.page.evaluate("window.rtc.ready")
+    return page
+
+
+async def all_decoding(pages: list[Page], timeout: float = 60) -> None:  # noqa: ASYNC109
+    """Every page decodes every other page's video, and the count keeps rising."""
+    ids = {p.pid for p in pages}
+    deadline = time.monotonic() + timeout
+    while True:
+        before = {p.pid: await p.decoded() for p in pages}
+        await asyncio.sleep(1.5)
+        after = {p.pid: await p.decoded() for p in pages}
+        rising = {
+            p.pid: {o for o in after[p.pid] if after[p.pid][o] >= before[p.pid].get(o, 1e9) + 10}
+            for p in pages
+        }
+        if all(
+            rising[p.pid] == ids - {p.pid} and set(after[p.pid]) == ids - {p.pid} for p in pages
+        ):
+            return
+        assert time.monotonic() < deadline, f"decoding: {rising}, counts {after}"
+
+
+async def test_browsers_see_each_other_across_leave_and_join(live: Live) -> None:
     require_chromium()
     from playwright.async_api import async_playwright
 
-    ids = ["p1", "p2", "p3"]
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         try:
-            pages = []
-            for pid in ids:
-                context = await browser.new_context()
-                page = await context.new_page()
-                errors: list[str] = []
-
-                def record(exc: Exception, errors: list[str] = errors) -> None:
-                    errors.append(str(exc))
-
-                page.on("pageerror", record)
-                await page.goto(f"{live.http}/testpage/index.html#token={live.token(pid)}")
-                pages.append((pid, page, errors))
-            for _, page, _ in pages:
-                await page.evaluate("window.rtc.ready")
-
-            async def decoded(page: Any) -> dict[str, int]:
-                return dict(await page.evaluate("window.rtc.framesDecoded()"))
-
-            deadline = time.monotonic() + 60
-            first: dict[str, dict[str, int]] = {}
-            while True:
-                counts = {pid: await decoded(page) for pid, page, _ in pages}
-                if all(all(counts[pid].get(o, 0) >= 20 for o in ids if o != pid) for pid in ids):
-                    first = counts
-                    break
-                assert time.monotonic() < deadline, f"frames decoded so far: {counts}"
-                await asyncio.sleep(0.5)
-            await asyncio.sleep(2)
-            for pid, page, errors in pages:
-                later = await decoded(page)
-                others = [o for o in ids if o != pid]
-                assert sorted(later) == others  # exactly the other two, never itself
-                for o in others:
-                    assert later[o] > first[pid][o] + 5, (pid, o, first[pid][o], later[o])
-                sizes = await page.evaluate(
-                    "[...document.querySelectorAll('video')].map(v => [v.dataset.participant,"
-                    " v.videoWidth])"
-                )
-                shown = {p for p, width in sizes if width > 0}
-                assert shown == set(others), sizes
-                assert errors == []
+            pages = [await open_page(browser, live, pid) for pid in ("p1", "p2", "p3")]
+            await all_decoding(pages)
+            for page in pages:
+                assert await page.shown() == {"p1", "p2", "p3"} - {page.pid}
+            # p3 leaves, p4 joins: p4's streams reuse the media sections p3 left
+            await pages[2].page.evaluate("window.rtc.room.leave()")
+            await pages[2].page.context.close()
+            pages = pages[:2] + [await open_page(browser, live, "p4")]
+            await all_decoding(pages)
+            for page in pages:
+                assert await page.shown() == {"p1", "p2", "p4"} - {page.pid}
+                assert page.errors == []
+            videos = await pages[0].page.evaluate("document.querySelectorAll('video').length")
+            assert videos == 2  # the section p3 used now shows p4: no new m-line, no new element
             assert live.server.hub.forwarder.errors == 0
         finally:
             await browser.close()
