@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 
 from app.accounts.deps import CurrentAccount, OptionalAccount
 from app.core.deps import DbSession
-from app.core.errors import Conflict, Forbidden, Unauthenticated
+from app.core.errors import Conflict, Forbidden, Invalid, Unauthenticated
 from app.groups.service import managed_group
 from app.members.deps import DeviceMembers
 from app.rounds import service
@@ -40,8 +40,9 @@ async def create_template(group_id: uuid.UUID, body: TemplateIn, account: Curren
     name = body.name or (f"{base.name} (copy)"[:80] if base else None)
     phases = body.phases or (list(base.phases) if base else None)
     if name is None or phases is None:
-        raise Conflict("incomplete_template", "give a name and phases, or copy_of")
-    description = body.description if body.description is not None else (base.description if base else "")
+        raise Invalid("incomplete_template", "give a name and phases, or copy_of")
+    description = body.description if body.description is not None else (
+        base.description if base else "")
     template = service.validated(name, description, [p.model_dump() for p in phases])
     return service.as_out(await service.create(db, group_id, template=template))
 
@@ -50,6 +51,7 @@ async def create_template(group_id: uuid.UUID, body: TemplateIn, account: Curren
 async def update_template(template_id: str, body: TemplateUpdate, account: CurrentAccount,
                           db: DbSession) -> object:
     """Edit a group's template (the defaults are copied, not edited)."""
+    service.refuse_builtin(template_id)
     row = await service.get_row(db, template_id)
     await managed_group(db, account, row.group_id)
     current = service.as_out(row)
@@ -63,9 +65,10 @@ async def update_template(template_id: str, body: TemplateUpdate, account: Curre
 @router.delete("/templates/{template_id}", status_code=204)
 async def delete_template(template_id: str, account: CurrentAccount, db: DbSession) -> None:
     """Delete a group's template."""
+    service.refuse_builtin(template_id)
     row = await service.get_row(db, template_id)
     await managed_group(db, account, row.group_id)
-    await db.delete(row)
+    await service.delete(db, row)
 
 
 @router.post("/sessions/{session_id}/facilitation", response_model=LiveView)
@@ -78,7 +81,10 @@ async def begin(session_id: uuid.UUID, body: Begin, request: Request, account: C
     if session.status is SessionStatus.ended:
         raise Conflict("session_ended", "this session has ended")
     runtime = facilitation(request)
-    await runtime.begin(str(session.id), template)
+    try:
+        await runtime.begin(str(session.id), template)
+    except LiveError as exc:
+        raise Conflict(exc.code, exc.detail) from None
     if session.status is not SessionStatus.live:
         await update_session(db, session, changes={"status": SessionStatus.live})
     return LiveView(live=True, state=runtime.state_for(str(session.id), facilitator=True))

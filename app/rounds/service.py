@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.errors import Invalid, NotFound
+from app.core.errors import Conflict, Invalid, NotFound
 from app.rounds.models import TemplateRow
 from app.rounds.phases import Template
 from app.rounds.schemas import TemplateOut
@@ -49,6 +49,12 @@ async def list_templates(db: AsyncSession, group_id: uuid.UUID) -> list[Template
             + [out(str(r.id), _row_template(r), builtin=False) for r in rows])
 
 
+def refuse_builtin(template_id: str) -> None:
+    """The default templates are shared by every group: copy one to change it."""
+    if template_id in DEFAULTS:
+        raise Conflict("builtin_template", "a default template cannot be changed: copy it first")
+
+
 async def get_row(db: AsyncSession, template_id: str) -> TemplateRow:
     try:
         row = await db.get(TemplateRow, uuid.UUID(template_id))
@@ -82,6 +88,11 @@ async def update(db: AsyncSession, row: TemplateRow, *, template: Template) -> T
     row.phases = [p.model_dump(mode="json") for p in template.phases]
     await db.flush()
     return row
+
+
+async def delete(db: AsyncSession, row: TemplateRow) -> None:
+    await db.delete(row)
+    await db.flush()
 
 
 def as_out(row: TemplateRow) -> TemplateOut:

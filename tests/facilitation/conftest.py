@@ -37,3 +37,6 @@ async def sqlite_stage(sqlite_template: Path, tmp_path: Path) -> AsyncIterator[S
         yield built
     finally:
         await built.close()
+
+
+from tests.app.conftest import world  # noqa: E402,F401  (the REST tests' world of two groups)
