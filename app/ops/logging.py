@@ -4,7 +4,8 @@
 routes uvicorn's loggers through it. Every record passes ``redact`` first:
 
 - message arguments are kept only when they are numbers, booleans, UUIDs or enum members (or
-  wrapped in ``Safe``); any other argument, a display name for instance, becomes ``[redacted]``;
+  wrapped in ``Safe``); any other argument, a display name for instance, becomes ``[redacted]``
+  (except in alembic's and uvicorn's server messages, ``TRUSTED_ARGUMENTS``);
 - ``extra`` fields are kept only when their name is not a personal field (``email``,
   ``display_name``, ``token``, ``ip``, ...) and their value is a safe type or a short word;
 - what is left is scanned for email addresses, IP addresses and long random tokens, which are
@@ -42,7 +43,11 @@ IPV6 = re.compile(r"(?<![\w:])(?:(?:[0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}"
 TOKEN = re.compile(r"[A-Za-z0-9_\-+/=.]{24,}")
 SQL_PARAMETERS = re.compile(r"\[parameters: .*?\]\s*(?=\(|$)", re.S)
 WORD = re.compile(r"[a-z0-9_.:/{}-]{0,60}")
-STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
+STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {
+    "message", "asctime", "taskName", "color_message"}
+# Libraries whose message arguments are versions, revisions and addresses of this server, never
+# about people: their string arguments are kept (and still scanned for emails, IPs and tokens).
+TRUSTED_ARGUMENTS = ("alembic.", "uvicorn.error")
 
 
 class Safe(str):
@@ -86,9 +91,10 @@ def _safe_extra(key: str, value: object) -> object:
 def redact(record: logging.LogRecord) -> dict[str, Any]:
     """The record as a dict with every personal field removed."""
     args = record.args
-    if isinstance(args, dict):
+    trusted = record.name.startswith(TRUSTED_ARGUMENTS)
+    if isinstance(args, dict) and not trusted:
         args = {k: _safe_arg(v) for k, v in args.items()}
-    elif isinstance(args, tuple):
+    elif isinstance(args, tuple) and not trusted:
         args = tuple(_safe_arg(a) for a in args)
     try:
         message = str(record.msg) % args if args else str(record.msg)

@@ -26,6 +26,8 @@ from collections.abc import Callable, Iterable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.ops.logging import Safe
+
 MAX_SERIES = 500
 log = logging.getLogger("rounds.http")
 
@@ -231,7 +233,7 @@ class HttpMetrics:
             if status >= 500:
                 ERRORS.inc(kind="http_5xx")
             log.info("request", extra={
-                "route": route, "method": method, "status": status,
+                "route": route, "method": Safe(method), "status": status,
                 "ms": round((time.perf_counter() - started) * 1000, 1)})
 
 
