@@ -92,7 +92,12 @@ class Facilitation:
         async for db in transaction(self.db):
             rows = list(await db.scalars(select(LiveState)))
         for row in rows:
-            session = self._adopt(str(row.session_id), lv.Live.model_validate(row.state))
+            try:
+                saved = lv.Live.model_validate(row.state)
+            except ValidationError:
+                log.exception("cannot restore the live state of session %s", row.session_id)
+                continue
+            session = self._adopt(str(row.session_id), saved)
             self._spawn(self._audit_after_restore(session))
         self.control.set_message_handler(self.on_message)
         self._stop_listening = self.control.add_listener(self._events.put_nowait)
@@ -286,6 +291,9 @@ class Facilitation:
             if role is None:
                 log.warning("participant %s came back to %s unseen", p, event.room)
                 role = "member"
+            if p in session.live.removed:  # a removed member's join token may still be valid
+                self.control.remove_participant(session.id, p)
+                return
             session.roles[p] = session.known[p] = role
             session.names.setdefault(p, await self._name(p))
             session.forwarding.pop(p, None)
