@@ -16,6 +16,8 @@ from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpCodecParameters
 from aiortc.codecs import get_encoder
 from aiortc.rtp import RtpPacket
 from av import VideoFrame
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rtc.forwarder import (
     Forwarder,
@@ -188,3 +190,60 @@ async def test_an_error_in_the_hook_is_counted_not_raised(pc: RTCPeerConnection)
     wire.fail = ConnectionError("not connected yet")  # expected while DTLS starts: not an error
     await source.receiver._handle_rtp_packet(packet(2, 2, b"x", 111), 0)
     assert fwd.errors == 1
+
+
+ops = st.lists(
+    st.tuples(
+        st.sampled_from(["packet", "packet", "stray", "switch", "pause", "resume"]),
+        st.integers(1, 3),
+    ),
+    min_size=3,
+    max_size=60,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(ops, st.integers(0, 0xFFFF), st.integers(0, 0xFFFF))
+def test_output_sequence_never_goes_back(steps: list[tuple[str, int]], s0: int, s1: int) -> None:
+    """Whatever the switches, pauses and input gaps: each packet is newer than the last sent."""
+
+    async def scenario() -> tuple[list[int], int]:
+        pc = RTCPeerConnection(configuration=RTCConfiguration(iceServers=[]))
+        fwd = Forwarder(clock=lambda: 0.0)
+        sources = [fwd.add_source(source_receiver(pc, "audio"), f"s{i}", "audio") for i in (0, 1)]
+        t = pc.addTransceiver(PlaceholderTrack("audio"), direction="sendonly")
+        sink = fwd.add_sink(t.sender, "audio", "viewer")
+        wire = Wire(t.sender.transport)
+        current, expected = 0, 0
+        fwd.connect(sink, sources[current])
+        seqs = [s0, s1]
+
+        async def feed(i: int, gap: int) -> None:
+            nonlocal expected
+            seqs[i] = (seqs[i] + gap) & 0xFFFF
+            pkt = packet(seqs[i], seqs[i] * 960, bytes([i]), 111, ssrc=100 + i)
+            if i == current and sources[i].enabled:
+                expected += 1
+            await sources[i].receiver._handle_rtp_packet(pkt, 0)
+
+        for op, gap in steps:
+            if op == "packet":
+                await feed(current, gap)
+            elif op == "stray":  # from the source the sink is not connected to: not forwarded
+                await feed(1 - current, gap)
+            elif op == "switch":
+                current = 1 - current
+                fwd.connect(sink, sources[current])
+                await feed(current, gap)
+            elif op == "pause":
+                sources[current].enabled = False
+            elif not sources[current].enabled:
+                sources[current].enabled = True
+                fwd.resume(sources[current])
+        await pc.close()
+        assert all(p.payload in (b"\x00", b"\x01") for p in wire.packets)
+        return [p.sequence_number for p in wire.packets], expected
+
+    out, expected = asyncio.run(scenario())
+    assert len(out) == expected
+    assert all(1 <= (b - a) & 0xFFFF <= 3 for a, b in zip(out, out[1:], strict=False)), out
