@@ -343,7 +343,7 @@ def _control(live: Live, a: ControlAction, participant: str, role: str,
 
 
 def _notices(outputs: tuple[Output, ...]) -> list[Notice]:
-    return [{"kind": "turn", **o.model_dump(mode="json", exclude_none=True),
+    return [{**o.model_dump(mode="json", exclude_none=True), "kind": "turn",
              "event": o.kind.value} for o in outputs]
 
 
@@ -438,8 +438,11 @@ def tick(live: Live, now: float) -> Result:
         seq, warning = sq.tick(new.sequence, now)
         if warning is not None:
             new = _bump(new, sequence=seq)
+            assert seq.clock is not None
+            left = warning is clk.WarningKind.one_minute_left
+            seconds = clk.remaining(seq.clock, now) if left else clk.overrun(seq.clock, now)
             notices.append({"kind": "phase_warning", "warning": warning.value,
-                            "seconds": _clock_view(seq.clock, now)["overrun"] if seq.clock else 0})
+                            "seconds": round(seconds, 3)})
     return new, notices, []
 
 

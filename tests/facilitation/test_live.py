@@ -219,7 +219,8 @@ def test_tick_warns_and_the_grace_expires() -> None:
     live = do(live, F, "round", pres, action="start")
     assert lv.next_deadline(live, T0) == T0 + 30  # one minute left
     warned, notices, _ = lv.tick(live, T0 + 30)
-    assert [n.get("warning") for n in notices] == ["one_minute_left"]
+    assert notices == [{"kind": "turn", "event": "warning", "participant_id": A,
+                        "warning": "one_minute_left", "seconds": 60.0}]
     same, nothing, _ = lv.tick(warned, T0 + 31)
     assert same is warned and nothing == []
     gone, _, _ = lv.lost(warned, A, presence(F, B), T0 + 40)
@@ -318,3 +319,14 @@ def test_every_action_kind_parses_and_unknown_fields_are_refused() -> None:
         parse_action("round", {"action": "extend", "seconds": 45})
     with pytest.raises(ValueError):
         parse_action("control", {"action": "lock", "why": "late"})
+
+
+def test_phase_warnings_say_the_time_left_then_the_time_over() -> None:
+    live, pres = room(BALINT_CASE, F, A)
+    live = do(live, F, "phase", pres, action="start")  # 2 minutes
+    assert lv.next_deadline(live, T0) == T0 + 60
+    live, notices, _ = lv.tick(live, T0 + 60)
+    assert notices == [{"kind": "phase_warning", "warning": "one_minute_left", "seconds": 60.0}]
+    live, notices, _ = lv.tick(live, T0 + 125)
+    assert notices == [{"kind": "phase_warning", "warning": "time_up", "seconds": 5.0}]
+    assert live.sequence is not None and live.sequence.index == 0  # never moves on by itself
