@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy.engine import make_url
 
 from app.core.config import Settings
@@ -28,6 +29,10 @@ POSTGRES_URL = os.environ.get(
     "ROUNDS_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+# Property tests check behaviour, not speed: no per-example deadline on a shared, noisy machine.
+hypothesis_settings.register_profile("rounds", deadline=None)
+hypothesis_settings.load_profile("rounds")
 
 
 def unavailable(reason: str) -> None:
