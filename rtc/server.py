@@ -23,6 +23,8 @@ from .hub import Hub
 
 logger = logging.getLogger(__name__)
 TESTPAGE = Path(__file__).parent / "testpage"
+STATIC = Path(__file__).resolve().parents[1] / "frontend" / "static"
+"""Where the browser side of the protocol (protocol.js) lives; the test page imports it."""
 
 
 class RTCServer:
@@ -81,6 +83,7 @@ def create_asgi(config: RTCConfig, *, serve_testpage: bool = True) -> Starlette:
     routes: list[WebSocketRoute | Mount] = [WebSocketRoute("/rtc", server.handle)]
     if serve_testpage:
         routes.append(Mount("/testpage", StaticFiles(directory=TESTPAGE, html=True)))
+        routes.append(Mount("/static", StaticFiles(directory=STATIC)))
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.rtc = server
     return app

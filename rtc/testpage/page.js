@@ -1,6 +1,6 @@
 // @ts-check
 // Minimal UI over protocol.js: shows every other participant's video. Test hooks on window.
-import { RoomConnection } from "./protocol.js";
+import { RoomConnection } from "/static/protocol.js";
 
 // the token travels in the fragment, which browsers never send to a server (nor to its logs)
 const params = new URLSearchParams(location.hash.slice(1));

@@ -16,7 +16,8 @@ def test_tsc_passes() -> None:
             "node_modules is missing (run `npm ci`) or node is not installed; "
             "the TypeScript check is skipped"
         )
-    result = subprocess.run(
-        [str(tsc), "-p", "."], cwd=ROOT, capture_output=True, text=True, timeout=300
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    for project in (".", "rtc/testpage"):  # the pages, and the media server's test page
+        result = subprocess.run(
+            [str(tsc), "-p", project], cwd=ROOT, capture_output=True, text=True, timeout=300
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
