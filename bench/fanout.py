@@ -131,7 +131,7 @@ async def setup(base: str, members: int) -> tuple[list[str], list[str]]:
 
 
 async def act(clients: list[Client], kind: str, data: dict[str, Any], version: int,
-              timeout: float = 10.0) -> list[float]:
+              timeout: float = 10.0) -> list[float]:  # noqa: ASYNC109
     """Send one action as the facilitator; seconds until each client had the new state."""
     marks = [c.mark() for c in clients]
     sent = time.perf_counter()
@@ -159,13 +159,17 @@ async def run(base: str, participants: int, actions: int, gap: float) -> None:
         await fac.send({"type": "app", "kind": "state", "data": {}})
         first = await fac.expect("event", where=lambda m: m["kind"] == "state", since=0)
         version = first["data"]["version"]
-        setup_actions = [("phase", {"action": "start"}),
+        setup_actions: list[tuple[str, dict[str, Any]]] = [("phase", {"action": "start"}),
                          ("round", {"action": "setup", "rule": "manual", "order": ids[1:]}),
                          ("round", {"action": "start"})]
         for kind, data in setup_actions:
             version += 1
             await act(clients, kind, data, version)
-        cycle = [{"action": "pause"}, {"action": "resume"}, {"action": "extend", "seconds": 30}]
+        cycle: list[dict[str, Any]] = [
+            {"action": "pause"},
+            {"action": "resume"},
+            {"action": "extend", "seconds": 30},
+        ]
         deliveries: list[float] = []
         last: list[float] = []
         for i in range(actions):

@@ -25,11 +25,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from app.rounds import clock as clk
 from app.rounds import engine
 from app.rounds import floor as fl
 from app.rounds import sequence as sq
 from app.rounds.actions import Action, ControlAction, HandAction, PhaseAction, RoundAction
-from app.rounds import clock as clk
 from app.rounds.clock import Clock
 from app.rounds.errors import EngineError
 from app.rounds.events import (
@@ -53,7 +53,7 @@ from app.rounds.events import (
 )
 from app.rounds.order import OrderRule, order_participants
 from app.rounds.phases import Phase, PhaseKind, Template
-from app.rounds.states import Output, RoundState, RoundStatus, TurnStatus
+from app.rounds.states import Output, RoundState, RoundStatus
 
 FACILITATING = frozenset({"facilitator", "co-facilitator"})
 Notice = dict[str, Any]
@@ -226,7 +226,8 @@ _ROUND_EVENTS = {"start": Start, "pause": Pause, "resume": Resume, "next": Next,
 def _round(live: Live, a: RoundAction, participant: str, role: str, presence: Presence,
            now: float) -> Result:
     if a.action in ("pass", "finish"):
-        if a.action == "pass" and live.round is not None and engine.speaker(live.round) != participant:
+        speaker = engine.speaker(live.round) if live.round is not None else None
+        if a.action == "pass" and live.round is not None and speaker != participant:
             _need_control(live, participant)
     else:
         _need_control(live, participant)
@@ -304,7 +305,8 @@ def _control(live: Live, a: ControlAction, participant: str, role: str,
     if a.action == "take_back":
         if participant != live.lead:
             raise LiveError("not_lead", "only the lead facilitator can take the controls back")
-        return _bump(live, controller=participant), [{"kind": "controls", "holder": participant}], []
+        notice = {"kind": "controls", "holder": participant}
+        return _bump(live, controller=participant), [notice], []
     _need_control(live, participant)
     target = a.participant_id
     needs_target = a.action in ("admit", "mute", "unmute", "remove", "hand_over")
@@ -351,7 +353,7 @@ def _notices(outputs: tuple[Output, ...]) -> list[Notice]:
 
 
 def _presence_event(live: Live, event: Any, now: float) -> tuple[Live, list[Notice]]:
-    """Feed the round a presence change; one the round cannot take (it has ended) changes nothing."""
+    """Feed the round a presence change; one it cannot take (it has ended) changes nothing."""
     assert live.round is not None
     try:
         state, outputs = engine.apply(live.round, event, now)
@@ -389,7 +391,7 @@ def joined(live: Live, participant: str, role: str, presence: Presence, now: flo
 
 def lost(live: Live, participant: str, presence: Presence, now: float) -> Result:
     """Someone's connection dropped or they left; ``presence`` no longer includes them."""
-    new, notices = live, []
+    new, notices = live, list[Notice]()
     if new.round is not None and new.round.status is not RoundStatus.ended:
         turn = next((t for t in new.round.turns if t.participant_id == participant), None)
         if turn is not None and turn.connected:

@@ -32,13 +32,26 @@ from app.rounds.errors import EngineError
 from app.rounds.models import LiveState
 from app.rounds.phases import Template
 from rtc.errors import AppRejected
-from rtc.facade import ConnectionLost, Joined, Left, PresenceEvent, Reconnected, RoomControl, Speaking
+from rtc.facade import (
+    ConnectionLost,
+    Joined,
+    Left,
+    PresenceEvent,
+    Reconnected,
+    RoomControl,
+    Speaking,
+)
 from rtc.presence import AppMessage
 
 log = logging.getLogger("rounds.facilitation")
 Change = Callable[[lv.Live, float], lv.Result]
 TALK_EVERY = 1.0
 RESTORE_AUDIT_AFTER = 20.0
+
+
+def _lost(participant: str, session: Session) -> Change:
+    """The change for a participant's departure (``session.roles`` no longer has them)."""
+    return lambda live, now: lv.lost(live, participant, session.presence, now)
 
 
 def refused(code: str, detail: str) -> AppRejected:
@@ -116,8 +129,7 @@ class Facilitation:
             for p in list(session.roles):
                 session.roles.pop(p, None)
                 with contextlib.suppress(Exception):
-                    await self.change(session, lambda live, now, p=p, s=session: lv.lost(
-                        live, p, s.presence, now))
+                    await self.change(session, _lost(p, session))
         tasks = [s.task for s in self.live.values() if s.task] + list(self._tasks)
         for task in tasks:
             task.cancel()
@@ -217,7 +229,8 @@ class Facilitation:
                                        talk=session.talk)
             self.control.send_event(session.id, {"kind": "state", **views[leads]}, participant)
         for notice in notices:
-            self.control.send_event(session.id, {**notice, "kind": "notice", "about": notice["kind"]})
+            event = {**notice, "kind": "notice", "about": notice["kind"]}
+            self.control.send_event(session.id, event)
 
     def send_state(self, session: Session, participant: str) -> None:
         leads = session.roles.get(participant) in lv.FACILITATING
@@ -261,8 +274,7 @@ class Facilitation:
         turns = session.live.round.turns if session.live.round else ()
         for turn in turns:
             if turn.connected and turn.participant_id not in session.roles:
-                await self.change(session, lambda live, now, p=turn.participant_id:
-                                  lv.lost(live, p, session.presence, now))
+                await self.change(session, _lost(turn.participant_id, session))
 
     # ---------------------------------------------------------------- the room
 
@@ -324,7 +336,8 @@ class Facilitation:
         if session.ended:
             return
         session.talk_sent = self.clock()
-        figures = {"kind": "talk_time", "seconds": {p: round(s, 1) for p, s in session.talk.items()}}
+        seconds = {p: round(s, 1) for p, s in session.talk.items()}
+        figures: dict[str, object] = {"kind": "talk_time", "seconds": seconds}
         for participant, role in session.roles.items():
             if role in lv.FACILITATING:
                 self.control.send_event(session.id, figures, participant)
@@ -377,7 +390,8 @@ class Facilitation:
         if participant in live.admitted:
             return True
         if live.locked:
-            raise lv.LiveError("room_locked", "the facilitator has closed the room to late arrivals")
+            raise lv.LiveError("room_locked",
+                               "the facilitator has closed the room to late arrivals")
         session.names[participant] = name
         await self.change(session, lambda live, now: lv.wait_in_lobby(live, participant))
         return False

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from app.core.config import Settings
 from tests.facilitation.stage import Stage
@@ -30,7 +31,7 @@ async def sqlite_stage(sqlite_template: Path, tmp_path: Path) -> AsyncIterator[S
     path = tmp_path / "rounds.db"
     shutil.copy(sqlite_template, path)
     settings = Settings(database_url=f"sqlite+aiosqlite:///{path}", data_dir=tmp_path,
-                        secret_key="t" * 40, public_url="http://testserver")
+                        secret_key=SecretStr("t" * 40), public_url="http://testserver")
     built = Stage(settings)
     await built.start()
     try:

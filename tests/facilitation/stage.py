@@ -241,7 +241,8 @@ def states(client: Client, since: int = 0) -> list[dict[str, Any]]:
 
 
 async def state(person: Person, where: Callable[[dict[str, Any]], bool] = lambda _: True,
-                since: int | Marks = 0, timeout: float = 5.0) -> dict[str, Any]:
+                since: int | Marks = 0, timeout: float = 5.0  # noqa: ASYNC109
+                ) -> dict[str, Any]:
     """The first `state` event since ``since`` that satisfies ``where``."""
     msg = await person.rtc.expect(
         "event", timeout=timeout, since=_since(person, since),
@@ -256,14 +257,16 @@ async def latest(person: Person) -> dict[str, Any]:
     return await state(person, since=mark)
 
 
-async def error(person: Person, since: int | Marks, timeout: float = 5.0) -> str:
+async def error(person: Person, since: int | Marks, timeout: float = 5.0  # noqa: ASYNC109
+                ) -> str:
     msg = await person.rtc.expect("error", since=_since(person, since), timeout=timeout)
     assert msg.get("ref") == "app", msg
     code: str = msg["code"]
     return code
 
 
-async def eventually(check: Callable[[], bool], timeout: float = 10.0, what: str = "it") -> float:
+async def eventually(check: Callable[[], bool], timeout: float = 10.0,  # noqa: ASYNC109
+                     what: str = "it") -> float:
     """Poll until true; returns the seconds it took."""
     began = time.monotonic()
     while not check():

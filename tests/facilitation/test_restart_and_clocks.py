@@ -82,6 +82,10 @@ async def test_restart_mid_turn_resumes_the_same_remaining_time(stage: Stage) ->
     await state(m1, speaking(m2), since=mark)
 
 
+def _answers(t0: float) -> Any:
+    return lambda m: m["t0"] == t0
+
+
 async def _offset(person: Person, probes: int = 5) -> float:
     """The `time` handshake with the person's (skewed) clock: server minus local, in seconds."""
     best: tuple[float, float] | None = None
@@ -89,7 +93,7 @@ async def _offset(person: Person, probes: int = 5) -> float:
         t0 = (time.time() + person.skew) * 1000.0
         mark = person.rtc.mark()
         await person.rtc.send({"type": "time", "t0": t0})
-        reply = await person.rtc.expect("time", since=mark, where=lambda m: m["t0"] == t0)
+        reply = await person.rtc.expect("time", since=mark, where=_answers(t0))
         t1 = (time.time() + person.skew) * 1000.0
         sample = (t1 - t0, reply["server_time"] - (t0 + t1) / 2)
         best = sample if best is None or sample[0] < best[0] else best
