@@ -9,6 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.gzip import GZipMiddleware
 
 from app.accounts.oidc import router as oidc_router
 from app.accounts.router import router as accounts_router
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=FRONTEND / "static"), name="static")
     app.add_api_route("/", page, include_in_schema=False)
     app.add_api_route("/{name}", page, include_in_schema=False)
+    app.add_middleware(GZipMiddleware, minimum_size=1024)  # pages and scripts for phones
     app.add_middleware(SecurityHeaders, https=settings.secure_cookies)
     app.add_middleware(HttpMetrics)
     return app

@@ -85,6 +85,7 @@ async def resolve_invite(body: InviteToken, db: DbSession) -> object:
         reason=reason,
         group_name=group.name,
         group_description=group.description,
+        group_timezone=group.timezone,
         ground_rules=group.ground_rules,
         ground_rules_version=group.ground_rules_version,
         role=invite.role,

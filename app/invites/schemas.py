@@ -66,6 +66,8 @@ class InvitePreview(BaseModel):
     """Why the link no longer works: invite_expired, invite_revoked, invite_used, group_archived."""
     group_name: str | None = None
     group_description: str | None = None
+    group_timezone: str | None = None
+    """The IANA timezone the group's times are given in."""
     ground_rules: str | None = None
     ground_rules_version: int | None = None
     role: Role | None = None

@@ -40,6 +40,7 @@ async def test_resolve_shows_group_rules_and_next_session(world: World) -> None:
     ).json()
     assert preview["valid"] is True and preview["reason"] is None
     assert preview["group_name"] == world.group_a["name"]
+    assert preview["group_timezone"] == "Europe/London"
     assert preview["ground_rules"] == world.group_a["ground_rules"]
     assert preview["next_session"]["id"] == session["id"]
 

@@ -92,8 +92,9 @@ async def test_https_deployment_gets_secure_cookies_and_hsts(settings: Settings)
     app = create_app(secure)
     async with app.router.lifespan_context(app):
         async for db in transaction(app.state.sessions):
-            await create_account(db, email="it@trust.nhs.uk", display_name="IT",
-                                 password=PASSWORD, is_admin=True)
+            await create_account(
+                db, email="it@trust.nhs.uk", display_name="IT", password=PASSWORD, is_admin=True
+            )
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as browser:
             response = await login(browser, "it@trust.nhs.uk")
@@ -101,3 +102,10 @@ async def test_https_deployment_gets_secure_cookies_and_hsts(settings: Settings)
             for cookie in response.headers.get_list("set-cookie"):
                 assert "Secure" in cookie, cookie
             assert response.headers["strict-transport-security"].startswith("max-age=")
+
+
+async def test_scripts_are_compressed_for_phones(clients: Clients) -> None:
+    response = await clients.new().get("/static/protocol.js", headers={"accept-encoding": "gzip"})
+    assert response.status_code == 200
+    assert response.headers["content-encoding"] == "gzip"
+    assert "default-src 'self'" in response.headers["content-security-policy"]
