@@ -30,6 +30,8 @@ from .errors import (
     AppRejected,
     AuthError,
     HandshakeError,
+    InternalError,
+    MessageTooLarge,
     ProtocolError,
     RateLimited,
     RTCError,
@@ -101,7 +103,6 @@ class Connection:
         self._pinged = False
         self._tokens = float(self.config.rate_burst)
         self._token_time = time.monotonic()
-        self._rate_error_at = 0.0
         self._publish_pc: RTCPeerConnection | None = None
         self._subs: Subscriptions | None = None
         self._last_publish = -1e9
@@ -143,7 +144,7 @@ class Connection:
             error = ServerClosing("server is shutting down")
         except Exception:
             logger.exception("connection task failed (participant %s)", self.id or "-")
-            error = RTCError("internal error")
+            error = InternalError("internal error")
         finally:
             reader.cancel()
             await self._teardown(error)
@@ -197,8 +198,11 @@ class Connection:
         self._inbox.put_nowait(_Nudge("closed"))
 
     async def _write(self) -> None:
-        while (text := await self._outbox.get()) is not None:
-            await self.ws.send_text(text)
+        try:
+            while (text := await self._outbox.get()) is not None:
+                await self.ws.send_text(text)
+        except (WebSocketDisconnect, RuntimeError, OSError):
+            pass  # the client is gone; the reader reports it
 
     async def _main(self) -> None:
         started = time.monotonic()
@@ -216,12 +220,9 @@ class Connection:
                     assert item.error is not None
                     raise item.error
                 if item.what == "too-large":
-                    self.send(
-                        m.Error(
-                            code="too-large",
-                            detail=f"messages are limited to {self.config.max_message_bytes} bytes",
-                        )
-                    )
+                    limit = self.config.max_message_bytes
+                    big = MessageTooLarge(f"messages are limited to {limit} bytes")
+                    self.send(m.Error(code=big.code, detail=big.detail))
                     continue
                 if item.what == "pc-down":
                     await self._pc_down(item.pc)

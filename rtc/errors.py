@@ -15,7 +15,8 @@
      ├── Replaced               replaced      yes   4006
      ├── Removed                removed       yes   4008
      ├── RoomClosed             room-closed   yes   4007
-     └── ServerClosing          shutdown      yes   1001
+     ├── ServerClosing          shutdown      yes   1001
+     └── InternalError          internal      yes   1011
 
 Non-fatal errors are sent to the client as ``{"type": "error", "code": ..., "detail": ...}``
 and the connection goes on; fatal ones are sent the same way, then the socket is closed with
@@ -106,6 +107,13 @@ class ServerClosing(RTCError):
     fatal = True
 
 
+class InternalError(RTCError):
+    """A bug on the server ended this connection (logged with its traceback)."""
+
+    code = "internal"
+    fatal = True
+
+
 _CLOSE_CODES: dict[type[RTCError], int] = {
     AuthError: 4001,
     HandshakeError: 4002,
@@ -115,6 +123,7 @@ _CLOSE_CODES: dict[type[RTCError], int] = {
     RoomClosed: 4007,
     Removed: 4008,
     ServerClosing: 1001,
+    InternalError: 1011,
 }
 
 

@@ -190,6 +190,8 @@ class Forwarder:
         self._tasks: set[asyncio.Task[None]] = set()
         self.errors = 0
         """Exceptions caught in the data path (each would have closed a peer connection)."""
+        self.received: dict[str, int] = {"audio": 0, "video": 0}
+        """RTP packets received from publishers, by kind, since start (for metrics)."""
         self.forwarded: dict[str, int] = {"audio": 0, "video": 0}
         """RTP packets sent to subscribers, by kind, since start (for metrics)."""
 
@@ -336,6 +338,7 @@ class Forwarder:
         if nack is not None and nack.add(packet):
             await receiver._send_rtcp_nack(packet.ssrc, sorted(nack.missing))
         source.packets += 1
+        self.received[source.kind] += 1
         level = packet.extensions.audio_level
         if level is not None:
             source.leveled += 1
