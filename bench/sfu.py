@@ -205,6 +205,8 @@ def install_counter(client: Client, counts: Counts) -> None:
 def serve(mode: str, port: int, profile: str | None = None) -> None:
     """Run the server (child process), optionally under cProfile."""
     import uvicorn
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
 
     from rtc.config import RTCConfig
     from rtc.server import create_asgi
@@ -213,6 +215,17 @@ def serve(mode: str, port: int, profile: str | None = None) -> None:
     app = create_asgi(config, serve_testpage=False)
     if mode == "relay":
         use_media_relay(app.state.rtc)
+
+    async def stats(request: Request) -> JSONResponse:
+        forwarder = app.state.rtc.hub.forwarder
+        return JSONResponse(
+            {
+                "received": sum(forwarder.received.values()),
+                "forwarded": sum(forwarder.forwarded.values()),
+            }
+        )
+
+    app.add_route("/stats", stats)
     if profile is None:
         uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
         return
@@ -267,6 +280,25 @@ def use_media_relay(server: Any) -> None:
     server.hub.forwarder = RelayForwarder()
 
 
+async def server_stats(port: int) -> dict[str, int]:
+    """The server's packet counters (the relay mode counts nothing: zeros)."""
+    import httpx
+
+    async with httpx.AsyncClient() as http:
+        return dict((await http.get(f"http://127.0.0.1:{port}/stats", timeout=10)).json())
+
+
+async def published_packets(clients: list[Any]) -> int:
+    """RTP packets the publishers' aiortc senders have sent (outbound-rtp packetsSent)."""
+    total = 0
+    for _, client, _, _, _ in clients:
+        for sender in client.publish_pc.getSenders():
+            for stat in (await sender.getStats()).values():
+                if stat.type == "outbound-rtp":
+                    total += stat.packetsSent
+    return total
+
+
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -295,6 +327,10 @@ class Result:
     client_cpu_share: float
     cpu_ms_per_frame: float
     worst_pairs: list[tuple[float, str, str]]
+    published: int
+    server_received: int
+    server_forwarded: int
+    subscribers_received: int
 
 
 async def run(
@@ -354,6 +390,8 @@ async def run(
             await asyncio.sleep(0.2)
         await asyncio.sleep(warmup)
         t0, cpu0, own0 = time.monotonic(), cpu_seconds(child.pid), time.process_time()
+        server0 = await server_stats(port)
+        published0 = await published_packets(clients)
         sent0 = {pid: v.count for pid, _, _, v, _ in clients}
         rx0 = {pid: (c.packets, c.video_frames) for pid, _, c, _, _ in clients}
         pair0 = {pid: dict(c.frames_from) for pid, _, c, _, _ in clients}
@@ -361,6 +399,8 @@ async def run(
         elapsed = time.monotonic() - t0
         cpu = cpu_seconds(child.pid) - cpu0
         own = time.process_time() - own0
+        server1 = await server_stats(port)
+        published = await published_packets(clients) - published0
         sent = sum(v.count - sent0[pid] for pid, _, _, v, _ in clients) * (people - 1)
         packets = sum(c.packets - rx0[pid][0] for pid, _, c, _, _ in clients)
         frames = sum(c.video_frames - rx0[pid][1] for pid, _, c, _, _ in clients)
@@ -394,6 +434,10 @@ async def run(
             client_cpu_share=own / elapsed,
             cpu_ms_per_frame=cpu * 1000 / max(frames, 1),
             worst_pairs=[(n / (elapsed * FPS), s, p) for n, s, p in per_pair[:3]],
+            published=published,
+            server_received=server1["received"] - server0["received"],
+            server_forwarded=server1["forwarded"] - server0["forwarded"],
+            subscribers_received=packets,
         )
     finally:
         child.terminate()
@@ -416,6 +460,9 @@ def describe(r: Result) -> str:
         f"delivery {r.delivery:6.1%}, first frame {ff_text}"
         + (f" ({r.missing_first_frames} pairs never got one)" if r.missing_first_frames else "")
         + f"; {r.cpu_ms_per_frame:.2f} ms CPU per delivered video frame"
+        + f"; RTP packets: published {r.published}, server got {r.server_received}"
+        + (f", forwarded {r.server_forwarded}" if r.mode == "sfu" else "")
+        + f", subscribers got {r.subscribers_received}"
         + f"; worst pairs {', '.join(f'{s}<-{p} {x:.0%}' for x, s, p in r.worst_pairs)}"
         f"; bench clients used {r.client_cpu_share:.0%} of a core"
     )
