@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.db import transaction, utcnow
@@ -178,9 +178,7 @@ class Facilitation:
             async with session.lock:
                 pass
         async for db in transaction(self.db):
-            row = await db.get(LiveState, uuid.UUID(session_id))
-            if row is not None:
-                await db.delete(row)
+            await db.execute(delete(LiveState).where(LiveState.session_id == uuid.UUID(session_id)))
 
     # ---------------------------------------------------------------- changes
 

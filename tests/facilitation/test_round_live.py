@@ -86,9 +86,14 @@ async def test_check_in_round_end_to_end(stage: Stage) -> None:
     await state(fac, lambda s: s["round"] and len(s["round"]["turns"]) == 4
                 and s["round"]["status"] in ("pending",), since=mark, timeout=5)
     mark = await send(fac, "round", action="start")
-    for p in stage.people:  # everyone sees the same turn
+    for p in stage.people:  # everyone sees the same turn, and a notice of it
         s = await state(p, speaking(m1), since=mark)
         assert s["round"]["up_next"] == m2.id and s["round"]["deadline"] is not None
+        notice = await p.rtc.expect("event", since=mark[id(p.rtc)],
+                                    where=lambda m: m["kind"] == "notice"
+                                    and m["data"]["about"] == "turn")
+        assert notice["data"] == {"about": "turn", "event": "turn_started",
+                                  "participant_id": m1.id, "seconds": 60.0}
 
     # -- illegal moves answer with the engine's stable code and change nothing
     before = (await latest(fac))["version"]
@@ -142,8 +147,10 @@ async def test_check_in_round_end_to_end(stage: Stage) -> None:
 
     # -- the facilitator drops: the co-facilitator has the controls at once, the clock runs on
     mark = marks(stage.people)
+    dropped = time.monotonic()
     await stage.drop(fac)
     handed = await state(cofac, lambda s: s["controller"] == cofac.id, since=mark, timeout=5)
+    print(f"\ncontrols with the co-facilitator {time.monotonic() - dropped:.3f} s after the drop")
     assert handed["round"]["deadline"] == deadline and handed["round"]["paused"] is False
     assert handed["phase"]["paused"] is False
     mark = await send(cofac, "round", action="extend", seconds=30)
