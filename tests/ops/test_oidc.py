@@ -12,7 +12,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from app.accounts.oidc import Provider
+from app.accounts.oidc import Provider, _local_path
 from app.core.config import Settings
 from app.core.errors import RoundsError
 from app.main import create_app
@@ -160,3 +160,24 @@ async def test_disabled_without_configuration(db_url: str, tmp_path: Any) -> Non
                                      base_url="http://testserver") as browser:
             assert (await browser.get("/api/v1/auth/oidc")).json()["enabled"] is False
             assert (await browser.get("/api/v1/auth/oidc/login")).status_code == 404
+
+
+async def test_login_asks_for_code_with_pkce_state_and_nonce(clients: Clients,
+                                                            settings: Settings) -> None:
+    browser = clients.new()
+    location = urlsplit(await start(browser))
+    query = {k: v[0] for k, v in parse_qs(location.query).items()}
+    assert query["response_type"] == "code" and query["client_id"] == CLIENT_ID
+    assert query["redirect_uri"] == "http://testserver/api/v1/auth/oidc/callback"
+    assert query["code_challenge_method"] == "S256" and len(query["code_challenge"]) == 43
+    assert len(query["state"]) >= 32 and len(query["nonce"]) >= 32
+    assert set(query["scope"].split()) == {"openid", "email", "profile"}
+    cookie = next(c for c in browser.cookies.jar if c.name == "rounds_oidc")
+    assert cookie.path == "/api/v1/auth/oidc/callback"
+
+
+@pytest.mark.parametrize(("given", "kept"), [
+    ("/groups", "/groups"), ("//evil.example/x", "/"), ("https://evil.example", "/"),
+    ("/\\evil.example", "/"), (None, "/"), ("groups", "/")])
+def test_only_local_paths_are_followed_after_sign_in(given: str | None, kept: str) -> None:
+    assert _local_path(given) == kept
