@@ -254,3 +254,42 @@ async def test_media_resumes_after_a_lost_connection_comes_back(live: Live) -> N
         for client in (a, b, a2):
             if client is not None:
                 await client.close()
+
+
+async def test_packet_lost_on_the_way_in_is_recovered_from_the_publisher(live: Live) -> None:
+    """Drop one packet as the server receives it: the server NACKs, the publisher resends (RTX)."""
+    from aiortc.rtp import RtpPacket
+
+    a, b = [await join(live, pid) for pid in ("a", "b")]
+    try:
+        await eventually(lambda: sees(b, ["a"], "video", 10), what="b decoding a")
+        source = live.server.hub.rooms["room-1"].members["a"].sources["video"]
+        hook = source.receiver._handle_rtp_packet  # the forwarder's receive hook
+        dropped: list[int] = []
+        arrived: list[tuple[int, int]] = []  # (payload type, original sequence number)
+        assert a.publish_pc is not None
+        video = next(t for t in a.publish_pc.getTransceivers() if t.kind == "video")
+        vp8 = {c.payloadType for c in video._codecs if c.name == "VP8"}
+        rtx = {c.payloadType for c in video._codecs if c.name == "rtx"}
+
+        async def lossy(packet: RtpPacket, arrival_time_ms: int) -> None:
+            if packet.payload_type in vp8 and not dropped:
+                dropped.append(packet.sequence_number)  # lost on the network
+                return
+            osn = int.from_bytes(packet.payload[:2], "big") if len(packet.payload) >= 2 else -1
+            arrived.append((packet.payload_type, osn))
+            await hook(packet, arrival_time_ms)
+
+        source.receiver._handle_rtp_packet = lossy  # type: ignore[method-assign]
+        await eventually(lambda: bool(dropped), what="a packet to drop")
+        await eventually(
+            lambda: any(pt in rtx and osn == dropped[0] for pt, osn in arrived),
+            timeout=5,
+            what="the publisher's RTX for the dropped packet",
+        )
+        frames = b.frames_from("a", "video")
+        await eventually(lambda: b.frames_from("a", "video") > frames + 10, what="video goes on")
+        assert live.server.hub.forwarder.errors == 0
+    finally:
+        await a.close()
+        await b.close()
