@@ -211,7 +211,10 @@ def _phase(live: Live, a: PhaseAction, participant: str, role: str, presence: Pr
             raise LiveError("not_present", "the presenter must be in the room")
         seq = sq.set_presenter(seq, who, a.participant_id)
     new = _bump(live, sequence=seq)
-    if seq.index != live.sequence.index or (a.action == "start"):
+    moved = seq.index != live.sequence.index or a.action == "start"
+    ended = seq.status is sq.SequenceStatus.ended
+    if moved or ended:
+        # a new phase gets its own round (or none); when the phases end, so does the round
         new = new.model_copy(update={"round": _fresh_round(new, presence), "hands": fl.Hands()})
     phase = sq.current_phase(seq)
     notices: list[Notice] = [{"kind": "phase", "action": a.action, "index": seq.index,

@@ -330,3 +330,17 @@ def test_phase_warnings_say_the_time_left_then_the_time_over() -> None:
     live, notices, _ = lv.tick(live, T0 + 125)
     assert notices == [{"kind": "phase_warning", "warning": "time_up", "seconds": 5.0}]
     assert live.sequence is not None and live.sequence.index == 0  # never moves on by itself
+
+
+def test_when_the_phases_end_the_round_ends_with_them() -> None:
+    live, pres = room(CHECK_IN_ROUND, F, A, B)
+    live = do(live, F, "phase", pres, action="start")
+    live = do(live, F, "round", pres, action="start")
+    live = do(live, F, "hand", pres, action="order_by_time", enabled=True)
+    assert live.round is not None and lv.next_deadline(live, T0) is not None
+    ended = do(live, F, "phase", pres, action="end")
+    assert ended.round is None and lv.next_deadline(ended, T0) is None
+    view = lv.view(ended, T0, pres, facilitator=True)
+    assert view["phase"] is None and view["round"] is None
+    advanced = do(live, F, "phase", pres, action="advance")  # past the last phase
+    assert advanced.round is None
