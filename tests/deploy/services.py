@@ -111,6 +111,19 @@ def running(argv: Sequence[str], log: Path, *, env: dict[str, str] | None = None
                     process.wait(timeout=5)
 
 
+@contextmanager
+def shared_dir() -> Iterator[Path]:
+    """A temporary directory anyone may write (for a service that drops to `nobody`)."""
+    import tempfile
+
+    path = Path(tempfile.mkdtemp(prefix="rounds-test-"))
+    path.chmod(0o777)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
 def tail(log: Path) -> str:
     """The end of a process's log, for an assertion message."""
     return _tail(log)

@@ -4,6 +4,7 @@ named volumes, published ports."""
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from pathlib import Path
 from typing import Any
@@ -77,22 +78,33 @@ def test_required_variables_fail_fast_and_secrets_have_no_default() -> None:
 def test_published_ports(compose: dict[str, Any]) -> None:
     services = compose["services"]
     caddy = services["caddy"]["ports"]
-    assert any(p.endswith(":80:80/tcp") for p in caddy)
+    assert any(p.endswith(":80:80/tcp") and "ROUNDS_WEB_IP" in p for p in caddy)
     assert any(p.endswith(":443:443/tcp") and "ROUNDS_WEB_IP" in p for p in caddy)
-    turn = services["coturn"]["ports"]
-    assert any(p.endswith(":3478:3478/udp") for p in turn)
-    assert any(p.endswith(":443:5349/tcp") and "ROUNDS_TURN_IP" in p for p in turn)
-    relay = [p for p in turn if re.search(r":\d+-\d+:\d+-\d+/udp$", p)]
-    assert relay, "the TURN relay range is published"
-    low, high = map(int, relay[0].rsplit(":", 1)[1].split("/")[0].split("-"))
-    conf = (ROOT / "deploy" / "turnserver.conf").read_text()
-    assert f"min-port={low}" in conf and f"max-port={high}" in conf
     for name in ("app", "db", "redis", "migrate"):
         assert "ports" not in services[name], f"{name} must not be published"
 
 
+def test_coturn_binds_only_the_turn_address_on_the_host(compose: dict[str, Any]) -> None:
+    coturn = compose["services"]["coturn"]
+    assert coturn["network_mode"] == "host" and "ports" not in coturn
+    command = coturn["command"]
+    assert any(c.startswith("--listening-ip=${ROUNDS_TURN_IP:?") for c in command)
+    assert "--relay-ip=${ROUNDS_TURN_IP}" in command
+    conf = (ROOT / "deploy" / "turnserver.conf").read_text().splitlines()
+    assert "listening-port=3478" in conf and "tls-listening-port=443" in conf
+    assert "proc-user=nobody" in conf
+    low = next(int(x.split("=")[1]) for x in conf if x.startswith("min-port="))
+    high = next(int(x.split("=")[1]) for x in conf if x.startswith("max-port="))
+    firewall = (ROOT / "docs" / "install.md").read_text()
+    assert f"| users | TURN address | {low}–{high} | UDP |" in firewall
+    assert "| users | TURN address | 443 | TCP |" in firewall
+    assert "| users | TURN address | 3478 | UDP |" in firewall
+
+
 def test_coturn_relays_only_to_the_media_server(compose: dict[str, Any]) -> None:
     app_ip = compose["services"]["app"]["networks"]["media"]["ipv4_address"]
+    subnet = compose["networks"]["media"]["ipam"]["config"][0]["subnet"]
+    assert ipaddress.ip_address(app_ip) in ipaddress.ip_network(subnet)
     conf = (ROOT / "deploy" / "turnserver.conf").read_text().splitlines()
     assert f"allowed-peer-ip={app_ip}" in conf
     for needed in ("use-auth-secret", "no-cli", "no-multicast-peers", "no-tcp-relay",
@@ -148,3 +160,10 @@ def test_app_environment_names_real_settings(compose: dict[str, Any]) -> None:
         if name not in ("ROUNDS_DOMAIN", "ROUNDS_WEB_IP", "ROUNDS_TURN_DOMAIN", "ROUNDS_TURN_IP",
                         "ROUNDS_TLS", "ROUNDS_IMAGE"):
             assert name[7:].lower() in fields, name
+
+
+def test_coturn_user_database_is_writable_after_dropping_root(compose: dict[str, Any]) -> None:
+    conf = (ROOT / "deploy" / "turnserver.conf").read_text().splitlines()
+    userdb = next(x.split("=", 1)[1] for x in conf if x.startswith("userdb="))
+    tmpfs = compose["services"]["coturn"]["tmpfs"]
+    assert any(t.startswith(f"{Path(userdb).parent}:") and "uid=65534" in t for t in tmpfs)

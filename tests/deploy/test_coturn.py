@@ -25,7 +25,15 @@ from pydantic import SecretStr
 
 from app.core.config import Settings
 from app.sessions.ice import ice_servers_for
-from tests.deploy.services import binary, free_port, running, self_signed, tail, wait_tcp
+from tests.deploy.services import (
+    binary,
+    free_port,
+    running,
+    self_signed,
+    shared_dir,
+    tail,
+    wait_tcp,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "turn-test-secret-" + "x" * 24
@@ -41,7 +49,7 @@ class Turn:
     log: Path
 
 
-def turn_config(directory: Path, udp: int, tls: int) -> tuple[str, Path]:
+def turn_config(directory: Path, udp: int, tls: int, userdb: Path) -> tuple[str, Path]:
     """deploy/turnserver.conf with loopback ports and a test certificate; nothing else changed
     but the peer rules' one exception, which points at the stand-in media server."""
     text = (ROOT / "deploy" / "turnserver.conf").read_text()
@@ -55,6 +63,8 @@ def turn_config(directory: Path, udp: int, tls: int) -> tuple[str, Path]:
         r"^cert=.*$": f"cert={cert}",
         r"^pkey=.*$": f"pkey={key}",
         r"^allowed-peer-ip=.*$": f"allowed-peer-ip={SFU}",
+        # coturn opens it after dropping to nobody: somewhere nobody can write.
+        r"^userdb=.*$": f"userdb={userdb / 'turndb'}",
     }
     for pattern, line in replacements.items():
         text, count = re.subn(pattern, line, text, flags=re.M)
@@ -64,7 +74,7 @@ def turn_config(directory: Path, udp: int, tls: int) -> tuple[str, Path]:
         "listening-ip=127.0.0.1", "relay-ip=127.0.0.1",
         # The stand-in media server is on loopback; denied-peer-ip still covers 127.0.0.0/8.
         "allow-loopback-peers",
-        f"pidfile={directory / 'turnserver.pid'}", f"userdb={directory / 'turndb'}", "",
+        f"pidfile={directory / 'turnserver.pid'}", "",
     ])
     path = directory / "turnserver.conf"
     path.write_text(text)
@@ -76,13 +86,14 @@ def coturn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Turn]:
     exe = binary("turnserver")
     directory = tmp_path_factory.mktemp("coturn")
     udp, tls = free_port(), free_port()
-    config, cert = turn_config(directory, udp, tls)
-    log = directory / "turnserver.log"
-    argv = [exe, "-c", config, f"--static-auth-secret={SECRET}", "--realm=rounds.test"]
-    with running(argv, log) as process:
-        wait_tcp(udp, process, log)
-        wait_tcp(tls, process, log)
-        yield Turn(udp, tls, cert, log)
+    with shared_dir() as userdb:
+        config, cert = turn_config(directory, udp, tls, userdb)
+        log = directory / "turnserver.log"
+        argv = [exe, "-c", config, f"--static-auth-secret={SECRET}", "--realm=rounds.test"]
+        with running(argv, log) as process:
+            wait_tcp(udp, process, log)
+            wait_tcp(tls, process, log)
+            yield Turn(udp, tls, cert, log)
 
 
 def settings_for(turn: Turn, secret: str = SECRET) -> Settings:

@@ -32,7 +32,15 @@ from app.accounts.service import create_account
 from app.core.db import create_engine, session_factory, transaction
 from app.core.migrate import upgrade
 from tests.app.conftest import PASSWORD
-from tests.deploy.services import binary, free_port, running, self_signed, tail, wait_tcp
+from tests.deploy.services import (
+    binary,
+    free_port,
+    running,
+    self_signed,
+    shared_dir,
+    tail,
+    wait_tcp,
+)
 from tests.deploy.test_coturn import SECRET, turn_config
 
 pytestmark = pytest.mark.browser
@@ -111,36 +119,37 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
     turn_udp, turn_tls, app_port, https, http = (free_port() for _ in range(5))
     turn_dir = directory / "turn"
     turn_dir.mkdir()
-    turn_conf, _ = turn_config(turn_dir, turn_udp, turn_tls)
-    db = f"sqlite+aiosqlite:///{directory / 'rounds.db'}"
-    upgrade(db)
-    asyncio.run(_admin(db))
-    logs = {n: directory / f"{n}.log" for n in ("coturn", "app", "caddy")}
-    app_env = {
-        "ROUNDS_DATABASE_URL": db, "ROUNDS_SECRET_KEY": "s" * 40, "ROUNDS_ENV": "production",
-        "ROUNDS_PUBLIC_URL": f"https://localhost:{https}",
-        "ROUNDS_ICE_SERVERS": json.dumps([f"turn:127.0.0.1:{turn_udp}?transport=udp"]),
-        "ROUNDS_TURN_SECRET": SECRET, "ROUNDS_TEST_SERVE_RTC_TESTPAGE": "1"}
-    caddy_env = {"ROUNDS_DOMAIN": "localhost", "ROUNDS_TLS": f"{cert} {key}",
-                 "ROUNDS_UPSTREAM": f"127.0.0.1:{app_port}", "ROUNDS_HTTPS_PORT": str(https),
-                 "ROUNDS_HTTP_PORT": str(http), "HOME": str(directory),
-                 "XDG_DATA_HOME": str(directory / "data"),
-                 "XDG_CONFIG_HOME": str(directory / "config")}
-    uvicorn = [sys.executable, "-m", "uvicorn", "tests.deploy.asgi_app:make_app", "--factory",
-               "--host", "127.0.0.1", "--port", str(app_port), "--no-access-log"]
-    with running([turnserver, "-c", turn_conf, f"--static-auth-secret={SECRET}",
-                  "--realm=rounds.test"], logs["coturn"]) as turn, \
-            running(uvicorn, logs["app"], env=app_env, cwd=ROOT) as app, \
-            running([caddy, "run", "--config", str(ROOT / "deploy" / "Caddyfile"), "--adapter",
-                     "caddyfile"], logs["caddy"], env=caddy_env, cwd=directory) as proxy:
-        wait_tcp(turn_udp, turn, logs["coturn"])
-        wait_tcp(app_port, app, logs["app"], timeout=30)
-        wait_tcp(https, proxy, logs["caddy"])
-        conf = Path(turn_conf).read_text()
-        relay = (int(re.search(r"^min-port=(\d+)", conf, re.M)[1]),  # type: ignore[index]
-                 int(re.search(r"^max-port=(\d+)", conf, re.M)[1]))  # type: ignore[index]
-        yield Deployment(f"https://localhost:{https}", cert, logs, turn_udp, relay,
-                         app_port)
+    with shared_dir() as userdb:
+        turn_conf, _ = turn_config(turn_dir, turn_udp, turn_tls, userdb)
+        db = f"sqlite+aiosqlite:///{directory / 'rounds.db'}"
+        upgrade(db)
+        asyncio.run(_admin(db))
+        logs = {n: directory / f"{n}.log" for n in ("coturn", "app", "caddy")}
+        app_env = {
+            "ROUNDS_DATABASE_URL": db, "ROUNDS_SECRET_KEY": "s" * 40, "ROUNDS_ENV": "production",
+            "ROUNDS_PUBLIC_URL": f"https://localhost:{https}",
+            "ROUNDS_ICE_SERVERS": json.dumps([f"turn:127.0.0.1:{turn_udp}?transport=udp"]),
+            "ROUNDS_TURN_SECRET": SECRET, "ROUNDS_TEST_SERVE_RTC_TESTPAGE": "1"}
+        caddy_env = {"ROUNDS_DOMAIN": "localhost", "ROUNDS_TLS": f"{cert} {key}",
+                     "ROUNDS_UPSTREAM": f"127.0.0.1:{app_port}", "ROUNDS_HTTPS_PORT": str(https),
+                     "ROUNDS_HTTP_PORT": str(http), "HOME": str(directory),
+                     "XDG_DATA_HOME": str(directory / "data"),
+                     "XDG_CONFIG_HOME": str(directory / "config")}
+        uvicorn = [sys.executable, "-m", "uvicorn", "tests.deploy.asgi_app:make_app", "--factory",
+                   "--host", "127.0.0.1", "--port", str(app_port), "--no-access-log"]
+        with running([turnserver, "-c", turn_conf, f"--static-auth-secret={SECRET}",
+                      "--realm=rounds.test"], logs["coturn"]) as turn, \
+                running(uvicorn, logs["app"], env=app_env, cwd=ROOT) as app, \
+                running([caddy, "run", "--config", str(ROOT / "deploy" / "Caddyfile"), "--adapter",
+                         "caddyfile"], logs["caddy"], env=caddy_env, cwd=directory) as proxy:
+            wait_tcp(turn_udp, turn, logs["coturn"])
+            wait_tcp(app_port, app, logs["app"], timeout=30)
+            wait_tcp(https, proxy, logs["caddy"])
+            conf = Path(turn_conf).read_text()
+            relay = (int(re.search(r"^min-port=(\d+)", conf, re.M)[1]),  # type: ignore[index]
+                     int(re.search(r"^max-port=(\d+)", conf, re.M)[1]))  # type: ignore[index]
+            yield Deployment(f"https://localhost:{https}", cert, logs, turn_udp, relay,
+                             app_port)
 
 
 async def _call(client: httpx.AsyncClient, method: str, path: str, **kw: Any) -> Any:
