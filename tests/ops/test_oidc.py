@@ -17,14 +17,17 @@ from app.core.config import Settings
 from app.core.errors import RoundsError
 from app.main import create_app
 from tests.app.conftest import PASSWORD, login
-from tests.conftest import Clients
+from tests.conftest import Clients, unavailable
 
 CLIENT_ID, CLIENT_SECRET, TENANT = "rounds", "rounds-client-secret", "trust-tenant-id"
 
 
 @pytest.fixture(scope="module")
 def issuer() -> Iterator[str]:
-    oidc_provider_mock = pytest.importorskip("oidc_provider_mock")
+    try:
+        import oidc_provider_mock
+    except ImportError:
+        unavailable("oidc-provider-mock is not installed (pip install -e '.[test]')")
     with oidc_provider_mock.run_server_in_thread(require_nonce=True) as server:
         yield f"http://localhost:{server.server_port}"
 
