@@ -1,7 +1,7 @@
 // @ts-check
 /**
  * The room's connection, in words: connecting, connected, reconnecting, offline.
- * The SFU wiring calls `setConnection`; the browser's own offline/online events also feed it,
+ * The room link (roomlink.js) calls `setConnection`; the browser's own offline/online events also feed it,
  * so a dropped hospital Wi-Fi shows "Reconnecting…" even before any media code notices.
  */
 
@@ -37,7 +37,7 @@ export const connection = () => state;
 export function watchNetwork() {
   addEventListener("offline", () => { beforeOffline = state; setConnection("reconnecting"); });
   addEventListener("online", () => {
-    // TODO(room wiring): the SFU client restarts ICE here and reports "connected" itself.
-    setConnection(beforeOffline === "connected" ? "reconnecting" : beforeOffline);
+    // A room link that was up rebuilds itself and reports "connected"; anything else goes back.
+    if (beforeOffline !== "connected") setConnection(beforeOffline);
   });
 }

@@ -45,7 +45,8 @@ export async function openMedia(choice = {}) {
     ...(choice.audioInput ? { deviceId: { ideal: choice.audioInput } } : {}) };
   if (!choice.audioOnly) {
     try {
-      const video = { width: { ideal: 640 }, height: { ideal: 480 },
+      // Modest for phones and hospital networks: 640×360 at up to 15 frames a second.
+      const video = { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 15, max: 15 },
         ...(choice.videoInput ? { deviceId: { ideal: choice.videoInput } } : { facingMode: "user" }) };
       return { stream: await navigator.mediaDevices.getUserMedia({ audio, video }), cameraProblem: null };
     } catch (error) {

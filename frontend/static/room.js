@@ -7,19 +7,21 @@
  * 2. Show yourself: the camera and microphone chosen in the device check (or audio only).
  * 3. Take the join grant the lobby got when the facilitator let us in, or ask for one
  *    (`POST /sessions/{id}/join` with the acknowledged version); not let in yet → the lobby.
- * 4. Hand the grant and the local stream to the media and round wiring: the HOOKs below.
+ * 4. Connect with the grant (roomlink.js over protocol.js): publish, show everyone's video,
+ *    follow the round (roundview.js) and, for a facilitator, load the controls (facilitate.js).
  *
  * The grid (tiles.js), the round display (roundview.js) and the connection banner
- * (connstatus.js) are what that wiring drives.
+ * (connstatus.js) are what the link drives.
  */
 
 import { ApiError, post } from "./api.js";
 import { setConnection, watchNetwork } from "./connstatus.js";
 import { load } from "./context.js";
 import { MediaProblem, openMedia, stopMedia } from "./media.js";
-import { showPhase } from "./roundview.js";
+import { RoomLink } from "./roomlink.js";
+import { announce, showState } from "./roundview.js";
 import { ack, devices, grants } from "./store.js";
-import { mountGrid, setHideVideo, setTile } from "./tiles.js";
+import { mountGrid, removeTile, setHideVideo, setLayout, setTile, tileIds } from "./tiles.js";
 import { $, $as, message, param, say } from "./ui.js";
 
 const SELF = "self";
@@ -31,31 +33,102 @@ let muted = false;
 let cameraOff = false;
 let audioOnly = Boolean(devices.get().audioOnly);
 
-/**
- * HOOK (media wiring, not built yet): connect to the SFU at `grant.signalling_path` over a
- * WebSocket with `grant.token`, using `grant.ice_servers`; publish `stream`; call `setTile` for
- * each participant and `setConnection` as the link changes. The no-DOM protocol module is
- * expected at rtc/testpage/protocol.js and would be served from /static/ next to this file.
- * @param {import("./api.js").JoinGrant} _grant @param {MediaStream | null} _stream
- */
-async function connectMedia(_grant, _stream) {
-  // TODO(room wiring): const room = await connect(grant, stream); room.on(...) → setTile/removeTile.
-  setConnection("connecting");
+/** @type {RoomLink | null} */
+let link = null;
+/** @type {string} */
+let me = "";
+/** @type {import("./roomlink.js").LinkState} */
+let linkState = "connecting";
+/** @type {Map<string, import("./roomlink.js").Peer>} */
+let peers = new Map();
+/** @type {import("./roundview.js").LiveState | null} */
+let live = null;
+/** @type {typeof import("./facilitate.js") | null} */
+let panel = null;
+
+/** @param {string} id */
+const nameOf = (id) => (id === me ? name : peers.get(id)?.name || "Someone");
+/** @param {string} id */
+const roleOf = (id) => (id === me ? myRole : peers.get(id)?.role || "member");
+let myRole = "member";
+
+/** The tiles of the others, from the people list and their media. @param {Map<string, MediaStream>} [streams] */
+function showPeople(streams) {
+  for (const id of tileIds()) if (id !== SELF && !peers.has(id)) removeTile(id);
+  for (const [id, p] of peers) {
+    setTile({ id, name: p.name || "Someone", muted: p.audio_muted, cameraOff: p.video_muted,
+      away: !p.connected, forcedMute: p.forced_mute,
+      ...(streams ? { stream: streams.get(id) || null } : {}) });
+  }
+  showStage();
+  if (live && panel) panel.showFacilitation(live);
+}
+
+/** Floor, presenter aside, hands and mutes from the round state onto the tiles. */
+function showStage() {
+  if (!live) return;
+  const stage = showState(live, { me, nameOf, serverNow: () => link ? link.serverNow() : Date.now() / 1000 });
+  setLayout(stage.layout);
+  for (const id of tileIds()) {
+    const pid = id === SELF ? me : id;
+    setTile({ id, hasFloor: stage.floor === pid, aside: stage.aside === pid,
+      hand: stage.raised.includes(pid), forcedMute: stage.muted.includes(pid) });
+  }
+}
+
+/** @param {string} kind @param {any} data */
+function onEvent(kind, data) {
+  if (kind === "state") {
+    live = data;
+    showStage();
+    panel?.showFacilitation(data);
+  } else if (kind === "talk_time") {
+    panel?.showTalk(data.seconds || {});
+  } else if (kind === "notice" && data.about === "controls" && data.holder === me) {
+    announce("You hold the facilitator controls now.");
+  } else if (kind === "notice" && data.about === "phase_warning") {
+    announce(data.warning === "one_minute_left" ? "One minute left in this phase."
+      : "This phase is over its time.");
+  }
 }
 
 /**
- * HOOK (round-engine wiring, not built yet): subscribe to the session's phases and turns and
- * call `showPhase` / `showTurn` (roundview.js) with what the engine says.
- * @param {import("./api.js").JoinGrant} _grant
+ * Connect to the room with the grant, publish `stream` and follow the people and the round.
+ * @param {string} sessionId @param {import("./api.js").JoinGrant} grant
+ * @param {MediaStream | null} stream @param {number} version @param {string} groupId
  */
-function followRounds(_grant) {
-  // TODO(round wiring): engine events → showPhase({name, prompt}), showTurn({speaker, ...}).
-  showPhase(null);
+async function connectRoom(sessionId, grant, stream, version, groupId) {
+  me = grant.participant_id;
+  myRole = grant.role;
+  if (grant.role !== "member") {
+    panel = await import("./facilitate.js");
+    panel.mountFacilitation({ sessionId, groupId, me, nameOf, roleOf,
+      act: (kind, data) => link?.act(kind, data), present: () => [me, ...[...peers.values()]
+        .filter((p) => p.connected).map((p) => p.id)] });
+  }
+  link = new RoomLink(sessionId, grant, {
+    peers: (p) => { peers = p; showPeople(); },
+    media: (streams) => showPeople(streams),
+    state: (s) => {
+      linkState = s;
+      setConnection(s);
+      if (s === "connected") localTracksChanged(false);
+    },
+    event: onEvent,
+    refused: (_code, detail) => panel ? panel.showRefusal(detail)
+      : say($("problem"), message(new ApiError(409, _code, detail)), "error"),
+    final: (words) => { stopMedia(local); say($("problem"), words, "info"); },
+  }, version);
+  Object.assign(globalThis, { roundsRoom: link });
+  addEventListener("offline", () => link?.drop());
+  await link.start(stream);
 }
 
-/** HOOK: tell the SFU our outgoing tracks changed (mute, camera, audio only). */
-function localTracksChanged() {
-  // TODO(room wiring): sender.replaceTrack(...) and a mute/camera message to the others.
+/** Tell the room our outgoing tracks changed; publish again when the camera came or went. */
+function localTracksChanged(republish = true) {
+  if (!link || linkState !== "connected") return;
+  link.setMute(muted, cameraOff || audioOnly || !local?.getVideoTracks().length);
+  if (republish) link.republish();
 }
 
 function showSelf() {
@@ -110,7 +183,7 @@ function wireControls() {
     muted = !muted;
     for (const track of local?.getAudioTracks() || []) track.enabled = !muted;
     showSelf();
-    localTracksChanged();
+    localTracksChanged(false);
   });
   $("camera").addEventListener("click", () => void setCamera(cameraOff));
   $("audio-only").addEventListener("click", async () => {
@@ -119,19 +192,32 @@ function wireControls() {
     setHideVideo(audioOnly);
     await setCamera(!audioOnly);
   });
+  $("hand").addEventListener("click", () => {
+    link?.act("hand", { action: $("hand").getAttribute("aria-pressed") === "true" ? "lower" : "raise" });
+  });
+  $("finish").addEventListener("click", () => link?.act("round", { action: "finish" }));
+  $("pass").addEventListener("click", () => link?.act("round", { action: "pass" }));
+  $("sound").addEventListener("click", () => {
+    for (const v of document.querySelectorAll(".tile[data-you=false] video")) {
+      const video = /** @type {HTMLVideoElement} */ (v);
+      video.muted = false;
+      void video.play().catch(() => undefined);
+    }
+    $("sound").hidden = true;
+  });
+  addEventListener("rounds:autoplay-blocked", () => { $("sound").hidden = false; });
   $("leave").addEventListener("click", () => {
-    // TODO(room wiring): close the signalling socket and peer connection first.
+    link?.leave();
     stopMedia(local);
     location.assign(`/lobby?session=${encodeURIComponent(param("session"))}&left=1`);
   });
-  addEventListener("pagehide", () => stopMedia(local));
+  addEventListener("pagehide", () => { link?.leave(); stopMedia(local); });
 }
 
 async function main() {
   mountGrid($("grid"));
   watchNetwork();
   wireControls();
-  showPhase(null);
   setHideVideo(audioOnly);
   const sessionId = param("session");
   const ctx = sessionId ? await load("", sessionId).catch(() => null) : null;
@@ -160,8 +246,7 @@ async function main() {
       location.replace(`/lobby?session=${encodeURIComponent(sessionId)}`);
       return;
     }
-    await connectMedia(grant, local);
-    followRounds(grant);
+    await connectRoom(sessionId, grant, local, version, ctx.group.id);
   } catch (error) {
     if (error instanceof ApiError && error.code === "ground_rules_changed") {
       location.replace(`/lobby?session=${encodeURIComponent(sessionId)}`);

@@ -13,7 +13,7 @@ import { h } from "./ui.js";
 /**
  * @typedef {{id: string, name: string, you?: boolean, stream?: MediaStream | null,
  *   muted?: boolean, cameraOff?: boolean, speaking?: boolean, hasFloor?: boolean,
- *   away?: boolean}} TileView
+ *   away?: boolean, aside?: boolean, hand?: boolean, forcedMute?: boolean}} TileView
  */
 
 export const MAX_TILES = 12;
@@ -26,6 +26,7 @@ const views = new Map();
 /** @type {HTMLElement | null} */
 let grid = null;
 let hideVideo = false;
+let spotlight = false;
 
 /** Attach the grid to its list element and keep it laid out. @param {HTMLElement} el */
 export function mountGrid(el) {
@@ -44,10 +45,23 @@ export function bestColumns(n, w, h) {
   return best;
 }
 
+/**
+ * Spotlight: the person with the floor (set by the round, not by voice) takes a 2×2 cell
+ * when there is room for it. @param {string} kind the phase's layout
+ */
+export function setLayout(kind) {
+  spotlight = kind === "spotlight";
+  if (grid) grid.dataset.layout = kind;
+  layout();
+}
+
 function layout() {
   if (!grid) return;
-  const n = Math.max(1, tiles.size);
+  const floor = [...views.values()].some((v) => v.hasFloor);
+  const big = spotlight && floor && tiles.size >= 3;
+  const n = Math.max(1, tiles.size + (big ? 3 : 0));
   const cols = bestColumns(n, grid.clientWidth, grid.clientHeight);
+  grid.dataset.span = String(big && cols >= 2);
   grid.style.gridTemplateColumns = `repeat(${cols}, minmax(0, 1fr))`;
   grid.style.gridTemplateRows = `repeat(${Math.ceil(n / cols)}, minmax(0, 1fr))`;
   grid.dataset.count = String(tiles.size);
@@ -64,10 +78,13 @@ function initials(name) {
   return name.split(/\s+/).filter(Boolean).slice(0, 2).map((w) => w[0].toUpperCase()).join("");
 }
 
-/** Add a tile or update it. @param {TileView} view */
-export function setTile(view) {
+/** Add a tile (with a name) or update one. @param {Partial<TileView> & {id: string}} change */
+export function setTile(change) {
   if (!grid) throw new Error("mountGrid first");
-  view = { ...views.get(view.id), ...view };
+  const before = views.get(change.id);
+  if (!before && change.name === undefined) return;
+  /** @type {TileView} */
+  const view = { name: "", ...before, ...change };
   let tile = tiles.get(view.id);
   if (!tile) {
     if (tiles.size >= MAX_TILES) return;
@@ -88,18 +105,29 @@ export function setTile(view) {
   if (view.stream !== undefined && video.srcObject !== view.stream) {
     video.srcObject = view.stream;
     if (!view.you) void useSpeakers(video);
+    // Sound may not start without a tap (phones): play muted and offer "Turn sound on".
+    if (!view.you && view.stream) void video.play().catch(() => {
+      video.muted = true;
+      void video.play().catch(() => undefined);
+      dispatchEvent(new Event("rounds:autoplay-blocked"));
+    });
   }
   const showVideo = Boolean(video.srcObject) && !view.cameraOff && !(hideVideo && !view.you)
     && (/** @type {MediaStream | null} */ (video.srcObject)?.getVideoTracks().length ?? 0) > 0;
   video.hidden = !showVideo;
   /** @type {HTMLElement} */ (tile.querySelector(".initials")).textContent = showVideo ? "" : initials(view.name);
   /** @type {HTMLElement} */ (tile.querySelector(".name")).textContent = view.you ? `${view.name} (you)` : view.name;
-  const badges = [view.hasFloor && "Has the floor", view.speaking && "Speaking",
-    view.muted && "Muted", view.cameraOff && "Camera off", view.away && "Reconnecting"].filter(Boolean);
+  const badges = [view.hasFloor && "Has the floor", view.aside && "Listening (push-back)",
+    view.hand && "Hand raised", view.speaking && "Speaking",
+    view.forcedMute ? "Muted by the facilitator" : view.muted && "Muted",
+    view.cameraOff && "Camera off", view.away && "Reconnecting"].filter(Boolean);
   /** @type {HTMLElement} */ (tile.querySelector(".badges")).replaceChildren(
     ...badges.map((b) => h("span", { className: "badge" }, String(b))));
   tile.dataset.speaking = String(Boolean(view.speaking));
+  const floorChanged = tile.dataset.floor !== String(Boolean(view.hasFloor));
   tile.dataset.floor = String(Boolean(view.hasFloor));
+  tile.dataset.aside = String(Boolean(view.aside));
+  if (floorChanged) layout();
   tile.dataset.you = String(Boolean(view.you));
 }
 
@@ -118,3 +146,6 @@ export function setHideVideo(on) {
 }
 
 export const tileCount = () => tiles.size;
+
+/** The ids of the tiles shown now. */
+export const tileIds = () => [...tiles.keys()];
