@@ -183,7 +183,8 @@ def install_counter(client: Client, counts: Counts) -> None:
             counts.packets += 1
             if kind != "video" or len(packet.payload) < 3:
                 return
-            info = client.streams.get(mid_holder.mid or "")
+            mid = getattr(client, "ssrc_mid", {}).get(packet.ssrc, mid_holder.mid or "")
+            info = client.streams.get(mid)
             if info is not None and info.participant not in counts.first_frame:
                 if is_vp8_keyframe_start(packet.payload):
                     counts.first_frame[info.participant] = time.monotonic()
@@ -337,20 +338,45 @@ async def run(
     mode: str, rooms: int, people: int, duration: float, warmup: float, clip: Clip
 ) -> Result:
     port = free_port()
-    command = [sys.executable, __file__, "--serve", mode, "--port", str(port)]
-    if PROFILE:
-        command += ["--profile", f"{PROFILE}.{mode}.{rooms}x{people}"]
-    child = subprocess.Popen(command)  # noqa: ASYNC220 (started once, before any load)
+    if mode == "janus":
+        import janus_client
+
+        child, url = janus_client.start(port)
+    else:
+        command = [sys.executable, __file__, "--serve", mode, "--port", str(port)]
+        if PROFILE:
+            command += ["--profile", f"{PROFILE}.{mode}.{rooms}x{people}"]
+        child = subprocess.Popen(command)  # noqa: ASYNC220 (started once, before any load)
+        url = f"ws://127.0.0.1:{port}/rtc"
     try:
         for _ in range(200):
             with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.1):
                 break
             await asyncio.sleep(0.05)
-        url = f"ws://127.0.0.1:{port}/rtc"
-        clients: list[tuple[str, Client, Counts, ReplayVideo, float]] = []
+        if mode == "janus":
+            for room_no in range(rooms):
+                await janus_client.create_room(url, room_no + 1, people)
+        clients: list[tuple[str, Any, Counts, ReplayVideo, float]] = []
         for room_no in range(rooms):
             for person in range(people):
                 pid = f"r{room_no}p{person}"
+                if mode == "janus":
+                    video = ReplayVideo(clip)
+                    participant = janus_client.JanusParticipant(
+                        url, room_no + 1, pid, audio=ReplayAudio(clip), video=video
+                    )
+                    counts = Counts()
+                    install_counter(participant, counts)  # type: ignore[arg-type]
+                    await participant.connect()
+                    assert participant.publish_pc is not None
+                    sender = next(
+                        t.sender
+                        for t in participant.publish_pc.getTransceivers()
+                        if t.kind == "video"
+                    )
+                    sender._send_keyframe = video.request_keyframe  # type: ignore[method-assign]
+                    clients.append((pid, participant, counts, video, time.monotonic()))
+                    continue
                 claims = jointoken.JoinClaims(
                     room=f"room{room_no}",
                     participant=pid,
@@ -378,6 +404,13 @@ async def run(
                 clients.append((pid, client, counts, video, time.monotonic()))
         joined = {pid: at for pid, _, _, _, at in clients}
         room_of = {pid: pid.split("p")[0] for pid in joined}
+        if mode == "janus":  # everyone published: now each subscribes to the rest of its room
+            feeds = {pid: c.feed for pid, c, _, _, _ in clients}
+            for pid, client, _, _, _ in clients:
+                joined[pid] = time.monotonic()
+                await client.subscribe(
+                    {feeds[o]: o for o in feeds if o != pid and room_of[o] == room_of[pid]}
+                )
 
         def pairs() -> list[tuple[str, str]]:
             return [(s, p) for s in joined for p in joined if s != p and room_of[s] == room_of[p]]
@@ -390,7 +423,7 @@ async def run(
             await asyncio.sleep(0.2)
         await asyncio.sleep(warmup)
         t0, cpu0, own0 = time.monotonic(), cpu_seconds(child.pid), time.process_time()
-        server0 = await server_stats(port)
+        server0 = await server_stats(port) if mode != "janus" else {}
         published0 = await published_packets(clients)
         sent0 = {pid: v.count for pid, _, _, v, _ in clients}
         rx0 = {pid: (c.packets, c.video_frames) for pid, _, c, _, _ in clients}
@@ -399,7 +432,7 @@ async def run(
         elapsed = time.monotonic() - t0
         cpu = cpu_seconds(child.pid) - cpu0
         own = time.process_time() - own0
-        server1 = await server_stats(port)
+        server1 = await server_stats(port) if mode != "janus" else {}
         published = await published_packets(clients) - published0
         sent = sum(v.count - sent0[pid] for pid, _, _, v, _ in clients) * (people - 1)
         packets = sum(c.packets - rx0[pid][0] for pid, _, c, _, _ in clients)
@@ -435,8 +468,8 @@ async def run(
             cpu_ms_per_frame=cpu * 1000 / max(frames, 1),
             worst_pairs=[(n / (elapsed * FPS), s, p) for n, s, p in per_pair[:3]],
             published=published,
-            server_received=server1["received"] - server0["received"],
-            server_forwarded=server1["forwarded"] - server0["forwarded"],
+            server_received=server1.get("received", 0) - server0.get("received", 0),
+            server_forwarded=server1.get("forwarded", 0) - server0.get("forwarded", 0),
             subscribers_received=packets,
         )
     finally:
@@ -460,7 +493,8 @@ def describe(r: Result) -> str:
         f"delivery {r.delivery:6.1%}, first frame {ff_text}"
         + (f" ({r.missing_first_frames} pairs never got one)" if r.missing_first_frames else "")
         + f"; {r.cpu_ms_per_frame:.2f} ms CPU per delivered video frame"
-        + f"; RTP packets: published {r.published}, server got {r.server_received}"
+        + f"; RTP packets: published {r.published}"
+        + (f", server got {r.server_received}" if r.mode != "janus" else "")
         + (f", forwarded {r.server_forwarded}" if r.mode == "sfu" else "")
         + f", subscribers got {r.subscribers_received}"
         + f"; worst pairs {', '.join(f'{s}<-{p} {x:.0%}' for x, s, p in r.worst_pairs)}"
@@ -509,7 +543,11 @@ if __name__ == "__main__":
     parser.add_argument("--layouts", default="1x12,2x8", help="rooms x people, comma separated")
     parser.add_argument("--duration", type=float, default=8.0, help="measured seconds per run")
     parser.add_argument("--warmup", type=float, default=2.0)
-    parser.add_argument("--modes", default="sfu,relay")
+    parser.add_argument(
+        "--modes",
+        default="sfu,relay",
+        help="sfu (rtc/), relay (aiortc MediaRelay), janus (needs /usr/bin/janus)",
+    )
     parser.add_argument("--serve", choices=["sfu", "relay"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--profile", help="write the server's cProfile stats to PATH.<mode>.<RxN>")
