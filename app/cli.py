@@ -26,7 +26,9 @@ def _serve(settings: Settings) -> None:
     import uvicorn
 
     from app.main import create_app
+    from app.ops.logging import configure_logging
 
+    configure_logging(settings)
     _migrate(settings)
     print(f"Rounds is serving at {settings.public_url}", file=sys.stderr)
     # No access log: it would carry IP addresses and paths.
@@ -35,6 +37,7 @@ def _serve(settings: Settings) -> None:
         host=settings.host,
         port=settings.port,
         access_log=False,
+        log_config=None,
         ws_max_size=1 << 20,
         proxy_headers=True,
     )
@@ -131,6 +134,7 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_parser("serve", help="migrate the database, then serve")
     sub.add_parser("migrate", help="bring the database schema to the latest migration")
     sub.add_parser("demo", help="create a demo group and print its sign-in and invite link")
+    sub.add_parser("purge", help="delete what is past its retention period (run it daily)")
     admin = sub.add_parser("create-admin", help="create an admin account")
     admin.add_argument("--email", required=True)
     admin.add_argument("--name", required=True)
@@ -151,6 +155,11 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "demo":
         _migrate(settings)
         asyncio.run(_demo(settings))
+    elif args.command == "purge":
+        from app.ops.retention import run
+
+        counts = asyncio.run(run(settings))
+        print(" ".join(f"{k}={v}" for k, v in counts.items()), file=sys.stderr)
     elif args.command == "create-admin":
         password = os.environ.get(args.password_env, "") if args.password_env else getpass.getpass()
         if len(password) < 12:

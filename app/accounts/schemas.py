@@ -22,7 +22,8 @@ class AccountCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     email: Email
     display_name: str = Field(min_length=1, max_length=80)
-    password: str = Field(min_length=12, max_length=256)
+    password: str | None = Field(default=None, min_length=12, max_length=256)
+    """None: the account signs in only through single sign-on."""
     is_admin: bool = False
 
 

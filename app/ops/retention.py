@@ -8,6 +8,8 @@ What goes, with the setting that says when (docs/data-flow.md describes the same
   label may name the person invited);
 - sessions that ended more than ``retention_ended_session_days`` ago, and sessions that were
   never held and were scheduled that long ago;
+- the live state of sessions left open or live 12 hours after their scheduled end (the
+  sessions are ended);
 - attendance, ``retention_attendance_days``, once attendance is recorded: a step is added to
   ``STEPS`` with the table.
 
@@ -23,13 +25,14 @@ import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, func, or_
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
 from app.core.db import create_engine, session_factory, transaction, utcnow
 from app.invites.models import Invite
 from app.members.models import Member
+from app.rounds.models import LiveState
 from app.sessions.models import Session, SessionStatus
 
 log = logging.getLogger("rounds.retention")
@@ -66,7 +69,29 @@ async def purge_sessions(db: AsyncSession, settings: Settings, now: datetime) ->
     return await _rowcount(db, delete(Session).where(or_(ended, never_held)))
 
 
+FORGOTTEN_AFTER = timedelta(hours=12)
+
+
+async def close_forgotten_sessions(db: AsyncSession, settings: Settings, now: datetime) -> int:
+    """Sessions still open or live 12 hours after their scheduled end: end them and delete their
+    live state (who held which turn, for how long), which must not outlive a session."""
+    candidates = await db.scalars(select(Session).where(
+        Session.status.in_((SessionStatus.open, SessionStatus.live)),
+        Session.scheduled_start < now - FORGOTTEN_AFTER))
+    forgotten = [
+        s for s in candidates
+        if s.scheduled_start + timedelta(minutes=s.duration_minutes) + FORGOTTEN_AFTER < now
+    ]
+    for session in forgotten:
+        session.status, session.ended_at = SessionStatus.ended, now
+    if forgotten:
+        await db.execute(delete(LiveState).where(
+            LiveState.session_id.in_([s.id for s in forgotten])))
+    return len(forgotten)
+
+
 STEPS: dict[str, Step] = {
+    "forgotten_sessions": close_forgotten_sessions,
     "members": purge_members,
     "invites": purge_invites,
     "sessions": purge_sessions,

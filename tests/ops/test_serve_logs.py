@@ -1,9 +1,4 @@
-"""`rounds serve` writes only redacted JSON lines (uvicorn's own included).
-
-Waits for app/cli.py `_serve` to call `app.ops.logging.configure_logging(settings)` and to pass
-`log_config=None` to `uvicorn.run`; strict xfail until then, so it fails loudly once wired (then
-remove the mark).
-"""
+"""`rounds serve` writes only redacted JSON lines (uvicorn's own included)."""
 
 from __future__ import annotations
 
@@ -13,14 +8,12 @@ import time
 from pathlib import Path
 
 import httpx
-import pytest
 
 from tests.deploy.services import free_port, running, wait_tcp
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.xfail(strict=True, reason="rounds serve does not call configure_logging yet")
 def test_rounds_serve_logs_are_json_without_personal_data(tmp_path: Path) -> None:
     port = free_port()
     env = {"ROUNDS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'rounds.db'}",
