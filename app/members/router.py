@@ -9,7 +9,7 @@ from app.accounts.deps import CurrentAccount, CurrentAdmin
 from app.accounts.service import get_active
 from app.core.cookies import DEVICE_COOKIE, clear_cookie
 from app.core.deps import DbSession, SettingsDep
-from app.core.errors import Invalid
+from app.core.errors import Invalid, NotFound
 from app.groups.models import Group
 from app.groups.schemas import GroupOut
 from app.groups.service import managed_group
@@ -99,6 +99,15 @@ async def my_memberships(members: DeviceMembers, db: DbSession) -> object:
             )
         )
     return result
+
+
+@router.post("/me/memberships/{member_id}/leave", status_code=204)
+async def leave_group(member_id: uuid.UUID, members: DeviceMembers, db: DbSession) -> None:
+    """Leave a group (a doctor, from their own device). A new invite re-admits them."""
+    member = next((m for m in members if m.id == member_id), None)
+    if member is None:
+        raise NotFound("member_not_found", "this device holds no such membership")
+    await service.end_membership(db, member)
 
 
 @router.post("/me/forget", status_code=204)

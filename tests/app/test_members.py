@@ -116,3 +116,20 @@ async def test_forged_device_cookie_is_ignored(world: World) -> None:
     garbage = world.clients.new()
     garbage.cookies.set("rounds_device", "x.y.z")
     assert (await garbage.get("/api/v1/me/memberships")).json() == []
+
+
+async def test_a_doctor_can_leave_a_group_and_be_readmitted(world: World) -> None:
+    browser, joined = await world.doctor("Dr Ada")
+    other, _ = await world.doctor("Dr Bo")
+    refused = await other.post(f"/api/v1/me/memberships/{joined['member_id']}/leave")
+    assert refused.status_code == 404  # one device cannot end another's membership
+    left = await browser.post(f"/api/v1/me/memberships/{joined['member_id']}/leave")
+    assert left.status_code == 204
+    assert (await browser.get("/api/v1/me/memberships")).json() == []
+    history = (await world.fa.get(
+        f"/api/v1/groups/{world.group_a['id']}/members?include_ended=true")).json()
+    assert [m["ended_at"] is not None for m in history if m["id"] == joined["member_id"]] == [True]
+    link = (await world.invite())["link"]
+    again = await browser.post("/api/v1/invites/accept",
+                               json={"token": token_of(link), "display_name": "Dr Ada"})
+    assert again.status_code == 201
