@@ -341,10 +341,22 @@ FILL_ROOM = """async () => {
   const names = ['Amira Haddad', 'Ben Okafor', 'Chloe Wright', 'Dev Sharma', 'Eilidh Ross',
     'Femi Adeyemi', 'Grace Liu', 'Hamza Ali', 'Isla Murray', 'Jonah Price', 'Kasia Nowak'];
   names.forEach((name, i) => tiles.setTile({id: 'p' + i, name, muted: i % 4 === 1,
-    cameraOff: i % 5 === 2, speaking: i === 0, hasFloor: i === 0}));
-  round.showPhase({name: 'Check-in round', prompt: 'How are you arriving today?'});
-  round.showTurn({speaker: 'Amira Haddad', seconds: 120, endsAt: Date.now() + 83000,
-    next: 'Ben Okafor'});
+    cameraOff: i % 5 === 2}));
+  const now = Date.now() / 1000;
+  const clock = (left, allotted) => ({deadline: now + left, paused: false, remaining: left,
+    overrun: 0, allotted});
+  const stage = round.showState({version: 1, server_time: now, controller: null, lead: null,
+    locked: false, muted: [], audible: ['p0'], phases: ['Check-in'], template: 'Check-in round',
+    phase: {index: 0, status: 'running', kind: 'round', title: 'Check-in round', presenter: null,
+      prompt: 'How are you arriving today?', floor: 'speaker', layout: 'spotlight',
+      ...clock(600, 900)},
+    round: {status: 'running', current: 'p0', speaker: 'p0', up_next: 'p1', turn_length: 120,
+      turns: names.map((n, i) => ({participant_id: 'p' + i, status: i ? 'queued' : 'speaking',
+        passes: 0, connected: true})), grace_deadline: null, ...clock(83, 120)},
+    hands: {raised: ['p3'], floor: null}},
+    {me: 'self', nameOf: (id) => names[Number(id.slice(1))] || 'You', serverNow: () => Date.now() / 1000});
+  tiles.setLayout(stage.layout);
+  names.forEach((n, i) => tiles.setTile({id: 'p' + i, hasFloor: i === 0, hand: i === 3}));
 }"""
 
 

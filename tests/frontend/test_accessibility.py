@@ -123,6 +123,9 @@ def test_facilitator_pages(browser, server, admin_api: Api, form) -> None:  # ty
     page.get_by_role("button", name="Continue to the lobby").click()
     page.get_by_role("link", name="Enter the room").click()
     expect(page.locator(".tile[data-you=true]")).to_be_visible()
+    expect(page.locator("#conn")).to_have_text("Connected")
+    expect(page.locator("#phase")).to_have_text("Waiting for the facilitator to start")
+    page.wait_for_timeout(300)  # the state asked for on connecting has arrived
     axe_check(page, "room (alone)")
     page.evaluate(FILL_ROOM)
     expect(page.locator(".tile")).to_have_count(12)

@@ -1,7 +1,7 @@
 """The whole path through the pages: an admin makes a group, a session and an invite; a doctor
 on a phone opens the link, joins with a name, checks their devices, agrees to the ground rules,
-waits in the lobby, is let in by the facilitator and reaches the room shell; the facilitator
-enters it too."""
+waits in the lobby, is let in by the facilitator and reaches the room (connected); the facilitator
+enters it too. The live round with several people is tests/frontend/test_room_journey.py."""
 
 from __future__ import annotations
 
@@ -131,7 +131,7 @@ def test_admin_creates_group_and_invite_then_doctor_joins_on_a_phone(browser, se
     expect(doctor.get_by_text("This session is not recorded")).to_be_visible()
     expect(doctor.locator("#title")).to_have_text("Tuesday Balint group: Check-in and Balint case")
     expect(doctor.locator(".tile[data-you=true] .name")).to_have_text("Sam (you)")
-    expect(doctor.locator("#conn")).to_have_text("Connecting…")
+    expect(doctor.locator("#conn")).to_have_text("Connected")
     expect(doctor.locator("#problem")).to_be_hidden()
     shoot(doctor, "journey-room-phone")
 
@@ -153,7 +153,8 @@ def test_admin_creates_group_and_invite_then_doctor_joins_on_a_phone(browser, se
     expect(admin.get_by_text("This session is not recorded")).to_be_visible()
     expect(admin.locator("#title")).to_have_text("Tuesday Balint group: Check-in and Balint case")
     expect(admin.locator(".tile[data-you=true] .name")).to_have_text("Dr Ada Admin (you)")
-    expect(admin.locator("#conn")).to_have_text("Connecting…")
+    expect(admin.locator("#conn")).to_have_text("Connected")
+    expect(admin.locator('.tile[data-you=false] .name')).to_have_text("Sam")  # Sam went back in
     expect(admin.locator("#problem")).to_be_hidden()
     admin.get_by_role("button", name="Leave").click()
     admin.goto(group_url)

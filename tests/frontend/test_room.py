@@ -1,5 +1,6 @@
-"""The room page before media: it joins, shows you, fits twelve people on a phone, says when it
-is reconnecting, announces clock milestones, and every control works from the keyboard."""
+"""The room page with one person in it: it joins and connects, shows you, fits twelve people on a
+phone, says when it is reconnecting and comes back by itself, announces clock milestones (not
+every second), and every control works from the keyboard."""
 
 from __future__ import annotations
 
@@ -47,6 +48,9 @@ def _enter(browser, server, world, form):  # type: ignore[no-untyped-def]
     page.get_by_role("link", name="Enter the room").click()
     expect(page).to_have_url(re.compile(r"/room\?session="))
     expect(page.locator(".tile[data-you=true]")).to_be_visible()
+    expect(page.locator("#conn")).to_have_text("Connected")
+    expect(page.locator("#phase")).to_have_text("Waiting for the facilitator to start")
+    page.wait_for_timeout(300)  # the state asked for on connecting has arrived
     return context, page, problems
 
 
@@ -77,30 +81,35 @@ def test_reconnecting_state_and_clock_milestones(browser, server, world) -> None
     from playwright.sync_api import expect
 
     context, page, _ = _enter(browser, server, world, PHONE)
-    context.set_offline(True)
-    expect(page.locator("#conn")).to_have_text(re.compile("^Reconnecting…"))
-    shoot(page, "room-reconnecting-phone")
-    context.set_offline(False)
-    expect(page.locator("#conn")).to_have_text("Connecting…")
-
-    page.evaluate("""async () => {
-      const round = await import('/static/roundview.js');
-      round.showPhase({name: 'Check-in round'});
-      round.showTurn({speaker: 'Dr Ada Admin', you: true, seconds: 120,
-                      endsAt: Date.now() + 60800});
-    }""")
+    me = page.evaluate("() => window.roundsRoom.me")
+    show = """([me, speaker, left]) => import('/static/roundview.js').then((round) => {
+      const now = Date.now() / 1000;
+      round.showState({version: 1, server_time: now, controller: me, lead: me, locked: false,
+        muted: [], audible: [me], phases: ['Check-in'], template: 'Check-in round', phase: null,
+        round: {status: 'running', current: speaker, speaker, up_next: null, turn_length: 120,
+          turns: [], deadline: now + left, paused: false, remaining: left, overrun: 0,
+          allotted: 120, grace_deadline: null},
+        hands: {raised: [], floor: null}},
+        {me, nameOf: (id) => id === me ? 'Dr Ada Admin' : 'Ben', serverNow: () => Date.now() / 1000});
+    })"""
+    page.evaluate(show, [me, me, 60.8])
     expect(page.locator("#speaker")).to_have_text("Your turn")
     expect(page.locator("#announce")).to_have_text("You have 1 minute left", timeout=4000)
     expect(page.locator("#clock")).to_have_text(re.compile(r"^0:5\d left$"))
-    page.evaluate("""async () => {
-      const round = await import('/static/roundview.js');
-      round.showTurn({speaker: 'Ben', seconds: 60, endsAt: Date.now() + 800});
-    }""")
+    page.evaluate(show, [me, "ben", 0.8])
     expect(page.locator("#announce")).to_have_text(
         "Ben: Time is up. Finish when you are ready.", timeout=4000
     )
     expect(page.locator("#clock")).to_have_text(re.compile(r"over time$"))
     expect(page.locator("#clock")).to_have_attribute("data-state", "over")
+
+    # The network drops: the banner says so at once; the link rebuilds itself when it is back.
+    context.set_offline(True)
+    expect(page.locator("#conn")).to_have_text(re.compile("^Reconnecting…"))
+    shoot(page, "room-reconnecting-phone")
+    context.set_offline(False)
+    expect(page.locator("#conn")).to_have_text("Connected", timeout=15_000)
+    assert page.evaluate("() => window.roundsRoom.me") == me
     context.close()
 
 
@@ -108,11 +117,11 @@ def test_controls_work_from_the_keyboard(browser, server, world) -> None:  # typ
     from playwright.sync_api import expect
 
     context, page, _ = _enter(browser, server, world, LAPTOP)
-    mute = page.get_by_role("button", name="Mute")
+    mute = page.get_by_role("button", name="Mute", exact=True)
     mute.focus()
     assert page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle") == "solid"
     page.keyboard.press("Enter")
-    expect(page.get_by_role("button", name="Unmute")).to_be_focused()
+    expect(page.get_by_role("button", name="Unmute", exact=True)).to_be_focused()
     expect(page.locator(".tile[data-you=true] .badges")).to_contain_text("Muted")
     assert page.evaluate(
         "() => document.querySelector('.tile video').srcObject"
@@ -131,6 +140,8 @@ def test_controls_work_from_the_keyboard(browser, server, world) -> None:  # typ
     expect(page.get_by_role("button", name="Start camera")).to_be_disabled()
     page.keyboard.press("Enter")
     expect(audio_only).to_have_attribute("aria-pressed", "false")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Raise hand")).to_be_focused()
     page.keyboard.press("Tab")
     expect(page.get_by_role("button", name="Leave")).to_be_focused()
     page.keyboard.press("Enter")
