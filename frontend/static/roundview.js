@@ -70,7 +70,9 @@ export function showState(state, as) {
   if (as) viewer = as;
   live = state;
   const phase = state.phase;
-  const title = !phase ? "Waiting for the facilitator to start"
+  // Without a phase: no template chosen yet, or (with one) the phases have all ended.
+  const title = !phase ? (state.template ? "The session's phases have ended"
+    : "Waiting for the facilitator to start")
     : phase.status === "pending" ? `${phase.title}: about to start`
     : phase.status === "paused" ? `${phase.title} (paused)`
     : phase.status === "ended" ? "The session's phases have ended" : phase.title;
@@ -150,7 +152,7 @@ function showFloor(state) {
       : speaker ? `${viewer.nameOf(speaker)} has the floor: the others do not hear your microphone now.`
       : "Only the facilitators are heard now.";
   } else if (state.hands.floor && state.hands.floor !== state.round?.speaker) {
-    text = `${who(state.hands.floor)} ${state.hands.floor === viewer.me ? "have" : "has"} the floor.`;
+    text = state.hands.floor === viewer.me ? "You have the floor." : `${viewer.nameOf(state.hands.floor)} has the floor.`;
   }
   el.textContent = text;
   el.hidden = !text;

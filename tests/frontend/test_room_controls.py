@@ -1,0 +1,151 @@
+"""The facilitator's controls in the room, in real browsers: the hand queue and the floor, pause,
+resume and extend a turn, mute one and everyone, speaking-time bars, lock, handing the controls
+to the co-facilitator and taking them back, removing someone, ending the phases."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.frontend.conftest import (
+    ADMIN_PASSWORD as PASSWORD,
+    LAPTOP,
+    Api,
+    admin_signs_in,
+    agree_and_wait,
+    doctor_joins,
+    make_world,
+    new_context,
+    watch_console,
+)
+from tests.frontend.test_room_journey import SMALL_CAMERA, SMALL_LAPTOP
+
+pytestmark = pytest.mark.browser
+
+
+def _page(browser, server, form):  # type: ignore[no-untyped-def]
+    context = new_context(browser, server, form)
+    context.add_init_script(SMALL_CAMERA)
+    page = context.new_page()
+    return context, page, watch_console(page)
+
+
+def test_facilitator_controls_in_the_room(browser, server, admin_api: Api) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    world = make_world(admin_api, "Controls group")
+    assert world.session is not None
+    sid = world.session["id"]
+    admin_api.patch(f"/sessions/{sid}", json={"status": "open"})
+    _, member_link = world.invite("Amira")
+    cai = admin_api.post("/accounts", json={"email": "cai@trust.example", "display_name": "Cai",
+                                            "password": PASSWORD}).json()
+    admin_api.post(f"/groups/{world.gid}/facilitators",
+                   json={"account_id": cai["id"], "role": "co-facilitator"})
+
+    fac_ctx, fac, fac_problems = _page(browser, server, LAPTOP)
+    admin_signs_in(fac)
+    fac.goto(f"/lobby?session={sid}")
+    fac.get_by_label("I will keep these ground rules").check()
+    fac.get_by_role("button", name="Continue to the lobby").click()
+    fac.get_by_role("link", name="Enter the room").click()
+    expect(fac.locator("#conn")).to_have_text("Connected")
+    admin_api.post(f"/sessions/{sid}/facilitation", json={"template_id": "default:check-in-round"})
+    expect(fac.locator("#phase")).to_have_text("Check-in: about to start")
+
+    amira_ctx, amira, amira_problems = _page(browser, server, SMALL_LAPTOP)
+    doctor_joins(amira, member_link, "Amira")
+    agree_and_wait(amira, world.gid)
+    fac.get_by_role("button", name="Let Amira in").click()
+    expect(amira).to_have_url(re.compile(r"/room\?session="), timeout=15_000)
+    expect(amira.locator("#conn")).to_have_text("Connected")
+
+    co_ctx, co, co_problems = _page(browser, server, SMALL_LAPTOP)
+    co.goto("/signin")
+    co.get_by_label("Email address").fill("cai@trust.example")
+    co.get_by_label("Password").fill(PASSWORD)
+    co.get_by_role("button", name="Sign in").click()
+    expect(co.get_by_role("heading", name="Your groups")).to_be_visible()
+    co.goto(f"/lobby?session={sid}")
+    co.get_by_label("I will keep these ground rules").check()
+    co.get_by_role("button", name="Continue to the lobby").click()
+    co.get_by_role("link", name="Enter the room").click()
+    expect(co.locator("#conn")).to_have_text("Connected")
+    expect(co.locator("#facilitate")).to_contain_text("Dr Ada Admin holds the controls.")
+    amira_id = amira.evaluate("() => window.roundsRoom.me")
+
+    # A raised hand, and the floor given and taken back.
+    amira.get_by_role("button", name="Raise hand").click()
+    expect(amira.get_by_role("button", name="Lower hand")).to_have_attribute("aria-pressed", "true")
+    expect(fac.locator("#facilitate")).to_contain_text("Amira, hand raised")
+    expect(fac.locator(f'.tile[data-id="{amira_id}"] .badges')).to_contain_text("Hand raised")
+    fac.get_by_role("button", name="Give Amira the floor").click()
+    expect(amira.locator("#floor-note")).to_have_text("You have the floor.")
+    expect(co.locator("#floor-note")).to_have_text("Amira has the floor.")
+    expect(co.locator(f'.tile[data-id="{amira_id}"] .badges')).to_contain_text("Has the floor")
+    fac.get_by_role("button", name="Take the floor back").click()
+    expect(co.locator("#floor-note")).to_be_hidden()
+
+    # The round leaves both facilitators out: Amira speaks; pause, resume, +30 s.
+    fac.get_by_role("button", name="Start: Check-in").click()
+    fac.get_by_role("button", name="Start the round").click()
+    expect(amira.locator("#speaker")).to_have_text("Your turn")
+    expect(fac.locator('ol[aria-label="Order of turns"] li')).to_have_count(1)
+    fac.get_by_role("button", name="Pause the turn").click()
+    expect(amira.locator("#clock")).to_have_text(re.compile(r"^Paused, (1:00|0:[45]\d) left$"))
+    expect(co.locator("#clock")).to_have_attribute("data-state", "paused")
+    fac.get_by_role("button", name="Resume the turn").click()
+    expect(amira.locator("#clock")).to_have_attribute("data-state", "running")
+    fac.get_by_role("button", name="+30 s").click()
+    expect(amira.locator("#clock")).to_have_text(re.compile(r"^1:[1-3]\d left$"))
+
+    # Speaking time (facilitators only): Amira's fake microphone beeps, so she has spoken.
+    expect(fac.locator(f'[data-talk="{amira_id}"] .spoken')).to_have_text(
+        re.compile(r"^0:\d\d spoken$"), timeout=15_000)
+    expect(co.locator(f'[data-talk="{amira_id}"] .spoken')).to_have_text(re.compile("spoken"))
+    assert amira.locator("[data-talk]").count() == 0
+
+    # Mute one, unmute, mute everyone (members only).
+    fac.get_by_role("button", name="Mute Amira").click()
+    expect(amira.locator("#floor-note")).to_have_text(
+        "The facilitator has muted your microphone for everyone.")
+    expect(co.locator(f'.tile[data-id="{amira_id}"] .badges')).to_contain_text(
+        "Muted by the facilitator")
+    fac.get_by_role("button", name="Unmute Amira").click()
+    expect(amira.locator("#floor-note")).to_be_hidden()
+    fac.get_by_role("button", name="Mute everyone").click()
+    expect(fac.get_by_role("button", name="Unmute Amira")).to_be_visible()
+    fac.get_by_role("button", name="Unmute Amira").click()
+
+    # Lock the room to late arrivals, and open it again.
+    fac.get_by_role("button", name="Close the room to late arrivals").click()
+    expect(fac.locator("#facilitate")).to_contain_text("The room is closed to late arrivals.")
+    fac.get_by_role("button", name="Open the room to late arrivals").click()
+    expect(fac.locator("#facilitate")).to_contain_text("Late arrivals can ask to come in.")
+
+    # Hand the controls to the co-facilitator; the lead takes them back.
+    fac.get_by_role("button", name="Hand the controls to Cai").click()
+    expect(co.locator("#facilitate")).to_contain_text("You hold the controls.")
+    expect(co.get_by_role("button", name="Pause the turn")).to_be_visible()
+    expect(fac.locator("#facilitate")).to_contain_text("Cai holds the controls.")
+    fac.get_by_role("button", name="Take the controls back").click()
+    expect(fac.locator("#facilitate")).to_contain_text("You hold the controls.")
+    expect(co.locator("#facilitate")).to_contain_text("Dr Ada Admin holds the controls.")
+
+    # Remove someone (after confirming); their page says so and stops.
+    fac.once("dialog", lambda dialog: dialog.accept())
+    fac.get_by_role("button", name="Remove Amira").click()
+    expect(amira.locator("#problem")).to_have_text(
+        "The facilitator has removed you from this session.")
+    expect(amira.locator("#conn")).to_have_text("Not connected")
+    expect(fac.locator(f'.tile[data-id="{amira_id}"]')).to_have_count(0)
+
+    # End the phases.
+    fac.get_by_role("button", name="End the phases").click()
+    expect(co.locator("#phase")).to_have_text("The session's phases have ended")
+
+    problems = fac_problems + co_problems + amira_problems
+    assert not [p for p in problems if "removed" not in p], problems
+    for ctx in (fac_ctx, amira_ctx, co_ctx):
+        ctx.close()
