@@ -116,7 +116,7 @@ function controls(state, inControl) {
 /** @param {LiveState} state */
 function phaseSection(state) {
   if (!state.template) {
-    const select = h("select", { id: "template", "aria-label": "Template" });
+    const select = h("select", { id: "template" });
     const fill = () => select.replaceChildren(...(templates || []).map((t) => h("option", { value: t.id }, t.name)));
     if (templates) fill();
     else void get(`/groups/${room.groupId}/templates`).then((list) => { templates = list; fill(); });
@@ -144,7 +144,7 @@ function phaseSection(state) {
 
 /** @param {string | null} current */
 function presenter(current) {
-  const select = h("select", { id: "presenter", "aria-label": "Presenter" },
+  const select = h("select", { id: "presenter" },
     h("option", { value: "" }, "Nobody"),
     ...room.present().map((id) => h("option", { value: id, selected: id === current }, room.nameOf(id))));
   return h("div", {}, h("label", { for: "presenter" }, "Presenter (listens during push-back)"), select,

@@ -91,7 +91,8 @@ export function showState(state, as) {
   tick();
   clearInterval(timer);
   timer = setInterval(tick, 250);
-  const speaker = state.round?.status === "running" ? state.round.speaker : null;
+  const speaker = state.round?.status === "running" ? state.round.speaker
+    : phase?.kind === "presentation" && phase.status !== "ended" ? phase.presenter : null;
   return { layout: phase?.layout || "grid", floor: speaker || state.hands.floor,
     aside: phase?.layout === "presenter_aside" ? phase.presenter : null,
     raised: state.hands.raised, muted: state.muted };

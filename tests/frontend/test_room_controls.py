@@ -149,3 +149,56 @@ def test_facilitator_controls_in_the_room(browser, server, admin_api: Api) -> No
     assert not [p for p in problems if "removed" not in p], problems
     for ctx in (fac_ctx, amira_ctx, co_ctx):
         ctx.close()
+
+
+def test_push_back_sets_the_presenter_aside(browser, server, admin_api: Api) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    from tests.frontend.conftest import shoot
+
+    world = make_world(admin_api, "Balint group")
+    assert world.session is not None
+    sid = world.session["id"]
+    admin_api.patch(f"/sessions/{sid}", json={"status": "open"})
+    _, link = world.invite("Noor")
+
+    fac_ctx, fac, fac_problems = _page(browser, server, LAPTOP)
+    admin_signs_in(fac)
+    fac.goto(f"/lobby?session={sid}")
+    fac.get_by_label("I will keep these ground rules").check()
+    fac.get_by_role("button", name="Continue to the lobby").click()
+    fac.get_by_role("link", name="Enter the room").click()
+    expect(fac.get_by_label("Template")).to_contain_text("Balint case")
+    fac.get_by_label("Template").select_option(label="Balint case")
+    fac.get_by_role("button", name="Use this template").click()
+    expect(fac.locator("#phase")).to_have_text("Who has a case?: about to start")
+
+    noor_ctx, noor, noor_problems = _page(browser, server, SMALL_LAPTOP)
+    doctor_joins(noor, link, "Noor")
+    agree_and_wait(noor, world.gid)
+    fac.get_by_role("button", name="Let Noor in").click()
+    expect(noor.locator("#conn")).to_have_text("Connected", timeout=15_000)
+    noor_id = noor.evaluate("() => window.roundsRoom.me")
+    noor_tile = fac.locator(f'.tile[data-id="{noor_id}"]')
+
+    fac.get_by_role("button", name="Start: Who has a case?").click()
+    fac.get_by_role("button", name="Next phase: Presentation").click()
+    expect(noor.locator("#phase")).to_have_text("Presentation")
+    fac.get_by_label("Presenter (listens during push-back)").select_option(label="Noor")
+    fac.get_by_role("button", name="Set the presenter").click()
+    expect(noor_tile.locator(".badges")).to_contain_text("Has the floor")
+    fac.get_by_role("button", name="Next phase: Clarifying questions").click()
+    fac.get_by_role("button", name="Next phase: Push-back").click()
+    expect(noor.locator("#phase")).to_have_text("Push-back")
+    expect(noor_tile).to_have_attribute("data-aside", "true")
+    expect(noor_tile.locator(".badges")).to_contain_text("Listening (push-back)")
+    expect(noor.locator("#floor-note")).to_have_text(
+        "Push-back: you sit back and listen. The others do not hear your microphone.")
+    expect(fac.locator("#phase-clock")).to_have_text(re.compile(r"^· 2[45]:\d\d left in this phase$"))
+    shoot(fac, "room-push-back-facilitator-laptop")
+    fac.get_by_role("button", name="Next phase: Presenter returns").click()
+    expect(noor_tile).to_have_attribute("data-aside", "false")
+    expect(noor.locator("#floor-note")).to_be_hidden()
+    assert not fac_problems + noor_problems, fac_problems + noor_problems
+    fac_ctx.close()
+    noor_ctx.close()
