@@ -43,6 +43,7 @@ from .errors import (
 from .forwarder import Kind, Source
 from .peers import (
     new_publish_pc,
+    offered_kinds,
     parse_candidate,
     with_opus_fec,
 )
@@ -359,11 +360,16 @@ class Connection:
         if now - self._last_publish < self.config.publish_interval:
             raise _with_ref(RateLimited("one publish offer per second at most"), "publish")
         self._last_publish = now
+        kinds = offered_kinds(sdp)
+        if not kinds:  # refused before anything already published is torn down
+            raise _with_ref(
+                ProtocolError("the offer has no audio or video section", code="bad-sdp"), "publish"
+            )
         old = self._publish_pc
         if old is not None:  # a new offer rebuilds the publish side (aioice has no ICE restart)
             self.room.unpublish(self)
             await old.close()
-        pc = self._publish_pc = new_publish_pc(self.config)
+        pc = self._publish_pc = new_publish_pc(self.config, kinds)
         self._watch(pc)
         try:
             await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))

@@ -9,6 +9,7 @@ come from ``RTCConfig`` (never aiortc's default public STUN server).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from aiortc import RTCIceCandidate, RTCPeerConnection, RTCRtpSender, RTCRtpTransceiver
 from aiortc.rtcrtpparameters import RTCRtpCodecCapability
@@ -32,10 +33,25 @@ def codec_preferences(kind: Kind) -> list[RTCRtpCodecCapability]:
     ]
 
 
-def new_publish_pc(config: RTCConfig) -> RTCPeerConnection:
-    """A peer connection that answers a client's offer and only receives."""
+_MEDIA_LINE = re.compile(r"^m=(audio|video) ", re.MULTILINE)
+
+
+def offered_kinds(sdp: str) -> list[Kind]:
+    """The kinds of the media sections of an offer, in order."""
+    return ["audio" if k == "audio" else "video" for k in _MEDIA_LINE.findall(sdp)]
+
+
+def new_publish_pc(
+    config: RTCConfig, kinds: Sequence[Kind] = ("audio", "video")
+) -> RTCPeerConnection:
+    """A peer connection that answers a client's offer and only receives.
+
+    One receiving media section per section of the offer (audio alone from a phone with its
+    camera off, say): created before the offer is applied, so the codec preferences (Opus, VP8)
+    decide what is negotiated. A section without a counterpart in the offer would break the answer.
+    """
     pc = RTCPeerConnection(configuration=config.rtc_configuration())
-    for kind in ("audio", "video"):
+    for kind in kinds:
         t = pc.addTransceiver(kind, direction="recvonly")
         t.setCodecPreferences(codec_preferences(kind))
     return pc

@@ -293,3 +293,26 @@ async def test_packet_lost_on_the_way_in_is_recovered_from_the_publisher(live: L
     finally:
         await a.close()
         await b.close()
+
+
+async def test_audio_only_and_video_only_publishers(live: Live) -> None:
+    """A doctor on a phone with the camera off publishes audio alone (and a muted mic, video)."""
+    voice = Client(live.url, live.token("voice"), audio=ToneAudio(), video=None)
+    picture = Client(live.url, live.token("picture"), audio=None, video=PatternVideo())
+    both = await join(live, "both")
+    try:
+        await voice.connect()
+        await picture.connect()
+        await eventually(
+            lambda: both.frames_from("voice", "audio") >= 10
+            and both.frames_from("picture", "video") >= 10
+            and voice.frames_from("both", "video") >= 10
+            and picture.frames_from("voice", "audio") >= 10,
+            what="media from single-kind publishers",
+        )
+        assert ("voice", "video") not in both.subscribed()
+        assert ("picture", "audio") not in both.subscribed()
+        assert live.server.hub.forwarder.errors == 0
+    finally:
+        for client in (voice, picture, both):
+            await client.close()
