@@ -2,7 +2,7 @@
 messages (`{"type": "app", "kind": K, "data": {...}}`), one pydantic model per kind.
 
 Parsed by one TypeAdapter over ``{"kind": K, **data}``; unknown fields are refused. The
-protocol document (docs/facilitation-protocol.md) shows each with an example.
+protocol document (docs/protocol.md, "Facilitation") shows each with an example.
 """
 
 from __future__ import annotations

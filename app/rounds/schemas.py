@@ -41,7 +41,7 @@ class Begin(BaseModel):
 
 
 class LiveView(BaseModel):
-    """A live session's state as its clients see it (docs/facilitation-protocol.md, `state`)."""
+    """A live session's state as its clients see it (docs/protocol.md, Facilitation, `state`)."""
 
     live: bool
     state: dict[str, Any] | None = None
