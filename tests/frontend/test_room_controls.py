@@ -145,6 +145,11 @@ def test_facilitator_controls_in_the_room(browser, server, admin_api: Api) -> No
     fac.get_by_role("button", name="End the phases").click()
     expect(co.locator("#phase")).to_have_text("The session's phases have ended")
 
+    # Ending the session closes the room: the pages say so and do not try to come back.
+    admin_api.patch(f"/sessions/{sid}", json={"status": "ended"})
+    expect(co.locator("#problem")).to_have_text("The session has ended. Thank you for coming.")
+    expect(co.locator("#conn")).to_have_text("Not connected")
+
     problems = fac_problems + co_problems + amira_problems
     assert not [p for p in problems if "removed" not in p], problems
     for ctx in (fac_ctx, amira_ctx, co_ctx):
