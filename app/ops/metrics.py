@@ -237,6 +237,10 @@ class HttpMetrics:
                 "ms": round((time.perf_counter() - started) * 1000, 1)})
 
 
+def _reader(counts: dict[str, int], key: str) -> Callable[[], float]:
+    return lambda: float(counts.get(key, 0))
+
+
 def watch_media(server: object) -> None:
     """Gauges of the media server's rooms and participants (read at scrape time)."""
     hub = getattr(server, "hub", None)
@@ -252,3 +256,17 @@ def watch_media(server: object) -> None:
     REGISTRY.gauge_function("rounds_rooms", "Rooms open on the media server", rooms)
     REGISTRY.gauge_function("rounds_participants", "Participants connected to rooms",
                             participants)
+    forwarder = getattr(hub, "forwarder", None)
+    if forwarder is None:
+        return
+    for kind in ("audio", "video"):
+        REGISTRY.gauge_function(
+            f"rounds_forwarded_{kind}_packets",
+            f"RTP {kind} packets forwarded to subscribers since start (never decoded)",
+            _reader(forwarder.forwarded, kind))
+        REGISTRY.gauge_function(
+            f"rounds_received_{kind}_packets",
+            f"RTP {kind} packets received from publishers since start",
+            _reader(forwarder.received, kind))
+    REGISTRY.gauge_function("rounds_forwarder_errors", "Packets the forwarder failed to handle",
+                            lambda: float(forwarder.errors))

@@ -227,6 +227,8 @@ async def test_two_browsers_exchange_video_through_caddy_and_coturn(d: Deploymen
             async with httpx.AsyncClient(timeout=5) as prometheus:
                 metrics = (await prometheus.get(f"http://127.0.0.1:{d.app_port}/metrics")).text
             assert "\nrounds_rooms 1\n" in metrics and "\nrounds_participants 2\n" in metrics
+            forwarded = re.search(r"\nrounds_forwarded_video_packets (\d+)", metrics)
+            assert forwarded and int(forwarded.group(1)) > 0, "no video was forwarded"
             assert not any(pid in metrics for pid, _ in pages)
         finally:
             await browser.close()
