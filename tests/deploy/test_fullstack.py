@@ -32,6 +32,7 @@ from app.accounts.service import create_account
 from app.core.db import create_engine, session_factory, transaction
 from app.core.migrate import upgrade
 from tests.app.conftest import PASSWORD
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium
 from tests.deploy.services import (
     binary,
     free_port,
@@ -45,10 +46,6 @@ from tests.deploy.test_coturn import SECRET, turn_config
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run",
-                 "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-                 "--allow-loopback-in-peer-connection"]
 # Make every peer connection use the app's ICE servers (from the join grant) and relay only.
 FORCE_RELAY = """
 (() => {
@@ -110,9 +107,7 @@ async def _admin(db_url: str) -> None:
 
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
-    chromium = Path("/usr/bin/chromium")
-    if not chromium.exists():
-        binary("chromium")
+    require_chromium()
     caddy, turnserver = binary("caddy"), binary("turnserver")
     directory = tmp_path_factory.mktemp("fullstack")
     cert, key = self_signed(directory, names=("localhost",))
@@ -189,7 +184,7 @@ async def test_two_browsers_exchange_video_through_caddy_and_coturn(d: Deploymen
     for grant in grants:
         assert any(u.startswith("turn:") for s in grant["ice_servers"] for u in s["urls"])
     async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path="/usr/bin/chromium",
+        browser = await pw.chromium.launch(executable_path=str(CHROMIUM),
                                            args=CHROMIUM_ARGS)
         try:
             pages = []
