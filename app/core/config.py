@@ -71,6 +71,15 @@ class Settings(BaseSettings):
     turn_credential_seconds: int = Field(default=3600, ge=60, le=86400)
     """Lifetime of a TURN credential."""
 
+    rtc_ping_after: float = Field(default=20.0, ge=1.0, le=120.0)
+    """Seconds of silence from a participant's browser after which the server pings it."""
+
+    rtc_drop_after: float = Field(default=45.0, ge=3.0, le=300.0)
+    """Seconds of silence after which a participant counts as dropped (their turn pauses; the
+    controls pass to the co-facilitator). A closed connection counts at once; this is for a
+    network that goes silent. 2 and 4 hand the controls over within 5 s of a silent drop, at
+    the cost of one small ping every 2 s per idle browser."""
+
     retention_ended_member_days: int = Field(default=90, ge=1, le=3650)
     """Days a membership is kept after it ended (its display name and email go with it);
     `rounds purge` deletes older ones."""

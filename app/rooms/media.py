@@ -13,6 +13,8 @@ def rtc_config(settings: Settings) -> RTCConfig:
     return RTCConfig(
         join_secret=derived_key(settings, "join-token"),
         ice_servers=(IceServer(urls=stun),) if stun else (),
+        ping_after=settings.rtc_ping_after,
+        drop_after=max(settings.rtc_drop_after, settings.rtc_ping_after + 1.0),
     )
 
 
