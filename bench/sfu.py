@@ -483,7 +483,9 @@ async def run(
 def describe(r: Result) -> str:
     ff = sorted(r.first_frame)
     ff_text = (
-        f"median {statistics.median(ff) * 1000:.0f} ms, max {ff[-1] * 1000:.0f} ms"
+        f"median {statistics.median(ff) * 1000:.0f} ms, "
+        f"p95 {ff[min(len(ff) - 1, round(0.95 * (len(ff) - 1)))] * 1000:.0f} ms, "
+        f"max {ff[-1] * 1000:.0f} ms"
         if ff
         else "none"
     )
