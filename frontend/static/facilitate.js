@@ -79,7 +79,11 @@ export function showFacilitation(state) {
     ...(inControl ? [phaseSection(state), roundSection(state), handsSection(state),
       lobbySection(state), peopleSection(state)] : [peopleSection(state)]));
   showTalk(talk);
-  if (key) /** @type {HTMLElement | null} */ (document.querySelector(`[data-key="${key}"]`))?.focus();
+  if (key) {  // keep the keyboard where it was; a row moved to an end keeps its other button
+    const again = [key, key.replace(/^up:/, "down:"), key.replace(/^down:/, "up:")]
+      .map((k) => document.querySelector(`[data-key="${k}"]`)).find(Boolean);
+    /** @type {HTMLElement | undefined} */ (again)?.focus();
+  }
 }
 
 /**

@@ -117,7 +117,11 @@ async function connectRoom(sessionId, grant, stream, version, groupId) {
     event: onEvent,
     refused: (_code, detail) => panel ? panel.showRefusal(detail)
       : say($("problem"), message(new ApiError(409, _code, detail)), "error"),
-    final: (words) => { stopMedia(local); say($("problem"), words, "info"); },
+    final: (words) => {
+      stopMedia(local);
+      for (const id of tileIds()) if (id !== SELF) removeTile(id);
+      say($("problem"), words, "info");
+    },
   }, version);
   Object.assign(globalThis, { roundsRoom: link });
   addEventListener("offline", () => link?.drop());

@@ -222,6 +222,7 @@ def test_check_in_round_from_invite_to_leaving(browser, server) -> None:  # type
     admin.get_by_role("button", name=f"Move {second.name} up").focus()
     admin.keyboard.press("Enter")
     expect(order.nth(1)).to_have_attribute("data-id", second.id)
+    expect(admin.get_by_role("button", name=f"Move {second.name} down")).to_be_focused()
     expect(admin.locator("#fac-status")).to_have_text(f"{second.name} is now number 1 in the queue.")
 
     # -- screenshots and axe mid-round: facilitator (laptop, phone) and member (phone, laptop)
