@@ -40,6 +40,18 @@ let talk = {};
 let templates = null;
 /** @type {string | null} */
 let dragging = null;
+/** What the facilitator chose in each select, kept across redraws. @type {Record<string, string>} */
+const chosen = {};
+
+/** Put the remembered choices back into the selects. */
+function restoreChoices() {
+  for (const [id, value] of Object.entries(chosen)) {
+    const select = document.getElementById(id);
+    if (select instanceof HTMLSelectElement && [...select.options].some((o) => o.value === value)) {
+      select.value = value;
+    }
+  }
+}
 
 /** Show the panel for a facilitator. @param {Room} r */
 export function mountFacilitation(r) {
@@ -49,6 +61,9 @@ export function mountFacilitation(r) {
   panel.open = matchMedia("(min-width: 48rem)").matches;
   $("fac-body").replaceChildren(h("p", { id: "fac-status", className: "fac-status", role: "status" }),
     h("div", { id: "fac-main" }));
+  $("fac-body").addEventListener("change", (e) => {
+    if (e.target instanceof HTMLSelectElement) chosen[e.target.id] = e.target.value;
+  });
 }
 
 /** An action the server refused. @param {string} detail */
@@ -79,6 +94,7 @@ export function showFacilitation(state) {
     ...(inControl ? [phaseSection(state), roundSection(state), handsSection(state),
       lobbySection(state), peopleSection(state)] : [peopleSection(state)]));
   showTalk(talk);
+  restoreChoices();
   if (key) {  // keep the keyboard where it was; a row moved to an end keeps its other button
     const again = [key, key.replace(/^up:/, "down:"), key.replace(/^down:/, "up:")]
       .map((k) => document.querySelector(`[data-key="${k}"]`)).find(Boolean);
@@ -121,7 +137,10 @@ function controls(state, inControl) {
 function phaseSection(state) {
   if (!state.template) {
     const select = h("select", { id: "template" });
-    const fill = () => select.replaceChildren(...(templates || []).map((t) => h("option", { value: t.id }, t.name)));
+    const fill = () => {
+      select.replaceChildren(...(templates || []).map((t) => h("option", { value: t.id }, t.name)));
+      restoreChoices();
+    };
     if (templates) fill();
     else void get(`/groups/${room.groupId}/templates`).then((list) => { templates = list; fill(); });
     return section("Session", h("label", { for: "template" }, "Template"), select,
