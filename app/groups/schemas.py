@@ -6,7 +6,7 @@ from zoneinfo import available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.groups.models import DEFAULT_GROUND_RULES
+from app.groups.models import DEFAULT_GROUND_RULES, MAX_GROUP_SIZE
 
 _TIMEZONES = available_timezones()
 
@@ -22,7 +22,7 @@ class GroupCreate(BaseModel):
     name: str = Field(min_length=1, max_length=120)
     description: str = Field(default="", max_length=2000)
     cohort: str = Field(default="", max_length=120)
-    size_limit: int = Field(default=12, ge=2, le=12)
+    size_limit: int = Field(default=MAX_GROUP_SIZE, ge=2, le=MAX_GROUP_SIZE)
     ground_rules: str = Field(default=DEFAULT_GROUND_RULES, min_length=1, max_length=4000)
     timezone: str = "Europe/London"
     facilitator_id: uuid.UUID | None = None
@@ -36,7 +36,7 @@ class GroupUpdate(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=120)
     description: str | None = Field(default=None, max_length=2000)
     cohort: str | None = Field(default=None, max_length=120)
-    size_limit: int | None = Field(default=None, ge=2, le=12)
+    size_limit: int | None = Field(default=None, ge=2, le=MAX_GROUP_SIZE)
     ground_rules: str | None = Field(default=None, min_length=1, max_length=4000)
     """Changing the text bumps the version: everyone acknowledges the new rules at next join."""
     timezone: str | None = None

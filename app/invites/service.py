@@ -127,12 +127,11 @@ async def accept(db: AsyncSession, token: str, *, display_name: str) -> tuple[Me
         raise Gone(reason, "this group has closed")
     if reason is not None:
         raise Gone(reason, dict(_REASONS.values())[reason])
-    if (
-        invite.role == Role.member
-        and await count_active(db, group.id, role=Role.member) >= group.size_limit
-    ):
-        raise Conflict("group_full", "this group is full; ask your facilitator")
     now = utcnow()
+    # One accept per group at a time, so two people cannot both take the last place: PostgreSQL
+    # locks the group's row; on SQLite the invite update below takes the database's write lock.
+    # The count comes after both, and a full group rolls the use back with the request.
+    await db.execute(select(Group.id).where(Group.id == group.id).with_for_update())
     used = await db.execute(
         update(Invite)
         .where(
@@ -146,6 +145,11 @@ async def accept(db: AsyncSession, token: str, *, display_name: str) -> tuple[Me
     )
     if used.rowcount != 1:  # type: ignore[attr-defined]
         raise Gone("invite_used", _REASONS["used"][1])
+    if (
+        invite.role == Role.member
+        and await count_active(db, group.id, role=Role.member) >= group.size_limit
+    ):
+        raise Conflict("group_full", "this group is full; ask your facilitator")
     member = Member(
         group_id=group.id, invite_id=invite.id, display_name=name, role=invite.role, started_at=now
     )

@@ -5,13 +5,14 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Account
 from app.core.db import utcnow
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.security import new_token, same_hash, token_hash
+from app.groups.models import MAX_FACILITATORS
 from app.members.models import FACILITATING, Member, Role
 
 
@@ -34,15 +35,17 @@ async def list_members(
 
 async def count_active(db: AsyncSession, group_id: uuid.UUID, *, role: Role) -> int:
     now = utcnow()
-    rows = await db.scalars(
-        select(Member.id).where(
+    count = await db.scalar(
+        select(func.count())
+        .select_from(Member)
+        .where(
             Member.group_id == group_id,
             Member.role == role,
             Member.started_at <= now,
             or_(Member.ended_at.is_(None), Member.ended_at > now),
         )
     )
-    return len(list(rows))
+    return int(count or 0)
 
 
 async def get_member(db: AsyncSession, member_id: uuid.UUID) -> Member:
@@ -67,6 +70,11 @@ async def add_facilitator(
     )
     if existing is not None:
         raise Conflict("already_member", "this account is already in the group")
+    leads = sum([await count_active(db, group_id, role=r) for r in FACILITATING])
+    if leads >= MAX_FACILITATORS:
+        raise Conflict(
+            "too_many_facilitators", f"a group has at most {MAX_FACILITATORS} facilitators"
+        )
     member = Member(
         group_id=group_id,
         account_id=account.id,

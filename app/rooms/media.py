@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from app.core.config import Settings, derived_key
+from app.groups.models import MAX_FACILITATORS, MAX_GROUP_SIZE
 from rtc.config import IceServer, RTCConfig
 from rtc.server import RTCServer
+
+ROOM_SEATS = MAX_GROUP_SIZE + MAX_FACILITATORS
+"""A full group and all its facilitators fit in the room."""
 
 
 def rtc_config(settings: Settings) -> RTCConfig:
@@ -13,6 +17,7 @@ def rtc_config(settings: Settings) -> RTCConfig:
     return RTCConfig(
         join_secret=derived_key(settings, "join-token"),
         ice_servers=(IceServer(urls=stun),) if stun else (),
+        max_participants=ROOM_SEATS,
         ping_after=settings.rtc_ping_after,
         drop_after=max(settings.rtc_drop_after, settings.rtc_ping_after + 1.0),
     )

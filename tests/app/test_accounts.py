@@ -82,8 +82,9 @@ async def test_anonymous_is_refused(clients: Clients, world: World) -> None:
 
 
 async def test_an_sso_only_account_has_no_password_to_guess(world: World, clients: Clients) -> None:
-    created = await world.admin.post("/api/v1/accounts", json={
-        "email": "sso@trust.nhs.uk", "display_name": "Dr SSO"})
+    created = await world.admin.post(
+        "/api/v1/accounts", json={"email": "sso@trust.nhs.uk", "display_name": "Dr SSO"}
+    )
     assert created.status_code == 201, created.text
     for password in ("", "x" * 12, PASSWORD):
         response = await login(clients.new(), "sso@trust.nhs.uk", password)

@@ -127,3 +127,31 @@ async def test_unknown_group(world: World) -> None:
     assert response.json()["error"] == "group_not_found"
     malformed = await world.admin.get("/api/v1/groups/not-a-uuid")
     assert malformed.status_code == 422
+
+
+async def test_a_group_has_at_most_four_facilitators(world: World) -> None:
+    gid = world.group_a["id"]
+    for i in range(3):
+        account = await world.admin.post(
+            "/api/v1/accounts",
+            json={"email": f"co{i}@trust.nhs.uk", "display_name": f"Co {i}", "password": "x" * 12},
+        )
+        added = await world.admin.post(
+            f"/api/v1/groups/{gid}/facilitators",
+            json={"account_id": account.json()["id"], "role": "co-facilitator"},
+        )
+        assert added.status_code == 201
+    fifth = await world.admin.post(
+        f"/api/v1/groups/{gid}/facilitators",
+        json={"account_id": world.fb_id, "role": "co-facilitator"},
+    )
+    assert fifth.status_code == 409 and fifth.json()["error"] == "too_many_facilitators"
+
+
+def test_a_full_group_and_its_facilitators_fit_in_the_room() -> None:
+    from app.core.config import Settings
+    from app.groups.models import MAX_FACILITATORS, MAX_GROUP_SIZE
+    from app.rooms.media import rtc_config
+
+    config = rtc_config(Settings(data_dir="/nonexistent"))
+    assert config.max_participants >= MAX_GROUP_SIZE + MAX_FACILITATORS

@@ -157,3 +157,15 @@ async def test_another_facilitator_cannot_revoke(world: World) -> None:
     assert (
         await world.clients.new().post(f"/api/v1/invites/{created['id']}/revoke")
     ).status_code == 401
+
+
+async def test_two_invites_racing_for_the_last_place_let_one_in(world: World) -> None:
+    await world.fa.patch(f"/api/v1/groups/{world.group_a['id']}", json={"size_limit": 2})
+    await world.doctor("Dr Ada")
+    tokens = [token_of((await world.invite())["link"]) for _ in range(4)]
+    results = await asyncio.gather(*(accept(world, t, f"Dr {i}") for i, t in enumerate(tokens)))
+    assert sorted(r.status_code for r in results) == [201, 409, 409, 409]
+    members = (await world.fa.get(f"/api/v1/groups/{world.group_a['id']}/members")).json()
+    assert len([m for m in members if m["role"] == "member"]) == 2
+    listed = (await world.fa.get(f"/api/v1/groups/{world.group_a['id']}/invites")).json()
+    assert sum(i["uses"] for i in listed) == 2  # the refused accepts used nothing

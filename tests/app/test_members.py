@@ -126,10 +126,12 @@ async def test_a_doctor_can_leave_a_group_and_be_readmitted(world: World) -> Non
     left = await browser.post(f"/api/v1/me/memberships/{joined['member_id']}/leave")
     assert left.status_code == 204
     assert (await browser.get("/api/v1/me/memberships")).json() == []
-    history = (await world.fa.get(
-        f"/api/v1/groups/{world.group_a['id']}/members?include_ended=true")).json()
+    history = (
+        await world.fa.get(f"/api/v1/groups/{world.group_a['id']}/members?include_ended=true")
+    ).json()
     assert [m["ended_at"] is not None for m in history if m["id"] == joined["member_id"]] == [True]
     link = (await world.invite())["link"]
-    again = await browser.post("/api/v1/invites/accept",
-                               json={"token": token_of(link), "display_name": "Dr Ada"})
+    again = await browser.post(
+        "/api/v1/invites/accept", json={"token": token_of(link), "display_name": "Dr Ada"}
+    )
     assert again.status_code == 201
