@@ -336,6 +336,8 @@ def _control(live: Live, a: ControlAction, participant: str, role: str,
         return _bump(live, muted=muted), [], []
     if a.action == "remove":
         assert target is not None
+        if target not in presence.roles and target not in live.lobby + live.admitted:
+            raise LiveError("not_present", "that person is not in this session")
         if presence.roles.get(target) in FACILITATING or target == live.lead:
             raise LiveError("cannot_remove", "a facilitator cannot be removed from the room")
         new = _bump(live, removed=_with(live.removed, target),

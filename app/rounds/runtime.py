@@ -24,13 +24,15 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.db import transaction, utcnow
-from app.invites.models import Invite
+from app.invites.models import Invite, InviteKind
 from app.members.models import Member
 from app.rounds import live as lv
 from app.rounds.actions import KINDS, StateRequest, parse_action
 from app.rounds.errors import EngineError
 from app.rounds.models import LiveState
 from app.rounds.phases import Template
+from app.sessions.models import Session as SessionRow
+from app.sessions.models import SessionStatus
 from rtc.errors import AppRejected
 from rtc.facade import (
     ConnectionLost,
@@ -191,23 +193,34 @@ class Facilitation:
             if new is session.live:
                 return
             session.live = new
-            await self._save(session)
-            self._enforce_floor(session)
-            self._broadcast(session, notices)
+            if not await self._save(session):
+                session.ended = True
+            else:
+                self._enforce_floor(session)
+                self._broadcast(session, notices)
+        if session.ended:  # ended elsewhere meanwhile (`rounds purge`): nothing may outlive it
+            self.forget(session.id)
+            return
         for kind, participant in effects:
             if kind == "remove":
                 await self._remove(session, participant)
         session.wake.set()
 
-    async def _save(self, session: Session) -> None:
+    async def _save(self, session: Session) -> bool:
+        """Save the state; False (and nothing written) if the session has ended meanwhile."""
         state = session.live.model_dump(mode="json")
+        key = uuid.UUID(session.id)
+        saved = False
         async for db in transaction(self.db):
-            row = await db.get(LiveState, uuid.UUID(session.id))
-            if row is None:
-                db.add(LiveState(session_id=uuid.UUID(session.id), state=state,
-                                 version=session.live.version))
-            else:
-                row.state, row.version = state, session.live.version
+            status = await db.scalar(select(SessionRow.status).where(SessionRow.id == key))
+            if status is not None and status is not SessionStatus.ended:
+                row = await db.get(LiveState, key)
+                if row is None:
+                    db.add(LiveState(session_id=key, state=state, version=session.live.version))
+                else:
+                    row.state, row.version = state, session.live.version
+                saved = True
+        return saved
 
     def _enforce_floor(self, session: Session) -> None:
         heard = lv.audible(session.live, session.presence)
@@ -237,12 +250,21 @@ class Facilitation:
         self.control.send_event(session.id, {"kind": "state", **view}, participant)
 
     async def _remove(self, session: Session, participant: str) -> None:
+        """Disconnect a removed participant and disable their personal invite (a shared link
+        stays: it belongs to the others it was sent to)."""
         self.control.remove_participant(session.id, participant)
+        try:
+            member_id = uuid.UUID(participant)
+        except ValueError:
+            return
         async for db in transaction(self.db):
-            member = await db.get(Member, uuid.UUID(participant))
-            if member is not None and member.invite_id is not None:
+            group_id = await db.scalar(
+                select(SessionRow.group_id).where(SessionRow.id == uuid.UUID(session.id)))
+            member = await db.get(Member, member_id)
+            if member is not None and member.group_id == group_id and member.invite_id:
                 invite = await db.get(Invite, member.invite_id)
-                if invite is not None and invite.revoked_at is None:
+                if (invite is not None and invite.kind is InviteKind.personal
+                        and invite.revoked_at is None):
                     invite.revoked_at = utcnow()
 
     # ---------------------------------------------------------------- clocks

@@ -57,3 +57,31 @@ async def test_lobby_lock_late_joiner_and_remove(sqlite_stage: Stage) -> None:
     assert again.status_code in (401, 403, 410), again.text
     await stage.connect(m2)  # the old join token is still valid for a while: turned away again
     await eventually(lambda: m2.rtc.messages[-1].get("code") == 4008, what="m2 removed again")
+
+
+async def test_remove_names_someone_in_this_session_and_spares_shared_links(
+    sqlite_stage: Stage,
+) -> None:
+    stage = sqlite_stage
+    await stage.build(members=1, co_facilitator=False)
+    fac, (m1,) = stage.fac, stage.members
+    gid = stage.group["id"]
+    shared = await stage.ok(fac.http.post(f"/api/v1/groups/{gid}/invites",
+                                          json={"kind": "group", "max_uses": 5}))
+    sharer = stage.browser("Dr Shared")
+    joined = await stage.ok(sharer.http.post("/api/v1/invites/accept", json={
+        "token": shared["link"].split("#", 1)[1], "display_name": "Dr Shared"}))
+    sharer.id = joined["member_id"]
+    await stage.enter(fac)
+    await stage.enter(m1)
+    await stage.enter(sharer)
+
+    # someone who is not in this session (here: a made-up id) cannot be removed
+    mark = await send(fac, "control", action="remove", participant_id="not-a-participant")
+    assert await error(fac, mark) == "not_present"
+
+    # removing a member who came by a shared link does not break that link for the others
+    mark = await send(fac, "control", action="remove", participant_id=sharer.id)
+    await eventually(lambda: sharer.rtc.messages[-1].get("code") == 4008, what="removed")
+    invites = await stage.ok(fac.http.get(f"/api/v1/groups/{gid}/invites"))
+    assert next(i for i in invites if i["id"] == shared["id"])["status"] == "active"
