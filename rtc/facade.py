@@ -88,6 +88,10 @@ class RoomControl:
         """Route client ``app`` messages to ``handler`` (raise AppRejected to refuse one)."""
         self._hub.app_handler = handler
 
+    def rooms(self) -> list[str]:
+        """Ids of the rooms open now."""
+        return list(self._hub.rooms)
+
     def participants(self, room: str) -> list[str]:
         """Ids of the participants connected to a room now."""
         live = self._hub.rooms.get(room)

@@ -32,14 +32,16 @@ def set_cookie(response: Response, settings: Settings, name: str, value: str, ma
         secure=settings.secure_cookies,
         path="/",
     )
-    ensure_csrf_cookie(response, settings, max_age)
+    set_csrf_cookie(response, settings)
 
 
-def ensure_csrf_cookie(response: Response, settings: Settings, max_age: int) -> None:
+def set_csrf_cookie(response: Response, settings: Settings) -> None:
+    """A fresh CSRF value that lives as long as the longest-lived cookie it protects (a 12-hour
+    sign-in must not cut short the writes of a doctor's 180-day device cookie)."""
     response.set_cookie(
         CSRF_COOKIE,
         secrets.token_urlsafe(24),
-        max_age=max_age,
+        max_age=settings.device_cookie_days * 86400,
         httponly=False,
         samesite="strict",
         secure=settings.secure_cookies,

@@ -77,12 +77,12 @@ async def revoke_invite(invite_id: uuid.UUID, account: CurrentAccount, db: DbSes
 async def resolve_invite(body: InviteToken, db: DbSession) -> object:
     """What an invite link is for, and whether it still works (public)."""
     invite, group, reason = await service.resolve(db, body.token)
-    if reason == "group_archived":
+    if reason is not None:  # a dead link shows whose it was and why, nothing more
         return InvitePreview(valid=False, reason=reason, group_name=group.name)
     session = await next_session(db, group.id)
     return InvitePreview(
-        valid=reason is None,
-        reason=reason,
+        valid=True,
+        reason=None,
         group_name=group.name,
         group_description=group.description,
         group_timezone=group.timezone,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
 from app.accounts.deps import CurrentAccount, CurrentAdmin
@@ -17,6 +17,7 @@ from app.members import service
 from app.members.deps import DeviceMembers
 from app.members.models import Member
 from app.members.schemas import FacilitatorAdd, MemberOut, MemberUpdate
+from app.rooms.media import disconnect_everywhere
 from app.sessions.schemas import SessionOut
 from app.sessions.service import next_session
 
@@ -65,11 +66,16 @@ async def update_member(
 
 
 @router.post("/members/{member_id}/end", response_model=MemberOut)
-async def end_membership(member_id: uuid.UUID, account: CurrentAccount, db: DbSession) -> object:
-    """End a membership now. To re-admit someone, send them a new invite."""
+async def end_membership(
+    member_id: uuid.UUID, request: Request, account: CurrentAccount, db: DbSession
+) -> object:
+    """End a membership now (they leave any room at once). To re-admit someone, send them a
+    new invite."""
     member = await service.get_member(db, member_id)
     await managed_group(db, account, member.group_id, allow_archived=True)
-    return _out(await service.end_membership(db, member))
+    ended = await service.end_membership(db, member)
+    disconnect_everywhere(request.app.state.media, str(member.id))
+    return _out(ended)
 
 
 class MyMembership(BaseModel):
@@ -102,12 +108,15 @@ async def my_memberships(members: DeviceMembers, db: DbSession) -> object:
 
 
 @router.post("/me/memberships/{member_id}/leave", status_code=204)
-async def leave_group(member_id: uuid.UUID, members: DeviceMembers, db: DbSession) -> None:
+async def leave_group(
+    member_id: uuid.UUID, request: Request, members: DeviceMembers, db: DbSession
+) -> None:
     """Leave a group (a doctor, from their own device). A new invite re-admits them."""
     member = next((m for m in members if m.id == member_id), None)
     if member is None:
         raise NotFound("member_not_found", "this device holds no such membership")
     await service.end_membership(db, member)
+    disconnect_everywhere(request.app.state.media, str(member.id))
 
 
 @router.post("/me/forget", status_code=204)

@@ -23,5 +23,11 @@ def rtc_config(settings: Settings) -> RTCConfig:
     )
 
 
+def disconnect_everywhere(media: RTCServer, participant: str) -> None:
+    """Take someone out of every room they are in (their membership has ended)."""
+    for room in media.control.rooms():
+        media.control.remove_participant(room, participant)
+
+
 def build_media_server(settings: Settings) -> RTCServer:
     return RTCServer(rtc_config(settings))

@@ -9,7 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import utcnow
-from app.core.errors import Conflict, Forbidden, NotFound
+from app.core.errors import Conflict, Forbidden, Gone, NotFound
 from app.groups.models import Group
 from app.members.models import FACILITATING, Member
 from app.rounds.models import LiveState
@@ -91,6 +91,15 @@ async def update_session(
     return session
 
 
+async def end_all(db: AsyncSession, group_id: uuid.UUID) -> list[uuid.UUID]:
+    """End every session of a group that has not ended (its live state goes with it)."""
+    sessions = list(await db.scalars(
+        select(Session).where(Session.group_id == group_id, Session.status != S.ended)))
+    for session in sessions:
+        await update_session(db, session, changes={"status": S.ended})
+    return [s.id for s in sessions]
+
+
 def check_joinable(
     session: Session, member: Member, group: Group, *, ground_rules_version: int
 ) -> None:
@@ -103,6 +112,8 @@ def check_joinable(
         )
     if member.group_id != session.group_id:
         raise Forbidden("not_your_group", "this session belongs to another group")
+    if group.archived_at is not None:
+        raise Gone("group_archived", "this group has closed")
     joinable = {S.open, S.live} | ({S.scheduled} if member.role in FACILITATING else set())
     if session.status not in joinable:
         raise Conflict("session_not_open", f"this session is {session.status}")

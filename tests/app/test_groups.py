@@ -155,3 +155,15 @@ def test_a_full_group_and_its_facilitators_fit_in_the_room() -> None:
 
     config = rtc_config(Settings(data_dir="/nonexistent"))
     assert config.max_participants >= MAX_GROUP_SIZE + MAX_FACILITATORS
+
+
+async def test_archiving_ends_the_groups_sessions_and_refuses_joins(world: World) -> None:
+    browser, _ = await world.doctor("Dr Ada")
+    session = await world.session(status="open")
+    archived = await world.fa.post(f"/api/v1/groups/{world.group_a['id']}/archive")
+    assert archived.status_code == 200
+    listed = (await world.fa.get(f"/api/v1/groups/{world.group_a['id']}/sessions")).json()
+    assert [s["status"] for s in listed if s["id"] == session["id"]] == ["ended"]
+    join = await browser.post(f"/api/v1/sessions/{session['id']}/join",
+                              json={"ground_rules_version": 1})
+    assert join.status_code == 410 and join.json()["error"] == "group_archived"

@@ -97,6 +97,7 @@ async def test_expiry_stops_the_next_use(world: World, app: Any) -> None:
         await world.clients.new().post("/api/v1/invites/resolve", json={"token": token})
     ).json()
     assert preview["valid"] is False and preview["reason"] == "invite_expired"
+    assert preview["ground_rules"] is None and preview["next_session"] is None
     refused = await accept(world, token)
     assert refused.status_code == 410
     assert refused.json()["error"] == "invite_expired"

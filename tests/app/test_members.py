@@ -135,3 +135,11 @@ async def test_a_doctor_can_leave_a_group_and_be_readmitted(world: World) -> Non
         "/api/v1/invites/accept", json={"token": token_of(link), "display_name": "Dr Ada"}
     )
     assert again.status_code == 201
+
+
+async def test_dates_without_a_timezone_are_refused_not_crashing(world: World) -> None:
+    _, joined = await world.doctor("Dr Ada")
+    for body in ({"ended_at": "2030-01-01T00:00:00"}, {"started_at": "2020-01-01T00:00:00"}):
+        response = await world.fa.patch(f"/api/v1/members/{joined['member_id']}", json=body)
+        assert response.status_code == 422, body
+        assert response.json()["error"] == "invalid_request"

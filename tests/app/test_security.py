@@ -109,3 +109,13 @@ async def test_scripts_are_compressed_for_phones(clients: Clients) -> None:
     assert response.status_code == 200
     assert response.headers["content-encoding"] == "gzip"
     assert "default-src 'self'" in response.headers["content-security-policy"]
+
+
+async def test_the_csrf_cookie_outlives_a_short_sign_in(world: World, clients: Clients) -> None:
+    browser, _ = await world.doctor("Dr Ada")
+    signin = await login(browser, "fa@trust.nhs.uk")
+    csrf = next(c for c in signin.headers.get_list("set-cookie") if c.startswith("rounds_csrf="))
+    account = next(c for c in signin.headers.get_list("set-cookie")
+                   if c.startswith("rounds_account="))
+    assert "Max-Age=15552000" in csrf  # the device cookie's 180 days, not the sign-in's 12 hours
+    assert "Max-Age=43200" in account

@@ -85,3 +85,16 @@ async def test_remove_names_someone_in_this_session_and_spares_shared_links(
     await eventually(lambda: sharer.rtc.messages[-1].get("code") == 4008, what="removed")
     invites = await stage.ok(fac.http.get(f"/api/v1/groups/{gid}/invites"))
     assert next(i for i in invites if i["id"] == shared["id"])["status"] == "active"
+
+
+async def test_ending_a_membership_takes_them_out_of_the_room(sqlite_stage: Stage) -> None:
+    stage = sqlite_stage
+    await stage.build(members=1, co_facilitator=False)
+    fac, (m1,) = stage.fac, stage.members
+    await stage.enter(fac)
+    await stage.enter(m1)
+    await stage.ok(fac.http.post(f"/api/v1/members/{m1.id}/end"))
+    await eventually(lambda: m1.rtc.messages[-1].get("code") == 4008, what="m1 disconnected")
+    refused = await m1.http.post(f"/api/v1/sessions/{stage.session['id']}/join",
+                                 json={"ground_rules_version": 1})
+    assert refused.status_code == 401  # the device no longer holds a membership
