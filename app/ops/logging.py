@@ -39,7 +39,7 @@ EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 IPV4 = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
 IPV6 = re.compile(r"(?<![\w:])(?:(?:[0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}"
                   r"|(?:[0-9a-fA-F]{1,4}:){0,6}[0-9a-fA-F]{0,4}::(?:[0-9a-fA-F]{1,4}:?){0,6})"
-                  r"(?![\w:])")
+                  r"(?=(?::\d{1,5})?(?![\w:]))")  # uvicorn writes "address:port"
 TOKEN = re.compile(r"[A-Za-z0-9_\-+/=.]{24,}")
 SQL_PARAMETERS = re.compile(r"\[parameters: .*?\]\s*(?=\(|$)", re.S)
 WORD = re.compile(r"[a-z0-9_.:/{}-]{0,60}")

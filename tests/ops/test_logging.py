@@ -103,3 +103,14 @@ def test_redaction_keeps_safe_values(captured: tuple[io.StringIO, Keep]) -> None
     assert first["address"] == "[redacted]" and first["level"] == "warning"
     assert "[email]" in second["exception"] and "[ip]" in second["exception"]
     assert "[token]" in second["exception"] and "alice" not in second["exception"]
+
+
+def test_every_form_of_client_address_is_scrubbed() -> None:
+    from app.ops.logging import scrub
+
+    for address in ("2a02:c7f:1234:5600:1d2e:3f4a:5b6c:7d8e:51234", "[2001:db8::1]:5000",
+                    "2001:db8::1", "::1:8000", "10.1.2.3:443"):
+        line = scrub(f'{address} - "WebSocket /rtc" [accepted]')
+        assert "[ip]" in line, line
+        for part in ("2a02", "c7f", "db8", "10.1.2.3"):
+            assert part not in line, line
