@@ -44,6 +44,9 @@ async function main() {
   });
   $("forget-line").hidden = !displayName.get();
   const token = decodeURIComponent(location.hash.slice(1)).trim();
+  // Out of the address bar and history at once: on a shared ward PC the next person must not
+  // find the link, whether or not this one joins. The page keeps it in memory only.
+  if (location.hash) history.replaceState(null, "", "/join");
   if (!token) return refuse("invite_not_found");
   /** @type {import("./api.js").InvitePreview} */
   let preview;
@@ -90,7 +93,6 @@ async function main() {
       /** @type {import("./api.js").Joined} */
       const joined = await post("/invites/accept", { token, display_name: chosen });
       displayName.set(joined.display_name);
-      history.replaceState(null, "", "/join");  // the token leaves the address bar and history
       location.assign(`/check?group=${encodeURIComponent(joined.group_id)}`);
     } catch (error) {
       button.disabled = false;

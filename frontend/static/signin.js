@@ -4,10 +4,14 @@
 import { post } from "./api.js";
 import { $, $as, busy, param, say } from "./ui.js";
 
-/** Only a path on this site, never another host. */
+/** Only a path on this site, never another host (`//host`, `/\\host` and the like resolve
+ * elsewhere: compare the resolved origin, not the text). */
 function next() {
   const to = param("next");
-  return to.startsWith("/") && !to.startsWith("//") ? to : "/groups";
+  const url = new URL(to || "/groups", location.origin);
+  return to.startsWith("/") && url.origin === location.origin
+    ? url.pathname + url.search + url.hash
+    : "/groups";
 }
 
 const form = $as("signin", HTMLFormElement);

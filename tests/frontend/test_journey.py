@@ -194,6 +194,7 @@ def test_joining_with_the_keyboard_only(browser, server, admin_api) -> None:  # 
     page.keyboard.type("Ife")
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"/check\?group="))
+    expect(page.get_by_role("button", name="Start the check")).to_be_enabled()  # script loaded
     page.keyboard.press("Tab")  # the audio-only box
     page.keyboard.press("Tab")
     expect(page.get_by_role("button", name="Start the check")).to_be_focused()
