@@ -23,24 +23,15 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
+from tests.browser import CHROMIUM
+from tests.browser import CHROMIUM_ARGS as BASE_ARGS
 from tests.conftest import unavailable
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path(os.environ.get("ROUNDS_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--use-fake-device-for-media-stream",
-    "--use-fake-ui-for-media-stream",
-    "--lang=en-GB",  # date and time inputs as a UK browser shows them
-]
+CHROMIUM_ARGS = [*BASE_ARGS, "--lang=en-GB"]  # date and time inputs as a UK browser shows them
 SHOTS = ROOT / "artifacts" / "screenshots"
 DOCS_SHOTS = ROOT / "docs" / "screenshots"
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -354,7 +345,8 @@ FILL_ROOM = """async () => {
       turns: names.map((n, i) => ({participant_id: 'p' + i, status: i ? 'queued' : 'speaking',
         passes: 0, connected: true})), grace_deadline: null, ...clock(83, 120)},
     hands: {raised: ['p3'], floor: null}},
-    {me: 'self', nameOf: (id) => names[Number(id.slice(1))] || 'You', serverNow: () => Date.now() / 1000});
+    {me: 'self', nameOf: (id) => names[Number(id.slice(1))] || 'You',
+     serverNow: () => Date.now() / 1000});
   tiles.setLayout(stage.layout);
   names.forEach((n, i) => tiles.setTile({id: 'p' + i, hasFloor: i === 0, hand: i === 3}));
 }"""

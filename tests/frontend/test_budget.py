@@ -56,7 +56,8 @@ def test_room_page_fits_its_budget() -> None:
     print(f"room page: member {for_member} B gzipped ({sum(raw[n] for n in member)} B raw), "
           f"facilitator {for_facilitator} B gzipped ({sum(raw.values())} B raw)")
     assert for_member <= MEMBER_BUDGET, f"member room page is {for_member} B gzipped: {sizes}"
-    assert for_facilitator <= FACILITATOR_BUDGET, f"facilitator room page {for_facilitator} B: {sizes}"
+    assert for_facilitator <= FACILITATOR_BUDGET, (
+        f"facilitator room page {for_facilitator} B: {sizes}")
 
 
 def test_pages_load_nothing_from_another_host() -> None:

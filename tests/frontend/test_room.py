@@ -90,7 +90,8 @@ def test_reconnecting_state_and_clock_milestones(browser, server, world) -> None
           turns: [], deadline: now + left, paused: false, remaining: left, overrun: 0,
           allotted: 120, grace_deadline: null},
         hands: {raised: [], floor: null}},
-        {me, nameOf: (id) => id === me ? 'Dr Ada Admin' : 'Ben', serverNow: () => Date.now() / 1000});
+        {me, nameOf: (id) => id === me ? 'Dr Ada Admin' : 'Ben',
+         serverNow: () => Date.now() / 1000});
     })"""
     page.evaluate(show, [me, me, 60.8])
     expect(page.locator("#speaker")).to_have_text("Your turn")

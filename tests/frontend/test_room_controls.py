@@ -10,6 +10,8 @@ import pytest
 
 from tests.frontend.conftest import (
     ADMIN_PASSWORD as PASSWORD,
+)
+from tests.frontend.conftest import (
     LAPTOP,
     Api,
     admin_signs_in,
@@ -199,7 +201,8 @@ def test_push_back_sets_the_presenter_aside(browser, server, admin_api: Api) -> 
     expect(noor_tile.locator(".badges")).to_contain_text("Listening (push-back)")
     expect(noor.locator("#floor-note")).to_have_text(
         "Push-back: you sit back and listen. The others do not hear your microphone.")
-    expect(fac.locator("#phase-clock")).to_have_text(re.compile(r"^· 2[45]:\d\d left in this phase$"))
+    expect(fac.locator("#phase-clock")).to_have_text(
+        re.compile(r"^· 2[45]:\d\d left in this phase$"))
     shoot(fac, "room-push-back-facilitator-laptop")
     fac.get_by_role("button", name="Next phase: Presenter returns").click()
     expect(noor_tile).to_have_attribute("data-aside", "false")

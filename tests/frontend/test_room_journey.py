@@ -174,7 +174,8 @@ def test_check_in_round_from_invite_to_leaving(browser, server) -> None:  # type
         expect(p.page.locator(".tile")).to_have_count(4)
         for other in everyone:
             if other is not p:
-                expect(p.page.locator(f'.tile[data-id="{other.id}"] .name')).to_have_text(other.name)
+                name = p.page.locator(f'.tile[data-id="{other.id}"] .name')
+                expect(name).to_have_text(other.name)
 
     # -- the phase starts; the round leaves the facilitator out
     admin.get_by_role("button", name="Start: Check-in").click()
@@ -223,7 +224,8 @@ def test_check_in_round_from_invite_to_leaving(browser, server) -> None:  # type
     admin.keyboard.press("Enter")
     expect(order.nth(1)).to_have_attribute("data-id", second.id)
     expect(admin.get_by_role("button", name=f"Move {second.name} down")).to_be_focused()
-    expect(admin.locator("#fac-status")).to_have_text(f"{second.name} is now number 1 in the queue.")
+    expect(admin.locator("#fac-status")).to_have_text(
+        f"{second.name} is now number 1 in the queue.")
 
     # -- screenshots and axe mid-round: facilitator (laptop, phone) and member (phone, laptop)
     shoot(admin, "room-live-facilitator-laptop", docs=True)
