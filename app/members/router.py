@@ -58,6 +58,7 @@ async def update_member(
     """Change a member's role or dates."""
     member = await service.get_member(db, member_id)
     await managed_group(db, account, member.group_id)
+    await service.check_may_change(db, account, member, new_role=body.role)
     return _out(
         await service.update_member(
             db, member, role=body.role, started_at=body.started_at, ended_at=body.ended_at
@@ -73,6 +74,7 @@ async def end_membership(
     new invite."""
     member = await service.get_member(db, member_id)
     await managed_group(db, account, member.group_id, allow_archived=True)
+    await service.check_may_change(db, account, member)
     ended = await service.end_membership(db, member)
     disconnect_everywhere(request.app.state.media, str(member.id))
     return _out(ended)

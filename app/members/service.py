@@ -162,6 +162,18 @@ async def forget_devices(db: AsyncSession, members: list[Member]) -> None:
     await db.flush()
 
 
-def require_facilitating(member: Member) -> None:
-    if member.role not in FACILITATING:
-        raise Forbidden("facilitator_required", "only a facilitator can do this")
+async def check_may_change(
+    db: AsyncSession, account: Account, member: Member, *, new_role: Role | None = None
+) -> None:
+    """A co-facilitator manages members, but not the facilitators' own memberships, and gives
+    no one a facilitating role: that is for the group's facilitator or an admin."""
+    touches_leads = member.role in FACILITATING or new_role in FACILITATING
+    if account.is_admin or not touches_leads or member.account_id == account.id:
+        return
+    now = utcnow()
+    role = await db.scalar(select(Member.role).where(
+        Member.group_id == member.group_id, Member.account_id == account.id,
+        Member.started_at <= now, or_(Member.ended_at.is_(None), Member.ended_at > now)))
+    if role is not Role.facilitator:
+        raise Forbidden("facilitator_only",
+                        "only the group's facilitator or an admin can change a facilitator")

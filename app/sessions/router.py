@@ -160,7 +160,7 @@ async def join_session(
         token=token,
         expires_at=expires,
         signalling_path=SIGNALLING_PATH,
-        ice_servers=ice_servers_for(settings, str(member.id)),
+        ice_servers=ice_servers_for(settings),
         participant_id=member.id,
         role=member.role.value,
     )

@@ -143,3 +143,20 @@ async def test_dates_without_a_timezone_are_refused_not_crashing(world: World) -
         response = await world.fa.patch(f"/api/v1/members/{joined['member_id']}", json=body)
         assert response.status_code == 422, body
         assert response.json()["error"] == "invalid_request"
+
+
+async def test_a_co_facilitator_cannot_remove_or_demote_the_facilitator(world: World) -> None:
+    gid = world.group_a["id"]
+    added = await world.admin.post(f"/api/v1/groups/{gid}/facilitators",
+                                   json={"account_id": world.fb_id, "role": "co-facilitator"})
+    assert added.status_code == 201
+    members = (await world.fa.get(f"/api/v1/groups/{gid}/members")).json()
+    lead = next(m for m in members if m["role"] == "facilitator")
+    for attempt in (world.fb.patch(f"/api/v1/members/{lead['id']}", json={"role": "member"}),
+                    world.fb.post(f"/api/v1/members/{lead['id']}/end")):
+        response = await attempt
+        assert response.status_code == 403 and response.json()["error"] == "facilitator_only"
+    _, joined = await world.doctor("Dr Ada")
+    assert (await world.fb.post(f"/api/v1/members/{joined['member_id']}/end")).status_code == 200
+    members = (await world.fa.get(f"/api/v1/groups/{gid}/members")).json()
+    assert any(m["id"] == lead["id"] and m["role"] == "facilitator" for m in members)

@@ -121,10 +121,12 @@ async def test_turn_credentials_only_with_a_join(world: World, settings: Setting
             "turn_secret": __import__("pydantic").SecretStr("coturn-shared-secret"),
         }
     )
-    servers = ice_servers_for(configured, "member-1", now=1000)
+    servers = ice_servers_for(configured, now=1000)
     assert servers[0].urls == ["stun:turn.trust.nhs.uk:3478"] and servers[0].username is None
     turn = servers[1]
-    assert turn.username == f"{1000 + configured.turn_credential_seconds}:member-1"
+    expiry, nonce = turn.username.split(":")
+    assert expiry == str(1000 + configured.turn_credential_seconds)
+    assert len(nonce) == 16 and ice_servers_for(configured, now=1000)[1].username != turn.username
     expected = base64.b64encode(
         hmac.new(b"coturn-shared-secret", turn.username.encode(), hashlib.sha1).digest()
     ).decode()

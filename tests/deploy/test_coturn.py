@@ -102,7 +102,7 @@ def settings_for(turn: Turn, secret: str = SECRET) -> Settings:
 
 
 def credential(turn: Turn, *, secret: str = SECRET, now: float | None = None) -> tuple[str, str]:
-    servers = ice_servers_for(settings_for(turn, secret), "participant-1", now=now)
+    servers = ice_servers_for(settings_for(turn, secret), now=now)
     (server,) = [s for s in servers if any(u.startswith("turn") for u in s.urls)]
     assert server.username and server.credential
     return server.username, server.credential
