@@ -67,7 +67,18 @@ ALLOWED: dict[State, frozenset[str]] = {
     State.NEW: frozenset({"hello"}),
     State.GREETED: frozenset({"join", "ping", "pong", "time"}),
     State.JOINED: frozenset(
-        {"publish", "subscribe_answer", "candidate", "mute", "leave", "ping", "pong", "time", "app"}
+        {
+            "publish",
+            "subscribe_answer",
+            "candidate",
+            "mute",
+            "receive",
+            "leave",
+            "ping",
+            "pong",
+            "time",
+            "app",
+        }
     ),
 }
 """Which client messages each state accepts; anything else is ``out-of-order``."""
@@ -96,6 +107,7 @@ class Connection:
         self.role: Literal["facilitator", "co-facilitator", "member"] = "member"
         self.audio_muted = False
         self.video_muted = False
+        self.receive_video = True
         self.sources: dict[str, Source] = {}
         self.room: Room | None = None
         self._inbox: asyncio.Queue[str | _Nudge] = asyncio.Queue()
@@ -315,6 +327,10 @@ class Connection:
                 self.audio_muted, self.video_muted = msg.audio, msg.video
                 assert self.room is not None
                 self.room.broadcast(self.room.mute_state(self))
+            case m.Receive():
+                if msg.video != self.receive_video:
+                    self.receive_video = msg.video
+                    self.subscriptions_changed()  # video sections go inactive, or come back
             case m.Leave():
                 self._ended = "left"
                 return "leave"
@@ -466,14 +482,22 @@ class Connection:
         if subs.pc is not None and subs.pc.connectionState == "closed":
             await self._pc_down(subs.pc)  # the client closed it: start over on a new one
             return
-        offer = await subs.offer(self.room.available(self.id))
+        offer = await subs.offer(self._wanted())
         if offer is not None:
             self.send(offer)
+
+    def _wanted(self) -> dict[tuple[str, str], Source]:
+        """The room's streams this client receives (no video when it asked for audio only)."""
+        assert self.room is not None
+        available = self.room.available(self.id)
+        if self.receive_video:
+            return available
+        return {key: source for key, source in available.items() if key[1] != "video"}
 
     async def _subscribe_answer(self, msg: m.SubscribeAnswer) -> None:
         assert self.room is not None and self._subs is not None
         try:
-            again = await self._subs.answer(msg, self.room.available(self.id))
+            again = await self._subs.answer(msg, self._wanted())
         except RTCError as exc:
             raise _with_ref(exc, "subscribe_answer") from None
         if again or self._dirty:

@@ -66,6 +66,13 @@ class Mute(_ClientMessage):
     video: bool
 
 
+class Receive(_ClientMessage):
+    """What this client wants to receive: ``video: false`` for audio only (a weak network)."""
+
+    type: Literal["receive"]
+    video: bool
+
+
 class Leave(_ClientMessage):
     type: Literal["leave"]
 
@@ -92,7 +99,18 @@ class App(_ClientMessage):
 
 
 ClientMessage = Annotated[
-    Hello | Join | Publish | SubscribeAnswer | Candidate | Mute | Leave | Ping | Pong | Time | App,
+    Hello
+    | Join
+    | Publish
+    | SubscribeAnswer
+    | Candidate
+    | Mute
+    | Receive
+    | Leave
+    | Ping
+    | Pong
+    | Time
+    | App,
     Field(discriminator="type"),
 ]
 CLIENT_ADAPTER: TypeAdapter[ClientMessage] = TypeAdapter(ClientMessage)

@@ -194,6 +194,11 @@ export class RoomConnection extends EventTarget {
     this.send({ type: "mute", audio, video });
   }
 
+  /** Receive video or not (audio only, for a weak network): the server stops sending it. */
+  setReceive(/** @type {boolean} */ video) {
+    this.send({ type: "receive", video });
+  }
+
   /** Send a message of an app kind (rounds, floor...) to the app's handler. */
   sendApp(/** @type {string} */ kind, /** @type {Record<string, any>} */ data = {}) {
     this.send({ type: "app", kind, data });

@@ -125,6 +125,7 @@ async function connectRoom(sessionId, grant, stream, version, groupId) {
   }, version);
   Object.assign(globalThis, { roundsRoom: link });
   addEventListener("offline", () => link?.drop());
+  link.setReceiveVideo(!audioOnly);
   await link.start(stream);
 }
 
@@ -194,6 +195,7 @@ function wireControls() {
     audioOnly = !audioOnly;
     devices.set({ audioOnly });
     setHideVideo(audioOnly);
+    link?.setReceiveVideo(!audioOnly);
     await setCamera(!audioOnly);
   });
   $("hand").addEventListener("click", () => {

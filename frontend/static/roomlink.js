@@ -54,6 +54,8 @@ export class RoomLink {
     this.groundRules = groundRules;
     /** @type {RoomConnection | null} */ this.conn = null;
     /** @type {MediaStream | null} */ this.local = null;
+    /** False in audio only: the server then sends no video at all. */
+    this.receiveVideo = true;
     /** @type {Map<string, Peer>} */ this.peers = new Map();
     /** @type {Map<string, MediaStream>} */ this.streams = new Map();
     /** Server clock minus local clock, in milliseconds. */
@@ -99,6 +101,7 @@ export class RoomLink {
       this.hooks.peers(this.peers);
       this.streams = new Map();
       this.hooks.media(this.streams);
+      if (!this.receiveVideo) conn.setReceive(false);
       if (this.local?.getTracks().length) await conn.publish(this.local);
       this.lastPublish = Date.now();
       this.attempt = 0;
@@ -232,6 +235,12 @@ export class RoomLink {
 
   /** Tell everyone our own mute and camera state. @param {boolean} audio @param {boolean} video */
   setMute(audio, video) { this.conn?.setMute(audio, video); }
+
+  /** Audio only saves the network, not just the screen. @param {boolean} video */
+  setReceiveVideo(video) {
+    this.receiveVideo = video;
+    this.conn?.setReceive(video);
+  }
 
   /** A facilitation action. @param {string} kind @param {Record<string, unknown>} data */
   act(kind, data) { this.conn?.sendApp(kind, data); }

@@ -316,3 +316,27 @@ async def test_audio_only_and_video_only_publishers(live: Live) -> None:
     finally:
         for client in (voice, picture, both):
             await client.close()
+
+
+async def test_an_audio_only_receiver_gets_no_video(live: Live) -> None:
+    """A doctor on a weak network chooses audio only: the server stops sending them video."""
+    a, b, c = [await join(live, pid) for pid in ("a", "b", "c")]
+    try:
+        await eventually(lambda: sees(c, ["a", "b"], "video", 5), what="c sees video")
+        await c.send({"type": "receive", "video": False})
+        await eventually(
+            lambda: c.subscribed() == {("a", "audio"), ("b", "audio")}, what="video dropped"
+        )
+        await asyncio.sleep(0.5)  # let packets already in flight arrive
+        frames = c.frames_from("a", "video")
+        audio = c.frames_from("a", "audio")
+        await asyncio.sleep(1.0)
+        assert c.frames_from("a", "video") == frames  # no more video reaches c
+        assert c.frames_from("a", "audio") > audio + 20  # the voices go on
+        assert sees(b, ["a", "c"], "video", 5)  # the others are untouched
+        await c.send({"type": "receive", "video": True})
+        await eventually(lambda: c.frames_from("a", "video") > frames + 5, what="video back")
+        assert live.server.hub.forwarder.errors == 0
+    finally:
+        for client in (a, b, c):
+            await client.close()

@@ -21,6 +21,7 @@ EXAMPLES: list[dict[str, Any]] = [
     {"type": "subscribe_answer", "revision": 2, "sdp": "v=0"},
     {"type": "candidate", "target": "subscribe", "candidate": "", "sdpMid": "0"},
     {"type": "mute", "audio": True, "video": False, "participant": "m-1"},
+    {"type": "receive", "video": False},
     {"type": "leave"},
     {"type": "ping", "id": "1"},
     {"type": "pong"},
