@@ -498,6 +498,7 @@ def view(live: Live, now: float, presence: Presence, *, facilitator: bool,
         "audible": sorted(audible(live, presence)),
         "phases": [p.title for p in seq.template.phases] if seq else [],
         "template": seq.template.name if seq else None,
+        "phases_status": seq.status.value if seq else None,
         "phase": None, "round": None,
         "hands": {"raised": list(fl.ordered(live.hands, speaking_time=talk)
                              if facilitator and live.order_hands_by_time else live.hands.raised),

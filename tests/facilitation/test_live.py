@@ -344,3 +344,14 @@ def test_when_the_phases_end_the_round_ends_with_them() -> None:
     assert view["phase"] is None and view["round"] is None
     advanced = do(live, F, "phase", pres, action="advance")  # past the last phase
     assert advanced.round is None
+
+
+def test_view_says_when_the_phases_have_ended() -> None:
+    live, pres = room(CHECK_IN_ROUND, F, A)
+    assert lv.view(live, T0, pres, facilitator=False)["phases_status"] == "pending"
+    live = do(live, F, "phase", pres, action="start")
+    assert lv.view(live, T0, pres, facilitator=False)["phases_status"] == "running"
+    live = do(live, F, "phase", pres, action="end")
+    view = lv.view(live, T0, pres, facilitator=False)
+    assert view["phases_status"] == "ended" and view["phase"] is None
+    assert lv.view(lv.Live(), T0, pres, facilitator=False)["phases_status"] is None
