@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -26,6 +25,7 @@ import pytest
 from tests.browser import CHROMIUM
 from tests.browser import CHROMIUM_ARGS as BASE_ARGS
 from tests.conftest import unavailable
+from tests.live import free_port
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
@@ -52,10 +52,6 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "browser: runs the pages in a real Chromium")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -74,7 +70,7 @@ class Server:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     data = tmp_path_factory.mktemp("rounds-data")
     db_path = data / "rounds.db"
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
@@ -350,6 +346,16 @@ FILL_ROOM = """async () => {
   tiles.setLayout(stage.layout);
   names.forEach((n, i) => tiles.setTile({id: 'p' + i, hasFloor: i === 0, hand: i === 3}));
 }"""
+
+
+def enter_room(page: Page, session_id: str | None = None) -> None:
+    """Through the lobby into the room: open the session's lobby (unless the page is already on
+    its way there), agree to the ground rules, go in."""
+    if session_id is not None:
+        page.goto(f"/lobby?session={session_id}")
+    page.get_by_label("I will keep these ground rules").check()
+    page.get_by_role("button", name="Continue to the lobby").click()
+    page.get_by_role("link", name="Enter the room").click()
 
 
 def admin_signs_in(page: Page) -> None:

@@ -14,6 +14,7 @@ from tests.frontend.conftest import (
     Api,
     admin_signs_in,
     axe_check,
+    enter_room,
     make_world,
     new_context,
     shoot,
@@ -118,10 +119,7 @@ def test_facilitator_pages(browser, server, admin_api: Api, form) -> None:  # ty
 
     assert world.session is not None
     admin_api.patch(f"/sessions/{world.session['id']}", json={"status": "open"})
-    page.goto(f"/lobby?session={world.session['id']}")
-    page.get_by_label("I will keep these ground rules").check()
-    page.get_by_role("button", name="Continue to the lobby").click()
-    page.get_by_role("link", name="Enter the room").click()
+    enter_room(page, world.session['id'])
     expect(page.locator(".tile[data-you=true]")).to_be_visible()
     expect(page.locator("#conn")).to_have_text("Connected")
     expect(page.locator("#phase")).to_have_text("Waiting for the facilitator to start")

@@ -17,6 +17,7 @@ from tests.frontend.conftest import (
     LAPTOP,
     PHONE,
     TIMEZONE,
+    enter_room,
     new_context,
     shoot,
     watch_console,
@@ -146,9 +147,7 @@ def test_admin_creates_group_and_invite_then_doctor_joins_on_a_phone(browser, se
 
     # The facilitator goes into the room from the group page, agreeing to the ground rules too.
     admin.get_by_role("link", name=re.compile("^Enter the room")).click()
-    admin.get_by_label("I will keep these ground rules").check()
-    admin.get_by_role("button", name="Continue to the lobby").click()
-    admin.get_by_role("link", name="Enter the room").click()
+    enter_room(admin)
     expect(admin).to_have_url(re.compile(r"/room\?session="))
     expect(admin.get_by_text("This session is not recorded")).to_be_visible()
     expect(admin.locator("#title")).to_have_text("Tuesday Balint group: Check-in and Balint case")

@@ -16,6 +16,7 @@ from tests.frontend.conftest import (
     admin_signs_in,
     agree_and_wait,
     doctor_joins,
+    enter_room,
     make_world,
     new_context,
     shoot,
@@ -42,10 +43,7 @@ def _enter(browser, server, world, form):  # type: ignore[no-untyped-def]
     page = context.new_page()
     problems = watch_console(page)
     admin_signs_in(page)
-    page.goto(f"/lobby?session={world.session['id']}")
-    page.get_by_label("I will keep these ground rules").check()
-    page.get_by_role("button", name="Continue to the lobby").click()
-    page.get_by_role("link", name="Enter the room").click()
+    enter_room(page, world.session['id'])
     expect(page).to_have_url(re.compile(r"/room\?session="))
     expect(page.locator(".tile[data-you=true]")).to_be_visible()
     expect(page.locator("#conn")).to_have_text("Connected")

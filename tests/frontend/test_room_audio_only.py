@@ -13,6 +13,7 @@ from tests.frontend.conftest import (
     admin_signs_in,
     agree_and_wait,
     doctor_joins,
+    enter_room,
     make_world,
 )
 from tests.frontend.test_room_controls import _page
@@ -53,10 +54,7 @@ def test_audio_only_stops_incoming_video(browser, server, admin_api: Api) -> Non
 
     fac_ctx, fac, _ = _page(browser, server, LAPTOP)
     admin_signs_in(fac)
-    fac.goto(f"/lobby?session={sid}")
-    fac.get_by_label("I will keep these ground rules").check()
-    fac.get_by_role("button", name="Continue to the lobby").click()
-    fac.get_by_role("link", name="Enter the room").click()
+    enter_room(fac, sid)
     expect(fac.locator("#conn")).to_have_text("Connected")
 
     amira_ctx, amira, _ = _page(browser, server, SMALL_LAPTOP)

@@ -17,6 +17,7 @@ from tests.frontend.conftest import (
     admin_signs_in,
     agree_and_wait,
     doctor_joins,
+    enter_room,
     make_world,
     new_context,
     watch_console,
@@ -48,10 +49,7 @@ def test_facilitator_controls_in_the_room(browser, server, admin_api: Api) -> No
 
     fac_ctx, fac, fac_problems = _page(browser, server, LAPTOP)
     admin_signs_in(fac)
-    fac.goto(f"/lobby?session={sid}")
-    fac.get_by_label("I will keep these ground rules").check()
-    fac.get_by_role("button", name="Continue to the lobby").click()
-    fac.get_by_role("link", name="Enter the room").click()
+    enter_room(fac, sid)
     expect(fac.locator("#conn")).to_have_text("Connected")
     admin_api.post(f"/sessions/{sid}/facilitation", json={"template_id": "default:check-in-round"})
     expect(fac.locator("#phase")).to_have_text("Check-in: about to start")
@@ -69,10 +67,7 @@ def test_facilitator_controls_in_the_room(browser, server, admin_api: Api) -> No
     co.get_by_label("Password").fill(PASSWORD)
     co.get_by_role("button", name="Sign in").click()
     expect(co.get_by_role("heading", name="Your groups")).to_be_visible()
-    co.goto(f"/lobby?session={sid}")
-    co.get_by_label("I will keep these ground rules").check()
-    co.get_by_role("button", name="Continue to the lobby").click()
-    co.get_by_role("link", name="Enter the room").click()
+    enter_room(co, sid)
     expect(co.locator("#conn")).to_have_text("Connected")
     expect(co.locator("#facilitate")).to_contain_text("Dr Ada Admin holds the controls.")
     amira_id = amira.evaluate("() => window.roundsRoom.me")
@@ -171,10 +166,7 @@ def test_push_back_sets_the_presenter_aside(browser, server, admin_api: Api) -> 
 
     fac_ctx, fac, fac_problems = _page(browser, server, LAPTOP)
     admin_signs_in(fac)
-    fac.goto(f"/lobby?session={sid}")
-    fac.get_by_label("I will keep these ground rules").check()
-    fac.get_by_role("button", name="Continue to the lobby").click()
-    fac.get_by_role("link", name="Enter the room").click()
+    enter_room(fac, sid)
     expect(fac.get_by_label("Template")).to_contain_text("Balint case")
     fac.get_by_label("Template").select_option(label="Balint case")
     fac.get_by_role("button", name="Use this template").click()

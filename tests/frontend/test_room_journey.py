@@ -27,6 +27,7 @@ from tests.frontend.conftest import (
     TIMEZONE,
     admin_signs_in,
     axe_check,
+    enter_room,
     new_context,
     shoot,
     watch_console,
@@ -150,9 +151,7 @@ def test_check_in_round_from_invite_to_leaving(browser, server) -> None:  # type
 
     # -- the facilitator enters the room, chooses the template and lets everyone in from there
     admin.get_by_role("link", name=re.compile("^Enter the room")).click()
-    admin.get_by_label("I will keep these ground rules").check()
-    admin.get_by_role("button", name="Continue to the lobby").click()
-    admin.get_by_role("link", name="Enter the room").click()
+    enter_room(admin)
     expect(admin.locator("#conn")).to_have_text("Connected")
     panel = admin.locator("#facilitate")
     expect(panel).to_have_attribute("open", "")

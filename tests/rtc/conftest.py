@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
@@ -15,6 +14,7 @@ import uvicorn
 from rtc import jointoken
 from rtc.config import RTCConfig
 from rtc.server import RTCServer, create_asgi
+from tests.live import free_port
 
 SECRET = b"test-secret-for-rtc-only"
 
@@ -44,10 +44,6 @@ class Live:
         return jointoken.issue(secret, claims)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextlib.asynccontextmanager
