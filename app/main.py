@@ -15,17 +15,20 @@ from app.accounts.oidc import router as oidc_router
 from app.accounts.router import router as accounts_router
 from app.core.config import Settings
 from app.core.db import create_engine, session_factory
-from app.core.errors import NotFound, install_handlers
+from app.core.errors import NotFound
+from app.core.handlers import install_handlers
 from app.core.headers import SecurityHeaders
+from app.facilitation.router import router as facilitation_router
+from app.facilitation.runtime import Facilitation
+from app.groups.roster import router as roster_router
 from app.groups.router import router as groups_router
 from app.invites.router import router as invites_router
+from app.media import build_media_server
 from app.members.router import router as members_router
 from app.ops.metrics import HttpMetrics, watch_media
 from app.ops.router import router as ops_router
-from app.rooms.media import build_media_server
-from app.rounds.router import router as rounds_router
-from app.rounds.runtime import Facilitation
 from app.sessions.router import router as sessions_router
+from app.templates.router import router as templates_router
 
 FRONTEND = Path(__file__).resolve().parents[1] / "frontend"
 API = "/api/v1"
@@ -76,10 +79,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (
         accounts_router,
         groups_router,
+        roster_router,
         members_router,
         invites_router,
         sessions_router,
-        rounds_router,
+        templates_router,
+        facilitation_router,
         oidc_router,
     ):
         app.include_router(router, prefix=API)

@@ -1,13 +1,16 @@
 """Database: the declarative base, the engine, and the per-request session.
 
 Services take an ``AsyncSession`` and never commit; the request's session dependency commits
-when the route returns and rolls back when it raises, so a failure writes nothing.
+when the route returns and rolls back when it raises, so a failure writes nothing. What a change
+does outside the database (close a room, disconnect someone) is registered with ``after_commit``
+and runs only once the commit has succeeded: never for a change that was rolled back.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,6 +23,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+log = logging.getLogger("rounds.db")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -83,8 +88,17 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+AFTER_COMMIT = "rounds.after_commit"
+
+
+def after_commit(db: AsyncSession, effect: Callable[[], None]) -> None:
+    """Run ``effect`` once this unit of work has committed (not at all if it rolls back)."""
+    db.info.setdefault(AFTER_COMMIT, []).append(effect)
+
+
 async def transaction(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    """One unit of work: commit on success, roll back on any error."""
+    """One unit of work: commit on success, roll back on any error; then the after-commit
+    effects, in the order they were registered."""
     async with factory() as session:
         try:
             yield session
@@ -92,3 +106,8 @@ async def transaction(factory: async_sessionmaker[AsyncSession]) -> AsyncIterato
         except BaseException:
             await session.rollback()
             raise
+        for effect in session.info.pop(AFTER_COMMIT, []):
+            try:
+                effect()
+            except Exception:  # the change is committed: one failed effect must not undo it
+                log.exception("after-commit effect failed")

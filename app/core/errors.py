@@ -1,27 +1,23 @@
-"""The one error hierarchy of app/, and the one handler that turns it into JSON.
+"""The one error hierarchy of app/ (pure: the round engine's errors derive from it too).
 
-    RoundsError                 (400 bad_request)
-    ├── Invalid                 (422 invalid)
-    ├── Unauthenticated         (401 unauthenticated)
-    ├── Forbidden               (403 forbidden)
-    ├── NotFound                (404 not_found)
-    ├── Conflict                (409 conflict)
-    └── Gone                    (410 gone)
+    RoundsError                     (400 bad_request)
+    ├── Invalid                     (422 invalid)
+    ├── Unauthenticated             (401 unauthenticated)
+    ├── Forbidden                   (403 forbidden)
+    │   └── facilitation.Refused    (403: not_in_control, removed, room_locked, ...)
+    ├── NotFound                    (404 not_found)
+    ├── Conflict                    (409 conflict)
+    │   └── facilitation.LiveError  (409: session_ended, not_waiting, no_round, ...)
+    ├── Gone                        (410 gone)
+    └── rounds.EngineError          (409, 403 or 422 by kind: see app.rounds.errors)
 
-Every error response is ``{"error": code, "detail": text}``; a subclass instance may carry a
-more specific code (``Gone("invite_expired", "...")``).
+Every error carries its HTTP ``status`` and a stable ``code``; ``app.core.handlers`` turns any of
+them into ``{"error": code, "detail": text}`` with that status, and the facilitation runtime into
+an ``error`` message on the room's WebSocket with the same code. Codes are snake_case everywhere.
+A subclass instance may carry a more specific code (``Gone("invite_expired", "...")``).
 """
 
 from __future__ import annotations
-
-import logging
-
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
-
-log = logging.getLogger("rounds.errors")
 
 
 class RoundsError(Exception):
@@ -57,39 +53,3 @@ class Conflict(RoundsError):
 
 class Gone(RoundsError):
     status, code = 410, "gone"
-
-
-def error_body(code: str, detail: str) -> dict[str, str]:
-    return {"error": code, "detail": detail}
-
-
-def _describe(exc: RequestValidationError) -> str:
-    parts = []
-    for err in exc.errors()[:5]:
-        where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
-        parts.append(f"{where}: {err.get('msg', 'invalid')}" if where else err.get("msg", ""))
-    return "; ".join(parts) or "invalid request"
-
-
-def install_handlers(app: FastAPI) -> None:
-    """Register the handlers that give every error the same JSON shape."""
-
-    @app.exception_handler(RoundsError)
-    async def _rounds(_: Request, exc: RoundsError) -> JSONResponse:
-        return JSONResponse(error_body(exc.code, exc.detail), status_code=exc.status)
-
-    @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse(error_body("invalid_request", _describe(exc)), status_code=422)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return JSONResponse(
-            error_body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers
-        )
-
-    @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error: %s", type(exc).__name__)
-        return JSONResponse(error_body("internal", "internal error"), status_code=500)

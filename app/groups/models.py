@@ -8,8 +8,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.core.db import Base, IdMixin
 
 MAX_GROUP_SIZE = 12
-"""Members (doctors) a group admits at most; facilitators come on top (MAX_FACILITATORS)."""
-MAX_FACILITATORS = 4
+"""Members (doctors) a group admits at most; facilitators come on top
+(``app.members.models.MAX_FACILITATORS``)."""
 
 DEFAULT_GROUND_RULES = (
     "What is said here stays here: confidentiality, with a safety exception.\n"

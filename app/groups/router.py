@@ -1,8 +1,10 @@
+"""Groups: create, list, read and edit (archiving ends sessions: `app.sessions.router`)."""
+
 from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
 from app.accounts.deps import CurrentAccount, CurrentAdmin
 from app.accounts.service import get_active
@@ -10,7 +12,6 @@ from app.core.deps import DbSession
 from app.core.errors import Invalid
 from app.groups import service
 from app.groups.schemas import GroupCreate, GroupOut, GroupUpdate
-from app.sessions.service import end_all
 
 router = APIRouter(tags=["groups"])
 
@@ -49,16 +50,3 @@ async def update_group(
     return await service.update_group(
         db, group, changes=body.model_dump(exclude_unset=True, exclude_none=True)
     )
-
-
-@router.post("/groups/{group_id}/archive", response_model=GroupOut)
-async def archive_group(
-    group_id: uuid.UUID, request: Request, account: CurrentAccount, db: DbSession
-) -> object:
-    """Archive a group: its invites stop working, its sessions end and their rooms close, its
-    history follows retention."""
-    group = await service.managed_group(db, account, group_id, allow_archived=True)
-    archived = await service.archive_group(db, group)
-    for session_id in await end_all(db, group.id):
-        request.app.state.facilitation.forget(str(session_id))
-    return archived

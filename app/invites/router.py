@@ -5,10 +5,8 @@ import uuid
 from fastapi import APIRouter, Request, Response
 
 from app.accounts.deps import CurrentAccount
-from app.core.cookies import DEVICE_COOKIE, set_cookie
 from app.core.db import utcnow
 from app.core.deps import DbSession, SettingsDep
-from app.core.security import sign
 from app.groups.service import managed_group
 from app.invites import service
 from app.invites.models import Invite
@@ -22,7 +20,7 @@ from app.invites.schemas import (
     Joined,
     SessionBrief,
 )
-from app.members.deps import MAX_DEVICE_ENTRIES, device_entries
+from app.members.deps import remember_device
 from app.members.service import new_device_key
 from app.sessions.service import next_session
 
@@ -102,14 +100,7 @@ async def accept_invite(
 ) -> object:
     """Join a group with a display name; this browser remembers the membership (public)."""
     member, group = await service.accept(db, body.token, display_name=body.display_name)
-    key = await new_device_key(db, member)
-    entries = [(m, k) for m, k in device_entries(request, settings.secret) if m != member.id]
-    entries = [(member.id, key), *entries][:MAX_DEVICE_ENTRIES]
-    max_age = settings.device_cookie_days * 86400
-    value = sign(
-        settings.secret, DEVICE_COOKIE, [{"m": str(m), "k": k} for m, k in entries], max_age=max_age
-    )
-    set_cookie(response, settings, DEVICE_COOKIE, value, max_age)
+    remember_device(request, response, settings, member.id, await new_device_key(db, member))
     return Joined(
         member_id=member.id,
         group_id=group.id,

@@ -85,6 +85,19 @@ async def revoke_invite(db: AsyncSession, invite: Invite) -> Invite:
     return invite
 
 
+async def revoke_personal_invite(
+    db: AsyncSession, member_id: uuid.UUID, *, group_id: uuid.UUID
+) -> None:
+    """Disable the personal invite a member of ``group_id`` joined with (someone removed from a
+    session); a shared link stays: it belongs to the others it was sent to."""
+    member = await db.get(Member, member_id)
+    if member is None or member.group_id != group_id or member.invite_id is None:
+        return
+    invite = await db.get(Invite, member.invite_id)
+    if invite is not None and invite.kind is InviteKind.personal:
+        await revoke_invite(db, invite)
+
+
 async def find_by_token(db: AsyncSession, token: str) -> Invite | None:
     digest = token_hash(token)
     invite = await db.scalar(select(Invite).where(Invite.token_hash == digest))

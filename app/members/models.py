@@ -17,6 +17,8 @@ class Role(StrEnum):
 
 
 FACILITATING = (Role.facilitator, Role.co_facilitator)
+MAX_FACILITATORS = 4
+"""Facilitators and co-facilitators a group has at most (they come on top of its members)."""
 
 
 class Member(IdMixin, Base):

@@ -9,11 +9,11 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Account
-from app.core.db import utcnow
-from app.core.errors import Conflict, Forbidden, Invalid, NotFound
+from app.core.db import after_commit, utcnow
+from app.core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
+from app.core.rooms import LiveRooms
 from app.core.security import new_token, same_hash, token_hash
-from app.groups.models import MAX_FACILITATORS
-from app.members.models import FACILITATING, Member, Role
+from app.members.models import FACILITATING, MAX_FACILITATORS, Member, Role
 
 
 def clean_name(name: str) -> str:
@@ -112,14 +112,42 @@ async def update_member(
     return member
 
 
-async def end_membership(db: AsyncSession, member: Member) -> Member:
-    """End a membership now: its device stops working at once; history stays until retention."""
+async def end_membership(db: AsyncSession, member: Member, *, rooms: LiveRooms) -> Member:
+    """End a membership now: its device stops working at once and, once that is committed, they
+    leave any room they are in; history stays until retention."""
     now = utcnow()
     if member.ended_at is None or member.ended_at > now:
         member.ended_at = now
     member.device_key_hash = None
     await db.flush()
+    after_commit(db, lambda: rooms.membership_ended(member.id))
     return member
+
+
+async def joining_member(
+    db: AsyncSession, group_id: uuid.UUID, account: Account | None, devices: list[Member]
+) -> Member:
+    """The membership someone enters a group's session with: a facilitator's (by account), else
+    the one this browser holds."""
+    if account is not None:
+        now = utcnow()
+        member = await db.scalar(
+            select(Member).where(
+                Member.group_id == group_id,
+                Member.account_id == account.id,
+                Member.role.in_(FACILITATING),
+                Member.started_at <= now,
+                or_(Member.ended_at.is_(None), Member.ended_at > now),
+            )
+        )
+        if member is not None:
+            return member
+    for member in devices:
+        if member.group_id == group_id:
+            return member
+    if account is None and not devices:
+        raise Unauthenticated("no_membership", "open your invite link on this device first")
+    raise Forbidden("not_your_group", "you are not a member of this group")
 
 
 async def new_device_key(db: AsyncSession, member: Member) -> str:

@@ -30,13 +30,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
 from app.core.db import create_engine, session_factory, transaction, utcnow
+from app.core.rooms import LiveRooms
+from app.facilitation.store import OFFLINE
 from app.invites.models import Invite
 from app.members.models import Member
-from app.rounds.models import LiveState
 from app.sessions.models import Session, SessionStatus
+from app.sessions.service import end_session
 
 log = logging.getLogger("rounds.retention")
-Step = Callable[[AsyncSession, Settings, datetime], Awaitable[int]]
+Step = Callable[[AsyncSession, Settings, datetime, LiveRooms], Awaitable[int]]
 
 
 async def _rowcount(db: AsyncSession, statement: object) -> int:
@@ -44,14 +46,18 @@ async def _rowcount(db: AsyncSession, statement: object) -> int:
     return int(result.rowcount or 0)
 
 
-async def purge_members(db: AsyncSession, settings: Settings, now: datetime) -> int:
+async def purge_members(
+    db: AsyncSession, settings: Settings, now: datetime, rooms: LiveRooms
+) -> int:
     """Memberships that ended before the cutoff."""
     cutoff = now - timedelta(days=settings.retention_ended_member_days)
     return await _rowcount(db, delete(Member).where(
         Member.ended_at.is_not(None), Member.ended_at < cutoff))
 
 
-async def purge_invites(db: AsyncSession, settings: Settings, now: datetime) -> int:
+async def purge_invites(
+    db: AsyncSession, settings: Settings, now: datetime, rooms: LiveRooms
+) -> int:
     """Invites that stopped working before the cutoff."""
     cutoff = now - timedelta(days=settings.retention_ended_member_days)
     return await _rowcount(db, delete(Invite).where(or_(
@@ -59,7 +65,9 @@ async def purge_invites(db: AsyncSession, settings: Settings, now: datetime) -> 
         and_(Invite.revoked_at.is_not(None), Invite.revoked_at < cutoff))))
 
 
-async def purge_sessions(db: AsyncSession, settings: Settings, now: datetime) -> int:
+async def purge_sessions(
+    db: AsyncSession, settings: Settings, now: datetime, rooms: LiveRooms
+) -> int:
     """Sessions that ended (or were never held) before the cutoff."""
     cutoff = now - timedelta(days=settings.retention_ended_session_days)
     ended = and_(Session.status == SessionStatus.ended,
@@ -72,7 +80,9 @@ async def purge_sessions(db: AsyncSession, settings: Settings, now: datetime) ->
 FORGOTTEN_AFTER = timedelta(hours=12)
 
 
-async def close_forgotten_sessions(db: AsyncSession, settings: Settings, now: datetime) -> int:
+async def close_forgotten_sessions(
+    db: AsyncSession, settings: Settings, now: datetime, rooms: LiveRooms
+) -> int:
     """Sessions still open or live 12 hours after their scheduled end: end them and delete their
     live state (who held which turn, for how long), which must not outlive a session."""
     candidates = await db.scalars(select(Session).where(
@@ -83,10 +93,7 @@ async def close_forgotten_sessions(db: AsyncSession, settings: Settings, now: da
         if s.scheduled_start + timedelta(minutes=s.duration_minutes) + FORGOTTEN_AFTER < now
     ]
     for session in forgotten:
-        session.status, session.ended_at = SessionStatus.ended, now
-    if forgotten:
-        await db.execute(delete(LiveState).where(
-            LiveState.session_id.in_([s.id for s in forgotten])))
+        await end_session(db, session, rooms=rooms, at=now)
     return len(forgotten)
 
 
@@ -98,11 +105,13 @@ STEPS: dict[str, Step] = {
 }
 
 
-async def purge(db: AsyncSession, settings: Settings, *, now: datetime | None = None
-                ) -> dict[str, int]:
-    """Delete everything past retention; counts of rows deleted, by kind. Never commits."""
+async def purge(db: AsyncSession, settings: Settings, *, now: datetime | None = None,
+                rooms: LiveRooms = OFFLINE) -> dict[str, int]:
+    """Delete everything past retention; counts of rows deleted, by kind. Never commits. A
+    server's own purge passes its live rooms; `rounds purge` has none (``OFFLINE``): the
+    server notices the sessions it ended at their next change."""
     now = now or utcnow()
-    counts = {name: await step(db, settings, now) for name, step in STEPS.items()}
+    counts = {name: await step(db, settings, now, rooms) for name, step in STEPS.items()}
     log.info("retention purge", extra={f"deleted_{k}": v for k, v in counts.items()})
     return counts
 

@@ -6,7 +6,7 @@ A **round** is an ordered tuple of **turns**, one per participant id, and a stat
 thing is an immutable value (``RoundState``); ``apply(state, event, now)`` returns a new state and
 a tuple of ``Output`` notices for the service to broadcast, or raises an ``EngineError`` and
 changes nothing. There is no I/O, no asyncio and no wall clock: ``now`` (float unix seconds) is an
-input, and the service persists the state (``to_json``/``from_json``) and feeds the engine.
+input, and the service persists the state (a pydantic model) and feeds the engine.
 
 Two transition tables (in app.rounds.states) say what is legal, in the spirit of h11's
 ``_state.py``:
@@ -154,11 +154,6 @@ def overrun(state: RoundState, now: float) -> float | None:
     return None if turn is None or turn.clock is None else clk.overrun(turn.clock, now)
 
 
-def spoken(turn: Turn, now: float) -> float:
-    """Seconds this turn has been speaking (0 if never offered)."""
-    return 0.0 if turn.clock is None else clk.used(turn.clock, now)
-
-
 def next_deadline(state: RoundState, now: float) -> Deadline | None:
     """When the scheduler should feed back a ``Tick`` (may be <= now: tick at once), or None."""
     turn = current_turn(state)
@@ -173,16 +168,6 @@ def next_deadline(state: RoundState, now: float) -> Deadline | None:
         return None
     at, kind = upcoming
     return Deadline(at=at, kind=DeadlineKind(kind.value))
-
-
-def to_json(state: RoundState) -> str:
-    """Serialise a round for the database."""
-    return state.model_dump_json()
-
-
-def from_json(raw: str | bytes) -> RoundState:
-    """Restore a round serialised by ``to_json``."""
-    return RoundState.model_validate_json(raw)
 
 
 # ---------------------------------------------------------------- apply

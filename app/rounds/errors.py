@@ -1,12 +1,9 @@
 """Errors raised by the pure rounds core (templates, round engine, floor, phase sequence).
 
-Every error carries a stable ``code`` that the service turns into ``{"error": code, "detail": ...}``
-and the websocket sends to the client unchanged. Raising never changes any state: every function
-in ``app.rounds`` returns new immutable values and only returns them when nothing was wrong.
-
-``status`` is the HTTP status the service should use when it re-raises the error as one of
-``app.core.errors`` (409 Conflict, 403 Forbidden, 422 Invalid) with the same ``code``; this module
-imports nothing from app.core so the rounds core stays pure.
+Every error carries a stable ``code`` and an HTTP ``status``: they are part of app/'s one error
+tree (``app.core.errors.RoundsError``, itself pure), so the one HTTP handler and the room's
+WebSocket report them unchanged. Raising never changes any state: every function in
+``app.rounds`` returns new immutable values and only returns them when nothing was wrong.
 
     EngineError                     engine_error
     ├── IllegalTransition           illegal_transition   (event not legal in the current state)
@@ -22,16 +19,17 @@ imports nothing from app.core so the rounds core stays pure.
 
 from __future__ import annotations
 
+from app.core.errors import RoundsError
 
-class EngineError(Exception):
+
+class EngineError(RoundsError):
     """Base of every error raised by app.rounds; ``code`` is stable and part of the API."""
 
-    code: str = "engine_error"
-    status: int = 409
+    code = "engine_error"
+    status = 409
 
     def __init__(self, detail: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
+        super().__init__(None, detail)
 
 
 class IllegalTransition(EngineError):

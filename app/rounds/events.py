@@ -37,7 +37,7 @@ class Role(StrEnum):
     """Who sends an event: people by role, and the service itself."""
 
     facilitator = "facilitator"
-    co_facilitator = "co_facilitator"
+    co_facilitator = "co-facilitator"
     member = "member"
     system = "system"
     """The service: presence from the room, ticks from the scheduler."""

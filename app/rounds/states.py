@@ -258,7 +258,7 @@ class Turn(BaseModel):
 
 
 class RoundState(BaseModel):
-    """The whole round: persist it with ``to_json`` and restore it with ``from_json``."""
+    """The whole round (persisted with ``model_dump`` and restored with ``model_validate``)."""
 
     model_config = _FROZEN
 

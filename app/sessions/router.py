@@ -1,37 +1,24 @@
+"""Sessions of a group: schedule, reschedule, open, end; archiving a group ends them all; a
+doctor's groups with their next sessions. Entering a session's room is `app.facilitation`."""
+
 from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
-from sqlalchemy import or_, select
+from fastapi import APIRouter
 
-from app.accounts.deps import CurrentAccount, OptionalAccount
-from app.core.config import derived_key
-from app.core.db import utcnow
-from app.core.deps import DbSession, SettingsDep
-from app.core.errors import Forbidden, Unauthenticated
+from app.accounts.deps import CurrentAccount
+from app.core.deps import DbSession
+from app.core.rooms import Rooms
+from app.groups import service as groups
 from app.groups.models import Group
+from app.groups.schemas import GroupOut
 from app.groups.service import managed_group
 from app.members.deps import DeviceMembers
-from app.members.models import FACILITATING, Member
-from app.rounds.live import LiveError
-from app.rounds.runtime import Facilitation
 from app.sessions import service
-from app.sessions.ice import ice_servers_for
-from app.sessions.models import SessionStatus
-from app.sessions.schemas import (
-    JoinGrant,
-    JoinRequest,
-    SessionCreate,
-    SessionOut,
-    SessionUpdate,
-    Waiting,
-)
+from app.sessions.schemas import MyMembership, SessionCreate, SessionOut, SessionUpdate
 
 router = APIRouter(tags=["sessions"])
-
-SIGNALLING_PATH = "/rtc"
 
 
 @router.post("/groups/{group_id}/sessions", response_model=SessionOut, status_code=201)
@@ -66,11 +53,7 @@ async def get_session(session_id: uuid.UUID, account: CurrentAccount, db: DbSess
 
 @router.patch("/sessions/{session_id}", response_model=SessionOut)
 async def update_session(
-    session_id: uuid.UUID,
-    body: SessionUpdate,
-    request: Request,
-    account: CurrentAccount,
-    db: DbSession,
+    session_id: uuid.UUID, body: SessionUpdate, account: CurrentAccount, db: DbSession, rooms: Rooms
 ) -> object:
     """Reschedule a session or move it on: open the lobby, go live, end it.
 
@@ -78,89 +61,39 @@ async def update_session(
     """
     session = await service.get_session(db, session_id)
     await managed_group(db, account, session.group_id)
-    updated = await service.update_session(
-        db, session, changes=body.model_dump(exclude_unset=True, exclude_none=True)
+    return await service.update_session(
+        db, session, changes=body.model_dump(exclude_unset=True, exclude_none=True), rooms=rooms
     )
-    if updated.status is SessionStatus.ended:
-        request.app.state.facilitation.forget(str(updated.id))
-    return updated
 
 
-async def _joining_member(
-    db: DbSession, group_id: uuid.UUID, account: OptionalAccount, devices: list[Member]
-) -> Member:
-    if account is not None:
-        now = utcnow()
-        member = await db.scalar(
-            select(Member).where(
-                Member.group_id == group_id,
-                Member.account_id == account.id,
-                Member.role.in_(FACILITATING),
-                Member.started_at <= now,
-                or_(Member.ended_at.is_(None), Member.ended_at > now),
+@router.post("/groups/{group_id}/archive", response_model=GroupOut)
+async def archive_group(
+    group_id: uuid.UUID, account: CurrentAccount, db: DbSession, rooms: Rooms
+) -> object:
+    """Archive a group: its invites stop working, its sessions end and their rooms close, its
+    history follows retention."""
+    group = await managed_group(db, account, group_id, allow_archived=True)
+    archived = await groups.archive_group(db, group)
+    await service.end_all(db, group.id, rooms=rooms)
+    return archived
+
+
+@router.get("/me/memberships", response_model=list[MyMembership])
+async def my_memberships(members: DeviceMembers, db: DbSession) -> object:
+    """The groups this browser belongs to (a doctor's view: no account needed)."""
+    result = []
+    for member in members:
+        group = await db.get(Group, member.group_id)
+        session = await service.next_session(db, member.group_id)
+        result.append(
+            MyMembership(
+                member_id=member.id,
+                display_name=member.display_name,
+                role=member.role.value,
+                group=GroupOut.model_validate(group, from_attributes=True),
+                next_session=SessionOut.model_validate(session, from_attributes=True)
+                if session
+                else None,
             )
         )
-        if member is not None:
-            return member
-    for member in devices:
-        if member.group_id == group_id:
-            return member
-    if account is None and not devices:
-        raise Unauthenticated("no_membership", "open your invite link on this device first")
-    raise Forbidden("not_your_group", "you are not a member of this group")
-
-
-@router.post(
-    "/sessions/{session_id}/join",
-    response_model=JoinGrant,
-    responses={202: {"model": Waiting, "description": "waiting in the lobby"}},
-)
-async def join_session(
-    session_id: uuid.UUID,
-    body: JoinRequest,
-    request: Request,
-    account: OptionalAccount,
-    devices: DeviceMembers,
-    db: DbSession,
-    settings: SettingsDep,
-) -> object:
-    """Acknowledge the ground rules and get a join token for the session's room.
-
-    A member waits in the lobby (202, ask again every few seconds) until a facilitator admits
-    them; facilitators go straight in.
-    """
-    session = await service.get_session(db, session_id)
-    member = await _joining_member(db, session.group_id, account, devices)
-    group = await db.get(Group, session.group_id)
-    assert group is not None
-    service.check_joinable(session, member, group, ground_rules_version=body.ground_rules_version)
-    if member.role not in FACILITATING:
-        runtime: Facilitation = request.app.state.facilitation
-        try:
-            admitted = await runtime.request_entry(
-                str(session.id), str(member.id), member.display_name
-            )
-        except LiveError as exc:
-            raise Forbidden(exc.code, exc.detail) from None
-        if not admitted:
-            waiting = Waiting(
-                detail="waiting for the facilitator to let you in",
-                session_status=session.status.value,
-            )
-            return JSONResponse(waiting.model_dump(), status_code=202)
-    token, expires = service.issue_join_token(
-        derived_key(settings, "join-token"),
-        session,
-        member,
-        group,
-        ground_rules_version=body.ground_rules_version,
-        ttl_seconds=settings.join_token_seconds,
-    )
-    return JoinGrant(
-        token=token,
-        expires_at=expires,
-        signalling_path=SIGNALLING_PATH,
-        ice_servers=ice_servers_for(settings),
-        participant_id=member.id,
-        role=member.role.value,
-    )
+    return result

@@ -5,6 +5,7 @@ from datetime import datetime
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from app.groups.schemas import GroupOut
 from app.sessions.models import SessionStatus
 
 
@@ -66,3 +67,13 @@ class Waiting(BaseModel):
     status: str = "waiting"
     detail: str
     session_status: str
+
+
+class MyMembership(BaseModel):
+    """A group this browser belongs to, and its next session."""
+
+    member_id: uuid.UUID
+    display_name: str
+    role: str
+    group: GroupOut
+    next_session: SessionOut | None

@@ -5,14 +5,14 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.db import utcnow
+from app.core.db import after_commit, utcnow
 from app.core.errors import Conflict, Forbidden, Gone, NotFound
+from app.core.rooms import LiveRooms
 from app.groups.models import Group
 from app.members.models import FACILITATING, Member
-from app.rounds.models import LiveState
 from app.sessions.models import Session, SessionStatus
 from rtc import jointoken
 
@@ -70,34 +70,46 @@ async def next_session(db: AsyncSession, group_id: uuid.UUID) -> Session | None:
 
 
 async def update_session(
-    db: AsyncSession, session: Session, *, changes: dict[str, object]
+    db: AsyncSession, session: Session, *, changes: dict[str, object], rooms: LiveRooms
 ) -> Session:
+    """Reschedule a session or move it on (open, live, ended: see ``TRANSITIONS``)."""
     status = changes.pop("status", None)
     if session.status is S.ended and changes:
         raise Conflict("session_ended", "an ended session cannot change")
     if status is not None and status != session.status:
         if status not in TRANSITIONS[session.status]:
             raise Conflict("bad_transition", f"a {session.status} session cannot become {status}")
-        now = utcnow()
-        if status is S.live:
-            session.started_at = now
         if status is S.ended:
-            session.ended_at = now
-            await db.execute(delete(LiveState).where(LiveState.session_id == session.id))
-        session.status = SessionStatus(str(status))
+            await end_session(db, session, rooms=rooms)
+        else:
+            if status is S.live:
+                session.started_at = utcnow()
+            session.status = SessionStatus(str(status))
     for key, value in changes.items():
         setattr(session, key, value)
     await db.flush()
     return session
 
 
-async def end_all(db: AsyncSession, group_id: uuid.UUID) -> list[uuid.UUID]:
-    """End every session of a group that has not ended (its live state goes with it)."""
-    sessions = list(await db.scalars(
-        select(Session).where(Session.group_id == group_id, Session.status != S.ended)))
-    for session in sessions:
-        await update_session(db, session, changes={"status": S.ended})
-    return [s.id for s in sessions]
+async def end_session(
+    db: AsyncSession, session: Session, *, rooms: LiveRooms, at: datetime | None = None
+) -> None:
+    """End a session: the one way any session ends (the facilitator, archiving its group, the
+    retention purge). Its live state is deleted in this transaction; once that commits, its
+    room closes and nothing of it stays in memory."""
+    if session.status is S.ended:
+        return
+    session.status, session.ended_at = S.ended, at or utcnow()
+    await rooms.discard(db, session.id)
+    after_commit(db, lambda: rooms.session_ended(session.id))
+
+
+async def end_all(db: AsyncSession, group_id: uuid.UUID, *, rooms: LiveRooms) -> None:
+    """End every session of a group that has not ended."""
+    sessions = await db.scalars(
+        select(Session).where(Session.group_id == group_id, Session.status != S.ended))
+    for session in list(sessions):
+        await end_session(db, session, rooms=rooms)
 
 
 def check_joinable(

@@ -150,8 +150,9 @@ async def test_a_group_has_at_most_four_facilitators(world: World) -> None:
 
 def test_a_full_group_and_its_facilitators_fit_in_the_room() -> None:
     from app.core.config import Settings
-    from app.groups.models import MAX_FACILITATORS, MAX_GROUP_SIZE
-    from app.rooms.media import rtc_config
+    from app.groups.models import MAX_GROUP_SIZE
+    from app.media import rtc_config
+    from app.members.models import MAX_FACILITATORS
 
     config = rtc_config(Settings(data_dir="/nonexistent"))
     assert config.max_participants >= MAX_GROUP_SIZE + MAX_FACILITATORS

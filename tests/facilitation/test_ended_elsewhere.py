@@ -8,7 +8,7 @@ import uuid
 from sqlalchemy import func, select, update
 
 from app.core.db import create_engine, session_factory, transaction, utcnow
-from app.rounds.models import LiveState
+from app.facilitation.models import LiveState
 from app.sessions.models import Session, SessionStatus
 from tests.facilitation.stage import Stage, eventually, send, state
 

@@ -6,11 +6,25 @@ from typing import Any
 
 import pytest
 
-from app.rounds import live as lv
-from app.rounds.actions import ControlAction, HandAction, PhaseAction, RoundAction, parse_action
+from app.facilitation.actions import Sender, act, admit, begin
+from app.facilitation.clocks import next_deadline, tick
+from app.facilitation.errors import LiveError
+from app.facilitation.messages import (
+    ControlAction,
+    HandAction,
+    Notice,
+    PhaseAction,
+    RoundAction,
+    notice_event,
+    parse_action,
+)
+from app.facilitation.presence import joined, lost, wait_in_lobby
+from app.facilitation.state import Effect, Live, Presence, current_phase
+from app.facilitation.views import audible
+from app.facilitation.views import view as state_view
 from app.rounds.errors import EngineError
 from app.rounds.phases import FloorRule, Phase, PhaseKind, Template, TurnSpec
-from app.rounds.templates import BALINT_CASE, CHECK_IN_ROUND
+from app.templates.defaults import BALINT_CASE, CHECK_IN_ROUND
 
 T0 = 1_800_000_000.0
 F, C, A, B, D = "fac", "cofac", "ada", "ben", "dee"
@@ -21,26 +35,30 @@ HELD = Template(name="Held", phases=(Phase(
     hold_floor=True, turn=TurnSpec(length=60, min=30, max=120)),))
 
 
-def presence(*ids: str) -> lv.Presence:
-    return lv.Presence(roles={p: ROLES[p] for p in ids}, names={p: NAMES[p] for p in ids})
+def wire(notices: list[Notice]) -> list[dict[str, Any]]:
+    return [notice_event(n) for n in notices]
 
 
-def room(template: Template = CHECK_IN_ROUND, *ids: str) -> tuple[lv.Live, lv.Presence]:
+def presence(*ids: str) -> Presence:
+    return Presence(roles={p: ROLES[p] for p in ids}, names={p: NAMES[p] for p in ids})
+
+
+def room(template: Template = CHECK_IN_ROUND, *ids: str) -> tuple[Live, Presence]:
     """A Live with ``template`` chosen and ``ids`` (default: everyone) joined in that order."""
     ids = ids or (F, C, A, B, D)
-    live = lv.begin(lv.Live(), template)
+    live = begin(Live(), template)
     for i, p in enumerate(ids):
-        live, _, _ = lv.joined(live, p, ROLES[p], presence(*ids[: i + 1]), T0)
+        live, _, _ = joined(live, p, ROLES[p], presence(*ids[: i + 1]), T0)
     return live, presence(*ids)
 
 
-def do(live: lv.Live, who: str, kind: str, pres: lv.Presence, now: float = T0,
-       **data: Any) -> lv.Live:
-    new, _, _ = lv.act(live, parse_action(kind, data), who, ROLES[who], pres, now)
+def do(live: Live, who: str, kind: str, pres: Presence, now: float = T0,
+       **data: Any) -> Live:
+    new, _, _ = act(live, parse_action(kind, data), Sender(who, ROLES[who], pres), now)
     return new
 
 
-def refused(live: lv.Live, who: str, kind: str, pres: lv.Presence, **data: Any) -> str:
+def refused(live: Live, who: str, kind: str, pres: Presence, **data: Any) -> str:
     with pytest.raises(EngineError) as exc:
         do(live, who, kind, pres, **data)
     return exc.value.code
@@ -57,9 +75,10 @@ def test_the_first_facilitator_leads_and_holds_the_controls() -> None:
 def test_controls_pass_to_the_co_facilitator_on_a_drop_and_back_on_request() -> None:
     live, _ = room()
     without_f = presence(C, A, B, D)
-    live, notices, _ = lv.lost(live, F, without_f, T0 + 1)
-    assert live.controller == C and {"kind": "controls", "holder": C} in notices
-    live, _, _ = lv.joined(live, F, "facilitator", presence(F, C, A, B, D), T0 + 2)
+    live, notices, _ = lost(live, F, without_f, T0 + 1)
+    controls = {"kind": "notice", "about": "controls", "holder": C}
+    assert live.controller == C and controls in wire(notices)
+    live, _, _ = joined(live, F, "facilitator", presence(F, C, A, B, D), T0 + 2)
     assert live.controller == C  # coming back does not take the controls by itself
     everyone = presence(F, C, A, B, D)
     assert refused(live, F, "phase", everyone, action="start") == "not_in_control"
@@ -82,11 +101,11 @@ def test_hand_over_only_to_a_facilitator_in_the_room() -> None:
 
 def test_alone_the_controls_stay_until_a_facilitator_returns() -> None:
     live, _ = room(CHECK_IN_ROUND, F, A)
-    live, _, _ = lv.lost(live, F, presence(A), T0)
+    live, _, _ = lost(live, F, presence(A), T0)
     assert live.controller == F
-    live, notices, _ = lv.joined(live, C, "co-facilitator", presence(A, C), T0)
+    live, notices, _ = joined(live, C, "co-facilitator", presence(A, C), T0)
     assert live.controller == C and live.lead == F
-    live, _, _ = lv.joined(live, F, "facilitator", presence(A, C, F), T0)
+    live, _, _ = joined(live, F, "facilitator", presence(A, C, F), T0)
     assert live.controller == C
 
 
@@ -95,14 +114,14 @@ def test_alone_the_controls_stay_until_a_facilitator_returns() -> None:
 
 def test_lobby_admit_lock_and_remove() -> None:
     live, pres = room(CHECK_IN_ROUND, F, C)
-    live, _, _ = lv.wait_in_lobby(live, A)
-    same, _, _ = lv.wait_in_lobby(live, A)
+    live, _, _ = wait_in_lobby(live, A)
+    same, _, _ = wait_in_lobby(live, A)
     assert same is live and live.lobby == (A,)
-    live, _, _ = lv.wait_in_lobby(live, B)
-    live, _, _ = lv.admit(live, A)
+    live, _, _ = wait_in_lobby(live, B)
+    live, _, _ = admit(live, A)
     assert live.lobby == (B,) and live.admitted == (A,)
-    with pytest.raises(lv.LiveError) as exc:
-        lv.admit(live, D)
+    with pytest.raises(LiveError) as exc:
+        admit(live, D)
     assert exc.value.code == "not_waiting"
     assert refused(live, C, "control", pres, action="admit", participant_id=B) == "not_in_control"
     live = do(live, F, "control", pres, action="admit_all")
@@ -112,9 +131,9 @@ def test_lobby_admit_lock_and_remove() -> None:
     live = do(live, F, "control", pres, action="unlock")
     assert not live.locked
     inside = presence(F, C, A, B)
-    new, _, effects = lv.act(live, ControlAction(kind="control", action="remove",
-                                                 participant_id=A), F, "facilitator", inside, T0)
-    assert effects == [("remove", A)] and new.removed == (A,) and A not in new.admitted
+    new, _, effects = act(live, ControlAction(kind="control", action="remove", participant_id=A),
+                          Sender(F, "facilitator", inside), T0)
+    assert effects == [Effect("remove", A)] and new.removed == (A,) and A not in new.admitted
     assert refused(live, F, "control", inside, action="remove", participant_id=C) == \
         "cannot_remove"
 
@@ -122,12 +141,12 @@ def test_lobby_admit_lock_and_remove() -> None:
 def test_mute_and_mute_all_spare_the_facilitators() -> None:
     live, pres = room()
     live = do(live, F, "control", pres, action="mute", participant_id=A)
-    assert live.muted == (A,) and A not in lv.audible(live, pres)
+    assert live.muted == (A,) and A not in audible(live, pres)
     live = do(live, F, "control", pres, action="mute_all")
     assert set(live.muted) == {A, B, D}
-    assert lv.audible(live, pres) == {F, C}
+    assert audible(live, pres) == {F, C}
     live = do(live, F, "control", pres, action="unmute", participant_id=B)
-    assert lv.audible(live, pres) == {F, C, B}
+    assert audible(live, pres) == {F, C, B}
     assert refused(live, A, "control", pres, action="unmute", participant_id=A) == \
         "not_in_control"
 
@@ -169,7 +188,7 @@ def test_setup_needs_a_round_phase() -> None:
     assert refused(live, F, "round", pres, action="setup") == "no_round"
     live = do(live, F, "phase", pres, action="start")
     assert refused(live, F, "round", pres, action="start") == "no_round"
-    assert refused(lv.Live(controller=F), F, "phase", pres, action="start") == "no_template"
+    assert refused(Live(controller=F), F, "phase", pres, action="start") == "no_template"
 
 
 def test_late_members_are_appended_and_facilitators_are_not() -> None:
@@ -177,8 +196,8 @@ def test_late_members_are_appended_and_facilitators_are_not() -> None:
     pres = presence(F, A)
     live = do(live, F, "phase", pres, action="start")
     live = do(live, F, "round", pres, action="setup", rule="manual", order=[A])
-    live, _, _ = lv.joined(live, B, "member", presence(F, A, B), T0)
-    live, _, _ = lv.joined(live, C, "co-facilitator", presence(F, A, B, C), T0)
+    live, _, _ = joined(live, B, "member", presence(F, A, B), T0)
+    live, _, _ = joined(live, C, "co-facilitator", presence(F, A, B, C), T0)
     assert live.round is not None and [t.participant_id for t in live.round.turns] == [A, B]
 
 
@@ -201,13 +220,13 @@ def test_a_dropped_speaker_pauses_the_turn_and_resumes_it() -> None:
     live = do(live, F, "phase", pres, action="start")
     live = do(live, F, "round", pres, action="setup", rule="manual", order=[A, B])
     live = do(live, F, "round", pres, action="start")
-    live, notices, _ = lv.lost(live, A, presence(F, B), T0 + 10)
-    view = lv.view(live, T0 + 30, presence(F, B), facilitator=False)
+    live, notices, _ = lost(live, A, presence(F, B), T0 + 10)
+    view = state_view(live, T0 + 30, presence(F, B), facilitator=False).data()
     assert view["round"]["paused"] and view["round"]["remaining"] == 50
     assert view["round"]["grace_deadline"] == T0 + 130
-    assert lv.next_deadline(live, T0 + 30) == T0 + 130
-    live, _, _ = lv.joined(live, A, "member", pres, T0 + 40)
-    view = lv.view(live, T0 + 40, pres, facilitator=False)
+    assert next_deadline(live, T0 + 30) == T0 + 130
+    live, _, _ = joined(live, A, "member", pres, T0 + 40)
+    view = state_view(live, T0 + 40, pres, facilitator=False).data()
     assert not view["round"]["paused"] and view["round"]["remaining"] == 50
 
 
@@ -217,14 +236,14 @@ def test_tick_warns_and_the_grace_expires() -> None:
     live = do(live, F, "round", pres, action="setup", rule="manual", order=[A, B],
               turn_length=90)
     live = do(live, F, "round", pres, action="start")
-    assert lv.next_deadline(live, T0) == T0 + 30  # one minute left
-    warned, notices, _ = lv.tick(live, T0 + 30)
-    assert notices == [{"kind": "turn", "event": "warning", "participant_id": A,
-                        "warning": "one_minute_left", "seconds": 60.0}]
-    same, nothing, _ = lv.tick(warned, T0 + 31)
+    assert next_deadline(live, T0) == T0 + 30  # one minute left
+    warned, notices, _ = tick(live, T0 + 30)
+    assert wire(notices) == [{"kind": "notice", "about": "turn", "event": "warning",
+                              "participant_id": A, "warning": "one_minute_left", "seconds": 60.0}]
+    same, nothing, _ = tick(warned, T0 + 31)
     assert same is warned and nothing == []
-    gone, _, _ = lv.lost(warned, A, presence(F, B), T0 + 40)
-    expired, notices, _ = lv.tick(gone, T0 + 40 + 120)
+    gone, _, _ = lost(warned, A, presence(F, B), T0 + 40)
+    expired, notices, _ = tick(gone, T0 + 40 + 120)
     assert expired.round is not None and expired.round.status == "between"
     assert expired.round.turns[0].status == "absent"
 
@@ -234,25 +253,25 @@ def test_tick_warns_and_the_grace_expires() -> None:
 
 def test_hold_the_floor_forwards_the_facilitators_and_the_speaker_only() -> None:
     live, pres = room(HELD, F, C, A, B)
-    assert lv.audible(live, pres) == {F, C, A, B}  # not started yet
+    assert audible(live, pres) == {F, C, A, B}  # not started yet
     live = do(live, F, "phase", pres, action="start")
-    assert lv.audible(live, pres) == {F, C}  # a round nobody has started: nobody else
+    assert audible(live, pres) == {F, C}  # a round nobody has started: nobody else
     live = do(live, F, "round", pres, action="setup", rule="manual", order=[A, B])
     live = do(live, F, "round", pres, action="start")
-    assert lv.audible(live, pres) == {F, C, A}
+    assert audible(live, pres) == {F, C, A}
     live = do(live, A, "round", pres, action="finish")
-    assert lv.audible(live, pres) == {F, C}
+    assert audible(live, pres) == {F, C}
     live = do(live, F, "round", pres, action="next")
-    assert lv.audible(live, pres) == {F, C, B}
+    assert audible(live, pres) == {F, C, B}
     live = do(live, F, "phase", pres, action="end")
-    assert lv.audible(live, pres) == {F, C, A, B}
+    assert audible(live, pres) == {F, C, A, B}
 
 
 def test_without_hold_the_floor_everyone_is_heard_in_a_round() -> None:
     live, pres = room(CHECK_IN_ROUND, F, A, B)
     live = do(live, F, "phase", pres, action="start")
     live = do(live, F, "round", pres, action="start")
-    assert lv.audible(live, pres) == {F, A, B}
+    assert audible(live, pres) == {F, A, B}
 
 
 def test_push_back_leaves_out_the_presenter_only() -> None:
@@ -263,11 +282,11 @@ def test_push_back_leaves_out_the_presenter_only() -> None:
     live = do(live, F, "phase", pres, action="set_presenter", participant_id=A)
     for _ in range(3):
         live = do(live, F, "phase", pres, action="advance")
-        if lv.current_phase(live).floor is not FloorRule.presenter_muted:  # type: ignore[union-attr]
-            assert lv.audible(live, pres) == {F, C, A, B}
-    assert lv.audible(live, pres) == {F, C, B}
+        if current_phase(live).floor is not FloorRule.presenter_muted:  # type: ignore[union-attr]
+            assert audible(live, pres) == {F, C, A, B}
+    assert audible(live, pres) == {F, C, B}
     live = do(live, F, "phase", pres, action="advance")
-    assert lv.audible(live, pres) == {F, C, A, B}
+    assert audible(live, pres) == {F, C, A, B}
 
 
 def test_hands_give_and_take_back_the_floor() -> None:
@@ -280,7 +299,7 @@ def test_hands_give_and_take_back_the_floor() -> None:
     assert live.hands.floor == B and live.hands.raised == (A,)
     live = do(live, B, "hand", pres, action="take_back")
     assert live.hands.floor is None
-    live, _, _ = lv.lost(live, A, presence(F, B), T0)
+    live, _, _ = lost(live, A, presence(F, B), T0)
     assert live.hands.raised == ()
 
 
@@ -289,10 +308,10 @@ def test_hands_give_and_take_back_the_floor() -> None:
 
 def test_the_lobby_and_the_talk_figures_are_for_facilitators_only() -> None:
     live, pres = room(CHECK_IN_ROUND, F, A)
-    live, _, _ = lv.wait_in_lobby(live, B)
-    lobby_names = lv.Presence(roles=dict(pres.roles), names={**pres.names, B: "Dr Abel"})
-    lead = lv.view(live, T0, lobby_names, facilitator=True, talk={A: 12.5})
-    member = lv.view(live, T0, lobby_names, facilitator=False)
+    live, _, _ = wait_in_lobby(live, B)
+    lobby_names = Presence(roles=dict(pres.roles), names={**pres.names, B: "Dr Abel"})
+    lead = state_view(live, T0, lobby_names, facilitator=True, talk={A: 12.5}).data()
+    member = state_view(live, T0, lobby_names, facilitator=False).data()
     assert lead["lobby"] == [{"participant_id": B, "name": "Dr Abel"}]
     assert "lobby" not in member
     assert "12.5" not in str(lead) and "talk" not in str(lead)  # figures travel as talk_time
@@ -303,7 +322,7 @@ def test_view_fields_for_the_clock() -> None:
     live = do(live, F, "phase", pres, action="start")
     live = do(live, F, "round", pres, action="setup", rule="manual", order=[A])
     live = do(live, F, "round", pres, now=T0 + 5, action="start")
-    view = lv.view(live, T0 + 15, pres, facilitator=False)
+    view = state_view(live, T0 + 15, pres, facilitator=False).data()
     assert view["server_time"] == T0 + 15
     assert view["round"]["deadline"] == T0 + 65 and view["round"]["remaining"] == 50
     assert view["round"]["allotted"] == 60 and view["round"]["paused"] is False
@@ -324,11 +343,13 @@ def test_every_action_kind_parses_and_unknown_fields_are_refused() -> None:
 def test_phase_warnings_say_the_time_left_then_the_time_over() -> None:
     live, pres = room(BALINT_CASE, F, A)
     live = do(live, F, "phase", pres, action="start")  # 2 minutes
-    assert lv.next_deadline(live, T0) == T0 + 60
-    live, notices, _ = lv.tick(live, T0 + 60)
-    assert notices == [{"kind": "phase_warning", "warning": "one_minute_left", "seconds": 60.0}]
-    live, notices, _ = lv.tick(live, T0 + 125)
-    assert notices == [{"kind": "phase_warning", "warning": "time_up", "seconds": 5.0}]
+    assert next_deadline(live, T0) == T0 + 60
+    live, notices, _ = tick(live, T0 + 60)
+    assert wire(notices) == [{"kind": "notice", "about": "phase_warning",
+                              "warning": "one_minute_left", "seconds": 60.0}]
+    live, notices, _ = tick(live, T0 + 125)
+    assert wire(notices) == [{"kind": "notice", "about": "phase_warning", "warning": "time_up",
+                              "seconds": 5.0}]
     assert live.sequence is not None and live.sequence.index == 0  # never moves on by itself
 
 
@@ -337,10 +358,10 @@ def test_when_the_phases_end_the_round_ends_with_them() -> None:
     live = do(live, F, "phase", pres, action="start")
     live = do(live, F, "round", pres, action="start")
     live = do(live, F, "hand", pres, action="order_by_time", enabled=True)
-    assert live.round is not None and lv.next_deadline(live, T0) is not None
+    assert live.round is not None and next_deadline(live, T0) is not None
     ended = do(live, F, "phase", pres, action="end")
-    assert ended.round is None and lv.next_deadline(ended, T0) is None
-    view = lv.view(ended, T0, pres, facilitator=True)
+    assert ended.round is None and next_deadline(ended, T0) is None
+    view = state_view(ended, T0, pres, facilitator=True).data()
     assert view["phase"] is None and view["round"] is None
     advanced = do(live, F, "phase", pres, action="advance")  # past the last phase
     assert advanced.round is None
@@ -348,10 +369,10 @@ def test_when_the_phases_end_the_round_ends_with_them() -> None:
 
 def test_view_says_when_the_phases_have_ended() -> None:
     live, pres = room(CHECK_IN_ROUND, F, A)
-    assert lv.view(live, T0, pres, facilitator=False)["phases_status"] == "pending"
+    assert state_view(live, T0, pres, facilitator=False).data()["phases_status"] == "pending"
     live = do(live, F, "phase", pres, action="start")
-    assert lv.view(live, T0, pres, facilitator=False)["phases_status"] == "running"
+    assert state_view(live, T0, pres, facilitator=False).data()["phases_status"] == "running"
     live = do(live, F, "phase", pres, action="end")
-    view = lv.view(live, T0, pres, facilitator=False)
+    view = state_view(live, T0, pres, facilitator=False).data()
     assert view["phases_status"] == "ended" and view["phase"] is None
-    assert lv.view(lv.Live(), T0, pres, facilitator=False)["phases_status"] is None
+    assert state_view(Live(), T0, pres, facilitator=False).data()["phases_status"] is None

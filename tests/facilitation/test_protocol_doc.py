@@ -5,7 +5,7 @@ from __future__ import annotations
 import typing
 from pathlib import Path
 
-from app.rounds.actions import KINDS, ControlAction, HandAction, PhaseAction, RoundAction
+from app.facilitation.messages import KINDS, ControlAction, HandAction, PhaseAction, RoundAction
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "protocol.md"
 

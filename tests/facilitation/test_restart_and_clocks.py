@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app.core.db import create_engine
-from app.rounds.models import LiveState
+from app.facilitation.models import LiveState
 from tests.facilitation.stage import Person, Stage, error, latest, send, state
 
 

@@ -8,9 +8,9 @@ from sqlalchemy import func, select
 
 from app.core.config import Settings
 from app.core.db import create_engine, session_factory, transaction, utcnow
+from app.facilitation.models import LiveState
 from app.groups.models import Group
 from app.ops.retention import purge
-from app.rounds.models import LiveState
 from app.sessions.models import Session, SessionStatus
 
 

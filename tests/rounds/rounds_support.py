@@ -6,7 +6,7 @@ import random
 from collections.abc import Callable, Iterator
 
 from app.rounds import clock as clk
-from app.rounds.engine import apply, from_json, new_round, to_json
+from app.rounds.engine import apply, new_round
 from app.rounds.errors import EngineError
 from app.rounds.events import (
     SYSTEM,
@@ -131,7 +131,7 @@ def check_invariants(state: RoundState, now: float) -> None:
                 assert not t.clock.running, "only a speaking turn's clock runs"
         if t.status is TurnStatus.speaking:
             assert t.clock is not None and t.clock.running
-    assert from_json(to_json(state)) == state
+    assert RoundState.model_validate_json(state.model_dump_json()) == state
 
 
 def walk(rng: random.Random, steps: int) -> Iterator[tuple[RoundState, Event, float, object]]:

@@ -9,13 +9,11 @@ from app.rounds import clock as clk
 from app.rounds.clock import WarningKind
 from app.rounds.engine import (
     apply,
-    from_json,
     new_round,
     next_deadline,
     overrun,
     remaining,
     speaker,
-    to_json,
 )
 from app.rounds.errors import IllegalTransition
 from app.rounds.events import Disconnect, Extend, Finish, Pause, Resume, Start, Tick
@@ -158,7 +156,7 @@ def test_restore_from_json_gives_the_same_remaining_time(paused: bool) -> None:
     s = step(s, TICK, T0 + 95)  # one minute left warning issued at used 90
     if paused:
         s = step(s, Pause(actor=F), T0 + 100)
-    restored = from_json(to_json(s))
+    restored = RoundState.model_validate_json(s.model_dump_json())
     for now in (T0 + 100, T0 + 130, T0 + 1000):
         assert remaining(restored, now) == remaining(s, now)
         assert overrun(restored, now) == overrun(s, now)

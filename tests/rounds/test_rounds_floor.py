@@ -17,7 +17,7 @@ from app.rounds.floor import (
 )
 from app.rounds.order import OrderRule, order_participants
 from app.rounds.phases import FloorRule, Phase, PhaseKind, TurnSpec
-from app.rounds.templates import BALINT_CASE, CHECK_IN_ROUND
+from app.templates.defaults import BALINT_CASE, CHECK_IN_ROUND
 
 ROOM = {"f", "co", "a", "b", "c"}
 LEADS = {"f", "co"}

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from rounds_support import CO, DTS, SYSTEM, T0, F, check_invariants, member
 
-from app.rounds.engine import apply, new_round, to_json
+from app.rounds.engine import apply, new_round
 from app.rounds.errors import EngineError, NotAllowed, RoundEnded
 from app.rounds.events import (
     Disconnect,
@@ -84,15 +84,15 @@ class RoundMachine(RuleBasedStateMachine):
 
     def _apply(self, event: Event) -> None:
         before = self.state
-        frozen = to_json(before)
+        frozen = before.model_dump_json()
         try:
             new, out = apply(before, event, self.now)
         except EngineError as exc:
-            assert to_json(before) == frozen, "an illegal event changes nothing"
+            assert before.model_dump_json() == frozen, "an illegal event changes nothing"
             if before.status is RoundStatus.ended:
                 assert isinstance(exc, RoundEnded | NotAllowed), "permissions are checked first"
             return
-        assert to_json(before) == frozen, "apply never mutates its input"
+        assert before.model_dump_json() == frozen, "apply never mutates its input"
         if before.status is RoundStatus.ended:
             assert isinstance(event, Tick) and new == before and out == (), "ended stays ended"
         if isinstance(event, Tick):

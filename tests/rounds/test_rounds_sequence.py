@@ -16,7 +16,7 @@ from app.rounds.sequence import (
     SequenceAction,
     SequenceStatus,
 )
-from app.rounds.templates import BALINT_CASE, CHECK_IN_ROUND
+from app.templates.defaults import BALINT_CASE, CHECK_IN_ROUND
 
 P = seq.new_sequence(BALINT_CASE)
 ACTIONS: dict[SequenceAction, Callable[[PhaseSequence], PhaseSequence]] = {

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 from rounds_support import CO, SYSTEM, T0, F, member, step, walk
 
-from app.rounds.engine import apply, new_round, to_json
+from app.rounds.engine import apply, new_round
 from app.rounds.errors import EngineError, IllegalTransition, InvalidEvent, RoundEnded
 from app.rounds.events import (
     Disconnect,
@@ -142,14 +142,14 @@ def test_expectations_cover_every_pair() -> None:
 @pytest.mark.parametrize("kind", list(EventType))
 def test_every_status_event_pair(scenario: str, kind: EventType) -> None:
     state = SCENARIOS[scenario]()
-    before = to_json(state)
+    before = state.model_dump_json()
     event = _event(kind, state)
     expected = EXPECTED[scenario][kind]
     in_table = (state.status, kind) in ROUND_TABLE
     if isinstance(expected, type):
         with pytest.raises(expected):
             apply(state, event, T0 + 10)
-        assert to_json(state) == before, "an illegal event changes nothing"
+        assert state.model_dump_json() == before, "an illegal event changes nothing"
         if in_table:  # legal for the round, illegal for the current turn (e.g. pause twice)
             assert expected is IllegalTransition and state.current is not None
         return
@@ -157,7 +157,7 @@ def test_every_status_event_pair(scenario: str, kind: EventType) -> None:
     new, _ = apply(state, event, T0 + 10)
     assert new.status is expected
     assert new.status in ROUND_TABLE[(state.status, kind)]
-    assert to_json(state) == before, "apply never mutates its input"
+    assert state.model_dump_json() == before, "apply never mutates its input"
 
 
 def test_round_table_illegal_pairs_raise_from_the_table() -> None:
@@ -260,12 +260,12 @@ def _targets() -> tuple[RoundState, dict[TurnStatus, str]]:
 )
 def test_skip_a_waiting_or_finished_turn(status: TurnStatus) -> None:
     s, who = _targets()
-    before = to_json(s)
+    before = s.model_dump_json()
     expected = WAITING_TARGET_RESULTS[status]
     if isinstance(expected, type):
         with pytest.raises(expected):
             apply(s, Skip(actor=F, participant_id=who[status]), T0)
-        assert to_json(s) == before
+        assert s.model_dump_json() == before
     else:
         new = step(s, Skip(actor=F, participant_id=who[status]))
         assert {t.participant_id: t.status for t in new.turns}[who[status]] is expected

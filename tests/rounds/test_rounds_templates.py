@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from app.rounds.phases import FloorRule, Layout, Phase, PhaseKind, Template, TurnSpec
-from app.rounds.templates import (
+from app.templates.defaults import (
     BALINT_CASE,
     CHECK_IN_ROUND,
     CHECK_OUT_ROUND,

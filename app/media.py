@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from app.core.config import Settings, derived_key
-from app.groups.models import MAX_FACILITATORS, MAX_GROUP_SIZE
+from app.groups.models import MAX_GROUP_SIZE
+from app.members.models import MAX_FACILITATORS
 from rtc.config import IceServer, RTCConfig
 from rtc.server import RTCServer
 
@@ -21,12 +22,6 @@ def rtc_config(settings: Settings) -> RTCConfig:
         ping_after=settings.rtc_ping_after,
         drop_after=max(settings.rtc_drop_after, settings.rtc_ping_after + 1.0),
     )
-
-
-def disconnect_everywhere(media: RTCServer, participant: str) -> None:
-    """Take someone out of every room they are in (their membership has ended)."""
-    for room in media.control.rooms():
-        media.control.remove_participant(room, participant)
 
 
 def build_media_server(settings: Settings) -> RTCServer:

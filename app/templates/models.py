@@ -1,3 +1,5 @@
+"""A group's own templates."""
+
 from __future__ import annotations
 
 import uuid
@@ -21,21 +23,4 @@ class TemplateRow(IdMixin, Base):
     name: Mapped[str] = mapped_column(String(80))
     description: Mapped[str] = mapped_column(Text, default="")
     phases: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-
-
-class LiveState(Base):
-    """The facilitation state of a live session: phases, round, hands, who holds the controls.
-
-    Clocks are absolute deadlines, so a restarted service resumes the same remaining time. The row
-    is deleted when the session ends: nothing of who spoke or for how long outlives the session.
-    """
-
-    __tablename__ = "live_states"
-
-    session_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True
-    )
-    state: Mapped[dict[str, Any]] = mapped_column(JSON)
-    version: Mapped[int] = mapped_column(default=0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -10,10 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import Conflict, Invalid, NotFound
-from app.rounds.models import TemplateRow
 from app.rounds.phases import Template
-from app.rounds.schemas import TemplateOut
-from app.rounds.templates import DEFAULT_TEMPLATES
+from app.templates.defaults import DEFAULT_TEMPLATES
+from app.templates.models import TemplateRow
+from app.templates.schemas import TemplateOut
 
 DEFAULT_PREFIX = "default:"
 

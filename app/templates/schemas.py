@@ -1,6 +1,6 @@
-from __future__ import annotations
+"""What the template routes take and give."""
 
-from typing import Any
+from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -33,15 +33,3 @@ class TemplateOut(BaseModel):
     duration: int
     """Total default seconds."""
     builtin: bool
-
-
-class Begin(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    template_id: str = Field(min_length=1, max_length=64)
-
-
-class LiveView(BaseModel):
-    """A live session's state as its clients see it (docs/protocol.md, Facilitation, `state`)."""
-
-    live: bool
-    state: dict[str, Any] | None = None

@@ -1,0 +1,324 @@
+"""One live session: its state, owned by one task fed by an inbox.
+
+Theory of operation
+-------------------
+Everything that can change a live session arrives in its ``inbox``: presence events from the
+room (joined, reconnected, lost, left, speaking), participants' actions and REST commands (an
+``Ask``: a function run inside the task, with a future for its answer), and ``Stop``. Between
+items the task sleeps until the earliest deadline it knows of (a turn or phase warning, a grace
+expiry, the next speaking-time figures, the audit after a restart) and handles it when it comes.
+Nothing else touches the session's state, so nothing needs a lock.
+
+Each item is handled in two steps. First the pure change (``app.facilitation.actions``,
+``.presence``, ``.clocks``) runs on the ``Live`` value, and an ``Ask``'s future gets its answer
+at once (the refusal, or success): a connection's task never waits on the database. Then, if the
+state changed, the task saves it (so a restart resumes the same clocks), tells the SFU whose
+audio to forward, sends everyone the new `state` and the notices, and carries out effects
+(removing someone). A save that finds the session ended elsewhere ends it here too.
+
+Speaking time comes from the SFU's audio-level events, lives only in memory, goes only to the
+facilitators (at most once a second) and is gone with the session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.core.db import transaction
+from app.core.errors import RoundsError
+from app.facilitation import clocks, store
+from app.facilitation.errors import LiveError
+from app.facilitation.messages import Notice, TalkTime, notice_event
+from app.facilitation.presence import joined, lost
+from app.facilitation.state import Effect, Live, Presence, Result
+from app.facilitation.views import audible, view
+from app.invites.service import revoke_personal_invite
+from app.members.models import FACILITATING
+from rtc.facade import (
+    ConnectionLost,
+    Joined,
+    Left,
+    PresenceEvent,
+    Reconnected,
+    RoomControl,
+    Speaking,
+)
+
+log = logging.getLogger("rounds.facilitation")
+TALK_EVERY = 1.0
+RESTORE_AUDIT_AFTER = 20.0
+
+
+@dataclass
+class Ask:
+    """Run ``fn`` inside the session's task; its result (or refusal) goes to ``reply``."""
+
+    fn: Callable[[LiveSession], Any]
+    reply: asyncio.Future[Any] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future())
+
+
+@dataclass(frozen=True)
+class Stop:
+    """End the task; ``lose_everyone`` (a graceful shutdown) counts everyone present as gone
+    first, so a speaker's turn pauses and a restarted service resumes the same remaining time."""
+
+    lose_everyone: bool = False
+
+
+Item = PresenceEvent | Ask | Stop
+
+
+class LiveSession:
+    """A live session's state and the task that owns it."""
+
+    def __init__(self, session_id: str, *, db: async_sessionmaker[AsyncSession],
+                 control: RoomControl, clock: Callable[[], float],
+                 ended: Callable[[str], None], saved: store.Saved | None = None) -> None:
+        self.id = session_id
+        self.db, self.control, self.clock = db, control, clock
+        self._ended = ended
+        self.live = saved.live if saved is not None else Live()
+        self.group_id = saved.group_id if saved is not None else None
+        self.roles: dict[str, str] = {}
+        self.names: dict[str, str] = {}
+        self.known: dict[str, str] = {}
+        """Everyone seen in the room with their role, present or not (a Reconnected has none)."""
+        self.talk: dict[str, float] = {}
+        self.over = False
+        self._inbox: asyncio.Queue[Item] = asyncio.Queue()
+        self._forwarding: dict[str, bool] = {}
+        self._dirty = False
+        self._notices: list[Notice] = []
+        self._effects: list[Effect] = []
+        self._talk_sent = 0.0
+        self._talk_due: float | None = None
+        self._audit_at = clock() + RESTORE_AUDIT_AFTER if saved is not None else None
+        self.task = asyncio.get_running_loop().create_task(self._run(restored=saved is not None))
+
+    # ---------------------------------------------------------------- the inbox (any task)
+
+    def post(self, item: Item) -> None:
+        """Queue an item for the session's task."""
+        self._inbox.put_nowait(item)
+
+    async def ask(self, fn: Callable[[LiveSession], Any]) -> Any:
+        """Run ``fn`` in the session's task and return its result (or raise its refusal)."""
+        item = Ask(fn)
+        self.post(item)
+        return await item.reply
+
+    # ---------------------------------------------------------------- inside the task
+
+    @property
+    def presence(self) -> Presence:
+        return Presence(roles=dict(self.roles), names=dict(self.names))
+
+    def change(self, fn: Callable[[Live, float], Result]) -> None:
+        """Apply a pure change; it is saved and broadcast once the current item is handled."""
+        new, notices, effects = fn(self.live, self.clock())
+        if new is self.live:
+            return
+        self.live, self._dirty = new, True
+        self._notices += notices
+        self._effects += effects
+
+    def state_for(self, participant: str | None = None, *, facilitator: bool = False
+                  ) -> dict[str, Any]:
+        """The `state` event's data, as ``participant`` (or a facilitator / member) sees it."""
+        if participant is not None:
+            facilitator = self.roles.get(participant) in FACILITATING
+        return view(self.live, self.clock(), self.presence, facilitator=facilitator,
+                    talk=self.talk if facilitator else None).data()
+
+    async def _run(self, *, restored: bool) -> None:
+        try:
+            if restored or await self._create():
+                await self._loop()
+        except Exception:
+            log.exception("live session task failed")
+        finally:
+            self.over = True
+            while not self._inbox.empty():
+                item = self._inbox.get_nowait()
+                if isinstance(item, Ask) and not item.reply.done():
+                    item.reply.set_exception(LiveError("session_ended", "this session has ended"))
+
+    async def _create(self) -> bool:
+        async for db in transaction(self.db):
+            self.group_id = await store.create(db, self.id, self.live)
+        if self.group_id is None:
+            self._ended(self.id)
+            return False
+        return True
+
+    def end(self) -> None:
+        """The session has ended: the task stops after the item in hand, saving nothing more,
+        and the speaking-time figures are gone."""
+        self.over = True
+        self.talk.clear()
+        self.post(Stop())
+
+    async def _loop(self) -> None:
+        while True:
+            item = await self._next()
+            if self.over:
+                return
+            if isinstance(item, Stop):
+                if item.lose_everyone:
+                    for participant in list(self.roles):
+                        self._gone(participant)
+                await self._commit()
+                return
+            if item is None:
+                self._due()
+            elif isinstance(item, Ask):
+                self._answer(item)
+            else:
+                self._presence(item)
+            await self._commit()
+
+    async def _next(self) -> Item | None:
+        """The next item, or None when a deadline comes first."""
+        now = self.clock()
+        due = [d for d in (clocks.next_deadline(self.live, now), self._talk_due, self._audit_at)
+               if d is not None]
+        timeout = min(due) - now if due else None
+        if timeout is not None and timeout <= 0:
+            return None
+        try:
+            return await asyncio.wait_for(self._inbox.get(), timeout)
+        except TimeoutError:
+            return None
+
+    def _due(self) -> None:
+        now = self.clock()
+        if self._talk_due is not None and self._talk_due <= now:
+            self._send_talk()
+        if self._audit_at is not None and self._audit_at <= now:
+            self._audit_at = None  # whoever held a turn but did not come back has dropped
+            for turn in self.live.round.turns if self.live.round else ():
+                if turn.connected and turn.participant_id not in self.roles:
+                    self._gone(turn.participant_id)
+        self.change(clocks.tick)
+
+    def _answer(self, item: Ask) -> None:
+        try:
+            result = item.fn(self)
+        except RoundsError as exc:
+            if not item.reply.done():
+                item.reply.set_exception(exc)
+        except Exception as exc:
+            log.exception("live session request failed")
+            if not item.reply.done():
+                item.reply.set_exception(exc)
+        else:
+            if not item.reply.done():
+                item.reply.set_result(result)
+
+    # ---------------------------------------------------------------- the room
+
+    def _presence(self, event: PresenceEvent) -> None:
+        p = event.participant
+        if isinstance(event, Speaking):
+            self._speaking(p, event.talk_seconds)
+        elif isinstance(event, Joined | Reconnected):
+            # A Reconnected (back within the room's grace, or a second connection replacing
+            # the first) carries no role: it is the one the participant joined with.
+            role = event.role if isinstance(event, Joined) else self.known.get(p)
+            if role is None:
+                log.warning("a participant came back unseen")
+                role = "member"
+            if p in self.live.removed:  # a removed member's join token may still be valid
+                self.control.remove_participant(self.id, p)
+                return
+            self.roles[p] = self.known[p] = role
+            if isinstance(event, Joined):
+                self.names[p] = event.name
+            self._forwarding.pop(p, None)
+            self.change(lambda live, now: joined(live, p, role, self.presence, now))
+            self._enforce_floor()
+            if not self._dirty:  # otherwise the broadcast after the change reaches them
+                self.send_state(p)
+        elif isinstance(event, ConnectionLost | Left):
+            self._gone(p)
+
+    def _gone(self, participant: str) -> None:
+        self.roles.pop(participant, None)
+        self._forwarding.pop(participant, None)
+        self.change(lambda live, now: lost(live, participant, self.presence, now))
+
+    def _speaking(self, participant: str, seconds: float) -> None:
+        self.talk[participant] = seconds
+        if self._talk_due is None:  # the latest figures go out when the interval is up
+            self._talk_due = max(self.clock(), self._talk_sent + TALK_EVERY)
+
+    def _send_talk(self) -> None:
+        """The speaking-time figures, to the facilitators in the room only."""
+        self._talk_due, self._talk_sent = None, self.clock()
+        figures = TalkTime(seconds={p: round(s, 1) for p, s in self.talk.items()})
+        event = figures.model_dump(mode="json")
+        for participant, role in self.roles.items():
+            if role in FACILITATING:
+                self.control.send_event(self.id, event, participant)
+
+    # ---------------------------------------------------------------- after a change
+
+    async def _commit(self) -> None:
+        """Save a changed state, then enforce the floor, broadcast, and carry out effects."""
+        if not self._dirty:
+            return
+        notices, effects = self._notices, self._effects
+        self._dirty, self._notices, self._effects = False, [], []
+        try:
+            async for db in transaction(self.db):
+                saved = await store.save(db, self.id, self.live)
+        except Exception:  # the room goes on from memory; the next change saves it all
+            log.exception("could not save a live session")
+            saved = True
+        if not saved:  # ended elsewhere (`rounds purge`): nothing may outlive it
+            self._ended(self.id)
+            return
+        self._enforce_floor()
+        states: dict[bool, dict[str, Any]] = {}  # one view for facilitators, one for members
+        for participant, role in self.roles.items():
+            leads = role in FACILITATING
+            if leads not in states:
+                states[leads] = {"kind": "state", **self.state_for(facilitator=leads)}
+            self.control.send_event(self.id, states[leads], participant)
+        for notice in notices:
+            self.control.send_event(self.id, notice_event(notice))
+        for effect in effects:
+            await self._remove(effect.participant)
+
+    def send_state(self, participant: str) -> None:
+        """Send one participant the state as they see it."""
+        self.control.send_event(self.id, {"kind": "state", **self.state_for(participant)},
+                                participant)
+
+    def _enforce_floor(self) -> None:
+        heard = audible(self.live, self.presence)
+        for participant in self.roles:
+            on = participant in heard
+            if self._forwarding.get(participant) != on:
+                self.control.set_audio_forwarding(self.id, participant, on)
+                self._forwarding[participant] = on
+
+    async def _remove(self, participant: str) -> None:
+        """Disconnect a removed participant and disable their personal invite (a shared link
+        stays: it belongs to the others it was sent to)."""
+        self.control.remove_participant(self.id, participant)
+        try:
+            member_id = uuid.UUID(participant)
+        except ValueError:
+            return
+        if self.group_id is not None:
+            async for db in transaction(self.db):
+                await revoke_personal_invite(db, member_id, group_id=self.group_id)

@@ -1,0 +1,225 @@
+"""Every facilitation message, both ways, as a type (docs/protocol.md, "Facilitation").
+
+Client to server: the payloads of the signalling protocol's `app` messages (`{"type": "app",
+"kind": K, "data": {...}}`), one pydantic model per kind in one discriminated union, parsed by
+one TypeAdapter over ``{"kind": K, **data}``; unknown fields are refused. Server to client: the
+`event` messages `state`, `notice` and `talk_time`. A test checks docs/protocol.md and the
+frontend's JSDoc typedefs (frontend/static/roundview.js) against these models.
+"""
+
+from __future__ import annotations
+
+import typing
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from app.rounds.clock import WarningKind
+from app.rounds.order import OrderRule
+from app.rounds.phases import MAX_TURN_SECONDS, MIN_TURN_SECONDS
+from app.rounds.states import OutputKind, TurnStatus
+
+Id = Annotated[str, Field(min_length=1, max_length=128)]
+
+
+class _Action(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class PhaseAction(_Action):
+    """Move the session through its template's phases (the facilitator in control)."""
+
+    kind: Literal["phase"]
+    action: Literal["start", "pause", "resume", "extend", "advance", "end", "set_presenter"]
+    seconds: Literal[60, 300] | None = None
+    participant_id: Id | None = None
+    """set_presenter: the Balint presenter or storyteller (None clears)."""
+
+
+class RoundAction(_Action):
+    """Run the round of turns of a round phase."""
+
+    kind: Literal["round"]
+    action: Literal["setup", "start", "pause", "resume", "extend", "next", "pass", "finish",
+                    "skip", "reorder", "end"]
+    seconds: Literal[30, 60] | None = None
+    participant_id: Id | None = None
+    order: tuple[Id, ...] | None = Field(default=None, max_length=12)
+    rule: OrderRule | None = None
+    """setup: join_order, alphabetical, random or manual (with order)."""
+    turn_length: int | None = Field(default=None, ge=MIN_TURN_SECONDS, le=MAX_TURN_SECONDS)
+
+
+class HandAction(_Action):
+    """Raise or lower a hand; the facilitator gives the floor or takes it back."""
+
+    kind: Literal["hand"]
+    action: Literal["raise", "lower", "give", "take_back", "order_by_time"]
+    participant_id: Id | None = None
+    enabled: bool | None = None
+    """order_by_time: order the queue by least speaking time this session."""
+
+
+class ControlAction(_Action):
+    """The facilitator's controls of the room."""
+
+    kind: Literal["control"]
+    action: Literal["admit", "admit_all", "lock", "unlock", "mute", "unmute", "mute_all",
+                    "remove", "hand_over", "take_back"]
+    participant_id: Id | None = None
+
+
+class StateRequest(_Action):
+    """Ask for the whole current state again (it is also sent on every change)."""
+
+    kind: Literal["state"]
+
+
+Action = Annotated[PhaseAction | RoundAction | HandAction | ControlAction | StateRequest,
+                   Field(discriminator="kind")]
+ACTION_ADAPTER: TypeAdapter[Action] = TypeAdapter(Action)
+KINDS = frozenset(typing.get_args(m.model_fields["kind"].annotation)[0]
+                  for m in (PhaseAction, RoundAction, HandAction, ControlAction, StateRequest))
+
+
+def parse_action(kind: str, data: dict[str, Any]) -> Action:
+    """Parse an app message's kind and data (raises pydantic.ValidationError)."""
+    return ACTION_ADAPTER.validate_python({**data, "kind": kind})
+
+
+# ---------------------------------------------------------------- server to client
+
+
+class _View(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ClockView(_View):
+    """A clock as every client renders it: from ``deadline`` and the clock offset."""
+
+    deadline: float | None
+    paused: bool
+    remaining: float | None
+    overrun: float
+    allotted: float | None
+
+
+class PhaseView(ClockView):
+    index: int
+    status: str
+    kind: str
+    title: str
+    prompt: str
+    floor: str
+    hold_floor: bool
+    layout: str
+    presenter: str | None
+
+
+class TurnView(_View):
+    participant_id: str
+    status: TurnStatus
+    passes: int
+    connected: bool
+
+
+class RoundView(ClockView):
+    status: str
+    current: str | None
+    speaker: str | None
+    up_next: str | None
+    turn_length: int
+    turns: list[TurnView]
+    grace_deadline: float | None
+
+
+class HandsView(_View):
+    raised: list[str]
+    floor: str | None
+
+
+class Waiting(_View):
+    """Someone in the lobby (facilitators only)."""
+
+    participant_id: str
+    name: str | None
+
+
+class State(_View):
+    """`event` `state`: the whole facilitation state (``lobby`` for facilitators only)."""
+
+    kind: Literal["state"] = "state"
+    version: int
+    server_time: float
+    controller: str | None
+    lead: str | None
+    locked: bool
+    muted: list[str]
+    audible: list[str]
+    phases: list[str]
+    template: str | None
+    phases_status: str | None
+    phase: PhaseView | None
+    round: RoundView | None
+    hands: HandsView
+    lobby: list[Waiting] | None = None
+
+    def data(self) -> dict[str, Any]:
+        """The event's data (without ``kind``; without ``lobby`` for members)."""
+        return self.model_dump(mode="json", exclude={"kind", *(() if self.lobby is not None
+                                                               else ("lobby",))})
+
+
+class TurnNotice(_View):
+    """The round engine's outputs."""
+
+    about: Literal["turn"] = "turn"
+    event: OutputKind
+    participant_id: str | None = None
+    status: TurnStatus | None = None
+    warning: WarningKind | None = None
+    seconds: float | None = None
+
+
+class PhaseNotice(_View):
+    about: Literal["phase"] = "phase"
+    action: str
+    index: int
+    title: str | None = None
+
+
+class PhaseWarning(_View):
+    about: Literal["phase_warning"] = "phase_warning"
+    warning: WarningKind
+    seconds: float
+
+
+class RoundNotice(_View):
+    about: Literal["round"] = "round"
+    action: Literal["setup"]
+
+
+class ControlsNotice(_View):
+    about: Literal["controls"] = "controls"
+    holder: str
+
+
+class RoomNotice(_View):
+    about: Literal["room"] = "room"
+    action: Literal["lock", "unlock"]
+
+
+Notice = TurnNotice | PhaseNotice | PhaseWarning | RoundNotice | ControlsNotice | RoomNotice
+"""`event` `notice`: what just happened, broadcast after the `state` it explains."""
+
+
+class TalkTime(_View):
+    """`event` `talk_time`: seconds each participant has been heard (facilitators only)."""
+
+    kind: Literal["talk_time"] = "talk_time"
+    seconds: dict[str, float]
+
+
+def notice_event(notice: Notice) -> dict[str, Any]:
+    """The `notice` event for ``notice`` (fields without a value are left out)."""
+    return {"kind": "notice", **notice.model_dump(mode="json", exclude_none=True)}

@@ -1,0 +1,135 @@
+"""Live sessions over REST: enter a session's room (the lobby and the join token), run it with a
+template, let a member in, read its state. Everything else happens in the room (`app` messages)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+
+from app.accounts.deps import CurrentAccount, OptionalAccount
+from app.core.config import derived_key
+from app.core.deps import DbSession, SettingsDep
+from app.core.errors import Conflict, Forbidden, Unauthenticated
+from app.core.rooms import Rooms
+from app.facilitation.runtime import Facilitation
+from app.facilitation.schemas import Begin, LiveView
+from app.groups.models import Group
+from app.groups.service import managed_group
+from app.members.deps import DeviceMembers
+from app.members.models import FACILITATING
+from app.members.service import joining_member
+from app.sessions import service as sessions
+from app.sessions.ice import ice_servers_for
+from app.sessions.models import SessionStatus
+from app.sessions.schemas import JoinGrant, JoinRequest, Waiting
+from app.templates import service as templates
+
+router = APIRouter(tags=["facilitation"])
+
+SIGNALLING_PATH = "/rtc"
+
+
+def _runtime(request: Request) -> Facilitation:
+    runtime: Facilitation = request.app.state.facilitation
+    return runtime
+
+
+Runtime = Annotated[Facilitation, Depends(_runtime)]
+
+
+@router.post(
+    "/sessions/{session_id}/join",
+    response_model=JoinGrant,
+    responses={202: {"model": Waiting, "description": "waiting in the lobby"}},
+)
+async def join_session(
+    session_id: uuid.UUID,
+    body: JoinRequest,
+    account: OptionalAccount,
+    devices: DeviceMembers,
+    db: DbSession,
+    settings: SettingsDep,
+    runtime: Runtime,
+) -> object:
+    """Acknowledge the ground rules and get a join token for the session's room.
+
+    A member waits in the lobby (202, ask again every few seconds) until a facilitator admits
+    them; facilitators go straight in.
+    """
+    session = await sessions.get_session(db, session_id)
+    member = await joining_member(db, session.group_id, account, devices)
+    group = await db.get(Group, session.group_id)
+    assert group is not None
+    sessions.check_joinable(session, member, group, ground_rules_version=body.ground_rules_version)
+    if member.role not in FACILITATING:
+        admitted = await runtime.request_entry(str(session.id), str(member.id), member.display_name)
+        if not admitted:
+            waiting = Waiting(
+                detail="waiting for the facilitator to let you in",
+                session_status=session.status.value,
+            )
+            return JSONResponse(waiting.model_dump(), status_code=202)
+    token, expires = sessions.issue_join_token(
+        derived_key(settings, "join-token"),
+        session,
+        member,
+        group,
+        ground_rules_version=body.ground_rules_version,
+        ttl_seconds=settings.join_token_seconds,
+    )
+    return JoinGrant(
+        token=token,
+        expires_at=expires,
+        signalling_path=SIGNALLING_PATH,
+        ice_servers=ice_servers_for(settings),
+        participant_id=member.id,
+        role=member.role.value,
+    )
+
+
+@router.post("/sessions/{session_id}/facilitation", response_model=LiveView)
+async def begin(session_id: uuid.UUID, body: Begin, account: CurrentAccount, db: DbSession,
+                runtime: Runtime, rooms: Rooms) -> object:
+    """Run the session with a template: it goes live and its phases wait for the start."""
+    session = await sessions.get_session(db, session_id)
+    await managed_group(db, account, session.group_id)
+    template = await templates.resolve(db, body.template_id, session.group_id)
+    if session.status is SessionStatus.ended:
+        raise Conflict("session_ended", "this session has ended")
+    await runtime.begin(str(session.id), template)
+    if session.status is not SessionStatus.live:
+        await sessions.update_session(db, session, changes={"status": SessionStatus.live},
+                                      rooms=rooms)
+    state = await runtime.state_for(str(session.id), facilitator=True)
+    return LiveView(live=True, state=state)
+
+
+@router.post("/sessions/{session_id}/lobby/{member_id}/admit", response_model=LiveView)
+async def admit(session_id: uuid.UUID, member_id: uuid.UUID, account: CurrentAccount,
+                db: DbSession, runtime: Runtime) -> object:
+    """Let a member in from the lobby (also possible from the room, as a `control` message)."""
+    session = await sessions.get_session(db, session_id)
+    await managed_group(db, account, session.group_id)
+    await runtime.admit(str(session.id), str(member_id))
+    return LiveView(live=True, state=await runtime.state_for(str(session.id), facilitator=True))
+
+
+@router.get("/sessions/{session_id}/state", response_model=LiveView)
+async def state(session_id: uuid.UUID, account: OptionalAccount, devices: DeviceMembers,
+                db: DbSession, runtime: Runtime) -> object:
+    """A session's live state: for its facilitators, and (without the lobby) for its members."""
+    session = await sessions.get_session(db, session_id)
+    if account is not None:
+        await managed_group(db, account, session.group_id, allow_archived=True)
+        leads = True
+    elif any(m.group_id == session.group_id for m in devices):
+        leads = False
+    elif devices:
+        raise Forbidden("not_your_group", "this session belongs to another group")
+    else:
+        raise Unauthenticated("no_membership", "open your invite link on this device first")
+    view = await runtime.state_for(str(session.id), facilitator=leads)
+    return LiveView(live=view is not None, state=view)

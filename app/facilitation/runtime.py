@@ -1,0 +1,176 @@
+"""The facilitation runtime: a ``LiveSession`` for every session with a live room.
+
+It routes the room's presence events and participants' `app` messages (through rtc's facade) to
+the inbox of their session's task, takes the REST API's commands the same way, and is what the
+domains below ask of live rooms (``app.core.rooms.LiveRooms``): forget a session that ended,
+take someone whose membership ended out of every room. It holds no session state itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.core.db import transaction
+from app.core.errors import RoundsError
+from app.facilitation import store
+from app.facilitation.actions import Sender, act, admit, begin
+from app.facilitation.errors import LiveError, Refused
+from app.facilitation.live_session import LiveSession, Stop
+from app.facilitation.messages import KINDS, StateRequest, parse_action
+from app.facilitation.presence import wait_in_lobby
+from app.rounds.phases import Template
+from rtc.errors import AppRejected
+from rtc.facade import PresenceEvent, RoomControl, Speaking
+from rtc.presence import AppMessage
+
+STOP_WITHIN = 10.0
+"""Seconds a graceful stop waits for each session's last save."""
+
+
+def refused(exc: RoundsError) -> AppRejected:
+    """The room's `error` message for a refusal: the same code as over REST."""
+    return AppRejected(exc.detail, code=exc.code)
+
+
+class Facilitation:
+    """Live facilitation of every session that has a room."""
+
+    def __init__(self, db: async_sessionmaker[AsyncSession], control: RoomControl,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.db = db
+        self.control = control
+        self.clock = clock
+        self.live: dict[str, LiveSession] = {}
+        self.ended: set[str] = set()
+        """Sessions that have ended here: their late presence events and messages are ignored."""
+        self._stop_listening: Callable[[], None] | None = None
+
+    # ---------------------------------------------------------------- lifecycle
+
+    async def start(self) -> None:
+        """Restore saved sessions and start listening to the room."""
+        async for db in transaction(self.db):
+            saved = await store.restore_all(db)
+        for one in saved:
+            self.live[one.session_id] = self._new(one.session_id, saved=one)
+        self.control.set_message_handler(self.on_message)
+        self._stop_listening = self.control.add_listener(self._route)
+
+    async def stop(self) -> None:
+        """Stop: everyone still counted in a room is lost now (a speaker's turn pauses, so a
+        restarted service resumes the same remaining time), then every task ends."""
+        if self._stop_listening:
+            self._stop_listening()
+        self.control.set_message_handler(None)
+        sessions = list(self.live.values())
+        for session in sessions:
+            session.post(Stop(lose_everyone=True))
+        for session in sessions:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(session.task, STOP_WITHIN)
+
+    def _new(self, session_id: str, saved: store.Saved | None = None) -> LiveSession:
+        return LiveSession(session_id, db=self.db, control=self.control, clock=self.clock,
+                           ended=self.session_ended, saved=saved)
+
+    def session(self, session_id: str) -> LiveSession:
+        """The live session, started on first use (its task saves its first state)."""
+        if session_id in self.ended:
+            raise LiveError("session_ended", "this session has ended")
+        live = self.live.get(session_id)
+        if live is None:
+            live = self.live[session_id] = self._new(session_id)
+        return live
+
+    # ---------------------------------------------------------------- what rooms ask
+
+    def _route(self, event: PresenceEvent) -> None:
+        """A presence event from rtc/: to its session's inbox (speaking only to a live one)."""
+        if event.room in self.ended:
+            return
+        if event.room in self.live or not isinstance(event, Speaking):
+            self.session(event.room).post(event)
+
+    async def on_message(self, message: AppMessage) -> None:
+        """A participant's `app` message: answered once applied, before anything is saved."""
+        if message.kind not in KINDS:
+            raise AppRejected(f"no app messages of kind '{message.kind}'", code="unknown_kind")
+        try:
+            action = parse_action(message.kind, message.data)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise AppRejected(f"{where}: {first['msg']}", code="invalid_action") from None
+        try:
+            session = self.session(message.room)
+            if isinstance(action, StateRequest):
+                await session.ask(lambda s: s.send_state(message.participant))
+                return
+            who, role = message.participant, message.role
+            await session.ask(lambda s: s.change(lambda live, now: act(
+                live, action, Sender(who, role, s.presence), now)))
+        except RoundsError as exc:
+            raise refused(exc) from None
+
+    # ---------------------------------------------------------------- from the REST API
+
+    async def begin(self, session_id: str, template: Template) -> None:
+        await self.session(session_id).ask(
+            lambda s: s.change(lambda live, now: (begin(live, template), [], [])))
+
+    async def request_entry(self, session_id: str, participant: str, name: str) -> bool:
+        """A member asks to enter the room: True if admitted, False if waiting in the lobby."""
+
+        def enter(s: LiveSession) -> bool:
+            if participant in s.live.removed:
+                raise Refused("removed", "the facilitator has removed you from this session")
+            if participant in s.live.admitted:
+                return True
+            if s.live.locked:
+                raise Refused("room_locked", "the facilitator has closed the room to late arrivals")
+            s.names[participant] = name
+            s.change(lambda live, now: wait_in_lobby(live, participant))
+            return False
+
+        admitted: bool = await self.session(session_id).ask(enter)
+        return admitted
+
+    async def admit(self, session_id: str, participant: str) -> None:
+        await self.session(session_id).ask(
+            lambda s: s.change(lambda live, now: admit(live, participant)))
+
+    async def state_for(self, session_id: str, *, facilitator: bool) -> dict[str, Any] | None:
+        """The state as a facilitator or a member sees it; None if the session is not live."""
+        live = self.live.get(session_id)
+        if live is None or live.over:
+            return None
+        with contextlib.suppress(LiveError):
+            state: dict[str, Any] = await live.ask(lambda s: s.state_for(facilitator=facilitator))
+            return state
+        return None
+
+    # ---------------------------------------------------------------- app.core.rooms.LiveRooms
+
+    async def discard(self, db: AsyncSession, session_id: uuid.UUID) -> None:
+        await store.discard(db, session_id)
+
+    def session_ended(self, session_id: uuid.UUID | str) -> None:
+        """Close the room and drop everything held in memory (after the commit that ended it)."""
+        key = str(session_id)
+        self.ended.add(key)
+        live = self.live.pop(key, None)
+        if live is not None:
+            live.end()
+        self.control.close_room(key)
+
+    def membership_ended(self, member_id: uuid.UUID) -> None:
+        for room in self.control.rooms():
+            self.control.remove_participant(room, str(member_id))

@@ -1,0 +1,87 @@
+"""Where a live session's state is saved: one ``live_states`` row per live session.
+
+The row is written when the session first has a live room, updated after every change and
+deleted, in the same transaction, when the session ends (``discard``, through the sessions
+service's ``end_session``). An update that finds no row means the session was ended elsewhere
+(`rounds purge` in another process): the runtime then ends it here too.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.facilitation.models import LiveState
+from app.facilitation.state import Live
+from app.sessions.models import Session, SessionStatus
+
+log = logging.getLogger("rounds.facilitation")
+
+
+@dataclass(frozen=True)
+class Saved:
+    session_id: str
+    group_id: uuid.UUID
+    live: Live
+
+
+async def restore_all(db: AsyncSession) -> list[Saved]:
+    """Every saved live session (a state that no longer reads is logged and left out)."""
+    rows = await db.execute(select(LiveState.session_id, LiveState.state, Session.group_id)
+                            .join(Session, Session.id == LiveState.session_id))
+    saved = []
+    for session_id, state, group_id in rows:
+        try:
+            saved.append(Saved(str(session_id), group_id, Live.model_validate(state)))
+        except ValidationError:
+            log.exception("cannot restore the live state of a session")
+    return saved
+
+
+async def create(db: AsyncSession, session_id: str, live: Live) -> uuid.UUID | None:
+    """Save a new live session's first state; its group, or None if the session has ended (or
+    does not exist)."""
+    key = uuid.UUID(session_id)
+    row = (await db.execute(select(Session.status, Session.group_id)
+                            .where(Session.id == key))).first()
+    if row is None or row.status is SessionStatus.ended:
+        return None
+    if await db.get(LiveState, key) is None:
+        db.add(LiveState(session_id=key, state=live.model_dump(mode="json"),
+                         version=live.version))
+    return row.group_id
+
+
+async def save(db: AsyncSession, session_id: str, live: Live) -> bool:
+    """Save the state; False (nothing written) if the session has ended meanwhile."""
+    result = await db.execute(
+        update(LiveState).where(LiveState.session_id == uuid.UUID(session_id))
+        .values(state=live.model_dump(mode="json"), version=live.version))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def discard(db: AsyncSession, session_id: uuid.UUID) -> None:
+    """Delete what was saved of a session's live state (it ends: nothing of it may remain)."""
+    await db.execute(delete(LiveState).where(LiveState.session_id == session_id))
+
+
+class Offline:
+    """The live rooms of a process that has none (`rounds purge`): it deletes the saved state;
+    the server that holds the room finds it gone at its next save and closes the room."""
+
+    async def discard(self, db: AsyncSession, session_id: uuid.UUID) -> None:
+        await discard(db, session_id)
+
+    def session_ended(self, session_id: uuid.UUID) -> None:
+        """Nothing is held here."""
+
+    def membership_ended(self, member_id: uuid.UUID) -> None:
+        """Nothing is held here."""
+
+
+OFFLINE = Offline()
