@@ -126,10 +126,9 @@ async def test_begin_facilitation(world: World, app: Any) -> None:
                                   json={"template_id": "default:balint-case"})
     assert changed.json()["state"]["template"] == "Balint case"  # until the phases start
     runtime = app.state.facilitation
-    live = await runtime.session(sid)
     lead = Actor(id="f", role=Role.facilitator)
-    await runtime.change(live, lambda state, now: (state.model_copy(update={
-        "sequence": sq.start(state.sequence, lead, now)}), [], []))
+    await runtime.session(sid).ask(lambda s: s.change(lambda state, now: (state.model_copy(
+        update={"sequence": sq.start(state.sequence, lead, now)}), [], [])))
     late = await world.fa.post(f"/api/v1/sessions/{sid}/facilitation",
                                json={"template_id": "default:check-in-round"})
     assert late.status_code == 409 and late.json()["error"] == "already_started"
