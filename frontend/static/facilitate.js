@@ -201,7 +201,7 @@ function roundSection(state) {
     buttons = [];
   }
   if (status !== "ended") buttons.push(button("End the round", "round-end", send("round", "end"), "danger"));
-  const movable = (/** @type {import("./roundview.js").TurnState} */ t) =>
+  const movable = (/** @type {import("./roundview.js").TurnView} */ t) =>
     status === "pending" || t.status === "queued";
   const order = round.turns.filter(movable).map((t) => t.participant_id);
   const list = h("ol", { "aria-label": "Order of turns" }, ...round.turns.map((t) => {
