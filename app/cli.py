@@ -13,7 +13,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from app.core.config import Settings
-from app.core.db import create_engine, session_factory, transaction, utcnow
+from app.core.db import create_engine, db_factory, transaction, utcnow
 from app.core.migrate import upgrade
 
 
@@ -48,7 +48,7 @@ async def _create_admin(settings: Settings, email: str, name: str, password: str
 
     engine = create_engine(settings.db_url)
     try:
-        async for db in transaction(session_factory(engine)):
+        async for db in transaction(db_factory(engine)):
             await create_account(
                 db, email=email, display_name=name, password=password, is_admin=True
             )
@@ -72,7 +72,7 @@ async def _demo(settings: Settings) -> None:
     password = secrets.token_urlsafe(12)
     engine = create_engine(settings.db_url)
     try:
-        async for db in transaction(session_factory(engine)):
+        async for db in transaction(db_factory(engine)):
             account = await db.scalar(select(Account).where(Account.email == email))
             if account is None:
                 account = await create_account(

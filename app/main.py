@@ -14,7 +14,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from app.accounts.oidc import router as oidc_router
 from app.accounts.router import router as accounts_router
 from app.core.config import Settings
-from app.core.db import create_engine, session_factory
+from app.core.db import create_engine, db_factory
 from app.core.errors import NotFound
 from app.core.handlers import install_handlers
 from app.core.headers import SecurityHeaders
@@ -51,8 +51,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings.db_url)
         app.state.engine = engine
-        app.state.sessions = session_factory(engine)
-        app.state.facilitation = Facilitation(app.state.sessions, media.control)
+        app.state.db = db_factory(engine)
+        app.state.facilitation = Facilitation(app.state.db, media.control)
         await app.state.facilitation.start()
         watch_media(media)  # rounds_rooms / rounds_participants on /metrics
         try:

@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import httpx  # noqa: E402
 
 from app.accounts.service import create_account  # noqa: E402
-from app.core.db import create_engine, session_factory, transaction  # noqa: E402
+from app.core.db import create_engine, db_factory, transaction  # noqa: E402
 from app.core.migrate import upgrade  # noqa: E402
 from rtc.client import Client  # noqa: E402
 
@@ -66,7 +66,7 @@ def percentile(values: list[float], q: float) -> float:
 
 async def _admin(db_url: str) -> None:
     engine = create_engine(db_url)
-    async for db in transaction(session_factory(engine)):
+    async for db in transaction(db_factory(engine)):
         await create_account(db, email="admin@bench.nhs.uk", display_name="Admin",
                              password=PASSWORD, is_admin=True)
     await engine.dispose()

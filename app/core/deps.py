@@ -18,7 +18,7 @@ def get_settings(request: Request) -> Settings:
 
 
 async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
-    async for session in transaction(request.app.state.sessions):
+    async for session in transaction(request.app.state.db):
         yield session
 
 

@@ -29,7 +29,7 @@ from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
-from app.core.db import create_engine, session_factory, transaction, utcnow
+from app.core.db import create_engine, db_factory, transaction, utcnow
 from app.core.rooms import LiveRooms
 from app.facilitation.store import OFFLINE
 from app.invites.models import Invite
@@ -122,7 +122,7 @@ async def run(settings: Settings) -> dict[str, int]:
     counts: dict[str, int] = {}
     try:
         # The loop runs once; leaving it normally is what commits.
-        async for db in transaction(session_factory(engine)):
+        async for db in transaction(db_factory(engine)):
             counts = await purge(db, settings)
     finally:
         await engine.dispose()

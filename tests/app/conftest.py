@@ -91,7 +91,7 @@ async def login(client: httpx.AsyncClient, email: str, password: str = PASSWORD)
 
 @pytest.fixture
 async def world(app: Any, clients: Clients) -> World:
-    async for db in transaction(app.state.sessions):
+    async for db in transaction(app.state.db):
         await create_account(
             db, email="admin@trust.nhs.uk", display_name="Admin", password=PASSWORD, is_admin=True
         )

@@ -26,7 +26,7 @@ async def test_link_is_shown_once_and_only_its_hash_is_stored(world: World, app:
     listed = (await world.fa.get(f"/api/v1/groups/{world.group_a['id']}/invites")).json()
     assert listed[0]["id"] == created["id"]
     assert token not in str(listed) and "link" not in listed[0]
-    async for db in transaction(app.state.sessions):
+    async for db in transaction(app.state.db):
         stored = await db.scalar(select(Invite))
         assert stored is not None
         assert stored.token_hash == token_hash(token) != token
@@ -90,7 +90,7 @@ async def test_revoking_stops_the_next_use(world: World) -> None:
 
 async def test_expiry_stops_the_next_use(world: World, app: Any) -> None:
     created = await world.invite()
-    async for db in transaction(app.state.sessions):
+    async for db in transaction(app.state.db):
         await db.execute(update(Invite).values(expires_at=utcnow() - timedelta(seconds=1)))
     token = token_of(created["link"])
     preview = (

@@ -16,7 +16,7 @@ from schemathesis.checks import not_a_server_error
 
 from app.accounts.service import create_account
 from app.core.config import Settings
-from app.core.db import create_engine, session_factory, transaction
+from app.core.db import create_engine, db_factory, transaction
 from app.core.migrate import upgrade
 from app.main import create_app
 from tests.app.conftest import PASSWORD
@@ -41,7 +41,7 @@ def live(
 
     async def seed() -> None:
         engine = create_engine(settings.db_url)
-        async for db in transaction(session_factory(engine)):
+        async for db in transaction(db_factory(engine)):
             await create_account(
                 db,
                 email="admin@trust.nhs.uk",

@@ -91,7 +91,7 @@ async def test_https_deployment_gets_secure_cookies_and_hsts(settings: Settings)
     secure = settings.model_copy(update={"public_url": "https://rounds.trust.nhs.uk"})
     app = create_app(secure)
     async with app.router.lifespan_context(app):
-        async for db in transaction(app.state.sessions):
+        async for db in transaction(app.state.db):
             await create_account(
                 db, email="it@trust.nhs.uk", display_name="IT", password=PASSWORD, is_admin=True
             )

@@ -29,7 +29,7 @@ import httpx
 import pytest
 
 from app.accounts.service import create_account
-from app.core.db import create_engine, session_factory, transaction
+from app.core.db import create_engine, db_factory, transaction
 from app.core.migrate import upgrade
 from tests.app.conftest import PASSWORD
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium
@@ -98,7 +98,7 @@ class Deployment:
 async def _admin(db_url: str) -> None:
     engine = create_engine(db_url)
     try:
-        async for db in transaction(session_factory(engine)):
+        async for db in transaction(db_factory(engine)):
             await create_account(db, email="fa@trust.nhs.uk", display_name="Dr F",
                                  password=PASSWORD, is_admin=True)
     finally:

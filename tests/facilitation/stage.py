@@ -22,7 +22,7 @@ from aiortc.mediastreams import MediaStreamTrack
 
 from app.accounts.service import create_account
 from app.core.config import Settings
-from app.core.db import create_engine, session_factory, transaction
+from app.core.db import create_engine, db_factory, transaction
 from app.main import create_app
 from rtc.client import Client
 from tests.live import serve
@@ -115,7 +115,7 @@ class Stage:
                     co_facilitator: bool = True) -> None:
         """Accounts, a group, ``members`` doctors, and a live session run with ``template``."""
         engine = create_engine(self.settings.db_url)
-        async for db in transaction(session_factory(engine)):
+        async for db in transaction(db_factory(engine)):
             await create_account(db, email="admin@trust.nhs.uk", display_name="Admin",
                                  password=PASSWORD, is_admin=True)
         await engine.dispose()

@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from app.core.config import Settings
-from app.core.db import create_engine, session_factory, transaction, utcnow
+from app.core.db import create_engine, db_factory, transaction, utcnow
 from app.facilitation.models import LiveState
 from app.groups.models import Group
 from app.ops.retention import purge
@@ -16,7 +16,7 @@ from app.sessions.models import Session, SessionStatus
 
 async def test_forgotten_sessions_are_ended_and_their_state_deleted(settings: Settings) -> None:
     engine = create_engine(settings.db_url)
-    factory = session_factory(engine)
+    factory = db_factory(engine)
     now = utcnow()
     async for db in transaction(factory):
         group = Group(name="G")

@@ -14,7 +14,7 @@ from app.ops.retention import purge, run
 
 async def _purge(world: Any, app: Any, days: int) -> dict[str, int]:
     counts: dict[str, int] = {}
-    async for db in transaction(app.state.sessions):
+    async for db in transaction(app.state.db):
         counts = await purge(db, app.state.settings, now=utcnow() + timedelta(days=days))
     return counts
 
@@ -71,7 +71,7 @@ async def test_run_commits_in_its_own_transaction(world: Any, app: Any) -> None:
     settings = app.state.settings.model_copy(update={"retention_ended_member_days": 1})
     # Nothing is older than a day yet: run() deletes nothing, and says so.
     assert (await run(settings))["members"] == 0
-    async for db in transaction(app.state.sessions):
+    async for db in transaction(app.state.db):
         await db.execute(update(Member).where(Member.ended_at.is_not(None))
                          .values(ended_at=utcnow() - timedelta(days=2)))
     assert (await run(settings))["members"] == 1

@@ -11,7 +11,7 @@ import pytest
 
 from app.accounts.service import create_account
 from app.core.config import Settings
-from app.core.db import create_engine, session_factory, transaction
+from app.core.db import create_engine, db_factory, transaction
 from app.main import create_app
 from rtc.client import Client
 from tests.app.conftest import PASSWORD
@@ -20,7 +20,7 @@ from tests.live import serve
 
 async def _admin(settings: Settings) -> None:
     engine = create_engine(settings.db_url)
-    async for db in transaction(session_factory(engine)):
+    async for db in transaction(db_factory(engine)):
         await create_account(
             db, email="fa@trust.nhs.uk", display_name="Dr F", password=PASSWORD, is_admin=True
         )
