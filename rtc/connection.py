@@ -3,10 +3,11 @@
 ``Connection.run`` accepts the WebSocket and runs three coroutines: a *reader* (WebSocket ->
 inbox, size check), a *writer* (outbox -> WebSocket) and the *main loop*, the only code that
 changes this client's state. The main loop takes items from the inbox - client messages and
-nudges from the room - applies the handshake table (``ALLOWED``), runs the heartbeat (ping after
-``ping_after`` seconds of silence, drop after ``drop_after``), the rate limit, and owns the two
-peer connections (publish: client offers; subscribe: server offers, batched, reusing inactive
-media sections).
+nudges from the room - runs the heartbeat (ping after ``ping_after`` seconds of silence, drop
+after ``drop_after``) and the rate limit, and dispatches each message the handshake table
+(``messages.ALLOWED``) allows. It owns the client's two peer connections through
+``Publishing`` (rtc/publish.py: the client offers) and ``Subscriptions`` (rtc/subscriptions.py:
+the server offers, batched, reusing inactive media sections), and rebuilds either when it fails.
 """
 
 from __future__ import annotations
@@ -15,19 +16,16 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import TYPE_CHECKING, Literal
 
 import pydantic
-from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCPeerConnection
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from . import jointoken
 from . import messages as m
 from .errors import (
-    AppRejected,
     AuthError,
     HandshakeError,
     InternalError,
@@ -39,15 +37,13 @@ from .errors import (
     Spoofed,
     TimedOut,
     close_code,
+    depart_reason,
 )
-from .forwarder import Kind, Source
-from .peers import (
-    new_publish_pc,
-    offered_kinds,
-    parse_candidate,
-    with_opus_fec,
-)
-from .presence import AppMessage
+from .forwarder import Source
+from .jointoken import Role
+from .peers import add_candidate
+from .presence import AppMessage, DepartReason
+from .publish import Publishing
 from .subscriptions import Subscriptions
 
 if TYPE_CHECKING:
@@ -57,41 +53,11 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-class State(StrEnum):
-    NEW = "new"
-    GREETED = "greeted"
-    JOINED = "joined"
-
-
-ALLOWED: dict[State, frozenset[str]] = {
-    State.NEW: frozenset({"hello"}),
-    State.GREETED: frozenset({"join", "ping", "pong", "time"}),
-    State.JOINED: frozenset(
-        {
-            "publish",
-            "subscribe_answer",
-            "candidate",
-            "mute",
-            "receive",
-            "leave",
-            "ping",
-            "pong",
-            "time",
-            "app",
-        }
-    ),
-}
-"""Which client messages each state accepts; anything else is ``out-of-order``."""
-
-
 @dataclass(frozen=True, slots=True)
 class _Nudge:
     what: Literal["resubscribe", "kick", "closed", "too-large", "pc-down"]
     error: RTCError | None = None
     pc: RTCPeerConnection | None = None
-
-
-AppHandler = Callable[[AppMessage], Awaitable[None]]
 
 
 class Connection:
@@ -101,13 +67,12 @@ class Connection:
         self.hub = hub
         self.config = hub.config
         self.ws = websocket
-        self.state = State.NEW
+        self.stage = m.Stage.NEW
         self.id = ""
         self.name = ""
-        self.role: Literal["facilitator", "co-facilitator", "member"] = "member"
+        self.role: Role = "member"
         self.audio_muted = False
         self.video_muted = False
-        self.receive_video = True
         self.sources: dict[str, Source] = {}
         self.room: Room | None = None
         self._inbox: asyncio.Queue[str | _Nudge] = asyncio.Queue()
@@ -116,9 +81,8 @@ class Connection:
         self._pinged = False
         self._tokens = float(self.config.rate_burst)
         self._token_time = time.monotonic()
-        self._publish_pc: RTCPeerConnection | None = None
+        self._pub: Publishing | None = None
         self._subs: Subscriptions | None = None
-        self._last_publish = -1e9
         self._dirty = False
         self._resubscribe_queued = False
         self._ended: DepartReason = "lost"
@@ -171,19 +135,9 @@ class Connection:
 
     async def _teardown(self, error: RTCError | None) -> None:
         if self.room is not None:
-            reason: DepartReason = self._ended
-            if error is not None:
-                reason = {
-                    "removed": "removed",
-                    "room-closed": "room-closed",
-                    "shutdown": "room-closed",
-                    "replaced": "left",
-                }.get(error.code, "lost")  # type: ignore[assignment]
-            self.room.depart(self, reason)
-        if self._publish_pc is not None:
-            with contextlib.suppress(Exception):
-                await self._publish_pc.close()
-        self._publish_pc = None
+            self.room.depart(self, self._ended if error is None else depart_reason(error))
+        if self._pub is not None:
+            await self._pub.reset()
         if self._subs is not None:
             await self._subs.reset()
 
@@ -255,11 +209,11 @@ class Connection:
             except RTCError as exc:
                 if exc.fatal:
                     raise
-                self.send(m.Error(code=exc.code, detail=exc.detail, ref=getattr(exc, "ref", None)))
+                self.send(m.Error(code=exc.code, detail=exc.detail, ref=exc.ref))
 
     def _next_deadline(self, started: float) -> float:
         now = time.monotonic()
-        if self.state is State.NEW:
+        if self.stage is m.Stage.NEW:
             return max(0.01, started + self.config.first_message_timeout - now)
         silence = now - self._last_heard
         target = self.config.drop_after if self._pinged else self.config.ping_after
@@ -267,7 +221,7 @@ class Connection:
 
     def _heartbeat(self, started: float) -> None:
         now = time.monotonic()
-        if self.state is State.NEW:
+        if self.stage is m.Stage.NEW:
             if now - started >= self.config.first_message_timeout:
                 raise TimedOut("no hello in time")
             return
@@ -295,25 +249,32 @@ class Connection:
         try:
             msg = m.parse_client(text)
         except pydantic.ValidationError as exc:
-            raise _classify(exc, text) from None
-        if msg.type not in ALLOWED[self.state]:
-            detail = f"'{msg.type}' is not allowed in state '{self.state}'"
-            if self.state is State.NEW:  # the first message must be hello
+            raise m.classify(exc) from None
+        try:
+            return await self._dispatch(msg)
+        except RTCError as exc:
+            exc.ref = msg.type  # every refusal names the message it refuses
+            raise
+
+    async def _dispatch(self, msg: m.ClientMessage) -> str | None:
+        if msg.type not in m.ALLOWED[self.stage]:
+            detail = f"'{msg.type}' is not allowed in state '{self.stage}'"
+            if self.stage is m.Stage.NEW:  # the first message must be hello
                 raise HandshakeError(detail)
-            raise _with_ref(ProtocolError(detail, code="out-of-order"), msg.type)
+            raise ProtocolError(detail, code="out-of-order")
         if (
             msg.participant is not None
-            and self.state is State.JOINED
+            and self.stage is m.Stage.JOINED
             and msg.participant != self.id
         ):
-            raise _with_ref(Spoofed("a message may only speak for its sender"), msg.type)
+            raise Spoofed("a message may only speak for its sender")
         match msg:
             case m.Hello():
                 if msg.version < 1 or msg.version > self.config.max_hello_version:
                     raise HandshakeError(
                         f"protocol version {msg.version} is not supported", code="bad-version"
                     )
-                self.state = State.GREETED
+                self.stage = m.Stage.GREETED
                 self.send(m.ServerHello(version=msg.version))
             case m.Join():
                 await self._join(msg)
@@ -328,8 +289,9 @@ class Connection:
                 assert self.room is not None
                 self.room.broadcast(self.room.mute_state(self))
             case m.Receive():
-                if msg.video != self.receive_video:
-                    self.receive_video = msg.video
+                assert self._subs is not None
+                if msg.video != self._subs.video:
+                    self._subs.video = msg.video
                     self.subscriptions_changed()  # video sections go inactive, or come back
             case m.Leave():
                 self._ended = "left"
@@ -348,102 +310,36 @@ class Connection:
         try:
             claims = jointoken.verify(self.config.join_secret, msg.token)
         except jointoken.JoinTokenError as exc:
-            code = "token-expired" if "expired" in str(exc) else "bad-token"
-            raise AuthError(str(exc), code=code) from None
+            expired = "expired" in str(exc)  # else the class's code, bad-token
+            raise AuthError(str(exc), code="token-expired" if expired else None) from None
         room = self.hub.room_for_join(claims.room)
         self.id, self.name, self.role = claims.participant, claims.name, claims.role
         room.admit(self)  # may raise RoomFull / RoomClosed
         self.room = room
-        self.state = State.JOINED
+        self.stage = m.Stage.JOINED
+        self._pub = Publishing(self.config, self.id, room.forwarder, self._watch)
         self._subs = Subscriptions(self.config, self.id, room.forwarder, self._watch)
-        self.send(
-            m.Joined(
-                room=room.id,
-                participant=self.id,
-                role=self.role,
-                participants=[room.peer_info(p) for p in room.members.values() if p is not self],
-                ice_servers=[
-                    m.IceServerInfo(urls=list(s.urls), username=s.username, credential=s.credential)
-                    for s in self.config.ice_servers
-                ],
-            )
-        )
+        self.send(room.welcome(self))
         self.subscriptions_changed()
 
     async def _publish(self, sdp: str) -> None:
-        assert self.room is not None
-        now = time.monotonic()
-        if now - self._last_publish < self.config.publish_interval:
-            raise _with_ref(RateLimited("one publish offer per second at most"), "publish")
-        self._last_publish = now
-        kinds = offered_kinds(sdp)
-        if not kinds:  # refused before anything already published is torn down
-            raise _with_ref(
-                ProtocolError("the offer has no audio or video section", code="bad-sdp"), "publish"
-            )
-        old = self._publish_pc
-        if old is not None:  # a new offer rebuilds the publish side (aioice has no ICE restart)
+        assert self.room is not None and self._pub is not None
+        kinds = self._pub.check(sdp)  # a refused offer leaves what is published alone
+        if self._pub.pc is not None:  # a new offer rebuilds the publish side
             self.room.unpublish(self)
-            await old.close()
-        pc = self._publish_pc = new_publish_pc(self.config, kinds)
-        self._watch(pc)
-        try:
-            await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
-            sources: dict[str, Source] = {}
-            for t in pc.getTransceivers():
-                kind: Kind = "audio" if t.kind == "audio" else "video"
-                if t.mid is not None and kind not in sources:
-                    sources[kind] = self.room.forwarder.add_source(t.receiver, self.id, kind)
-            await pc.setLocalDescription(await pc.createAnswer())
-        except Exception as exc:
-            self._publish_pc = None
-            await pc.close()
-            raise _with_ref(
-                ProtocolError(f"cannot use this offer: {type(exc).__name__}", code="bad-sdp"),
-                "publish",
-            ) from None
-        self.sources = sources
-        self.send(m.PublishAnswer(sdp=with_opus_fec(pc.localDescription.sdp)))
+            await self._pub.reset()
+        answer, self.sources = await self._pub.offer(sdp, kinds)
+        self.send(answer)
         self.room.published(self)
 
     async def _candidate(self, msg: m.Candidate) -> None:
-        subscribe_pc = self._subs.pc if self._subs is not None else None
-        pc = self._publish_pc if msg.target == "publish" else subscribe_pc
-        if pc is None or pc.remoteDescription is None:
-            raise _with_ref(
-                ProtocolError("no description to add a candidate to", code="out-of-order"),
-                "candidate",
-            )
-        if not msg.candidate:
-            return  # end of candidates
-        try:
-            candidate = parse_candidate(msg.candidate, msg.sdpMid, msg.sdpMLineIndex)
-            await pc.addIceCandidate(candidate)
-        except Exception:
-            raise _with_ref(
-                ProtocolError("bad ICE candidate", code="bad-candidate"), "candidate"
-            ) from None
+        side = self._pub if msg.target == "publish" else self._subs
+        await add_candidate(side.pc if side is not None else None, msg)
 
     async def _app(self, msg: m.App) -> None:
         assert self.room is not None
-        handler = self.hub.app_handler
-        if handler is None:
-            raise _with_ref(AppRejected(f"no handler for '{msg.kind}'"), "app")
-        try:
-            await handler(
-                AppMessage(
-                    room=self.room.id,
-                    participant=self.id,
-                    role=self.role,
-                    kind=msg.kind,
-                    data=dict(msg.data),
-                )
-            )
-        except RTCError as exc:
-            raise _with_ref(exc, "app") from None
-        except Exception:
-            logger.exception("app handler failed for kind %s", msg.kind)
-            raise _with_ref(AppRejected("the app could not handle this message"), "app") from None
+        data = dict(msg.data)
+        await self.hub.deliver(AppMessage(self.room.id, self.id, self.role, msg.kind, data))
 
     # --- recovery ---
 
@@ -460,12 +356,10 @@ class Connection:
         """Throw away a dead peer connection; aioice has no ICE restart, so rebuild instead."""
         if pc is None:
             return
-        if pc is self._publish_pc:
-            self._publish_pc = None
+        if self._pub is not None and pc is self._pub.pc:
             if self.room is not None:
                 self.room.unpublish(self)  # the client re-publishes with a new offer
-            with contextlib.suppress(Exception):
-                await pc.close()
+            await self._pub.reset()
         elif self._subs is not None and pc is self._subs.pc:
             await self._subs.reset()
             self.subscriptions_changed()
@@ -482,46 +376,13 @@ class Connection:
         if subs.pc is not None and subs.pc.connectionState == "closed":
             await self._pc_down(subs.pc)  # the client closed it: start over on a new one
             return
-        offer = await subs.offer(self._wanted())
+        offer = await subs.offer(self.room.available(self.id))
         if offer is not None:
             self.send(offer)
 
-    def _wanted(self) -> dict[tuple[str, str], Source]:
-        """The room's streams this client receives (no video when it asked for audio only)."""
-        assert self.room is not None
-        available = self.room.available(self.id)
-        if self.receive_video:
-            return available
-        return {key: source for key, source in available.items() if key[1] != "video"}
-
     async def _subscribe_answer(self, msg: m.SubscribeAnswer) -> None:
         assert self.room is not None and self._subs is not None
-        try:
-            again = await self._subs.answer(msg, self._wanted())
-        except RTCError as exc:
-            raise _with_ref(exc, "subscribe_answer") from None
+        again = await self._subs.answer(msg, self.room.available(self.id))
         if again or self._dirty:
             self.subscriptions_changed()
 
-
-DepartReason = Literal["left", "lost", "removed", "room-closed"]
-
-
-def _with_ref(exc: RTCError, ref: str) -> RTCError:
-    exc.ref = ref
-    return exc
-
-
-def _classify(exc: pydantic.ValidationError, text: str) -> RTCError:
-    """Map a validation failure to a stable error code."""
-    errors = exc.errors()
-    if not errors:
-        return ProtocolError("invalid message")
-    first = errors[0]
-    kind = first["type"]
-    if kind == "json_invalid" or kind == "json_type":
-        return ProtocolError("message is not valid JSON", code="bad-json")
-    if kind in ("union_tag_invalid", "union_tag_not_found"):
-        return ProtocolError("unknown or missing message type", code="unknown-type")
-    where = ".".join(str(p) for p in first.get("loc", ())[1:])
-    return ProtocolError(f"invalid field {where or '?'}: {first.get('msg', 'invalid')}")

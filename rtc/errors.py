@@ -1,22 +1,23 @@
-"""Errors of the media side and the one function mapping them to WebSocket close codes.
+"""Errors of the media side, and the functions mapping the one that ends a connection to its
+WebSocket close code (``close_code``) and to how the participant left (``depart_reason``).
 
 ::
 
-    RTCError                    code          fatal  close code
-     ├── ProtocolError          (various)     no     -  (answered with an ``error`` message)
-     │    ├── MessageTooLarge   too-large     no
-     │    ├── RateLimited       rate-limited  no
-     │    └── Spoofed           spoofed       no
-     ├── AppRejected           app-rejected   no
-     ├── HandshakeError         bad-version / out-of-order   yes   4002
-     ├── AuthError              bad-token / token-expired    yes   4001
-     ├── RoomFull               room-full     yes   4003
-     ├── TimedOut               timeout       yes   4004
-     ├── Replaced               replaced      yes   4006
-     ├── Removed                removed       yes   4008
-     ├── RoomClosed             room-closed   yes   4007
-     ├── ServerClosing          shutdown      yes   1001
-     └── InternalError          internal      yes   1011
+    RTCError                    code                         fatal  close code
+     ├── ProtocolError          (various)                    no     -  (an ``error`` message)
+     │    ├── MessageTooLarge   too-large                    no
+     │    ├── RateLimited       rate-limited                 no
+     │    └── Spoofed           spoofed                      no
+     ├── AppRejected            app-rejected (or the app's)  no
+     ├── HandshakeError         bad-version / out-of-order   yes    4002
+     ├── AuthError              bad-token / token-expired    yes    4001
+     ├── RoomFull               room-full                    yes    4003
+     ├── TimedOut               timeout                      yes    4004
+     ├── Replaced               replaced                     yes    4006
+     ├── Removed                removed                      yes    4008
+     ├── RoomClosed             room-closed                  yes    4007
+     ├── ServerClosing          shutdown                     yes    1001
+     └── InternalError          internal                     yes    1011
 
 Non-fatal errors are sent to the client as ``{"type": "error", "code": ..., "detail": ...}``
 and the connection goes on; fatal ones are sent the same way, then the socket is closed with
@@ -24,6 +25,8 @@ and the connection goes on; fatal ones are sent the same way, then the socket is
 """
 
 from __future__ import annotations
+
+from .presence import DepartReason
 
 
 class RTCError(Exception):
@@ -137,3 +140,20 @@ def close_code(exc: BaseException | None) -> int:
     if isinstance(exc, RTCError):
         return 4000
     return 1011
+
+
+_DEPART_REASONS: dict[type[RTCError], DepartReason] = {
+    Removed: "removed",
+    RoomClosed: "room-closed",
+    ServerClosing: "room-closed",
+    Replaced: "left",
+}
+
+
+def depart_reason(exc: RTCError) -> DepartReason:
+    """How a participant whose connection this error ended left the room (``Left.reason``);
+    ``lost`` for any other error: the participant may come back."""
+    for cls in type(exc).__mro__:
+        if cls in _DEPART_REASONS:
+            return _DEPART_REASONS[cls]  # type: ignore[index]
+    return "lost"

@@ -11,12 +11,14 @@ from collections.abc import Callable
 
 from . import messages as m
 from .errors import Removed
-from .hub import AppHandler, Hub
+from .hub import Hub
 from .presence import (
+    AppHandler,
     AppMessage,
     ConnectionLost,
     Joined,
     Left,
+    Listener,
     PresenceEvent,
     Reconnected,
     Speaking,
@@ -97,7 +99,7 @@ class RoomControl:
         live = self._hub.rooms.get(room)
         return list(live.members) if live else []
 
-    def add_listener(self, listener: Callable[[PresenceEvent], None]) -> Callable[[], None]:
+    def add_listener(self, listener: Listener) -> Callable[[], None]:
         """Call ``listener`` with every presence event; returns a function that stops it."""
         self._hub.listeners.append(listener)
         return lambda: self._hub.listeners.remove(listener)

@@ -44,7 +44,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from aiortc import RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver
 from aiortc.codecs import is_rtx
@@ -60,9 +60,12 @@ from aiortc.rtp import (
     unwrap_rtx,
 )
 
+from .messages import Kind
+
 logger = logging.getLogger(__name__)
 
-Kind = Literal["audio", "video"]
+StreamKey = tuple[str, str]
+"""(participant, kind) of a published stream: what a subscriber receives."""
 CLOCK_RATES: dict[str, int] = {"audio": 48000, "video": 90000}
 
 # aiortc private names, kept in one place (checked by verify_aiortc_internals)

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
 
 from .config import RTCConfig
-from .errors import RoomClosed
+from .errors import AppRejected, RoomClosed, RTCError
 from .forwarder import Forwarder
-from .presence import AppMessage, PresenceEvent
+from .presence import AppHandler, AppMessage, Listener, PresenceEvent
 from .room import Room
 
 logger = logging.getLogger(__name__)
-
-Listener = Callable[[PresenceEvent], None]
-AppHandler = Callable[[AppMessage], Awaitable[None]]
 
 
 class Hub:
@@ -56,6 +52,18 @@ class Hub:
     def _forget(self, room: Room) -> None:
         if self.rooms.get(room.id) is room:
             del self.rooms[room.id]
+
+    async def deliver(self, message: AppMessage) -> None:
+        """Hand a client's app message to the app's handler (``AppRejected`` if it cannot)."""
+        if self.app_handler is None:
+            raise AppRejected(f"no handler for '{message.kind}'")
+        try:
+            await self.app_handler(message)
+        except RTCError:
+            raise
+        except Exception:
+            logger.exception("app handler failed for kind %s", message.kind)
+            raise AppRejected("the app could not handle this message") from None
 
     def emit(self, event: PresenceEvent) -> None:
         for listener in list(self.listeners):

@@ -1,19 +1,26 @@
 """Every signalling message, client to server and server to client (docs/protocol.md).
 
 Each message is a pydantic model with a ``Literal`` ``type`` and ``extra="forbid"``. Client
-messages are parsed by one ``TypeAdapter`` over a discriminated union (``parse_client``);
-server messages are serialised with ``dump`` (and parsed by ``SERVER_ADAPTER`` in tests and
-clients written in Python). Changing a message here changes docs/protocol.md in the same commit.
+messages are parsed by one ``TypeAdapter`` over a discriminated union (``parse_client``); one
+that fails to parse is refused with one of three stable codes (``classify``), and ``ALLOWED``
+says which ones each stage of the handshake accepts. Server messages are serialised with
+``dump`` (and parsed by ``SERVER_ADAPTER`` in tests and clients written in Python). Changing a
+message here changes docs/protocol.md in the same commit.
 """
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from .errors import ProtocolError
+from .jointoken import Role
 
 PROTOCOL_VERSION = 1
 Kind = Literal["audio", "video"]
+"""The kind of a media section, a published stream or a forwarder source."""
 AppKind = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_.-]{0,63}$")]
 Id = Annotated[str, Field(min_length=1, max_length=128)]
 Sdp = Annotated[str, Field(min_length=1, max_length=200_000)]
@@ -116,9 +123,53 @@ ClientMessage = Annotated[
 CLIENT_ADAPTER: TypeAdapter[ClientMessage] = TypeAdapter(ClientMessage)
 
 
+class Stage(StrEnum):
+    """How far a client's connection has come through the handshake."""
+
+    NEW = "new"
+    GREETED = "greeted"
+    JOINED = "joined"
+
+
+ALLOWED: dict[Stage, frozenset[str]] = {
+    Stage.NEW: frozenset({"hello"}),
+    Stage.GREETED: frozenset({"join", "ping", "pong", "time"}),
+    Stage.JOINED: frozenset(
+        {
+            "publish",
+            "subscribe_answer",
+            "candidate",
+            "mute",
+            "receive",
+            "leave",
+            "ping",
+            "pong",
+            "time",
+            "app",
+        }
+    ),
+}
+"""Which client messages each stage accepts; anything else is ``out-of-order``."""
+
+
 def parse_client(text: str | bytes) -> ClientMessage:
     """Parse one client message (raises ``pydantic.ValidationError``)."""
     return CLIENT_ADAPTER.validate_json(text)
+
+
+def classify(exc: ValidationError) -> ProtocolError:
+    """The error a client message that failed to parse is refused with (a stable code)."""
+    errors = exc.errors()
+    if not errors:
+        return ProtocolError("invalid message")
+    first = errors[0]
+    kind = first["type"]
+    if kind == "json_invalid" or kind == "json_type":
+        return ProtocolError("message is not valid JSON", code="bad-json")
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        return ProtocolError("unknown or missing message type", code="unknown-type")
+    where = ".".join(str(p) for p in first.get("loc", ())[1:])
+    return ProtocolError(f"invalid field {where or '?'}: {first.get('msg', 'invalid')}")
 
 
 # --- server to client -------------------------------------------------------------------------
@@ -133,7 +184,7 @@ class IceServerInfo(_Message):
 class PeerInfo(_Message):
     id: str
     name: str
-    role: Literal["facilitator", "co-facilitator", "member"]
+    role: Role
     audio_muted: bool = False
     video_muted: bool = False
     forced_mute: bool = False
@@ -155,7 +206,7 @@ class Joined(_Message):
     type: Literal["joined"] = "joined"
     room: str
     participant: str
-    role: Literal["facilitator", "co-facilitator", "member"]
+    role: Role
     participants: list[PeerInfo]
     ice_servers: list[IceServerInfo]
 

@@ -9,14 +9,20 @@ come from ``RTCConfig`` (never aiortc's default public STUN server).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from aiortc import RTCIceCandidate, RTCPeerConnection, RTCRtpSender, RTCRtpTransceiver
 from aiortc.rtcrtpparameters import RTCRtpCodecCapability
 from aiortc.sdp import candidate_from_sdp
 
+from . import messages as m
 from .config import RTCConfig
-from .forwarder import Kind, PlaceholderTrack
+from .errors import ProtocolError
+from .forwarder import PlaceholderTrack
+from .messages import Kind
+
+Watch = Callable[[RTCPeerConnection], None]
+"""How the owner of a peer connection asks to hear when it fails (the connection task's nudge)."""
 
 ALLOWED_CODECS: dict[str, tuple[str, ...]] = {
     "audio": ("audio/opus",),
@@ -96,3 +102,15 @@ def parse_candidate(candidate: str, sdp_mid: str | None, index: int | None) -> R
     parsed.sdpMid = sdp_mid
     parsed.sdpMLineIndex = index
     return parsed
+
+
+async def add_candidate(pc: RTCPeerConnection | None, msg: m.Candidate) -> None:
+    """Add a client's trickled ICE candidate to one of its peer connections."""
+    if pc is None or pc.remoteDescription is None:
+        raise ProtocolError("no description to add a candidate to", code="out-of-order")
+    if not msg.candidate:
+        return  # end of candidates
+    try:
+        await pc.addIceCandidate(parse_candidate(msg.candidate, msg.sdpMid, msg.sdpMLineIndex))
+    except Exception:
+        raise ProtocolError("bad ICE candidate", code="bad-candidate") from None

@@ -1,23 +1,32 @@
-"""Typed presence events rtc/ reports to app/ (through ``RoomControl``)."""
+"""Typed presence events rtc/ reports to app/ (through ``RoomControl``), and the app messages
+it routes to app/'s handler: the types both sides share are defined here, once."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from .jointoken import Role
+
+DepartReason = Literal["left", "lost", "removed", "room-closed"]
+"""Why a participant left a room (``Left.reason``); not sent on the wire as such."""
 
 
 @dataclass(frozen=True, slots=True)
 class Joined:
     room: str
     participant: str
-    role: str
+    role: Role
+    name: str = field(repr=False)
+    """Display name from the join token (left out of the repr: names are never logged)."""
 
 
 @dataclass(frozen=True, slots=True)
 class Left:
     room: str
     participant: str
-    reason: Literal["left", "removed", "room-closed", "lost"]
+    reason: DepartReason
     """``lost`` means the connection dropped and the participant did not come back in time."""
 
 
@@ -47,6 +56,7 @@ class Speaking:
 
 
 PresenceEvent = Joined | Left | ConnectionLost | Reconnected | Speaking
+Listener = Callable[[PresenceEvent], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +65,10 @@ class AppMessage:
 
     room: str
     participant: str
-    role: str
+    role: Role
     kind: str
     data: dict[str, Any]
+
+
+AppHandler = Callable[[AppMessage], Awaitable[None]]
+"""app/'s handler of app messages (raise ``AppRejected`` to refuse one)."""

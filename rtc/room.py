@@ -11,16 +11,24 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Literal, Protocol
+from typing import Protocol
 
 from . import messages as m
 from .config import RTCConfig
 from .errors import Replaced, RoomClosed, RoomFull, RTCError
-from .forwarder import Forwarder, Source
-from .presence import ConnectionLost, Joined, Left, PresenceEvent, Reconnected, Speaking
+from .forwarder import Forwarder, Source, StreamKey
+from .jointoken import Role
+from .presence import (
+    ConnectionLost,
+    DepartReason,
+    Joined,
+    Left,
+    Listener,
+    Reconnected,
+    Speaking,
+)
 
 logger = logging.getLogger(__name__)
-DepartReason = Literal["left", "lost", "removed", "room-closed"]
 
 
 class Member(Protocol):
@@ -28,7 +36,7 @@ class Member(Protocol):
 
     id: str
     name: str
-    role: Literal["facilitator", "co-facilitator", "member"]
+    role: Role
     audio_muted: bool
     video_muted: bool
     sources: dict[str, Source]
@@ -46,7 +54,7 @@ class Room:
         room_id: str,
         config: RTCConfig,
         forwarder: Forwarder,
-        emit: Callable[[PresenceEvent], None],
+        emit: Listener,
         on_empty: Callable[[Room], None],
     ) -> None:
         self.id = room_id
@@ -83,7 +91,9 @@ class Room:
         if self._monitor is None:
             self._monitor = asyncio.ensure_future(self._watch_voice())
         self._emit(
-            Reconnected(self.id, member.id) if back else Joined(self.id, member.id, member.role)
+            Reconnected(self.id, member.id)
+            if back
+            else Joined(self.id, member.id, member.role, member.name)
         )
         self.broadcast(m.PeerJoined(peer=self.peer_info(member)), skip=member.id)
         logger.info("participant %s joined room %s", member.id, self.id)
@@ -161,7 +171,7 @@ class Room:
             if other is not member:
                 other.subscriptions_changed()
 
-    def available(self, subscriber: str) -> dict[tuple[str, str], Source]:
+    def available(self, subscriber: str) -> dict[StreamKey, Source]:
         """Every stream a subscriber should receive: (participant, kind) -> source."""
         return {
             (member.id, kind): source
@@ -192,6 +202,19 @@ class Room:
             audio_muted=member.audio_muted,
             video_muted=member.video_muted,
             forced_mute=member.id in self.forced_mute,
+        )
+
+    def welcome(self, member: Member) -> m.Joined:
+        """The ``joined`` answer to a member just admitted: the others, and the ICE servers."""
+        return m.Joined(
+            room=self.id,
+            participant=member.id,
+            role=member.role,
+            participants=[self.peer_info(p) for p in self.members.values() if p is not member],
+            ice_servers=[
+                m.IceServerInfo(urls=list(s.urls), username=s.username, credential=s.credential)
+                for s in self.config.ice_servers
+            ],
         )
 
     def peer_info(self, member: Member) -> m.PeerInfo:

@@ -5,13 +5,13 @@ says the available streams changed and ``answer`` when the client answers. One o
 outstanding at a time; changes that arrive meanwhile are batched into the next one. A media
 section whose stream went away turns ``inactive`` and is reused for the next stream of its kind
 (aiortc never recycles media sections, so they would otherwise pile up). Each offer carries the
-explicit map mid -> (participant, kind) of its active sections.
+explicit map mid -> (participant, kind) of its active sections. A subscriber that asked for
+audio only (``video`` False) gets no video sections: its video sections go inactive.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiortc import RTCPeerConnection, RTCRtpTransceiver, RTCSessionDescription
@@ -19,11 +19,9 @@ from aiortc import RTCPeerConnection, RTCRtpTransceiver, RTCSessionDescription
 from . import messages as m
 from .config import RTCConfig
 from .errors import ProtocolError
-from .forwarder import Forwarder, Kind, Sink, Source
-from .peers import add_send_transceiver, new_subscribe_pc, with_opus_fec
-
-StreamKey = tuple[str, str]
-"""(participant, kind) of a published stream."""
+from .forwarder import Forwarder, Sink, Source, StreamKey
+from .messages import Kind
+from .peers import Watch, add_send_transceiver, new_subscribe_pc, with_opus_fec
 
 
 @dataclass(eq=False)
@@ -45,7 +43,7 @@ class Subscriptions:
         config: RTCConfig,
         subscriber: str,
         forwarder: Forwarder,
-        watch: Callable[[RTCPeerConnection], None],
+        watch: Watch,
     ) -> None:
         self.config = config
         self.subscriber = subscriber
@@ -56,9 +54,18 @@ class Subscriptions:
         self.revision = 0
         self.awaiting: int | None = None
         self.restart = False
+        self.video = True
+        """False while the subscriber receives audio only (a ``receive`` message)."""
 
-    async def offer(self, wanted: dict[StreamKey, Source]) -> m.SubscribeOffer | None:
-        """Align the sections with ``wanted``; the offer to send, or None if nothing changed."""
+    def _wanted(self, available: dict[StreamKey, Source]) -> dict[StreamKey, Source]:
+        if self.video:
+            return available
+        return {key: source for key, source in available.items() if key[1] != "video"}
+
+    async def offer(self, available: dict[StreamKey, Source]) -> m.SubscribeOffer | None:
+        """Align the sections with the streams the subscriber receives (of the ``available``
+        ones); the offer to send, or None if nothing changed."""
+        wanted = self._wanted(available)
         changed = False
         for slot in self.slots:
             if slot.key is not None and wanted.get(slot.key) is not slot.source:
@@ -102,8 +109,9 @@ class Subscriptions:
         self.slots.append(slot)
         return slot
 
-    async def answer(self, msg: m.SubscribeAnswer, wanted: dict[StreamKey, Source]) -> bool:
+    async def answer(self, msg: m.SubscribeAnswer, available: dict[StreamKey, Source]) -> bool:
         """Apply the client's answer and start forwarding; True if another offer is due."""
+        wanted = self._wanted(available)
         if self.awaiting is None or msg.revision != self.awaiting or self.pc is None:
             raise ProtocolError(
                 f"no subscription offer {msg.revision} is pending", code="out-of-order"

@@ -252,8 +252,8 @@ async def test_presence_events_and_reconnection(configure: Any) -> None:
         while not events.empty():
             got.append(events.get_nowait())
         assert got == [
-            presence.Joined("room-1", "a", "member"),
-            presence.Joined("room-1", "b", "member"),
+            presence.Joined("room-1", "a", "member", "Dr a"),
+            presence.Joined("room-1", "b", "member", "Dr b"),
             presence.ConnectionLost("room-1", "b"),
             presence.Reconnected("room-1", "b"),
             presence.Reconnected("room-1", "b"),
