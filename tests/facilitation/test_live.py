@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from app.core.errors import RoundsError
 from app.facilitation.actions import Sender, act, admit, begin
 from app.facilitation.clocks import next_deadline, tick
 from app.facilitation.errors import LiveError
@@ -22,7 +23,6 @@ from app.facilitation.presence import joined, lost, wait_in_lobby
 from app.facilitation.state import Effect, Live, Presence, current_phase
 from app.facilitation.views import audible
 from app.facilitation.views import view as state_view
-from app.rounds.errors import EngineError
 from app.rounds.phases import FloorRule, Phase, PhaseKind, Template, TurnSpec
 from app.templates.defaults import BALINT_CASE, CHECK_IN_ROUND
 
@@ -59,7 +59,7 @@ def do(live: Live, who: str, kind: str, pres: Presence, now: float = T0,
 
 
 def refused(live: Live, who: str, kind: str, pres: Presence, **data: Any) -> str:
-    with pytest.raises(EngineError) as exc:
+    with pytest.raises(RoundsError) as exc:
         do(live, who, kind, pres, **data)
     return exc.value.code
 
