@@ -29,7 +29,7 @@ class RTCConfig:
     """ICE servers; empty means host candidates only (fine on loopback and a LAN). Never
     aiortc's default public STUN server."""
     max_message_bytes: int = 1 << 20
-    """Largest accepted signalling message (UTF-8 bytes); larger ones get ``too-large``."""
+    """Largest accepted signalling message (UTF-8 bytes); larger ones get ``too_large``."""
     first_message_timeout: float = 10.0
     """Seconds a new WebSocket has to send its ``hello`` before it is closed."""
     ping_after: float = 20.0

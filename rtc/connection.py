@@ -55,7 +55,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class _Nudge:
-    what: Literal["resubscribe", "kick", "closed", "too-large", "pc-down"]
+    what: Literal["resubscribe", "kick", "closed", "too_large", "pc_down"]
     error: RTCError | None = None
     pc: RTCPeerConnection | None = None
 
@@ -157,7 +157,7 @@ class Connection:
                         data.decode("utf-8", "replace") if len(data) <= limit else "x" * (limit + 1)
                     )
                 if len(text) > limit or len(text.encode()) > limit:
-                    self._inbox.put_nowait(_Nudge("too-large"))
+                    self._inbox.put_nowait(_Nudge("too_large"))
                 else:
                     self._inbox.put_nowait(text)
         except (WebSocketDisconnect, RuntimeError, OSError):
@@ -186,12 +186,12 @@ class Connection:
                 if item.what == "kick":
                     assert item.error is not None
                     raise item.error
-                if item.what == "too-large":
+                if item.what == "too_large":
                     limit = self.config.max_message_bytes
                     big = MessageTooLarge(f"messages are limited to {limit} bytes")
                     self.send(m.Error(code=big.code, detail=big.detail))
                     continue
-                if item.what == "pc-down":
+                if item.what == "pc_down":
                     await self._pc_down(item.pc)
                     continue
                 self._resubscribe_queued = False
@@ -261,7 +261,7 @@ class Connection:
             detail = f"'{msg.type}' is not allowed in state '{self.stage}'"
             if self.stage is m.Stage.NEW:  # the first message must be hello
                 raise HandshakeError(detail)
-            raise ProtocolError(detail, code="out-of-order")
+            raise ProtocolError(detail, code="out_of_order")
         if (
             msg.participant is not None
             and self.stage is m.Stage.JOINED
@@ -272,7 +272,7 @@ class Connection:
             case m.Hello():
                 if msg.version < 1 or msg.version > self.config.max_hello_version:
                     raise HandshakeError(
-                        f"protocol version {msg.version} is not supported", code="bad-version"
+                        f"protocol version {msg.version} is not supported", code="bad_version"
                     )
                 self.stage = m.Stage.GREETED
                 self.send(m.ServerHello(version=msg.version))
@@ -310,8 +310,8 @@ class Connection:
         try:
             claims = jointoken.verify(self.config.join_secret, msg.token)
         except jointoken.JoinTokenError as exc:
-            expired = "expired" in str(exc)  # else the class's code, bad-token
-            raise AuthError(str(exc), code="token-expired" if expired else None) from None
+            expired = "expired" in str(exc)  # else the class's code, bad_token
+            raise AuthError(str(exc), code="token_expired" if expired else None) from None
         room = self.hub.room_for_join(claims.room)
         self.id, self.name, self.role = claims.participant, claims.name, claims.role
         room.admit(self)  # may raise RoomFull / RoomClosed
@@ -348,7 +348,7 @@ class Connection:
 
         def changed() -> None:
             if pc.connectionState in ("failed", "closed"):
-                self._inbox.put_nowait(_Nudge("pc-down", pc=pc))
+                self._inbox.put_nowait(_Nudge("pc_down", pc=pc))
 
         pc.on("connectionstatechange", changed)
 

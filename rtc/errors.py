@@ -5,23 +5,24 @@ WebSocket close code (``close_code``) and to how the participant left (``depart_
 
     RTCError                    code                         fatal  close code
      ├── ProtocolError          (various)                    no     -  (an ``error`` message)
-     │    ├── MessageTooLarge   too-large                    no
-     │    ├── RateLimited       rate-limited                 no
+     │    ├── MessageTooLarge   too_large                    no
+     │    ├── RateLimited       rate_limited                 no
      │    └── Spoofed           spoofed                      no
-     ├── AppRejected            app-rejected (or the app's)  no
-     ├── HandshakeError         bad-version / out-of-order   yes    4002
-     ├── AuthError              bad-token / token-expired    yes    4001
-     ├── RoomFull               room-full                    yes    4003
+     ├── AppRejected            app_rejected (or the app's)  no
+     ├── HandshakeError         bad_version / out_of_order   yes    4002
+     ├── AuthError              bad_token / token_expired    yes    4001
+     ├── RoomFull               room_full                    yes    4003
      ├── TimedOut               timeout                      yes    4004
      ├── Replaced               replaced                     yes    4006
      ├── Removed                removed                      yes    4008
-     ├── RoomClosed             room-closed                  yes    4007
+     ├── RoomClosed             room_closed                  yes    4007
      ├── ServerClosing          shutdown                     yes    1001
      └── InternalError          internal                     yes    1011
 
 Non-fatal errors are sent to the client as ``{"type": "error", "code": ..., "detail": ...}``
 and the connection goes on; fatal ones are sent the same way, then the socket is closed with
-``close_code(exc)``. Codes are stable: clients switch on them (see docs/protocol.md).
+``close_code(exc)``. Codes are stable: clients switch on them (see docs/protocol.md). Like the
+app's codes (REST and facilitation), they are snake_case.
 """
 
 from __future__ import annotations
@@ -47,15 +48,15 @@ class RTCError(Exception):
 class ProtocolError(RTCError):
     """A malformed, unknown or misplaced message; the connection survives."""
 
-    code = "invalid-message"
+    code = "invalid_message"
 
 
 class MessageTooLarge(ProtocolError):
-    code = "too-large"
+    code = "too_large"
 
 
 class RateLimited(ProtocolError):
-    code = "rate-limited"
+    code = "rate_limited"
 
 
 class Spoofed(ProtocolError):
@@ -67,21 +68,21 @@ class Spoofed(ProtocolError):
 class AppRejected(RTCError):
     """The app handler refused an app message (or none is registered for its kind)."""
 
-    code = "app-rejected"
+    code = "app_rejected"
 
 
 class HandshakeError(RTCError):
-    code = "out-of-order"
+    code = "out_of_order"
     fatal = True
 
 
 class AuthError(RTCError):
-    code = "bad-token"
+    code = "bad_token"
     fatal = True
 
 
 class RoomFull(RTCError):
-    code = "room-full"
+    code = "room_full"
     fatal = True
 
 
@@ -101,7 +102,7 @@ class Removed(RTCError):
 
 
 class RoomClosed(RTCError):
-    code = "room-closed"
+    code = "room_closed"
     fatal = True
 
 
@@ -144,8 +145,8 @@ def close_code(exc: BaseException | None) -> int:
 
 _DEPART_REASONS: dict[type[RTCError], DepartReason] = {
     Removed: "removed",
-    RoomClosed: "room-closed",
-    ServerClosing: "room-closed",
+    RoomClosed: "room_closed",
+    ServerClosing: "room_closed",
     Replaced: "left",
 }
 

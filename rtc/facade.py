@@ -43,7 +43,7 @@ class RoomControl:
         self._hub = hub
 
     def close_room(self, room: str) -> None:
-        """End a room: every participant is disconnected (room-closed) and it cannot be rejoined."""
+        """End a room: every participant is disconnected (room_closed) and it cannot be rejoined."""
         self._hub.close_room(room)
 
     def remove_participant(self, room: str, participant: str) -> bool:

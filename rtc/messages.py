@@ -149,7 +149,7 @@ ALLOWED: dict[Stage, frozenset[str]] = {
         }
     ),
 }
-"""Which client messages each stage accepts; anything else is ``out-of-order``."""
+"""Which client messages each stage accepts; anything else is ``out_of_order``."""
 
 
 def parse_client(text: str | bytes) -> ClientMessage:
@@ -165,9 +165,9 @@ def classify(exc: ValidationError) -> ProtocolError:
     first = errors[0]
     kind = first["type"]
     if kind == "json_invalid" or kind == "json_type":
-        return ProtocolError("message is not valid JSON", code="bad-json")
+        return ProtocolError("message is not valid JSON", code="bad_json")
     if kind in ("union_tag_invalid", "union_tag_not_found"):
-        return ProtocolError("unknown or missing message type", code="unknown-type")
+        return ProtocolError("unknown or missing message type", code="unknown_type")
     where = ".".join(str(p) for p in first.get("loc", ())[1:])
     return ProtocolError(f"invalid field {where or '?'}: {first.get('msg', 'invalid')}")
 

@@ -107,10 +107,10 @@ def parse_candidate(candidate: str, sdp_mid: str | None, index: int | None) -> R
 async def add_candidate(pc: RTCPeerConnection | None, msg: m.Candidate) -> None:
     """Add a client's trickled ICE candidate to one of its peer connections."""
     if pc is None or pc.remoteDescription is None:
-        raise ProtocolError("no description to add a candidate to", code="out-of-order")
+        raise ProtocolError("no description to add a candidate to", code="out_of_order")
     if not msg.candidate:
         return  # end of candidates
     try:
         await pc.addIceCandidate(parse_candidate(msg.candidate, msg.sdpMid, msg.sdpMLineIndex))
     except Exception:
-        raise ProtocolError("bad ICE candidate", code="bad-candidate") from None
+        raise ProtocolError("bad ICE candidate", code="bad_candidate") from None

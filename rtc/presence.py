@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from .jointoken import Role
 
-DepartReason = Literal["left", "lost", "removed", "room-closed"]
+DepartReason = Literal["left", "lost", "removed", "room_closed"]
 """Why a participant left a room (``Left.reason``); not sent on the wire as such."""
 
 

@@ -48,7 +48,7 @@ class Publishing:
         self._last_offer = now
         kinds = offered_kinds(sdp)
         if not kinds:
-            raise ProtocolError("the offer has no audio or video section", code="bad-sdp")
+            raise ProtocolError("the offer has no audio or video section", code="bad_sdp")
         return kinds
 
     async def offer(self, sdp: str, kinds: list[Kind]) -> tuple[m.PublishAnswer, dict[str, Source]]:
@@ -67,7 +67,7 @@ class Publishing:
             self.pc = None
             await pc.close()
             raise ProtocolError(
-                f"cannot use this offer: {type(exc).__name__}", code="bad-sdp"
+                f"cannot use this offer: {type(exc).__name__}", code="bad_sdp"
             ) from None
         return m.PublishAnswer(sdp=with_opus_fec(pc.localDescription.sdp)), sources
 

@@ -133,12 +133,12 @@ class Room:
             self._on_empty(self)
 
     def close(self, error: RTCError | None = None) -> None:
-        """Kick everyone out (room-closed by default) and forget every pending reconnection."""
+        """Kick everyone out (room_closed by default) and forget every pending reconnection."""
         self.closed = True
         for timer in self._lost.values():
             timer.cancel()
         for participant in list(self._lost):
-            self._emit(Left(self.id, participant, "room-closed"))
+            self._emit(Left(self.id, participant, "room_closed"))
         self._lost.clear()
         for member in list(self.members.values()):
             member.kick(error or RoomClosed("the session has ended"))

@@ -114,12 +114,12 @@ class Subscriptions:
         wanted = self._wanted(available)
         if self.awaiting is None or msg.revision != self.awaiting or self.pc is None:
             raise ProtocolError(
-                f"no subscription offer {msg.revision} is pending", code="out-of-order"
+                f"no subscription offer {msg.revision} is pending", code="out_of_order"
             )
         try:
             await self.pc.setRemoteDescription(RTCSessionDescription(sdp=msg.sdp, type="answer"))
         except Exception:
-            raise ProtocolError("cannot use this answer", code="bad-sdp") from None
+            raise ProtocolError("cannot use this answer", code="bad_sdp") from None
         self.awaiting = None
         stale = False
         for slot in self.slots:

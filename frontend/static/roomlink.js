@@ -37,7 +37,7 @@ const FINAL = /** @type {Record<number, string>} */ ({
   4008: "The facilitator has removed you from this session.",
 });
 const FINAL_NAMES = /** @type {Record<string, number>} */ ({
-  "room-full": 4003, replaced: 4006, "room-closed": 4007, removed: 4008 });
+  room_full: 4003, replaced: 4006, room_closed: 4007, removed: 4008 });
 const BACKOFF_MS = [500, 1000, 2000, 4000, 8000];
 const TIME_PROBES = 5;
 const TIME_EVERY_MS = 30000;
@@ -118,7 +118,7 @@ export class RoomLink {
       } else if (FINAL[code]) {
         this.finish(FINAL[code]);
       } else {
-        if (why === "bad-token" || why === "token-expired" || code === 4001) this.renew = true;
+        if (why === "bad_token" || why === "token_expired" || code === 4001) this.renew = true;
         this.retry();
       }
     }

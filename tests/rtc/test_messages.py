@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from rtc import messages as m
 
-STABLE = {"bad-json", "unknown-type", "invalid-message"}
+STABLE = {"bad_json", "unknown_type", "invalid_message"}
 
 EXAMPLES: list[dict[str, Any]] = [
     {"type": "hello", "version": 1},

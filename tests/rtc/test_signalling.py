@@ -72,28 +72,28 @@ async def test_handshake_and_time(live: Live) -> None:
 @pytest.mark.parametrize(
     ("payload", "code"),
     [
-        ("{not json", "bad-json"),
-        ("[1, 2]", "invalid-message"),
-        ({"type": "teleport"}, "unknown-type"),
-        ({"version": 1}, "unknown-type"),
-        ({"type": "mute", "audio": "loud", "video": False}, "invalid-message"),
-        ({"type": "mute", "audio": True, "video": False, "colour": "red"}, "invalid-message"),
-        ({"type": "hello", "version": 1}, "out-of-order"),
-        ({"type": "join", "token": "x.y"}, "out-of-order"),
-        ({"type": "subscribe_answer", "revision": 99, "sdp": "v=0"}, "out-of-order"),
+        ("{not json", "bad_json"),
+        ("[1, 2]", "invalid_message"),
+        ({"type": "teleport"}, "unknown_type"),
+        ({"version": 1}, "unknown_type"),
+        ({"type": "mute", "audio": "loud", "video": False}, "invalid_message"),
+        ({"type": "mute", "audio": True, "video": False, "colour": "red"}, "invalid_message"),
+        ({"type": "hello", "version": 1}, "out_of_order"),
+        ({"type": "join", "token": "x.y"}, "out_of_order"),
+        ({"type": "subscribe_answer", "revision": 99, "sdp": "v=0"}, "out_of_order"),
         (
             {
                 "type": "candidate",
                 "target": "publish",
                 "candidate": "candidate:1 1 udp 1 1.2.3.4 5 typ host",
             },
-            "out-of-order",
+            "out_of_order",
         ),
         ({"type": "mute", "audio": True, "video": False, "participant": "b"}, "spoofed"),
         ({"type": "app", "kind": "round.pass", "participant": "b"}, "spoofed"),
-        ({"type": "publish", "sdp": "this is not sdp"}, "bad-sdp"),
-        ({"type": "app", "kind": "round.pass"}, "app-rejected"),
-        ({"type": "app", "kind": "Not A Kind"}, "invalid-message"),
+        ({"type": "publish", "sdp": "this is not sdp"}, "bad_sdp"),
+        ({"type": "app", "kind": "round.pass"}, "app_rejected"),
+        ({"type": "app", "kind": "Not A Kind"}, "invalid_message"),
     ],
 )
 async def test_bad_messages_get_stable_errors_and_the_room_survives(
@@ -115,8 +115,8 @@ async def test_bad_messages_get_stable_errors_and_the_room_survives(
 async def test_publish_offers_are_rate_limited(live: Live) -> None:
     raw = await Raw.open(live)
     await raw.joined(live, "a")
-    assert (await raw.call({"type": "publish", "sdp": "nonsense"}))["code"] == "bad-sdp"
-    assert (await raw.call({"type": "publish", "sdp": "nonsense"}))["code"] == "rate-limited"
+    assert (await raw.call({"type": "publish", "sdp": "nonsense"}))["code"] == "bad_sdp"
+    assert (await raw.call({"type": "publish", "sdp": "nonsense"}))["code"] == "rate_limited"
 
 
 async def test_oversized_message(live: Live) -> None:
@@ -127,7 +127,7 @@ async def test_oversized_message(live: Live) -> None:
     )
     assert reply == {
         "type": "error",
-        "code": "too-large",
+        "code": "too_large",
         "ref": None,
         "detail": f"messages are limited to {1 << 20} bytes",
     }
@@ -137,9 +137,9 @@ async def test_oversized_message(live: Live) -> None:
 @pytest.mark.parametrize(
     ("first", "code", "close"),
     [
-        ({"type": "join", "token": "x"}, "out-of-order", 4002),
-        ({"type": "hello", "version": 2}, "bad-version", 4002),
-        ("garbage", "bad-json", None),
+        ({"type": "join", "token": "x"}, "out_of_order", 4002),
+        ({"type": "hello", "version": 2}, "bad_version", 4002),
+        ("garbage", "bad_json", None),
     ],
 )
 async def test_handshake_errors(live: Live, first: Any, code: str, close: int | None) -> None:
@@ -153,10 +153,10 @@ async def test_handshake_errors(live: Live, first: Any, code: str, close: int | 
 @pytest.mark.parametrize(
     ("token", "code"),
     [
-        ("forged.token", "bad-token"),
-        ("nodot", "bad-token"),
-        ("expired", "token-expired"),
-        ("wrong-secret", "bad-token"),
+        ("forged.token", "bad_token"),
+        ("nodot", "bad_token"),
+        ("expired", "token_expired"),
+        ("wrong-secret", "bad_token"),
     ],
 )
 async def test_bad_tokens_are_refused(live: Live, token: str, code: str) -> None:
@@ -198,7 +198,7 @@ async def test_rate_limit(configure: Any) -> None:
             await raw.send({"type": "ping", "id": str(i)})
         replies = [await raw.recv() for _ in range(20)]
         assert sum(r["type"] == "pong" for r in replies) <= 11
-        assert any(r.get("code") == "rate-limited" for r in replies)
+        assert any(r.get("code") == "rate_limited" for r in replies)
         await asyncio.sleep(0.5)
         assert (await raw.call({"type": "ping"}))["type"] == "pong"
 
@@ -214,7 +214,7 @@ async def test_room_full(configure: Any) -> None:
         await b.joined(live, "b")
         await c.call({"type": "hello", "version": 1})
         reply = await c.call({"type": "join", "token": live.token("c")})
-        assert reply["code"] == "room-full"
+        assert reply["code"] == "room_full"
         assert await c.closed() == 4003
         other_room = Raw(await websockets.connect(live.url))
         await other_room.joined(live, "c", room="room-2")
@@ -223,7 +223,7 @@ async def test_room_full(configure: Any) -> None:
         await eventually(lambda: live.server.control.participants("room-1") == ["a"])
         c = await Raw.open(live)
         await c.call({"type": "hello", "version": 1})
-        assert (await c.call({"type": "join", "token": live.token("c")}))["code"] == "room-full"
+        assert (await c.call({"type": "join", "token": live.token("c")}))["code"] == "room_full"
         b = await Raw.open(live)
         await b.joined(live, "b")
 
@@ -270,7 +270,7 @@ async def test_facade_events_handler_remove_and_close(live: Live) -> None:
         if message.kind == "round.refuse":
             from rtc.errors import AppRejected
 
-            raise AppRejected("not your turn", code="not-your-turn")
+            raise AppRejected("not your turn", code="not_your_turn")
         got.append(message)
 
     control.set_message_handler(handler)
@@ -282,7 +282,7 @@ async def test_facade_events_handler_remove_and_close(live: Live) -> None:
     await eventually(lambda: bool(got))
     assert got == [presence.AppMessage("room-1", "a", "member", "round.pass", {"turn": 3})]
     refused = await a.call({"type": "app", "kind": "round.refuse"})
-    assert refused["code"] == "not-your-turn"
+    assert refused["code"] == "not_your_turn"
     assert control.send_event("room-1", {"kind": "round.started", "turn": 1}) == 2
     for ws in (a, b):
         assert await ws.recv() == {"type": "event", "kind": "round.started", "data": {"turn": 1}}
@@ -293,11 +293,11 @@ async def test_facade_events_handler_remove_and_close(live: Live) -> None:
     assert await b.closed() == 4008
     assert await a.recv() == {"type": "peer_left", "participant": "b", "reason": "removed"}
     control.close_room("room-1")
-    assert (await a.recv())["code"] == "room-closed"
+    assert (await a.recv())["code"] == "room_closed"
     assert await a.closed() == 4007
     again = await Raw.open(live)
     await again.call({"type": "hello", "version": 1})
-    assert (await again.call({"type": "join", "token": live.token("a")}))["code"] == "room-closed"
+    assert (await again.call({"type": "join", "token": live.token("a")}))["code"] == "room_closed"
 
 
 async def test_mute_state_is_broadcast(live: Live) -> None:
