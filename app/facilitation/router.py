@@ -103,7 +103,7 @@ async def begin(session_id: uuid.UUID, body: Begin, account: CurrentAccount, db:
     if session.status is not SessionStatus.live:
         await sessions.update_session(db, session, changes={"status": SessionStatus.live},
                                       rooms=rooms)
-    state = await runtime.state_for(str(session.id), facilitator=True)
+    state = runtime.state_for(str(session.id), facilitator=True)
     return LiveView(live=True, state=state)
 
 
@@ -114,7 +114,7 @@ async def admit(session_id: uuid.UUID, member_id: uuid.UUID, account: CurrentAcc
     session = await sessions.get_session(db, session_id)
     await managed_group(db, account, session.group_id)
     await runtime.admit(str(session.id), str(member_id))
-    return LiveView(live=True, state=await runtime.state_for(str(session.id), facilitator=True))
+    return LiveView(live=True, state=runtime.state_for(str(session.id), facilitator=True))
 
 
 @router.get("/sessions/{session_id}/state", response_model=LiveView)
@@ -131,5 +131,5 @@ async def state(session_id: uuid.UUID, account: OptionalAccount, devices: Device
         raise Forbidden("not_your_group", "this session belongs to another group")
     else:
         raise Unauthenticated("no_membership", "open your invite link on this device first")
-    view = await runtime.state_for(str(session.id), facilitator=leads)
+    view = runtime.state_for(str(session.id), facilitator=leads)
     return LiveView(live=view is not None, state=view)

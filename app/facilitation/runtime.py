@@ -147,15 +147,16 @@ class Facilitation:
         await self.session(session_id).ask(
             lambda s: s.change(lambda live, now: admit(live, participant)))
 
-    async def state_for(self, session_id: str, *, facilitator: bool) -> dict[str, Any] | None:
-        """The state as a facilitator or a member sees it; None if the session is not live."""
+    def state_for(self, session_id: str, *, facilitator: bool) -> dict[str, Any] | None:
+        """The state as a facilitator or a member sees it; None if the session is not live.
+
+        A read of the session task's current (immutable) state, not a request to it: a REST
+        request may hold a database write lock that the task is waiting for, so it must never
+        wait on the task after it has written."""
         live = self.live.get(session_id)
         if live is None or live.over:
             return None
-        with contextlib.suppress(LiveError):
-            state: dict[str, Any] = await live.ask(lambda s: s.state_for(facilitator=facilitator))
-            return state
-        return None
+        return live.state_for(facilitator=facilitator)
 
     # ---------------------------------------------------------------- app.core.rooms.LiveRooms
 

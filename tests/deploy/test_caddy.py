@@ -104,9 +104,9 @@ async def test_websocket_upgrade_on_rtc_passes_through(stack: Stack) -> None:
             assert ws.response is not None and ws.response.status_code == 101
             await ws.send("hello through caddy")
             reply = await ws.recv()
-    # The media server answers a message that is not JSON with its `bad-json` error (the echo
+    # The media server answers a message that is not JSON with its `bad_json` error (the echo
     # stand-in, used while /rtc is not mounted, echoes it).
-    assert reply == "echo:hello through caddy" or json.loads(reply)["code"] == "bad-json", (
+    assert reply == "echo:hello through caddy" or json.loads(reply)["code"] == "bad_json", (
         reply, tail(stack.app_log))
 
 

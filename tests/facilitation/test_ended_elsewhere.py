@@ -28,7 +28,7 @@ async def test_a_session_ended_elsewhere_is_not_brought_back(sqlite_stage: Stage
                              .values(status=SessionStatus.ended, ended_at=utcnow()))
             await db.execute(LiveState.__table__.delete().where(LiveState.session_id == sid))
         await send(fac, "phase", action="pause")  # a change arrives after the purge
-        await eventually(lambda: any(m.get("code") == "room-closed" for m in fac.rtc.messages),
+        await eventually(lambda: any(m.get("code") == "room_closed" for m in fac.rtc.messages),
                          what="the room closed")
         async for db in transaction(db_factory(engine)):
             count = await db.scalar(select(func.count()).select_from(LiveState))

@@ -86,6 +86,6 @@ async def test_invite_to_room(settings: Settings) -> None:
             await facilitator.close()
 
         forged = Client(ws_url, dgrant["token"][:-4] + "AAAA")
-        with pytest.raises(RuntimeError, match="server error bad-token: join token signature"):
+        with pytest.raises(RuntimeError, match="server error bad_token: join token signature"):
             await forged.connect(publish=False)
         await forged.close(leave=False)
