@@ -106,7 +106,10 @@ class LiveSession:
     # ---------------------------------------------------------------- the inbox (any task)
 
     def post(self, item: Item) -> None:
-        """Queue an item for the session's task."""
+        """Queue an item for the session's task (an ``Ask`` of a task that is over is refused)."""
+        if self.over and isinstance(item, Ask):
+            item.reply.set_exception(LiveError("session_ended", "this session has ended"))
+            return
         self._inbox.put_nowait(item)
 
     async def ask(self, fn: Callable[[LiveSession], Any]) -> Any:
@@ -140,7 +143,7 @@ class LiveSession:
 
     async def _run(self, *, restored: bool) -> None:
         try:
-            if restored or await self._create():
+            if restored or await self._open():
                 await self._loop()
         except Exception:
             log.exception("live session task failed")
@@ -151,12 +154,13 @@ class LiveSession:
                 if isinstance(item, Ask) and not item.reply.done():
                     item.reply.set_exception(LiveError("session_ended", "this session has ended"))
 
-    async def _create(self) -> bool:
+    async def _open(self) -> bool:
         async for db in transaction(self.db):
-            self.group_id = await store.create(db, self.id, self.live)
-        if self.group_id is None:
+            saved = await store.open_live(db, self.id)
+        if saved is None:
             self._ended(self.id)
             return False
+        self.group_id, self.live = saved.group_id, saved.live
         return True
 
     def end(self) -> None:
@@ -177,12 +181,16 @@ class LiveSession:
                         self._gone(participant)
                 await self._commit()
                 return
-            if item is None:
-                self._due()
-            elif isinstance(item, Ask):
-                self._answer(item)
-            else:
-                self._presence(item)
+            try:
+                if item is None:
+                    if not self._due():  # nothing was due after all (clock skew): do not spin
+                        await asyncio.sleep(0.05)
+                elif isinstance(item, Ask):
+                    self._answer(item)
+                else:
+                    self._presence(item)
+            except Exception:  # a bug in one item must not take the session's room with it
+                log.exception("live session item failed")
             await self._commit()
 
     async def _next(self) -> Item | None:
@@ -198,16 +206,20 @@ class LiveSession:
         except TimeoutError:
             return None
 
-    def _due(self) -> None:
-        now = self.clock()
+    def _due(self) -> bool:
+        """Handle whatever is due; False if nothing was."""
+        now, version, handled = self.clock(), self.live.version, False
         if self._talk_due is not None and self._talk_due <= now:
             self._send_talk()
+            handled = True
         if self._audit_at is not None and self._audit_at <= now:
+            handled = True
             self._audit_at = None  # whoever held a turn but did not come back has dropped
             for turn in self.live.round.turns if self.live.round else ():
                 if turn.connected and turn.participant_id not in self.roles:
                     self._gone(turn.participant_id)
         self.change(clocks.tick)
+        return handled or self.live.version != version
 
     def _answer(self, item: Ask) -> None:
         try:

@@ -86,7 +86,7 @@ class Facilitation:
         if session_id in self.ended:
             raise LiveError("session_ended", "this session has ended")
         live = self.live.get(session_id)
-        if live is None:
+        if live is None or live.task.done():  # a task that failed starts again from its save
             live = self.live[session_id] = self._new(session_id)
         return live
 

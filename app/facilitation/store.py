@@ -43,18 +43,20 @@ async def restore_all(db: AsyncSession) -> list[Saved]:
     return saved
 
 
-async def create(db: AsyncSession, session_id: str, live: Live) -> uuid.UUID | None:
-    """Save a new live session's first state; its group, or None if the session has ended (or
-    does not exist)."""
+async def open_live(db: AsyncSession, session_id: str) -> Saved | None:
+    """The saved state of a session that is about to have a live room, saved now if it has
+    none; None if the session has ended (or does not exist)."""
     key = uuid.UUID(session_id)
     row = (await db.execute(select(Session.status, Session.group_id)
                             .where(Session.id == key))).first()
     if row is None or row.status is SessionStatus.ended:
         return None
-    if await db.get(LiveState, key) is None:
-        db.add(LiveState(session_id=key, state=live.model_dump(mode="json"),
-                         version=live.version))
-    return row.group_id
+    saved = await db.get(LiveState, key)
+    if saved is not None:
+        return Saved(session_id, row.group_id, Live.model_validate(saved.state))
+    live = Live()
+    db.add(LiveState(session_id=key, state=live.model_dump(mode="json"), version=live.version))
+    return Saved(session_id, row.group_id, live)
 
 
 async def save(db: AsyncSession, session_id: str, live: Live) -> bool:
