@@ -70,12 +70,12 @@ class Facilitation:
         if self._stop_listening:
             self._stop_listening()
         self.control.set_message_handler(None)
-        sessions = list(self.live.values())
-        for session in sessions:
-            session.post(Stop(lose_everyone=True))
-        for session in sessions:
+        lives = list(self.live.values())
+        for live in lives:
+            live.post(Stop(lose_everyone=True))
+        for live in lives:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(session.task, STOP_WITHIN)
+                await asyncio.wait_for(live.task, STOP_WITHIN)
 
     def _new(self, session_id: str, saved: store.Saved | None = None) -> LiveSession:
         return LiveSession(session_id, db=self.db, control=self.control, clock=self.clock,
@@ -110,13 +110,13 @@ class Facilitation:
             where = ".".join(str(p) for p in first["loc"])
             raise AppRejected(f"{where}: {first['msg']}", code="invalid_action") from None
         try:
-            session = self.session(message.room)
+            live = self.session(message.room)
             if isinstance(action, StateRequest):
-                await session.ask(lambda s: s.send_state(message.participant))
+                await live.ask(lambda s: s.send_state(message.participant))
                 return
             who, role = message.participant, message.role
-            await session.ask(lambda s: s.change(lambda live, now: act(
-                live, action, Sender(who, role, s.presence), now)))
+            await live.ask(lambda s: s.change(lambda state, now: act(
+                state, action, Sender(who, role, s.presence), now)))
         except RoundsError as exc:
             raise refused(exc) from None
 

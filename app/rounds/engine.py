@@ -49,7 +49,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from app.rounds import clock as clk
+from app.rounds import clock
 from app.rounds.clock import Clock, WarningKind
 from app.rounds.errors import (
     AlreadyInRound,
@@ -145,13 +145,13 @@ def up_next(state: RoundState) -> str | None:
 def remaining(state: RoundState, now: float) -> float | None:
     """Seconds left on the current turn (never negative), or None without a current turn."""
     turn = current_turn(state)
-    return None if turn is None or turn.clock is None else clk.remaining(turn.clock, now)
+    return None if turn is None or turn.clock is None else clock.remaining(turn.clock, now)
 
 
 def overrun(state: RoundState, now: float) -> float | None:
     """Seconds the current turn is over its time (0 if not), or None without a current turn."""
     turn = current_turn(state)
-    return None if turn is None or turn.clock is None else clk.overrun(turn.clock, now)
+    return None if turn is None or turn.clock is None else clock.overrun(turn.clock, now)
 
 
 def next_deadline(state: RoundState, now: float) -> Deadline | None:
@@ -163,7 +163,7 @@ def next_deadline(state: RoundState, now: float) -> Deadline | None:
         assert turn.grace_deadline is not None
         return Deadline(at=turn.grace_deadline, kind=DeadlineKind.grace_expired)
     assert turn.clock is not None
-    upcoming = clk.next_warning_at(turn.clock)
+    upcoming = clock.next_warning_at(turn.clock)
     if upcoming is None:
         return None
     at, kind = upcoming
@@ -183,7 +183,7 @@ def _move(turn: Turn, move: TurnMove, **update: object) -> Turn:
 def _frozen_clock(turn: Turn, now: float) -> Clock | None:
     if turn.clock is None or not turn.clock.running:
         return turn.clock
-    return clk.pause(turn.clock, now)
+    return clock.pause(turn.clock, now)
 
 
 def _next_offer(turns: list[Turn]) -> int | None:
@@ -237,7 +237,7 @@ class _Work:
                 )
                 continue
             length = self.config.turn_length
-            started = clk.start_clock(self.now, length, overtime_every=self.config.overtime_every)
+            started = clock.start_clock(self.now, length, overtime_every=self.config.overtime_every)
             self.turns[i] = _move(t, TurnMove.offer, clock=started)
             self.current = t.participant_id
             self.status = RoundStatus.running
@@ -252,8 +252,8 @@ class _Work:
     def end_round(self) -> None:
         for i, t in enumerate(self.turns):
             if t.status not in TERMINAL:
-                clock = _frozen_clock(t, self.now)
-                self.turns[i] = _move(t, TurnMove.end, clock=clock, grace_deadline=None)
+                frozen = _frozen_clock(t, self.now)
+                self.turns[i] = _move(t, TurnMove.end, clock=frozen, grace_deadline=None)
         self.current = None
         self.status = RoundStatus.ended
         self.out.append(Output(kind=OutputKind.round_ended))
@@ -315,7 +315,7 @@ def _pause(w: _Work, event: Event) -> None:
     t = w.turns[i]
     moved = _move(t, TurnMove.pause)
     assert t.clock is not None
-    w.turns[i] = moved.model_copy(update={"clock": clk.pause(t.clock, w.now)})
+    w.turns[i] = moved.model_copy(update={"clock": clock.pause(t.clock, w.now)})
     w.out.append(Output(kind=OutputKind.turn_paused, participant_id=t.participant_id))
 
 
@@ -324,7 +324,7 @@ def _resume(w: _Work, event: Event) -> None:
     t = w.turns[i]
     moved = _move(t, TurnMove.resume)
     assert t.clock is not None
-    w.turns[i] = moved.model_copy(update={"clock": clk.resume(t.clock, w.now)})
+    w.turns[i] = moved.model_copy(update={"clock": clock.resume(t.clock, w.now)})
     w.out.append(Output(kind=OutputKind.turn_resumed, participant_id=t.participant_id))
 
 
@@ -334,7 +334,7 @@ def _extend(w: _Work, event: Event) -> None:
     t = w.turns[i]
     moved = _move(t, TurnMove.extend)
     assert t.clock is not None
-    w.turns[i] = moved.model_copy(update={"clock": clk.extend(t.clock, event.seconds, w.now)})
+    w.turns[i] = moved.model_copy(update={"clock": clock.extend(t.clock, event.seconds, w.now)})
     w.out.append(
         Output(
             kind=OutputKind.turn_extended, participant_id=t.participant_id, seconds=event.seconds
@@ -438,14 +438,14 @@ def _reconnect(w: _Work, event: Event) -> None:
         assert t.clock is not None
         if t.resume_paused:
             moved = _move(t, TurnMove.come_back_paused)
-            clock = t.clock
+            back = t.clock
         else:
             moved = _move(t, TurnMove.come_back)
-            clock = clk.resume(t.clock, w.now)
+            back = clock.resume(t.clock, w.now)
         w.turns[i] = moved.model_copy(
             update={
                 "connected": True,
-                "clock": clock,
+                "clock": back,
                 "grace_deadline": None,
                 "resume_paused": False,
             }
@@ -470,12 +470,12 @@ def _tick(w: _Work, event: Event) -> None:
             w.end_turn(i, TurnMove.move_on)
         return
     assert t.clock is not None
-    warned, kind = clk.due_warning(t.clock, w.now)
+    warned, kind = clock.due_warning(t.clock, w.now)
     if kind is None:
         return
     w.turns[i] = t.model_copy(update={"clock": warned})
-    left = clk.remaining(warned, w.now)
-    over = clk.overrun(warned, w.now)
+    left = clock.remaining(warned, w.now)
+    over = clock.overrun(warned, w.now)
     w.out.append(
         Output(
             kind=OutputKind.warning,

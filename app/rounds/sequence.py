@@ -16,7 +16,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from app.rounds import clock as clk
+from app.rounds import clock
 from app.rounds.clock import Clock, WarningKind
 from app.rounds.errors import IllegalTransition, NotAllowed, RoundEnded
 from app.rounds.events import SYSTEM, Actor, Role
@@ -90,17 +90,17 @@ def current_phase(seq: PhaseSequence) -> Phase | None:
 
 def remaining(seq: PhaseSequence, now: float) -> float | None:
     """Seconds left in the current phase (never negative), None without a running phase."""
-    return None if seq.clock is None else clk.remaining(seq.clock, now)
+    return None if seq.clock is None else clock.remaining(seq.clock, now)
 
 
 def overrun(seq: PhaseSequence, now: float) -> float | None:
     """Seconds the current phase is over its time, None without a running phase."""
-    return None if seq.clock is None else clk.overrun(seq.clock, now)
+    return None if seq.clock is None else clock.overrun(seq.clock, now)
 
 
 def next_deadline(seq: PhaseSequence, now: float) -> tuple[float, WarningKind] | None:
     """When to call ``tick`` next and which warning it will give, or None."""
-    return None if seq.clock is None else clk.next_warning_at(seq.clock)
+    return None if seq.clock is None else clock.next_warning_at(seq.clock)
 
 
 def _check(seq: PhaseSequence, action: SequenceAction, actor: Actor) -> frozenset[SequenceStatus]:
@@ -125,22 +125,22 @@ def _done(
 def start(seq: PhaseSequence, actor: Actor, now: float) -> PhaseSequence:
     """Start the first phase's clock."""
     allowed = _check(seq, SequenceAction.start, actor)
-    clock = clk.start_clock(now, seq.template.phases[0].duration)
-    return _done(seq, allowed, status=SequenceStatus.running, clock=clock)
+    started = clock.start_clock(now, seq.template.phases[0].duration)
+    return _done(seq, allowed, status=SequenceStatus.running, clock=started)
 
 
 def pause(seq: PhaseSequence, actor: Actor, now: float) -> PhaseSequence:
     """Pause the phase clock."""
     allowed = _check(seq, SequenceAction.pause, actor)
     assert seq.clock is not None
-    return _done(seq, allowed, status=SequenceStatus.paused, clock=clk.pause(seq.clock, now))
+    return _done(seq, allowed, status=SequenceStatus.paused, clock=clock.pause(seq.clock, now))
 
 
 def resume(seq: PhaseSequence, actor: Actor, now: float) -> PhaseSequence:
     """Restart the phase clock."""
     allowed = _check(seq, SequenceAction.resume, actor)
     assert seq.clock is not None
-    return _done(seq, allowed, status=SequenceStatus.running, clock=clk.resume(seq.clock, now))
+    return _done(seq, allowed, status=SequenceStatus.running, clock=clock.resume(seq.clock, now))
 
 
 def extend(
@@ -149,7 +149,7 @@ def extend(
     """Give the current phase one or five more minutes."""
     allowed = _check(seq, SequenceAction.extend, actor)
     assert seq.clock is not None
-    return _done(seq, allowed, clock=clk.extend(seq.clock, seconds, now))
+    return _done(seq, allowed, clock=clock.extend(seq.clock, seconds, now))
 
 
 def advance(seq: PhaseSequence, actor: Actor, now: float) -> PhaseSequence:
@@ -158,8 +158,8 @@ def advance(seq: PhaseSequence, actor: Actor, now: float) -> PhaseSequence:
     nxt = seq.index + 1
     if nxt >= len(seq.template.phases):
         return _done(seq, allowed, status=SequenceStatus.ended, clock=None)
-    clock = clk.start_clock(now, seq.template.phases[nxt].duration)
-    return _done(seq, allowed, status=SequenceStatus.running, index=nxt, clock=clock)
+    started = clock.start_clock(now, seq.template.phases[nxt].duration)
+    return _done(seq, allowed, status=SequenceStatus.running, index=nxt, clock=started)
 
 
 def set_presenter(seq: PhaseSequence, actor: Actor, participant_id: str | None) -> PhaseSequence:
@@ -179,7 +179,7 @@ def tick(seq: PhaseSequence, now: float) -> tuple[PhaseSequence, WarningKind | N
     _check(seq, SequenceAction.tick, SYSTEM)
     if seq.clock is None:
         return seq, None
-    clock, warning = clk.due_warning(seq.clock, now)
+    warned, warning = clock.due_warning(seq.clock, now)
     if warning is None:
         return seq, None
-    return seq.model_copy(update={"clock": clock, "version": seq.version + 1}), warning
+    return seq.model_copy(update={"clock": warned, "version": seq.version + 1}), warning

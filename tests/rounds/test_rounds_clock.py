@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from rounds_support import SYSTEM, T0, F, member, step
 
-from app.rounds import clock as clk
+from app.rounds import clock
 from app.rounds.clock import WarningKind
 from app.rounds.engine import (
     apply,
@@ -31,26 +31,26 @@ def running(turn_length: int = 120, overtime_every: int = 60) -> RoundState:
 
 
 def test_clock_arithmetic() -> None:
-    c = clk.start_clock(T0, 60)
-    assert clk.remaining(c, T0 + 10) == 50 and clk.used(c, T0 + 10) == 10
-    c = clk.pause(c, T0 + 10)
-    assert clk.remaining(c, T0 + 500) == 50, "a paused clock does not run"
+    c = clock.start_clock(T0, 60)
+    assert clock.remaining(c, T0 + 10) == 50 and clock.used(c, T0 + 10) == 10
+    c = clock.pause(c, T0 + 10)
+    assert clock.remaining(c, T0 + 500) == 50, "a paused clock does not run"
     with pytest.raises(IllegalTransition):
-        clk.pause(c, T0 + 20)
-    c = clk.resume(c, T0 + 100)
-    assert c.deadline == T0 + 150 and clk.remaining(c, T0 + 100) == 50
+        clock.pause(c, T0 + 20)
+    c = clock.resume(c, T0 + 100)
+    assert c.deadline == T0 + 150 and clock.remaining(c, T0 + 100) == 50
     with pytest.raises(IllegalTransition):
-        clk.resume(c, T0 + 100)
-    c = clk.extend(c, 30, T0 + 110)
-    assert clk.remaining(c, T0 + 110) == 70 and c.allotted == 90
-    assert clk.remaining(c, T0 + 200) == 0 and clk.overrun(c, T0 + 200) == 20
-    assert clk.used(c, T0 + 200) == 110
+        clock.resume(c, T0 + 100)
+    c = clock.extend(c, 30, T0 + 110)
+    assert clock.remaining(c, T0 + 110) == 70 and c.allotted == 90
+    assert clock.remaining(c, T0 + 200) == 0 and clock.overrun(c, T0 + 200) == 20
+    assert clock.used(c, T0 + 200) == 110
 
 
 def test_extend_while_paused_keeps_it_paused() -> None:
-    c = clk.pause(clk.start_clock(T0, 60), T0 + 30)
-    c = clk.extend(c, 60, T0 + 40)
-    assert not c.running and clk.remaining(c, T0 + 1000) == 90
+    c = clock.pause(clock.start_clock(T0, 60), T0 + 30)
+    c = clock.extend(c, 60, T0 + 40)
+    assert not c.running and clock.remaining(c, T0 + 1000) == 90
 
 
 # ---------------------------------------------------------------- the round's clock

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from rounds_support import CO, SYSTEM, T0, F, member, order, statuses, step, turn_of
 
-from app.rounds import clock as clk
+from app.rounds import clock
 from app.rounds.engine import (
     apply,
     current_turn,
@@ -186,7 +186,7 @@ def test_ending_early_makes_every_turn_terminal() -> None:
     }
     assert s.current is None and out == (out[0],) and out[0].kind is OutputKind.round_ended
     b_clock = turn_of(s, "b").clock
-    assert b_clock is not None and clk.used(b_clock, T0 + 999) == 30  # froze at the round end
+    assert b_clock is not None and clock.used(b_clock, T0 + 999) == 30  # froze at the round end
     for event in (Next(actor=F), Start(actor=F), Join(actor=F, participant_id="z")):
         with pytest.raises(RoundEnded) as err:
             apply(s, event, T0)
