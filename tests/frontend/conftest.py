@@ -4,6 +4,13 @@ The database is a fresh SQLite file built by the migrations; an admin account is
 `rounds create-admin` command. Browsers are Debian's Chromium with fake camera and microphone.
 Without Chromium (or Node's node_modules for the type check) the tests skip with a reason;
 under CI (`CI=true`) they fail instead, like the rest of the suite (`unavailable()`).
+
+A test must not depend on the day it runs. To run the browser tests as if at another moment, set
+ROUNDS_TEST_NOW to a local (London) time, e.g. `ROUNDS_TEST_NOW=2026-12-07T09:00` for a Monday
+morning or `2026-12-31T23:30` for a year's end: the app server's and Chromium's clocks move by one
+offset with libfaketime (`apt-get install faketime`), and `now()` below, which the tests use for
+the times they send, moves with them. Time goes on from there as usual. Unset (as in CI), every
+clock is the real one.
 """
 
 from __future__ import annotations
@@ -16,8 +23,11 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, tzinfo
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -46,6 +56,46 @@ PHONE = {
 }
 LAPTOP = {"viewport": {"width": 1280, "height": 800}, "device_scale_factor": 1}
 TIMEZONE = "Europe/London"
+LIBFAKETIME = Path(
+    os.environ.get("ROUNDS_LIBFAKETIME", "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1")
+)
+
+
+def _clock_offset() -> timedelta:
+    """How far ROUNDS_TEST_NOW (a London time unless it names its zone) is from now, to the
+    second; zero when it is unset."""
+    wanted = os.environ.get("ROUNDS_TEST_NOW", "").strip()
+    if not wanted:
+        return timedelta(0)
+    target = datetime.fromisoformat(wanted)
+    if target.tzinfo is None:
+        target = target.replace(tzinfo=ZoneInfo(TIMEZONE))
+    return timedelta(seconds=round((target - datetime.now(UTC)).total_seconds()))
+
+
+CLOCK_OFFSET = _clock_offset()
+
+
+def now(tz: tzinfo = UTC) -> datetime:
+    """The tests' "now": the real time, moved by ROUNDS_TEST_NOW as the app's and Chromium's are."""
+    return (datetime.now(UTC) + CLOCK_OFFSET).astimezone(tz)
+
+
+def moved_clock_env() -> dict[str, str]:
+    """Environment that moves a process's clock by CLOCK_OFFSET (nothing when it is zero)."""
+    if not CLOCK_OFFSET:
+        return {}
+    if not LIBFAKETIME.exists():
+        pytest.fail(f"ROUNDS_TEST_NOW needs {LIBFAKETIME} (apt-get install faketime)")
+    preload = " ".join(p for p in (str(LIBFAKETIME), os.environ.get("LD_PRELOAD", "")) if p)
+    # A relative offset, so every process's clock agrees. The monotonic clock moves too: with
+    # FAKETIME_DONT_FAKE_MONOTONIC=1 Chromium takes tens of seconds to load a page.
+    return {"LD_PRELOAD": preload, "FAKETIME": f"{round(CLOCK_OFFSET.total_seconds()):+d}"}
+
+
+def _assert_moved(label: str, seen: datetime) -> None:
+    """A moved clock really moved (libfaketime took), to within a minute of `now()`."""
+    assert abs(seen - now()) < timedelta(minutes=1), f"{label} thinks it is {seen}, not {now()}"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -80,6 +130,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "ROUNDS_SECRET_KEY": "frontend-tests-" + "s" * 32,
         "ROUNDS_ENV": "development",
         "ADMIN_PASSWORD": ADMIN_PASSWORD,
+        **moved_clock_env(),
     }
     # `create-admin` runs the migrations first, then makes the account.
     subprocess.run(
@@ -132,6 +183,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"uvicorn did not start:\n{log.read_text()}")
             time.sleep(0.2)
+        if CLOCK_OFFSET:
+            date = httpx.get(f"{url}/api/v1/openapi.json", timeout=5).headers["date"]
+            _assert_moved("the app server", parsedate_to_datetime(date))
         yield Server(url=url, db_path=db_path, log=log)
     finally:
         proc.terminate()
@@ -206,9 +260,7 @@ def make_world(api: Api, name: str, *, session_in_minutes: int | None = 90) -> W
     ).json()
     world = World(api=api, group=group)
     if session_in_minutes is not None:
-        from datetime import UTC, datetime, timedelta
-
-        start = (datetime.now(UTC) + timedelta(minutes=session_in_minutes)).replace(
+        start = (now() + timedelta(minutes=session_in_minutes)).replace(
             second=0, microsecond=0
         )
         world.session = api.post(
@@ -231,7 +283,17 @@ def browser() -> Iterator[Browser]:
     except ImportError:
         unavailable("the playwright Python package is not installed; browser tests skipped")
     with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        moved = moved_clock_env()
+        b = pw.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=CHROMIUM_ARGS,
+            **({"env": {**os.environ, **moved}} if moved else {}),
+        )
+        if moved:
+            probe = b.new_page()
+            ms = probe.evaluate("Date.now()")
+            _assert_moved("Chromium", datetime.fromtimestamp(ms / 1000, UTC))
+            probe.close()
         yield b
         b.close()
 

@@ -104,16 +104,16 @@ def test_facilitator_controls_in_the_room(browser, server, admin_api: Api) -> No
     assert amira.locator("[data-talk]").count() == 0
 
     # Mute one, unmute, mute everyone (members only).
-    fac.get_by_role("button", name="Mute Amira").click()
+    fac.get_by_role("button", name="Mute Amira", exact=True).click()
     expect(amira.locator("#floor-note")).to_have_text(
         "The facilitator has muted your microphone for everyone.")
     expect(co.locator(f'.tile[data-id="{amira_id}"] .badges')).to_contain_text(
         "Muted by the facilitator")
-    fac.get_by_role("button", name="Unmute Amira").click()
+    fac.get_by_role("button", name="Unmute Amira", exact=True).click()
     expect(amira.locator("#floor-note")).to_be_hidden()
     fac.get_by_role("button", name="Mute everyone").click()
-    expect(fac.get_by_role("button", name="Unmute Amira")).to_be_visible()
-    fac.get_by_role("button", name="Unmute Amira").click()
+    expect(fac.get_by_role("button", name="Unmute Amira", exact=True)).to_be_visible()
+    fac.get_by_role("button", name="Unmute Amira", exact=True).click()
 
     # Lock the room to late arrivals, and open it again.
     fac.get_by_role("button", name="Close the room to late arrivals").click()

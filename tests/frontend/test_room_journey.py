@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -29,6 +29,7 @@ from tests.frontend.conftest import (
     axe_check,
     enter_room,
     new_context,
+    now,
     shoot,
     watch_console,
 )
@@ -111,7 +112,7 @@ def test_check_in_round_from_invite_to_leaving(browser, server) -> None:  # type
     admin.get_by_label("Description").fill("Fortnightly, in protected time.")
     admin.get_by_role("button", name="Create the group").click()
     expect(admin.get_by_role("heading", level=1)).to_have_text("Thursday check-in group")
-    start = datetime.now(ZoneInfo(TIMEZONE)) + timedelta(hours=1)
+    start = (now() + timedelta(hours=1)).astimezone(ZoneInfo(TIMEZONE))
     admin.get_by_label("Date").fill(start.strftime("%Y-%m-%d"))
     admin.get_by_label("Start time").fill(start.strftime("%H:%M"))
     admin.get_by_label("Title").fill("Check-in")
