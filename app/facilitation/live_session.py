@@ -198,11 +198,13 @@ class LiveSession:
         now = self.clock()
         due = [d for d in (clocks.next_deadline(self.live, now), self._talk_due, self._audit_at)
                if d is not None]
-        timeout = min(due) - now if due else None
-        if timeout is not None and timeout <= 0:
+        if due and min(due) <= now:
             return None
+        if not self._inbox.empty():
+            return self._inbox.get_nowait()
         try:
-            return await asyncio.wait_for(self._inbox.get(), timeout)
+            async with asyncio.timeout(min(due) - now if due else None):
+                return await self._inbox.get()
         except TimeoutError:
             return None
 
