@@ -52,7 +52,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = create_engine(settings.db_url)
         app.state.engine = engine
         app.state.db = db_factory(engine)
-        app.state.facilitation = Facilitation(app.state.db, media.control)
+        app.state.facilitation = Facilitation(
+            app.state.db, media.control, token_lifetime=settings.join_token_seconds
+        )
         await app.state.facilitation.start()
         watch_media(media)  # rounds_rooms / rounds_participants on /metrics
         try:

@@ -19,6 +19,7 @@ def rtc_config(settings: Settings) -> RTCConfig:
         join_secret=derived_key(settings, "join-token"),
         ice_servers=(IceServer(urls=stun),) if stun else (),
         max_participants=ROOM_SEATS,
+        token_lifetime=settings.join_token_seconds,
         ping_after=settings.rtc_ping_after,
         drop_after=max(settings.rtc_drop_after, settings.rtc_ping_after + 1.0),
     )

@@ -2,11 +2,14 @@
 
 from app.accounts.models import Account
 from app.core.db import Base
-from app.facilitation.models import LiveState
+from app.facilitation.models import LiveState, Revocation
 from app.groups.models import Group
 from app.invites.models import Invite
 from app.members.models import Member
 from app.sessions.models import Session
 from app.templates.models import TemplateRow
 
-__all__ = ["Account", "Base", "Group", "Invite", "LiveState", "Member", "Session", "TemplateRow"]
+__all__ = [
+    "Account", "Base", "Group", "Invite", "LiveState", "Member", "Revocation", "Session",
+    "TemplateRow",
+]

@@ -42,6 +42,8 @@ class RTCConfig:
     """Bucket size of the per-connection rate limit."""
     publish_interval: float = 1.0
     """Least seconds between two ``publish`` offers of one client (each builds a connection)."""
+    token_lifetime: float = 300.0
+    """The longest a join token app/ issues can live: revocations are kept that long."""
     max_participants: int = 12
     """Most participants one room admits at once."""
     reconnect_grace: float = 120.0

@@ -312,7 +312,7 @@ class Connection:
         except jointoken.JoinTokenError as exc:
             expired = "expired" in str(exc)  # else the class's code, bad_token
             raise AuthError(str(exc), code="token_expired" if expired else None) from None
-        room = self.hub.room_for_join(claims.room)
+        room = self.hub.room_for_join(claims)  # may raise RoomClosed / Removed / Revoked
         self.id, self.name, self.role = claims.participant, claims.name, claims.role
         room.admit(self)  # may raise RoomFull / RoomClosed
         self.room = room

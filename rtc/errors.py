@@ -15,6 +15,7 @@ WebSocket close code (``close_code``) and to how the participant left (``depart_
      ├── TimedOut               timeout                      yes    4004
      ├── Replaced               replaced                     yes    4006
      ├── Removed                removed                      yes    4008
+     ├── Revoked                revoked                      yes    4009
      ├── RoomClosed             room_closed                  yes    4007
      ├── ServerClosing          shutdown                     yes    1001
      └── InternalError          internal                     yes    1011
@@ -101,6 +102,13 @@ class Removed(RTCError):
     fatal = True
 
 
+class Revoked(RTCError):
+    """The participant may no longer be in any room (their membership has ended)."""
+
+    code = "revoked"
+    fatal = True
+
+
 class RoomClosed(RTCError):
     code = "room_closed"
     fatal = True
@@ -126,6 +134,7 @@ _CLOSE_CODES: dict[type[RTCError], int] = {
     Replaced: 4006,
     RoomClosed: 4007,
     Removed: 4008,
+    Revoked: 4009,
     ServerClosing: 1001,
     InternalError: 1011,
 }
@@ -145,6 +154,7 @@ def close_code(exc: BaseException | None) -> int:
 
 _DEPART_REASONS: dict[type[RTCError], DepartReason] = {
     Removed: "removed",
+    Revoked: "removed",
     RoomClosed: "room_closed",
     ServerClosing: "room_closed",
     Replaced: "left",

@@ -7,10 +7,11 @@ app/ never touches connections or peer connections: it calls ``RoomControl`` (av
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 
 from . import messages as m
-from .errors import Removed
+from .admission import Revocation
 from .hub import Hub
 from .presence import (
     AppHandler,
@@ -42,18 +43,25 @@ class RoomControl:
     def __init__(self, hub: Hub) -> None:
         self._hub = hub
 
+    def revoke(self, *, room: str | None = None, participant: str | None = None,
+               at: float | None = None) -> bool:
+        """Withdraw admission: a room for good (the session ended), a participant from one room
+        (removed) or from every room (their membership ended). Tokens for that scope are refused
+        at the join until every token issued before ``at`` (default: now) has expired, and
+        whoever it covers is disconnected now (room_closed, removed or revoked); True if anyone
+        was connected."""
+        if room is None and participant is None:
+            raise ValueError("a revocation names a room, a participant or both")
+        return self._hub.revoke(Revocation(room, participant, time.time() if at is None else at))
+
     def close_room(self, room: str) -> None:
         """End a room: every participant is disconnected (room_closed) and it cannot be rejoined."""
-        self._hub.close_room(room)
+        self.revoke(room=room)
 
     def remove_participant(self, room: str, participant: str) -> bool:
-        """Disconnect one participant (close code 4008); False if not connected."""
-        live = self._hub.rooms.get(room)
-        member = live.members.get(participant) if live else None
-        if member is None:
-            return False
-        member.kick(Removed("removed by the facilitator"))
-        return True
+        """Disconnect one participant (close code 4008) and refuse their tokens for this room;
+        False if they were not connected."""
+        return self.revoke(room=room, participant=participant)
 
     def set_audio_forwarding(self, room: str, participant: str, enabled: bool) -> None:
         """Server-side mute: stop (or resume) forwarding a participant's audio to everyone.

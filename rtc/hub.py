@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
+import time
 
+from .admission import Admission, Revocation
 from .config import RTCConfig
-from .errors import AppRejected, RoomClosed, RTCError
+from .errors import AppRejected, Removed, Revoked, RoomClosed, RTCError
 from .forwarder import Forwarder
+from .jointoken import JoinClaims
 from .presence import AppHandler, AppMessage, Listener, PresenceEvent
 from .room import Room
 
@@ -25,14 +27,17 @@ class Hub:
             speaking_threshold_dbov=config.speaking_threshold_dbov,
         )
         self.rooms: dict[str, Room] = {}
-        self.closed_rooms: OrderedDict[str, None] = OrderedDict()
+        self.admission = Admission(config.token_lifetime)
         self.listeners: list[Listener] = []
         self.app_handler: AppHandler | None = None
 
-    def room_for_join(self, room_id: str) -> Room:
-        """The room a join token names, created on first join (RoomClosed once closed)."""
-        if room_id in self.closed_rooms:
-            raise RoomClosed("this session has ended")
+    def room_for_join(self, claims: JoinClaims) -> Room:
+        """The room a verified join token names, created on first join; refused if a revocation
+        covers the token (RoomClosed, Removed or Revoked, by its scope)."""
+        refusal = self.admission.refusal(claims, time.time())
+        if refusal is not None:
+            raise _refusal_error(refusal)
+        room_id = claims.room
         room = self.rooms.get(room_id)
         if room is None:
             room = self.rooms[room_id] = Room(
@@ -40,14 +45,29 @@ class Hub:
             )
         return room
 
-    def close_room(self, room_id: str) -> None:
-        """Close a room for good: everyone is removed and nobody can join it again."""
-        self.closed_rooms[room_id] = None
-        while len(self.closed_rooms) > 10_000:
-            self.closed_rooms.popitem(last=False)
-        room = self.rooms.pop(room_id, None)
-        if room is not None:
-            room.close()
+    def revoke(self, revocation: Revocation) -> bool:
+        """Refuse the tokens a revocation covers, and disconnect whoever it covers now; True if
+        anyone was connected."""
+        self.admission.revoke(revocation)
+        error = _refusal_error(revocation)
+        if revocation.participant is None:
+            room = self.rooms.pop(revocation.room, None) if revocation.room else None
+            if room is not None:
+                present = bool(room.members)
+                room.close(error)
+                return present
+            return False
+        if revocation.room is None:
+            rooms = list(self.rooms.values())
+        else:
+            rooms = [self.rooms[revocation.room]] if revocation.room in self.rooms else []
+        kicked = False
+        for room in rooms:
+            member = room.members.get(revocation.participant)
+            if member is not None:
+                member.kick(error)
+                kicked = True
+        return kicked
 
     def _forget(self, room: Room) -> None:
         if self.rooms.get(room.id) is room:
@@ -71,3 +91,11 @@ class Hub:
                 listener(event)
             except Exception:
                 logger.exception("presence listener failed")
+
+
+def _refusal_error(revocation: Revocation) -> RTCError:
+    if revocation.participant is None:
+        return RoomClosed("this session has ended")
+    if revocation.room is None:
+        return Revoked("your membership of this group has ended")
+    return Removed("removed by the facilitator")

@@ -91,7 +91,7 @@ def db_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 AFTER_COMMIT = "rounds.after_commit"
 
 
-def after_commit(db: AsyncSession, effect: Callable[[], None]) -> None:
+def after_commit(db: AsyncSession, effect: Callable[[], object]) -> None:
     """Run ``effect`` once this unit of work has committed (not at all if it rolls back)."""
     db.info.setdefault(AFTER_COMMIT, []).append(effect)
 

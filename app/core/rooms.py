@@ -1,9 +1,9 @@
 """What the domains below facilitation may ask of live rooms: a port.
 
-``app.facilitation``'s runtime implements it (``app.state.facilitation``); the sessions and
-members services call it, so no domain imports upwards. ``discard`` runs inside the caller's
-transaction; the others are registered with ``after_commit`` and run only once the change that
-caused them is committed.
+``app.facilitation``'s runtime implements it (``app.state.facilitation``), and so does
+``app.facilitation.store.OFFLINE`` for a process without rooms (`rounds purge`); the sessions
+and members services call it, so no domain imports upwards. Each method writes in the caller's
+transaction and acts on live rooms only once that transaction has committed (``after_commit``).
 """
 
 from __future__ import annotations
@@ -16,14 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 
 class LiveRooms(Protocol):
-    async def discard(self, db: AsyncSession, session_id: uuid.UUID) -> None:
-        """Delete what is saved of a session's live state, in this transaction."""
+    async def end_session(self, db: AsyncSession, session_id: uuid.UUID) -> None:
+        """Delete the session's live state and withdraw the join tokens issued for its room;
+        after the commit, close the room and drop what is held of it in memory."""
 
-    def session_ended(self, session_id: uuid.UUID) -> None:
-        """After the commit: close the session's room and drop what is held of it in memory."""
-
-    def membership_ended(self, member_id: uuid.UUID) -> None:
-        """After the commit: take the member out of every room."""
+    async def end_membership(self, db: AsyncSession, member_id: uuid.UUID) -> None:
+        """Withdraw the join tokens issued to the member; after the commit, take them out of
+        every room."""
 
 
 def get_live_rooms(request: Request) -> LiveRooms:

@@ -326,13 +326,15 @@ class LiveSession:
                 self._forwarding[participant] = on
 
     async def _remove(self, participant: str) -> None:
-        """Disconnect a removed participant and disable their personal invite (a shared link
-        stays: it belongs to the others it was sent to)."""
+        """Disconnect a removed participant, refuse their tokens for this room (also after a
+        restart) and disable their personal invite (a shared link stays: it belongs to the
+        others it was sent to)."""
         self.control.remove_participant(self.id, participant)
         try:
             member_id = uuid.UUID(participant)
         except ValueError:
             return
-        if self.group_id is not None:
-            async for db in transaction(self.db):
+        async for db in transaction(self.db):
+            await store.withdraw(db, room=uuid.UUID(self.id), participant=member_id)
+            if self.group_id is not None:
                 await revoke_personal_invite(db, member_id, group_id=self.group_id)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.db import Base, utcnow
+from app.core.db import Base, IdMixin, utcnow
 
 
 class LiveState(Base):
@@ -27,3 +27,19 @@ class LiveState(Base):
     state: Mapped[dict[str, Any]] = mapped_column(JSON)
     version: Mapped[int] = mapped_column(default=0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Revocation(IdMixin, Base):
+    """Admission withdrawn: a room closed for good (``participant_id`` empty), a participant
+    removed from one room, or from every room (``room_id`` empty: their membership ended).
+
+    The media side refuses join tokens for that scope issued at or before ``revoked_at``; the row
+    is only needed as long as such a token can live (the join-token lifetime), so a restart keeps
+    closed rooms closed, and it is deleted after that.
+    """
+
+    __tablename__ = "revocations"
+
+    room_id: Mapped[uuid.UUID | None]
+    participant_id: Mapped[uuid.UUID | None]
+    revoked_at: Mapped[datetime] = mapped_column(index=True)

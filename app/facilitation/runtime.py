@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.core.db import transaction
+from app.core.db import after_commit, transaction, utcnow
 from app.core.errors import RoundsError
 from app.facilitation import store
 from app.facilitation.actions import Sender, act, admit, begin
@@ -26,11 +28,13 @@ from app.facilitation.errors import LiveError, Refused
 from app.facilitation.live_session import LiveSession, Stop
 from app.facilitation.messages import KINDS, StateRequest, parse_action
 from app.facilitation.presence import wait_in_lobby
+from app.members.service import ended_between
 from app.rounds.phases import Template
 from rtc.errors import AppRejected
 from rtc.facade import PresenceEvent, RoomControl, Speaking
 from rtc.presence import AppMessage
 
+log = logging.getLogger("rounds.facilitation")
 STOP_WITHIN = 10.0
 """Seconds a graceful stop waits for each session's last save."""
 
@@ -43,11 +47,17 @@ def refused(exc: RoundsError) -> AppRejected:
 class Facilitation:
     """Live facilitation of every session that has a room."""
 
-    def __init__(self, db: async_sessionmaker[AsyncSession], control: RoomControl,
+    def __init__(self, db: async_sessionmaker[AsyncSession], control: RoomControl, *,
+                 token_lifetime: float, watch_every: float = 5.0,
                  clock: Callable[[], float] = time.time) -> None:
         self.db = db
         self.control = control
         self.clock = clock
+        self.token_lifetime = token_lifetime
+        """How long a join token lives: revocations older than this refuse nothing."""
+        self.watch_every = watch_every
+        """Seconds between looks for memberships whose end date has come."""
+        self._watcher: asyncio.Task[None] | None = None
         self.live: dict[str, LiveSession] = {}
         self.ended: set[str] = set()
         """Sessions that have ended here: their late presence events and messages are ignored."""
@@ -56,19 +66,27 @@ class Facilitation:
     # ---------------------------------------------------------------- lifecycle
 
     async def start(self) -> None:
-        """Restore saved sessions and start listening to the room."""
+        """Give rtc/ the revocations still in force, restore saved sessions and start listening
+        to the rooms."""
         async for db in transaction(self.db):
+            revocations = await store.withdrawals(db, lifetime=self.token_lifetime)
             saved = await store.restore_all(db)
+        for r in revocations:
+            self.control.revoke(room=_str(r.room_id), participant=_str(r.participant_id),
+                                at=r.revoked_at.timestamp())
         for one in saved:
             self.live[one.session_id] = self._new(one.session_id, saved=one)
         self.control.set_message_handler(self.on_message)
         self._stop_listening = self.control.add_listener(self._route)
+        self._watcher = asyncio.get_running_loop().create_task(self._watch_memberships())
 
     async def stop(self) -> None:
         """Stop: everyone still counted in a room is lost now (a speaker's turn pauses, so a
         restarted service resumes the same remaining time), then every task ends."""
         if self._stop_listening:
             self._stop_listening()
+        if self._watcher is not None:
+            self._watcher.cancel()
         self.control.set_message_handler(None)
         lives = list(self.live.values())
         for live in lives:
@@ -160,18 +178,41 @@ class Facilitation:
 
     # ---------------------------------------------------------------- app.core.rooms.LiveRooms
 
-    async def discard(self, db: AsyncSession, session_id: uuid.UUID) -> None:
-        await store.discard(db, session_id)
+    async def end_session(self, db: AsyncSession, session_id: uuid.UUID) -> None:
+        revocation = await store.end_session(db, session_id)
+        after_commit(db, lambda: self.session_ended(session_id, at=revocation.revoked_at))
 
-    def session_ended(self, session_id: uuid.UUID | str) -> None:
-        """Close the room and drop everything held in memory (after the commit that ended it)."""
+    async def end_membership(self, db: AsyncSession, member_id: uuid.UUID) -> None:
+        revocation = await store.end_membership(db, member_id)
+        at = revocation.revoked_at.timestamp()
+        after_commit(db, lambda: self.control.revoke(participant=str(member_id), at=at))
+
+    def session_ended(self, session_id: uuid.UUID | str, at: datetime | None = None) -> None:
+        """Close the room for good and drop everything held in memory."""
         key = str(session_id)
         self.ended.add(key)
         live = self.live.pop(key, None)
         if live is not None:
             live.end()
-        self.control.close_room(key)
+        self.control.revoke(room=key, at=None if at is None else at.timestamp())
 
-    def membership_ended(self, member_id: uuid.UUID) -> None:
-        for room in self.control.rooms():
-            self.control.remove_participant(room, str(member_id))
+    # ---------------------------------------------------------------- memberships that end later
+
+    async def _watch_memberships(self) -> None:
+        """Memberships end at a date (the end of a rotation): once it has come, the member's
+        tokens are withdrawn and they leave every room, as if ended by hand."""
+        since = utcnow()
+        while True:
+            await asyncio.sleep(self.watch_every)
+            now = utcnow()
+            try:
+                async for db in transaction(self.db):
+                    for member_id in await ended_between(db, since, now):
+                        await self.end_membership(db, member_id)
+                since = now
+            except Exception:
+                log.exception("could not check for memberships that ended")
+
+
+def _str(key: uuid.UUID | None) -> str | None:
+    return None if key is None else str(key)

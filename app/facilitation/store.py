@@ -1,9 +1,10 @@
 """Where a live session's state is saved: one ``live_states`` row per live session.
 
 The row is written when the session first has a live room, updated after every change and
-deleted, in the same transaction, when the session ends (``discard``, through the sessions
-service's ``end_session``). An update that finds no row means the session was ended elsewhere
-(`rounds purge` in another process): the runtime then ends it here too.
+deleted, in the same transaction, when the session ends (``end_session``, called through the
+sessions service's). An update that finds no row means the session was ended elsewhere (`rounds
+purge` in another process): the runtime then ends it here too. Revocations (who may no longer
+enter which room) are kept here as well, as long as a join token they refuse can live.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
 from pydantic import ValidationError
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.facilitation.models import LiveState
+from app.core.db import utcnow
+from app.facilitation.models import LiveState, Revocation
 from app.facilitation.state import Live
 from app.sessions.models import Session, SessionStatus
 
@@ -67,23 +70,43 @@ async def save(db: AsyncSession, session_id: str, live: Live) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def discard(db: AsyncSession, session_id: uuid.UUID) -> None:
-    """Delete what was saved of a session's live state (it ends: nothing of it may remain)."""
+async def end_session(db: AsyncSession, session_id: uuid.UUID) -> Revocation:
+    """Delete what was saved of a session's live state (it ends: nothing of it may remain) and
+    withdraw the join tokens issued for its room."""
     await db.execute(delete(LiveState).where(LiveState.session_id == session_id))
+    return await withdraw(db, room=session_id)
+
+
+async def end_membership(db: AsyncSession, member_id: uuid.UUID) -> Revocation:
+    """Withdraw the join tokens issued to a member whose membership ended."""
+    return await withdraw(db, participant=member_id)
+
+
+async def withdraw(db: AsyncSession, *, room: uuid.UUID | None = None,
+                   participant: uuid.UUID | None = None) -> Revocation:
+    """Record that tokens for a room, a participant or both are refused from now on."""
+    revocation = Revocation(room_id=room, participant_id=participant, revoked_at=utcnow())
+    db.add(revocation)
+    await db.flush()
+    return revocation
+
+
+async def withdrawals(db: AsyncSession, *, lifetime: float) -> list[Revocation]:
+    """The revocations that may still refuse a token; older ones are deleted."""
+    cutoff = utcnow() - timedelta(seconds=lifetime)
+    await db.execute(delete(Revocation).where(Revocation.revoked_at < cutoff))
+    return list(await db.scalars(select(Revocation)))
 
 
 class Offline:
-    """The live rooms of a process that has none (`rounds purge`): it deletes the saved state;
-    the server that holds the room finds it gone at its next save and closes the room."""
+    """The live rooms of a process that has none (`rounds purge`): it writes what ending
+    changes; the server that holds a room finds its state gone at its next save and closes it."""
 
-    async def discard(self, db: AsyncSession, session_id: uuid.UUID) -> None:
-        await discard(db, session_id)
+    async def end_session(self, db: AsyncSession, session_id: uuid.UUID) -> None:
+        await end_session(db, session_id)
 
-    def session_ended(self, session_id: uuid.UUID) -> None:
-        """Nothing is held here."""
-
-    def membership_ended(self, member_id: uuid.UUID) -> None:
-        """Nothing is held here."""
+    async def end_membership(self, db: AsyncSession, member_id: uuid.UUID) -> None:
+        await end_membership(db, member_id)
 
 
 OFFLINE = Offline()

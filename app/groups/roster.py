@@ -49,7 +49,7 @@ async def add_facilitator(
 
 @router.patch("/members/{member_id}", response_model=MemberOut)
 async def update_member(
-    member_id: uuid.UUID, body: MemberUpdate, account: CurrentAccount, db: DbSession
+    member_id: uuid.UUID, body: MemberUpdate, account: CurrentAccount, db: DbSession, rooms: Rooms
 ) -> object:
     """Change a member's role or dates."""
     member = await service.get_member(db, member_id)
@@ -57,7 +57,8 @@ async def update_member(
     await service.check_may_change(db, account, member, new_role=body.role)
     return _out(
         await service.update_member(
-            db, member, role=body.role, started_at=body.started_at, ended_at=body.ended_at
+            db, member, role=body.role, started_at=body.started_at, ended_at=body.ended_at,
+            rooms=rooms,
         )
     )
 

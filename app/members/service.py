@@ -9,7 +9,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Account
-from app.core.db import after_commit, utcnow
+from app.core.db import utcnow
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from app.core.rooms import LiveRooms
 from app.core.security import new_token, same_hash, token_hash
@@ -95,7 +95,10 @@ async def update_member(
     role: Role | None,
     started_at: datetime | None,
     ended_at: datetime | None,
+    rooms: LiveRooms,
 ) -> Member:
+    """Change a role or dates; an end date that has come ends the membership at once (a later
+    one, when it comes: the facilitation runtime watches for it)."""
     if role is not None:
         if role in FACILITATING and member.account_id is None:
             raise Invalid("needs_account", "facilitators sign in: give the role to an account")
@@ -108,6 +111,7 @@ async def update_member(
         raise Invalid("bad_dates", "a membership cannot end before it starts")
     if member.ended_at is not None and member.ended_at <= utcnow():
         member.device_key_hash = None
+        await rooms.end_membership(db, member.id)
     await db.flush()
     return member
 
@@ -120,8 +124,14 @@ async def end_membership(db: AsyncSession, member: Member, *, rooms: LiveRooms) 
         member.ended_at = now
     member.device_key_hash = None
     await db.flush()
-    after_commit(db, lambda: rooms.membership_ended(member.id))
+    await rooms.end_membership(db, member.id)
     return member
+
+
+async def ended_between(db: AsyncSession, since: datetime, until: datetime) -> list[uuid.UUID]:
+    """Memberships whose end date fell in ``(since, until]``."""
+    return list(await db.scalars(select(Member.id).where(
+        Member.ended_at > since, Member.ended_at <= until)))
 
 
 async def joining_member(

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.db import after_commit, utcnow
+from app.core.db import utcnow
 from app.core.errors import Conflict, Forbidden, Gone, NotFound
 from app.core.rooms import LiveRooms
 from app.groups.models import Group
@@ -95,13 +95,12 @@ async def end_session(
     db: AsyncSession, session: Session, *, rooms: LiveRooms, at: datetime | None = None
 ) -> None:
     """End a session: the one way any session ends (the facilitator, archiving its group, the
-    retention purge). Its live state is deleted in this transaction; once that commits, its
-    room closes and nothing of it stays in memory."""
+    retention purge). Its live state is deleted and its join tokens withdrawn in this
+    transaction; once that commits, its room closes and nothing of it stays in memory."""
     if session.status is S.ended:
         return
     session.status, session.ended_at = S.ended, at or utcnow()
-    await rooms.discard(db, session.id)
-    after_commit(db, lambda: rooms.session_ended(session.id))
+    await rooms.end_session(db, session.id)
 
 
 async def end_all(db: AsyncSession, group_id: uuid.UUID, *, rooms: LiveRooms) -> None:

@@ -35,9 +35,10 @@ const FINAL = /** @type {Record<number, string>} */ ({
   4006: "You joined this room from another tab or device, so this page has left it.",
   4007: "The session has ended. Thank you for coming.",
   4008: "The facilitator has removed you from this session.",
+  4009: "Your membership of this group has ended.",
 });
 const FINAL_NAMES = /** @type {Record<string, number>} */ ({
-  room_full: 4003, replaced: 4006, room_closed: 4007, removed: 4008 });
+  room_full: 4003, replaced: 4006, room_closed: 4007, removed: 4008, revoked: 4009 });
 const BACKOFF_MS = [500, 1000, 2000, 4000, 8000];
 const TIME_PROBES = 5;
 const TIME_EVERY_MS = 30000;
