@@ -16,6 +16,10 @@ state changed, the task saves it (so a restart resumes the same clocks), tells t
 audio to forward, sends everyone the new `state` and the notices, and carries out effects
 (removing someone). A save that finds the session ended elsewhere ends it here too.
 
+After a crash, a restored session counts whoever held a turn as gone at the moment the server
+was last known to run (its heartbeat), as a graceful stop does at the stop: the speaker's clock
+stands still for the outage and runs again when they are back.
+
 Speaking time comes from the SFU's audio-level events, lives only in memory, goes only to the
 facilitators (at most once a second) and is gone with the session.
 """
@@ -53,7 +57,6 @@ from rtc.facade import (
 
 log = logging.getLogger("rounds.facilitation")
 TALK_EVERY = 1.0
-RESTORE_AUDIT_AFTER = 20.0
 
 
 @dataclass
@@ -100,8 +103,7 @@ class LiveSession:
         self._effects: list[Effect] = []
         self._talk_sent = 0.0
         self._talk_due: float | None = None
-        self._audit_at = clock() + RESTORE_AUDIT_AFTER if saved is not None else None
-        self.task = asyncio.get_running_loop().create_task(self._run(restored=saved is not None))
+        self.task = asyncio.get_running_loop().create_task(self._run(saved))
 
     # ---------------------------------------------------------------- the inbox (any task)
 
@@ -141,9 +143,12 @@ class LiveSession:
         return view(self.live, self.clock(), self.presence, facilitator=facilitator,
                     talk=self.talk if facilitator else None).data()
 
-    async def _run(self, *, restored: bool) -> None:
+    async def _run(self, saved: store.Saved | None) -> None:
         try:
-            if restored or await self._open():
+            if saved is not None:
+                self._recover(saved.alive_at)
+            if saved is not None or await self._open():
+                await self._commit()
                 await self._loop()
         except Exception:
             log.exception("live session task failed")
@@ -162,6 +167,15 @@ class LiveSession:
             return False
         self.group_id, self.live = saved.group_id, saved.live
         return True
+
+    def _recover(self, alive_at: float | None) -> None:
+        """Whoever still held a turn when the server stopped (it crashed: a graceful stop counts
+        everyone as gone) is gone since it was last known to run."""
+        at = alive_at if alive_at is not None else self.clock()
+        held = [t.participant_id for t in self.live.round.turns if t.connected] \
+            if self.live.round else []
+        for participant in held:
+            self._gone(participant, at=at)
 
     def end(self) -> None:
         """The session has ended: the task stops after the item in hand, saving nothing more,
@@ -196,8 +210,7 @@ class LiveSession:
     async def _next(self) -> Item | None:
         """The next item, or None when a deadline comes first."""
         now = self.clock()
-        due = [d for d in (clocks.next_deadline(self.live, now), self._talk_due, self._audit_at)
-               if d is not None]
+        due = [d for d in (clocks.next_deadline(self.live, now), self._talk_due) if d is not None]
         if due and min(due) <= now:
             return None
         if not self._inbox.empty():
@@ -214,12 +227,6 @@ class LiveSession:
         if self._talk_due is not None and self._talk_due <= now:
             self._send_talk()
             handled = True
-        if self._audit_at is not None and self._audit_at <= now:
-            handled = True
-            self._audit_at = None  # whoever held a turn but did not come back has dropped
-            for turn in self.live.round.turns if self.live.round else ():
-                if turn.connected and turn.participant_id not in self.roles:
-                    self._gone(turn.participant_id)
         self.change(clocks.tick)
         return handled or self.live.version != version
 
@@ -264,10 +271,12 @@ class LiveSession:
         elif isinstance(event, ConnectionLost | Left):
             self._gone(p)
 
-    def _gone(self, participant: str) -> None:
+    def _gone(self, participant: str, at: float | None = None) -> None:
+        """``participant`` has left or dropped (at ``at``, default now)."""
         self.roles.pop(participant, None)
         self._forwarding.pop(participant, None)
-        self.change(lambda live, now: lost(live, participant, self.presence, now))
+        self.change(lambda live, now: lost(live, participant, self.presence,
+                                           now if at is None else at))
 
     def _speaking(self, participant: str, seconds: float) -> None:
         self.talk[participant] = seconds

@@ -36,6 +36,7 @@ from rtc.presence import AppMessage
 
 log = logging.getLogger("rounds.facilitation")
 STOP_WITHIN = 10.0
+HEARTBEAT = 1.0
 """Seconds a graceful stop waits for each session's last save."""
 
 
@@ -57,7 +58,7 @@ class Facilitation:
         """How long a join token lives: revocations older than this refuse nothing."""
         self.watch_every = watch_every
         """Seconds between looks for memberships whose end date has come."""
-        self._watcher: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
         self.live: dict[str, LiveSession] = {}
         self.ended: set[str] = set()
         """Sessions that have ended here: their late presence events and messages are ignored."""
@@ -78,15 +79,16 @@ class Facilitation:
             self.live[one.session_id] = self._new(one.session_id, saved=one)
         self.control.set_message_handler(self.on_message)
         self._stop_listening = self.control.add_listener(self._route)
-        self._watcher = asyncio.get_running_loop().create_task(self._watch_memberships())
+        loop = asyncio.get_running_loop()
+        self._tasks = [loop.create_task(self._watch_memberships()), loop.create_task(self._beat())]
 
     async def stop(self) -> None:
         """Stop: everyone still counted in a room is lost now (a speaker's turn pauses, so a
         restarted service resumes the same remaining time), then every task ends."""
         if self._stop_listening:
             self._stop_listening()
-        if self._watcher is not None:
-            self._watcher.cancel()
+        for task in self._tasks:
+            task.cancel()
         self.control.set_message_handler(None)
         lives = list(self.live.values())
         for live in lives:
@@ -196,7 +198,20 @@ class Facilitation:
             live.end()
         self.control.revoke(room=key, at=None if at is None else at.timestamp())
 
-    # ---------------------------------------------------------------- memberships that end later
+    # ---------------------------------------------------------------- in the background
+
+    async def _beat(self) -> None:
+        """Record that the server is alive, every second while any session is live: after a
+        crash, clocks count from the last beat (``LiveSession._recover``)."""
+        while True:
+            await asyncio.sleep(HEARTBEAT)
+            if self.live:
+                try:
+                    async for db in transaction(self.db):
+                        await store.beat(db)
+                except Exception:  # the database is down: live rooms go on from memory
+                    log.warning("could not record the heartbeat")
+
 
     async def _watch_memberships(self) -> None:
         """Memberships end at a date (the end of a rotation): once it has come, the member's

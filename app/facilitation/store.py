@@ -31,16 +31,20 @@ class Saved:
     session_id: str
     group_id: uuid.UUID
     live: Live
+    alive_at: float | None = None
+    """Unix time the server holding it was last known to run (its last save or heartbeat)."""
 
 
 async def restore_all(db: AsyncSession) -> list[Saved]:
     """Every saved live session (a state that no longer reads is logged and left out)."""
-    rows = await db.execute(select(LiveState.session_id, LiveState.state, Session.group_id)
+    rows = await db.execute(select(LiveState.session_id, LiveState.state, Session.group_id,
+                                   LiveState.updated_at)
                             .join(Session, Session.id == LiveState.session_id))
     saved = []
-    for session_id, state, group_id in rows:
+    for session_id, state, group_id, alive_at in rows:
         try:
-            saved.append(Saved(str(session_id), group_id, Live.model_validate(state)))
+            saved.append(Saved(str(session_id), group_id, Live.model_validate(state),
+                               alive_at.timestamp()))
         except ValidationError:
             log.exception("cannot restore the live state of a session")
     return saved
@@ -68,6 +72,12 @@ async def save(db: AsyncSession, session_id: str, live: Live) -> bool:
         update(LiveState).where(LiveState.session_id == uuid.UUID(session_id))
         .values(state=live.model_dump(mode="json"), version=live.version))
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def beat(db: AsyncSession) -> None:
+    """The server holding the live sessions is alive now (after a crash, their clocks count from
+    the last beat, not from the restart)."""
+    await db.execute(update(LiveState).values(updated_at=utcnow()))
 
 
 async def end_session(db: AsyncSession, session_id: uuid.UUID) -> Revocation:

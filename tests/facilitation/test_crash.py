@@ -1,0 +1,103 @@
+"""Clocks honest across a crash (issue 17): `rounds serve` is killed (SIGKILL) mid-turn and
+started again. Nobody could speak while it was down, so the speaker's clock must not have run:
+after the restart their turn resumes with the time it had when the server died (within ±1 s:
+the heartbeat is every second)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.deploy.services import free_port
+from tests.facilitation.stage import Stage, latest, send, state
+from tests.facilitation.test_restart_and_clocks import speaking
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class ProcessStage(Stage):
+    """The stage, served by `rounds serve` in its own process (so it can be killed)."""
+
+    process: subprocess.Popen[bytes] | None = None
+    log: Path | None = None
+
+    async def start(self) -> None:
+        port = free_port()
+        env = {**os.environ, "ROUNDS_DATABASE_URL": self.settings.db_url,
+               "ROUNDS_SECRET_KEY": self.settings.secret_key.get_secret_value(),
+               "ROUNDS_PUBLIC_URL": self.settings.public_url, "ROUNDS_HOST": "127.0.0.1",
+               "ROUNDS_PORT": str(port), "ROUNDS_DATA_DIR": str(self.settings.data_dir)}
+        assert self.log is not None
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen([sys.executable, "-m", "app.cli", "serve"], cwd=ROOT,
+                                            env=env, stdout=out, stderr=subprocess.STDOUT)
+        self.base = f"http://127.0.0.1:{port}"
+        async with httpx.AsyncClient(base_url=self.base) as probe:
+            for _ in range(300):
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"rounds serve exited: {self.log.read_text()[-2000:]}")
+                try:
+                    if (await probe.get("/readyz")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.1)
+        for person in self.people:
+            person.http.base_url = httpx.URL(self.base)
+
+    async def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(sig)
+            await asyncio.to_thread(self.process.wait, 30)
+        self.process = None
+
+
+@pytest.fixture
+async def process_stage(sqlite_stage: Stage, tmp_path: Path):  # type: ignore[no-untyped-def]
+    await sqlite_stage.stop()  # only its database and settings are used
+    built = ProcessStage(sqlite_stage.settings, log=tmp_path / "serve.log")
+    await built.start()
+    try:
+        yield built
+    finally:
+        await built.close()
+
+
+async def test_kill_mid_turn_the_clock_stands_still_for_the_outage(
+    process_stage: ProcessStage,
+) -> None:
+    stage = process_stage
+    await stage.build(members=2, co_facilitator=False)
+    fac, (m1, m2) = stage.fac, stage.members
+    for p in (fac, m1, m2):
+        await stage.enter(p)
+    mark = await send(fac, "phase", action="start")
+    await state(fac, lambda s: s["phase"]["status"] == "running", since=mark)
+    mark = await send(fac, "round", action="setup", rule="manual", order=[m1.id, m2.id])
+    await state(fac, lambda s: s["round"] and len(s["round"]["turns"]) == 2, since=mark)
+    mark = await send(fac, "round", action="start")
+    await state(m2, speaking(m1), since=mark)
+    await asyncio.sleep(1.5)
+    before = await latest(m2)
+    left_at_crash = before["round"]["remaining"] - (time.time() - before["server_time"])
+
+    await stage.stop(signal.SIGKILL)  # no graceful stop: nothing is saved on the way down
+    await asyncio.sleep(3.0)  # the outage
+    await stage.start()
+    for p in (fac, m2, m1):
+        await stage.connect(p)
+    restored = await state(m2, speaking(m1), timeout=10)
+    assert restored["round"]["paused"] is False
+    left_after = restored["round"]["remaining"] - (time.time() - restored["server_time"])
+    print(f"\nremaining at the crash {left_at_crash:.3f} s, after the restart {left_after:.3f} s")
+    assert abs(left_after - left_at_crash) <= 1.0
