@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import logging
 import os
 import secrets
 import sys
@@ -12,7 +13,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from app.core.config import Settings
+from app.core.config import DEFAULT_SECRET, Settings
 from app.core.db import create_engine, db_factory, transaction, utcnow
 from app.core.migrate import upgrade
 
@@ -29,6 +30,9 @@ def _serve(settings: Settings) -> None:
     from app.ops.logging import configure_logging
 
     configure_logging(settings)
+    if settings.secret_key.get_secret_value() == DEFAULT_SECRET:
+        logging.getLogger("rounds").warning(
+            "the development secret is in use: set ROUNDS_SECRET_KEY (production refuses it)")
     _migrate(settings)
     print(f"Rounds is serving at {settings.public_url}", file=sys.stderr)
     # No access log: it would carry IP addresses and paths.

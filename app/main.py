@@ -72,6 +72,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,  # Swagger UI loads from a CDN; the schema is at /api/v1/openapi.json
         redoc_url=None,
         openapi_url=f"{API}/openapi.json",
+        # No trailing-slash redirects: Starlette builds their Location from the Host header, so
+        # `Host: evil.example` would send the browser there. `/join/` is a plain 404 instead.
+        redirect_slashes=False,
     )
     app.state.settings = settings
     media = build_media_server(settings)

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator, Uuid, event
+from sqlalchemy import DateTime, MetaData, TypeDecorator, Uuid, event, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -78,6 +78,7 @@ def create_engine(url: str) -> AsyncEngine:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA secure_delete=ON")  # what is deleted is overwritten, not left
             cur.close()
 
         return engine
@@ -86,6 +87,14 @@ def create_engine(url: str) -> AsyncEngine:
 
 def db_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def checkpoint(factory: async_sessionmaker[AsyncSession]) -> None:
+    """On SQLite, move the write-ahead log into the database file and empty it, so that what was
+    deleted (a session's live state) is not left readable in the log; elsewhere nothing."""
+    async with factory() as db:
+        if db.get_bind().dialect.name == "sqlite":
+            await db.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
 
 
 AFTER_COMMIT = "rounds.after_commit"

@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.core.db import after_commit, transaction, utcnow
+from app.core.db import after_commit, checkpoint, transaction, utcnow
 from app.core.errors import RoundsError
 from app.facilitation import store
 from app.facilitation.actions import Sender, act, admit, begin
@@ -58,7 +58,7 @@ class Facilitation:
         """How long a join token lives: revocations older than this refuse nothing."""
         self.watch_every = watch_every
         """Seconds between looks for memberships whose end date has come."""
-        self._tasks: list[asyncio.Task[None]] = []
+        self._tasks: set[asyncio.Task[Any]] = set()
         self.live: dict[str, LiveSession] = {}
         self.ended: set[str] = set()
         """Sessions that have ended here: their late presence events and messages are ignored."""
@@ -79,15 +79,15 @@ class Facilitation:
             self.live[one.session_id] = self._new(one.session_id, saved=one)
         self.control.set_message_handler(self.on_message)
         self._stop_listening = self.control.add_listener(self._route)
-        loop = asyncio.get_running_loop()
-        self._tasks = [loop.create_task(self._watch_memberships()), loop.create_task(self._beat())]
+        self._spawn(self._watch_memberships())
+        self._spawn(self._beat())
 
     async def stop(self) -> None:
         """Stop: everyone still counted in a room is lost now (a speaker's turn pauses, so a
         restarted service resumes the same remaining time), then every task ends."""
         if self._stop_listening:
             self._stop_listening()
-        for task in self._tasks:
+        for task in list(self._tasks):
             task.cancel()
         self.control.set_message_handler(None)
         lives = list(self.live.values())
@@ -197,8 +197,24 @@ class Facilitation:
         if live is not None:
             live.end()
         self.control.revoke(room=key, at=None if at is None else at.timestamp())
+        self._spawn(self._forget_on_disk(live))
 
     # ---------------------------------------------------------------- in the background
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _forget_on_disk(self, live: LiveSession | None) -> None:
+        """Once the ended session's task has stopped, nothing of its state stays in the log."""
+        if live is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(live.task), STOP_WITHIN)
+        try:
+            await checkpoint(self.db)
+        except Exception:
+            log.warning("could not checkpoint the database after a session ended")
 
     async def _beat(self) -> None:
         """Record that the server is alive, every second while any session is live: after a

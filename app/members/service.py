@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from datetime import datetime
 
@@ -15,10 +16,18 @@ from app.core.rooms import LiveRooms
 from app.core.security import new_token, same_hash, token_hash
 from app.members.models import FACILITATING, MAX_FACILITATORS, Member, Role
 
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+                          "\u2066\u2067\u2068\u2069")
+"""Characters that reorder the text around them (a right-to-left override makes "Dr Ann" show
+as someone else's name): never in a display name."""
+
 
 def clean_name(name: str) -> str:
+    """A display name others will see: white space folded, no control or bidi characters, and at
+    least one visible character (letters, digits, punctuation or symbols, not only zero-width)."""
     cleaned = " ".join(name.split())
-    if not cleaned or any(ord(c) < 32 for c in cleaned):
+    if (any(unicodedata.category(c) == "Cc" or c in BIDI_CONTROLS for c in cleaned)
+            or not any(unicodedata.category(c)[0] in "LNPS" for c in cleaned)):
         raise Invalid("bad_display_name", "give a display name of visible characters")
     return cleaned[:80]
 

@@ -74,8 +74,10 @@ def _is_uuid_or_path(text: str) -> bool:
         return True
     except ValueError:
         pass
-    # Dotted module names and file paths are long but not secret.
-    return bool(re.fullmatch(r"(?=.*[./])[a-z0-9_./-]+", text))
+    # Dotted module names, file paths and snake_case names (functions in a traceback) are long
+    # but not secret; a token has capitals or dashes (URL-safe base64) almost surely.
+    return bool(re.fullmatch(r"(?=.*[./])[a-z0-9_./-]+", text)
+                or re.fullmatch(r"(?:[A-Za-z_]\w*\.)*_*[a-z][a-z0-9]*(?:_+[a-z0-9]+)+", text))
 
 
 def _safe_extra(key: str, value: object) -> object:

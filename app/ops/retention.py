@@ -29,7 +29,7 @@ from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
-from app.core.db import create_engine, db_factory, transaction, utcnow
+from app.core.db import checkpoint, create_engine, db_factory, transaction, utcnow
 from app.core.rooms import LiveRooms
 from app.facilitation.store import OFFLINE
 from app.invites.models import Invite
@@ -122,8 +122,10 @@ async def run(settings: Settings) -> dict[str, int]:
     counts: dict[str, int] = {}
     try:
         # The loop runs once; leaving it normally is what commits.
-        async for db in transaction(db_factory(engine)):
+        factory = db_factory(engine)
+        async for db in transaction(factory):
             counts = await purge(db, settings)
+        await checkpoint(factory)  # nothing deleted stays readable in SQLite's log
     finally:
         await engine.dispose()
     return counts
