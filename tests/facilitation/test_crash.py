@@ -39,7 +39,8 @@ class ProcessStage(Stage):
                "ROUNDS_PORT": str(port), "ROUNDS_DATA_DIR": str(self.settings.data_dir)}
         assert self.log is not None
         with self.log.open("ab") as out:
-            self.process = subprocess.Popen([sys.executable, "-m", "app.cli", "serve"], cwd=ROOT,
+            self.process = subprocess.Popen(  # noqa: ASYNC220 (returns at once: it is a server)
+                [sys.executable, "-m", "app.cli", "serve"], cwd=ROOT,
                                             env=env, stdout=out, stderr=subprocess.STDOUT)
         self.base = f"http://127.0.0.1:{port}"
         async with httpx.AsyncClient(base_url=self.base) as probe:
