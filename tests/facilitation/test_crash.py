@@ -40,8 +40,8 @@ class ProcessStage(Stage):
         assert self.log is not None
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(  # noqa: ASYNC220 (returns at once: it is a server)
-                [sys.executable, "-m", "app.cli", "serve"], cwd=ROOT,
-                                            env=env, stdout=out, stderr=subprocess.STDOUT)
+                [sys.executable, "-m", "app.cli", "serve"], cwd=ROOT, env=env, stdout=out,
+                stderr=subprocess.STDOUT)
         self.base = f"http://127.0.0.1:{port}"
         async with httpx.AsyncClient(base_url=self.base) as probe:
             for _ in range(300):
