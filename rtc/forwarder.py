@@ -31,9 +31,16 @@ module - touches aiortc internals:
   again every ``keyframe_retry`` seconds while it waits.
 * senders are created with a ``PlaceholderTrack`` that never yields a frame, so aiortc's own
   encoder loop parks instead of polling.
+* hostile datagrams: a ``Forwarder`` installs rtc/guard.py's guards on aioice's and aiortc's
+  receive steps (class-level, once per process): a datagram that is not STUN is accepted only
+  from an address ICE validated (the nominated pair's, or one whose check succeeded on that
+  local candidate), and one whose handling raises (empty, truncated, oversize, bad SRTP/SRTCP,
+  garbage DTLS) is dropped and counted instead of ending the DTLS transport - and with it
+  someone's media. ``Forwarder.dropped`` has the counts.
 
-``verify_aiortc_internals()`` checks every internal named here; the server runs it at start and
-tests/rtc run it too, so an aiortc upgrade that moves one fails loudly.
+``verify_aiortc_internals()`` checks every internal named here and those rtc/guard.py uses; the
+server runs it at start and tests/rtc run it too, so an aiortc upgrade that moves one fails
+loudly.
 """
 
 from __future__ import annotations
@@ -60,6 +67,7 @@ from aiortc.rtp import (
     unwrap_rtx,
 )
 
+from . import guard
 from .messages import Kind
 
 logger = logging.getLogger(__name__)
@@ -197,6 +205,9 @@ class Forwarder:
         """RTP packets received from publishers, by kind, since start (for metrics)."""
         self.forwarded: dict[str, int] = {"audio": 0, "video": 0}
         """RTP packets sent to subscribers, by kind, since start (for metrics)."""
+        guard.install()
+        self.dropped = guard.DROPPED
+        """Datagrams dropped at the network edge (process-wide): foreign source, or malformed."""
 
     # --- binding ---
 
@@ -445,7 +456,9 @@ def verify_aiortc_internals(transceiver: RTCRtpTransceiver) -> None:
         problems.append("RTCRtpTransceiver._codecs")
     if RTP_HISTORY_SIZE <= 0:
         problems.append("aiortc.rtp.RTP_HISTORY_SIZE")
+    problems += guard.verify(transceiver)
     if problems:
         raise RuntimeError(
-            "aiortc internals used by rtc/forwarder.py moved: " + ", ".join(problems)
+            "aiortc internals used by rtc/forwarder.py (or rtc/guard.py) moved: "
+            + ", ".join(problems)
         )

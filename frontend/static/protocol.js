@@ -16,6 +16,28 @@ export const PROTOCOL_VERSION = 1;
 /** @typedef {{participant: string, kind: "audio"|"video"}} StreamInfo */
 
 const GATHER_WAIT_MS = 1500;
+/** Waits before rebuilding a dead publish connection, by how many rebuilds went unheard before. */
+const REPUBLISH_BACKOFF_MS = [1000, 3000, 10000, 30000];
+
+/**
+ * What the server's receiver reports (RTCP RR) on a publish connection have said so far, and how
+ * many packets it was sent. The reports stand still while `sent` grows: the server stopped
+ * listening (its transport died) though ICE may still answer. `heard` is null before any report.
+ * @param {RTCStatsReport} report
+ * @returns {{heard: string|null, sent: number}}
+ */
+function publishProgress(report) {
+  /** @type {string[]} */
+  const heard = [];
+  let sent = 0;
+  report.forEach((s) => {
+    if (s.type === "remote-inbound-rtp") {
+      heard.push(JSON.stringify([s.ssrc, s.roundTripTimeMeasurements, s.totalRoundTripTime,
+        s.roundTripTime, s.packetsLost, s.jitter, s.fractionLost]));
+    } else if (s.type === "outbound-rtp") sent += s.packetsSent || 0;
+  });
+  return { heard: heard.length ? heard.sort().join("|") : null, sent };
+}
 
 /**
  * Wait until a peer connection has gathered its candidates (or a short while has passed).
@@ -71,6 +93,15 @@ export class RoomConnection extends EventTarget {
     /** @type {((msg: any) => void)|null} */ this._waiter = null;
     /** @type {Map<number, (msg: any) => void>} */ this._timeWaiters = new Map();
     this._queue = Promise.resolve();
+    /** @type {MediaStream|null} what `publish` was last given (a rebuild publishes it again) */
+    this._publishStream = null;
+    /** @type {ReturnType<typeof setTimeout>|undefined} */ this._republishTimer = undefined;
+    /** Rebuilds of the publish connection since the server was last heard on one. */
+    this._republishes = 0;
+    /** How often the publish connection's statistics are read (ms). */
+    this.publishCheckMs = 5000;
+    /** No receiver report from the server for this long while sending: the connection is dead. */
+    this.publishSilentMs = 20000;
   }
 
   /** @param {string} type @param {any} detail */
@@ -143,11 +174,17 @@ export class RoomConnection extends EventTarget {
 
   /**
    * Publish a microphone and a camera (either may be missing). Rebuilds the publish
-   * connection if one exists (the server has no ICE restart).
+   * connection if one exists (the server has no ICE restart). The connection is rebuilt again,
+   * with a growing wait, if it fails, is closed, or the server stops sending receiver reports.
    * @param {MediaStream} stream
    */
   async publish(stream) {
-    if (this.publishPc) this.publishPc.close();
+    this._publishStream = stream;
+    clearTimeout(this._republishTimer);
+    this._republishTimer = undefined;
+    const old = this.publishPc;
+    this.publishPc = null; // the old connection's handlers see it is no longer the current one
+    if (old) old.close();
     const pc = this._newPc(true);
     this.publishPc = pc;
     for (const track of stream.getTracks()) {
@@ -158,11 +195,65 @@ export class RoomConnection extends EventTarget {
       if (e.candidate && e.candidate.candidate) this.send({ type: "candidate", target: "publish", candidate: e.candidate.candidate, sdpMid: e.candidate.sdpMid, sdpMLineIndex: e.candidate.sdpMLineIndex });
     };
     pc.onconnectionstatechange = () => {
-      if (pc.connectionState === "failed" && this.publishPc === pc) this.publish(stream);
+      const state = pc.connectionState;
+      if (state === "failed" || state === "closed") this._publishDown(pc);
     };
+    this._watchPublish(pc);
     await pc.setLocalDescription(await pc.createOffer());
     await gathered(pc);
     this.send({ type: "publish", sdp: /** @type {RTCSessionDescription} */ (pc.localDescription).sdp });
+  }
+
+  /**
+   * Every `publishCheckMs`, read the publish connection's statistics: once the server has sent a
+   * receiver report, `publishSilentMs` without a new one while packets go out means the server's
+   * end is dead (ICE alone may still answer), so the connection is rebuilt.
+   * @param {RTCPeerConnection} pc
+   */
+  _watchPublish(pc) {
+    /** @type {string|null} */
+    let heard = null;
+    let since = Date.now();
+    let sentSince = 0;
+    const check = async () => {
+      if (this.publishPc !== pc || pc.connectionState === "closed") return;
+      try {
+        const now = publishProgress(await pc.getStats());
+        if (this.publishPc !== pc) return;
+        if (now.heard !== heard || now.sent <= sentSince) {
+          // a new report (or nothing sent to report on): the silence starts again from here
+          if (now.heard !== null && heard !== null) this._republishes = 0;
+          heard = now.heard;
+          since = Date.now();
+          sentSince = now.sent;
+        } else if (heard !== null && Date.now() - since >= this.publishSilentMs) {
+          this._publishDown(pc);
+          return;
+        }
+      } catch (e) { /* statistics unavailable this time */ }
+      setTimeout(check, this.publishCheckMs);
+    };
+    setTimeout(check, this.publishCheckMs);
+  }
+
+  /**
+   * The current publish connection is dead: publish the same stream again on a new one, after a
+   * wait that grows while rebuilt connections stay unheard (never a loop that hammers the
+   * server). Not while the socket is down: the page's reconnect publishes then.
+   * @param {RTCPeerConnection} pc
+   */
+  _publishDown(pc) {
+    if (this.publishPc !== pc || this._republishTimer !== undefined || !this._publishStream) return;
+    const wait = REPUBLISH_BACKOFF_MS[Math.min(this._republishes, REPUBLISH_BACKOFF_MS.length - 1)];
+    this._republishes += 1;
+    this._republishTimer = setTimeout(() => {
+      this._republishTimer = undefined;
+      const stream = this._publishStream;
+      if (this.publishPc !== pc || !stream || !this.ws || this.ws.readyState !== WebSocket.OPEN) return;
+      this.publish(stream).catch((err) => {
+        this._emit("error", { code: "client", detail: String(err), ref: "publish" });
+      });
+    }, wait);
   }
 
   /** @param {any} msg */
@@ -224,7 +315,12 @@ export class RoomConnection extends EventTarget {
 
   leave() {
     this.send({ type: "leave" });
-    for (const pc of [this.publishPc, this.subscribePc]) if (pc) pc.close();
+    clearTimeout(this._republishTimer);
+    this._republishTimer = undefined;
+    this._publishStream = null;
+    const pcs = [this.publishPc, this.subscribePc];
+    this.publishPc = null; // so closing it is not taken for a failure
+    for (const pc of pcs) if (pc) pc.close();
     if (this.ws) this.ws.close();
   }
 }
