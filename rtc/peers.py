@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from aiortc import RTCIceCandidate, RTCPeerConnection, RTCRtpSender, RTCRtpTransceiver
+from aiortc import RTCIceCandidate, RTCPeerConnection, RTCRtpSender, RTCRtpTransceiver, sdp
 from aiortc.rtcrtpparameters import RTCRtpCodecCapability
 from aiortc.sdp import candidate_from_sdp
 
@@ -45,6 +45,25 @@ _MEDIA_LINE = re.compile(r"^m=(audio|video) ", re.MULTILINE)
 def offered_kinds(sdp: str) -> list[Kind]:
     """The kinds of the media sections of an offer, in order."""
     return ["audio" if k == "audio" else "video" for k in _MEDIA_LINE.findall(sdp)]
+
+
+def offer_problem(text: str) -> str | None:
+    """Why an offer cannot be answered safely, or None: each media section needs its DTLS
+    fingerprint and ICE credentials, and its mid in the BUNDLE group (aiortc would otherwise
+    accept it and fail later, in the background)."""
+    try:
+        offer = sdp.SessionDescription.parse(text)
+    except Exception:
+        return "unreadable SDP"
+    bundle = next((g.items for g in offer.group if g.semantic == "BUNDLE"), None)
+    for media in offer.media:
+        if media.dtls is None or not media.dtls.fingerprints:
+            return "a media section has no DTLS fingerprint"
+        if media.ice is None or not media.ice.usernameFragment or not media.ice.password:
+            return "a media section has no ICE credentials"
+        if bundle is not None and media.rtp.muxId not in [str(i) for i in bundle]:
+            return "a media section is outside the BUNDLE group"
+    return None
 
 
 def new_publish_pc(

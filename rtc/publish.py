@@ -20,7 +20,7 @@ from .config import RTCConfig
 from .errors import ProtocolError, RateLimited
 from .forwarder import Forwarder, Source
 from .messages import Kind
-from .peers import Watch, new_publish_pc, offered_kinds, with_opus_fec
+from .peers import Watch, new_publish_pc, offer_problem, offered_kinds, with_opus_fec
 
 
 class Publishing:
@@ -49,6 +49,9 @@ class Publishing:
         kinds = offered_kinds(sdp)
         if not kinds:
             raise ProtocolError("the offer has no audio or video section", code="bad_sdp")
+        problem = offer_problem(sdp)
+        if problem is not None:
+            raise ProtocolError(f"cannot use this offer: {problem}", code="bad_sdp")
         return kinds
 
     async def offer(self, sdp: str, kinds: list[Kind]) -> tuple[m.PublishAnswer, dict[str, Source]]:
@@ -65,7 +68,8 @@ class Publishing:
             await pc.setLocalDescription(await pc.createAnswer())
         except Exception as exc:
             self.pc = None
-            await pc.close()
+            with contextlib.suppress(Exception):  # a half-built connection may fail to close
+                await pc.close()
             raise ProtocolError(
                 f"cannot use this offer: {type(exc).__name__}", code="bad_sdp"
             ) from None

@@ -347,3 +347,31 @@ async def test_logs_carry_no_names_tokens_or_addresses(
         assert "Dr a" not in text and "Dr b" not in text
         assert token not in text and token.split(".")[0] not in text
         assert "127.0.0.1" not in text
+
+
+async def _real_offer() -> str:
+    from aiortc import RTCPeerConnection
+    from aiortc.mediastreams import AudioStreamTrack
+
+    pc = RTCPeerConnection()
+    try:
+        pc.addTrack(AudioStreamTrack())
+        await pc.setLocalDescription(await pc.createOffer())
+        return pc.localDescription.sdp
+    finally:
+        await pc.close()
+
+
+@pytest.mark.parametrize("spoil", ["no fingerprint", "mid outside the bundle"])
+async def test_a_spoilt_offer_is_refused_and_the_connection_goes_on(live: Live, spoil: str) -> None:
+    sdp = await _real_offer()
+    if spoil == "no fingerprint":
+        sdp = "".join(line for line in sdp.splitlines(keepends=True)
+                      if not line.startswith("a=fingerprint:"))
+    else:
+        sdp = sdp.replace("a=mid:0", "a=mid:9")
+    raw = await Raw.open(live)
+    await raw.joined(live, "a")
+    reply = await raw.call({"type": "publish", "sdp": sdp})
+    assert reply["type"] == "error" and reply["code"] == "bad_sdp", reply
+    assert (await raw.call({"type": "ping", "id": "1"}))["type"] == "pong"
