@@ -1,0 +1,130 @@
+"""The participants of a room, run in a process of their own (for test_not_recorded.py).
+
+Everything that encodes or decodes media lives here, so that in the test's process - the
+server's - any decoder call is the server's. Reads one JSON line on stdin::
+
+    {"url": "ws://127.0.0.1:PORT/rtc", "people": [{"token": ..., "role": ...}, ...],
+     "seconds": 3.0, "start_round": true}
+
+Every participant publishes a tone and a small moving picture and subscribes to everyone else
+(decoding what arrives, as rtc.client does). Writes JSON lines on stdout:
+
+- ``{"event": "flowing", ...}`` once every participant has decoded audio and video from every
+  other one and media has then flowed for ``seconds`` more: per subscriber and publisher, the
+  frames decoded by kind and the RTP packets and payload bytes received;
+- ``{"event": "live"}`` once the facilitator has started the first phase and its round (when
+  ``start_round``), so the session's live state holds a running round;
+
+then waits for a line on stdin (the test ends the session meanwhile), closes every connection
+and writes ``{"event": "closed", ...}`` with the final counts. Run from the repository root:
+``python -m tests.facilitation.room_in_a_child``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from collections import defaultdict
+from typing import Any
+
+from aiortc import RTCRtpReceiver
+
+from rtc.client import Client
+from tests.rtc.media import PatternVideo, ToneAudio
+
+KINDS = ("audio", "video")
+RTP: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+"""id(receiver) -> [packets, payload bytes] received by the subscribers here."""
+
+_handle = RTCRtpReceiver._handle_rtp_packet
+
+
+async def _counting(self: RTCRtpReceiver, packet: Any, arrival_time_ms: int) -> None:
+    counts = RTP[id(self)]
+    counts[0] += 1
+    counts[1] += len(packet.payload)
+    await _handle(self, packet, arrival_time_ms)
+
+
+RTCRtpReceiver._handle_rtp_packet = _counting  # type: ignore[method-assign]  # this process only
+
+
+def say(event: str, **data: Any) -> None:
+    print(json.dumps({"event": event, **data}), flush=True)
+
+
+def tally(clients: list[Client]) -> dict[str, Any]:
+    """subscriber -> publisher -> {audio, video (frames decoded), packets, bytes}."""
+    out: dict[str, dict[str, dict[str, int]]] = {}
+    for c in clients:
+        row = out[c.id] = {}
+        for other in clients:
+            if other is c:
+                continue
+            row[other.id] = {k: c.frames_from(other.id, k) for k in KINDS} | {
+                "packets": 0, "bytes": 0}
+        if c.subscribe_pc is None:
+            continue
+        for t in c.subscribe_pc.getTransceivers():
+            info = c.streams.get(t.mid or "")
+            if info is not None and info.participant in row:
+                packets, size = RTP.get(id(t.receiver), [0, 0])
+                row[info.participant]["packets"] += packets
+                row[info.participant]["bytes"] += size
+    return out
+
+
+async def wait_for(check: Any, timeout: float, what: str) -> None:  # noqa: ASYNC109
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.1)
+
+
+async def start_round(fac: Client) -> None:
+    """The facilitator starts the first phase, then its round (as the room page would)."""
+
+    async def act(kind: str, where: Any, **data: Any) -> None:
+        mark = fac.mark()
+        await fac.send({"type": "app", "kind": kind, "data": data})
+        await fac.expect("event", timeout=10, since=mark,
+                         where=lambda m: m["kind"] == "state" and where(m["data"]))
+
+    await act("phase", lambda s: s["round"] is not None, action="start")
+    await act("round", lambda s: s["round"]["status"] == "running", action="start")
+
+
+async def main() -> None:
+    brief = json.loads(sys.stdin.readline())
+    clients: list[Client] = []
+    try:
+        for person in brief["people"]:
+            client = Client(brief["url"], person["token"], audio=ToneAudio(loud=True),
+                            video=PatternVideo())
+            await client.connect()
+            clients.append(client)
+
+        def everyone_sees_everyone() -> bool:
+            return all(a.frames_from(b.id, "audio") >= 20 and a.frames_from(b.id, "video") >= 5
+                       for a in clients for b in clients if a is not b)
+
+        await wait_for(everyone_sees_everyone, 30, "everyone decoding everyone")
+        await asyncio.sleep(brief["seconds"])
+        say("flowing", received=tally(clients))
+        if brief.get("start_round"):
+            fac = next(c for c, p in zip(clients, brief["people"], strict=True)
+                       if p["role"] == "facilitator")
+            await start_round(fac)
+        say("live")
+        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+    finally:
+        for client in clients:
+            await client.close()
+    say("closed", received=tally(clients))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
