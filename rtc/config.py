@@ -32,6 +32,9 @@ class RTCConfig:
     """Largest accepted signalling message (UTF-8 bytes); larger ones get ``too_large``."""
     first_message_timeout: float = 10.0
     """Seconds a new WebSocket has to send its ``hello`` before it is closed."""
+    join_timeout: float = 30.0
+    """Seconds a connection has, from its start, to ``join`` a room before it is closed (one that
+    only says hello and answers pings holds nothing of anyone's)."""
     ping_after: float = 20.0
     """Seconds of client silence after which the server sends a ``ping``."""
     drop_after: float = 45.0

@@ -217,6 +217,8 @@ class Connection:
             return max(0.01, started + self.config.first_message_timeout - now)
         silence = now - self._last_heard
         target = self.config.drop_after if self._pinged else self.config.ping_after
+        if self.stage is m.Stage.GREETED:
+            target = min(target, self.config.join_timeout - (now - started) + silence)
         return max(0.01, target - silence)
 
     def _heartbeat(self, started: float) -> None:
@@ -225,6 +227,8 @@ class Connection:
             if now - started >= self.config.first_message_timeout:
                 raise TimedOut("no hello in time")
             return
+        if self.stage is m.Stage.GREETED and now - started >= self.config.join_timeout:
+            raise TimedOut("no join in time")
         silence = now - self._last_heard
         if silence >= self.config.drop_after:
             raise TimedOut("connection silent for too long")

@@ -1,0 +1,315 @@
+""""Not recorded", shown on a running room rather than only designed.
+
+The server (a ``Stage``: the real app under uvicorn) runs in this process; its three participants
+run in a child process (``room_in_a_child.py``), publishing a tone and a moving picture and
+decoding what the server forwards them. So every encoder and decoder is in the child, and in this
+process any decoder call is the server's. While the room runs, for several seconds of media in
+every direction and then with a round under way:
+
+1. no decoder here ever gets a frame: ``get_decoder`` (wherever it is imported) and the
+   ``decode`` of every aiortc decoder class are counted, and stay at 0 while the child decodes
+   media from every other participant; a throwaway local aiortc pair in this process afterwards
+   shows that the same counters do count a decoding receiver;
+2. no file is opened for writing (or created) under the server's data directory or the temp
+   directory: an audit hook records such ``open`` events during the session, and is shown to
+   record a write made there on purpose afterwards. SQLite's own writes happen in its C library
+   and are not audited; the database may hold the live state, which the next point bounds;
+3. afterwards nothing said remains: the database files grow by at most ``GROWTH`` bytes while
+   the media (many times that) flows, and the server's logs - at debug for app/ and rtc/ - hold
+   no live-state key, no participant's name and no binary payload. That an ended session's
+   live state is wiped from the files is test_nothing_left_on_disk.py's; here the live-state
+   keys are shown to be in the files during the session, so the log scan is not vacuous.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiortc.codecs
+import pytest
+from aiortc import RTCPeerConnection
+from aiortc.codecs.base import Decoder
+from sqlalchemy.engine import make_url
+
+from app.ops.logging import JsonFormatter
+from tests.facilitation.stage import Stage
+from tests.facilitation.test_nothing_left_on_disk import MARKS, on_disk
+from tests.rtc.media import PatternVideo, ToneAudio
+
+ROOT = Path(__file__).resolve().parents[2]
+SECONDS = 3.0
+"""Media in every direction, after everyone has received everyone."""
+GROWTH = 256 * 1024
+"""Bytes the SQLite files may grow by during the session (live state, not media)."""
+
+
+# ---------------------------------------------------------------- 1. decoders
+
+
+@dataclass
+class Decoding:
+    created: Counter[str] = field(default_factory=Counter)
+    """get_decoder calls, by MIME type."""
+    decoded: Counter[str] = field(default_factory=Counter)
+    """decode calls, by decoder class."""
+
+    def total(self) -> int:
+        return sum(self.created.values()) + sum(self.decoded.values())
+
+
+def _subclasses(cls: type) -> list[type]:
+    return [c for sub in cls.__subclasses__() for c in (sub, *_subclasses(sub))]
+
+
+def count_decoders(monkeypatch: pytest.MonkeyPatch) -> Decoding:
+    """Wrap aiortc's decoder entry points, in every module that holds them, with counters."""
+    counts = Decoding()
+    real_get = aiortc.codecs.get_decoder
+
+    def get_decoder(codec: Any) -> Decoder:
+        counts.created[codec.mimeType] += 1
+        return real_get(codec)
+
+    for module in list(sys.modules.values()):
+        if getattr(module, "get_decoder", None) is real_get:
+            monkeypatch.setattr(module, "get_decoder", get_decoder)
+    classes = _subclasses(Decoder)
+    assert {"OpusDecoder", "Vp8Decoder", "H264Decoder"} <= {c.__name__ for c in classes}
+    for cls in classes:
+        if "decode" in vars(cls):
+            def decode(self: Decoder, frame: Any, _real: Any = vars(cls)["decode"],
+                       _name: str = cls.__name__) -> Any:
+                counts.decoded[_name] += 1
+                return _real(self, frame)
+
+            monkeypatch.setattr(cls, "decode", decode)
+    return counts
+
+
+async def decode_locally() -> None:
+    """A local aiortc pair in this process, each side's receiver decoding a frame of each kind."""
+    sender, receiver = RTCPeerConnection(), RTCPeerConnection()
+    got: list[asyncio.Task[Any]] = []
+    receiver.on("track", lambda track: got.append(asyncio.ensure_future(track.recv())))
+    sender.addTrack(ToneAudio())
+    sender.addTrack(PatternVideo())
+    try:
+        await sender.setLocalDescription(await sender.createOffer())
+        await receiver.setRemoteDescription(sender.localDescription)
+        await receiver.setLocalDescription(await receiver.createAnswer())
+        await sender.setRemoteDescription(receiver.localDescription)
+        while len(got) < 2:  # noqa: ASYNC110 (aiortc's event is a callback)
+            await asyncio.sleep(0.05)
+        await asyncio.wait_for(asyncio.gather(*got), 20)
+    finally:
+        await sender.close()
+        await receiver.close()
+
+
+# ---------------------------------------------------------------- 2. files written
+
+
+WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
+
+
+@dataclass
+class Writes:
+    roots: tuple[str, ...]
+    seen: list[tuple[str, str]] = field(default_factory=list)
+    """(path, mode or flags) of every open for writing under a root."""
+    broken: list[str] = field(default_factory=list)
+
+
+_watching: list[Writes] = []
+"""The audit hook records into the last of these while it is not empty (hooks stay forever)."""
+
+
+def _audit(event: str, args: tuple[Any, ...]) -> None:
+    if event != "open" or not _watching:
+        return
+    writes = _watching[-1]
+    try:
+        path, mode, flags = args
+        if isinstance(path, int):  # an fd already open: its open was seen (or not ours)
+            return
+        writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or bool(
+            (flags or 0) & WRITE_FLAGS)
+        if writing:
+            where = os.path.realpath(os.path.abspath(os.fsdecode(path)))
+            if any(where == r or where.startswith(r + os.sep) for r in writes.roots):
+                writes.seen.append((where, str(mode if mode is not None else flags)))
+    except Exception as exc:  # noqa: BLE001 - an audit hook must never break an open
+        writes.broken.append(repr(exc))
+
+
+_hooked: list[bool] = []
+
+
+@contextlib.contextmanager
+def watching(*roots: Path) -> Any:
+    if not _hooked:
+        sys.addaudithook(_audit)
+        _hooked.append(True)
+    writes = Writes(tuple(os.path.realpath(r) for r in roots))
+    _watching.append(writes)
+    try:
+        yield writes
+    finally:
+        _watching.remove(writes)
+
+
+# ---------------------------------------------------------------- the room in a child
+
+
+def db_size(stage: Stage) -> int:
+    db = Path(make_url(stage.settings.db_url).database or "")
+    return sum(p.stat().st_size for p in (db, db.with_name(db.name + "-wal")) if p.exists())
+
+
+@dataclass
+class Child:
+    process: asyncio.subprocess.Process
+    stderr: list[bytes] = field(default_factory=list)
+
+    async def read(self, event: str, timeout: float = 60) -> dict[str, Any]:  # noqa: ASYNC109
+        assert self.process.stdout is not None
+        while True:
+            line = await asyncio.wait_for(self.process.stdout.readline(), timeout)
+            if not line:
+                await self.process.wait()
+                raise AssertionError(f"the child ended ({self.process.returncode}) before "
+                                     f"{event!r}: {b''.join(self.stderr).decode()[-3000:]}")
+            with contextlib.suppress(ValueError):
+                message: dict[str, Any] = json.loads(line)
+                if message.get("event") == event:
+                    return message
+
+    async def write(self, data: dict[str, Any] | str) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write((data if isinstance(data, str) else json.dumps(data)).encode()
+                                 + b"\n")
+        await self.process.stdin.drain()
+
+
+@contextlib.asynccontextmanager
+async def child() -> AsyncIterator[Child]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.facilitation.room_in_a_child", cwd=ROOT,
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE)
+    running = Child(process)
+
+    async def drain() -> None:
+        assert process.stderr is not None
+        while chunk := await process.stderr.read(65536):
+            running.stderr.append(chunk)
+
+    drainer = asyncio.ensure_future(drain())
+    try:
+        yield running
+    finally:
+        if process.returncode is None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(process.wait(), 20)
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        await drainer
+
+
+def pairs(received: dict[str, dict[str, dict[str, int]]], key: str) -> dict[str, int]:
+    return {f"{s[:8]}<-{p[:8]}": n[key] for s, row in received.items() for p, n in row.items()}
+
+
+# ---------------------------------------------------------------- the test
+
+
+async def test_the_server_neither_decodes_nor_records(
+        sqlite_stage: Stage, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    began = time.monotonic()
+    stage = sqlite_stage
+    caplog.set_level(logging.INFO)
+    for name in ("app", "rtc"):
+        caplog.set_level(logging.DEBUG, logger=name)
+    await stage.build(members=2, co_facilitator=False)
+    fac, members = stage.fac, stage.members
+    people = [fac, *members]
+    decoding = count_decoders(monkeypatch)
+    data_dir, temp = Path(stage.settings.data_dir), Path(tempfile.gettempdir())
+
+    with watching(data_dir, temp) as writes:
+        size_before = db_size(stage)
+        for person in people:
+            await stage.grant(person)
+        async with child() as room:
+            await room.write({"url": stage.ws, "seconds": SECONDS, "start_round": True,
+                              "people": [{"token": p.token, "role": p.role} for p in people]})
+            flowing = (await room.read("flowing"))["received"]
+            decoded_while_flowing = decoding.total()
+            await room.read("live")
+            live_on_disk = on_disk(stage)
+            size_live = db_size(stage)
+            await stage.ok(fac.http.patch(f"/api/v1/sessions/{stage.session['id']}",
+                                          json={"status": "ended"}))
+            await room.write("end")
+            closed = (await room.read("closed"))["received"]
+        size_after = db_size(stage)
+    forwarder = getattr(getattr(stage.app.state.media, "hub", None), "forwarder", None)
+    forwarded = getattr(forwarder, "forwarded", None)
+
+    # 1. media flowed both ways through the server, and nothing here decoded it
+    ids = {p.id for p in people}
+    assert set(flowing) == ids and all(set(row) == ids - {s} for s, row in flowing.items())
+    for kind in ("audio", "video", "packets", "bytes"):
+        assert all(n > 0 for n in pairs(flowing, kind).values()), (kind, flowing)
+    assert decoded_while_flowing == 0 and decoding.total() == 0, decoding
+    # ... and the same counters do count a decoder in this process
+    await decode_locally()
+    assert decoding.created["audio/opus"] > 0 and decoding.created["video/VP8"] > 0, decoding
+    assert decoding.decoded["OpusDecoder"] > 0 and decoding.decoded["Vp8Decoder"] > 0, decoding
+
+    # 2. no file opened for writing under the data directory or the temp directory
+    assert writes.broken == [] and writes.seen == [], writes
+    with watching(data_dir) as probe:  # the hook does see a write made there
+        (data_dir / "probe.bin").write_bytes(b"x")
+        os.close(os.open(data_dir / "probe2.bin", os.O_CREAT | os.O_WRONLY, 0o600))
+    assert [Path(p).name for p, _ in probe.seen] == ["probe.bin", "probe2.bin"], probe
+
+    # 3. the files did not take the media, and the logs hold nothing said
+    media_bytes = sum(pairs(closed, "bytes").values())
+    growth = size_live - size_before
+    assert any(m in live_on_disk for m in MARKS)  # the live state was there to be leaked
+    assert growth <= GROWTH < media_bytes / 10, (growth, media_bytes)
+    records = list(caplog.records)
+    written = "\n".join(JsonFormatter().format(r) for r in records).encode()
+    raw = "\n".join(r.getMessage() for r in records).encode()
+    leaked = [m for m in MARKS if m in written or m in raw]
+    leaked += [p.name for p in people if p.name.encode() in written]
+    binary = [r.getMessage()[:80] for r in records if isinstance(r.args, tuple) and any(
+        isinstance(a, bytes | bytearray | memoryview) for a in r.args)]
+    assert leaked == [] and binary == [], (leaked, binary)
+
+    print(f"\nframes decoded in the child while flowing (audio): {pairs(flowing, 'audio')}"
+          f"\n  (video): {pairs(flowing, 'video')}"
+          f"\n  RTP packets by the end: {pairs(closed, 'packets')}"
+          f"\n  media bytes by the end: {media_bytes}; packets forwarded by the server: "
+          f"{forwarded}"
+          f"\ndecoder calls here during the session: 0; in the local pair afterwards: "
+          f"{dict(decoding.created)} {dict(decoding.decoded)}"
+          f"\nwrites under {data_dir} or {temp}: {len(writes.seen)}"
+          f"\nSQLite files: {size_before} B before, {size_live} B live (+{growth}), "
+          f"{size_after} B after the end; log records scanned: {len(records)}"
+          f"\ntook {time.monotonic() - began:.1f} s")
