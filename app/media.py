@@ -22,6 +22,10 @@ def rtc_config(settings: Settings) -> RTCConfig:
         token_lifetime=settings.join_token_seconds,
         ping_after=settings.rtc_ping_after,
         drop_after=max(settings.rtc_drop_after, settings.rtc_ping_after + 1.0),
+        join_timeout=settings.rtc_join_timeout,
+        max_connections_per_address=settings.rtc_connections_per_address,
+        max_unjoined_per_address=settings.rtc_unjoined_per_address,
+        trusted_proxies=tuple(settings.trusted_proxies),
     )
 
 

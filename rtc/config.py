@@ -33,8 +33,17 @@ class RTCConfig:
     first_message_timeout: float = 10.0
     """Seconds a new WebSocket has to send its ``hello`` before it is closed."""
     join_timeout: float = 30.0
-    """Seconds a connection has, from its start, to ``join`` a room before it is closed (one that
-    only says hello and answers pings holds nothing of anyone's)."""
+    """Seconds a connection has, from its start, to ``join`` a room before it is closed
+    (``timeout``): one that only says hello and answers pings holds nothing of anyone's."""
+    max_connections_per_address: int | None = None
+    """Most WebSockets one client address may hold open at once; more are closed at once with
+    ``rate_limited``. None: no limit."""
+    max_unjoined_per_address: int | None = None
+    """Most WebSockets of one client address that have not joined a room yet; more are closed
+    at once with ``rate_limited``. None: no limit."""
+    trusted_proxies: tuple[str, ...] = ()
+    """Addresses or networks of reverse proxies whose ``X-Forwarded-For`` names the client (for
+    the per-address limits); otherwise the peer's address is the client's."""
     ping_after: float = 20.0
     """Seconds of client silence after which the server sends a ``ping``."""
     drop_after: float = 45.0

@@ -12,6 +12,7 @@ WebSocket close code (``close_code``) and to how the participant left (``depart_
      ├── HandshakeError         bad_version / out_of_order   yes    4002
      ├── AuthError              bad_token / token_expired    yes    4001
      ├── RoomFull               room_full                    yes    4003
+     ├── TooManyConnections     too_many_connections         yes    4005
      ├── TimedOut               timeout                      yes    4004
      ├── Replaced               replaced                     yes    4006
      ├── Removed                removed                      yes    4008
@@ -87,6 +88,13 @@ class RoomFull(RTCError):
     fatal = True
 
 
+class TooManyConnections(RTCError):
+    """The client's address holds as many connections (or unjoined ones) as it may."""
+
+    code = "too_many_connections"
+    fatal = True
+
+
 class TimedOut(RTCError):
     code = "timeout"
     fatal = True
@@ -130,6 +138,7 @@ _CLOSE_CODES: dict[type[RTCError], int] = {
     AuthError: 4001,
     HandshakeError: 4002,
     RoomFull: 4003,
+    TooManyConnections: 4005,
     TimedOut: 4004,
     Replaced: 4006,
     RoomClosed: 4007,

@@ -8,14 +8,31 @@ from app.accounts.schemas import AccountCreate, AccountOut, Login
 from app.core.cookies import ACCOUNT_COOKIE, clear_cookie, set_cookie
 from app.core.deps import DbSession, SettingsDep
 from app.core.security import sign
+from app.core.throttle import ClientAddress, ThrottleDep
 
 router = APIRouter(tags=["accounts"])
 
 
 @router.post("/auth/login", response_model=AccountOut)
-async def login(body: Login, response: Response, db: DbSession, settings: SettingsDep) -> object:
-    """Sign in with a local account; sets the account cookie."""
-    account = await service.authenticate(db, email=body.email, password=body.password)
+async def login(
+    body: Login,
+    response: Response,
+    db: DbSession,
+    settings: SettingsDep,
+    throttle: ThrottleDep,
+    address: ClientAddress,
+) -> object:
+    """Sign in with a local account; sets the account cookie. Throttled: 429
+    `too_many_attempts` (with `Retry-After`) after too many failures for the email or from the
+    address (`signin_*` settings)."""
+    account = await service.sign_in(
+        db,
+        throttle,
+        service.SignInLimits.of(settings),
+        email=body.email,
+        password=body.password,
+        address=address,
+    )
     max_age = settings.account_cookie_hours * 3600
     value = sign(settings.secret, ACCOUNT_COOKIE, str(account.id), max_age=max_age)
     set_cookie(response, settings, ACCOUNT_COOKIE, value, max_age)

@@ -1,15 +1,28 @@
-"""Accounts of facilitators and admins: creation and password sign-in."""
+"""Accounts of facilitators and admins: creation and password sign-in.
+
+Sign-in is throttled (``sign_in``): failures are counted per email (whether or not an account
+has it, so a 429 tells nothing about which emails exist) and per client address, in a moving
+window (``signin_window_seconds``). A full count refuses further attempts with 429 until its
+oldest failure leaves the window: a lockout is never longer than the window, and a right password
+from an address that is not itself refused works again as soon as it ends. Password hashes are
+computed off the event loop.
+"""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Account
+from app.core.config import Settings
 from app.core.errors import Conflict, Unauthenticated
-from app.core.security import hash_password, verify_password
+from app.core.security import hash_password_off_loop, verify_password_off_loop
+from app.core.throttle import Limit, Throttle
+
+REFUSED = "too_many_attempts"
 
 
 def normalise_email(email: str) -> str:
@@ -25,7 +38,7 @@ async def create_account(
     account = Account(
         email=email,
         display_name=display_name.strip(),
-        password_hash=hash_password(password) if password else None,
+        password_hash=await hash_password_off_loop(password) if password else None,
         is_admin=is_admin,
     )
     db.add(account)
@@ -35,9 +48,53 @@ async def create_account(
 
 async def authenticate(db: AsyncSession, *, email: str, password: str) -> Account:
     account = await db.scalar(select(Account).where(Account.email == normalise_email(email)))
-    ok = verify_password(password, account.password_hash if account else None)
+    ok = await verify_password_off_loop(password, account.password_hash if account else None)
     if account is None or not ok or account.disabled_at is not None:
         raise Unauthenticated("bad_credentials", "wrong email or password")
+    return account
+
+
+@dataclass(frozen=True, slots=True)
+class SignInLimits:
+    """The two counts a password sign-in must pass: its email's and its address's failures."""
+
+    account: Limit
+    address: Limit
+
+    @classmethod
+    def of(cls, settings: Settings) -> SignInLimits:
+        window, what = settings.signin_window_seconds, "too many sign-in attempts"
+        return cls(
+            account=Limit(
+                "signin-account", settings.signin_failures_per_account, window, REFUSED, what
+            ),
+            address=Limit(
+                "signin-address", settings.signin_failures_per_address, window, REFUSED, what
+            ),
+        )
+
+
+async def sign_in(
+    db: AsyncSession,
+    throttle: Throttle,
+    limits: SignInLimits,
+    *,
+    email: str,
+    password: str,
+    address: str,
+) -> Account:
+    """``authenticate``, throttled: 429 (``too_many_attempts``) when the address or the email
+    has had too many failures lately; a failure counts against both, a success clears the
+    email's count."""
+    email = normalise_email(email)
+    checks = ((limits.address, address), (limits.account, email))
+    async with throttle.attempt(checks) as attempt:
+        try:
+            account = await authenticate(db, email=email, password=password)
+        except Unauthenticated:
+            attempt.failed()
+            raise
+    await throttle.clear(limits.account, email)
     return account
 
 

@@ -11,7 +11,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET = "insecure-development-secret-change-me"
@@ -80,6 +80,45 @@ class Settings(BaseSettings):
     network that goes silent. 2 and 4 hand the controls over within 5 s of a silent drop, at
     the cost of one small ping every 2 s per idle browser."""
 
+    rtc_connections_per_address: int = Field(default=64, ge=1, le=100_000)
+    """WebSockets to `/rtc` one client address may hold open at once; more are closed at once
+    (`too_many_connections`, close code 4005). Generous: a trust's network may put many browsers
+    behind one address."""
+
+    rtc_unjoined_per_address: int = Field(default=8, ge=1, le=10_000)
+    """WebSockets to `/rtc` from one client address that have not joined a room yet (no valid
+    join token shown): a browser joins within a second, so more than this at once are refused."""
+
+    rtc_join_timeout: float = Field(default=30.0, ge=2.0, le=600.0)
+    """Seconds a WebSocket to `/rtc` may stay open without joining a room before it is closed
+    (`timeout`, 4004)."""
+
+    trusted_proxies: list[str] = []
+    """Addresses or networks (`172.18.0.0/16`) of reverse proxies whose `X-Forwarded-For`
+    header names the client, for the per-address limits (sign-in, invite links, `/rtc`).
+    Otherwise the address that connects is the client's (`rounds serve` already believes the
+    header from 127.0.0.1): behind a proxy elsewhere, caddy in Docker say, list its network
+    here, or every client shares the proxy's address. Never list networks that clients can
+    connect from directly."""
+
+    signin_window_seconds: int = Field(default=300, ge=1, le=86_400)
+    """The window the sign-in limits count failures in. A refused sign-in may try again when
+    the oldest failure counted leaves the window (the 429's `Retry-After`): a lockout lasts at
+    most this long."""
+
+    signin_failures_per_account: int = Field(default=5, ge=1, le=10_000)
+    """Failed password sign-ins to one email (from any address) within the window; then its
+    sign-ins are refused with 429, the right password too, until the window lets one go. A
+    successful sign-in clears the count."""
+
+    signin_failures_per_address: int = Field(default=20, ge=1, le=100_000)
+    """Failed password sign-ins from one client address (to any email) within the window; then
+    that address's sign-ins are refused with 429."""
+
+    invite_requests_per_minute: int = Field(default=60, ge=1, le=100_000)
+    """Invite links one client address may resolve or accept per minute (links are unguessable;
+    this caps the load); more are refused with 429."""
+
     retention_ended_member_days: int = Field(default=90, ge=1, le=3650)
     """Days a membership is kept after it ended (its display name and email go with it);
     `rounds purge` deletes older ones."""
@@ -142,6 +181,18 @@ class Settings(BaseSettings):
     def secret(self) -> bytes:
         """The signing secret as bytes."""
         return self.secret_key.get_secret_value().encode()
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: list[str]) -> list[str]:
+        import ipaddress
+
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"not an IP address or network: {entry!r}") from None
+        return value
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:

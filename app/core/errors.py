@@ -9,12 +9,14 @@
     ├── Conflict                    (409 conflict)
     │   └── facilitation.LiveError  (409: session_ended, not_waiting, no_round, ...)
     ├── Gone                        (410 gone)
+    ├── TooManyRequests             (429 too_many_requests, with ``retry_after`` seconds)
     └── rounds.EngineError          (409, 403 or 422 by kind: see app.rounds.errors)
 
 Every error carries its HTTP ``status`` and a stable ``code``; ``app.core.handlers`` turns any of
-them into ``{"error": code, "detail": text}`` with that status, and the facilitation runtime into
-an ``error`` message on the room's WebSocket with the same code. Codes are snake_case everywhere.
-A subclass instance may carry a more specific code (``Gone("invite_expired", "...")``).
+them into ``{"error": code, "detail": text}`` with that status (and ``Retry-After`` for a 429),
+and the facilitation runtime into an ``error`` message on the room's WebSocket with the same
+code. Codes are snake_case everywhere. A subclass instance may carry a more specific code
+(``Gone("invite_expired", "...")``).
 """
 
 from __future__ import annotations
@@ -53,3 +55,14 @@ class Conflict(RoundsError):
 
 class Gone(RoundsError):
     status, code = 410, "gone"
+
+
+class TooManyRequests(RoundsError):
+    """A throttle refused the request; ``retry_after`` is the whole seconds until it may try
+    again (the handler sends it as ``Retry-After``)."""
+
+    status, code = 429, "too_many_requests"
+
+    def __init__(self, code: str | None = None, detail: str = "", *, retry_after: int = 1) -> None:
+        super().__init__(code, detail)
+        self.retry_after = max(1, retry_after)

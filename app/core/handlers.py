@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.core.errors import RoundsError
+from app.core.errors import RoundsError, TooManyRequests
 
 log = logging.getLogger("rounds.errors")
 
@@ -32,7 +32,12 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RoundsError)
     async def _rounds(_: Request, exc: RoundsError) -> JSONResponse:
-        return JSONResponse(error_body(exc.code, exc.detail), status_code=exc.status)
+        headers = (
+            {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else None
+        )
+        return JSONResponse(
+            error_body(exc.code, exc.detail), status_code=exc.status, headers=headers
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -1,13 +1,22 @@
-"""Secrets: password hashes, random link tokens stored only as hashes, and signed cookies."""
+"""Secrets: password hashes, random link tokens stored only as hashes, and signed cookies.
+
+Password hashing (argon2id) costs a few hundred milliseconds of CPU by design: code on the
+event loop uses ``hash_password_off_loop`` and ``verify_password_off_loop``, which run it in a
+small pool of threads of its own (argon2 releases the GIL), so a burst of sign-ins neither
+stalls the loop (rooms, every other request) nor takes every core.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
 import json
+import os
 import secrets
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from pwdlib import PasswordHash
@@ -30,6 +39,23 @@ def verify_password(password: str, hashed: str | None) -> bool:
 
 
 _DUMMY_HASH = _passwords.hash(secrets.token_hex(8))
+
+_hashing = ThreadPoolExecutor(
+    max_workers=max(1, (os.cpu_count() or 2) // 2), thread_name_prefix="password-hash"
+)
+"""At most half the cores hash passwords at once (one argon2 hash already uses several lanes);
+more sign-ins wait their turn in the pool's queue, off the event loop."""
+
+
+async def hash_password_off_loop(password: str) -> str:
+    """``hash_password`` in the hashing threads, leaving the event loop free."""
+    return await asyncio.get_running_loop().run_in_executor(_hashing, hash_password, password)
+
+
+async def verify_password_off_loop(password: str, hashed: str | None) -> bool:
+    """``verify_password`` in the hashing threads, leaving the event loop free."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_hashing, verify_password, password, hashed)
 
 
 def new_token() -> str:

@@ -5,8 +5,10 @@ import uuid
 from fastapi import APIRouter, Request, Response
 
 from app.accounts.deps import CurrentAccount
+from app.core.config import Settings
 from app.core.db import utcnow
 from app.core.deps import DbSession, SettingsDep
+from app.core.throttle import ClientAddress, Limit, ThrottleDep
 from app.groups.service import managed_group
 from app.invites import service
 from app.invites.models import Invite
@@ -25,6 +27,12 @@ from app.members.service import new_device_key
 from app.sessions.service import next_session
 
 router = APIRouter(tags=["invites"])
+
+
+def _link_limit(settings: Settings) -> Limit:
+    """Resolving and accepting links share one count per client address."""
+    per_minute = settings.invite_requests_per_minute
+    return Limit("invite-link", per_minute, 60, what="too many invite requests")
 
 
 def _out(invite: Invite) -> InviteOut:
@@ -72,8 +80,16 @@ async def revoke_invite(invite_id: uuid.UUID, account: CurrentAccount, db: DbSes
 
 
 @router.post("/invites/resolve", response_model=InvitePreview)
-async def resolve_invite(body: InviteToken, db: DbSession) -> object:
-    """What an invite link is for, and whether it still works (public)."""
+async def resolve_invite(
+    body: InviteToken,
+    db: DbSession,
+    settings: SettingsDep,
+    throttle: ThrottleDep,
+    address: ClientAddress,
+) -> object:
+    """What an invite link is for, and whether it still works (public; 429 after
+    `invite_requests_per_minute` from one address)."""
+    await throttle.hit(_link_limit(settings), address)
     invite, group, reason = await service.resolve(db, body.token)
     if reason is not None:  # a dead link shows whose it was and why, nothing more
         return InvitePreview(valid=False, reason=reason, group_name=group.name)
@@ -96,9 +112,17 @@ async def resolve_invite(body: InviteToken, db: DbSession) -> object:
 
 @router.post("/invites/accept", response_model=Joined, status_code=201)
 async def accept_invite(
-    body: InviteAccept, request: Request, response: Response, db: DbSession, settings: SettingsDep
+    body: InviteAccept,
+    request: Request,
+    response: Response,
+    db: DbSession,
+    settings: SettingsDep,
+    throttle: ThrottleDep,
+    address: ClientAddress,
 ) -> object:
-    """Join a group with a display name; this browser remembers the membership (public)."""
+    """Join a group with a display name; this browser remembers the membership (public; 429
+    after `invite_requests_per_minute` from one address)."""
+    await throttle.hit(_link_limit(settings), address)
     member, group = await service.accept(db, body.token, display_name=body.display_name)
     remember_device(request, response, settings, member.id, await new_device_key(db, member))
     return Joined(

@@ -9,9 +9,10 @@ server's - any decoder call is the server's. Reads one JSON line on stdin::
 Every participant publishes a tone and a small moving picture and subscribes to everyone else
 (decoding what arrives, as rtc.client does). Writes JSON lines on stdout:
 
-- ``{"event": "flowing", ...}`` once every participant has decoded audio and video from every
-  other one and media has then flowed for ``seconds`` more: per subscriber and publisher, the
-  frames decoded by kind and the RTP packets and payload bytes received;
+- ``{"event": "receiving", "received": ...}`` once every participant has decoded audio and
+  video from every other one: per subscriber and publisher, the frames decoded by kind and the
+  RTP packets and payload bytes received;
+- ``{"event": "flowing", "received": ...}`` the same after ``seconds`` more of media;
 - ``{"event": "live"}`` once the facilitator has started the first phase and its round (when
   ``start_round``), so the session's live state holds a running round;
 
@@ -111,7 +112,13 @@ async def main() -> None:
             return all(a.frames_from(b.id, "audio") >= 20 and a.frames_from(b.id, "video") >= 5
                        for a in clients for b in clients if a is not b)
 
-        await wait_for(everyone_sees_everyone, 30, "everyone decoding everyone")
+        try:
+            await wait_for(everyone_sees_everyone, 30, "everyone decoding everyone")
+        except TimeoutError:
+            print(json.dumps({"received": tally(clients), "subscribed": {
+                c.id: sorted(c.subscribed()) for c in clients}}), file=sys.stderr)
+            raise
+        say("receiving", received=tally(clients))
         await asyncio.sleep(brief["seconds"])
         say("flowing", received=tally(clients))
         if brief.get("start_round"):
