@@ -18,3 +18,5 @@ class Account(IdMixin, Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     is_admin: Mapped[bool] = mapped_column(default=False)
     disabled_at: Mapped[datetime | None]
+    signed_out_at: Mapped[datetime | None]
+    """When the account last signed out: account cookies signed before then are refused."""

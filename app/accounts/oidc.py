@@ -44,10 +44,10 @@ from joserfc.jws import JWSRegistry
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.accounts.deps import remember_account
 from app.accounts.models import Account
 from app.accounts.service import create_account, normalise_email
 from app.core.config import Settings
-from app.core.cookies import ACCOUNT_COOKIE, set_cookie
 from app.core.deps import DbSession, SettingsDep
 from app.core.errors import Forbidden, NotFound, RoundsError, Unauthenticated
 from app.core.security import sign, unsign
@@ -300,9 +300,7 @@ async def oidc_callback(
         log.info("single sign-on refused", extra={"code": exc.code})
         raise
     response = RedirectResponse(_local_path(str(flow.get("next"))), status_code=303)
-    max_age = settings.account_cookie_hours * 3600
-    value = sign(settings.secret, ACCOUNT_COOKIE, str(account.id), max_age=max_age)
-    set_cookie(response, settings, ACCOUNT_COOKIE, value, max_age)
+    remember_account(response, settings, account)
     response.delete_cookie(
         FLOW_COOKIE, path=CALLBACK, secure=settings.secure_cookies, httponly=True, samesite="lax"
     )

@@ -3,11 +3,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from app.accounts import service
-from app.accounts.deps import CurrentAccount, CurrentAdmin
+from app.accounts.deps import CurrentAccount, CurrentAdmin, OptionalAccount, remember_account
 from app.accounts.schemas import AccountCreate, AccountOut, Login
-from app.core.cookies import ACCOUNT_COOKIE, clear_cookie, set_cookie
+from app.core.cookies import ACCOUNT_COOKIE, clear_cookie
 from app.core.deps import DbSession, SettingsDep
-from app.core.security import sign
 from app.core.throttle import ClientAddress, ThrottleDep
 
 router = APIRouter(tags=["accounts"])
@@ -33,15 +32,18 @@ async def login(
         password=body.password,
         address=address,
     )
-    max_age = settings.account_cookie_hours * 3600
-    value = sign(settings.secret, ACCOUNT_COOKIE, str(account.id), max_age=max_age)
-    set_cookie(response, settings, ACCOUNT_COOKIE, value, max_age)
+    remember_account(response, settings, account)
     return account
 
 
 @router.post("/auth/logout", status_code=204)
-async def logout(response: Response, settings: SettingsDep) -> None:
-    """Sign out of this browser."""
+async def logout(
+    response: Response, settings: SettingsDep, account: OptionalAccount, db: DbSession
+) -> None:
+    """Sign out (with the CSRF token, like every signed-in write): this cookie, and any copy of
+    it, stops working, and so do the account's cookies in its other browsers."""
+    if account is not None:
+        await service.sign_out(db, account)
     clear_cookie(response, settings, ACCOUNT_COOKIE)
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Account
 from app.core.config import Settings
+from app.core.db import utcnow
 from app.core.errors import Conflict, Unauthenticated
 from app.core.security import hash_password_off_loop, verify_password_off_loop
 from app.core.throttle import Limit, Throttle
@@ -107,3 +108,9 @@ async def get_active(db: AsyncSession, account_id: uuid.UUID) -> Account | None:
 
 async def list_accounts(db: AsyncSession) -> list[Account]:
     return list(await db.scalars(select(Account).order_by(func.lower(Account.display_name))))
+
+
+async def sign_out(db: AsyncSession, account: Account) -> None:
+    """Every account cookie signed until now stops working."""
+    account.signed_out_at = utcnow()
+    await db.flush()

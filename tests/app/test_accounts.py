@@ -13,6 +13,26 @@ async def test_sign_in_and_out(world: World, clients: Clients) -> None:
     assert (await world.fa.get("/api/v1/auth/me")).status_code == 401
 
 
+async def test_a_copied_account_cookie_dies_with_the_sign_out(world: World, clients: Clients
+                                                             ) -> None:
+    copy = clients.new()  # an attacker who copied the cookie before the sign-out
+    copy.cookies.update(world.fa.cookies)
+    assert (await copy.get("/api/v1/auth/me")).status_code == 200
+    assert (await world.fa.post("/api/v1/auth/logout")).status_code == 204
+    assert (await copy.get("/api/v1/auth/me")).status_code == 401
+    again = clients.new()  # signing in again works as before
+    assert (await login(again, "fa@trust.nhs.uk", PASSWORD)).status_code == 200
+    assert (await again.get("/api/v1/auth/me")).status_code == 200
+
+
+async def test_sign_out_needs_the_csrf_token(world: World, clients: Clients) -> None:
+    bare = clients.new(csrf=False)  # a cross-site form posting with the browser's cookies
+    bare.cookies.update(world.fa.cookies)
+    refused = await bare.post("/api/v1/auth/logout")
+    assert refused.status_code == 403, refused.text
+    assert (await world.fa.get("/api/v1/auth/me")).status_code == 200  # still signed in
+
+
 async def test_wrong_password_and_unknown_email_look_the_same(
     world: World, clients: Clients
 ) -> None:
