@@ -8,6 +8,7 @@ import getpass
 import logging
 import os
 import secrets
+import socket
 import sys
 from datetime import timedelta
 
@@ -35,16 +36,21 @@ def _serve(settings: Settings) -> None:
             "the development secret is in use: set ROUNDS_SECRET_KEY (production refuses it)")
     _migrate(settings)
     print(f"Rounds is serving at {settings.public_url}", file=sys.stderr)
-    # No access log: it would carry IP addresses and paths.
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        access_log=False,
-        log_config=None,
-        ws_max_size=1 << 20,
-        proxy_headers=True,
-    )
+    app = create_app(settings)
+
+    class Server(uvicorn.Server):
+        """On SIGTERM everyone in a room hears `shutdown` (close 1001) and the live sessions
+        save, before uvicorn closes what sockets are left (1012)."""
+
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            await app.state.media.close()
+            await super().shutdown(sockets)
+
+    # No access log: it would carry IP addresses and paths. Frames up to 4 MiB are read, so one
+    # over the protocol's 1 MiB gets its `too_large` error; larger ones close the socket (1009).
+    config = uvicorn.Config(app, host=settings.host, port=settings.port, access_log=False,
+                            log_config=None, ws_max_size=4 << 20, proxy_headers=True)
+    Server(config).run()
 
 
 async def _create_admin(settings: Settings, email: str, name: str, password: str) -> None:

@@ -46,7 +46,7 @@ def test_serve_warns_on_the_development_secret(monkeypatch: pytest.MonkeyPatch,
     from app.core.config import Settings
 
     monkeypatch.setattr(cli, "_migrate", lambda settings: None)
-    monkeypatch.setattr("uvicorn.run", lambda *a, **k: None)
+    monkeypatch.setattr("uvicorn.Server.run", lambda *a, **k: None)
     monkeypatch.setattr("app.ops.logging.configure_logging", lambda settings: None)
     with caplog.at_level(logging.WARNING, logger="rounds"):
         cli._serve(Settings())

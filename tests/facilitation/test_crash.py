@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from tests.deploy.services import free_port
-from tests.facilitation.stage import Stage, latest, send, state
+from tests.facilitation.stage import Stage, eventually, latest, send, state
 from tests.facilitation.test_restart_and_clocks import speaking
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -102,3 +102,31 @@ async def test_kill_mid_turn_the_clock_stands_still_for_the_outage(
     left_after = restored["round"]["remaining"] - (time.time() - restored["server_time"])
     print(f"\nremaining at the crash {left_at_crash:.3f} s, after the restart {left_after:.3f} s")
     assert abs(left_after - left_at_crash) <= 1.0
+
+
+async def test_sigterm_says_shutdown_before_closing(process_stage: ProcessStage) -> None:
+    stage = process_stage
+    await stage.build(members=1, co_facilitator=False)
+    for p in (stage.fac, *stage.members):
+        await stage.enter(p)
+    await stage.stop(signal.SIGTERM)
+    for p in (stage.fac, *stage.members):
+        log = p.rtc.messages
+        await eventually(lambda log=log: log[-1]["type"] == "_closed", what="the socket closed")
+        assert log[-1]["code"] == 1001
+        assert log[-2]["type"] == "error" and log[-2]["code"] == "shutdown", log[-3:]
+
+
+async def test_a_frame_over_the_limit_gets_too_large(process_stage: ProcessStage) -> None:
+    import json
+
+    import websockets
+
+    url = process_stage.base.replace("http", "ws", 1) + "/rtc"
+    async with websockets.connect(url, max_size=None) as ws:
+        await ws.send(json.dumps({"type": "hello", "version": 1}))
+        assert json.loads(await ws.recv())["type"] == "hello"
+        await ws.send("x" * (2 << 20))  # 2 MiB: over the protocol's 1 MiB
+        assert json.loads(await ws.recv())["code"] == "too_large"
+        await ws.send(json.dumps({"type": "ping", "id": "still"}))
+        assert json.loads(await ws.recv()) == {"type": "pong", "id": "still"}
