@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.config import Settings
 from app.core.db import checkpoint, create_engine, db_factory, transaction, utcnow
 from app.core.rooms import LiveRooms
+from app.facilitation.models import Revocation
 from app.facilitation.store import OFFLINE
 from app.invites.models import Invite
 from app.members.models import Member
@@ -97,11 +98,20 @@ async def close_forgotten_sessions(
     return len(forgotten)
 
 
+async def purge_revocations(
+    db: AsyncSession, settings: Settings, now: datetime, rooms: LiveRooms
+) -> int:
+    """Revocations that can no longer refuse anything: every token they covered has expired."""
+    cutoff = now - timedelta(seconds=settings.join_token_seconds)
+    return await _rowcount(db, delete(Revocation).where(Revocation.revoked_at < cutoff))
+
+
 STEPS: dict[str, Step] = {
     "forgotten_sessions": close_forgotten_sessions,
     "members": purge_members,
     "invites": purge_invites,
     "sessions": purge_sessions,
+    "revocations": purge_revocations,
 }
 
 
