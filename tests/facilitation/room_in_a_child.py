@@ -77,6 +77,19 @@ def tally(clients: list[Client]) -> dict[str, Any]:
     return out
 
 
+def diagnose(clients: list[Client]) -> dict[str, Any]:
+    """Each participant's connections and the server's messages bar pings and events."""
+    out: dict[str, Any] = {}
+    for c in clients:
+        pcs = {name: None if pc is None else [pc.signalingState, pc.iceConnectionState,
+                                              pc.connectionState]
+               for name, pc in (("publish", c.publish_pc), ("subscribe", c.subscribe_pc))}
+        said = [{k: v for k, v in msg.items() if k not in {"sdp", "streams"}}
+                for msg in c.messages if msg["type"] not in {"ping", "event"}]
+        out[c.id] = {"pcs": pcs, "messages": said, "subscribed": sorted(c.subscribed())}
+    return out
+
+
 async def wait_for(check: Any, timeout: float, what: str) -> None:  # noqa: ASYNC109
     deadline = time.monotonic() + timeout
     while not check():
@@ -115,8 +128,8 @@ async def main() -> None:
         try:
             await wait_for(everyone_sees_everyone, 30, "everyone decoding everyone")
         except TimeoutError:
-            print(json.dumps({"received": tally(clients), "subscribed": {
-                c.id: sorted(c.subscribed()) for c in clients}}), file=sys.stderr)
+            print(json.dumps({"received": tally(clients), "connections": diagnose(clients)}),
+                  file=sys.stderr)
             raise
         say("receiving", received=tally(clients))
         await asyncio.sleep(brief["seconds"])

@@ -274,3 +274,25 @@ async def eventually(check: Callable[[], bool], timeout: float = 10.0,  # noqa: 
             raise AssertionError(f"timed out waiting for {what}")
         await asyncio.sleep(0.05)
     return time.monotonic() - began
+
+
+def speaking(who: Person) -> Callable[[dict[str, Any]], bool]:
+    """A `state` in which ``who`` holds the floor of a running round."""
+    return lambda s: s["round"] is not None and s["round"]["speaker"] == who.id and (
+        s["round"]["status"] == "running")
+
+
+async def round_of_two(stage: Stage) -> tuple[Person, Person, Person]:
+    """A live check-in round with the facilitator and two members in the room, the first member
+    speaking: (facilitator, speaker, next)."""
+    await stage.build(members=2, co_facilitator=False)
+    fac, (m1, m2) = stage.fac, stage.members
+    for p in (fac, m1, m2):
+        await stage.enter(p)
+    mark = await send(fac, "phase", action="start")
+    await state(fac, lambda s: s["phase"]["status"] == "running", since=mark)
+    mark = await send(fac, "round", action="setup", rule="manual", order=[m1.id, m2.id])
+    await state(fac, lambda s: s["round"] and len(s["round"]["turns"]) == 2, since=mark)
+    mark = await send(fac, "round", action="start")
+    await state(m2, speaking(m1), since=mark)
+    return fac, m1, m2

@@ -18,8 +18,7 @@ import httpx
 import pytest
 
 from tests.deploy.services import free_port
-from tests.facilitation.stage import Stage, eventually, latest, send, state
-from tests.facilitation.test_restart_and_clocks import speaking
+from tests.facilitation.stage import Stage, eventually, latest, round_of_two, speaking, state
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -78,16 +77,7 @@ async def test_kill_mid_turn_the_clock_stands_still_for_the_outage(
     process_stage: ProcessStage,
 ) -> None:
     stage = process_stage
-    await stage.build(members=2, co_facilitator=False)
-    fac, (m1, m2) = stage.fac, stage.members
-    for p in (fac, m1, m2):
-        await stage.enter(p)
-    mark = await send(fac, "phase", action="start")
-    await state(fac, lambda s: s["phase"]["status"] == "running", since=mark)
-    mark = await send(fac, "round", action="setup", rule="manual", order=[m1.id, m2.id])
-    await state(fac, lambda s: s["round"] and len(s["round"]["turns"]) == 2, since=mark)
-    mark = await send(fac, "round", action="start")
-    await state(m2, speaking(m1), since=mark)
+    fac, m1, m2 = await round_of_two(stage)
     await asyncio.sleep(1.5)
     before = await latest(m2)
     left_at_crash = before["round"]["remaining"] - (time.time() - before["server_time"])

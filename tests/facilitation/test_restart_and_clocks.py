@@ -21,12 +21,16 @@ from sqlalchemy import select
 
 from app.core.db import create_engine
 from app.facilitation.models import LiveState
-from tests.facilitation.stage import Person, Stage, error, latest, send, state
-
-
-def speaking(who: Person) -> Any:
-    return lambda s: s["round"] is not None and s["round"]["speaker"] == who.id and (
-        s["round"]["status"] == "running")
+from tests.facilitation.stage import (
+    Person,
+    Stage,
+    error,
+    latest,
+    round_of_two,
+    send,
+    speaking,
+    state,
+)
 
 
 async def _saved(stage: Stage) -> dict[str, Any]:
@@ -42,16 +46,7 @@ async def _saved(stage: Stage) -> dict[str, Any]:
 
 
 async def test_restart_mid_turn_resumes_the_same_remaining_time(stage: Stage) -> None:
-    await stage.build(members=2, co_facilitator=False)
-    fac, (m1, m2) = stage.fac, stage.members
-    for p in (fac, m1, m2):
-        await stage.enter(p)
-    mark = await send(fac, "phase", action="start")
-    await state(fac, lambda s: s["phase"]["status"] == "running", since=mark)
-    mark = await send(fac, "round", action="setup", rule="manual", order=[m1.id, m2.id])
-    await state(fac, lambda s: s["round"] and len(s["round"]["turns"]) == 2, since=mark)
-    mark = await send(fac, "round", action="start")
-    await state(m2, speaking(m1), since=mark)
+    fac, m1, m2 = await round_of_two(stage)
     await asyncio.sleep(1.0)
     before = await latest(m2)
     left_before = before["round"]["remaining"]

@@ -7,9 +7,11 @@ import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
+from typing import Any
 
 import pytest
 import uvicorn
+from hypothesis import Phase, given, settings
 
 from rtc import jointoken
 from rtc.config import RTCConfig
@@ -105,3 +107,16 @@ async def eventually(
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "browser: needs /usr/bin/chromium (skipped without it)")
+
+
+def drawn(strategy: Any, count: int) -> list[Any]:
+    """``count`` values of ``strategy``, the same on every run."""
+    out: list[Any] = []
+
+    @settings(max_examples=count, derandomize=True, database=None, phases=[Phase.generate])
+    @given(strategy)
+    def draw(value: Any) -> None:
+        out.append(value)
+
+    draw()
+    return out

@@ -9,15 +9,13 @@ import json
 import logging
 import typing
 from collections.abc import Callable
-from typing import Any
 
 import pytest
-from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
 from rtc import messages as m
 from rtc.config import RTCConfig
-from tests.rtc.conftest import serve
+from tests.rtc.conftest import drawn, serve
 from tests.rtc.test_signalling import Raw, _real_offer
 
 TYPES = sorted(typing.get_args(c.model_fields["type"].annotation)[0]
@@ -40,19 +38,6 @@ messages = st.one_of(
                                                           "sdpMid", "participant", "revision",
                                                           "version", "token")}).map(json.dumps),
 )
-
-
-def drawn(strategy: Any, count: int) -> list[Any]:
-    """``count`` values of ``strategy``, the same on every run."""
-    out: list[Any] = []
-
-    @settings(max_examples=count, derandomize=True, database=None, phases=[Phase.generate])
-    @given(strategy)
-    def draw(value: Any) -> None:
-        out.append(value)
-
-    draw()
-    return out
 
 
 async def test_junk_messages_get_documented_answers(configure: Callable[..., RTCConfig],

@@ -21,13 +21,12 @@ from typing import Any
 
 import pytest
 from aioice import stun
-from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
 from rtc import guard
 from rtc.client import Client
 
-from .conftest import Live, eventually
+from .conftest import Live, drawn, eventually
 from .media import PatternVideo, ToneAudio
 
 MAX_UDP = 65507
@@ -125,15 +124,8 @@ datagrams = st.one_of(
 
 def corpus(count: int) -> list[bytes]:
     """``count`` datagrams drawn by hypothesis, the same ones on every run, plus the probe's."""
-    out: list[bytes] = [b"", bytes([0x80]) + bytes(MAX_UDP - 1), bytes([0xBF]) * MAX_UDP]
-
-    @settings(max_examples=count, derandomize=True, database=None, phases=[Phase.generate])
-    @given(datagrams)
-    def draw(datagram: bytes) -> None:
-        out.append(datagram)
-
-    draw()
-    return out
+    probe = [b"", bytes([0x80]) + bytes(MAX_UDP - 1), bytes([0xBF]) * MAX_UDP]
+    return probe + drawn(datagrams, count)
 
 
 # --- where to send them ----------------------------------------------------------------------
