@@ -17,6 +17,20 @@ Printed per run: server CPU ms per forwarded stream-second, server CPU µs per f
 forwarded packets/s (as received by subscribers), video frame delivery ratio (frames received /
 frames published x subscribers, during the measured window) and join-to-first-frame times
 (from the later of the two participants' joins to the subscriber's first video keyframe packet).
+
+For the load figure (docs/reliability.md, "Load"), every run also reports:
+
+* joins: attempts and successes. A join succeeds when hello, join and the publish answer came
+  back (each within 30 s) and the publish connection reached ``connected`` (ICE + DTLS) within
+  30 s more. A failed attempt is closed and tried again after JOIN_RETRY_DELAY seconds, at most
+  ``--join-retries`` more times (default 2); a participant that fails every attempt is left out
+  of the run (delivery then counts only the pairs that are there);
+* the server process's resident memory (VmRSS from /proc), sampled every RSS_EVERY seconds from
+  the moment it listens to the end of the measured window: once listening, after the joins, at
+  1 min into the window, at the end, and the least-squares slope after that first minute;
+* delivery in each whole minute of the measured window.
+
+    .venv/bin/python bench/sfu.py --modes sfu --layouts 10x8 --duration 600
 """
 
 from __future__ import annotations
@@ -51,6 +65,9 @@ FPS = 15
 WIDTH, HEIGHT = 320, 240
 CLIP_SECONDS = 3
 PROFILE: str | None = None
+JOIN_TIMEOUT = 30.0
+JOIN_RETRY_DELAY = 2.0
+RSS_EVERY = 5.0
 
 
 # --- media, encoded once -------------------------------------------------------------------
@@ -305,6 +322,23 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def rss_mib(pid: int) -> float | None:
+    """The process's resident set size (VmRSS) in MiB, or None once it is gone."""
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return None
+
+
+async def wait_connected(pc: Any, timeout: float) -> None:  # noqa: ASYNC109
+    deadline = time.monotonic() + timeout
+    while pc.connectionState != "connected":
+        if pc.connectionState in ("failed", "closed") or time.monotonic() > deadline:
+            raise TimeoutError(f"publish connection {pc.connectionState} after {timeout:.0f} s")
+        await asyncio.sleep(0.1)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -332,10 +366,28 @@ class Result:
     server_received: int
     server_forwarded: int
     subscribers_received: int
+    wanted: int
+    """Participants the layout asks for."""
+    joined: int
+    """Participants that joined (at some attempt)."""
+    join_attempts: int
+    join_errors: list[str]
+    join_seconds: float
+    """From the first join attempt until the last participant joined (or gave up)."""
+    rss: list[tuple[float, float]]
+    """(seconds from the start of the measured window, server RSS MiB)."""
+    per_minute: list[float]
+    """Delivery in each whole minute of the measured window."""
 
 
 async def run(
-    mode: str, rooms: int, people: int, duration: float, warmup: float, clip: Clip
+    mode: str,
+    rooms: int,
+    people: int,
+    duration: float,
+    warmup: float,
+    clip: Clip,
+    retries: int = 2,
 ) -> Result:
     port = free_port()
     if mode == "janus":
@@ -348,35 +400,30 @@ async def run(
             command += ["--profile", f"{PROFILE}.{mode}.{rooms}x{people}"]
         child = subprocess.Popen(command)  # noqa: ASYNC220 (started once, before any load)
         url = f"ws://127.0.0.1:{port}/rtc"
+    clients: list[tuple[str, Any, Counts, ReplayVideo, float]] = []
+    rss: list[tuple[float, float]] = []
+    timeline: list[tuple[float, int, int]] = []  # (time, frames received, frames expected)
+    sampler: asyncio.Future[None] | None = None
     try:
         for _ in range(200):
             with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.1):
                 break
             await asyncio.sleep(0.05)
+        sampler = asyncio.ensure_future(sample(child.pid, clients, rss, timeline))
         if mode == "janus":
             for room_no in range(rooms):
                 await janus_client.create_room(url, room_no + 1, people)
-        clients: list[tuple[str, Any, Counts, ReplayVideo, float]] = []
-        for room_no in range(rooms):
-            for person in range(people):
-                pid = f"r{room_no}p{person}"
-                if mode == "janus":
-                    video = ReplayVideo(clip)
-                    participant = janus_client.JanusParticipant(
-                        url, room_no + 1, pid, audio=ReplayAudio(clip), video=video
-                    )
-                    counts = Counts()
-                    install_counter(participant, counts)  # type: ignore[arg-type]
-                    await participant.connect()
-                    assert participant.publish_pc is not None
-                    sender = next(
-                        t.sender
-                        for t in participant.publish_pc.getTransceivers()
-                        if t.kind == "video"
-                    )
-                    sender._send_keyframe = video.request_keyframe  # type: ignore[method-assign]
-                    clients.append((pid, participant, counts, video, time.monotonic()))
-                    continue
+
+        async def join(room_no: int, person: int) -> None:
+            """One attempt to bring participant r<room>p<person> in (the caller retries)."""
+            pid = f"r{room_no}p{person}"
+            video = ReplayVideo(clip)
+            client: Any
+            if mode == "janus":
+                client = janus_client.JanusParticipant(
+                    url, room_no + 1, pid, audio=ReplayAudio(clip), video=video
+                )
+            else:
                 claims = jointoken.JoinClaims(
                     room=f"room{room_no}",
                     participant=pid,
@@ -384,7 +431,6 @@ async def run(
                     name=pid,
                     expires_at=int(time.time()) + 3600,
                 )
-                video = ReplayVideo(clip)
                 client = Client(
                     url,
                     jointoken.issue(SECRET, claims),
@@ -392,18 +438,40 @@ async def run(
                     video=video,
                     decode=False,
                 )
-                client.timeout = 30.0  # an overloaded server (MediaRelay) answers slowly
-                counts = Counts()
-                install_counter(client, counts)
+                client.timeout = JOIN_TIMEOUT  # an overloaded server answers slowly
+            counts = Counts()
+            install_counter(client, counts)
+            try:
                 await client.connect()
+                joined_at = time.monotonic()
                 assert client.publish_pc is not None
-                sender = next(
-                    t.sender for t in client.publish_pc.getTransceivers() if t.kind == "video"
-                )
-                sender._send_keyframe = video.request_keyframe  # type: ignore[method-assign]
-                clients.append((pid, client, counts, video, time.monotonic()))
+                await wait_connected(client.publish_pc, JOIN_TIMEOUT)
+            except BaseException:
+                await client.close()
+                raise
+            sender = next(
+                t.sender for t in client.publish_pc.getTransceivers() if t.kind == "video"
+            )
+            sender._send_keyframe = video.request_keyframe  # type: ignore[method-assign]
+            clients.append((pid, client, counts, video, joined_at))
+
+        attempts, errors, join_start = 0, [], time.monotonic()
+        for room_no in range(rooms):
+            for person in range(people):
+                for attempt in range(1 + retries):
+                    attempts += 1
+                    try:
+                        await join(room_no, person)
+                        break
+                    except Exception as exc:  # noqa: BLE001 (counted and reported)
+                        errors.append(f"r{room_no}p{person}#{attempt + 1} {type(exc).__name__}")
+                        await asyncio.sleep(JOIN_RETRY_DELAY)
+        join_seconds = time.monotonic() - join_start
+        if not clients:
+            raise RuntimeError(f"nobody joined ({', '.join(errors[:5])})")
         joined = {pid: at for pid, _, _, _, at in clients}
         room_of = {pid: pid.split("p")[0] for pid in joined}
+        others = {pid: sum(room_of[o] == room_of[pid] for o in joined) - 1 for pid in joined}
         if mode == "janus":  # everyone published: now each subscribes to the rest of its room
             feeds = {pid: c.feed for pid, c, _, _, _ in clients}
             for pid, client, _, _, _ in clients:
@@ -429,12 +497,14 @@ async def run(
         rx0 = {pid: (c.packets, c.video_frames) for pid, _, c, _, _ in clients}
         pair0 = {pid: dict(c.frames_from) for pid, _, c, _, _ in clients}
         await asyncio.sleep(duration)
+        sampler.cancel()
+        take_sample(child.pid, clients, rss, timeline)
         elapsed = time.monotonic() - t0
         cpu = cpu_seconds(child.pid) - cpu0
         own = time.process_time() - own0
         server1 = await server_stats(port) if mode != "janus" else {}
         published = await published_packets(clients) - published0
-        sent = sum(v.count - sent0[pid] for pid, _, _, v, _ in clients) * (people - 1)
+        sent = sum((v.count - sent0[pid]) * others[pid] for pid, _, _, v, _ in clients)
         packets = sum(c.packets - rx0[pid][0] for pid, _, c, _, _ in clients)
         frames = sum(c.video_frames - rx0[pid][1] for pid, _, c, _, _ in clients)
         per_pair = sorted(
@@ -453,7 +523,11 @@ async def run(
                 missing += 1
         for _, client, _, _, _ in clients:
             await client.close()
-        streams = rooms * people * (people - 1) * 2
+        streams = len(pairs()) * 2
+        minutes = [  # the first sample at or after each whole minute of the window
+            next(x for x in timeline if x[0] >= t0 + 60 * k)
+            for k in range(int((timeline[-1][0] - t0) // 60) + 1)
+        ]
         return Result(
             mode=mode,
             layout=f"{rooms}x{people}",
@@ -471,13 +545,81 @@ async def run(
             server_received=server1.get("received", 0) - server0.get("received", 0),
             server_forwarded=server1.get("forwarded", 0) - server0.get("forwarded", 0),
             subscribers_received=packets,
+            wanted=rooms * people,
+            joined=len(clients),
+            join_attempts=attempts,
+            join_errors=errors,
+            join_seconds=join_seconds,
+            rss=[(t - t0, mib) for t, mib in rss],
+            per_minute=[
+                (rx1 - rx0) / max(w1 - w0, 1)
+                for (_, rx0, w0), (_, rx1, w1) in zip(minutes, minutes[1:], strict=False)
+            ],
         )
     finally:
+        if sampler is not None:
+            sampler.cancel()
         child.terminate()
         with contextlib.suppress(subprocess.TimeoutExpired):
             child.wait(10)
         if child.poll() is None:
             child.kill()
+
+
+def take_sample(
+    pid: int,
+    clients: list[tuple[str, Any, Counts, ReplayVideo, float]],
+    rss: list[tuple[float, float]],
+    timeline: list[tuple[float, int, int]],
+) -> None:
+    """The server's RSS now, and video frames received and expected by all subscribers so far."""
+    now, mib = time.monotonic(), rss_mib(pid)
+    if mib is not None:
+        rss.append((now, mib))
+    rooms: dict[str, int] = {}
+    for p, *_ in clients:
+        rooms[p.split("p")[0]] = rooms.get(p.split("p")[0], 0) + 1
+    want = sum(v.count * (rooms[p.split("p")[0]] - 1) for p, _, _, v, _ in clients)
+    timeline.append((now, sum(c.video_frames for _, _, c, _, _ in clients), want))
+
+
+async def sample(*args: Any) -> None:
+    """``take_sample`` every RSS_EVERY seconds until cancelled."""
+    while True:
+        take_sample(*args)
+        await asyncio.sleep(RSS_EVERY)
+
+
+def describe_load(r: Result) -> str:
+    """Joins, server memory and delivery over time (the load figure)."""
+    ok = r.join_attempts - len(r.join_errors)
+    text = (
+        f"{r.layout:>5} {r.mode:>6}: joins {r.joined}/{r.wanted} participants in "
+        f"{r.join_seconds:.0f} s, {ok}/{r.join_attempts} attempts succeeded "
+        f"({ok / max(r.join_attempts, 1):.1%})"
+        + (f", failed: {', '.join(r.join_errors[:10])}" if r.join_errors else "")
+    )
+    window = [(t, mib) for t, mib in r.rss if t >= 0]
+    if window:
+        start = window[0][1]
+        one = next((mib for t, mib in window if t >= 60), None)
+        text += (
+            f"; server RSS {r.rss[0][1]:.0f} MiB once listening, {start:.0f} MiB after the joins"
+            + (f", {one:.0f} MiB at 1 min" if one is not None else "")
+            + f", {window[-1][1]:.0f} MiB at the end ({window[-1][0]:.0f} s), "
+            f"max {max(mib for _, mib in r.rss):.0f} MiB"
+        )
+        late = [(t, mib) for t, mib in window if t >= 60]
+        if len(late) >= 3:
+            mt = statistics.fmean(t for t, _ in late)
+            mm = statistics.fmean(mib for _, mib in late)
+            slope = sum((t - mt) * (mib - mm) for t, mib in late) / sum(
+                (t - mt) ** 2 for t, _ in late
+            )
+            text += f"; slope after 1 min {slope * 60:+.2f} MiB/min ({len(late)} samples)"
+    if r.per_minute:
+        text += "; delivery per minute " + " ".join(f"{d:.1%}" for d in r.per_minute)
+    return text
 
 
 def describe(r: Result) -> str:
@@ -517,7 +659,9 @@ async def main(args: argparse.Namespace) -> None:
         results = {}
         for mode in args.modes.split(","):
             try:
-                result = await run(mode, rooms, people, args.duration, args.warmup, clip)
+                result = await run(
+                    mode, rooms, people, args.duration, args.warmup, clip, args.join_retries
+                )
             except Exception as exc:  # an overloaded server may not even let everyone join
                 print(f"{layout:>5} {mode:>6}: FAILED ({type(exc).__name__}: {exc})", flush=True)
                 continue
@@ -525,6 +669,7 @@ async def main(args: argparse.Namespace) -> None:
                 await asyncio.sleep(2)  # let closing connections settle before the next run
             results[mode] = result
             print(describe(result), flush=True)
+            print(describe_load(result), flush=True)
         if "sfu" in results and "relay" in results:
             ratio = results["relay"].cpu_ms_per_stream_second / max(
                 results["sfu"].cpu_ms_per_stream_second, 1e-9
@@ -549,6 +694,12 @@ if __name__ == "__main__":
         "--modes",
         default="sfu,relay",
         help="sfu (rtc/), relay (aiortc MediaRelay), janus (needs /usr/bin/janus)",
+    )
+    parser.add_argument(
+        "--join-retries",
+        type=int,
+        default=2,
+        help=f"attempts after a failed join, {JOIN_RETRY_DELAY:.0f} s apart (default 2)",
     )
     parser.add_argument("--serve", choices=["sfu", "relay"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)

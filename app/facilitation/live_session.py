@@ -16,6 +16,11 @@ state changed, the task saves it (so a restart resumes the same clocks), tells t
 audio to forward, sends everyone the new `state` and the notices, and carries out effects
 (removing someone). A save that finds the session ended elsewhere ends it here too.
 
+A save that fails (the database is down) does not hold the room up: the room goes on from
+memory, and the task saves the current state again every ``SAVE_RETRY`` seconds until it is
+saved, so nothing of the outage is lost once the database is back, even with no further change.
+A removal's records (the withdrawn tokens, the revoked invite) wait and are retried the same way.
+
 After a crash, a restored session counts whoever held a turn as gone at the moment the server
 was last known to run (its heartbeat), as a graceful stop does at the stop: the speaker's clock
 stands still for the outage and runs again when they are back.
@@ -57,6 +62,8 @@ from rtc.facade import (
 
 log = logging.getLogger("rounds.facilitation")
 TALK_EVERY = 1.0
+SAVE_RETRY = 1.0
+"""Seconds between attempts to save a state that could not be saved (the database is down)."""
 
 
 @dataclass
@@ -99,6 +106,11 @@ class LiveSession:
         self._inbox: asyncio.Queue[Item] = asyncio.Queue()
         self._forwarding: dict[str, bool] = {}
         self._dirty = False
+        self._retry_at: float | None = None
+        """When to try again to save the state (or a removal's records); None if all is saved."""
+        self._unsaved_since: float | None = None
+        self._withdrawals: list[uuid.UUID] = []
+        """Removed members whose tokens and invite are still to be withdrawn in the database."""
         self._notices: list[Notice] = []
         self._effects: list[Effect] = []
         self._talk_sent = 0.0
@@ -206,11 +218,13 @@ class LiveSession:
             except Exception:  # a bug in one item must not take the session's room with it
                 log.exception("live session item failed")
             await self._commit()
+            await self._retry()
 
     async def _next(self) -> Item | None:
         """The next item, or None when a deadline comes first."""
         now = self.clock()
-        due = [d for d in (clocks.next_deadline(self.live, now), self._talk_due) if d is not None]
+        due = [d for d in (clocks.next_deadline(self.live, now), self._talk_due, self._retry_at)
+               if d is not None]
         if due and min(due) <= now:
             return None
         if not self._inbox.empty():
@@ -227,6 +241,8 @@ class LiveSession:
         if self._talk_due is not None and self._talk_due <= now:
             self._send_talk()
             handled = True
+        if self._retry_at is not None and self._retry_at <= now:
+            handled = True  # the loop saves again after the item (``_retry``)
         self.change(clocks.tick)
         return handled or self.live.version != version
 
@@ -300,13 +316,8 @@ class LiveSession:
             return
         notices, effects = self._notices, self._effects
         self._dirty, self._notices, self._effects = False, [], []
-        try:
-            async for db in transaction(self.db):
-                saved = await store.save(db, self.id, self.live)
-        except Exception:  # the room goes on from memory; the next change saves it all
-            log.exception("could not save a live session")
-            saved = True
-        if not saved:  # ended elsewhere (`rounds purge`): nothing may outlive it
+        saved = await self._save()
+        if saved is False:  # ended elsewhere (`rounds purge`): nothing may outlive it
             self._ended(self.id)
             return
         self._enforce_floor()
@@ -320,6 +331,43 @@ class LiveSession:
             self.control.send_event(self.id, notice_event(notice))
         for effect in effects:
             await self._remove(effect.participant)
+
+    async def _save(self) -> bool | None:
+        """Save the current state: True if saved, False if the session has ended elsewhere, None
+        if the database failed (the room goes on from memory and ``_retry`` saves it later)."""
+        try:
+            async for db in transaction(self.db):
+                saved = await store.save(db, self.id, self.live)
+        except Exception:
+            if self._unsaved_since is None:
+                log.exception("could not save a live session; retrying every %.0f s", SAVE_RETRY)
+                self._unsaved_since = self.clock()
+            else:
+                log.warning("could not save a live session (unsaved for %.1f s)",
+                            self.clock() - self._unsaved_since)
+            self._retry_at = self.clock() + SAVE_RETRY
+            return None
+        if self._unsaved_since is not None:
+            log.info("live session saved again after %.1f s", self.clock() - self._unsaved_since)
+            self._unsaved_since = None
+        if not self._withdrawals:
+            self._retry_at = None
+        return saved
+
+    async def _retry(self) -> None:
+        """Once its time has come, save again what could not be saved (and the records of a
+        removal), whether or not anything changed since."""
+        if self.over or self._retry_at is None or self._retry_at > self.clock():
+            return
+        self._retry_at = None
+        if self._unsaved_since is not None:
+            saved = await self._save()
+            if saved is False:
+                self._ended(self.id)
+                return
+            if saved is None:
+                return
+        await self._withdraw()
 
     def send_state(self, participant: str) -> None:
         """Send one participant the state as they see it."""
@@ -343,7 +391,22 @@ class LiveSession:
             member_id = uuid.UUID(participant)
         except ValueError:
             return
-        async for db in transaction(self.db):
-            await store.withdraw(db, room=uuid.UUID(self.id), participant=member_id)
-            if self.group_id is not None:
-                await revoke_personal_invite(db, member_id, group_id=self.group_id)
+        self._withdrawals.append(member_id)
+        await self._withdraw()
+
+    async def _withdraw(self) -> None:
+        """Record the removals not yet recorded; if the database fails they wait for
+        ``_retry`` (the removed stay out meanwhile: ``live.removed`` is in the state)."""
+        while self._withdrawals:
+            member_id = self._withdrawals[0]
+            try:
+                async for db in transaction(self.db):
+                    await store.withdraw(db, room=uuid.UUID(self.id), participant=member_id)
+                    if self.group_id is not None:
+                        await revoke_personal_invite(db, member_id, group_id=self.group_id)
+            except Exception:
+                log.warning("could not record a removal yet; retrying in %.0f s", SAVE_RETRY)
+                if self._retry_at is None:
+                    self._retry_at = self.clock() + SAVE_RETRY
+                return
+            self._withdrawals.pop(0)
