@@ -12,7 +12,7 @@ During the outage the room must go on from memory: every facilitator's and membe
 (extend, pause, resume, finish, next, raise and lower a hand, remove someone) changes the state
 that everyone receives, a dropped member reconnects with their join token, the turn and phase
 clocks keep counting, and the facilitator's audio keeps reaching the members. The REST API needs
-the database: its calls must fail with a JSON error (5xx) within a bound, never hang; a new
+the database: its calls must fail with a JSON error (503) within a bound, never hang; a new
 member's join is one of them.
 
 PostgreSQL is then started again. Without any further action, the live state the clients last
@@ -249,9 +249,10 @@ async def rest_fails_clearly(request: Any) -> tuple[float, int, dict[str, Any]]:
     began = time.monotonic()
     response = await asyncio.wait_for(request, REST_BOUND)
     took = time.monotonic() - began
-    assert response.status_code >= 500, (response.status_code, response.text)
+    assert response.status_code == 503, (response.status_code, response.text)
+    assert response.headers["retry-after"] == "5"
     body = response.json()
-    assert set(body) == {"error", "detail"}, body
+    assert body["error"] == "database_unavailable" and set(body) == {"error", "detail"}, body
     return took, response.status_code, body
 
 

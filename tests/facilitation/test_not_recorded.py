@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import logging
 import os
@@ -182,6 +183,25 @@ def db_size(stage: Stage) -> int:
     return sum(p.stat().st_size for p in (db, db.with_name(db.name + "-wal")) if p.exists())
 
 
+def server_side() -> str:
+    """The server's peer connections (all of this process's) and guard drops, for a failure."""
+    from rtc import guard
+
+    lines = [f"server: {guard.DROPPED}"]
+    for pc in (o for o in gc.get_objects() if isinstance(o, RTCPeerConnection)):
+        pairs = []
+        for t in pc.getTransceivers()[:1]:
+            ice = t.sender.transport.transport._connection
+            nominated = {k: (p.local_candidate.host, p.local_candidate.port, p.remote_addr)
+                         for k, p in ice._nominated.items()}
+            pairs = [nominated, [(p.local_candidate.host, p.local_candidate.port,
+                                  p.remote_addr, p.state.name) for p in ice._check_list]]
+            dtls = t.sender.transport.state
+        lines.append(f"  pc {pc.signalingState} {pc.iceConnectionState} {pc.connectionState} "
+                     f"dtls={dtls if pairs else None} {pairs}")
+    return "\n".join(lines)
+
+
 @dataclass
 class Child:
     process: asyncio.subprocess.Process
@@ -194,9 +214,13 @@ class Child:
             if not line:
                 await self.process.wait()
                 raise AssertionError(f"the child ended ({self.process.returncode}) before "
-                                     f"{event!r}: {b''.join(self.stderr).decode()[-3000:]}")
+                                     f"{event!r}: {b''.join(self.stderr).decode()[-12000:]}"
+                                     f"\n{server_side()}")
             with contextlib.suppress(ValueError):
                 message: dict[str, Any] = json.loads(line)
+                if message.get("event") == "stuck":
+                    raise AssertionError(f"media did not reach everyone: {message}\n"
+                                         f"{server_side()}")
                 if message.get("event") == event:
                     return message
 
