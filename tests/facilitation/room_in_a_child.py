@@ -4,20 +4,23 @@ Everything that encodes or decodes media lives here, so that in the test's proce
 server's - any decoder call is the server's. Reads one JSON line on stdin::
 
     {"url": "ws://127.0.0.1:PORT/rtc", "people": [{"token": ..., "role": ...}, ...],
-     "seconds": 3.0, "start_round": true}
+     "seconds": 3.0, "host": "127.0.0.1"}
 
 Every participant publishes a tone and a small moving picture and subscribes to everyone else
-(decoding what arrives, as rtc.client does). Writes JSON lines on stdout:
+(decoding what arrives, as rtc.client does), with host candidates on ``host`` only (see below).
+Writes JSON lines on stdout:
 
 - ``{"event": "receiving", "received": ...}`` once every participant has decoded audio and
   video from every other one: per subscriber and publisher, the frames decoded by kind and the
   RTP packets and payload bytes received;
 - ``{"event": "flowing", "received": ...}`` the same after ``seconds`` more of media;
-- ``{"event": "live"}`` once the facilitator has started the first phase and its round (when
-  ``start_round``), so the session's live state holds a running round;
+- ``{"event": "live"}`` once the facilitator has started the first phase and its round, so
+  the session's live state holds a running round;
 
 then waits for a line on stdin (the test ends the session meanwhile), closes every connection
-and writes ``{"event": "closed", ...}`` with the final counts. Run from the repository root:
+and writes ``{"event": "closed", ...}`` with the final counts. If media has not reached everyone
+within 30 s it writes ``{"event": "stuck", ...}`` with what each participant's connections look
+like, and exits. Run from the repository root:
 ``python -m tests.facilitation.room_in_a_child``.
 """
 
@@ -36,6 +39,7 @@ from aiortc import RTCRtpReceiver
 from rtc.client import Client
 from tests.rtc.media import PatternVideo, ToneAudio
 
+BEGAN = time.monotonic()
 KINDS = ("audio", "video")
 RTP: dict[int, list[int]] = defaultdict(lambda: [0, 0])
 """id(receiver) -> [packets, payload bytes] received by the subscribers here."""
@@ -52,38 +56,39 @@ async def _counting(self: RTCRtpReceiver, packet: Any, arrival_time_ms: int) -> 
 
 RTCRtpReceiver._handle_rtp_packet = _counting  # type: ignore[method-assign]  # this process only
 
-# IPv4 host candidates only, so each connection has one candidate pair. With an IPv4 and an IPv6
-# pair, the two aioice ends can nominate different pairs under load (the client the IPv6 one the
-# server's check never validated): rtc/guard.py then drops the client's DTLS as foreign and the
-# subscription never connects. That is the SFU's to fix and test; here it would only be noise.
+# One candidate pair per connection. With several (an IPv4 and an IPv6 one, or two IPv4 ones on
+# a machine with two interfaces), the two aioice ends can nominate different pairs under load
+# (aioice's controlling end nominates aggressively): the client picks one the server's own check
+# never validated, rtc/guard.py drops the client's DTLS from it as foreign, and the subscription
+# never connects. That is the SFU's to fix and test; here it would only be noise. Importers get
+# IPv4 host candidates only; this room, run as a script, uses only the address the brief names,
+# as the test's server does (test_not_recorded.py).
 _addresses = aioice.ice.get_host_addresses
 aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: _addresses(use_ipv4, False)
 
 
 class Participant(Client):
-    """rtc.client.Client, noting when and how each subscription offer was answered."""
+    """rtc.client.Client, noting when each subscription offer came and was answered (or not)."""
 
-    began = time.monotonic()
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.answers: list[list[Any]] = []
 
     async def _on_offer(self, msg: dict[str, Any]) -> None:
-        at = round(time.monotonic() - self.began, 2)
+        at = round(time.monotonic() - BEGAN, 2)
         try:
             await super()._on_offer(msg)
         except BaseException as exc:
             self.answers.append([msg["revision"], at, repr(exc)])
             raise
-        self.answers.append([msg["revision"], at, round(time.monotonic() - self.began, 2)])
-
-    @property
-    def answers(self) -> list[list[Any]]:
-        return self.__dict__.setdefault("_answers", [])
+        self.answers.append([msg["revision"], at, round(time.monotonic() - BEGAN, 2)])
 
 
 def say(event: str, **data: Any) -> None:
     print(json.dumps({"event": event, **data}), flush=True)
 
 
-def tally(clients: list[Client]) -> dict[str, Any]:
+def tally(clients: list[Participant]) -> dict[str, Any]:
     """subscriber -> publisher -> {audio, video (frames decoded), packets, bytes}."""
     out: dict[str, dict[str, dict[str, int]]] = {}
     for c in clients:
@@ -116,8 +121,9 @@ def ice_pairs(pc: Any) -> Any:
     return None
 
 
-def diagnose(clients: list[Client]) -> dict[str, Any]:
-    """Each participant's connections and the server's messages bar pings and events."""
+def diagnose(clients: list[Participant]) -> dict[str, Any]:
+    """For a failure: each participant's connections, ICE pairs, offers answered and the
+    server's messages (bar pings, events and peers)."""
     out: dict[str, Any] = {}
     for c in clients:
         pcs = {name: None if pc is None else [pc.signalingState, pc.iceConnectionState,
@@ -127,8 +133,7 @@ def diagnose(clients: list[Client]) -> dict[str, Any]:
                  "type": msg["type"][:12]}
                 for msg in c.messages if msg["type"] not in {
                     "ping", "event", "peer_joined", "mute_state", "joined", "hello"}]
-        answers = getattr(c, "answers", [])
-        out[c.id] = {"pcs": pcs, "messages": said, "answers": answers,
+        out[c.id] = {"pcs": pcs, "messages": said, "answers": c.answers,
                      "subscribed": sorted(c.subscribed())}
     return out
 
@@ -156,11 +161,13 @@ async def start_round(fac: Client) -> None:
 
 async def main() -> None:
     brief = json.loads(sys.stdin.readline())
-    clients: list[Client] = []
+    if brief.get("host"):  # every ICE candidate on this one address
+        aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: [brief["host"]]
+    clients: list[Participant] = []
     try:
         for person in brief["people"]:
             client = Participant(brief["url"], person["token"], audio=ToneAudio(loud=True),
-                            video=PatternVideo())
+                                 video=PatternVideo())
             await client.connect()
             clients.append(client)
 
@@ -176,10 +183,8 @@ async def main() -> None:
         say("receiving", received=tally(clients))
         await asyncio.sleep(brief["seconds"])
         say("flowing", received=tally(clients))
-        if brief.get("start_round"):
-            fac = next(c for c, p in zip(clients, brief["people"], strict=True)
-                       if p["role"] == "facilitator")
-            await start_round(fac)
+        await start_round(next(c for c, p in zip(clients, brief["people"], strict=True)
+                               if p["role"] == "facilitator"))
         say("live")
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
     finally:
