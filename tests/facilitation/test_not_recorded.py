@@ -14,11 +14,17 @@ every direction and then with a round under way:
    directory: an audit hook records such ``open`` events during the session, and is shown to
    record a write made there on purpose afterwards. SQLite's own writes happen in its C library
    and are not audited; the database may hold the live state, which the next point bounds;
-3. afterwards nothing said remains: the database files grow by at most ``GROWTH`` bytes while
-   the media (many times that) flows, and the server's logs - at debug for app/ and rtc/ - hold
-   no live-state key, no participant's name and no binary payload. That an ended session's
-   live state is wiped from the files is test_nothing_left_on_disk.py's; here the live-state
-   keys are shown to be in the files during the session, so the log scan is not vacuous.
+3. afterwards nothing said remains: while only media flows (everyone in, nothing done) the
+   database files grow by less than a quarter of the RTP payload the server takes meanwhile (a
+   heartbeat a second is all they take), by at most ``GROWTH`` bytes from the joins to a
+   running round; and the server's logs - at debug for app/ and rtc/ - hold no live-state key,
+   no participant's name and no binary argument. That an ended session's live state is wiped
+   from the files is test_nothing_left_on_disk.py's; here the live-state keys are shown to be
+   in the files during the session, so the log scan is not vacuous.
+
+Every ICE candidate, the server's and the participants', is on loopback: one candidate pair per
+connection, so that the room connects whatever interfaces the machine has (see
+room_in_a_child.py for the failure several pairs can cause).
 """
 
 from __future__ import annotations
