@@ -9,15 +9,15 @@ so every server peer connection is covered) patches three receive steps, on the 
 every peer connection in the process:
 
 * ``aioice.ice.StunProtocol.datagram_received`` (one per local candidate): a datagram that is not
-  STUN is passed on only if it comes from a validated address on that very local candidate: the
-  remote address of the component's nominated pair, or of a pair whose check succeeded (the
-  response was authenticated with the peer's ICE password and came from that address; the peer
-  may send on such a pair for a moment before it sees our nomination). Before any pair is
-  nominated, the remote address of any pair in the check list on it is accepted too (a candidate
-  the peer signalled, or one learnt from an authenticated check): its DTLS may race our check's
-  response. Anything else is dropped and counted as ``foreign``. STUN from anywhere goes to ICE
-  as before (connectivity checks, consent). An exception while handling a datagram (aioice's
-  STUN parser raises ``struct.error`` on short attributes) is dropped as ``malformed``.
+  STUN is passed on only if it comes from an address ICE knows on that very local candidate: the
+  remote address of the component's nominated pair, or of any pair in the check list on it that
+  has not failed (a candidate the peer signalled over the authenticated WebSocket, or one learnt
+  from a check authenticated with our ICE password). With several addresses on a machine the two
+  ends may settle on different pairs, and the peer's DTLS arrives on the pair it chose before our
+  own check of that pair has succeeded (or ever does): refusing those stalled a connection for
+  30 s. Anything else is dropped and counted as ``foreign``. STUN from anywhere goes to ICE as
+  before (connectivity checks, consent). An exception while handling a datagram (aioice's STUN
+  parser raises ``struct.error`` on short attributes) is dropped as ``malformed``.
 * ``aioice.turn.TurnClientMixin.datagram_received`` (what a TURN server sends us): an exception
   while handling it is dropped as ``malformed`` (over TCP it would close the TURN connection).
 * ``aiortc.RTCDtlsTransport._recv_next`` (one datagram through DTLS / SRTP / RTP / RTCP): an
@@ -50,7 +50,7 @@ from aiortc import RTCDtlsTransport, RTCIceTransport, RTCRtpTransceiver
 logger = logging.getLogger(__name__)
 
 _DTLS_RX_PACKETS = "_RTCDtlsTransport__rx_packets"
-_SUCCEEDED = CandidatePair.State.SUCCEEDED
+_FAILED = CandidatePair.State.FAILED
 _MARK = "_rounds_guarded"
 """Attribute set on each installed wrapper; it holds the function it wraps."""
 
@@ -107,9 +107,7 @@ def from_validated(protocol: StunProtocol, addr: tuple[Any, ...]) -> bool:
     if pair is not None and pair.protocol is protocol and _same(pair.remote_addr, source):
         return True  # the usual case, one look-up per media packet
     return any(
-        p.protocol is protocol
-        and (pair is None or p.state is _SUCCEEDED)
-        and _same(p.remote_addr, source)
+        p.protocol is protocol and p.state is not _FAILED and _same(p.remote_addr, source)
         for p in connection._check_list
     )
 
