@@ -4,7 +4,7 @@ Client to server: the payloads of the signalling protocol's `app` messages (`{"t
 "kind": K, "data": {...}}`), one pydantic model per kind in one discriminated union, parsed by
 one TypeAdapter over ``{"kind": K, **data}``; unknown fields are refused. Server to client: the
 `event` messages `state`, `notice` and `talk_time`. A test checks docs/protocol.md and the
-frontend's JSDoc typedefs (frontend/static/roundview.js) against these models.
+frontend's JSDoc typedefs (frontend/static/events.js) against these models.
 """
 
 from __future__ import annotations

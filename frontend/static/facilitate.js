@@ -16,7 +16,7 @@ import { get, post } from "./api.js";
 import { clock } from "./format.js";
 import { $, busy, h, say } from "./ui.js";
 
-/** @typedef {import("./roundview.js").LiveState} LiveState */
+/** @typedef {import("./events.js").LiveState} LiveState */
 /**
  * @typedef {{sessionId: string, groupId: string, me: string,
  *   act: (kind: string, data: Record<string, unknown>) => void,
@@ -201,7 +201,7 @@ function roundSection(state) {
     buttons = [];
   }
   if (status !== "ended") buttons.push(button("End the round", "round-end", send("round", "end"), "danger"));
-  const movable = (/** @type {import("./roundview.js").TurnView} */ t) =>
+  const movable = (/** @type {import("./events.js").TurnView} */ t) =>
     status === "pending" || t.status === "queued";
   const order = round.turns.filter(movable).map((t) => t.participant_id);
   const list = h("ol", { "aria-label": "Order of turns" }, ...round.turns.map((t) => {

@@ -16,13 +16,12 @@ export const PROTOCOL_VERSION = 1;
 /** @typedef {{participant: string, kind: "audio"|"video"}} StreamInfo */
 
 const GATHER_WAIT_MS = 1500;
-/** Waits before rebuilding a dead publish connection, by how many rebuilds went unheard before. */
+/** Waits before rebuilding a dead publish connection, growing while rebuilds go unheard. */
 const REPUBLISH_BACKOFF_MS = [1000, 3000, 10000, 30000];
 
 /**
- * What the server's receiver reports (RTCP RR) on a publish connection have said so far, and how
- * many packets it was sent. The reports stand still while `sent` grows: the server stopped
- * listening (its transport died) though ICE may still answer. `heard` is null before any report.
+ * The server's receiver reports so far (null before any) and the packets sent: reports that stand
+ * still while `sent` grows mean the server's end died.
  * @param {RTCStatsReport} report
  * @returns {{heard: string|null, sent: number}}
  */
@@ -205,9 +204,8 @@ export class RoomConnection extends EventTarget {
   }
 
   /**
-   * Every `publishCheckMs`, read the publish connection's statistics: once the server has sent a
-   * receiver report, `publishSilentMs` without a new one while packets go out means the server's
-   * end is dead (ICE alone may still answer), so the connection is rebuilt.
+   * Rebuild the publish connection once the server, having reported, stays silent for
+   * `publishSilentMs` while packets go out (checked every `publishCheckMs`).
    * @param {RTCPeerConnection} pc
    */
   _watchPublish(pc) {
@@ -221,7 +219,6 @@ export class RoomConnection extends EventTarget {
         const now = publishProgress(await pc.getStats());
         if (this.publishPc !== pc) return;
         if (now.heard !== heard || now.sent <= sentSince) {
-          // a new report (or nothing sent to report on): the silence starts again from here
           if (now.heard !== null && heard !== null) this._republishes = 0;
           heard = now.heard;
           since = Date.now();
@@ -237,9 +234,8 @@ export class RoomConnection extends EventTarget {
   }
 
   /**
-   * The current publish connection is dead: publish the same stream again on a new one, after a
-   * wait that grows while rebuilt connections stay unheard (never a loop that hammers the
-   * server). Not while the socket is down: the page's reconnect publishes then.
+   * The publish connection is dead: publish the stream again after a growing wait (never while
+   * the socket is down: the page's reconnect publishes then).
    * @param {RTCPeerConnection} pc
    */
   _publishDown(pc) {

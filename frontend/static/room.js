@@ -41,7 +41,7 @@ let me = "";
 let linkState = "connecting";
 /** @type {Map<string, import("./roomlink.js").Peer>} */
 let peers = new Map();
-/** @type {import("./roundview.js").LiveState | null} */
+/** @type {import("./events.js").LiveState | null} */
 let live = null;
 /** @type {typeof import("./facilitate.js") | null} */
 let panel = null;

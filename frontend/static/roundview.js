@@ -16,33 +16,9 @@ import { clock, milestone } from "./format.js";
 import { $ } from "./ui.js";
 
 /**
- * The server's events, as app/facilitation/messages.py defines them (checked by
- * tests/facilitation/test_protocol_doc.py: same names, same fields).
- * @typedef {{deadline: number | null, paused: boolean, remaining: number | null,
- *   overrun: number, allotted: number | null}} ClockView
- * @typedef {{participant_id: string, status: string, passes: number, connected: boolean}} TurnView
- * @typedef {ClockView & {index: number, status: string, kind: string, title: string,
- *   prompt: string, floor: string, hold_floor: boolean, layout: string,
- *   presenter: string | null}} PhaseView
- * @typedef {ClockView & {status: string, current: string | null, speaker: string | null,
- *   up_next: string | null, turn_length: number, turns: TurnView[],
- *   grace_deadline: number | null}} RoundView
- * @typedef {{raised: string[], floor: string | null}} HandsView
- * @typedef {{participant_id: string, name: string | null}} Waiting
- * @typedef {{version: number, server_time: number, controller: string | null,
- *   lead: string | null, locked: boolean, muted: string[], audible: string[], phases: string[],
- *   template: string | null, phases_status: string | null, phase: PhaseView | null,
- *   round: RoundView | null, hands: HandsView, lobby?: Waiting[]}} LiveState
- * @typedef {{about: "turn", event: string, participant_id?: string, status?: string,
- *   warning?: string, seconds?: number}} TurnNotice
- * @typedef {{about: "phase", action: string, index: number, title?: string}} PhaseNotice
- * @typedef {{about: "phase_warning", warning: string, seconds: number}} PhaseWarning
- * @typedef {{about: "round", action: "setup"}} RoundNotice
- * @typedef {{about: "controls", holder: string}} ControlsNotice
- * @typedef {{about: "room", action: "lock" | "unlock"}} RoomNotice
- * @typedef {TurnNotice | PhaseNotice | PhaseWarning | RoundNotice | ControlsNotice |
- *   RoomNotice} Notice
- * @typedef {{seconds: Record<string, number>}} TalkTime
+ * @typedef {import("./events.js").LiveState} LiveState
+ * @typedef {import("./events.js").ClockView} ClockView
+ * @typedef {import("./events.js").RoundView} RoundView
  * @typedef {{me: string, nameOf: (id: string) => string, serverNow: () => number}} Viewer
  * @typedef {{layout: string, floor: string | null, aside: string | null, raised: string[],
  *   muted: string[]}} Stage

@@ -35,7 +35,7 @@ from app.facilitation.messages import (
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "protocol.md"
-JSDOC = ROOT / "frontend" / "static" / "roundview.js"
+JSDOC = ROOT / "frontend" / "static" / "events.js"
 NOTICES = (TurnNotice, PhaseNotice, PhaseWarning, RoundNotice, ControlsNotice, RoomNotice)
 
 
@@ -115,7 +115,7 @@ def top_level_keys(fields: str) -> set[str]:
 
 
 def typedefs() -> dict[str, set[str]]:
-    """Each JSDoc typedef of roundview.js with the fields of its object type (intersections
+    """Each JSDoc typedef of events.js with the fields of its object type (intersections
     with another typedef included)."""
     text = re.sub(r"\n\s*\*\s*", " ", JSDOC.read_text())
     found: dict[str, tuple[list[str], set[str]]] = {}
@@ -134,5 +134,5 @@ def test_the_jsdoc_typedefs_have_the_fields_of_the_models() -> None:
         "TalkTime": TalkTime, **{m.__name__: m for m in NOTICES},
     }
     for name, model in models.items():
-        assert name in defs, f"roundview.js has no typedef {name}"
+        assert name in defs, f"events.js has no typedef {name}"
         assert defs[name] == fields(model), f"{name}: {defs[name] ^ fields(model)}"

@@ -29,7 +29,8 @@ def room_files() -> tuple[list[str], list[str]]:
         if name in seen:
             return
         seen.append(name)
-        text = (FRONTEND / "static" / name).read_text()
+        # imports inside comments are JSDoc types (events.js): the browser never loads them
+        text = re.sub(r"/\*.*?\*/", "", (FRONTEND / "static" / name).read_text(), flags=re.S)
         for dep in IMPORT.findall(text):
             walk(dep.removeprefix("./"))
         later.extend(d.removeprefix("./") for d in DYNAMIC.findall(text))
