@@ -28,7 +28,13 @@ For the load figure (docs/reliability.md, "Load"), every run also reports:
 * the server process's resident memory (VmRSS from /proc), sampled every RSS_EVERY seconds from
   the moment it listens to the end of the measured window: once listening, after the joins, at
   1 min into the window, at the end, and the least-squares slope after that first minute;
-* delivery in each whole minute of the measured window.
+* delivery against the schedule (frames received / FPS x seconds x pairs; the ``delivery``
+  column divides by the frames the publishers produced, and a publisher whose connection died
+  produces none), over the window and in each whole minute of it;
+* connections aioice closed during the window because consent expired (RFC 7675: no answer to
+  6 consent checks in a row), on the server and in the bench process;
+* when any of the participants' peer connections (publish or subscribe) was not ``connected``
+  at a sample during the measured window: when first seen, the most, and at the end.
 
     .venv/bin/python bench/sfu.py --modes sfu --layouts 10x8 --duration 600
 """
@@ -39,6 +45,7 @@ import argparse
 import asyncio
 import contextlib
 import fractions
+import logging
 import math
 import os
 import socket
@@ -217,6 +224,29 @@ def install_counter(client: Client, counts: Counts) -> None:
     client.on_subscribe_transceiver = instrument
 
 
+class ConsentExpiries(logging.Handler):
+    """Counts aioice's "Consent to send expired": RFC 7675 consent checks (every 4-6 s, each
+    given 0.5 s and no retransmission) failed 6 times in a row, so aioice closed the connection."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "Consent to send expired" in record.getMessage():
+            self.count += 1
+
+
+CONSENT = ConsentExpiries()
+
+
+def count_consent_expiries() -> None:
+    """In this process (records still reach no other handler below WARNING)."""
+    log = logging.getLogger("aioice.ice")
+    log.setLevel(logging.INFO)
+    log.addHandler(CONSENT)
+
+
 # --- server subprocess -------------------------------------------------------------------------
 
 
@@ -230,6 +260,7 @@ def serve(mode: str, port: int, profile: str | None = None) -> None:
     from rtc.server import create_asgi
 
     config = RTCConfig(join_secret=SECRET, max_participants=16, rate_per_second=500)
+    count_consent_expiries()
     app = create_asgi(config, serve_testpage=False)
     if mode == "relay":
         use_media_relay(app.state.rtc)
@@ -240,6 +271,7 @@ def serve(mode: str, port: int, profile: str | None = None) -> None:
             {
                 "received": sum(forwarder.received.values()),
                 "forwarded": sum(forwarder.forwarded.values()),
+                "consent_expired": CONSENT.count,
             }
         )
 
@@ -376,8 +408,17 @@ class Result:
     """From the first join attempt until the last participant joined (or gave up)."""
     rss: list[tuple[float, float]]
     """(seconds from the start of the measured window, server RSS MiB)."""
+    scheduled_delivery: float
+    """Video frames received / frames the pairs present should have carried at FPS over the
+    window. ``delivery`` divides by the frames the publishers' tracks produced instead, and a
+    publisher whose connection died produces none."""
     per_minute: list[float]
-    """Delivery in each whole minute of the measured window."""
+    """Scheduled delivery in each whole minute of the measured window."""
+    down: list[tuple[float, int]]
+    """(seconds from the start of the window, peer connections of the participants that were not
+    connected) at each sample where there were any."""
+    consent_expired: tuple[int, int]
+    """Connections aioice closed for expired consent during the window: (server, bench)."""
 
 
 async def run(
@@ -402,7 +443,7 @@ async def run(
         url = f"ws://127.0.0.1:{port}/rtc"
     clients: list[tuple[str, Any, Counts, ReplayVideo, float]] = []
     rss: list[tuple[float, float]] = []
-    timeline: list[tuple[float, int, int]] = []  # (time, frames received, frames expected)
+    timeline: list[tuple[float, int, int]] = []  # (time, frames received, pcs not connected)
     sampler: asyncio.Future[None] | None = None
     try:
         for _ in range(200):
@@ -496,6 +537,7 @@ async def run(
         sent0 = {pid: v.count for pid, _, _, v, _ in clients}
         rx0 = {pid: (c.packets, c.video_frames) for pid, _, c, _, _ in clients}
         pair0 = {pid: dict(c.frames_from) for pid, _, c, _, _ in clients}
+        consent0 = CONSENT.count
         await asyncio.sleep(duration)
         sampler.cancel()
         take_sample(child.pid, clients, rss, timeline)
@@ -551,10 +593,16 @@ async def run(
             join_errors=errors,
             join_seconds=join_seconds,
             rss=[(t - t0, mib) for t, mib in rss],
+            scheduled_delivery=frames / max(FPS * elapsed * len(pairs()), 1),
             per_minute=[
-                (rx1 - rx0) / max(w1 - w0, 1)
-                for (_, rx0, w0), (_, rx1, w1) in zip(minutes, minutes[1:], strict=False)
+                (rx1 - rx0) / max(FPS * (t1 - t0_) * len(pairs()), 1)
+                for (t0_, rx0, _), (t1, rx1, _) in zip(minutes, minutes[1:], strict=False)
             ],
+            down=[(t - t0, n) for t, _, n in timeline if n],
+            consent_expired=(
+                server1.get("consent_expired", 0) - server0.get("consent_expired", 0),
+                CONSENT.count - consent0,
+            ),
         )
     finally:
         if sampler is not None:
@@ -572,15 +620,17 @@ def take_sample(
     rss: list[tuple[float, float]],
     timeline: list[tuple[float, int, int]],
 ) -> None:
-    """The server's RSS now, and video frames received and expected by all subscribers so far."""
+    """The server's RSS now; video frames received by all subscribers so far, and how many of
+    the participants' peer connections (publish and subscribe) are not connected."""
     now, mib = time.monotonic(), rss_mib(pid)
     if mib is not None:
         rss.append((now, mib))
-    rooms: dict[str, int] = {}
-    for p, *_ in clients:
-        rooms[p.split("p")[0]] = rooms.get(p.split("p")[0], 0) + 1
-    want = sum(v.count * (rooms[p.split("p")[0]] - 1) for p, _, _, v, _ in clients)
-    timeline.append((now, sum(c.video_frames for _, _, c, _, _ in clients), want))
+    down = sum(
+        pc is None or pc.connectionState != "connected"
+        for _, client, _, _, _ in clients
+        for pc in (client.publish_pc, client.subscribe_pc)
+    )
+    timeline.append((now, sum(c.video_frames for _, _, c, _, _ in clients), down))
 
 
 async def sample(*args: Any) -> None:
@@ -617,8 +667,19 @@ def describe_load(r: Result) -> str:
                 (t - mt) ** 2 for t, _ in late
             )
             text += f"; slope after 1 min {slope * 60:+.2f} MiB/min ({len(late)} samples)"
+    late_down = [(t, n) for t, n in r.down if t >= 0]
+    if late_down:
+        text += (
+            f"; participants' peer connections not connected: {late_down[0][1]} at "
+            f"{late_down[0][0]:.0f} s (first seen), {max(n for _, n in late_down)} at most, "
+            f"{late_down[-1][1]} at {late_down[-1][0]:.0f} s, of {2 * r.joined}"
+        )
+    text += (
+        f"; delivery against the {FPS} fps schedule {r.scheduled_delivery:.1%}; consent expired "
+        f"on {r.consent_expired[0]} server and {r.consent_expired[1]} bench connections"
+    )
     if r.per_minute:
-        text += "; delivery per minute " + " ".join(f"{d:.1%}" for d in r.per_minute)
+        text += "; per minute " + " ".join(f"{d:.1%}" for d in r.per_minute)
     return text
 
 
@@ -648,6 +709,7 @@ def describe(r: Result) -> str:
 
 async def main(args: argparse.Namespace) -> None:
     started = time.monotonic()
+    count_consent_expiries()
     clip = encode_clip()
     kbps = sum(len(d) for d, _ in clip.video) * 8 / CLIP_SECONDS / 1000
     print(
