@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import ValidationError
+
 from app.facilitation.errors import LiveError, Refused
 from app.facilitation.messages import (
     Action,
@@ -40,10 +42,24 @@ from app.facilitation.state import (
 )
 from app.members.models import FACILITATING
 from app.rounds import engine, floor, sequence
-from app.rounds.events import End, Extend, Finish, Next, Pass, Pause, Reorder, Resume, Skip, Start
+from app.rounds.errors import InvalidPlan
+from app.rounds.events import (
+    Actor,
+    End,
+    Extend,
+    Finish,
+    Next,
+    Pass,
+    Pause,
+    Reorder,
+    Resume,
+    Role,
+    Skip,
+    Start,
+)
 from app.rounds.floor import Hands
 from app.rounds.order import OrderRule, order_participants
-from app.rounds.phases import PhaseKind, Template
+from app.rounds.phases import MAX_TITLE_CHARS, PhaseKind, Template
 from app.rounds.states import Output, RoundState, RoundStatus
 
 
@@ -64,11 +80,39 @@ def act(live: Live, action: Action, sender: Sender, now: float) -> Result:
     return HANDLERS[action.kind](live, action, sender, now)
 
 
-def begin(live: Live, template: Template) -> Live:
-    """Choose the template for the session (allowed until its first phase has started)."""
-    if live.sequence is not None and live.sequence.status is not sequence.SequenceStatus.pending:
-        raise LiveError("already_started", "the session's phases have already started")
-    return bump(live, sequence=sequence.new_sequence(template), round=None, hands=Hands())
+def compose(templates: list[Template]) -> Template:
+    """One plan from several templates in order (check-in, a Balint case, check-out)."""
+    name = ", ".join(t.name for t in templates)
+    if len(name) > MAX_TITLE_CHARS:
+        name = name[:MAX_TITLE_CHARS - 1] + "…"
+    try:
+        return Template(name=name, description="",
+                        phases=tuple(p for t in templates for p in t.phases))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise InvalidPlan(str(first["msg"]).removeprefix("Value error, ")) from None
+
+
+def begin(live: Live, plan: Template, presence: Presence) -> Result:
+    """Give the session its plan: before the first phase starts it replaces the plan; once
+    phases have run, its phases are added after the ones still to come (also after the end)."""
+    seq = live.sequence
+    if seq is None or seq.status is sequence.SequenceStatus.pending and seq.index == 0:
+        new = bump(live, sequence=sequence.new_sequence(plan), hands=Hands())
+        return new.model_copy(update={"round": fresh_round(new, presence)}), [], []
+    upcoming = seq.template.phases[sequence.started_phases(seq):]
+    who = Actor(id="", role=Role.facilitator)
+    return _replanned(live, sequence.replan(seq, who, (*upcoming, *plan.phases)), presence)
+
+
+def _replanned(live: Live, seq: sequence.PhaseSequence, presence: Presence) -> Result:
+    assert live.sequence is not None
+    new = bump(live, sequence=seq)
+    if seq.index != live.sequence.index or seq.status is not live.sequence.status:
+        new = new.model_copy(update={"round": fresh_round(new, presence), "hands": Hands()})
+    elif live.sequence.status is sequence.SequenceStatus.pending:  # the first phase changed
+        new = new.model_copy(update={"round": fresh_round(new, presence)})
+    return new, [PhaseNotice(action="replan", index=seq.index)], []
 
 
 def turn_notices(outputs: tuple[Output, ...]) -> list[Notice]:
@@ -78,11 +122,12 @@ def turn_notices(outputs: tuple[Output, ...]) -> list[Notice]:
 
 
 def fresh_round(live: Live, presence: Presence) -> RoundState | None:
-    """The pending round a round phase starts with: everyone in the room, in join order."""
+    """The pending round a round phase starts with: the members in the room (and the
+    facilitators, if they take turns), in join order."""
     phase = current_phase(live)
     if phase is None or phase.kind is not PhaseKind.round or phase.turn is None:
         return None
-    return engine.new_round(presence.ids, turn_length=phase.turn.length)
+    return engine.new_round(presence.taking_turns(live), turn_length=phase.turn.length)
 
 
 # ---------------------------------------------------------------- phase
@@ -94,10 +139,14 @@ _PHASE_MOVES = {"start": sequence.start, "pause": sequence.pause, "resume": sequ
 
 def on_phase(live: Live, a: PhaseAction, sender: Sender, now: float) -> Result:
     need_control(live, sender.participant)
-    if live.sequence is None:
-        raise LiveError("no_template", "choose a template for this session first")
     who = actor(live, sender.participant, sender.role)
+    if a.action == "replan" and live.sequence is None:
+        return begin(live, compose([_plan(a)]), sender.presence)
+    if live.sequence is None:
+        raise LiveError("no_template", "choose a plan for this session first")
     seq = live.sequence
+    if a.action == "replan":
+        return _replanned(live, sequence.replan(seq, who, a.phases or ()), sender.presence)
     if a.action == "extend":
         seq = sequence.extend(seq, who, a.seconds or 60, now)
     elif a.action == "set_presenter":
@@ -115,6 +164,12 @@ def on_phase(live: Live, a: PhaseAction, sender: Sender, now: float) -> Result:
     phase = sequence.current_phase(seq)
     notice = PhaseNotice(action=a.action, index=seq.index, title=phase.title if phase else None)
     return new, [notice], []
+
+
+def _plan(a: PhaseAction) -> Template:
+    if not a.phases:
+        raise InvalidPlan("a plan needs at least one phase")
+    return Template(name="This session's plan", phases=a.phases)
 
 
 # ---------------------------------------------------------------- round
@@ -159,7 +214,9 @@ def _setup(live: Live, a: RoundAction, presence: Presence) -> Result:
         raise LiveError("bad_turn_length",
                         f"turns in this phase last {phase.turn.min}–{phase.turn.max} seconds")
     rule = a.rule or OrderRule.join_order
-    ids = presence.ids
+    if a.facilitators is not None:
+        live = live.model_copy(update={"facilitators_take_turns": a.facilitators})
+    ids = presence.taking_turns(live)
     if rule is OrderRule.manual:
         # A manual order may leave people out (the facilitators, usually); it names only
         # participants who are in the room, each once.

@@ -152,8 +152,9 @@ class LiveSession:
         """The `state` event's data, as ``participant`` (or a facilitator / member) sees it."""
         if participant is not None:
             facilitator = self.roles.get(participant) in FACILITATING
+        names = {p: n for p, n in self.names.items() if p in self.known}
         return view(self.live, self.clock(), self.presence, facilitator=facilitator,
-                    talk=self.talk if facilitator else None).data()
+                    talk=self.talk if facilitator else None, names=names).data()
 
     async def _run(self, saved: store.Saved | None) -> None:
         try:

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from app.rounds.clock import WarningKind
 from app.rounds.order import OrderRule
-from app.rounds.phases import MAX_TURN_SECONDS, MIN_TURN_SECONDS
+from app.rounds.phases import MAX_PHASES, MAX_TURN_SECONDS, MIN_TURN_SECONDS, Phase
 from app.rounds.states import OutputKind, TurnStatus
 
 Id = Annotated[str, Field(min_length=1, max_length=128)]
@@ -27,13 +27,17 @@ class _Action(BaseModel):
 
 
 class PhaseAction(_Action):
-    """Move the session through its template's phases (the facilitator in control)."""
+    """Move the session through its plan of phases, or change the phases still to come (the
+    facilitator in control)."""
 
     kind: Literal["phase"]
-    action: Literal["start", "pause", "resume", "extend", "advance", "end", "set_presenter"]
+    action: Literal["start", "pause", "resume", "extend", "advance", "end", "set_presenter",
+                    "replan"]
     seconds: Literal[60, 300] | None = None
     participant_id: Id | None = None
     """set_presenter: the Balint presenter or storyteller (None clears)."""
+    phases: tuple[Phase, ...] | None = Field(default=None, max_length=MAX_PHASES)
+    """replan: the phases still to come, in order (the started ones stay as they ran)."""
 
 
 class RoundAction(_Action):
@@ -48,6 +52,8 @@ class RoundAction(_Action):
     rule: OrderRule | None = None
     """setup: join_order, alphabetical, random or manual (with order)."""
     turn_length: int | None = Field(default=None, ge=MIN_TURN_SECONDS, le=MAX_TURN_SECONDS)
+    facilitators: bool | None = None
+    """setup: whether the facilitators take turns too (by default only the members do)."""
 
 
 class HandAction(_Action):
@@ -133,6 +139,17 @@ class RoundView(ClockView):
     grace_deadline: float | None
 
 
+class PlannedPhase(_View):
+    """A phase of the session's plan."""
+
+    title: str
+    kind: str
+    duration: int
+    """Planned seconds (before any extension)."""
+    started: bool
+    """It has started (it stays in the plan as it ran); the others can still be changed."""
+
+
 class HandsView(_View):
     raised: list[str]
     floor: str | None
@@ -156,12 +173,16 @@ class State(_View):
     locked: bool
     muted: list[str]
     audible: list[str]
-    phases: list[str]
+    phases: list[PlannedPhase]
     template: str | None
+    """The plan's name."""
     phases_status: str | None
     phase: PhaseView | None
     round: RoundView | None
+    facilitators_take_turns: bool
     hands: HandsView
+    names: dict[str, str]
+    """The name of everyone who has been in the room this session, present or not."""
     lobby: list[Waiting] | None = None
 
     def data(self) -> dict[str, Any]:

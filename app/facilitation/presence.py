@@ -57,7 +57,7 @@ def joined(live: Live, participant: str, role: str, presence: Presence, now: flo
         turn = next((t for t in new.round.turns if t.participant_id == participant), None)
         event: Any = None
         if turn is None:
-            if role not in FACILITATING:  # late members are appended; facilitators are not
+            if role not in FACILITATING or new.facilitators_take_turns:  # late arrivals
                 event = Join(actor=SYSTEM, participant_id=participant)
         elif not turn.connected:
             event = Reconnect(actor=SYSTEM, participant_id=participant)

@@ -14,6 +14,7 @@ from app.core.config import derived_key
 from app.core.deps import DbSession, SettingsDep
 from app.core.errors import Conflict, Forbidden, Unauthenticated
 from app.core.rooms import Rooms
+from app.facilitation.actions import compose
 from app.facilitation.runtime import Facilitation
 from app.facilitation.schemas import Begin, LiveView
 from app.groups.models import Group
@@ -93,13 +94,15 @@ async def join_session(
 @router.post("/sessions/{session_id}/facilitation", response_model=LiveView)
 async def begin(session_id: uuid.UUID, body: Begin, account: CurrentAccount, db: DbSession,
                 runtime: Runtime, rooms: Rooms) -> object:
-    """Run the session with a template: it goes live and its phases wait for the start."""
+    """Give the session its plan from one or more templates: it goes live and its phases wait
+    for the start. Before the first phase starts this replaces the plan; afterwards (also once
+    the phases have all run) the templates' phases are added at the end."""
     session = await sessions.get_session(db, session_id)
     await managed_group(db, account, session.group_id)
-    template = await templates.resolve(db, body.template_id, session.group_id)
+    plan = compose([await templates.resolve(db, i, session.group_id) for i in body.ids])
     if session.status is SessionStatus.ended:
         raise Conflict("session_ended", "this session has ended")
-    await runtime.begin(str(session.id), template)
+    await runtime.begin(str(session.id), plan)
     if session.status is not SessionStatus.live:
         await sessions.update_session(db, session, changes={"status": SessionStatus.live},
                                       rooms=rooms)

@@ -142,9 +142,9 @@ class Facilitation:
 
     # ---------------------------------------------------------------- from the REST API
 
-    async def begin(self, session_id: str, template: Template) -> None:
+    async def begin(self, session_id: str, plan: Template) -> None:
         await self.session(session_id).ask(
-            lambda s: s.change(lambda live, now: (begin(live, template), [], [])))
+            lambda s: s.change(lambda live, now: begin(live, plan, s.presence)))
 
     async def request_entry(self, session_id: str, participant: str, name: str) -> bool:
         """A member asks to enter the room: True if admitted, False if waiting in the lobby."""

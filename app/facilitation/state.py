@@ -52,6 +52,11 @@ class Presence:
     def facilitators(self) -> list[str]:
         return [p for p, r in self.roles.items() if r in FACILITATING]
 
+    def taking_turns(self, live: Live) -> list[str]:
+        """Who has a turn in a round: the members, and the facilitators if they take turns."""
+        return [p for p, r in self.roles.items()
+                if live.facilitators_take_turns or r not in FACILITATING]
+
 
 class Live(BaseModel):
     """Everything the server holds about a live session; persisted as JSON after each change."""
@@ -62,6 +67,7 @@ class Live(BaseModel):
     round: RoundState | None = None
     hands: Hands = Hands()
     order_hands_by_time: bool = False
+    facilitators_take_turns: bool = False
     controller: str | None = None
     lead: str | None = None
     locked: bool = False

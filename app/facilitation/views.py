@@ -14,13 +14,14 @@ from app.facilitation.messages import (
     ClockView,
     HandsView,
     PhaseView,
+    PlannedPhase,
     RoundView,
     State,
     TurnView,
     Waiting,
 )
 from app.facilitation.state import Live, Presence, current_phase
-from app.rounds import clock, engine, floor
+from app.rounds import clock, engine, floor, sequence
 from app.rounds.clock import Clock
 from app.rounds.phases import PhaseKind
 from app.rounds.sequence import SequenceStatus
@@ -55,9 +56,11 @@ def _clock(c: Clock | None, now: float) -> ClockView:
 
 
 def view(live: Live, now: float, presence: Presence, *, facilitator: bool,
-         talk: Mapping[str, float] | None = None) -> State:
+         talk: Mapping[str, float] | None = None, names: Mapping[str, str] | None = None
+         ) -> State:
     """The state a client renders; the lobby (with names) and a queue of raised hands ordered by
-    least speaking time are for facilitators only."""
+    least speaking time are for facilitators only. ``names`` are those of everyone who has been
+    in the room (a dropped speaker keeps their name)."""
     seq = live.sequence
     phase = current_phase(live)
     by_time = facilitator and live.order_hands_by_time
@@ -82,10 +85,13 @@ def view(live: Live, now: float, presence: Presence, *, facilitator: bool,
     return State(
         version=live.version, server_time=now, controller=live.controller, lead=live.lead,
         locked=live.locked, muted=list(live.muted), audible=sorted(audible(live, presence)),
-        phases=[p.title for p in seq.template.phases] if seq else [],
+        phases=[PlannedPhase(title=p.title, kind=p.kind.value, duration=p.duration,
+                             started=i < sequence.started_phases(seq))
+                for i, p in enumerate(seq.template.phases)] if seq else [],
         template=seq.template.name if seq else None,
         phases_status=seq.status.value if seq else None,
-        phase=phase_view, round=round_view,
+        phase=phase_view, round=round_view, facilitators_take_turns=live.facilitators_take_turns,
         hands=HandsView(raised=list(raised), floor=live.hands.floor),
+        names=dict(names if names is not None else presence.names),
         lobby=[Waiting(participant_id=p, name=presence.names.get(p)) for p in live.lobby]
         if facilitator else None)

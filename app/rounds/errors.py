@@ -14,7 +14,8 @@ WebSocket report them unchanged. Raising never changes any state: every function
     └── InvalidEvent                invalid_event        (arguments that do not fit the state)
         ├── UnknownParticipant      unknown_participant
         ├── AlreadyInRound          already_in_round
-        └── InvalidOrder            invalid_order
+        ├── InvalidOrder            invalid_order
+        └── InvalidPlan             invalid_plan         (a plan of phases that is not valid)
 """
 
 from __future__ import annotations
@@ -86,3 +87,10 @@ class InvalidOrder(InvalidEvent):
     """A reorder that is not a permutation of the queued turns."""
 
     code = "invalid_order"
+
+
+class InvalidPlan(InvalidEvent):
+    """A change to the session's plan that would leave it invalid (too long, a push-back
+    without a presentation before it, a phase that has already started)."""
+
+    code = "invalid_plan"

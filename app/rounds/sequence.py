@@ -1,11 +1,16 @@
-"""The session's phase sequence: which phase of the template is on, and its clock.
+"""The session's phase sequence: its plan of phases, which phase is on, and its clock.
 
-Same rules as the round engine: immutable values, a transition table (``SEQUENCE_TABLE``), every
-action takes the actor and ``now`` and returns a new value or raises ``EngineError`` leaving the
-old one as it was. Only facilitators (and co-facilitators) drive the sequence; the service
-feeds ``tick`` at ``next_deadline``. Phase time up only warns: the facilitator moves on with
-``advance``, and advancing past the last phase ends the sequence. When a round phase begins,
-the service starts a round (app.rounds.engine) with the phase's turn length.
+The plan (``template``) is a ``Template``: the phases that have started stay as they ran, and
+the facilitator may change the rest at any time (``replan``: add a template's phases, drop one,
+reorder, change a duration), also after the last phase, which puts the sequence back to pending
+at the first new phase.
+
+Same rules as the round engine: immutable values, a transition table (``SEQUENCE_TABLE``),
+every action takes the actor and ``now`` and returns a new value or raises ``EngineError``
+leaving the old one as it was. Only facilitators (and co-facilitators) drive the sequence; the
+service feeds ``tick`` at ``next_deadline``. Phase time up only warns: the facilitator moves on
+with ``advance``, and advancing past the last phase ends the sequence. When a round phase
+begins, the service starts a round (app.rounds.engine) with the phase's turn length.
 """
 
 from __future__ import annotations
@@ -14,11 +19,11 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from app.rounds import clock
 from app.rounds.clock import Clock, WarningKind
-from app.rounds.errors import IllegalTransition, NotAllowed, RoundEnded
+from app.rounds.errors import IllegalTransition, InvalidPlan, NotAllowed, RoundEnded
 from app.rounds.events import SYSTEM, Actor, Role
 from app.rounds.phases import Phase, Template
 
@@ -43,6 +48,7 @@ class SequenceAction(StrEnum):
     extend = "extend"
     advance = "advance"
     set_presenter = "set_presenter"
+    replan = "replan"
     end = "end"
     tick = "tick"
 
@@ -58,6 +64,8 @@ SEQUENCE_TABLE: Mapping[tuple[SequenceStatus, SequenceAction], frozenset[Sequenc
     (_Q.running, _A.advance): frozenset({_Q.running, _Q.ended}),
     (_Q.paused, _A.advance): frozenset({_Q.running, _Q.ended}),
     **{(s, _A.set_presenter): frozenset({s}) for s in (_Q.pending, _Q.running, _Q.paused)},
+    **{(s, _A.replan): frozenset({s}) for s in (_Q.pending, _Q.running, _Q.paused)},
+    (_Q.ended, _A.replan): frozenset({_Q.ended, _Q.pending}),
     **{(s, _A.end): frozenset({_Q.ended}) for s in (_Q.pending, _Q.running, _Q.paused)},
     **{(s, _A.tick): frozenset({s}) for s in SequenceStatus},
 }
@@ -69,6 +77,7 @@ class PhaseSequence(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     template: Template
+    """The plan: the phases that have started, then the ones still to come."""
     status: SequenceStatus = SequenceStatus.pending
     index: int = 0
     """The current phase (the first one while pending)."""
@@ -122,10 +131,15 @@ def _done(
     return new
 
 
+def started_phases(seq: PhaseSequence) -> int:
+    """How many phases of the plan have started (they stay as they ran)."""
+    return seq.index + (0 if seq.status is SequenceStatus.pending else 1)
+
+
 def start(seq: PhaseSequence, actor: Actor, now: float) -> PhaseSequence:
-    """Start the first phase's clock."""
+    """Start the current phase's clock (the first, or the first one added after the end)."""
     allowed = _check(seq, SequenceAction.start, actor)
-    started = clock.start_clock(now, seq.template.phases[0].duration)
+    started = clock.start_clock(now, seq.template.phases[seq.index].duration)
     return _done(seq, allowed, status=SequenceStatus.running, clock=started)
 
 
@@ -166,6 +180,26 @@ def set_presenter(seq: PhaseSequence, actor: Actor, participant_id: str | None) 
     """Name (or clear) the presenter."""
     allowed = _check(seq, SequenceAction.set_presenter, actor)
     return _done(seq, allowed, presenter=participant_id)
+
+
+def replan(seq: PhaseSequence, actor: Actor, upcoming: tuple[Phase, ...],
+           name: str | None = None) -> PhaseSequence:
+    """Replace the phases still to come with ``upcoming`` (the started ones stay). After the
+    end, new phases put the sequence back to pending at the first of them."""
+    allowed = _check(seq, SequenceAction.replan, actor)
+    done = seq.template.phases[:started_phases(seq)]
+    try:
+        plan = Template(name=name or seq.template.name, description=seq.template.description,
+                        phases=(*done, *upcoming))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise InvalidPlan(str(first["msg"]).removeprefix("Value error, ")) from None
+    if seq.status is SequenceStatus.ended:
+        if not upcoming:
+            return _done(seq, allowed, template=plan)
+        return _done(seq, allowed, template=plan, status=SequenceStatus.pending,
+                     index=len(done), clock=None)
+    return _done(seq, allowed, template=plan)
 
 
 def end(seq: PhaseSequence, actor: Actor, now: float) -> PhaseSequence:

@@ -15,10 +15,12 @@
  *   grace_deadline: number | null}} RoundView
  * @typedef {{raised: string[], floor: string | null}} HandsView
  * @typedef {{participant_id: string, name: string | null}} Waiting
+ * @typedef {{title: string, kind: string, duration: number, started: boolean}} PlannedPhase
  * @typedef {{version: number, server_time: number, controller: string | null,
- *   lead: string | null, locked: boolean, muted: string[], audible: string[], phases: string[],
- *   template: string | null, phases_status: string | null, phase: PhaseView | null,
- *   round: RoundView | null, hands: HandsView, lobby?: Waiting[]}} LiveState
+ *   lead: string | null, locked: boolean, muted: string[], audible: string[],
+ *   phases: PlannedPhase[], template: string | null, phases_status: string | null,
+ *   phase: PhaseView | null, round: RoundView | null, facilitators_take_turns: boolean,
+ *   hands: HandsView, names: Record<string, string>, lobby?: Waiting[]}} LiveState
  * @typedef {{about: "turn", event: string, participant_id?: string, status?: string,
  *   warning?: string, seconds?: number}} TurnNotice
  * @typedef {{about: "phase", action: string, index: number, title?: string}} PhaseNotice

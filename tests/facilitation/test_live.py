@@ -46,7 +46,7 @@ def presence(*ids: str) -> Presence:
 def room(template: Template = CHECK_IN_ROUND, *ids: str) -> tuple[Live, Presence]:
     """A Live with ``template`` chosen and ``ids`` (default: everyone) joined in that order."""
     ids = ids or (F, C, A, B, D)
-    live = begin(Live(), template)
+    live, _, _ = begin(Live(), template, Presence())
     for i, p in enumerate(ids):
         live, _, _ = joined(live, p, ROLES[p], presence(*ids[: i + 1]), T0)
     return live, presence(*ids)
@@ -158,10 +158,13 @@ def test_setup_order_rules_and_turn_length_bounds() -> None:
     live, pres = room()
     live = do(live, F, "phase", pres, action="start")
     assert live.round is not None and [t.participant_id for t in live.round.turns] == \
-        [F, C, A, B, D]  # the phase's round: everyone present, in join order
+        [A, B, D]  # the phase's round: the members present, in join order
     alpha = do(live, F, "round", pres, action="setup", rule="alphabetical")
     assert alpha.round is not None
-    assert [t.participant_id for t in alpha.round.turns] == [B, C, F, D, A]
+    assert [t.participant_id for t in alpha.round.turns] == [B, D, A]
+    everyone = do(live, F, "round", pres, action="setup", rule="alphabetical", facilitators=True)
+    assert everyone.round is not None and everyone.facilitators_take_turns
+    assert [t.participant_id for t in everyone.round.turns] == [B, C, F, D, A]
     first = do(live, F, "round", pres, action="setup", rule="random")
     again = do(live, F, "round", pres, action="setup", rule="random")
     assert first.round == again.round  # seeded by the state's version: reproducible
@@ -376,3 +379,41 @@ def test_view_says_when_the_phases_have_ended() -> None:
     view = state_view(live, T0, pres, facilitator=False).data()
     assert view["phases_status"] == "ended" and view["phase"] is None
     assert state_view(Live(), T0, pres, facilitator=False).data()["phases_status"] is None
+
+
+def test_the_preview_before_the_start_is_the_round_that_runs() -> None:
+    """Issue 11 item 7: the queue shown before the start is who speaks, facilitators included
+    only when the facilitator chooses; a late facilitator is appended only then."""
+    live, pres = room(CHECK_IN_ROUND, F, A, B)
+    assert live.round is not None and [t.participant_id for t in live.round.turns] == [A, B]
+    live = do(live, F, "round", pres, action="setup", facilitators=True)
+    assert live.round is not None and [t.participant_id for t in live.round.turns] == [F, A, B]
+    late, _, _ = joined(live, C, ROLES[C], presence(F, A, B, C), T0)
+    assert late.round is not None and [t.participant_id for t in late.round.turns][-1] == C
+    started = do(late, F, "round", presence(F, A, B, C), action="start")
+    assert started.round is not None and started.round.current == F
+
+
+def test_a_plan_is_composed_added_to_after_the_end_and_edited_live() -> None:
+    """Issue 11 item 1: check-in, then a Balint case, then check-out, in one session."""
+    from app.facilitation.actions import compose
+    from app.templates.defaults import CHECK_OUT_ROUND
+
+    live, pres = room(CHECK_IN_ROUND)
+    live = do(live, F, "phase", pres, action="start")
+    live = do(live, F, "phase", pres, action="advance")
+    assert live.sequence is not None and live.sequence.status.value == "ended"
+    live, _, _ = begin(live, compose([BALINT_CASE, CHECK_OUT_ROUND]), pres)
+    assert live.sequence is not None and live.sequence.status.value == "pending"
+    phase = current_phase(live)
+    assert phase is not None and phase.title == BALINT_CASE.phases[0].title
+    live = do(live, F, "phase", pres, action="start")
+    upcoming = [p.model_dump(mode="json") for p in live.sequence.template.phases[2:]]
+    dropped = do(live, F, "phase", pres, action="replan", phases=upcoming[:-1])
+    assert dropped.sequence is not None
+    assert [p.title for p in dropped.sequence.template.phases][-1] != "Check-out"
+    assert refused(live, F, "phase", pres, action="replan", phases=upcoming[2:]) == \
+        "invalid_plan"  # push-back without its presentation
+    assert refused(live, A, "phase", pres, action="replan", phases=upcoming) == "not_in_control"
+    shown = state_view(live, T0, pres, facilitator=False)
+    assert [p.started for p in shown.phases] == [True, True] + [False] * (len(shown.phases) - 2)

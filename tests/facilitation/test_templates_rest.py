@@ -129,9 +129,15 @@ async def test_begin_facilitation(world: World, app: Any) -> None:
     lead = Actor(id="f", role=Role.facilitator)
     await runtime.session(sid).ask(lambda s: s.change(lambda state, now: (state.model_copy(
         update={"sequence": sq.start(state.sequence, lead, now)}), [], [])))
-    late = await world.fa.post(f"/api/v1/sessions/{sid}/facilitation",
-                               json={"template_id": "default:check-in-round"})
-    assert late.status_code == 409 and late.json()["error"] == "already_started"
+    later = await world.fa.post(f"/api/v1/sessions/{sid}/facilitation",  # added at the end
+                                json={"template_ids": ["default:check-out-round"]})
+    assert later.status_code == 200, later.text
+    plan = later.json()["state"]["phases"]
+    assert [p["title"] for p in plan][-1] == "Check-out" and plan[0]["started"] is True
+    assert later.json()["state"]["phase"]["index"] == 0
+    both = await world.fa.post(f"/api/v1/sessions/{sid}/facilitation",
+                               json={"template_id": "x", "template_ids": ["y"]})
+    assert both.status_code == 422
     missing = await world.fa.post(f"/api/v1/sessions/{sid}/facilitation",
                                   json={"template_id": "nope"})
     assert missing.status_code == 404

@@ -9,14 +9,14 @@ from rounds_support import CO, SYSTEM, T0, F, member
 
 from app.rounds import sequence as seq
 from app.rounds.clock import WarningKind
-from app.rounds.errors import IllegalTransition, NotAllowed, RoundEnded
+from app.rounds.errors import IllegalTransition, InvalidPlan, NotAllowed, RoundEnded
 from app.rounds.sequence import (
     SEQUENCE_TABLE,
     PhaseSequence,
     SequenceAction,
     SequenceStatus,
 )
-from app.templates.defaults import BALINT_CASE, CHECK_IN_ROUND
+from app.templates.defaults import BALINT_CASE, CHECK_IN_ROUND, CHECK_OUT_ROUND
 
 P = seq.new_sequence(BALINT_CASE)
 ACTIONS: dict[SequenceAction, Callable[[PhaseSequence], PhaseSequence]] = {
@@ -28,6 +28,7 @@ ACTIONS: dict[SequenceAction, Callable[[PhaseSequence], PhaseSequence]] = {
     SequenceAction.set_presenter: lambda s: seq.set_presenter(s, F, "a"),
     SequenceAction.end: lambda s: seq.end(s, F, T0 + 10),
     SequenceAction.tick: lambda s: seq.tick(s, T0 + 10)[0],
+    SequenceAction.replan: lambda s: seq.replan(s, F, CHECK_OUT_ROUND.phases),
 }
 STATES = {
     SequenceStatus.pending: P,
@@ -101,3 +102,34 @@ def test_presenter() -> None:
     s = seq.set_presenter(P, F, "a")
     assert s.presenter == "a"
     assert seq.set_presenter(s, CO, None).presenter is None
+
+
+def test_replan_keeps_what_started_and_changes_the_rest() -> None:
+    running = seq.advance(seq.start(P, F, T0), F, T0 + 60)  # phase 2 of the Balint case is on
+    kept = BALINT_CASE.phases[:2]
+    s = seq.replan(running, F, CHECK_OUT_ROUND.phases)
+    assert s.template.phases == (*kept, *CHECK_OUT_ROUND.phases) and s.index == 1
+    assert s.clock == running.clock and s.status is SequenceStatus.running
+    with pytest.raises(NotAllowed):
+        seq.replan(running, member("a"), ())
+
+
+def test_replan_after_the_end_waits_at_the_first_new_phase() -> None:
+    s = seq.start(seq.new_sequence(CHECK_IN_ROUND), F, T0)
+    ended = seq.advance(s, F, T0 + 900)
+    assert ended.status is SequenceStatus.ended
+    assert seq.replan(ended, F, ()).status is SequenceStatus.ended
+    again = seq.replan(ended, F, BALINT_CASE.phases)
+    assert again.status is SequenceStatus.pending and again.index == 1
+    assert seq.current_phase(again) == BALINT_CASE.phases[0]
+    running = seq.start(again, F, T0 + 1000)
+    assert seq.remaining(running, T0 + 1000) == BALINT_CASE.phases[0].duration
+
+
+def test_replan_refuses_an_invalid_plan_and_changes_nothing() -> None:
+    s = seq.start(seq.new_sequence(CHECK_IN_ROUND), F, T0)
+    push_back = BALINT_CASE.phases[3]  # a discussion that mutes the presenter
+    with pytest.raises(InvalidPlan, match="needs a presenter"):
+        seq.replan(s, F, (push_back,))
+    with pytest.raises(InvalidPlan, match="at most"):
+        seq.replan(s, F, BALINT_CASE.phases * 6)
