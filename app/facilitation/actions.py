@@ -23,6 +23,7 @@ from app.facilitation.messages import (
     Notice,
     PhaseAction,
     PhaseNotice,
+    PhaseRef,
     RoomNotice,
     RoundAction,
     RoundNotice,
@@ -59,7 +60,7 @@ from app.rounds.events import (
 )
 from app.rounds.floor import Hands
 from app.rounds.order import OrderRule, order_participants
-from app.rounds.phases import MAX_TITLE_CHARS, PhaseKind, Template
+from app.rounds.phases import MAX_TITLE_CHARS, Phase, PhaseKind, Template
 from app.rounds.states import Output, RoundState, RoundStatus
 
 
@@ -146,7 +147,8 @@ def on_phase(live: Live, a: PhaseAction, sender: Sender, now: float) -> Result:
         raise LiveError("no_template", "choose a plan for this session first")
     seq = live.sequence
     if a.action == "replan":
-        return _replanned(live, sequence.replan(seq, who, a.phases or ()), sender.presence)
+        upcoming = _resolve(seq.template.phases, a.phases or ())
+        return _replanned(live, sequence.replan(seq, who, upcoming), sender.presence)
     if a.action == "extend":
         seq = sequence.extend(seq, who, a.seconds or 60, now)
     elif a.action == "set_presenter":
@@ -167,9 +169,26 @@ def on_phase(live: Live, a: PhaseAction, sender: Sender, now: float) -> Result:
 
 
 def _plan(a: PhaseAction) -> Template:
-    if not a.phases:
+    upcoming = _resolve((), a.phases or ())
+    if not upcoming:
         raise InvalidPlan("a plan needs at least one phase")
-    return Template(name="This session's plan", phases=a.phases)
+    return Template(name="This session's plan", phases=upcoming)
+
+
+def _resolve(plan: tuple[Phase, ...], items: tuple[PhaseRef | Phase, ...]) -> tuple[Phase, ...]:
+    """The phases a `replan` names: new ones as given, the plan's own by index."""
+    phases = []
+    for item in items:
+        if isinstance(item, Phase):
+            phases.append(item)
+            continue
+        if item.at >= len(plan):
+            raise InvalidPlan(f"the plan has no phase {item.at + 1}")
+        phase = plan[item.at]
+        if item.duration is not None:
+            phase = Phase.model_validate({**phase.model_dump(), "duration": item.duration})
+        phases.append(phase)
+    return tuple(phases)
 
 
 # ---------------------------------------------------------------- round

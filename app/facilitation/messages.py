@@ -16,7 +16,14 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from app.rounds.clock import WarningKind
 from app.rounds.order import OrderRule
-from app.rounds.phases import MAX_PHASES, MAX_TURN_SECONDS, MIN_TURN_SECONDS, Phase
+from app.rounds.phases import (
+    MAX_PHASE_SECONDS,
+    MAX_PHASES,
+    MAX_TURN_SECONDS,
+    MIN_PHASE_SECONDS,
+    MIN_TURN_SECONDS,
+    Phase,
+)
 from app.rounds.states import OutputKind, TurnStatus
 
 Id = Annotated[str, Field(min_length=1, max_length=128)]
@@ -24,6 +31,14 @@ Id = Annotated[str, Field(min_length=1, max_length=128)]
 
 class _Action(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class PhaseRef(_Action):
+    """A phase already in the plan, by its index (to keep or move it in a `replan`); with
+    ``duration``, its planned seconds changed."""
+
+    at: int = Field(ge=0, lt=MAX_PHASES)
+    duration: int | None = Field(default=None, ge=MIN_PHASE_SECONDS, le=MAX_PHASE_SECONDS)
 
 
 class PhaseAction(_Action):
@@ -36,8 +51,9 @@ class PhaseAction(_Action):
     seconds: Literal[60, 300] | None = None
     participant_id: Id | None = None
     """set_presenter: the Balint presenter or storyteller (None clears)."""
-    phases: tuple[Phase, ...] | None = Field(default=None, max_length=MAX_PHASES)
-    """replan: the phases still to come, in order (the started ones stay as they ran)."""
+    phases: tuple[PhaseRef | Phase, ...] | None = Field(default=None, max_length=MAX_PHASES)
+    """replan: the phases still to come, in order (the started ones stay as they ran): a
+    phase of the plan by its index, or a new phase (from a template)."""
 
 
 class RoundAction(_Action):

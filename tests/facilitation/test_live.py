@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from app.core.errors import RoundsError
 from app.facilitation.actions import Sender, act, admit, begin
@@ -408,12 +409,24 @@ def test_a_plan_is_composed_added_to_after_the_end_and_edited_live() -> None:
     phase = current_phase(live)
     assert phase is not None and phase.title == BALINT_CASE.phases[0].title
     live = do(live, F, "phase", pres, action="start")
-    upcoming = [p.model_dump(mode="json") for p in live.sequence.template.phases[2:]]
+    assert live.sequence is not None
+    n = len(live.sequence.template.phases)
+    upcoming = [{"at": i} for i in range(2, n)]
     dropped = do(live, F, "phase", pres, action="replan", phases=upcoming[:-1])
     assert dropped.sequence is not None
     assert [p.title for p in dropped.sequence.template.phases][-1] != "Check-out"
+    longer = do(live, F, "phase", pres, action="replan",
+                phases=[*upcoming[:-1], {"at": n - 1, "duration": 600},
+                        CHECK_IN_ROUND.phases[0].model_dump(mode="json")])
+    assert longer.sequence is not None
+    assert [(p.title, p.duration) for p in longer.sequence.template.phases[-2:]] == \
+        [("Check-out", 600), ("Check-in", CHECK_IN_ROUND.phases[0].duration)]
     assert refused(live, F, "phase", pres, action="replan", phases=upcoming[2:]) == \
         "invalid_plan"  # push-back without its presentation
+    assert refused(live, F, "phase", pres, action="replan", phases=[{"at": 19}]) == \
+        "invalid_plan"
+    with pytest.raises(ValidationError):  # the room refuses it as invalid_action
+        parse_action("phase", {"action": "replan", "phases": [{"at": 2, "duration": 5}]})
     assert refused(live, A, "phase", pres, action="replan", phases=upcoming) == "not_in_control"
     shown = state_view(live, T0, pres, facilitator=False)
     assert [p.started for p in shown.phases] == [True, True] + [False] * (len(shown.phases) - 2)
