@@ -16,7 +16,7 @@ from app.core.errors import Conflict, Forbidden, Unauthenticated
 from app.core.rooms import Rooms
 from app.facilitation.actions import compose
 from app.facilitation.runtime import Facilitation
-from app.facilitation.schemas import Begin, LiveView
+from app.facilitation.schemas import Begin, LiveView, SavePlan
 from app.groups.models import Group
 from app.groups.service import managed_group
 from app.members.deps import DeviceMembers
@@ -27,6 +27,7 @@ from app.sessions.ice import ice_servers_for
 from app.sessions.models import SessionStatus
 from app.sessions.schemas import JoinGrant, JoinRequest, Waiting
 from app.templates import service as templates
+from app.templates.schemas import TemplateOut
 
 router = APIRouter(tags=["facilitation"])
 
@@ -108,6 +109,21 @@ async def begin(session_id: uuid.UUID, body: Begin, account: CurrentAccount, db:
                                       rooms=rooms)
     state = runtime.state_for(str(session.id), facilitator=True)
     return LiveView(live=True, state=state)
+
+
+@router.post("/sessions/{session_id}/plan/template", response_model=TemplateOut,
+             status_code=201)
+async def save_plan(session_id: uuid.UUID, body: SavePlan, account: CurrentAccount,
+                    db: DbSession, runtime: Runtime) -> object:
+    """Keep the live session's plan (every phase, as planned) as one of the group's templates."""
+    session = await sessions.get_session(db, session_id)
+    await managed_group(db, account, session.group_id)
+    plan = runtime.plan(str(session.id))
+    if plan is None:
+        raise Conflict("no_template", "this session has no plan yet")
+    row = await templates.create(db, session.group_id, template=plan.model_copy(
+        update={"name": body.name, "description": body.description}))
+    return templates.as_out(row)
 
 
 @router.post("/sessions/{session_id}/lobby/{member_id}/admit", response_model=LiveView)

@@ -167,6 +167,13 @@ class Facilitation:
         await self.session(session_id).ask(
             lambda s: s.change(lambda live, now: admit(live, participant)))
 
+    def plan(self, session_id: str) -> Template | None:
+        """The live session's plan (a read of its current immutable state, like ``state_for``)."""
+        live = self.live.get(session_id)
+        if live is None or live.over or live.live.sequence is None:
+            return None
+        return live.live.sequence.template
+
     def state_for(self, session_id: str, *, facilitator: bool) -> dict[str, Any] | None:
         """The state as a facilitator or a member sees it; None if the session is not live.
 

@@ -6,6 +6,8 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from app.rounds.phases import MAX_PROMPT_CHARS, MAX_TITLE_CHARS
+
 
 class Begin(BaseModel):
     """The session's plan: one template, or several in order (check-in, a case, check-out).
@@ -27,6 +29,14 @@ class Begin(BaseModel):
     @property
     def ids(self) -> list[str]:
         return self.template_ids if self.template_ids is not None else [str(self.template_id)]
+
+
+class SavePlan(BaseModel):
+    """A name for the session's plan, kept as a group template."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=MAX_TITLE_CHARS)
+    description: str = Field(default="", max_length=MAX_PROMPT_CHARS)
 
 
 class LiveView(BaseModel):

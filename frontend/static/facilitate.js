@@ -1,18 +1,14 @@
 // @ts-check
 /**
- * The facilitator's panel in the room (loaded only for facilitators): choose the template and
- * move through its phases, run the round (start, pause, resume, +30 s, +1 min, next, pass on
- * someone's behalf, skip, reorder by dragging or with Move up / Move down), give the floor from
- * the hand queue, let people in from the lobby, lock the room, mute one or everyone, remove
- * someone, hand the controls to the co-facilitator, and see who has spoken how long.
- *
- * Every action is an `app` message over the room's socket (app/rounds/actions.py), except
- * choosing the template, which is `POST /sessions/{id}/facilitation`. The panel is redrawn from
- * each `state` event; the focused button is found again by its `data-key`. Speaking-time figures
- * (`talk_time`, facilitators only) update the bars in place and are never stored.
+ * The facilitator's panel in the room (loaded only for facilitators): the session's plan
+ * (composed from the group's templates, changed as it runs), its phases, the round, hands,
+ * lobby, mutes, removal, controls, speaking time, ending the session (also when leaving).
+ * Actions are `app` messages (app/facilitation/actions.py) except the first plan, saving it
+ * and ending (REST). Redrawn from each `state`; focus is kept by `data-key`. Speaking-time
+ * figures (`talk_time`) update the bars in place and are never stored.
  */
 
-import { get, post } from "./api.js";
+import { get, patch, post, request } from "./api.js";
 import { clock } from "./format.js";
 import { $, busy, h, say } from "./ui.js";
 
@@ -36,8 +32,14 @@ let room;
 let live = null;
 /** @type {Record<string, number>} */
 let talk = {};
-/** @type {{id: string, name: string}[] | null} */
+/**
+ * @typedef {{id: string, name: string, description: string, duration: number, default?: boolean,
+ *   phases: {title: string, kind: string, duration: number}[]}} Template
+ */
+/** The group's templates (loaded once; [] while loading). @type {Template[] | null} */
 let templates = null;
+/** The plan proposed before the session has one: template ids in order. @type {string[]} */
+let draft = [];
 /** @type {string | null} */
 let dragging = null;
 /** What the facilitator chose in each select, kept across redraws. @type {Record<string, string>} */
@@ -56,6 +58,7 @@ function restoreChoices() {
 /** Show the panel for a facilitator. @param {Room} r */
 export function mountFacilitation(r) {
   room = r;
+  document.head.append(h("link", { rel: "stylesheet", href: "/static/facilitate.css" }));
   const panel = /** @type {HTMLDetailsElement} */ ($("facilitate"));
   panel.hidden = false;
   panel.open = matchMedia("(min-width: 48rem)").matches;
@@ -133,36 +136,178 @@ function controls(state, inControl) {
     ? button("Take the controls back", "take-back", send("control", "take_back")) : "");
 }
 
+/** @param {number} seconds */
+const minutes = (seconds) => `${Math.round(seconds / 60)} min`;
+/** @param {string} id */
+const template = (id) => (templates || []).find((t) => t.id === id);
+const PRESENTER_KINDS = ["presentation", "discussion", "push_back_return"];
+
+/** Fetch the group's templates once, and propose a plan from the session's title. */
+function loadTemplates() {
+  if (templates) return;
+  templates = [];
+  void get(`/groups/${room.groupId}/templates`).then(async (/** @type {Template[]} */ list) => {
+    /** @type {{template_ids: string[]} | null} */
+    const suggested = await get(`/sessions/${room.sessionId}/suggested-plan`).catch(() => null);
+    templates = list;
+    draft = (suggested?.template_ids || []).filter((id) => template(id));
+    if (!draft.length && list.length) draft = [(list.find((t) => t.default) || list[0]).id];
+    redraw();
+  }).catch(() => { templates = null; });
+}
+
+const redraw = () => { if (live) showFacilitation(live); };
+
+/** The picker of the group's templates, with their lengths. @param {string} id */
+function picker(id) {
+  return h("select", { id }, ...(templates || []).map((t) =>
+    h("option", { value: t.id }, `${t.name} (${minutes(t.duration)})`)));
+}
+
 /** @param {LiveState} state */
 function phaseSection(state) {
-  if (!state.template) {
-    const select = h("select", { id: "template" });
-    const fill = () => {
-      select.replaceChildren(...(templates || []).map((t) => h("option", { value: t.id }, t.name)));
-      restoreChoices();
-    };
-    if (templates) fill();
-    else void get(`/groups/${room.groupId}/templates`).then((list) => { templates = list; fill(); });
-    return section("Session", h("label", { for: "template" }, "Template"), select,
-      actions(button("Use this template", "use-template", async () => {
-        await post(`/sessions/${room.sessionId}/facilitation`, { template_id: select.value });
+  loadTemplates();
+  return state.template ? planSection(state) : composer();
+}
+
+/** Before the session has a plan: compose one from the group's templates. */
+function composer() {
+  if (!templates?.length) return section("Plan", h("p", { className: "status" }, "Loading the group's templates…"));
+  const ids = draft;
+  const total = ids.reduce((sum, id) => sum + (template(id)?.duration || 0), 0);
+  const select = picker("add-template");
+  return section("Plan for this session",
+    h("p", {}, "Choose what the session is made of, in order. You can change the plan at any time."),
+    h("ol", { className: "plan", "aria-label": "Proposed plan" }, ...ids.map((id, i) => {
+      const t = /** @type {Template} */ (template(id));
+      return h("li", {}, h("div", { className: "who" }, h("span", {}, `${i + 1}. ${t.name}`),
+        h("span", { className: "status" }, `${minutes(t.duration)}: ${t.phases.map((p) => p.title).join(", ")}`)),
+      actions(button(`Remove ${t.name}`, `drop:${i}`, () => { ids.splice(i, 1); redraw(); })));
+    })),
+    h("p", { className: "status" }, ids.length ? `About ${minutes(total)} in all.` : "Nothing chosen yet."),
+    h("label", { for: "add-template" }, "Add from the group's templates"), select,
+    actions(button("Add to the plan", "draft-add", () => { ids.push(select.value); redraw(); }),
+      ids.length > 0 && button("Use this plan", "use-plan", async () => {
+        await post(`/sessions/${room.sessionId}/facilitation`, { template_ids: ids });
       }, "")));
-  }
+}
+
+/** The plan while it runs: what has run, what is on, what is to come (changeable). @param {LiveState} state */
+function planSection(state) {
   const phase = state.phase;
-  const index = phase ? phase.index : 0;
-  const next = state.phases[index + 1];
-  const list = h("ol", {}, ...state.phases.map((title, i) => h("li", {},
-    `${i + 1}. ${title}`, i === index && phase?.status !== "ended" ? h("span", { className: "status" }, " (now)") : "")));
-  const presenterKinds = ["presentation", "discussion", "push_back_return"];
-  return section(`Session: ${state.template}`, list, !phase || phase.status === "ended" ? h("p", {}, "The phases have ended.")
+  const ended = !phase || phase.status === "ended";
+  const upcoming = state.phases.map((_, i) => i).filter((i) => !state.phases[i].started);
+  /** @param {number[]} keep @param {object[]} [more] */
+  const replan = (keep, more = []) => room.act("phase", { action: "replan",
+    phases: [...keep.map((at) => ({ at })), ...more] });
+  /** @param {number} from @param {number} to */
+  const shift = (from, to) => () => {
+    const next = [...upcoming];
+    next.splice(to, 0, ...next.splice(from, 1));
+    replan(next);
+  };
+  const list = h("ol", { className: "plan", "aria-label": "The plan" }, ...state.phases.map((p, i) => {
+    const now = !ended && phase.index === i;
+    const where = now ? (phase.status === "pending" ? "next" : "now") : p.started ? "done" : "to come";
+    const j = upcoming.indexOf(i);
+    return h("li", { "data-now": String(now) }, h("div", { className: "who" }, h("span", {}, `${i + 1}. ${p.title}`),
+      h("span", { className: "status" }, `${minutes(p.duration)}, ${where}`)),
+    j >= 0 ? actions(j > 0 && button(`Move ${p.title} earlier`, `pup:${i}`, shift(j, j - 1)),
+      j < upcoming.length - 1 && button(`Move ${p.title} later`, `pdown:${i}`, shift(j, j + 1)),
+      button(`Drop ${p.title}`, `pdrop:${i}`, () => replan(upcoming.filter((k) => k !== i)))) : null);
+  }));
+  const select = picker("add-template");
+  const add = h("div", {}, h("label", { for: "add-template" }, ended ? "Add more from the group's templates" : "Add to the plan from the group's templates"),
+    select, actions(button("Add to the plan", "plan-add", () => replan(upcoming, template(select.value)?.phases || []))));
+  const next = !ended ? state.phases[phase.index + 1] : undefined;
+  const needsPresenter = !ended && !phase.presenter && (phase.status === "pending" ? PRESENTER_KINDS.includes(phase.kind)
+    : next && next.kind === "presentation");
+  const moves = ended ? h("p", {}, "That was the last phase of the plan. Add more, or end the session.")
     : phase.status === "pending" ? actions(button(`Start: ${phase.title}`, "phase-start", send("phase", "start"), ""))
     : actions(
       phase.status === "paused" ? button("Resume the phase", "phase-resume", send("phase", "resume"))
         : button("Pause the phase", "phase-pause", send("phase", "pause")),
       button("+1 min", "phase-60", send("phase", "extend", { seconds: 60 })),
       button("+5 min", "phase-300", send("phase", "extend", { seconds: 300 })),
-      button(next ? `Next phase: ${next}` : "End the phases", "phase-advance", send("phase", "advance"), "")),
-  phase && presenterKinds.includes(phase.kind) && phase.status !== "ended" ? presenter(phase.presenter) : null);
+      button(next ? `Next phase: ${next.title}` : "Finish the last phase", "phase-advance", send("phase", "advance"), ""));
+  if (needsPresenter) for (const b of moves.querySelectorAll("button[data-key=phase-start], button[data-key=phase-advance]")) {
+    /** @type {HTMLButtonElement} */ (b).disabled = true;
+  }
+  const showPresenter = !ended && (PRESENTER_KINDS.includes(phase.kind) || next?.kind === "presentation");
+  return section(`Plan: ${state.template}`, list, moves,
+    needsPresenter ? h("p", { className: "status" }, "Choose the presenter first.") : null,
+    showPresenter ? presenter(phase.presenter) : null, add, savePlan(state), endSession());
+}
+
+/** Keep the plan as one of the group's templates, or as its default. @param {LiveState} state */
+function savePlan(state) {
+  const name = h("input", { id: "plan-name", type: "text", maxLength: 80, value: state.template || "", autocomplete: "off" });
+  const byDefault = h("input", { id: "plan-default", type: "checkbox" });
+  return h("details", { className: "save-plan" }, h("summary", {}, "Save this plan as a template"),
+    h("label", { for: "plan-name" }, "Template name"), name,
+    h("p", {}, byDefault, " ", h("label", { for: "plan-default" }, "Use it for this group's next sessions")),
+    actions(button("Save the template", "plan-save", async () => {
+      const saved = await post(`/sessions/${room.sessionId}/plan/template`, { name: name.value.trim() });
+      if (byDefault.checked) await request("PUT", `/groups/${room.groupId}/default-template`, { template_id: saved.id });
+      templates = null;
+      say($("fac-status"), `Saved as "${saved.name}".`, "ok");
+    })));
+}
+
+/** End the session for everyone, after a confirmation. */
+function endSession() {
+  return actions(button("End the session for everyone", "end-session", async () => {
+    if (await endForEveryone()) location.assign(`/group?id=${encodeURIComponent(room.groupId)}`);
+  }, "danger"));
+}
+
+/** Ask, then end the session: true if it has ended. */
+async function endForEveryone() {
+  if (!confirm("End the session for everyone? The room closes and everyone goes back to their group page.")) return false;
+  await patch(`/sessions/${room.sessionId}`, { status: "ended" });
+  return true;
+}
+
+/**
+ * The facilitator leaves: end the session, hand the controls over, or leave it running.
+ * @returns {Promise<boolean>} whether to leave the room now
+ */
+export function confirmLeave() {
+  const others = room.present().filter((id) => id !== room.me);
+  const holding = live?.controller === room.me;
+  const cofac = others.find((id) => ["facilitator", "co-facilitator"].includes(room.roleOf(id)));
+  return new Promise((resolve) => {
+    /** @param {string} label @param {string} className @param {() => Promise<boolean> | boolean} run */
+    const choice = (label, className, run) => {
+      const b = h("button", { type: "button", className }, label);
+      b.addEventListener("click", () => void busy(b, $("leave-problem"), async () => {
+        const leave = await run();
+        dialog.close();
+        resolve(leave);
+      }));
+      return b;
+    };
+    const dialog = h("dialog", { className: "leave-dialog", "aria-labelledby": "leave-title" },
+      h("h2", { id: "leave-title" }, "Leave the room?"),
+      h("p", {}, others.length ? `The session is still live, with ${others.length} ${others.length === 1 ? "other person" : "other people"} in the room.`
+        : "The session is still live."),
+      h("p", { id: "leave-problem", role: "alert", hidden: true }),
+      h("div", { className: "row-actions" },
+        choice("End the session for everyone", "danger", async () => {
+          await patch(`/sessions/${room.sessionId}`, { status: "ended" });
+          return true;
+        }),
+        holding && cofac ? choice(`Hand the controls to ${room.nameOf(cofac)} and leave`, "secondary", () => {
+          room.act("control", { action: "hand_over", participant_id: cofac });
+          return true;
+        }) : null,
+        choice("Leave; the session goes on", "secondary", () => true),
+        choice("Stay", "secondary", () => false)));
+    dialog.addEventListener("cancel", () => resolve(false));
+    dialog.addEventListener("close", () => dialog.remove());
+    document.body.append(dialog);
+    dialog.showModal();
+  });
 }
 
 /** @param {string | null} current */
@@ -184,7 +329,10 @@ function roundSection(state) {
   /** @type {HTMLButtonElement[]} */
   let buttons;
   if (status === "pending") {
-    buttons = [button("Start the round", "round-start", startRound, "")];
+    const mine = state.facilitators_take_turns;
+    buttons = [button("Start the round", "round-start", send("round", "start"), ""),
+      button(mine ? "Only members take turns" : "Facilitators take turns too", "round-facilitators",
+        send("round", "setup", { facilitators: !mine }))];
   } else if (status === "running") {
     buttons = [
       round.paused ? button("Resume the turn", "round-resume", send("round", "resume"))
@@ -220,16 +368,6 @@ function roundSection(state) {
   }));
   return section(`Round: ${status === "pending" ? "not started" : status === "between" ? "between turns" : status}`,
     actions(...buttons), list);
-}
-
-/** Before the first turn: the order leaves out the facilitators, then the round starts. */
-function startRound() {
-  const round = live?.round;
-  if (!round) return;
-  const ids = round.turns.map((t) => t.participant_id);
-  const members = ids.filter((id) => !["facilitator", "co-facilitator"].includes(room.roleOf(id)));
-  if (members.length && members.length < ids.length) room.act("round", { action: "setup", rule: "manual", order: members });
-  room.act("round", { action: "start" });
 }
 
 /** @param {string[]} order @param {number} from @param {number} to */
@@ -300,7 +438,7 @@ function peopleSection(state) {
     const name = room.nameOf(id);
     return h("li", { "data-talk": id },
       h("div", { className: "who" }, h("span", {}, id === room.me ? `${name} (you)` : name),
-        h("span", { className: "status" }, [leads ? "facilitator" : "", muted ? "muted for everyone" : ""].filter(Boolean).join(", "))),
+        h("span", { className: "status" }, [leads ? role.replace("-", " ") : "", muted ? "muted for everyone" : ""].filter(Boolean).join(", "))),
       h("div", { className: "talk", "aria-hidden": "true" }, h("div")),
       h("span", { className: "spoken status" }),
       inControl && id !== room.me ? actions(

@@ -25,6 +25,7 @@ import { mountGrid, removeTile, setHideVideo, setLayout, setTile, tileIds } from
 import { $, $as, message, param, say } from "./ui.js";
 
 const SELF = "self";
+const ENDED_MS = 6000;
 
 /** @type {MediaStream | null} */
 let local = null;
@@ -46,11 +47,16 @@ let live = null;
 /** @type {typeof import("./facilitate.js") | null} */
 let panel = null;
 
-/** @param {string} id */
-const nameOf = (id) => (id === me ? name : peers.get(id)?.name || "Someone");
+/** A name, also of someone who has dropped or left. @param {string} id */
+const nameOf = (id) => (id === me ? name : peers.get(id)?.name || live?.names?.[id] || "Someone");
 /** @param {string} id */
 const roleOf = (id) => (id === me ? myRole : peers.get(id)?.role || "member");
 let myRole = "member";
+let groupId = "";
+
+/** Where Leave goes: the group page, or a member's lobby (it says if the session ended). */
+const backTo = () => (myRole !== "member" && groupId ? `/group?id=${encodeURIComponent(groupId)}`
+  : `/lobby?session=${encodeURIComponent(param("session"))}&left=1`);
 
 /** The tiles of the others, from the people list and their media. @param {Map<string, MediaStream>} [streams] */
 function showPeople(streams) {
@@ -95,9 +101,9 @@ function onEvent(kind, data) {
 /**
  * Connect to the room with the grant, publish `stream` and follow the people and the round.
  * @param {string} sessionId @param {import("./api.js").JoinGrant} grant
- * @param {MediaStream | null} stream @param {number} version @param {string} groupId
+ * @param {MediaStream | null} stream @param {number} version
  */
-async function connectRoom(sessionId, grant, stream, version, groupId) {
+async function connectRoom(sessionId, grant, stream, version) {
   me = grant.participant_id;
   myRole = grant.role;
   if (grant.role !== "member") {
@@ -117,10 +123,13 @@ async function connectRoom(sessionId, grant, stream, version, groupId) {
     event: onEvent,
     refused: (_code, detail) => panel ? panel.showRefusal(detail)
       : say($("problem"), message(new ApiError(409, _code, detail)), "error"),
-    final: (words) => {
+    final: (words, code) => {
       stopMedia(local);
       for (const id of tileIds()) if (id !== SELF) removeTile(id);
+      document.documentElement.dataset.over = "true";  // no more Mute, camera or hand
+      $("leave").textContent = "Back to the group";
       say($("problem"), words, "info");
+      if (code === "4007" || code === "session_ended") setTimeout(() => location.assign(backTo()), ENDED_MS);
     },
   }, version);
   Object.assign(globalThis, { roundsRoom: link });
@@ -212,10 +221,11 @@ function wireControls() {
     $("sound").hidden = true;
   });
   addEventListener("rounds:autoplay-blocked", () => { $("sound").hidden = false; });
-  $("leave").addEventListener("click", () => {
+  $("leave").addEventListener("click", async () => {
+    if (document.documentElement.dataset.over !== "true" && panel && !(await panel.confirmLeave())) return;
     link?.leave();
     stopMedia(local);
-    location.assign(`/lobby?session=${encodeURIComponent(param("session"))}&left=1`);
+    location.assign(backTo());
   });
   addEventListener("pagehide", () => { link?.leave(); stopMedia(local); });
 }
@@ -234,6 +244,7 @@ async function main() {
       + "invite link, or go to My groups.", "error");
   }
   name = ctx.name;
+  groupId = ctx.group.id;
   const title = ctx.session?.title ? `${ctx.group.name}: ${ctx.session.title}` : ctx.group.name;
   $("title").textContent = title;
   document.title = `${title} · Room · Rounds`;
@@ -252,7 +263,7 @@ async function main() {
       location.replace(`/lobby?session=${encodeURIComponent(sessionId)}`);
       return;
     }
-    await connectRoom(sessionId, grant, local, version, ctx.group.id);
+    await connectRoom(sessionId, grant, local, version);
   } catch (error) {
     if (error instanceof ApiError && error.code === "ground_rules_changed") {
       location.replace(`/lobby?session=${encodeURIComponent(sessionId)}`);

@@ -25,7 +25,7 @@ import { RoomConnection } from "./protocol.js";
  *   state: (state: LinkState) => void,
  *   event: (kind: string, data: any) => void,
  *   refused: (code: string, detail: string) => void,
- *   final: (words: string) => void,
+ *   final: (words: string, code: string) => void,  // code: the close code, or the API error's
  * }} LinkHooks
  */
 
@@ -115,9 +115,9 @@ export class RoomLink {
       const why = error instanceof Error ? error.message : "";
       const code = FINAL_NAMES[why] || Number(/^closed (\d+)$/.exec(why)?.[1] || 0);
       if (error instanceof ApiError && error.status >= 400 && error.status < 500) {
-        this.finish(error.detail.charAt(0).toUpperCase() + error.detail.slice(1));
+        this.finish(error.detail.charAt(0).toUpperCase() + error.detail.slice(1), error.code);
       } else if (FINAL[code]) {
-        this.finish(FINAL[code]);
+        this.finish(FINAL[code], String(code));
       } else {
         if (why === "bad_token" || why === "token_expired" || code === 4001) this.renew = true;
         this.retry();
@@ -144,12 +144,12 @@ export class RoomLink {
     this.retryTimer = setTimeout(() => void this.open(), wait);
   }
 
-  /** Stop for good and say why. @param {string} words */
-  finish(words) {
+  /** Stop for good and say why. @param {string} words @param {string} code */
+  finish(words, code) {
     this.over = true;
     clearInterval(this.timeTimer);
     this.hooks.state("closed");
-    this.hooks.final(words);
+    this.hooks.final(words, code);
   }
 
   /** @param {RoomConnection} conn */
@@ -179,7 +179,7 @@ export class RoomLink {
     on("error", (msg) => { if (msg.ref === "app") this.hooks.refused(msg.code, msg.detail); });
     on("close", ({ code }) => {
       if (this.over || !conn.participant) return;  // before joining, open() deals with it
-      if (FINAL[code]) this.finish(FINAL[code]);
+      if (FINAL[code]) this.finish(FINAL[code], String(code));
       else this.retry();
     });
   }

@@ -60,12 +60,12 @@ export function showState(state, as) {
   if (as) viewer = as;
   live = state;
   const phase = state.phase;
-  // Without a phase: no template chosen yet, or (with one) the phases have all ended.
-  const title = !phase ? (state.template ? "The session's phases have ended"
-    : "Waiting for the facilitator to start")
+  // Without a phase: no plan yet, or (with one) its phases have all run.
+  const done = "That was the last part of the plan";
+  const title = !phase ? (state.template ? done : "Waiting for the facilitator to start")
     : phase.status === "pending" ? `${phase.title}: about to start`
     : phase.status === "paused" ? `${phase.title} (paused)`
-    : phase.status === "ended" ? "The session's phases have ended" : phase.title;
+    : phase.status === "ended" ? done : phase.title;
   $("phase").textContent = title;
   const prompt = $("prompt");
   prompt.textContent = phase && phase.status !== "ended" ? phase.prompt : "";
@@ -103,7 +103,8 @@ function showRound(round) {
   } else if (round.status === "ended") {
     line = "The round has ended. Thank you, everyone.";
   } else if (round.status === "between") {
-    line = "Thank you. The facilitator will invite the next person.";
+    line = round.up_next ? "Thank you. The facilitator will invite the next person."
+      : "Thank you. That was the last turn of the round.";
   } else if (current && !round.speaker) {
     line = `${viewer.nameOf(current)}'s connection dropped.`;
     note = "The group waits for them (up to 2 minutes).";
