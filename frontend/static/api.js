@@ -66,7 +66,7 @@ export function cookie(/** @type {string} */ name) {
 
 /**
  * Call the API. Resolves with the parsed JSON body (or null for 204); rejects with ApiError.
- * @param {"GET" | "POST" | "PATCH" | "DELETE"} method
+ * @param {"GET" | "POST" | "PUT" | "PATCH" | "DELETE"} method
  * @param {string} path below /api/v1, e.g. "/groups"
  * @param {unknown} [body]
  * @returns {Promise<any>}
@@ -101,3 +101,5 @@ export const post = (/** @type {string} */ path, /** @type {unknown} */ body = {
   request("POST", path, body);
 export const patch = (/** @type {string} */ path, /** @type {unknown} */ body) =>
   request("PATCH", path, body);
+export const put = (/** @type {string} */ path, /** @type {unknown} */ body) =>
+  request("PUT", path, body);
