@@ -125,7 +125,7 @@ function item(t) {
         " ", t.default ? h("span", { className: "tag", "data-state": "active" }, "Default plan") : null),
       t.description ? h("p", {}, t.description) : null,
       h("p", { className: "muted" }, `${minutes(t.duration)} in all, ${t.phases.length} phase${t.phases.length === 1 ? "" : "s"}`),
-      h("ol", {}, ...t.phases.map((p) => h("li", {}, `${p.title}: ${KIND[p.kind]}, ${minutes(p.duration)}`)))),
+      h("ol", {}, ...t.phases.map((p) => h("li", {}, `${p.title} – ${KIND[p.kind]}, ${minutes(p.duration)}`)))),
     h("div", { className: "actions" }, ...actions));
 }
 

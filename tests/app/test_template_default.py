@@ -3,11 +3,14 @@ and the plan suggested for a session from its title."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from app.core.db import transaction
+from app.groups.models import Group
 from app.templates.schemas import TemplateOut
 from app.templates.service import DEFAULTS, out
 from app.templates.suggest import suggest
@@ -85,10 +88,20 @@ async def test_only_the_groups_facilitators_and_admins_choose(world: World) -> N
     assert (await browser.get(plan)).status_code == 401
 
 
-async def test_deleting_the_default_clears_it(world: World) -> None:
+async def stored_default(app: Any, world: World) -> str | None:
+    async for db in transaction(app.state.db):
+        group = await db.get(Group, uuid.UUID(world.group_a["id"]))
+        assert group is not None
+        return group.default_template_id
+    raise AssertionError("no database session")
+
+
+async def test_deleting_the_default_clears_it(world: World, app: Any) -> None:
     own = (await world.fa.post(templates(world), json={"copy_of": BALINT})).json()
     await world.fa.put(default_url(world), json={"template_id": own["id"]})
+    assert await stored_default(app, world) == own["id"]
     assert (await world.fa.delete(f"/api/v1/templates/{own['id']}")).status_code == 204
+    assert await stored_default(app, world) is None
     listed = (await world.fa.get(templates(world))).json()
     assert not any(t["default"] for t in listed) and listed[0]["id"] == CHECK_IN
     session = await session_titled(world, "Fortnightly group")

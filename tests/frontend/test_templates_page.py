@@ -56,7 +56,7 @@ def test_edit_a_copy_and_make_it_the_default(browser, server, admin_api: Api) ->
     copy = page.locator("#template-list > li").filter(
         has=page.get_by_role("heading", level=3, name="Balint case (copy)", exact=True))
     expect(copy.locator("p.muted")).to_have_text("45 minutes in all, 6 phases")
-    expect(copy.locator("ol > li").nth(3)).to_have_text("Push-back: Discussion, 20 minutes")
+    expect(copy.locator("ol > li").nth(3)).to_have_text("Push-back – Discussion, 20 minutes")
     page.get_by_role("group", name="Phase 4", exact=True).evaluate("e => e.scrollIntoView()")
     shoot(page, "templates", docs=True)
 
