@@ -1,5 +1,5 @@
-"""The templates page: a facilitator copies the Balint case, lengthens nothing and shortens the
-push-back, sees why a plan with push-back before the presentation is refused, saves, makes the
+"""The templates page: a facilitator copies the Balint case, shortens the push-back, sees why a
+plan with push-back before the presentation is refused, saves, makes the
 copy the group's default, and the group page names it; deleting the copy clears the default."""
 
 from __future__ import annotations
