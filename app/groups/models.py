@@ -34,3 +34,5 @@ class Group(IdMixin, Base):
     ground_rules_version: Mapped[int] = mapped_column(default=1)
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/London")
     archived_at: Mapped[datetime | None]
+    default_template_id: Mapped[str | None] = mapped_column(String(64))
+    """The template a session of this group starts from: `default:...` or one of its own."""

@@ -1,4 +1,5 @@
-"""Templates: the defaults every group has, and the group's own (create, copy, edit, delete)."""
+"""Templates: the defaults every group has, and the group's own (create, copy, edit, delete);
+a group's default plan, and the plan to propose for a session."""
 
 from __future__ import annotations
 
@@ -10,15 +11,23 @@ from app.accounts.deps import CurrentAccount
 from app.core.deps import DbSession
 from app.core.errors import Invalid
 from app.groups.service import managed_group
+from app.sessions.service import get_session
 from app.templates import service
-from app.templates.schemas import TemplateIn, TemplateOut, TemplateUpdate
+from app.templates.schemas import (
+    DefaultTemplate,
+    SuggestedPlan,
+    TemplateIn,
+    TemplateOut,
+    TemplateUpdate,
+)
+from app.templates.suggest import suggest
 
 router = APIRouter(tags=["templates"])
 
 
 @router.get("/groups/{group_id}/templates", response_model=list[TemplateOut])
 async def list_templates(group_id: uuid.UUID, account: CurrentAccount, db: DbSession) -> object:
-    """The default templates and the group's own."""
+    """The default templates and the group's own; the group's default plan first."""
     await managed_group(db, account, group_id, allow_archived=True)
     return await service.list_templates(db, group_id)
 
@@ -61,3 +70,21 @@ async def delete_template(template_id: str, account: CurrentAccount, db: DbSessi
     row = await service.get_row(db, template_id)
     await managed_group(db, account, row.group_id)
     await service.delete(db, row)
+
+
+@router.put("/groups/{group_id}/default-template", response_model=DefaultTemplate)
+async def set_default_template(group_id: uuid.UUID, body: DefaultTemplate,
+                               account: CurrentAccount, db: DbSession) -> object:
+    """Make a template the group's default plan (`null`: no default)."""
+    group = await managed_group(db, account, group_id)
+    return DefaultTemplate(template_id=await service.set_default(db, group, body.template_id))
+
+
+@router.get("/sessions/{session_id}/suggested-plan", response_model=SuggestedPlan)
+async def suggested_plan(session_id: uuid.UUID, account: CurrentAccount, db: DbSession) -> object:
+    """The templates to propose for the session, in order: those its title names, else the
+    group's default, else the Check-in round."""
+    session = await get_session(db, session_id)
+    await managed_group(db, account, session.group_id, allow_archived=True)
+    listed = await service.list_templates(db, session.group_id)
+    return SuggestedPlan(template_ids=suggest(listed, session.title))

@@ -33,3 +33,18 @@ class TemplateOut(BaseModel):
     duration: int
     """Total default seconds."""
     builtin: bool
+    default: bool = False
+    """The group's default plan (listed first)."""
+
+
+class DefaultTemplate(BaseModel):
+    """A group's default template: a `default:...` id, one of its own, or null for none."""
+
+    model_config = ConfigDict(extra="forbid")
+    template_id: str | None = Field(max_length=64)
+
+
+class SuggestedPlan(BaseModel):
+    """The templates to propose for a session, in the order they would run."""
+
+    template_ids: list[str]

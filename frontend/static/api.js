@@ -101,3 +101,5 @@ export const post = (/** @type {string} */ path, /** @type {unknown} */ body = {
   request("POST", path, body);
 export const patch = (/** @type {string} */ path, /** @type {unknown} */ body) =>
   request("PATCH", path, body);
+export const put = (/** @type {string} */ path, /** @type {unknown} */ body) =>
+  request("PUT", path, body);

@@ -10,6 +10,12 @@ import { $, $as, busy, h, say } from "./ui.js";
 
 /** @typedef {import("./api.js").Session} Session */
 
+/** What the first moves do, said under their buttons. @type {Record<string, string>} */
+const EXPLAIN = {
+  open: "Open the lobby: doctors can arrive and wait; you let them in.",
+  live: "Go live: the room opens and you choose the plan there.",
+};
+
 /** The moves a facilitator can make from each status: [label, next status]. */
 const MOVES = {
   scheduled: [["Open the lobby", "open"], ["Go live", "live"], ["Cancel the session", "ended"]],
@@ -53,11 +59,26 @@ export async function mountSessions(group) {
       lobby = h("div", { className: "lobby" }, h("h4", {}, "In the lobby"), list);
       watchLobby(s.id, list, out);
     }
+    const explained = MOVES[s.status].map(([, status]) => EXPLAIN[status]).filter(Boolean);
+    const hint = explained.length && !group.archived_at
+      ? h("p", { className: "muted hint", id: `moves-${s.id}` }, explained.join(" ")) : null;
+    if (hint) for (const b of buttons) b.setAttribute("aria-describedby", hint.id);
     return h("li", { className: "row" },
       h("div", {}, h("strong", {}, label), " ",
         h("span", { className: "tag", "data-state": s.status }, SESSION_STATUS[s.status]),
         h("div", { className: "muted" }, `${s.duration_minutes} minutes`)),
-      h("div", { className: "actions" }, ...buttons, enter), lobby);
+      h("div", {}, h("div", { className: "actions" }, ...buttons, enter), hint), lobby);
+  }
+
+  /** The group's default plan, and the way to its templates. */
+  async function showPlan() {
+    $as("templates-link", HTMLAnchorElement).href = `/templates?group=${encodeURIComponent(group.id)}`;
+    /** @type {{name: string, duration: number, default: boolean}[]} */
+    const templates = await get(`/groups/${group.id}/templates`);
+    const chosen = templates.find((t) => t.default);
+    $("default-plan-text").textContent = chosen
+      ? `Default plan: ${chosen.name}, ${Math.round(chosen.duration / 60)} minutes. It is offered first when you go live.`
+      : "No default plan: when you go live, you choose the plan from the group's templates.";
   }
 
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
@@ -84,5 +105,5 @@ export async function mountSessions(group) {
       await reload();
     });
   });
-  await reload();
+  await Promise.all([reload(), showPlan()]);
 }

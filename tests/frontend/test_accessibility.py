@@ -117,6 +117,16 @@ def test_facilitator_pages(browser, server, admin_api: Api, form) -> None:  # ty
     expect(page.get_by_label("Invite link")).to_have_value(re.compile("/join#"))
     axe_check(page, "group (new link shown)")
 
+    page.get_by_role("link", name="Templates", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        f"Templates of Thursday Balint group ({f})")
+    axe_check(page, "templates")
+    shoot(page, f"templates-list-{f}")
+    page.get_by_role("button", name="Make a copy: Check-in round", exact=True).click()
+    expect(page.locator("#editor-heading")).to_have_text("Edit “Check-in round (copy)”")
+    axe_check(page, "template editor")
+    shoot(page, f"templates-editor-{f}")
+
     assert world.session is not None
     admin_api.patch(f"/sessions/{world.session['id']}", json={"status": "open"})
     enter_room(page, world.session['id'])
