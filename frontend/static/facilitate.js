@@ -8,7 +8,7 @@
  * figures (`talk_time`) update the bars in place and are never stored.
  */
 
-import { get, patch, post, request } from "./api.js";
+import { get, patch, post, put } from "./api.js";
 import { clock } from "./format.js";
 import { $, busy, h, say } from "./ui.js";
 
@@ -248,7 +248,7 @@ function savePlan(state) {
     h("p", {}, byDefault, " ", h("label", { for: "plan-default" }, "Use it for this group's next sessions")),
     actions(button("Save the template", "plan-save", async () => {
       const saved = await post(`/sessions/${room.sessionId}/plan/template`, { name: name.value.trim() });
-      if (byDefault.checked) await request("PUT", `/groups/${room.groupId}/default-template`, { template_id: saved.id });
+      if (byDefault.checked) await put(`/groups/${room.groupId}/default-template`, { template_id: saved.id });
       templates = null;
       say($("fac-status"), `Saved as "${saved.name}".`, "ok");
     })));

@@ -90,7 +90,7 @@ def test_a_whole_session_from_the_room(browser, server, admin_api: Api) -> None:
     expect(plan.get_by_role("listitem").first).to_contain_text("15 min, next")
 
     _button(fac, "Let everyone in").click()
-    for name, (_, page, _) in doctors.items():
+    for _, page, _ in doctors.values():
         expect(page).to_have_url(re.compile(r"/room\?session="), timeout=20_000)
         expect(page.locator("#conn")).to_have_text("Connected", timeout=20_000)
     for name in doctors:
