@@ -22,7 +22,7 @@ from app.invites.schemas import (
     Joined,
     SessionBrief,
 )
-from app.members.deps import remember_device
+from app.members.deps import DeviceMembers, remember_device
 from app.members.service import new_device_key
 from app.sessions.service import next_session
 
@@ -86,17 +86,23 @@ async def resolve_invite(
     settings: SettingsDep,
     throttle: ThrottleDep,
     address: ClientAddress,
+    devices: DeviceMembers,
 ) -> object:
     """What an invite link is for, and whether it still works (public; 429 after
-    `invite_requests_per_minute` from one address)."""
+    `invite_requests_per_minute` from one address). A browser already in the group is told so,
+    whatever the link's state: it needs the link no more."""
     await throttle.hit(_link_limit(settings), address)
     invite, group, reason = await service.resolve(db, body.token)
-    if reason is not None:  # a dead link shows whose it was and why, nothing more
+    mine = service.held(devices, group) if reason != "group_archived" else None
+    if reason is not None and mine is None:  # a dead link shows whose it was and why, nothing more
         return InvitePreview(valid=False, reason=reason, group_name=group.name)
     session = await next_session(db, group.id)
     return InvitePreview(
-        valid=True,
-        reason=None,
+        valid=reason is None,
+        reason=reason,
+        already_member=mine is not None,
+        group_id=group.id if mine else None,
+        display_name=mine.display_name if mine else None,
         group_name=group.name,
         group_description=group.description,
         group_timezone=group.timezone,
@@ -119,13 +125,21 @@ async def accept_invite(
     settings: SettingsDep,
     throttle: ThrottleDep,
     address: ClientAddress,
+    devices: DeviceMembers,
 ) -> object:
     """Join a group with a display name; this browser remembers the membership (public; 429
-    after `invite_requests_per_minute` from one address)."""
+    after `invite_requests_per_minute` from one address). A browser already in the group gets
+    its membership back (200, `already_member`): no use is counted, no second member made."""
     await throttle.hit(_link_limit(settings), address)
-    member, group = await service.accept(db, body.token, display_name=body.display_name)
-    remember_device(request, response, settings, member.id, await new_device_key(db, member))
+    member, group, created = await service.accept(
+        db, body.token, display_name=body.display_name, devices=devices
+    )
+    if created:
+        remember_device(request, response, settings, member.id, await new_device_key(db, member))
+    else:
+        response.status_code = 200
     return Joined(
+        already_member=not created,
         member_id=member.id,
         group_id=group.id,
         group_name=group.name,

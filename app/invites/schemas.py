@@ -73,6 +73,11 @@ class InvitePreview(BaseModel):
     role: Role | None = None
     next_session: SessionBrief | None = None
     expires_at: datetime | None = None
+    already_member: bool = False
+    """This browser already holds an active membership of the group (then ``group_id`` and
+    ``display_name`` say which): the page sends the doctor to their group, not to join again."""
+    group_id: uuid.UUID | None = None
+    display_name: str | None = None
 
 
 class Joined(BaseModel):
@@ -81,3 +86,5 @@ class Joined(BaseModel):
     group_name: str
     display_name: str
     role: Role
+    already_member: bool = False
+    """The browser was already in the group: nothing was used or added (status 200, not 201)."""

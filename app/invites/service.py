@@ -132,12 +132,25 @@ async def resolve(db: AsyncSession, token: str) -> tuple[Invite, Group, str | No
     return invite, group, None if state == "active" else _REASONS[state][0]
 
 
-async def accept(db: AsyncSession, token: str, *, display_name: str) -> tuple[Member, Group]:
-    """Use an invite: one more use, one new membership. Raises Gone when it no longer works."""
+def held(devices: list[Member], group: Group) -> Member | None:
+    """The active membership of ``group`` this browser already holds, if any: opening the link
+    again on the same device (a reload, a second tap on a shared link) finds it."""
+    return next((m for m in devices if m.group_id == group.id), None)
+
+
+async def accept(
+    db: AsyncSession, token: str, *, display_name: str, devices: list[Member]
+) -> tuple[Member, Group, bool]:
+    """Use an invite: one more use, one new membership (True). A browser that already holds an
+    active membership of the group gets that one back (False): no use, no second member. Raises
+    Gone when the link no longer works."""
     name = clean_name(display_name)
     invite, group, reason = await resolve(db, token)
     if reason == "group_archived":
         raise Gone(reason, "this group has closed")
+    existing = held(devices, group)
+    if existing is not None:
+        return existing, group, False
     if reason is not None:
         raise Gone(reason, dict(_REASONS.values())[reason])
     now = utcnow()
@@ -168,4 +181,4 @@ async def accept(db: AsyncSession, token: str, *, display_name: str) -> tuple[Me
     )
     db.add(member)
     await db.flush()
-    return member, group
+    return member, group, True

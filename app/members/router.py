@@ -29,8 +29,9 @@ async def leave_group(
 
 @router.post("/me/forget", status_code=204)
 async def forget_device(
-    members: DeviceMembers, response: Response, db: DbSession, settings: SettingsDep
+    members: DeviceMembers, response: Response, db: DbSession, settings: SettingsDep, rooms: Rooms
 ) -> None:
-    """Forget this device: its keys stop working and the cookie is removed."""
-    await service.forget_devices(db, members)
+    """Forget this device: the doctor leaves every group it holds (as with leave), its keys stop
+    working and the cookie is removed. A new invite re-admits them."""
+    await service.forget_devices(db, members, rooms=rooms)
     clear_cookie(response, settings, DEVICE_COOKIE)

@@ -203,10 +203,12 @@ async def members_for_device(
     return result
 
 
-async def forget_devices(db: AsyncSession, members: list[Member]) -> None:
+async def forget_devices(db: AsyncSession, members: list[Member], *, rooms: LiveRooms) -> None:
+    """Forget this device: each membership it holds ends as if the doctor left the group
+    themselves (the facilitator sees they left; no membership stays open with no device to use
+    it), and its key stops working."""
     for member in members:
-        member.device_key_hash = None
-    await db.flush()
+        await end_membership(db, member, rooms=rooms)
 
 
 async def check_may_change(

@@ -9,6 +9,7 @@ from fastapi import APIRouter
 
 from app.accounts.deps import CurrentAccount
 from app.core.deps import DbSession
+from app.core.errors import NotFound
 from app.core.rooms import Rooms
 from app.groups import service as groups
 from app.groups.models import Group
@@ -16,7 +17,14 @@ from app.groups.schemas import GroupOut
 from app.groups.service import managed_group
 from app.members.deps import DeviceMembers
 from app.sessions import service
-from app.sessions.schemas import MyMembership, SessionCreate, SessionOut, SessionUpdate
+from app.sessions.models import Session
+from app.sessions.schemas import (
+    MyMembership,
+    MySession,
+    SessionCreate,
+    SessionOut,
+    SessionUpdate,
+)
 
 router = APIRouter(tags=["sessions"])
 
@@ -97,3 +105,20 @@ async def my_memberships(members: DeviceMembers, db: DbSession) -> object:
             )
         )
     return result
+
+
+@router.get("/me/sessions/{session_id}", response_model=MySession)
+async def my_session(session_id: uuid.UUID, members: DeviceMembers, db: DbSession) -> object:
+    """A session of a group this browser belongs to, in any status: the lobby after "Leave"
+    finds an ended session here and says so (404 for another group's session, as for none)."""
+    session = await db.get(Session, session_id)
+    member = next((m for m in members if session and m.group_id == session.group_id), None)
+    if session is None or member is None:
+        raise NotFound("session_not_found", "this device is in no group with such a session")
+    return MySession(
+        member_id=member.id,
+        display_name=member.display_name,
+        role=member.role.value,
+        group=GroupOut.model_validate(await db.get(Group, member.group_id), from_attributes=True),
+        session=SessionOut.model_validate(session, from_attributes=True),
+    )

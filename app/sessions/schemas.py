@@ -77,3 +77,13 @@ class MyMembership(BaseModel):
     role: str
     group: GroupOut
     next_session: SessionOut | None
+
+
+class MySession(BaseModel):
+    """One session of a group this browser belongs to, whatever its status (an ended one too)."""
+
+    member_id: uuid.UUID
+    display_name: str
+    role: str
+    group: GroupOut
+    session: SessionOut

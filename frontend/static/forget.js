@@ -1,5 +1,8 @@
 // @ts-check
-/** "Forget this device": the server drops this browser's keys, the page drops what it stored. */
+/**
+ * "Forget this device": the doctor leaves every group this browser is in (the facilitator sees
+ * that they left), the server drops its keys and the page drops what it stored.
+ */
 
 import { post } from "./api.js";
 import { forgetAll } from "./store.js";
@@ -11,12 +14,14 @@ import { busy, say } from "./ui.js";
  */
 export function wireForget(button, out, done) {
   button.addEventListener("click", () => busy(button, out, async () => {
-    const sure = confirm("Forget this device? Your name and groups will be removed from this "
-      + "browser, and you will need a new invite link to join again.");
+    const sure = confirm("Forget this device? You will leave your groups: your facilitator "
+      + "will see that you left. Your name and groups will be removed from this browser, and "
+      + "you will need a new invite link to join again.");
     if (!sure) return;
     await post("/me/forget");
     forgetAll();
-    say(out, "This device has forgotten you. To join again, ask your facilitator for a new link.", "ok");
+    say(out, "This device has forgotten you and you have left your groups. To join again, ask "
+      + "your facilitator for a new link.", "ok");
     done?.();
   }));
 }

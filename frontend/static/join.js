@@ -1,7 +1,9 @@
 // @ts-check
 /**
  * The invite page, `/join#TOKEN`. The token is in the #fragment, so it never reaches a server
- * log; once used it is removed from the address bar and history.
+ * log; it leaves the address bar and history at once, and the tab keeps it (sessionStorage)
+ * until it is used, so a reload or Back still works. A device already in the group is told so
+ * and sent to the group: it never becomes a second member.
  */
 
 import { ApiError, get, post } from "./api.js";
@@ -9,6 +11,41 @@ import { when } from "./format.js";
 import { wireForget } from "./forget.js";
 import { displayName } from "./store.js";
 import { $, $as, message, say } from "./ui.js";
+
+/**
+ * @typedef {import("./api.js").InvitePreview & {already_member?: boolean,
+ *   group_id?: string | null, display_name?: string | null}} Preview
+ * @typedef {import("./api.js").Joined & {already_member?: boolean}} Joining
+ */
+
+const INVITE = "rounds.invite";
+const JOINED = "rounds.invite.group";
+
+/** @param {string} key */
+function kept(key) {
+  try { return sessionStorage.getItem(key) || ""; } catch { return ""; }
+}
+
+/** @param {string} key @param {string} [value] stored, or removed when absent */
+function keep(key, value) {
+  try {
+    if (value) sessionStorage.setItem(key, value);
+    else sessionStorage.removeItem(key);
+  } catch { /* private mode: a reload will need the link again */ }
+}
+
+/**
+ * The invite token this tab opened, kept (sessionStorage, this tab only) from the moment it
+ * leaves the address bar until it is used, so a reload or Back still finds it (phones reload
+ * background tabs). Once used, only which group this tab joined stays, for Back.
+ */
+const invite = {
+  get: () => kept(INVITE),
+  set: (/** @type {string} */ token) => keep(INVITE, token),
+  done: (/** @type {string} */ groupId) => { keep(INVITE); keep(JOINED, groupId); },
+  joined: () => kept(JOINED),
+  clear: () => { keep(INVITE); keep(JOINED); },
+};
 
 /** @type {Record<string, [string, string]>} */
 export const REASONS = {
@@ -28,6 +65,7 @@ export const REASONS = {
 
 /** Show why the link cannot be used. @param {string} code @param {string | null} [group] */
 async function refuse(code, group) {
+  invite.clear();
   const [title, text] = REASONS[code] || ["This link does not work", "Ask your facilitator for a new link."];
   $("title").textContent = title;
   say($("problem"), group ? `${text} (Group: ${group}.)` : text, "error");
@@ -37,18 +75,49 @@ async function refuse(code, group) {
   } catch { /* no memberships on this device */ }
 }
 
+/**
+ * This device is in the group already: say so and send them to it (and its next session).
+ * @param {string} group @param {string} groupId @param {string} name
+ * @param {import("./api.js").SessionBrief | null} [next]
+ */
+function already(group, groupId, name, next) {
+  invite.done(groupId);
+  document.title = `${group} · Rounds`;
+  $("title").textContent = `You are already in ${group}`;
+  $("already-who").textContent = `This device joined as ${name}. You do not need the link again.`;
+  $("already-next").textContent = next ? `Next session: ${when(next.scheduled_start)}.` : "";
+  $as("to-group", HTMLAnchorElement).href = `/lobby?group=${encodeURIComponent(groupId)}`;
+  $("details").hidden = true;
+  say($("status"), "");
+  $("already").hidden = false;
+  $("forget-line").hidden = false;
+}
+
+/** No token: Back after joining from this tab finds the group; anything else is a bad link. */
+async function backAfterJoining() {
+  const groupId = invite.joined();
+  /** @type {import("./api.js").Membership[]} */
+  const mine = groupId ? await get("/me/memberships").catch(() => []) : [];
+  const m = mine.find((x) => x.group.id === groupId);
+  if (!m) return refuse("invite_not_found");
+  already(m.group.name, m.group.id, m.display_name, m.next_session);
+}
+
 async function main() {
   wireForget($as("forget", HTMLButtonElement), $("status"), () => {
     $as("name", HTMLInputElement).value = "";
-    $("mine").hidden = true;
+    $("mine").hidden = $("already").hidden = true;
   });
   $("forget-line").hidden = !displayName.get();
-  const token = decodeURIComponent(location.hash.slice(1)).trim();
+  const fromLink = decodeURIComponent(location.hash.slice(1)).trim();
   // Out of the address bar and history at once: on a shared ward PC the next person must not
-  // find the link, whether or not this one joins. The page keeps it in memory only.
+  // find the link, whether or not this one joins. This tab keeps it until it is used (a phone
+  // reloads a background tab; Back comes here again); closing the tab forgets it.
+  if (fromLink) invite.set(fromLink);
   if (location.hash) history.replaceState(null, "", "/join");
-  if (!token) return refuse("invite_not_found");
-  /** @type {import("./api.js").InvitePreview} */
+  const token = fromLink || invite.get();
+  if (!token) return backAfterJoining();
+  /** @type {Preview} */
   let preview;
   try {
     preview = await post("/invites/resolve", { token });
@@ -58,6 +127,10 @@ async function main() {
     }
     $("title").textContent = "We could not check this link";
     return say($("problem"), message(error), "error");
+  }
+  if (preview.already_member && preview.group_id) {
+    return already(preview.group_name || "", preview.group_id, preview.display_name || "",
+      preview.next_session);
   }
   if (!preview.valid) return refuse(preview.reason || "invite_not_found", preview.group_name);
 
@@ -90,8 +163,13 @@ async function main() {
     button.disabled = true;
     say($("status"), "Joining…");
     try {
-      /** @type {import("./api.js").Joined} */
+      /** @type {Joining} */
       const joined = await post("/invites/accept", { token, display_name: chosen });
+      invite.done(joined.group_id);
+      if (joined.already_member) {
+        return already(joined.group_name, joined.group_id, joined.display_name,
+          preview.next_session);
+      }
       displayName.set(joined.display_name);
       location.assign(`/check?group=${encodeURIComponent(joined.group_id)}`);
     } catch (error) {

@@ -4,14 +4,41 @@
  * (also a signed-in facilitator). First the ground rules are acknowledged; then the page waits,
  * checking every 15 seconds, until the session is open. Once it is, a member asks to come in
  * (`POST /sessions/{id}/join`, every 5 seconds while the answer is 202 "waiting") and goes to the
- * room as soon as the facilitator lets them in; a facilitator goes straight in.
+ * room as soon as the facilitator lets them in; a facilitator goes straight in. The ground rules
+ * are acknowledged for each session (a tab kept for weeks asks again for the next one).
+ *
+ * A session that has ended (after "Leave", or a lobby opened late) thanks the doctor and leaves
+ * them on their group's page, `/lobby?group=ID`, with its next session; never an error.
  */
 
-import { ApiError, post } from "./api.js";
-import { load } from "./context.js";
+import { ApiError, get, post } from "./api.js";
+import { load as loadContext } from "./context.js";
 import { waiting } from "./format.js";
 import { ack, grants } from "./store.js";
 import { $, $as, message, param, say } from "./ui.js";
+
+const THANKS = "This session has ended. Thank you for coming.";
+
+/**
+ * @typedef {{member_id: string, display_name: string, role: import("./api.js").Role,
+ *   group: import("./api.js").Group, session: import("./api.js").Session}} MySession
+ */
+
+/**
+ * The page's context; a session that is not its group's next one (an ended one, say) is found
+ * among this device's groups by `GET /me/sessions/{id}`.
+ * @param {string} groupId @param {string} sessionId
+ * @returns {Promise<import("./context.js").Context | null>}
+ */
+async function load(groupId, sessionId) {
+  const ctx = await loadContext(groupId, sessionId);
+  if (!sessionId || (ctx && ctx.session?.id === sessionId)) return ctx;
+  /** @type {MySession | null} */
+  const my = await get(`/me/sessions/${encodeURIComponent(sessionId)}`).catch(() => null);
+  if (!my) return ctx;
+  return { group: my.group, session: my.session, name: my.display_name,
+    facilitating: my.role !== "member" };
+}
 
 const POLL_MS = 15000;
 const ASK_MS = 5000;
@@ -32,8 +59,61 @@ function showWaiting(ctx) {
   render(ctx);
 }
 
+/** Which session the ground rules were acknowledged for in this tab: each session asks again
+ * (a phone keeps a tab open for weeks). The version itself is `ack` (store.js), as the room
+ * checks it. @param {string} groupId */
+const ackKey = (groupId) => `rounds.ack.${groupId}.session`;
+
+/**
+ * The current ground rules were acknowledged for this context's session, in this tab.
+ * @param {import("./context.js").Context} ctx
+ */
+function acknowledged(ctx) {
+  let session = null;
+  try { session = sessionStorage.getItem(ackKey(ctx.group.id)); } catch { /* none kept */ }
+  return ack.get(ctx.group.id) === ctx.group.ground_rules_version
+    && session === (ctx.session?.id || "");
+}
+
+/** @param {import("./context.js").Context} ctx */
+function acknowledge(ctx) {
+  ack.set(ctx.group.id, ctx.group.ground_rules_version);
+  try { sessionStorage.setItem(ackKey(ctx.group.id), ctx.session?.id || ""); } catch { /* private */ }
+}
+
+let thanked = false;
+
+/**
+ * The session has ended: thank them and stay on their group's page with its next session.
+ * @param {import("./context.js").Context} ctx
+ */
+async function sessionEnded(ctx) {
+  if (thanked) return;
+  thanked = true;
+  say($("problem"), "");
+  say($("thanks"), THANKS, "ok");
+  $("rules-form").hidden = true;
+  const link = $as("group-link", HTMLAnchorElement);
+  if (ctx.facilitating) {
+    link.href = `/group?id=${encodeURIComponent(ctx.group.id)}`;
+    link.textContent = "Go to the group's page";
+    $("group-line").hidden = false;
+    $("waiting").hidden = true;
+    return;
+  }
+  history.replaceState(null, "", `/lobby?group=${encodeURIComponent(ctx.group.id)}`);
+  const group = await load(ctx.group.id, "").catch(() => null);
+  if (!group) {  // no longer in the group: My groups is below
+    $("waiting").hidden = true;
+    return;
+  }
+  admission = "idle";
+  showWaiting(group);  // the rules are asked before the next session's room, not now
+}
+
 /** @param {import("./context.js").Context} ctx */
 function render(ctx) {
+  if (ctx.session?.status === "ended" && param("session")) return void sessionEnded(ctx);
   const { text, canEnter } = waiting(ctx.session, { timeZone: ctx.group.timezone,
     facilitating: ctx.facilitating });
   const asking = canEnter && !ctx.facilitating && ctx.session;
@@ -53,6 +133,10 @@ function render(ctx) {
     enter.textContent = admission === "left" ? "Go back in" : "Enter the room";
     enter.href = `/lobby?session=${encodeURIComponent(ctx.session.id)}`;
     $("updates").hidden = admission === "left";
+    if (admission === "idle" && !acknowledged(ctx)) {  // a new session: its rules first
+      $("waiting").hidden = true;
+      return askForRules(ctx);
+    }
     if (admission === "idle") {
       admission = "asking";
       void askToEnter(ctx, ctx.session.id);
@@ -94,6 +178,9 @@ async function askToEnter(ctx, sessionId) {
   }
 }
 
+/** @type {import("./context.js").Context | null} the newest context the rules form is for */
+let asked = null;
+
 /** @param {import("./context.js").Context} ctx */
 function askForRules(ctx) {
   const form = $as("rules-form", HTMLFormElement);
@@ -101,6 +188,9 @@ function askForRules(ctx) {
   $("rules").textContent = ctx.group.ground_rules;
   form.hidden = false;
   $as("agree-submit", HTMLButtonElement).disabled = false;
+  const first = !asked;
+  asked = ctx;
+  if (!first) return;
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     if (!agree.checked) {
@@ -109,8 +199,9 @@ function askForRules(ctx) {
       agree.focus();
       return;
     }
-    ack.set(ctx.group.id, ctx.group.ground_rules_version);
-    showWaiting(ctx);
+    const chosen = asked || ctx;
+    acknowledge(chosen);
+    showWaiting(chosen);
     $("title").focus();
   });
 }
@@ -130,7 +221,8 @@ async function main() {
   $("title").textContent = ctx.group.name;
   $("title").tabIndex = -1;
   document.title = `${ctx.group.name} · Lobby · Rounds`;
-  if (ack.get(ctx.group.id) === ctx.group.ground_rules_version) showWaiting(ctx);
+  if (ctx.session?.status === "ended" && param("session")) await sessionEnded(ctx);
+  else if (acknowledged(ctx)) showWaiting(ctx);
   else askForRules(ctx);
 
   let current = ctx;
@@ -140,6 +232,7 @@ async function main() {
     if (next.group.ground_rules_version !== current.group.ground_rules_version) location.reload();
     current = next;
     if (!$("waiting").hidden) render(current);
+    else if (!$("rules-form").hidden) asked = current;
   };
   setInterval(() => { if (!document.hidden) void refresh(); }, POLL_MS);
   document.addEventListener("visibilitychange", () => { if (!document.hidden) void refresh(); });

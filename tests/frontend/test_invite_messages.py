@@ -75,7 +75,7 @@ def test_unknown_and_incomplete_links(page, server) -> None:  # type: ignore[no-
     _expect_refused(page, f"{server.url}/join", "This link does not work", "Open the whole link")
 
 
-def test_a_used_link_on_the_device_that_used_it_points_to_my_groups(
+def test_a_used_link_on_the_device_that_used_it_goes_to_the_group(
     browser, server, admin_api: Api
 ) -> None:
     from playwright.sync_api import expect
@@ -88,9 +88,13 @@ def test_a_used_link_on_the_device_that_used_it_points_to_my_groups(
     page.get_by_label("The name the group will see").fill("Priya")
     page.get_by_role("button", name="Join the group").click()
     expect(page).to_have_url(__import__("re").compile(r"/check"))
-    page.goto(link)
-    expect(page.get_by_role("heading", level=1)).to_have_text("This invite has already been used")
-    page.get_by_role("link", name="See the groups this device already belongs to").click()
+    page.goto(link)  # used up, but by this device: it is in the group, not refused
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "You are already in Second visit group"
+    )
+    page.get_by_role("link", name="Go to your group", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Second visit group")
+    page.get_by_role("link", name="My groups", exact=True).click()
     expect(page.get_by_role("heading", level=2, name="Second visit group")).to_be_visible()
 
     # Forget this device: the groups and the remembered name go.
