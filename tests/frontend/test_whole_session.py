@@ -168,15 +168,17 @@ def test_a_whole_session_from_the_room(browser, server, admin_api: Api) -> None:
     fac.once("dialog", lambda d: d.accept())
     _button(fac, "End the session for everyone").click()
     expect(fac).to_have_url(re.compile(r"/group\?id="), timeout=15_000)
-    for name, (_, page, _) in doctors.items():
-        if name == "Ben":
-            expect(page.locator("#problem")).to_have_text(
-                "The session has ended. Thank you for coming.", timeout=15_000)
-            expect(_button(page, "Mute")).to_be_hidden()
-            expect(_button(page, "Raise hand")).to_be_hidden()
-            shoot(page, "session-ended", docs=True)
-        expect(page).to_have_url(re.compile(r"/lobby\?"), timeout=30_000)
+    expect(ben.locator("#problem")).to_have_text("The session has ended. Thank you for coming.",
+                                                 timeout=15_000)
+    expect(_button(ben, "Mute")).to_be_hidden()
+    expect(_button(ben, "Raise hand")).to_be_hidden()
+    expect(_button(ben, "Back to the group")).to_be_visible()
+    shoot(ben, "session-ended", docs=True)
+    for _, page, _ in doctors.values():  # each is thanked and taken back to their group
+        expect(page).to_have_url(re.compile(r"/lobby\?group="), timeout=30_000)
         expect(page.get_by_role("heading", name="Whole session group", exact=True)).to_be_visible()
+        expect(page.get_by_text("This session has ended. Thank you for coming.",
+                                exact=True)).to_be_visible()
         expect(page.locator(".msg[data-kind=error]:visible")).to_have_count(0)
     assert admin_api.get(f"/sessions/{sid}").json()["status"] == "ended"
     for _, _, problems in [*doctors.values(), (fac_ctx, fac, fac_problems)]:
