@@ -1,6 +1,6 @@
 """Every table, imported in one place for alembic and the model/migration check."""
 
-from app.accounts.models import Account
+from app.accounts.models import Account, PasswordLink
 from app.core.db import Base
 from app.facilitation.models import LiveState, Revocation
 from app.groups.models import Group
@@ -10,6 +10,6 @@ from app.sessions.models import Session
 from app.templates.models import TemplateRow
 
 __all__ = [
-    "Account", "Base", "Group", "Invite", "LiveState", "Member", "Revocation", "Session",
-    "TemplateRow",
+    "Account", "Base", "Group", "Invite", "LiveState", "Member", "PasswordLink", "Revocation",
+    "Session", "TemplateRow",
 ]

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
-from sqlalchemy import String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base, IdMixin
@@ -20,3 +21,20 @@ class Account(IdMixin, Base):
     disabled_at: Mapped[datetime | None]
     signed_out_at: Mapped[datetime | None]
     """When the account last signed out: account cookies signed before then are refused."""
+
+
+class PasswordLink(IdMixin, Base):
+    """A one-time link that lets an account's holder set its password (an account invite).
+
+    Only the token's SHA-256 is stored. A link works once, until ``expires_at``; issuing a new
+    one for the account revokes the ones before it."""
+
+    __tablename__ = "password_links"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]

@@ -1,12 +1,32 @@
+"""Accounts over HTTP: sign-in and out, an admin's management of accounts, and the public
+password-link routes."""
+
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+import uuid
+from datetime import datetime
 
-from app.accounts import service
+from fastapi import APIRouter, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.accounts import links, service
 from app.accounts.deps import CurrentAccount, CurrentAdmin, OptionalAccount, remember_account
-from app.accounts.schemas import AccountCreate, AccountOut, Login
+from app.accounts.models import Account
+from app.accounts.schemas import (
+    AccountCreate,
+    AccountCreated,
+    AccountDetail,
+    AccountOut,
+    AccountUpdate,
+    Login,
+    PasswordLinkPreview,
+    PasswordLinkToken,
+    PasswordSet,
+)
+from app.core.config import Settings
 from app.core.cookies import ACCOUNT_COOKIE, clear_cookie
 from app.core.deps import DbSession, SettingsDep
+from app.core.errors import RoundsError
 from app.core.throttle import ClientAddress, ThrottleDep
 
 router = APIRouter(tags=["accounts"])
@@ -53,19 +73,123 @@ async def me(account: CurrentAccount) -> object:
     return account
 
 
-@router.get("/accounts", response_model=list[AccountOut])
+def _detail(account: Account, link_expires: dict[uuid.UUID, datetime]) -> AccountDetail:
+    return AccountDetail.model_validate(
+        {
+            **AccountOut.model_validate(account).model_dump(),
+            "has_password": account.password_hash is not None,
+            "disabled_at": account.disabled_at,
+            "password_link_expires_at": link_expires.get(account.id),
+        }
+    )
+
+
+async def _with_link(
+    db: AsyncSession, settings: Settings, account: Account, token: str | None
+) -> AccountCreated:
+    detail = _detail(account, await links.pending(db, [account.id]))
+    url = links.url_of(settings, token) if token else None
+    return AccountCreated(**detail.model_dump(), password_link=url)
+
+
+@router.get("/accounts", response_model=list[AccountDetail])
 async def list_accounts(_: CurrentAdmin, db: DbSession) -> object:
-    """All accounts (admin)."""
-    return await service.list_accounts(db)
+    """All accounts, disabled ones too, with how each signs in (admin)."""
+    accounts = await service.list_accounts(db)
+    pending = await links.pending(db, [a.id for a in accounts])
+    return [_detail(a, pending) for a in accounts]
 
 
-@router.post("/accounts", response_model=AccountOut, status_code=201)
-async def create_account(body: AccountCreate, _: CurrentAdmin, db: DbSession) -> object:
-    """Create a facilitator or admin account (admin)."""
-    return await service.create_account(
+@router.post("/accounts", response_model=AccountCreated, status_code=201)
+async def create_account(
+    body: AccountCreate, _: CurrentAdmin, db: DbSession, settings: SettingsDep
+) -> object:
+    """Create a facilitator or admin account (admin): with a password, with a one-time link to
+    set one (`password_link`, in this answer only), or neither (single sign-on only)."""
+    account = await service.create_account(
         db,
         email=body.email,
         display_name=body.display_name,
         password=body.password,
         is_admin=body.is_admin,
     )
+    token = await links.issue(db, account) if body.password_link else None
+    return await _with_link(db, settings, account, token)
+
+
+@router.patch("/accounts/{account_id}", response_model=AccountDetail)
+async def update_account(
+    account_id: uuid.UUID, body: AccountUpdate, _: CurrentAdmin, db: DbSession
+) -> object:
+    """Rename an account or change whether it is an admin (admin; 409 `last_admin`)."""
+    account = await service.update_account(
+        db,
+        await service.get_account(db, account_id),
+        display_name=body.display_name,
+        is_admin=body.is_admin,
+    )
+    return _detail(account, await links.pending(db, [account.id]))
+
+
+@router.post("/accounts/{account_id}/disable", response_model=AccountDetail)
+async def disable_account(account_id: uuid.UUID, _: CurrentAdmin, db: DbSession) -> object:
+    """Disable an account: no more sign-ins, and its cookies stop working (admin; 409
+    `last_admin`)."""
+    account = await service.disable_account(db, await service.get_account(db, account_id))
+    return _detail(account, await links.pending(db, [account.id]))
+
+
+@router.post("/accounts/{account_id}/enable", response_model=AccountDetail)
+async def enable_account(account_id: uuid.UUID, _: CurrentAdmin, db: DbSession) -> object:
+    """Let a disabled account sign in again (admin)."""
+    account = await service.enable_account(db, await service.get_account(db, account_id))
+    return _detail(account, await links.pending(db, [account.id]))
+
+
+@router.post("/accounts/{account_id}/password-link", response_model=AccountCreated)
+async def reset_password(
+    account_id: uuid.UUID, _: CurrentAdmin, db: DbSession, settings: SettingsDep
+) -> object:
+    """Reset a password (admin): the old one stops working, every sign-in of the account ends,
+    and a new one-time link to set one is in this answer only."""
+    account = await service.reset_password(db, await service.get_account(db, account_id))
+    return await _with_link(db, settings, account, await links.issue(db, account))
+
+
+@router.post("/auth/password-link", response_model=PasswordLinkPreview)
+async def check_password_link(
+    body: PasswordLinkToken,
+    db: DbSession,
+    settings: SettingsDep,
+    throttle: ThrottleDep,
+    address: ClientAddress,
+) -> object:
+    """Whose password a link sets, if it still works (public; 404/410 if not; throttled like
+    sign-in)."""
+    async with throttle.attempt([(links.link_limit(settings), address)]) as attempt:
+        try:
+            link, account = await links.resolve(db, body.token)
+        except RoundsError:
+            attempt.failed()
+            raise
+    return PasswordLinkPreview(
+        email=account.email, display_name=account.display_name, expires_at=link.expires_at
+    )
+
+
+@router.post("/auth/set-password", status_code=204)
+async def set_password(
+    body: PasswordSet,
+    db: DbSession,
+    settings: SettingsDep,
+    throttle: ThrottleDep,
+    address: ClientAddress,
+) -> None:
+    """Set an account's password with its one-time link (public; throttled like sign-in). The
+    account then signs in as usual."""
+    async with throttle.attempt([(links.link_limit(settings), address)]) as attempt:
+        try:
+            await links.set_password(db, token=body.token, password=body.password)
+        except RoundsError:
+            attempt.failed()
+            raise

@@ -1,4 +1,6 @@
-"""Accounts of facilitators and admins: creation and password sign-in.
+"""Accounts of facilitators and admins: creation, password sign-in, and an admin's changes
+(rename, admin or not, disable and enable, reset the password). Rounds always keeps one active
+admin: disabling or demoting the last is refused (409 ``last_admin``).
 
 Sign-in is throttled (``sign_in``): failures are counted per email (whether or not an account
 has it, so a 429 tells nothing about which emails exist) and per client address, in a moving
@@ -19,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts.models import Account
 from app.core.config import Settings
 from app.core.db import utcnow
-from app.core.errors import Conflict, Unauthenticated
+from app.core.errors import Conflict, NotFound, Unauthenticated
 from app.core.security import hash_password_off_loop, verify_password_off_loop
 from app.core.throttle import Limit, Throttle
 
@@ -114,3 +116,62 @@ async def sign_out(db: AsyncSession, account: Account) -> None:
     """Every account cookie signed until now stops working."""
     account.signed_out_at = utcnow()
     await db.flush()
+
+
+async def get_account(db: AsyncSession, account_id: uuid.UUID) -> Account:
+    account = await db.get(Account, account_id)
+    if account is None:
+        raise NotFound("account_not_found", "no such account")
+    return account
+
+
+async def _keep_an_admin(db: AsyncSession, account: Account) -> None:
+    """Refuse to take away the last active admin (disabling or demoting them)."""
+    if not account.is_admin or account.disabled_at is not None:
+        return
+    others = await db.scalars(
+        select(Account.id)
+        .where(Account.is_admin, Account.disabled_at.is_(None), Account.id != account.id)
+        .with_for_update()
+    )
+    if others.first() is None:
+        raise Conflict(
+            "last_admin", "this is the last active admin: make another account an admin first"
+        )
+
+
+async def update_account(
+    db: AsyncSession, account: Account, *, display_name: str | None, is_admin: bool | None
+) -> Account:
+    """Rename an account, or make it an admin or not (never leaving Rounds without one)."""
+    if is_admin is False:
+        await _keep_an_admin(db, account)
+    if display_name is not None:
+        account.display_name = display_name.strip()
+    if is_admin is not None:
+        account.is_admin = is_admin
+    await db.flush()
+    return account
+
+
+async def disable_account(db: AsyncSession, account: Account) -> Account:
+    """It can no longer sign in, and every cookie it has stops working at once."""
+    await _keep_an_admin(db, account)
+    if account.disabled_at is None:
+        account.disabled_at = account.signed_out_at = utcnow()
+        await db.flush()
+    return account
+
+
+async def enable_account(db: AsyncSession, account: Account) -> Account:
+    """It can sign in again (its old cookies stay dead)."""
+    account.disabled_at = None
+    await db.flush()
+    return account
+
+
+async def reset_password(db: AsyncSession, account: Account) -> Account:
+    """Forget the password and end every sign-in; the caller issues a new password link."""
+    account.password_hash = None
+    await sign_out(db, account)
+    return account

@@ -20,8 +20,9 @@ async function list(archived) {
 /** @param {import("./api.js").Account} me */
 async function wireCreate(me) {
   $("create").hidden = false;
-  /** @type {import("./api.js").Account[]} */
-  const accounts = await get("/accounts");
+  $("accounts-link").hidden = false;
+  /** @type {import("./api.js").AccountDetail[]} */
+  const accounts = (await get("/accounts")).filter((/** @type {import("./api.js").AccountDetail} */ a) => !a.disabled_at);
   const select = $as("g-facilitator", HTMLSelectElement);
   select.replaceChildren(new Option("Nobody yet", ""),
     ...accounts.map((a) => new Option(`${a.display_name} (${a.email})`, a.id, false, a.id === me.id)));

@@ -139,3 +139,38 @@ def test_facilitator_pages(browser, server, admin_api: Api, form) -> None:  # ty
     expect(page.locator(".tile")).to_have_count(12)
     axe_check(page, "room (twelve people, a turn running)")
     context.close()
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_account_pages(browser, server, admin_api: Api, form) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    f = _name(form)
+    context = new_context(browser, server, form, bypass_csp=True)
+    page = context.new_page()
+    admin_signs_in(page)
+    page.goto("/accounts")
+    expect(page.locator("#accounts")).to_contain_text("Dr Ada Admin")
+    axe_check(page, "accounts")
+    shoot(page, f"accounts-{f}", docs=f == "laptop")
+    create = page.locator("#create-form")
+    create.get_by_label("Email address").fill(f"a11y-{f}@trust.example")
+    create.get_by_label("Name").fill(f"Dr Alex Access ({f})")
+    page.get_by_role("button", name="Create the account").click()
+    link = page.get_by_label("Set-password link")
+    expect(link).to_have_value(re.compile("/set-password#"))
+    axe_check(page, "accounts (new link shown)")
+    shoot(page, f"accounts-link-{f}")
+    page.get_by_role("button", name=f"Edit Dr Alex Access ({f})").click()
+    axe_check(page, "accounts (editing)")
+
+    other = new_context(browser, server, form, bypass_csp=True).new_page()
+    other.goto(link.input_value())
+    expect(other.get_by_role("heading", name="Set your password")).to_be_visible()
+    axe_check(other, "set password")
+    shoot(other, f"set-password-{f}")
+    other.goto("/set-password#not-a-token")
+    expect(other.get_by_role("heading", name="This link does not work")).to_be_visible()
+    axe_check(other, "set password (bad link)")
+    other.context.close()
+    context.close()
