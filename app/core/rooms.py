@@ -20,6 +20,10 @@ class LiveRooms(Protocol):
         """Delete the session's live state and withdraw the join tokens issued for its room;
         after the commit, close the room and drop what is held of it in memory."""
 
+    def session_changed(self, db: AsyncSession, session_id: uuid.UUID, status: str) -> None:
+        """After the commit, tell the pages waiting for the session that its status changed
+        (it opened or went live; ending is ``end_session``)."""
+
     async def end_membership(self, db: AsyncSession, member_id: uuid.UUID) -> None:
         """Withdraw the join tokens issued to the member; after the commit, take them out of
         every room."""

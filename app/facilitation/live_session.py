@@ -44,6 +44,7 @@ from app.core.db import transaction
 from app.core.errors import RoundsError
 from app.facilitation import clocks, store
 from app.facilitation.errors import LiveError
+from app.facilitation.feed import Feed
 from app.facilitation.messages import Notice, TalkTime, notice_event
 from app.facilitation.presence import joined, lost
 from app.facilitation.state import Effect, Live, Presence, Result
@@ -91,9 +92,10 @@ class LiveSession:
 
     def __init__(self, session_id: str, *, db: async_sessionmaker[AsyncSession],
                  control: RoomControl, clock: Callable[[], float],
-                 ended: Callable[[str], None], saved: store.Saved | None = None) -> None:
+                 ended: Callable[[str], None], feed: Feed,
+                 saved: store.Saved | None = None) -> None:
         self.id = session_id
-        self.db, self.control, self.clock = db, control, clock
+        self.db, self.control, self.clock, self.feed = db, control, clock, feed
         self._ended = ended
         self.live = saved.live if saved is not None else Live()
         self.group_id = saved.group_id if saved is not None else None
@@ -115,6 +117,8 @@ class LiveSession:
         self._effects: list[Effect] = []
         self._talk_sent = 0.0
         self._talk_due: float | None = None
+        self._told = self.live
+        """The state the lobby's streams were last told about."""
         self.task = asyncio.get_running_loop().create_task(self._run(saved))
 
     # ---------------------------------------------------------------- the inbox (any task)
@@ -315,12 +319,13 @@ class LiveSession:
         """Save a changed state, then enforce the floor, broadcast, and carry out effects."""
         if not self._dirty:
             return
-        notices, effects = self._notices, self._effects
+        notices, effects, before = self._notices, self._effects, self._told
         self._dirty, self._notices, self._effects = False, [], []
         saved = await self._save()
         if saved is False:  # ended elsewhere (`rounds purge`): nothing may outlive it
             self._ended(self.id)
             return
+        self._tell_the_lobby(before)
         self._enforce_floor()
         states: dict[bool, dict[str, Any]] = {}  # one view for facilitators, one for members
         for participant, role in self.roles.items():
@@ -332,6 +337,24 @@ class LiveSession:
             self.control.send_event(self.id, notice_event(notice))
         for effect in effects:
             await self._remove(effect.participant)
+
+    def _tell_the_lobby(self, before: Live) -> None:
+        """Tell the waiting pages (``feed``) who has been let in or refused, and the
+        facilitators who is waiting."""
+        self._told = now = self.live
+        for participant in now.admitted:
+            if participant not in before.admitted:
+                self.feed.publish(self.id, "admitted", {}, to=participant)
+        for participant in now.removed:
+            if participant not in before.removed:
+                self.feed.publish(self.id, "refused", {"code": "removed"}, to=participant)
+        if now.lobby != before.lobby:
+            self.feed.publish(self.id, "lobby", self.lobby(), leads_only=True)
+
+    def lobby(self) -> dict[str, Any]:
+        """The `lobby` event: who is waiting, with their names (for facilitators)."""
+        return {"waiting": [{"participant_id": p, "name": self.names.get(p)}
+                            for p in self.live.lobby]}
 
     async def _save(self) -> bool | None:
         """Save the current state: True if saved, False if the session has ended elsewhere, None

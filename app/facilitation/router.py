@@ -3,24 +3,29 @@ template, let a member in, read its state. Everything else happens in the room (
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.deps import CurrentAccount, OptionalAccount
+from app.accounts.models import Account
 from app.core.config import derived_key
 from app.core.deps import DbSession, SettingsDep
 from app.core.errors import Conflict, Forbidden, Unauthenticated
 from app.core.rooms import Rooms
 from app.facilitation.actions import compose
+from app.facilitation.feed import frame
 from app.facilitation.runtime import Facilitation
 from app.facilitation.schemas import Begin, LiveView, SavePlan
 from app.groups.models import Group
 from app.groups.service import managed_group
 from app.members.deps import DeviceMembers
-from app.members.models import FACILITATING
+from app.members.models import FACILITATING, Member
 from app.members.service import joining_member
 from app.sessions import service as sessions
 from app.sessions.ice import ice_servers_for
@@ -32,6 +37,8 @@ from app.templates.schemas import TemplateOut
 router = APIRouter(tags=["facilitation"])
 
 SIGNALLING_PATH = "/rtc"
+KEEPALIVE = 15.0
+"""Seconds between the comments that keep a quiet event stream open through proxies."""
 
 
 def _runtime(request: Request) -> Facilitation:
@@ -136,19 +143,62 @@ async def admit(session_id: uuid.UUID, member_id: uuid.UUID, account: CurrentAcc
     return LiveView(live=True, state=runtime.state_for(str(session.id), facilitator=True))
 
 
+@router.get("/sessions/{session_id}/events", response_class=StreamingResponse,
+            responses={200: {"content": {"text/event-stream": {}}}})
+async def events(session_id: uuid.UUID, account: OptionalAccount, devices: DeviceMembers,
+                 db: DbSession, runtime: Runtime) -> StreamingResponse:
+    """The session's lobby as it happens, as server-sent events (`app/facilitation/feed.py`):
+    `session` (its status) at once and on every change; for a member, `admitted` or `refused`;
+    for its facilitators, `lobby` (who is waiting). A comment every 15 s keeps it open."""
+    session = await sessions.get_session(db, session_id)
+    leads, member = await _viewer(db, session.group_id, account, devices)
+    key, status = str(session.id), session.status.value
+    runtime.feed.check_room(key)
+
+    async def stream() -> AsyncIterator[str]:
+        with runtime.feed.listen(key, participant=member, leads=leads) as listener:
+            yield frame("session", {"status": status})
+            if leads:
+                yield frame("lobby", runtime.lobby(key))
+            elif member is not None:  # listening first, then the state: nothing falls between
+                admitted, removed = runtime.admission(key, member)
+                if admitted:
+                    yield frame("admitted", {})
+                elif removed:
+                    yield frame("refused", {"code": "removed"})
+            while True:
+                try:
+                    kind, data = await asyncio.wait_for(listener.queue.get(), KEEPALIVE)
+                except TimeoutError:
+                    yield ": still here\n\n"
+                    continue
+                yield frame(kind, data)
+                if kind == "session" and data.get("status") == "ended":
+                    return
+
+    return StreamingResponse(stream(), media_type="text/event-stream",
+                             headers={"cache-control": "no-store"})
+
+
+async def _viewer(db: AsyncSession, group_id: uuid.UUID, account: Account | None,
+                  devices: list[Member]) -> tuple[bool, str | None]:
+    """(a facilitator of the group, the member id on this device) — or refused."""
+    if account is not None:
+        await managed_group(db, account, group_id, allow_archived=True)
+        return True, None
+    member = next((m for m in devices if m.group_id == group_id), None)
+    if member is not None:
+        return False, str(member.id)
+    if devices:
+        raise Forbidden("not_your_group", "this session belongs to another group")
+    raise Unauthenticated("no_membership", "open your invite link on this device first")
+
+
 @router.get("/sessions/{session_id}/state", response_model=LiveView)
 async def state(session_id: uuid.UUID, account: OptionalAccount, devices: DeviceMembers,
                 db: DbSession, runtime: Runtime) -> object:
     """A session's live state: for its facilitators, and (without the lobby) for its members."""
     session = await sessions.get_session(db, session_id)
-    if account is not None:
-        await managed_group(db, account, session.group_id, allow_archived=True)
-        leads = True
-    elif any(m.group_id == session.group_id for m in devices):
-        leads = False
-    elif devices:
-        raise Forbidden("not_your_group", "this session belongs to another group")
-    else:
-        raise Unauthenticated("no_membership", "open your invite link on this device first")
+    leads, _ = await _viewer(db, session.group_id, account, devices)
     view = runtime.state_for(str(session.id), facilitator=leads)
     return LiveView(live=view is not None, state=view)

@@ -25,6 +25,7 @@ from app.core.errors import RoundsError
 from app.facilitation import store
 from app.facilitation.actions import Sender, act, admit, begin
 from app.facilitation.errors import LiveError, Refused
+from app.facilitation.feed import Feed
 from app.facilitation.live_session import LiveSession, Stop
 from app.facilitation.messages import KINDS, StateRequest, parse_action
 from app.facilitation.presence import wait_in_lobby
@@ -63,6 +64,8 @@ class Facilitation:
         self.ended: set[str] = set()
         """Sessions that have ended here: their late presence events and messages are ignored."""
         self._stop_listening: Callable[[], None] | None = None
+        self.feed = Feed()
+        """The lobby's streams (`GET /sessions/{id}/events`)."""
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -99,7 +102,7 @@ class Facilitation:
 
     def _new(self, session_id: str, saved: store.Saved | None = None) -> LiveSession:
         return LiveSession(session_id, db=self.db, control=self.control, clock=self.clock,
-                           ended=self.session_ended, saved=saved)
+                           ended=self.session_ended, feed=self.feed, saved=saved)
 
     def session(self, session_id: str) -> LiveSession:
         """The live session, started on first use (its task saves its first state)."""
@@ -167,6 +170,18 @@ class Facilitation:
         await self.session(session_id).ask(
             lambda s: s.change(lambda live, now: admit(live, participant)))
 
+    def admission(self, session_id: str, participant: str) -> tuple[bool, bool]:
+        """(let in, refused) for a member, from the current state (a read, like ``plan``)."""
+        live = self.live.get(session_id)
+        if live is None or live.over:
+            return False, False
+        return participant in live.live.admitted, participant in live.live.removed
+
+    def lobby(self, session_id: str) -> dict[str, Any]:
+        """The `lobby` event now (nobody waits when the session is not live here)."""
+        live = self.live.get(session_id)
+        return live.lobby() if live is not None and not live.over else {"waiting": []}
+
     def plan(self, session_id: str) -> Template | None:
         """The live session's plan (a read of its current immutable state, like ``state_for``)."""
         live = self.live.get(session_id)
@@ -191,6 +206,10 @@ class Facilitation:
         revocation = await store.end_session(db, session_id)
         after_commit(db, lambda: self.session_ended(session_id, at=revocation.revoked_at))
 
+    def session_changed(self, db: AsyncSession, session_id: uuid.UUID, status: str) -> None:
+        after_commit(db, lambda: self.feed.publish(str(session_id), "session",
+                                                   {"status": status}))
+
     async def end_membership(self, db: AsyncSession, member_id: uuid.UUID) -> None:
         revocation = await store.end_membership(db, member_id)
         at = revocation.revoked_at.timestamp()
@@ -200,6 +219,7 @@ class Facilitation:
         """Close the room for good and drop everything held in memory."""
         key = str(session_id)
         self.ended.add(key)
+        self.feed.publish(key, "session", {"status": "ended"})
         live = self.live.pop(key, None)
         if live is not None:
             live.end()

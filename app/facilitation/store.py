@@ -118,5 +118,8 @@ class Offline:
     async def end_membership(self, db: AsyncSession, member_id: uuid.UUID) -> None:
         await end_membership(db, member_id)
 
+    def session_changed(self, db: AsyncSession, session_id: uuid.UUID, status: str) -> None:
+        """Nobody waits on a process without rooms."""
+
 
 OFFLINE = Offline()

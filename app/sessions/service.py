@@ -85,6 +85,7 @@ async def update_session(
             if status is S.live:
                 session.started_at = utcnow()
             session.status = SessionStatus(str(status))
+            rooms.session_changed(db, session.id, session.status.value)
     for key, value in changes.items():
         setattr(session, key, value)
     await db.flush()

@@ -1,14 +1,15 @@
 // @ts-check
 /**
  * Who is waiting in a session's lobby, with a "Let in" button each (facilitators only).
- * Reads `GET /sessions/{id}/state` every 5 seconds while its list is on the page; letting in
- * is `POST /sessions/{id}/lobby/{member}/admit`. (The room will offer the same over its socket.)
+ * Follows the session's event stream (`GET /sessions/{id}/events`, `lobby` events: no
+ * polling); letting in is `POST /sessions/{id}/lobby/{member}/admit` (the room offers the same).
  */
 
-import { get, post } from "./api.js";
+import { post } from "./api.js";
 import { busy, h, say } from "./ui.js";
 
-const POLL_MS = 5000;
+/** The open stream of each session shown. @type {Map<string, EventSource>} */
+const streams = new Map();
 
 /**
  * Show and keep showing the lobby of an open or live session in `list`.
@@ -16,22 +17,21 @@ const POLL_MS = 5000;
  */
 export function watchLobby(sessionId, list, out) {
   let shown = "";
-  const refresh = async () => {
-    if (!list.isConnected) return;  // the row was redrawn: this watcher ends
-    try {
-      /** @type {{live: boolean, state: {lobby?: {participant_id: string, name: string | null}[]} | null}} */
-      const view = await get(`/sessions/${sessionId}/state`);
-      const waiting = view.state?.lobby || [];
-      const key = JSON.stringify(waiting);
-      if (key !== shown) {
-        shown = key;
-        list.replaceChildren(...(waiting.length ? waiting.map((p) => item(p.participant_id, p.name || "Someone"))
-          : [h("li", { className: "muted" }, "Nobody is waiting to come in.")]));
-      }
-    } catch { /* not live yet, or a network blip: try again */ }
-    if (!document.hidden) setTimeout(refresh, POLL_MS);
-    else document.addEventListener("visibilitychange", refresh, { once: true });
-  };
+  streams.get(sessionId)?.close();  // the row was redrawn: its old watcher ends
+  const stream = new EventSource(`/api/v1/sessions/${sessionId}/events`);
+  streams.set(sessionId, stream);
+  stream.addEventListener("lobby", (e) => {
+    /** @type {{waiting: {participant_id: string, name: string | null}[]}} */
+    const { waiting } = JSON.parse(/** @type {MessageEvent} */ (e).data);
+    const key = JSON.stringify(waiting);
+    if (key === shown) return;
+    shown = key;
+    list.replaceChildren(...(waiting.length ? waiting.map((p) => item(p.participant_id, p.name || "Someone"))
+      : [h("li", { className: "muted" }, "Nobody is waiting to come in.")]));
+  });
+  stream.addEventListener("session", (e) => {
+    if (JSON.parse(/** @type {MessageEvent} */ (e).data).status === "ended") stream.close();
+  });
 
   /** @param {string} memberId @param {string} name */
   function item(memberId, name) {
@@ -39,11 +39,8 @@ export function watchLobby(sessionId, list, out) {
     button.addEventListener("click", () => busy(button, out, async () => {
       await post(`/sessions/${sessionId}/lobby/${memberId}/admit`);
       say(out, `${name} has been let in.`, "ok");
-      shown = "";
       button.closest("li")?.remove();
     }));
     return h("li", { className: "waiting" }, h("span", {}, `${name} is waiting`), button);
   }
-
-  setTimeout(refresh, 0);  // once the list is on the page
 }

@@ -1,10 +1,11 @@
 // @ts-check
 /**
  * The lobby, `/lobby?group=ID` (a doctor, by this device's membership) or `/lobby?session=ID`
- * (also a signed-in facilitator). First the ground rules are acknowledged; then the page waits,
- * checking every 15 seconds, until the session is open. Once it is, a member asks to come in
- * (`POST /sessions/{id}/join`, every 5 seconds while the answer is 202 "waiting") and goes to the
- * room as soon as the facilitator lets them in; a facilitator goes straight in. The ground rules
+ * (also a signed-in facilitator). First the ground rules are acknowledged; then the page waits
+ * until the session is open, told by the session's event stream (`GET /sessions/{id}/events`,
+ * server-sent events: no polling). Once it is, a member asks to come in (`POST
+ * /sessions/{id}/join`; 202 while waiting) and asks again the moment the stream says they have
+ * been let in, then goes to the room; a facilitator goes straight in. The ground rules
  * are acknowledged for each session (a tab kept for weeks asks again for the next one).
  *
  * A session that has ended (after "Leave", or a lobby opened late) thanks the doctor and leaves
@@ -40,8 +41,8 @@ async function load(groupId, sessionId) {
     facilitating: my.role !== "member" };
 }
 
-const POLL_MS = 15000;
-const ASK_MS = 5000;
+const RETRY_MS = 5000;
+const NO_SESSION_MS = 60000;
 const LET_IN = "Waiting for the facilitator to let you in. They can see that you are here.";
 /**
  * Asking to come in: not yet, asked (no answer yet), waiting to be let in, stopped by a refusal.
@@ -160,9 +161,8 @@ async function askToEnter(ctx, sessionId) {
       return;
     }
     say($("problem"), "");
-    admission = "waiting";
+    admission = "waiting";  // the stream's `admitted` asks again
     if ($("state").textContent !== LET_IN) $("state").textContent = LET_IN;
-    setTimeout(() => void askToEnter(ctx, sessionId), ASK_MS);
   } catch (error) {
     if (error instanceof ApiError && error.code === "ground_rules_changed") return location.reload();
     if (error instanceof ApiError && error.code === "session_not_open") {
@@ -173,7 +173,7 @@ async function askToEnter(ctx, sessionId) {
     if (error instanceof ApiError && error.status > 0 && error.status < 500) {
       admission = "stopped";  // refused (removed, or the room is closed to late arrivals)
     } else {
-      setTimeout(() => void askToEnter(ctx, sessionId), ASK_MS);  // the network: try again
+      setTimeout(() => void askToEnter(ctx, sessionId), RETRY_MS);  // the network: try again
     }
   }
 }
@@ -226,6 +226,8 @@ async function main() {
   else askForRules(ctx);
 
   let current = ctx;
+  /** @type {EventSource | null} */
+  let stream = null;
   const refresh = async () => {
     const next = await load(param("group"), param("session")).catch(() => null);
     if (!next) return;
@@ -233,8 +235,23 @@ async function main() {
     current = next;
     if (!$("waiting").hidden) render(current);
     else if (!$("rules-form").hidden) asked = current;
+    follow();
   };
-  setInterval(() => { if (!document.hidden) void refresh(); }, POLL_MS);
+  /** Follow the current session's stream (a new one when the next session comes). */
+  function follow() {
+    const id = current.session?.id;
+    if (stream && stream.url.endsWith(`/sessions/${id}/events`)) return;
+    stream?.close();
+    stream = id ? new EventSource(`/api/v1/sessions/${encodeURIComponent(id)}/events`) : null;
+    stream?.addEventListener("session", () => void refresh());  // sent first on each connection
+    for (const kind of ["admitted", "refused"]) {
+      stream?.addEventListener(kind, () => {
+        if (admission === "waiting" && current.session) void askToEnter(current, current.session.id);
+      });
+    }
+  }
+  follow();
+  setInterval(() => { if (!stream && !document.hidden) void refresh(); }, NO_SESSION_MS);
   document.addEventListener("visibilitychange", () => { if (!document.hidden) void refresh(); });
 }
 

@@ -214,3 +214,18 @@ def test_a_leaving_facilitator_is_asked(browser, server, admin_api: Api) -> None
     expect(page.locator("#problem")).to_have_text("The session has ended. Thank you for coming.",
                                                   timeout=15_000)
     assert admin_api.get(f"/sessions/{sid}").json()["status"] == "ended"
+
+
+def test_the_room_controls_fit_a_small_phone(browser, server) -> None:  # type: ignore[no-untyped-def]
+    """Issue 11 item 10: at 320 px no control's label overflows its button."""
+    context = new_context(browser, server, {"viewport": {"width": 320, "height": 640},
+                                            "device_scale_factor": 1})
+    page = context.new_page()
+    page.goto("/room?session=00000000-0000-0000-0000-000000000000")
+    page.wait_for_selector("#leave")
+    sizes = page.eval_on_selector_all(".control:not([hidden])", """els => els.map(e => ({
+        label: e.textContent, fits: e.scrollWidth <= e.clientWidth + 1,
+        right: e.getBoundingClientRect().right}))""")
+    assert len(sizes) == 5
+    assert all(s["fits"] and s["right"] <= 320 for s in sizes), sizes
+    context.close()
