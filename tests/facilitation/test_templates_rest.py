@@ -147,3 +147,32 @@ async def test_begin_facilitation(world: World, app: Any) -> None:
     assert ended.status_code == 409 and ended.json()["error"] == "session_ended"
     gone = (await world.fa.get(f"/api/v1/sessions/{sid}/state")).json()
     assert gone == {"live": False, "state": None}
+
+
+async def test_a_plan_is_kept_as_the_groups_default(world: World) -> None:
+    """Issue 11: the plan composed for one session is kept for the group's next sessions."""
+    session = await world.session(status="open")
+    sid = session["id"]
+    none = await world.fa.post(f"/api/v1/sessions/{sid}/plan/template", json={"name": "Ours"})
+    assert none.status_code == 409 and none.json()["error"] == "no_template"
+    plan = ["default:check-in-round", "default:balint-case", "default:check-out-round"]
+    begun = await world.fa.post(f"/api/v1/sessions/{sid}/facilitation",
+                                json={"template_ids": plan})
+    assert begun.status_code == 200, begun.text
+    assert begun.json()["state"]["template"] == "Check-in round, Balint case, Check-out round"
+    saved = await world.fa.post(f"/api/v1/sessions/{sid}/plan/template",
+                                json={"name": "Our usual session"})
+    assert saved.status_code == 201, saved.text
+    body = saved.json()
+    assert body["name"] == "Our usual session" and body["builtin"] is False
+    assert [p["title"] for p in body["phases"]][0] == "Check-in"
+    assert [p["title"] for p in body["phases"]][-1] == "Check-out" and len(body["phases"]) == 8
+    made = await world.fa.put(f"/api/v1/groups/{world.group_a['id']}/default-template",
+                              json={"template_id": body["id"]})
+    assert made.status_code == 200, made.text
+    listed = (await world.fa.get(f"/api/v1/groups/{world.group_a['id']}/templates")).json()
+    assert listed[0]["id"] == body["id"] and listed[0]["default"] is True
+    blank = await world.fa.post(f"/api/v1/sessions/{sid}/plan/template", json={"name": ""})
+    assert blank.status_code == 422
+    other = await world.fb.post(f"/api/v1/sessions/{sid}/plan/template", json={"name": "X"})
+    assert other.status_code in (403, 404)
