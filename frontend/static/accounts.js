@@ -10,7 +10,7 @@ import { get, patch, post } from "./api.js";
 import { day } from "./format.js";
 import { $, $as, busy, h, message, say } from "./ui.js";
 
-/** @typedef {import("./api.js").AccountDetail} AccountDetail */
+/** @typedef {import("./account-types.js").AccountDetail} AccountDetail */
 
 /** How an account signs in, in words. @param {AccountDetail} a */
 export function signsIn(a) {
@@ -21,7 +21,7 @@ export function signsIn(a) {
   return "Signs in with single sign-on only.";
 }
 
-/** Show a new set-password link, once. @param {import("./api.js").AccountCreated} a */
+/** Show a new set-password link, once. @param {import("./account-types.js").AccountCreated} a */
 function showLink(a) {
   if (!a.password_link) return;
   $("new-link-for").textContent = `For ${a.display_name} (${a.email}).`;
@@ -118,7 +118,7 @@ async function wireCreate(reload) {
     }
     const how = /** @type {HTMLInputElement} */ (form.querySelector("input[name=signin]:checked")).value;
     void busy(button, out, async () => {
-      /** @type {import("./api.js").AccountCreated} */
+      /** @type {import("./account-types.js").AccountCreated} */
       const created = await post("/accounts", { email: email.value.trim(), display_name: name.value.trim(),
         is_admin: $as("a-admin", HTMLInputElement).checked, password_link: how === "link" });
       say(out, created.password_link ? `Created ${created.display_name}'s account.`

@@ -37,10 +37,6 @@ export const API = "/api/v1";
  *   next_session: Session | null}} Membership
  * @typedef {{id: string, email: string, display_name: string, is_admin: boolean,
  *   created_at: string}} Account
- * @typedef {Account & {has_password: boolean, disabled_at: string | null,
- *   password_link_expires_at: string | null}} AccountDetail
- * @typedef {AccountDetail & {password_link: string | null}} AccountCreated
- * @typedef {{email: string, display_name: string, expires_at: string}} PasswordLinkPreview
  * @typedef {{urls: string[], username?: string | null, credential?: string | null}} IceServer
  * @typedef {{token: string, expires_at: string, signalling_path: string,
  *   ice_servers: IceServer[], participant_id: string, role: Role}} JoinGrant

@@ -69,8 +69,8 @@ export async function mountMembers(group, me) {
 
 /** @param {import("./api.js").Group} group @param {HTMLElement} out @param {() => Promise<void>} reload */
 async function wireFacilitators(group, out, reload) {
-  /** @type {import("./api.js").AccountDetail[]} */
-  const accounts = (await get("/accounts")).filter((/** @type {import("./api.js").AccountDetail} */ a) => !a.disabled_at);
+  /** @type {import("./account-types.js").AccountDetail[]} */
+  const accounts = (await get("/accounts")).filter((/** @type {import("./account-types.js").AccountDetail} */ a) => !a.disabled_at);
   const select = $as("f-account", HTMLSelectElement);
   select.replaceChildren(...accounts.map((a) => new Option(`${a.display_name} (${a.email})`, a.id)));
   const form = $as("facilitator-form", HTMLFormElement);

@@ -21,8 +21,8 @@ async function list(archived) {
 async function wireCreate(me) {
   $("create").hidden = false;
   $("accounts-link").hidden = false;
-  /** @type {import("./api.js").AccountDetail[]} */
-  const accounts = (await get("/accounts")).filter((/** @type {import("./api.js").AccountDetail} */ a) => !a.disabled_at);
+  /** @type {import("./account-types.js").AccountDetail[]} */
+  const accounts = (await get("/accounts")).filter((/** @type {import("./account-types.js").AccountDetail} */ a) => !a.disabled_at);
   const select = $as("g-facilitator", HTMLSelectElement);
   select.replaceChildren(new Option("Nobody yet", ""),
     ...accounts.map((a) => new Option(`${a.display_name} (${a.email})`, a.id, false, a.id === me.id)));

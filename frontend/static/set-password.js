@@ -38,7 +38,7 @@ async function main() {
   // Out of the address bar and history at once; the page keeps it in memory only.
   if (location.hash) history.replaceState(null, "", "/set-password");
   if (!token) return refuse(new ApiError(404, "password_link_not_found", ""));
-  /** @type {import("./api.js").PasswordLinkPreview} */
+  /** @type {import("./account-types.js").PasswordLinkPreview} */
   let link;
   try {
     link = await post("/auth/password-link", { token });
