@@ -46,6 +46,9 @@ from .presence import AppMessage, DepartReason
 from .publish import Publishing
 from .subscriptions import Subscriptions
 
+ALLOCATE_EVERY = 0.5
+"""Seconds between two looks at what the subscriber's link takes (rtc/bandwidth.py)."""
+
 if TYPE_CHECKING:
     from .hub import Hub
     from .room import Room
@@ -173,12 +176,16 @@ class Connection:
 
     async def _main(self) -> None:
         started = time.monotonic()
+        allocate_at = started + ALLOCATE_EVERY
         while True:
-            timeout = self._next_deadline(started)
+            timeout = min(self._next_deadline(started), max(0.01, allocate_at - time.monotonic()))
             try:
                 item = await asyncio.wait_for(self._inbox.get(), timeout)
             except TimeoutError:
                 self._heartbeat(started)
+                if time.monotonic() >= allocate_at:
+                    allocate_at = time.monotonic() + ALLOCATE_EVERY
+                    self._allocate()
                 continue
             if isinstance(item, _Nudge):
                 if item.what == "closed":
@@ -369,6 +376,15 @@ class Connection:
             self.subscriptions_changed()
 
     # --- subscriptions ---
+
+    def _allocate(self) -> None:
+        """Fit the videos this subscriber receives to what its link takes (rtc/bandwidth.py);
+        tell the page which are paused when that changes."""
+        if self._subs is None:
+            return
+        paused = self._subs.allocate()
+        if paused is not None:
+            self.send(m.VideoPaused(participants=sorted(paused)))
 
     async def _resubscribe(self) -> None:
         """Bring the subscribe connection in line with the room: one batched offer at a time."""

@@ -29,6 +29,13 @@ module - touches aiortc internals:
   ``keyframe_throttle`` seconds (a throttled request is deferred, not lost). A sink that starts
   on a new video source forwards nothing until a VP8 keyframe starts, asks for one at once and
   again every ``keyframe_retry`` seconds while it waits.
+* the subscriber's link (rtc/bandwidth.py): the sender's ``_handle_rtcp_packet`` is wrapped so
+  the browser's REMB and receiver-report loss reach the subscriber's ``Link``; a retransmission
+  is sent only within the link's repair budget; a video the link cannot take is ``pause``d (the
+  subscriber's connection task chooses which) and starts again at a keyframe. One sink's
+  keyframe requests reach the publisher at most once a ``sink_keyframe_interval`` (none while
+  paused or already waiting for one), so a weak receiver cannot make every publisher send
+  keyframes continuously.
 * senders are created with a ``PlaceholderTrack`` that never yields a frame, so aiortc's own
   encoder loop parks instead of polling.
 * hostile datagrams: a ``Forwarder`` installs rtc/guard.py's guards on aioice's and aiortc's
@@ -46,6 +53,7 @@ loudly.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import logging
 import time
@@ -62,12 +70,16 @@ from aiortc.rtp import (
     RTP_HISTORY_SIZE,
     HeaderExtensionsMap,
     RtcpPsfbPacket,
+    RtcpRrPacket,
+    RtcpSrPacket,
     RtpPacket,
     pack_remb_fci,
+    unpack_remb_fci,
     unwrap_rtx,
 )
 
 from . import guard
+from .bandwidth import Link
 from .messages import Kind
 
 logger = logging.getLogger(__name__)
@@ -149,6 +161,10 @@ class Source:
     last_keyframe_request: float = -1e9
     keyframe_requests: int = 0
     keyframe_pending: bool = False
+    octets: int = 0
+    """Bytes received (payload and header), for the stream's rate."""
+    last_voiced: float = -1e9
+    """When a packet last carried a voice level (audio): who spoke most recently."""
     voiced: int = 0
     """Packets since the last ``take_voice`` whose RFC 6464 level is voice."""
     leveled: int = 0
@@ -178,6 +194,11 @@ class Sink:
     """The sender's RTP history (aiortc retransmits from it on NACK)."""
     extensions_map: HeaderExtensionsMap = field(default_factory=HeaderExtensionsMap)
     """The sender's header extension ids (configured when it starts)."""
+    link: Link | None = None
+    """The subscriber's downlink (rtc/bandwidth.py): its estimate and its repair budget."""
+    paused: bool = False
+    """A video paused because the subscriber's link cannot take it (nothing is sent)."""
+    last_pli: float = -1e9
     sent: int = 0
     retransmit_requests: int = 0
     keyframe_requests: int = 0
@@ -191,11 +212,13 @@ class Forwarder:
         *,
         keyframe_throttle: float = 0.3,
         keyframe_retry: float = 1.0,
+        sink_keyframe_interval: float = 1.0,
         speaking_threshold_dbov: int = 50,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.keyframe_throttle = keyframe_throttle
         self.keyframe_retry = keyframe_retry
+        self.sink_keyframe_interval = sink_keyframe_interval
         self.speaking_threshold = speaking_threshold_dbov
         self._clock = clock
         self._tasks: set[asyncio.Task[None]] = set()
@@ -233,25 +256,65 @@ class Forwarder:
             self.connect(sink, None)
         source.enabled = False
 
-    def add_sink(self, sender: RTCRtpSender, kind: Kind, subscriber: str) -> Sink:
-        """Take over a subscribe sender: keyframe requests it gets go to its current source."""
-        sink = Sink(sender=sender, kind=kind, subscriber=subscriber)
+    def add_sink(self, sender: RTCRtpSender, kind: Kind, subscriber: str,
+                  link: Link | None = None) -> Sink:
+        """Take over a subscribe sender: keyframe requests it gets go to its current source
+        (at most one a ``sink_keyframe_interval`` from one sink), retransmissions are spent
+        from the subscriber's ``link`` budget, and its REMB and loss reports fill the link."""
+        sink = Sink(sender=sender, kind=kind, subscriber=subscriber, link=link)
         sink.history = getattr(sender, _TX + "rtp_history")  # fixed objects for the sender's life
         sink.extensions_map = getattr(sender, _TX + "rtp_header_extensions_map")
         retransmit = sender._retransmit
+        handle_rtcp = sender._handle_rtcp_packet
 
         def keyframe() -> None:
             sink.keyframe_requests += 1
-            if sink.source is not None:
-                self.request_keyframe(sink.source)
+            now = self._clock()
+            if sink.source is None or sink.paused or sink.waiting_keyframe \
+                    or now - sink.last_pli < self.sink_keyframe_interval:
+                return  # one weak receiver must not make every publisher send keyframes
+            sink.last_pli = now
+            self.request_keyframe(sink.source)
 
         async def counted_retransmit(sequence_number: int) -> None:
             sink.retransmit_requests += 1
+            packet = sink.history.get(sequence_number % RTP_HISTORY_SIZE)
+            if packet is None or sink.paused:
+                return
+            if link is not None and not link.may_repair(len(packet.payload) + 12,
+                                                        self._clock()):
+                return
             await retransmit(sequence_number)
+
+        async def reported(packet: Any) -> None:
+            if link is not None:
+                if isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP:
+                    with contextlib.suppress(ValueError):
+                        link.remb(unpack_remb_fci(packet.fci)[0], self._clock())
+                elif isinstance(packet, RtcpRrPacket | RtcpSrPacket):
+                    for report in packet.reports:
+                        if report.ssrc == sender._ssrc:
+                            link.report(report.fraction_lost)
+            await handle_rtcp(packet)
 
         sender._send_keyframe = keyframe  # type: ignore[method-assign]
         sender._retransmit = counted_retransmit  # type: ignore[method-assign]
+        sender._handle_rtcp_packet = reported  # type: ignore[method-assign]
         return sink
+
+    def pause(self, sink: Sink, paused: bool) -> None:
+        """Stop (or start again) sending a video to a subscriber whose link cannot take it;
+        a resumed video starts at a keyframe, with contiguous sequence numbers."""
+        if sink.paused == paused:
+            return
+        sink.paused = paused
+        if not paused and sink.source is not None:
+            sink.waiting_keyframe, sink.waiting_since, sink.rebase = True, self._clock(), True
+            self.request_keyframe(sink.source)
+
+    def now(self) -> float:
+        """The forwarder's clock (what ``Link`` times are measured in)."""
+        return self._clock()
 
     def configure_sink(self, sink: Sink, transceiver: RTCRtpTransceiver) -> None:
         """Read the negotiated payload type and mid of a sink's transceiver."""
@@ -352,12 +415,14 @@ class Forwarder:
         if nack is not None and nack.add(packet):
             await receiver._send_rtcp_nack(packet.ssrc, sorted(nack.missing))
         source.packets += 1
+        source.octets += len(packet.payload) + 12
         self.received[source.kind] += 1
         level = packet.extensions.audio_level
         if level is not None:
             source.leveled += 1
             if level[1] <= self.speaking_threshold:
                 source.voiced += 1
+                source.last_voiced = self._clock()
         if not source.enabled or not source.sinks:
             return
         now, ntp = self._clock(), _ntp_now()
@@ -367,6 +432,8 @@ class Forwarder:
     async def _send(
         self, sink: Sink, source: Source, packet: RtpPacket, now: float, ntp: int
     ) -> None:
+        if sink.paused:
+            return
         if sink.waiting_keyframe:
             if not is_vp8_keyframe_start(packet.payload):
                 if now - sink.waiting_since >= self.keyframe_retry:
@@ -441,6 +508,7 @@ def verify_aiortc_internals(transceiver: RTCRtpTransceiver) -> None:
         (RTCRtpReceiver, "_send_rtcp_pli", ["self", "media_ssrc"]),
         (RTCRtpSender, "_retransmit", ["self", "sequence_number"]),
         (RTCRtpSender, "_send_keyframe", ["self"]),
+        (RTCRtpSender, "_handle_rtcp_packet", ["self", "packet"]),
         (type(sender.transport), "_send_rtp", ["self", "data"]),
     ]
     for owner, name, params in expected:

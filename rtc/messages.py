@@ -245,6 +245,13 @@ class MuteState(_Message):
     forced_mute: bool
 
 
+class VideoPaused(_Message):
+    """The videos the server pauses for this subscriber: its link cannot take them now."""
+
+    type: Literal["video_paused"] = "video_paused"
+    participants: list[str]
+
+
 class ServerPing(_Message):
     type: Literal["ping"] = "ping"
     id: str | None = None
@@ -284,6 +291,7 @@ ServerMessage = Annotated[
     | PublishAnswer
     | SubscribeOffer
     | MuteState
+    | VideoPaused
     | ServerPing
     | ServerPong
     | TimeReply

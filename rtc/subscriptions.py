@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from aiortc import RTCPeerConnection, RTCRtpTransceiver, RTCSessionDescription
 
 from . import messages as m
+from .bandwidth import Link, choose
 from .config import RTCConfig
 from .errors import ProtocolError
 from .forwarder import Forwarder, Sink, Source, StreamKey
@@ -56,6 +57,12 @@ class Subscriptions:
         self.restart = False
         self.video = True
         """False while the subscriber receives audio only (a ``receive`` message)."""
+        self.link = Link()
+        """The subscriber's downlink: what its browser reports and which videos it gets."""
+        self.paused: frozenset[str] = frozenset()
+        """Participants whose video is paused for this subscriber (its link cannot take it)."""
+        self._counted: dict[Source, tuple[int, float, float]] = {}
+        """Each forwarded source's (bytes, when, bits per second) at the last allocation."""
 
     def _wanted(self, available: dict[StreamKey, Source]) -> dict[StreamKey, Source]:
         if self.video:
@@ -105,7 +112,8 @@ class Subscriptions:
             self.pc = new_subscribe_pc(self.config)
             self._watch(self.pc)
         t = add_send_transceiver(self.pc, kind)
-        slot = Slot(t, self.forwarder.add_sink(t.sender, kind, self.subscriber), kind)
+        sink = self.forwarder.add_sink(t.sender, kind, self.subscriber, link=self.link)
+        slot = Slot(t, sink, kind)
         self.slots.append(slot)
         return slot
 
@@ -132,11 +140,47 @@ class Subscriptions:
             self.forwarder.connect(slot.sink, slot.source)
         return stale
 
+    def allocate(self) -> frozenset[str] | None:
+        """Pause the videos the link cannot take, the most recent speaker's last; the newly
+        paused set if it changed, else None."""
+        now = self.forwarder.now()
+        live = [(s, s.source) for s in self.slots
+                if s.source is not None and s.sink.source is s.source]
+        rates = {src: self._rate(src, now) for _, src in live}
+        self._counted = {src: self._counted[src] for src in rates}
+        voiced = {src.participant: src.last_voiced for s, src in live if s.kind == "audio"}
+        videos = sorted(((s, src) for s, src in live if s.kind == "video"),
+                        key=lambda v: -voiced.get(v[1].participant, -1e9))
+        audio = sum(rates[src] for s, src in live if s.kind == "audio")
+        on = choose(self.link, now, audio, [(src.participant, rates[src]) for _, src in videos])
+        for slot, src in videos:
+            self.forwarder.pause(slot.sink, src.participant not in on)
+        paused = frozenset(src.participant for _, src in videos if src.participant not in on)
+        if paused == self.paused:
+            return None
+        self.paused = paused
+        return paused
+
+    def _rate(self, source: Source, now: float) -> float:
+        """The source's bits per second, smoothed over the allocations."""
+        seen = self._counted.get(source)
+        if seen is None:
+            self._counted[source] = (source.octets, now, 0.0)
+            return 0.0
+        octets, then, rate = seen
+        if now - then < 0.2:
+            return rate
+        sample = (source.octets - octets) * 8 / (now - then)
+        rate = sample if rate == 0.0 else 0.7 * rate + 0.3 * sample
+        self._counted[source] = (source.octets, now, rate)
+        return rate
+
     async def reset(self) -> None:
         """Drop a dead subscribe connection; the next offer asks for a new one (restart)."""
         for slot in self.slots:
             self.forwarder.connect(slot.sink, None)
         self.slots = []
+        self.link, self.paused, self._counted = Link(), frozenset(), {}
         self.awaiting = None
         self.restart = True
         pc, self.pc = self.pc, None

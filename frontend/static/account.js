@@ -4,10 +4,10 @@
 import { ApiError, get, post } from "./api.js";
 import { $ } from "./ui.js";
 
-/** @returns {Promise<import("./api.js").Account>} never resolves when redirecting to sign in */
+/** @returns {Promise<import("./types.js").Account>} never resolves when redirecting to sign in */
 export async function requireAccount() {
   try {
-    /** @type {import("./api.js").Account} */
+    /** @type {import("./types.js").Account} */
     const me = await get("/auth/me");
     $("me").textContent = `${me.display_name}${me.is_admin ? " (admin)" : ""}`;
     $("signout").addEventListener("click", async () => {

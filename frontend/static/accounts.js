@@ -35,7 +35,7 @@ function showLink(a) {
 const tag = (text, state) => h("span", { className: "tag", "data-state": state }, text);
 
 /**
- * One account's card. @param {AccountDetail} a @param {import("./api.js").Account} me
+ * One account's card. @param {AccountDetail} a @param {import("./types.js").Account} me
  * @param {() => Promise<void>} reload
  */
 function card(a, me, reload) {

@@ -8,7 +8,7 @@ const FIELDS = /** @type {const} */ ([["d-name", "name"], ["d-cohort", "cohort"]
   ["d-description", "description"], ["d-size", "size_limit"], ["d-timezone", "timezone"],
   ["d-rules", "ground_rules"]]);
 
-/** @param {import("./api.js").Group} group */
+/** @param {import("./types.js").Group} group */
 export async function mountDetails(group) {
   const out = $("details-status");
   for (const [id, key] of FIELDS) {
@@ -26,7 +26,7 @@ export async function mountDetails(group) {
         const value = /** @type {HTMLInputElement} */ ($(id)).value.trim();
         changes[key] = key === "size_limit" ? Number(value) : value;
       }
-      /** @type {import("./api.js").Group} */
+      /** @type {import("./types.js").Group} */
       const saved = await patch(`/groups/${group.id}`, changes);
       const bumped = saved.ground_rules_version !== group.ground_rules_version;
       Object.assign(group, saved);

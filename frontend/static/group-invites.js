@@ -5,12 +5,12 @@ import { get, post } from "./api.js";
 import { day } from "./format.js";
 import { $, $as, busy, h, say } from "./ui.js";
 
-/** @typedef {import("./api.js").Invite} Invite */
+/** @typedef {import("./types.js").Invite} Invite */
 
 /** @type {Record<string, string>} */
 const STATUS = { active: "Active", used: "Used", expired: "Expired", revoked: "Revoked" };
 
-/** @param {import("./api.js").Group} group */
+/** @param {import("./types.js").Group} group */
 export async function mountInvites(group) {
   const out = $("invite-status");
   const reload = async () => {
@@ -52,7 +52,7 @@ export async function mountInvites(group) {
     event.preventDefault();
     void busy(button, out, async () => {
       const days = $as("i-days", HTMLInputElement).value;
-      /** @type {import("./api.js").InviteCreated} */
+      /** @type {import("./types.js").InviteCreated} */
       const created = await post(`/groups/${group.id}/invites`, {
         label: $as("i-label", HTMLInputElement).value.trim(), kind: kind(),
         max_uses: kind() === "group" ? Number($as("i-uses", HTMLInputElement).value || 1) : 1,

@@ -5,9 +5,9 @@ import { get, patch, post } from "./api.js";
 import { ROLE, dateInput, day, fromInputs } from "./format.js";
 import { $, $as, busy, h, say } from "./ui.js";
 
-/** @typedef {import("./api.js").Member} Member */
+/** @typedef {import("./types.js").Member} Member */
 
-/** @param {import("./api.js").Group} group @param {import("./api.js").Account} me */
+/** @param {import("./types.js").Group} group @param {import("./types.js").Account} me */
 export async function mountMembers(group, me) {
   const out = $("member-status");
   const ended = $as("show-ended", HTMLInputElement);
@@ -67,7 +67,7 @@ export async function mountMembers(group, me) {
   await reload();
 }
 
-/** @param {import("./api.js").Group} group @param {HTMLElement} out @param {() => Promise<void>} reload */
+/** @param {import("./types.js").Group} group @param {HTMLElement} out @param {() => Promise<void>} reload */
 async function wireFacilitators(group, out, reload) {
   /** @type {import("./account-types.js").AccountDetail[]} */
   const accounts = (await get("/accounts")).filter((/** @type {import("./account-types.js").AccountDetail} */ a) => !a.disabled_at);

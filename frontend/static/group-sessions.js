@@ -8,7 +8,7 @@ import { SESSION_STATUS, dateInput, fromInputs, when } from "./format.js";
 import { watchLobby } from "./group-lobby.js";
 import { $, $as, busy, h, say } from "./ui.js";
 
-/** @typedef {import("./api.js").Session} Session */
+/** @typedef {import("./types.js").Session} Session */
 
 /** What the first moves do, said under their buttons. @type {Record<string, string>} */
 const EXPLAIN = {
@@ -24,7 +24,7 @@ const MOVES = {
   ended: [],
 };
 
-/** @param {import("./api.js").Group} group */
+/** @param {import("./types.js").Group} group */
 export async function mountSessions(group) {
   const out = $("session-status");
   const reload = async () => {

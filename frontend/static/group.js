@@ -12,7 +12,7 @@ import { $, message, param, say } from "./ui.js";
 async function main() {
   const me = await requireAccount();
   try {
-    /** @type {import("./api.js").Group} */
+    /** @type {import("./types.js").Group} */
     const group = await get(`/groups/${encodeURIComponent(param("id"))}`);
     $("title").textContent = group.name;
     $("cohort").textContent = group.cohort;

@@ -7,7 +7,7 @@ import { $, $as, busy, h, message, say } from "./ui.js";
 
 /** @param {boolean} archived */
 async function list(archived) {
-  /** @type {import("./api.js").Group[]} */
+  /** @type {import("./types.js").Group[]} */
   const groups = await get(`/groups?archived=${archived}`);
   $("groups").replaceChildren(...groups.map((g) => h("li", { className: "card" },
     h("h2", {}, g.name, g.archived_at ? " " : "", g.archived_at ? h("span", { className: "tag", "data-state": "ended" }, "Archived") : ""),
@@ -17,7 +17,7 @@ async function list(archived) {
   $("empty").hidden = groups.length > 0;
 }
 
-/** @param {import("./api.js").Account} me */
+/** @param {import("./types.js").Account} me */
 async function wireCreate(me) {
   $("create").hidden = false;
   $("accounts-link").hidden = false;
@@ -43,7 +43,7 @@ async function wireCreate(me) {
         description: value("g-description"), size_limit: Number(value("g-size") || 12),
         timezone: value("g-timezone") || "Europe/London", facilitator_id: select.value || null };
       if (value("g-rules")) body.ground_rules = value("g-rules");
-      /** @type {import("./api.js").Group} */
+      /** @type {import("./types.js").Group} */
       const group = await post("/groups", body);
       location.assign(`/group?id=${group.id}`);
     });

@@ -13,9 +13,9 @@ import { displayName } from "./store.js";
 import { $, $as, message, say } from "./ui.js";
 
 /**
- * @typedef {import("./api.js").InvitePreview & {already_member?: boolean,
+ * @typedef {import("./types.js").InvitePreview & {already_member?: boolean,
  *   group_id?: string | null, display_name?: string | null}} Preview
- * @typedef {import("./api.js").Joined & {already_member?: boolean}} Joining
+ * @typedef {import("./types.js").Joined & {already_member?: boolean}} Joining
  */
 
 const INVITE = "rounds.invite";
@@ -78,7 +78,7 @@ async function refuse(code, group) {
 /**
  * This device is in the group already: say so and send them to it (and its next session).
  * @param {string} group @param {string} groupId @param {string} name
- * @param {import("./api.js").SessionBrief | null} [next]
+ * @param {import("./types.js").SessionBrief | null} [next]
  */
 function already(group, groupId, name, next) {
   invite.done(groupId);
@@ -96,7 +96,7 @@ function already(group, groupId, name, next) {
 /** No token: Back after joining from this tab finds the group; anything else is a bad link. */
 async function backAfterJoining() {
   const groupId = invite.joined();
-  /** @type {import("./api.js").Membership[]} */
+  /** @type {import("./types.js").Membership[]} */
   const mine = groupId ? await get("/me/memberships").catch(() => []) : [];
   const m = mine.find((x) => x.group.id === groupId);
   if (!m) return refuse("invite_not_found");

@@ -12,34 +12,13 @@
  * them on their group's page, `/lobby?group=ID`, with its next session; never an error.
  */
 
-import { ApiError, get, post } from "./api.js";
-import { load as loadContext } from "./context.js";
+import { ApiError, post } from "./api.js";
+import { load } from "./context.js";
 import { waiting } from "./format.js";
 import { ack, grants } from "./store.js";
 import { $, $as, message, param, say } from "./ui.js";
 
 const THANKS = "This session has ended. Thank you for coming.";
-
-/**
- * @typedef {{member_id: string, display_name: string, role: import("./api.js").Role,
- *   group: import("./api.js").Group, session: import("./api.js").Session}} MySession
- */
-
-/**
- * The page's context; a session that is not its group's next one (an ended one, say) is found
- * among this device's groups by `GET /me/sessions/{id}`.
- * @param {string} groupId @param {string} sessionId
- * @returns {Promise<import("./context.js").Context | null>}
- */
-async function load(groupId, sessionId) {
-  const ctx = await loadContext(groupId, sessionId);
-  if (!sessionId || (ctx && ctx.session?.id === sessionId)) return ctx;
-  /** @type {MySession | null} */
-  const my = await get(`/me/sessions/${encodeURIComponent(sessionId)}`).catch(() => null);
-  if (!my) return ctx;
-  return { group: my.group, session: my.session, name: my.display_name,
-    facilitating: my.role !== "member" };
-}
 
 const RETRY_MS = 5000;
 const NO_SESSION_MS = 60000;
@@ -151,7 +130,7 @@ function render(ctx) {
  */
 async function askToEnter(ctx, sessionId) {
   try {
-    /** @type {import("./api.js").JoinGrant | {status: "waiting", detail: string}} */
+    /** @type {import("./types.js").JoinGrant | {status: "waiting", detail: string}} */
     const answer = await post(`/sessions/${encodeURIComponent(sessionId)}/join`,
       { ground_rules_version: ctx.group.ground_rules_version });
     if ("token" in answer) {

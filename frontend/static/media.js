@@ -155,7 +155,7 @@ export function canChooseSpeakers() {
  * and report whether media can flow over UDP, over TURN/TCP, or not at all. Hospital networks
  * often block UDP. It needs the ICE servers, which come with a join grant
  * (`POST /sessions/{id}/join` → `ice_servers`), and the SFU's signalling to test against.
- * @param {import("./api.js").IceServer[]} _iceServers
+ * @param {import("./types.js").IceServer[]} _iceServers
  * @returns {Promise<{status: "not_checked" | "udp" | "turn" | "blocked"}>}
  */
 export async function checkConnectivity(_iceServers) {

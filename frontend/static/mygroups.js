@@ -12,7 +12,7 @@ async function main() {
     $("forget-line").hidden = true;
     $("none").hidden = false;
   });
-  /** @type {import("./api.js").Membership[]} */
+  /** @type {import("./types.js").Membership[]} */
   let mine;
   try {
     mine = await get("/me/memberships");

@@ -155,7 +155,7 @@ export class RoomConnection extends EventTarget {
         if (waiter) { this._timeWaiters.delete(msg.t0); waiter(msg); }
         break;
       }
-      case "peer_joined": case "peer_left": case "mute_state": case "event": case "error":
+      case "peer_joined": case "peer_left": case "mute_state": case "video_paused": case "event": case "error":
         this._emit(msg.type, msg);
         break;
       default:

@@ -63,7 +63,7 @@ function showPeople(streams) {
   for (const id of tileIds()) if (id !== SELF && !peers.has(id)) removeTile(id);
   for (const [id, p] of peers) {
     setTile({ id, name: p.name || "Someone", muted: p.audio_muted, cameraOff: p.video_muted,
-      away: !p.connected, forcedMute: p.forced_mute,
+      away: !p.connected, forcedMute: p.forced_mute, paused: p.paused,
       ...(streams ? { stream: streams.get(id) || null } : {}) });
   }
   showStage();
@@ -100,7 +100,7 @@ function onEvent(kind, data) {
 
 /**
  * Connect to the room with the grant, publish `stream` and follow the people and the round.
- * @param {string} sessionId @param {import("./api.js").JoinGrant} grant
+ * @param {string} sessionId @param {import("./types.js").JoinGrant} grant
  * @param {MediaStream | null} stream @param {number} version
  */
 async function connectRoom(sessionId, grant, stream, version) {
@@ -255,7 +255,7 @@ async function main() {
   }
   await startLocal();
   try {
-    /** @type {import("./api.js").JoinGrant | {status: "waiting"}} */
+    /** @type {import("./types.js").JoinGrant | {status: "waiting"}} */
     const grant = grants.take(sessionId) || await post(
       `/sessions/${encodeURIComponent(sessionId)}/join`, { ground_rules_version: version });
     if (!("token" in grant)) {  // not let in yet: wait in the lobby

@@ -16,8 +16,8 @@ import { RoomConnection } from "./protocol.js";
 
 /**
  * @typedef {{id: string, name: string, role: string, audio_muted: boolean, video_muted: boolean,
- *   forced_mute: boolean, connected: boolean}} Peer
- * @typedef {import("./api.js").JoinGrant} JoinGrant
+ *   forced_mute: boolean, connected: boolean, paused?: boolean}} Peer
+ * @typedef {import("./types.js").JoinGrant} JoinGrant
  * @typedef {"connecting" | "connected" | "reconnecting" | "closed"} LinkState
  * @typedef {{
  *   peers: (peers: Map<string, Peer>) => void,
@@ -171,6 +171,10 @@ export class RoomLink {
       const peer = this.peers.get(m.participant);
       if (peer) Object.assign(peer, { audio_muted: m.audio_muted, video_muted: m.video_muted,
         forced_mute: m.forced_mute });
+      this.hooks.peers(this.peers);
+    });
+    on("video_paused", ({ participants }) => {  // our link cannot take their video now
+      for (const p of this.peers.values()) p.paused = participants.includes(p.id);
       this.hooks.peers(this.peers);
     });
     on("streams", () => this.collect());

@@ -59,7 +59,7 @@ export const grants = {
   set: (sessionId, grant) => write(sessionStorage, GRANT + sessionId, JSON.stringify(grant)),
   /**
    * Take the kept grant once, if it has at least 15 seconds left.
-   * @param {string} sessionId @returns {import("./api.js").JoinGrant | null}
+   * @param {string} sessionId @returns {import("./types.js").JoinGrant | null}
    */
   take(sessionId) {
     const raw = read(sessionStorage, GRANT + sessionId);

@@ -79,7 +79,7 @@ const groupId = param("group");
 const out = $("status");
 /** @type {{id: string, name: string, description: string, phases: Phase[]} | null} */
 let draft = null;
-/** @type {import("./api.js").Group | null} */
+/** @type {import("./types.js").Group | null} */
 let group = null;
 
 async function reload() {

@@ -13,7 +13,7 @@ import { h } from "./ui.js";
 /**
  * @typedef {{id: string, name: string, you?: boolean, stream?: MediaStream | null,
  *   muted?: boolean, cameraOff?: boolean, speaking?: boolean, hasFloor?: boolean,
- *   away?: boolean, aside?: boolean, hand?: boolean, forcedMute?: boolean}} TileView
+ *   away?: boolean, aside?: boolean, hand?: boolean, forcedMute?: boolean, paused?: boolean}} TileView
  */
 
 export const MAX_TILES = 12;
@@ -112,7 +112,7 @@ export function setTile(change) {
       dispatchEvent(new Event("rounds:autoplay-blocked"));
     });
   }
-  const showVideo = Boolean(video.srcObject) && !view.cameraOff && !(hideVideo && !view.you)
+  const showVideo = Boolean(video.srcObject) && !view.cameraOff && !view.paused && !(hideVideo && !view.you)
     && (/** @type {MediaStream | null} */ (video.srcObject)?.getVideoTracks().length ?? 0) > 0;
   video.hidden = !showVideo;
   /** @type {HTMLElement} */ (tile.querySelector(".initials")).textContent = showVideo ? "" : initials(view.name);
@@ -120,7 +120,8 @@ export function setTile(change) {
   const badges = [view.hasFloor && "Has the floor", view.aside && "Listening (push-back)",
     view.hand && "Hand raised", view.speaking && "Speaking",
     view.forcedMute ? "Muted by the facilitator" : view.muted && "Muted",
-    view.cameraOff && "Camera off", view.away && "Reconnecting"].filter(Boolean);
+    view.cameraOff && "Camera off", view.away && "Reconnecting",
+    view.paused && "Video paused to save your connection"].filter(Boolean);
   /** @type {HTMLElement} */ (tile.querySelector(".badges")).replaceChildren(
     ...badges.map((b) => h("span", { className: "badge" }, String(b))));
   tile.dataset.speaking = String(Boolean(view.speaking));

@@ -429,3 +429,18 @@ def admin_signs_in(page: Page) -> None:
     page.get_by_label("Password").fill(ADMIN_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Your groups")).to_be_visible()
+
+
+def use_plan(page: Page, *template_ids: str) -> None:
+    """In the room, the facilitator makes the session's plan from these templates, in order."""
+    from playwright.sync_api import expect
+
+    proposed = page.get_by_role("list", name="Proposed plan")
+    expect(proposed.get_by_role("listitem").first).to_be_visible()
+    while proposed.get_by_role("listitem").count():
+        proposed.get_by_role("button").first.click()
+    for template_id in template_ids:
+        page.locator("#add-template").select_option(template_id)
+        page.get_by_role("button", name="Add to the plan", exact=True).click()
+    expect(proposed.get_by_role("listitem")).to_have_count(len(template_ids))
+    page.get_by_role("button", name="Use this plan", exact=True).click()

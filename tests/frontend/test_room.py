@@ -143,8 +143,16 @@ def test_controls_work_from_the_keyboard(browser, server, world) -> None:  # typ
     expect(page.get_by_role("button", name="Raise hand")).to_be_focused()
     page.keyboard.press("Tab")
     expect(page.get_by_role("button", name="Leave")).to_be_focused()
+    page.keyboard.press("Enter")  # a facilitator is asked: the keyboard is in the dialog
+    dialog = page.get_by_role("dialog", name="Leave the room?")
+    expect(dialog.get_by_role("button", name="End the session for everyone")).to_be_focused()
+    page.keyboard.press("Escape")  # stays
+    expect(dialog).to_be_hidden()
+    page.get_by_role("button", name="Leave").focus()
     page.keyboard.press("Enter")
-    expect(page).to_have_url(re.compile(r"/lobby\?session="))
+    dialog.get_by_role("button", name="Leave; the session goes on").focus()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/group\?id="))
     context.close()
 
 

@@ -20,6 +20,7 @@ from tests.frontend.conftest import (
     enter_room,
     make_world,
     new_context,
+    use_plan,
     watch_console,
 )
 from tests.frontend.test_room_journey import SMALL_CAMERA, SMALL_LAPTOP
@@ -138,9 +139,9 @@ def test_facilitator_controls_in_the_room(browser, server, admin_api: Api) -> No
     expect(amira.locator("#conn")).to_have_text("Not connected")
     expect(fac.locator(f'.tile[data-id="{amira_id}"]')).to_have_count(0)
 
-    # End the phases.
-    fac.get_by_role("button", name="End the phases").click()
-    expect(co.locator("#phase")).to_have_text("The session's phases have ended")
+    # Finish the last phase.
+    fac.get_by_role("button", name="Finish the last phase").click()
+    expect(co.locator("#phase")).to_have_text("That was the last part of the plan")
 
     # Ending the session closes the room: the pages say so and do not try to come back.
     admin_api.patch(f"/sessions/{sid}", json={"status": "ended"})
@@ -167,9 +168,7 @@ def test_push_back_sets_the_presenter_aside(browser, server, admin_api: Api) -> 
     fac_ctx, fac, fac_problems = _page(browser, server, LAPTOP)
     admin_signs_in(fac)
     enter_room(fac, sid)
-    expect(fac.get_by_label("Template")).to_contain_text("Balint case")
-    fac.get_by_label("Template").select_option(label="Balint case")
-    fac.get_by_role("button", name="Use this template").click()
+    use_plan(fac, "default:balint-case")
     expect(fac.locator("#phase")).to_have_text("Who has a case?: about to start")
 
     noor_ctx, noor, noor_problems = _page(browser, server, SMALL_LAPTOP)

@@ -31,6 +31,7 @@ from tests.frontend.conftest import (
     new_context,
     now,
     shoot,
+    use_plan,
     watch_console,
 )
 
@@ -156,9 +157,7 @@ def test_check_in_round_from_invite_to_leaving(browser, server) -> None:  # type
     expect(admin.locator("#conn")).to_have_text("Connected")
     panel = admin.locator("#facilitate")
     expect(panel).to_have_attribute("open", "")
-    expect(admin.get_by_label("Template")).to_contain_text("Check-in round")
-    admin.get_by_label("Template").select_option(label="Check-in round")
-    admin.get_by_role("button", name="Use this template").click()
+    use_plan(admin, "default:check-in-round")
     expect(admin.locator("#phase")).to_have_text("Check-in: about to start")
     for d in doctors:
         expect(panel).to_contain_text(f"{d.name} is waiting")

@@ -1,0 +1,142 @@
+"""What one subscriber's downlink can take, and which videos it gets: audio always, then the
+person speaking, then the others, paused before audio suffers.
+
+Theory of operation
+-------------------
+Each subscribe connection has one ``Link``. The forwarder (rtc/forwarder.py) fills it from the
+RTCP the subscriber's browser sends about that connection: REMB, the browser's estimate of what
+its link can take (every video packet the server sends carries abs-send-time for it), and the
+fraction lost from receiver reports. It also spends the link's repair budget: a retransmission
+is sent only while the budget lasts (a share of the estimate), so repairs never flood a link that
+cannot carry the media itself.
+
+Twice a second the connection's task calls ``choose`` with the rate of each audio and video
+stream it could forward (measured at the publisher's side) and the videos in priority order
+(who spoke most recently first: in a round, the speaker; in a presentation, the presenter).
+``choose`` keeps the videos that fit in what is left after audio, in that order; the rest are
+paused. A paused stream costs nothing, which also means the browser's estimate cannot grow past
+what it receives; so, once the link has been steady for a while, one more video is tried
+(a probe) and kept if the estimate holds up, or paused again with a longer wait before the next
+try. Without any estimate (a browser that sends no REMB), everything is forwarded, as before.
+
+Pure: no I/O, no clock of its own; every function takes ``now``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+STALE = 5.0
+"""Seconds after which an estimate no longer counts (the browser stopped sending REMB)."""
+KEEP = 1.0
+"""A video that is on stays on while what is forwarded fits within this share of the budget."""
+ADD = 0.85
+"""A paused video comes back when everything fits within this share."""
+PROBE_AFTER = 4.0
+"""Seconds of a steady link before the next paused video is tried."""
+PROBE_HOLD = 3.0
+"""Seconds a tried video gets to show that the link holds it."""
+BACKOFF_MAX = 60.0
+REPAIR_SHARE = 0.1
+"""Share of the estimate that retransmissions may use."""
+REPAIR_BURST = 0.25
+"""Seconds of the repair rate that may be spent at once."""
+MAX_LOSS = 0.5
+
+
+@dataclass
+class Link:
+    """One subscriber's downlink as its browser reports it, and the videos it gets."""
+
+    estimate: float | None = None
+    """Bits per second the browser says its link takes (REMB), None before the first."""
+    estimate_at: float = 0.0
+    loss: float = 0.0
+    """Fraction of packets lost, from the latest receiver report (0..1)."""
+    on: frozenset[str] = field(default_factory=frozenset)
+    """Videos forwarded now (stream keys); None of them paused."""
+    all_on: bool = True
+    """No estimate yet: every video is forwarded."""
+    steady_since: float = 0.0
+    probing: str | None = None
+    probe_until: float = 0.0
+    backoff: float = PROBE_AFTER
+    next_probe: float = 0.0
+    repair_tokens: float = 0.0
+    repair_at: float = 0.0
+    repairs_sent: int = 0
+    repairs_refused: int = 0
+
+    def remb(self, bps: float, now: float) -> None:
+        """The browser's latest estimate."""
+        if self.estimate is None or bps < self.estimate * 0.9:
+            self.steady_since = now  # a drop: the link is not steady
+        self.estimate, self.estimate_at = float(bps), now
+
+    def report(self, fraction_lost: int) -> None:
+        """A receiver report's fraction lost (0..255)."""
+        self.loss = min(max(fraction_lost / 256.0, 0.0), 1.0)
+
+    def usable(self, now: float) -> float | None:
+        """Bits per second to spend on media now, None without a fresh estimate."""
+        if self.estimate is None or now - self.estimate_at > STALE:
+            return None
+        return self.estimate * (1.0 - min(self.loss, MAX_LOSS))
+
+    def may_repair(self, nbytes: int, now: float) -> bool:
+        """Spend the repair budget on one retransmission of ``nbytes``, if it lasts."""
+        usable = self.usable(now)
+        if usable is None:
+            self.repairs_sent += 1
+            return True
+        rate = usable * REPAIR_SHARE / 8.0  # bytes per second
+        self.repair_tokens = min(self.repair_tokens + (now - self.repair_at) * rate,
+                                 rate * REPAIR_BURST)
+        self.repair_at = now
+        if self.repair_tokens < nbytes:
+            self.repairs_refused += 1
+            return False
+        self.repair_tokens -= nbytes
+        self.repairs_sent += 1
+        return True
+
+
+def choose(link: Link, now: float, audio_bps: float,
+           videos: Sequence[tuple[str, float]]) -> frozenset[str]:
+    """Which videos to forward: ``videos`` are (key, bits per second) by priority. Updates the
+    link's probing state and returns the keys that stay on."""
+    usable = link.usable(now)
+    keys = frozenset(k for k, _ in videos)
+    if usable is None:
+        link.all_on, link.on, link.probing = True, keys, None
+        return link.on
+    budget = usable - audio_bps
+    if link.all_on:  # the first estimate: start from what is forwarded, all of it
+        link.all_on, link.on = False, keys
+        link.steady_since = now
+    chosen: list[str] = []
+    used = 0.0
+    for key, bps in videos:  # keep what is on while it fits, in priority order
+        share = KEEP if key in link.on else ADD
+        if used + bps <= budget * share:
+            chosen.append(key)
+            used += bps
+    if link.probing is not None:
+        if link.probing in chosen:
+            if now >= link.probe_until:  # the link holds it: keep it
+                link.probing, link.backoff = None, PROBE_AFTER
+        elif link.probing in keys and now < link.probe_until:
+            chosen.append(link.probing)  # give it its time
+        else:  # it did not fit after all: wait longer before the next try
+            link.probing = None
+            link.backoff = min(link.backoff * 2, BACKOFF_MAX)
+            link.next_probe = now + link.backoff
+            link.steady_since = now
+    elif len(chosen) < len(videos) and now - link.steady_since >= PROBE_AFTER \
+            and now >= link.next_probe:
+        nxt = next(k for k, _ in videos if k not in chosen)
+        chosen.append(nxt)
+        link.probing, link.probe_until = nxt, now + PROBE_HOLD
+    link.on = frozenset(chosen)
+    return link.on
