@@ -442,7 +442,7 @@ function peopleSection(state) {
       h("div", { className: "talk", "aria-hidden": "true" }, h("div")),
       h("span", { className: "spoken status" }),
       inControl && id !== room.me ? actions(
-        muted ? button(`Unmute ${name}`, `unmute:${id}`, send("control", "unmute", { participant_id: id }))
+        muted ? button(`Allow ${name} to unmute`, `unmute:${id}`, send("control", "unmute", { participant_id: id }))
           : button(`Mute ${name}`, `mute:${id}`, send("control", "mute", { participant_id: id })),
         leads ? button(`Hand the controls to ${name}`, `hand-over:${id}`, send("control", "hand_over", { participant_id: id }))
           : button(`Remove ${name}`, `remove:${id}`, () => {

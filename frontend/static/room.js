@@ -31,6 +31,8 @@ const ENDED_MS = 6000;
 let local = null;
 let name = "You";
 let muted = false;
+/** Muted by the facilitator: only they can allow unmuting; then the doctor unmutes. */
+let forcedMute = false;
 let cameraOff = false;
 let audioOnly = Boolean(devices.get().audioOnly);
 
@@ -74,6 +76,12 @@ function showPeople(streams) {
 function showStage() {
   if (!live) return;
   const stage = showState(live, { me, nameOf, serverNow: () => link ? link.serverNow() : Date.now() / 1000 });
+  const forced = stage.muted.includes(me);
+  if (forced && !muted) toggleMute();  // a facilitator's mute mutes my own microphone too
+  if (forced !== forcedMute) announce(forced ? "The facilitator muted you."
+    : "The facilitator allows you to unmute. Unmute when you are ready.");
+  forcedMute = forced;
+  $as("mute", HTMLButtonElement).disabled = forced || !local?.getAudioTracks().length;
   setLayout(stage.layout);
   for (const id of tileIds()) {
     const pid = id === SELF ? me : id;
@@ -153,7 +161,7 @@ function showSelf() {
   $("camera").textContent = cameraOff || !hasVideo ? "Start camera" : "Stop camera";
   $("camera").dataset.off = String(cameraOff || !hasVideo);
   $as("camera", HTMLButtonElement).disabled = audioOnly || !local;
-  $as("mute", HTMLButtonElement).disabled = !local?.getAudioTracks().length;
+  $as("mute", HTMLButtonElement).disabled = forcedMute || !local?.getAudioTracks().length;
   $("audio-only").setAttribute("aria-pressed", String(audioOnly));
 }
 
@@ -192,13 +200,15 @@ async function setCamera(on) {
   localTracksChanged();
 }
 
+function toggleMute() {
+  muted = !muted;
+  for (const track of local?.getAudioTracks() || []) track.enabled = !muted;
+  showSelf();
+  localTracksChanged(false);
+}
+
 function wireControls() {
-  $("mute").addEventListener("click", () => {
-    muted = !muted;
-    for (const track of local?.getAudioTracks() || []) track.enabled = !muted;
-    showSelf();
-    localTracksChanged(false);
-  });
+  $("mute").addEventListener("click", toggleMute);
   $("camera").addEventListener("click", () => void setCamera(cameraOff));
   $("audio-only").addEventListener("click", async () => {
     audioOnly = !audioOnly;

@@ -110,11 +110,24 @@ def test_facilitator_controls_in_the_room(browser, server, admin_api: Api) -> No
         "The facilitator has muted your microphone for everyone.")
     expect(co.locator(f'.tile[data-id="{amira_id}"] .badges')).to_contain_text(
         "Muted by the facilitator")
-    fac.get_by_role("button", name="Unmute Amira", exact=True).click()
+    # Issue 12: a facilitator's mute mutes her own microphone too, and she cannot unmute...
+    own_audio = "() => window.roundsRoom.local?.getAudioTracks().every(t => t.enabled)"
+    expect(amira.get_by_role("button", name="Unmute", exact=True)).to_be_disabled()
+    expect(amira.locator("#announce")).to_have_text("The facilitator muted you.")
+    assert amira.evaluate(own_audio) is False
+    # ...until the facilitator allows it; then she unmutes herself, nobody else can.
+    fac.get_by_role("button", name="Allow Amira to unmute", exact=True).click()
     expect(amira.locator("#floor-note")).to_be_hidden()
+    expect(amira.locator("#announce")).to_have_text(
+        "The facilitator allows you to unmute. Unmute when you are ready.")
+    expect(amira.get_by_role("button", name="Unmute", exact=True)).to_be_enabled()
+    assert amira.evaluate(own_audio) is False  # still muted: allowing is not unmuting
+    amira.get_by_role("button", name="Unmute", exact=True).click()
+    expect(amira.get_by_role("button", name="Mute", exact=True)).to_be_visible()
+    assert amira.evaluate(own_audio) is True
     fac.get_by_role("button", name="Mute everyone").click()
-    expect(fac.get_by_role("button", name="Unmute Amira", exact=True)).to_be_visible()
-    fac.get_by_role("button", name="Unmute Amira", exact=True).click()
+    expect(fac.get_by_role("button", name="Allow Amira to unmute", exact=True)).to_be_visible()
+    fac.get_by_role("button", name="Allow Amira to unmute", exact=True).click()
 
     # Lock the room to late arrivals, and open it again.
     fac.get_by_role("button", name="Close the room to late arrivals").click()
