@@ -10,14 +10,18 @@ fraction lost from receiver reports. It also spends the link's repair budget: a 
 is sent only while the budget lasts (a share of the estimate), so repairs never flood a link that
 cannot carry the media itself.
 
-Twice a second the connection's task calls ``choose`` with the rate of each audio and video
-stream it could forward (measured at the publisher's side) and the videos in priority order
-(who spoke most recently first: in a round, the speaker; in a presentation, the presenter).
-``choose`` keeps the videos that fit in what is left after audio, in that order; the rest are
-paused. A paused stream costs nothing, which also means the browser's estimate cannot grow past
-what it receives; so, once the link has been steady for a while, one more video is tried
-(a probe) and kept if the estimate holds up, or paused again with a longer wait before the next
-try. Without any estimate (a browser that sends no REMB), everything is forwarded, as before.
+Twice a second the connection's task calls ``choose`` with the rate of each video stream it
+could forward (measured at the publisher's side), in priority order (who spoke most recently
+first: in a round, the speaker; in a presentation, the presenter). Audio is always forwarded;
+the browser's estimate is of what its link takes beside it (only video packets carry the
+abs-send-time it is computed from, and audio delays them like any other traffic). ``choose``
+keeps the videos that fit, in that order, and pauses the rest: not before the estimate has
+settled (``WARMUP``: it starts low and climbs), and not for a dip (a video that no longer fits
+is paused once it has not fitted for ``PATIENCE``). A paused stream costs nothing, which also
+means the browser's estimate cannot grow past what it receives; so, once the link has been
+steady for a while, one more video is tried (a probe) and kept if the estimate holds up, or
+paused again with a longer wait before the next try. Without any estimate (a browser that
+sends no REMB), everything is forwarded, as before.
 
 Pure: no I/O, no clock of its own; every function takes ``now``.
 """
@@ -27,6 +31,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+WARMUP = 5.0
+"""Seconds after the first estimate before it decides anything (unless packets are lost)."""
+PATIENCE = 1.0
+"""Seconds a video that is on may not fit before it is paused (an estimate dips and recovers)."""
+LOSSY = 0.05
+"""A loss rate that counts even during the warm-up."""
 STALE = 5.0
 """Seconds after which an estimate no longer counts (the browser stopped sending REMB)."""
 KEEP = 1.0
@@ -52,6 +62,10 @@ class Link:
     estimate: float | None = None
     """Bits per second the browser says its link takes (REMB), None before the first."""
     estimate_at: float = 0.0
+    first_at: float | None = None
+    """When the first estimate came."""
+    over_since: float | None = None
+    """Since when a video that is on has not fitted."""
     loss: float = 0.0
     """Fraction of packets lost, from the latest receiver report (0..1)."""
     on: frozenset[str] = field(default_factory=frozenset)
@@ -72,6 +86,8 @@ class Link:
         """The browser's latest estimate."""
         if self.estimate is None or bps < self.estimate * 0.9:
             self.steady_since = now  # a drop: the link is not steady
+        if self.first_at is None:
+            self.first_at = now
         self.estimate, self.estimate_at = float(bps), now
 
     def report(self, fraction_lost: int) -> None:
@@ -102,26 +118,32 @@ class Link:
         return True
 
 
-def choose(link: Link, now: float, audio_bps: float,
-           videos: Sequence[tuple[str, float]]) -> frozenset[str]:
+def choose(link: Link, now: float, videos: Sequence[tuple[str, float]]) -> frozenset[str]:
     """Which videos to forward: ``videos`` are (key, bits per second) by priority. Updates the
     link's probing state and returns the keys that stay on."""
     usable = link.usable(now)
     keys = frozenset(k for k, _ in videos)
-    if usable is None:
+    settling = link.first_at is None or now - link.first_at < WARMUP
+    if usable is None or (settling and link.loss < LOSSY):
         link.all_on, link.on, link.probing = True, keys, None
         return link.on
-    budget = usable - audio_bps
-    if link.all_on:  # the first estimate: start from what is forwarded, all of it
+    if link.all_on:  # the first decision: start from what is forwarded, all of it
         link.all_on, link.on = False, keys
         link.steady_since = now
     chosen: list[str] = []
     used = 0.0
     for key, bps in videos:  # keep what is on while it fits, in priority order
         share = KEEP if key in link.on else ADD
-        if used + bps <= budget * share:
+        if used + bps <= usable * share:
             chosen.append(key)
             used += bps
+    dropped = [k for k in link.on & keys if k not in chosen and k != link.probing]
+    if dropped:  # not for a dip: only once it has not fitted for a while
+        link.over_since = now if link.over_since is None else link.over_since
+        if now - link.over_since < PATIENCE:
+            chosen += dropped
+    else:
+        link.over_since = None
     if link.probing is not None:
         if link.probing in chosen:
             if now >= link.probe_until:  # the link holds it: keep it

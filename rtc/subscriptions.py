@@ -151,8 +151,7 @@ class Subscriptions:
         voiced = {src.participant: src.last_voiced for s, src in live if s.kind == "audio"}
         videos = sorted(((s, src) for s, src in live if s.kind == "video"),
                         key=lambda v: -voiced.get(v[1].participant, -1e9))
-        audio = sum(rates[src] for s, src in live if s.kind == "audio")
-        on = choose(self.link, now, audio, [(src.participant, rates[src]) for _, src in videos])
+        on = choose(self.link, now, [(src.participant, rates[src]) for _, src in videos])
         for slot, src in videos:
             self.forwarder.pause(slot.sink, src.participant not in on)
         paused = frozenset(src.participant for _, src in videos if src.participant not in on)

@@ -2,68 +2,96 @@
 
 from __future__ import annotations
 
-from rtc.bandwidth import BACKOFF_MAX, PROBE_AFTER, PROBE_HOLD, STALE, Link, choose
+from rtc.bandwidth import (
+    BACKOFF_MAX,
+    PATIENCE,
+    PROBE_AFTER,
+    PROBE_HOLD,
+    STALE,
+    WARMUP,
+    Link,
+    choose,
+)
 
-AUDIO = 7 * 40_000.0
 VIDEO = 590_000.0
 ROOM = [(f"p{i}", VIDEO) for i in range(7)]  # by priority: p0 spoke last
+EVERYONE = {k for k, _ in ROOM}
+T = WARMUP + 1  # the estimate has settled
+
+
+def settled(bps: float) -> Link:
+    link = Link()
+    link.remb(bps, 0.0)
+    link.remb(bps, T - 0.1)
+    return link
 
 
 def test_without_an_estimate_everything_is_forwarded() -> None:
     link = Link()
-    assert choose(link, 0.0, AUDIO, ROOM) == {k for k, _ in ROOM}
+    assert choose(link, 0.0, ROOM) == EVERYONE
     link.remb(1_000_000, 0.0)
-    assert choose(link, STALE + 1, AUDIO, ROOM) == {k for k, _ in ROOM}  # gone stale
+    assert choose(link, STALE + 1, ROOM) == EVERYONE  # gone stale
 
 
-def test_a_weak_link_keeps_audio_and_the_speaker_first() -> None:
+def test_nothing_is_paused_while_the_estimate_settles_unless_packets_are_lost() -> None:
     link = Link()
-    link.remb(1_000_000, 0.0)  # 1 Mbit/s: audio and one video fit
-    assert choose(link, 0.5, AUDIO, ROOM) == {"p0"}
-    link.remb(600_000, 1.0)  # too little for any video: audio only
-    assert choose(link, 1.5, AUDIO, ROOM) == set()
-    link.remb(6_000_000, 2.0)  # plenty again: all back at once, no probing needed
-    assert choose(link, 2.5, AUDIO, ROOM) == {k for k, _ in ROOM}
+    link.remb(300_000, 0.0)  # a browser's first estimates start low and climb
+    assert choose(link, 1.0, ROOM) == EVERYONE
+    link.report(int(0.2 * 256))  # but a link that loses a fifth of its packets is real
+    choose(link, 1.5, ROOM)
+    assert choose(link, 1.5 + PATIENCE, ROOM) == set()
+
+
+def test_a_weak_link_keeps_the_speaker_first() -> None:
+    link = settled(700_000)  # one video fits
+    assert choose(link, T, ROOM) == EVERYONE  # not for a dip...
+    assert choose(link, T + PATIENCE, ROOM) == {"p0"}  # ...but it lasted
+    link.remb(400_000, T + 2)  # too little for any video: audio only
+    choose(link, T + 2, ROOM)
+    assert choose(link, T + 2 + PATIENCE, ROOM) == set()
+    link.remb(5_000_000, T + 4)  # plenty again: all back at once, no probing needed
+    assert choose(link, T + 4, ROOM) == EVERYONE
 
 
 def test_a_new_speaker_takes_the_place_of_the_last() -> None:
-    link = Link()
-    link.remb(1_000_000, 0.0)
-    assert choose(link, 0.5, AUDIO, ROOM) == {"p0"}
+    link = settled(700_000)
+    choose(link, T, ROOM)
+    assert choose(link, T + PATIENCE, ROOM) == {"p0"}
     now_speaking = [ROOM[3], *[v for v in ROOM if v != ROOM[3]]]
-    assert choose(link, 1.0, AUDIO, now_speaking) == {"p3"}
+    choose(link, T + 2, now_speaking)
+    assert choose(link, T + 2 + PATIENCE, now_speaking) == {"p3"}
 
 
 def test_loss_counts_against_the_estimate() -> None:
-    link = Link()
-    link.remb(1_000_000, 0.0)
-    link.report(int(0.3 * 256))  # 30 % lost: 700 kbit/s usable, no video fits
-    assert choose(link, 0.5, AUDIO, ROOM) == set()
+    link = settled(700_000)
+    link.report(int(0.3 * 256))  # 30 % lost: 490 kbit/s usable, no video fits
+    choose(link, T, ROOM)
+    assert choose(link, T + PATIENCE, ROOM) == set()
 
 
 def test_a_paused_video_is_tried_once_the_link_is_steady_and_kept_if_it_holds() -> None:
-    link = Link()
-    link.remb(1_000_000, 0.0)
-    assert choose(link, 0.5, AUDIO, ROOM) == {"p0"}
-    t = PROBE_AFTER + 0.5
-    link.remb(1_000_000, t - 0.5)
-    tried = choose(link, t, AUDIO, ROOM)
+    link = settled(700_000)
+    choose(link, T, ROOM)
+    assert choose(link, T + PATIENCE, ROOM) == {"p0"}
+    t = T + PATIENCE + PROBE_AFTER + 0.5
+    link.remb(700_000, t - 0.5)
+    tried = choose(link, t, ROOM)
     assert tried == {"p0", "p1"} and link.probing == "p1"
-    link.remb(1_700_000, t + 1)  # the browser's estimate grows with what it receives
-    assert choose(link, t + PROBE_HOLD + 0.1, AUDIO, ROOM) == {"p0", "p1"}
+    link.remb(1_400_000, t + 1)  # the browser's estimate grows with what it receives
+    assert choose(link, t + PROBE_HOLD + 0.1, ROOM) == {"p0", "p1"}
     assert link.probing is None
 
 
 def test_a_failed_probe_waits_longer_each_time() -> None:
-    link = Link()
-    link.remb(1_000_000, 0.0)
-    choose(link, 0.5, AUDIO, ROOM)
-    t, waits = PROBE_AFTER + 0.5, []
+    link = settled(700_000)
+    choose(link, T, ROOM)
+    choose(link, T + PATIENCE, ROOM)
+    t, waits = T + PATIENCE + PROBE_AFTER + 0.5, []
     for _ in range(8):
-        link.remb(1_000_000, t - 0.1)
-        assert choose(link, t, AUDIO, ROOM) == {"p0", "p1"}  # tried
-        link.remb(900_000, t + 1)  # it did not hold: the estimate fell
-        after = choose(link, t + PROBE_HOLD + 0.1, AUDIO, ROOM)
+        link.remb(700_000, t - 0.1)
+        assert choose(link, t, ROOM) == {"p0", "p1"}  # tried
+        link.remb(650_000, t + 1)  # it did not hold
+        after = choose(link, t + PROBE_HOLD + 0.1, ROOM)
         assert "p1" not in after
         waits.append(round(link.next_probe - (t + PROBE_HOLD + 0.1), 6))
         t = link.next_probe + PROBE_AFTER + 1
