@@ -76,3 +76,26 @@ def test_no_server_errors(
     url, identities = live
     for headers in identities.values():
         case.call_and_validate(base_url=url, headers=headers, checks=[not_a_server_error])
+
+
+def test_stateful_no_server_errors(live: tuple[str, dict[str, dict[str, str]]]) -> None:
+    """Schemathesis's stateful phase: sequences of calls linked by what earlier answers returned
+    (a group created, then its sessions, invites, templates ...), as an admin: no 5xx."""
+    url, identities = live
+    workflow = schema.as_state_machine()
+
+    calls: dict[str, int] = {}
+
+    class AsAdmin(workflow):  # type: ignore[valid-type,misc]
+        def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, object]:
+            calls[case.operation.label] = calls.get(case.operation.label, 0) + 1
+            return {"base_url": url, "headers": identities["admin"]}
+
+        def validate_response(self, response: object, case: schemathesis.Case,
+                              additional_checks: object = None, **kwargs: object) -> None:
+            case.validate_response(response, checks=[not_a_server_error])  # type: ignore[arg-type]
+
+    AsAdmin.run(settings=hsettings(max_examples=15, stateful_step_count=6, deadline=None,
+                                   suppress_health_check=list(HealthCheck)))
+    linked = [label for label in calls if "{" in label]  # reached through an earlier answer
+    assert sum(calls.values()) >= 30 and len(linked) >= 5, calls
