@@ -382,7 +382,7 @@ class Connection:
         tell the page which are paused when that changes."""
         if self._subs is None:
             return
-        paused = self._subs.allocate()
+        paused = self._subs.allocate(self.room.floor if self.room is not None else None)
         if paused is not None:
             self.send(m.VideoPaused(participants=sorted(paused)))
 

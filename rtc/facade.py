@@ -72,6 +72,13 @@ class RoomControl:
         if live is not None:
             live.set_audio_forwarding(participant, enabled)
 
+    def set_floor(self, room: str, participant: str | None) -> None:
+        """Who has the floor (the speaker, the presenter): on a weak link their video is the
+        last to be paused (rtc/bandwidth.py). None: whoever spoke most recently."""
+        live = self._hub.rooms.get(room)
+        if live is not None:
+            live.floor = participant
+
     def send_event(
         self, room: str, event: dict[str, object], participant: str | None = None
     ) -> int:

@@ -163,8 +163,8 @@ class Source:
     keyframe_pending: bool = False
     octets: int = 0
     """Bytes received (payload and header), for the stream's rate."""
-    last_voiced: float = -1e9
-    """When a packet last carried a voice level (audio): who spoke most recently."""
+    spoken: int = 0
+    """Packets that carried a voice level (audio), since start: who is speaking."""
     voiced: int = 0
     """Packets since the last ``take_voice`` whose RFC 6464 level is voice."""
     leveled: int = 0
@@ -422,7 +422,7 @@ class Forwarder:
             source.leveled += 1
             if level[1] <= self.speaking_threshold:
                 source.voiced += 1
-                source.last_voiced = self._clock()
+                source.spoken += 1
         if not source.enabled or not source.sinks:
             return
         now, ntp = self._clock(), _ntp_now()

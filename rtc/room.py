@@ -64,6 +64,8 @@ class Room:
         self._on_empty = on_empty
         self.members: dict[str, Member] = {}
         self.forced_mute: set[str] = set()
+        self.floor: str | None = None
+        """Who has the floor, as the app says (``RoomControl.set_floor``)."""
         self._lost: dict[str, asyncio.TimerHandle] = {}
         self._talk: dict[str, float] = {}
         self._speaking: dict[str, bool] = {}

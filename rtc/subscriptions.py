@@ -63,6 +63,8 @@ class Subscriptions:
         """Participants whose video is paused for this subscriber (its link cannot take it)."""
         self._counted: dict[Source, tuple[int, float, float]] = {}
         """Each forwarded source's (bytes, when, bits per second) at the last allocation."""
+        self._voice: dict[Source, tuple[int, float]] = {}
+        """Each audio source's (voiced packets, smoothed voice activity) at the last one."""
 
     def _wanted(self, available: dict[StreamKey, Source]) -> dict[StreamKey, Source]:
         if self.video:
@@ -140,17 +142,25 @@ class Subscriptions:
             self.forwarder.connect(slot.sink, slot.source)
         return stale
 
-    def allocate(self) -> frozenset[str] | None:
-        """Pause the videos the link cannot take, the most recent speaker's last; the newly
-        paused set if it changed, else None."""
+    def allocate(self, floor: str | None = None) -> frozenset[str] | None:
+        """Pause the videos the link cannot take: the one with the ``floor`` (the speaker, the
+        presenter) last, then whoever is speaking most; the newly paused set if it changed."""
         now = self.forwarder.now()
         live = [(s, s.source) for s in self.slots
                 if s.source is not None and s.sink.source is s.source]
         rates = {src: self._rate(src, now) for _, src in live}
         self._counted = {src: self._counted[src] for src in rates}
-        voiced = {src.participant: src.last_voiced for s, src in live if s.kind == "audio"}
+        voices = {src: self._speaking(src) for s, src in live if s.kind == "audio"}
+        self._voice = {src: self._voice[src] for src in voices}
+        activity = {src.participant: v for src, v in voices.items()}
+
+        def rank(src: Source) -> tuple[bool, float, str]:
+            on = src.participant in self.link.on  # a little stickiness: no flapping
+            score = activity.get(src.participant, 0.0) * (1.5 if on else 1.0)
+            return (src.participant != floor, -score, src.participant)
+
         videos = sorted(((s, src) for s, src in live if s.kind == "video"),
-                        key=lambda v: -voiced.get(v[1].participant, -1e9))
+                        key=lambda v: rank(v[1]))
         on = choose(self.link, now, [(src.participant, rates[src]) for _, src in videos])
         for slot, src in videos:
             self.forwarder.pause(slot.sink, src.participant not in on)
@@ -159,6 +169,13 @@ class Subscriptions:
             return None
         self.paused = paused
         return paused
+
+    def _speaking(self, source: Source) -> float:
+        """How much the source's participant has been speaking lately (smoothed)."""
+        spoken, activity = self._voice.get(source, (source.spoken, 0.0))
+        activity = 0.8 * activity + (source.spoken - spoken)
+        self._voice[source] = (source.spoken, activity)
+        return activity
 
     def _rate(self, source: Source, now: float) -> float:
         """The source's bits per second, smoothed over the allocations."""
@@ -179,7 +196,7 @@ class Subscriptions:
         for slot in self.slots:
             self.forwarder.connect(slot.sink, None)
         self.slots = []
-        self.link, self.paused, self._counted = Link(), frozenset(), {}
+        self.link, self.paused, self._counted, self._voice = Link(), frozenset(), {}, {}
         self.awaiting = None
         self.restart = True
         pc, self.pc = self.pc, None

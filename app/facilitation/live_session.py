@@ -48,7 +48,7 @@ from app.facilitation.feed import Feed
 from app.facilitation.messages import Notice, TalkTime, notice_event
 from app.facilitation.presence import joined, lost
 from app.facilitation.state import Effect, Live, Presence, Result
-from app.facilitation.views import audible, view
+from app.facilitation.views import audible, floor_holder, view
 from app.invites.service import revoke_personal_invite
 from app.members.models import FACILITATING
 from rtc.facade import (
@@ -107,6 +107,7 @@ class LiveSession:
         self.over = False
         self._inbox: asyncio.Queue[Item] = asyncio.Queue()
         self._forwarding: dict[str, bool] = {}
+        self._floor: str | None = None
         self._dirty = False
         self._retry_at: float | None = None
         """When to try again to save the state (or a removal's records); None if all is saved."""
@@ -399,6 +400,10 @@ class LiveSession:
                                 participant)
 
     def _enforce_floor(self) -> None:
+        holder = floor_holder(self.live)
+        if holder != self._floor:
+            self._floor = holder
+            self.control.set_floor(self.id, holder)
         heard = audible(self.live, self.presence)
         for participant in self.roles:
             on = participant in heard

@@ -47,6 +47,18 @@ def audible(live: Live, presence: Presence) -> frozenset[str]:
     return heard - frozenset(live.muted)
 
 
+def floor_holder(live: Live) -> str | None:
+    """Whose video matters most now (on a weak link it is the last paused): the speaker of a
+    round, the presenter of a presentation, or whoever was given the floor."""
+    phase, seq = current_phase(live), live.sequence
+    if phase is not None and seq is not None and seq.status is not SequenceStatus.pending:
+        if phase.kind is PhaseKind.round and live.round is not None:
+            return engine.speaker(live.round)
+        if phase.kind is PhaseKind.presentation:
+            return seq.presenter
+    return live.hands.floor
+
+
 def _clock(c: Clock | None, now: float) -> ClockView:
     if c is None:
         return ClockView(deadline=None, paused=False, remaining=None, overrun=0.0, allotted=None)

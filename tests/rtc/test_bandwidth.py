@@ -20,8 +20,11 @@ T = WARMUP + 1  # the estimate has settled
 
 
 def settled(bps: float) -> Link:
+    """A link that has lost a packet or two, with a settled estimate."""
     link = Link()
     link.remb(bps, 0.0)
+    link.report(int(0.02 * 256) + 1)
+    link.report(0)
     link.remb(bps, T - 0.1)
     return link
 
@@ -30,14 +33,24 @@ def test_without_an_estimate_everything_is_forwarded() -> None:
     link = Link()
     assert choose(link, 0.0, ROOM) == EVERYONE
     link.remb(1_000_000, 0.0)
+    link.report(100)
     assert choose(link, STALE + 1, ROOM) == EVERYONE  # gone stale
+
+
+def test_a_link_that_loses_nothing_is_left_alone() -> None:
+    link = Link()
+    link.remb(50_000, 0.0)  # a low estimate (aiortc's, say) on a link that loses nothing
+    link.report(1)
+    link.remb(50_000, T)
+    for t in (T, T + PATIENCE, T + 10):
+        assert choose(link, t, ROOM) == EVERYONE
 
 
 def test_nothing_is_paused_while_the_estimate_settles_unless_packets_are_lost() -> None:
     link = Link()
     link.remb(300_000, 0.0)  # a browser's first estimates start low and climb
     assert choose(link, 1.0, ROOM) == EVERYONE
-    link.report(int(0.2 * 256))  # but a link that loses a fifth of its packets is real
+    link.report(int(0.2 * 256))  # but a link that loses a fifth of its packets is short
     choose(link, 1.5, ROOM)
     assert choose(link, 1.5 + PATIENCE, ROOM) == set()
 
@@ -102,6 +115,7 @@ def test_repairs_are_spent_from_a_budget() -> None:
     link = Link()
     assert link.may_repair(1200, 0.0)  # no estimate: as before
     link.remb(1_000_000, 0.0)
+    link.report(100)  # the link is losing packets
     sent = sum(link.may_repair(1200, 0.5 + i * 0.001) for i in range(1000))
     # a tenth of 1 Mbit/s for about a second, plus the burst: about 12 KB, not 1.2 MB
     assert 5 <= sent <= 20 and link.repairs_refused >= 980
