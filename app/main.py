@@ -13,6 +13,7 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from app.accounts.oidc import router as oidc_router
 from app.accounts.router import router as accounts_router
+from app.calendar.router import router as calendar_router
 from app.core.config import Settings
 from app.core.db import create_engine, db_factory
 from app.core.errors import NotFound
@@ -27,6 +28,8 @@ from app.media import build_media_server
 from app.members.router import router as members_router
 from app.ops.metrics import HttpMetrics, watch_media
 from app.ops.router import router as ops_router
+from app.series.router import router as series_router
+from app.series.scheduler import Scheduler
 from app.sessions.router import router as sessions_router
 from app.templates.router import router as templates_router
 
@@ -56,10 +59,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.db, media.control, token_lifetime=settings.join_token_seconds
         )
         await app.state.facilitation.start()
+        app.state.scheduler = Scheduler(app.state.db, app.state.facilitation)
+        app.state.scheduler.start()  # lobbies open at their join window; series made ahead
         watch_media(media)  # rounds_rooms / rounds_participants on /metrics
         try:
             yield
         finally:
+            await app.state.scheduler.stop()
             await app.state.facilitation.stop()
             await media.close()
             await engine.dispose()
@@ -88,6 +94,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         members_router,
         invites_router,
         sessions_router,
+        series_router,
+        calendar_router,
         templates_router,
         facilitation_router,
         oidc_router,

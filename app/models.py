@@ -1,15 +1,17 @@
 """Every table, imported in one place for alembic and the model/migration check."""
 
 from app.accounts.models import Account, PasswordLink
+from app.calendar.models import CalendarFeed
 from app.core.db import Base
 from app.facilitation.models import LiveState, Revocation
 from app.groups.models import Group
 from app.invites.models import Invite
 from app.members.models import Member
+from app.series.models import Series
 from app.sessions.models import Session
 from app.templates.models import TemplateRow
 
 __all__ = [
-    "Account", "Base", "Group", "Invite", "LiveState", "Member", "PasswordLink", "Revocation",
-    "Session", "TemplateRow",
+    "Account", "Base", "CalendarFeed", "Group", "Invite", "LiveState", "Member", "PasswordLink",
+    "Revocation", "Series", "Session", "TemplateRow",
 ]

@@ -163,6 +163,12 @@ def on_phase(live: Live, a: PhaseAction, sender: Sender, now: float) -> Result:
         # a new phase gets its own round (or none); when the phases end, so does the round
         new = new.model_copy(update={"round": fresh_round(new, sender.presence),
                                      "hands": Hands()})
+    if moved and new.held:  # late arrivals waiting for a phase boundary come in now
+        waiting = tuple(p for p in new.held if p in new.lobby)
+        new = new.model_copy(update={
+            "lobby": tuple(p for p in new.lobby if p not in waiting),
+            "admitted": new.admitted + tuple(p for p in waiting if p not in new.admitted),
+            "held": ()})
     phase = sequence.current_phase(seq)
     notice = PhaseNotice(action=a.action, index=seq.index, title=phase.title if phase else None)
     return new, [notice], []
@@ -291,7 +297,7 @@ def on_control(live: Live, a: ControlAction, sender: Sender, now: float) -> Resu
     need_control(live, me)
     if a.action == "admit_all":
         admitted = live.admitted + tuple(p for p in live.lobby if p not in live.admitted)
-        return bump(live, lobby=(), admitted=admitted), [], []
+        return bump(live, lobby=(), held=(), admitted=admitted), [], []
     if a.action in ("lock", "unlock"):
         return bump(live, locked=a.action == "lock"), [RoomNotice(action=a.action)], []
     if a.action == "mute_all":
@@ -318,7 +324,7 @@ def admit(live: Live, participant: str) -> Result:
     """Let a member in from the lobby."""
     if participant not in live.lobby:
         raise LiveError("not_waiting", "that person is not waiting in the lobby")
-    return bump(live, lobby=without(live.lobby, participant),
+    return bump(live, lobby=without(live.lobby, participant), held=without(live.held, participant),
                 admitted=including(live.admitted, participant)), [], []
 
 
@@ -327,7 +333,7 @@ def _remove(live: Live, target: str, presence: Presence) -> Result:
         raise LiveError("not_present", "that person is not in this session")
     if presence.roles.get(target) in FACILITATING or target == live.lead:
         raise Refused("cannot_remove", "a facilitator cannot be removed from the room")
-    new = bump(live, removed=including(live.removed, target),
+    new = bump(live, removed=including(live.removed, target), held=without(live.held, target),
                admitted=without(live.admitted, target), lobby=without(live.lobby, target))
     return new, [], [Effect("remove", target)]
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from app.facilitation.actions import turn_notices
-from app.facilitation.messages import ControlsNotice, Notice
-from app.facilitation.state import Live, Presence, Result, bump, without
+from app.facilitation.messages import ControlsNotice, Notice, RoomNotice
+from app.facilitation.state import Live, Presence, Result, bump, including, without
 from app.members.models import FACILITATING
 from app.rounds import engine
 from app.rounds.errors import EngineError
@@ -19,11 +19,21 @@ from app.rounds.events import SYSTEM, Disconnect, Join, Reconnect
 from app.rounds.states import RoundStatus
 
 
-def wait_in_lobby(live: Live, participant: str) -> Result:
-    """A member asks to come in; they wait until the facilitator admits them."""
-    if participant in live.lobby:
+def wait_in_lobby(live: Live, participant: str, *, until_next_phase: bool = False) -> Result:
+    """A member asks to come in; they wait until the facilitator admits them (or, arriving
+    late to a group that lets late arrivals in between phases, until the next phase begins)."""
+    held = including(live.held, participant) if until_next_phase else live.held
+    if participant in live.lobby and held == live.held:
         return live, [], []
-    return bump(live, lobby=(*live.lobby, participant)), [], []
+    return bump(live, lobby=including(live.lobby, participant), held=held), [], []
+
+
+def lock_for_late_arrivals(live: Live) -> Result:
+    """The group locks its room to late arrivals: lock it, once (an unlock by the facilitator
+    stays unlocked)."""
+    if live.locked_for_late:
+        return live, [], []
+    return bump(live, locked=True, locked_for_late=True), [RoomNotice(action="lock")], []
 
 
 def _round_event(live: Live, event: Any, now: float) -> tuple[Live, list[Notice]]:

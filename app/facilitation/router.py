@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts.deps import CurrentAccount, OptionalAccount
 from app.accounts.models import Account
 from app.core.config import derived_key
+from app.core.db import utcnow
 from app.core.deps import DbSession, SettingsDep
 from app.core.errors import Conflict, Forbidden, Unauthenticated
 from app.core.rooms import Rooms
@@ -66,15 +67,22 @@ async def join_session(
     """Acknowledge the ground rules and get a join token for the session's room.
 
     A member waits in the lobby (202, ask again every few seconds) until a facilitator admits
-    them; facilitators go straight in.
+    them; facilitators go straight in. A scheduled session whose join window has come counts
+    as open (the schedule opens it at that moment; nothing is written here, as the session's
+    task must not wait on this request's transaction); a late arrival meets the group's
+    late-join rule.
     """
     session = await sessions.get_session(db, session_id)
     member = await joining_member(db, session.group_id, account, devices)
     group = await db.get(Group, session.group_id)
     assert group is not None
-    sessions.check_joinable(session, member, group, ground_rules_version=body.ground_rules_version)
+    now = utcnow()
+    sessions.check_joinable(session, member, group, ground_rules_version=body.ground_rules_version,
+                            now=now)
     if member.role not in FACILITATING:
-        admitted = await runtime.request_entry(str(session.id), str(member.id), member.display_name)
+        admitted = await runtime.request_entry(
+            str(session.id), str(member.id), member.display_name,
+            late=sessions.lateness(session, group, now=now))
         if not admitted:
             waiting = Waiting(
                 detail="waiting for the facilitator to let you in",

@@ -28,7 +28,8 @@ from app.facilitation.errors import LiveError, Refused
 from app.facilitation.feed import Feed
 from app.facilitation.live_session import LiveSession, Stop
 from app.facilitation.messages import KINDS, StateRequest, parse_action
-from app.facilitation.presence import wait_in_lobby
+from app.facilitation.presence import lock_for_late_arrivals, wait_in_lobby
+from app.groups.models import LateJoin
 from app.members.service import ended_between
 from app.rounds.phases import Template
 from rtc.errors import AppRejected
@@ -149,18 +150,26 @@ class Facilitation:
         await self.session(session_id).ask(
             lambda s: s.change(lambda live, now: begin(live, plan, s.presence)))
 
-    async def request_entry(self, session_id: str, participant: str, name: str) -> bool:
-        """A member asks to enter the room: True if admitted, False if waiting in the lobby."""
+    async def request_entry(self, session_id: str, participant: str, name: str, *,
+                            late: LateJoin | None = None) -> bool:
+        """A member asks to enter the room: True if admitted, False if waiting in the lobby.
+
+        ``late`` is the group's rule when they arrive late: the first late arrival of a group
+        that locks its room locks it (once: the facilitator may unlock it); with `next_phase`
+        they wait to be let in when the next phase begins."""
 
         def enter(s: LiveSession) -> bool:
             if participant in s.live.removed:
                 raise Refused("removed", "the facilitator has removed you from this session")
             if participant in s.live.admitted:
                 return True
+            if late is LateJoin.lock and not s.live.locked_for_late:
+                s.change(lambda live, now: lock_for_late_arrivals(live))
             if s.live.locked:
                 raise Refused("room_locked", "the facilitator has closed the room to late arrivals")
             s.names[participant] = name
-            s.change(lambda live, now: wait_in_lobby(live, participant))
+            held = late is LateJoin.next_phase
+            s.change(lambda live, now: wait_in_lobby(live, participant, until_next_phase=held))
             return False
 
         admitted: bool = await self.session(session_id).ask(enter)

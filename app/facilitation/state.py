@@ -71,8 +71,12 @@ class Live(BaseModel):
     controller: str | None = None
     lead: str | None = None
     locked: bool = False
+    locked_for_late: bool = False
+    """The group's late-join rule has locked the room once (``presence.lock_for_late_arrivals``)."""
     admitted: tuple[str, ...] = ()
     lobby: tuple[str, ...] = ()
+    held: tuple[str, ...] = ()
+    """Late arrivals in the lobby who are let in when the next phase begins."""
     removed: tuple[str, ...] = ()
     muted: tuple[str, ...] = ()
     version: int = 0

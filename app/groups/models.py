@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, String, Text
+from sqlalchemy import CheckConstraint, Enum, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base, IdMixin
@@ -18,6 +19,15 @@ DEFAULT_GROUND_RULES = (
     "Camera on if you can. Listen without advising or judging.\n"
     "You may pass when it is your turn."
 )
+
+
+class LateJoin(StrEnum):
+    """What happens to a member who arrives once the session is ``late_after_minutes`` in."""
+
+    next_phase = "next_phase"
+    """They wait in the lobby and are let in when the next phase begins (or by hand)."""
+    lock = "lock"
+    """The room locks to late arrivals (the facilitator can unlock it)."""
 
 
 class Group(IdMixin, Base):
@@ -36,3 +46,10 @@ class Group(IdMixin, Base):
     archived_at: Mapped[datetime | None]
     default_template_id: Mapped[str | None] = mapped_column(String(64))
     """The template a session of this group starts from: `default:...` or one of its own."""
+    join_window_minutes: Mapped[int] = mapped_column(default=10, server_default="10")
+    """The lobby opens by itself this long before a scheduled session starts."""
+    late_after_minutes: Mapped[int] = mapped_column(default=10, server_default="10")
+    """Minutes after the start from which an arrival counts as late (``late_join``)."""
+    late_join: Mapped[LateJoin] = mapped_column(
+        Enum(LateJoin, name="late_join", native_enum=False, length=20),
+        default=LateJoin.next_phase, server_default=LateJoin.next_phase.value)

@@ -6,7 +6,7 @@ from zoneinfo import available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.groups.models import DEFAULT_GROUND_RULES, MAX_GROUP_SIZE
+from app.groups.models import DEFAULT_GROUND_RULES, MAX_GROUP_SIZE, LateJoin
 
 _TIMEZONES = available_timezones()
 
@@ -40,6 +40,12 @@ class GroupUpdate(BaseModel):
     ground_rules: str | None = Field(default=None, min_length=1, max_length=4000)
     """Changing the text bumps the version: everyone acknowledges the new rules at next join."""
     timezone: str | None = None
+    join_window_minutes: int | None = Field(default=None, ge=0, le=120)
+    """The lobby opens by itself this long before a scheduled session starts (0: at the start)."""
+    late_after_minutes: int | None = Field(default=None, ge=0, le=240)
+    """From this long after the start, an arrival is late."""
+    late_join: LateJoin | None = None
+    """A late arrival waits for the next phase (`next_phase`) or the room locks (`lock`)."""
 
     _tz = field_validator("timezone")(_check_timezone)
 
@@ -56,3 +62,6 @@ class GroupOut(BaseModel):
     timezone: str
     archived_at: datetime | None
     created_at: datetime
+    join_window_minutes: int = 10
+    late_after_minutes: int = 10
+    late_join: LateJoin = LateJoin.next_phase

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, String
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base, IdMixin
@@ -19,11 +19,12 @@ class SessionStatus(StrEnum):
 
 
 class Session(IdMixin, Base):
-    """One meeting of a group. (Recurring series will reference sessions through series_id.)"""
+    """One meeting of a group: on its own, or one occurrence of a series (``app.series``)."""
 
     __tablename__ = "sessions"
     __table_args__ = (
         CheckConstraint("duration_minutes BETWEEN 5 AND 480", name="duration_minutes"),
+        Index("uq_sessions_series_occurrence", "series_id", "occurrence_at", unique=True),
     )
 
     group_id: Mapped[uuid.UUID] = mapped_column(
@@ -37,5 +38,14 @@ class Session(IdMixin, Base):
         default=SessionStatus.scheduled,
     )
     series_id: Mapped[uuid.UUID | None]
+    occurrence_at: Mapped[datetime | None]
+    """For an occurrence of a series: the start its rule gives it (the calendar's RECURRENCE-ID),
+    whatever it was moved to."""
+    detached: Mapped[bool] = mapped_column(default=False)
+    """This occurrence was edited on its own: editing the whole series leaves it as it is."""
+    cancel_reason: Mapped[str | None] = mapped_column(String(200))
+    """Set when the session was cancelled before it took place (members see it)."""
+    sequence: Mapped[int] = mapped_column(default=0)
+    """How many times its time, length, title or status were changed (the calendar's SEQUENCE)."""
     started_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]

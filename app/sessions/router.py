@@ -8,6 +8,7 @@ import uuid
 from fastapi import APIRouter
 
 from app.accounts.deps import CurrentAccount
+from app.core.db import utcnow
 from app.core.deps import DbSession
 from app.core.errors import NotFound
 from app.core.rooms import Rooms
@@ -19,6 +20,7 @@ from app.members.deps import DeviceMembers
 from app.sessions import service
 from app.sessions.models import Session
 from app.sessions.schemas import (
+    CancelRequest,
     MyMembership,
     MySession,
     SessionCreate,
@@ -74,6 +76,18 @@ async def update_session(
     )
 
 
+@router.post("/sessions/{session_id}/cancel", response_model=SessionOut)
+async def cancel_session(
+    session_id: uuid.UUID, body: CancelRequest, account: CurrentAccount, db: DbSession,
+    rooms: Rooms
+) -> object:
+    """Cancel a session (one occurrence of a series, or a one-off) with a reason its members
+    see on their group's page and in their calendars."""
+    session = await service.get_session(db, session_id)
+    await managed_group(db, account, session.group_id)
+    return await service.cancel_session(db, session, reason=body.reason, rooms=rooms)
+
+
 @router.post("/groups/{group_id}/archive", response_model=GroupOut)
 async def archive_group(
     group_id: uuid.UUID, account: CurrentAccount, db: DbSession, rooms: Rooms
@@ -93,6 +107,7 @@ async def my_memberships(members: DeviceMembers, db: DbSession) -> object:
     for member in members:
         group = await db.get(Group, member.group_id)
         session = await service.next_session(db, member.group_id)
+        cancelled = await service.cancelled_ahead(db, member.group_id, now=utcnow())
         result.append(
             MyMembership(
                 member_id=member.id,
@@ -102,6 +117,7 @@ async def my_memberships(members: DeviceMembers, db: DbSession) -> object:
                 next_session=SessionOut.model_validate(session, from_attributes=True)
                 if session
                 else None,
+                cancelled=[SessionOut.model_validate(c, from_attributes=True) for c in cancelled],
             )
         )
     return result

@@ -36,6 +36,18 @@ class SessionOut(BaseModel):
     status: SessionStatus
     started_at: datetime | None
     ended_at: datetime | None
+    series_id: uuid.UUID | None = None
+    """The series it is an occurrence of, if any."""
+    detached: bool = False
+    """An occurrence edited on its own: editing its series leaves it as it is."""
+    cancel_reason: str | None = None
+    """Why it was cancelled (it has ended without taking place)."""
+
+
+class CancelRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=200)
+    """Shown to the group's members on their page and in their calendars."""
 
 
 class JoinRequest(BaseModel):
@@ -77,6 +89,8 @@ class MyMembership(BaseModel):
     role: str
     group: GroupOut
     next_session: SessionOut | None
+    cancelled: list[SessionOut] = []
+    """Sessions still to come that were cancelled, with their reasons."""
 
 
 class MySession(BaseModel):

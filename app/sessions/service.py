@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.db import utcnow
 from app.core.errors import Conflict, Forbidden, Gone, NotFound
 from app.core.rooms import LiveRooms
-from app.groups.models import Group
+from app.groups.models import Group, LateJoin
 from app.members.models import FACILITATING, Member
 from app.sessions.models import Session, SessionStatus
 from rtc import jointoken
@@ -69,13 +69,22 @@ async def next_session(db: AsyncSession, group_id: uuid.UUID) -> Session | None:
     )
 
 
+RESCHEDULING = ("scheduled_start", "duration_minutes", "title")
+"""What a calendar shows of a session: changing any moves its SEQUENCE on."""
+
+
 async def update_session(
     db: AsyncSession, session: Session, *, changes: dict[str, object], rooms: LiveRooms
 ) -> Session:
-    """Reschedule a session or move it on (open, live, ended: see ``TRANSITIONS``)."""
+    """Reschedule a session or move it on (open, live, ended: see ``TRANSITIONS``). An
+    occurrence of a series that is rescheduled becomes ``detached``: edits of the whole series
+    leave it as it is."""
     status = changes.pop("status", None)
     if session.status is S.ended and changes:
         raise Conflict("session_ended", "an ended session cannot change")
+    if any(k in changes and changes[k] != getattr(session, k) for k in RESCHEDULING):
+        session.sequence += 1
+        session.detached = session.series_id is not None
     if status is not None and status != session.status:
         if status not in TRANSITIONS[session.status]:
             raise Conflict("bad_transition", f"a {session.status} session cannot become {status}")
@@ -90,6 +99,79 @@ async def update_session(
         setattr(session, key, value)
     await db.flush()
     return session
+
+
+async def cancel_session(
+    db: AsyncSession, session: Session, *, reason: str, rooms: LiveRooms
+) -> Session:
+    """Cancel a session that has not taken place: it ends, and its members see why (on their
+    group's page and in their calendars, as STATUS:CANCELLED)."""
+    if session.status not in (S.scheduled, S.open):
+        raise Conflict("not_cancellable", f"a {session.status} session cannot be cancelled")
+    session.cancel_reason = " ".join(reason.split())[:200]
+    session.sequence += 1
+    if session.series_id is not None:
+        session.detached = True
+    await end_session(db, session, rooms=rooms)
+    await db.flush()
+    return session
+
+
+async def cancelled_ahead(db: AsyncSession, group_id: uuid.UUID, *, now: datetime
+                          ) -> list[Session]:
+    """A group's cancelled sessions that were still to come (members are told)."""
+    return list(await db.scalars(
+        select(Session).where(Session.group_id == group_id, Session.cancel_reason.is_not(None),
+                              Session.scheduled_start > now)
+        .order_by(Session.scheduled_start)))
+
+
+def opens_at(session: Session, group: Group) -> datetime:
+    """When the lobby of a scheduled session opens by itself (the group's join window)."""
+    return session.scheduled_start - timedelta(minutes=group.join_window_minutes)
+
+
+async def open_if_due(db: AsyncSession, session: Session, group: Group, *, now: datetime,
+                      rooms: LiveRooms) -> bool:
+    """Open the lobby of a scheduled session whose join window has come (and that has not run
+    past its end): True if it opened now."""
+    if not due(session, group, now=now):
+        return False
+    await update_session(db, session, changes={"status": S.open}, rooms=rooms)
+    return True
+
+
+MAX_WINDOW = timedelta(minutes=120)
+
+
+async def open_due(db: AsyncSession, *, now: datetime, rooms: LiveRooms) -> list[Session]:
+    """Open every lobby whose join window has come: the schedule's clock (the series scheduler
+    calls it; a join computes the same on read)."""
+    rows = await db.execute(
+        select(Session, Group).join(Group, Group.id == Session.group_id).where(
+            Session.status == S.scheduled,
+            Session.scheduled_start <= now + MAX_WINDOW,
+            Session.scheduled_start > now - timedelta(hours=8)))
+    return [session for session, group in rows.all()
+            if await open_if_due(db, session, group, now=now, rooms=rooms)]
+
+
+async def next_opening(db: AsyncSession, *, now: datetime) -> datetime | None:
+    """The soonest moment a scheduled lobby is due to open (for the scheduler's sleep)."""
+    rows = await db.execute(
+        select(Session.scheduled_start, Group.join_window_minutes)
+        .join(Group, Group.id == Session.group_id)
+        .where(Session.status == S.scheduled, Session.scheduled_start > now,
+               Session.scheduled_start <= now + MAX_WINDOW + timedelta(hours=1)))
+    times = [start - timedelta(minutes=window) for start, window in rows.all()]
+    return min(times, default=None)
+
+
+def lateness(session: Session, group: Group, *, now: datetime) -> LateJoin | None:
+    """The group's late-join rule if a member arriving ``now`` is late, else None."""
+    if now < session.scheduled_start + timedelta(minutes=group.late_after_minutes):
+        return None
+    return group.late_join
 
 
 async def end_session(
@@ -112,11 +194,20 @@ async def end_all(db: AsyncSession, group_id: uuid.UUID, *, rooms: LiveRooms) ->
         await end_session(db, session, rooms=rooms)
 
 
+def due(session: Session, group: Group, *, now: datetime) -> bool:
+    """A scheduled session whose join window has come and which has not run past its end."""
+    end = session.scheduled_start + timedelta(minutes=session.duration_minutes)
+    return (session.status is S.scheduled and group.archived_at is None
+            and opens_at(session, group) <= now < end)
+
+
 def check_joinable(
-    session: Session, member: Member, group: Group, *, ground_rules_version: int
+    session: Session, member: Member, group: Group, *, ground_rules_version: int,
+    now: datetime | None = None,
 ) -> None:
-    """A member may enter only an open or live session of their group, having acknowledged the
-    current ground rules (facilitators may also enter a scheduled one)."""
+    """A member may enter only an open or live session of their group (or a scheduled one
+    whose join window has come), having acknowledged the current ground rules (facilitators
+    may also enter a scheduled one)."""
     if ground_rules_version != group.ground_rules_version:
         raise Conflict(
             "ground_rules_changed",
@@ -127,7 +218,7 @@ def check_joinable(
     if group.archived_at is not None:
         raise Gone("group_archived", "this group has closed")
     joinable = {S.open, S.live} | ({S.scheduled} if member.role in FACILITATING else set())
-    if session.status not in joinable:
+    if session.status not in joinable and not due(session, group, now=now or utcnow()):
         raise Conflict("session_not_open", f"this session is {session.status}")
 
 

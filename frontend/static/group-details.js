@@ -6,9 +6,11 @@ import { $, $as, busy, say } from "./ui.js";
 
 const FIELDS = /** @type {const} */ ([["d-name", "name"], ["d-cohort", "cohort"],
   ["d-description", "description"], ["d-size", "size_limit"], ["d-timezone", "timezone"],
-  ["d-rules", "ground_rules"]]);
+  ["d-rules", "ground_rules"], ["d-window", "join_window_minutes"],
+  ["d-late", "late_after_minutes"], ["d-late-join", "late_join"]]);
+const NUMBERS = ["size_limit", "join_window_minutes", "late_after_minutes"];
 
-/** @param {import("./types.js").Group} group */
+/** @param {import("./schedule-types.js").ScheduledGroup} group */
 export async function mountDetails(group) {
   const out = $("details-status");
   for (const [id, key] of FIELDS) {
@@ -24,7 +26,7 @@ export async function mountDetails(group) {
       const changes = {};
       for (const [id, key] of FIELDS) {
         const value = /** @type {HTMLInputElement} */ ($(id)).value.trim();
-        changes[key] = key === "size_limit" ? Number(value) : value;
+        changes[key] = NUMBERS.includes(key) ? Number(value) : value;
       }
       /** @type {import("./types.js").Group} */
       const saved = await patch(`/groups/${group.id}`, changes);

@@ -1,6 +1,8 @@
 // @ts-check
 /**
- * A group's sessions: schedule one, open its lobby, let people in, go live, end it, enter its room.
+ * A group's sessions: schedule one, open its lobby, let people in, go live, end it, enter its room;
+ * change one session (an occurrence of a series becomes its own) or cancel it with a reason that
+ * its members see.
  */
 
 import { get, patch, post } from "./api.js";
@@ -8,7 +10,7 @@ import { SESSION_STATUS, dateInput, fromInputs, when } from "./format.js";
 import { watchLobby } from "./group-lobby.js";
 import { $, $as, busy, h, say } from "./ui.js";
 
-/** @typedef {import("./types.js").Session} Session */
+/** @typedef {import("./schedule-types.js").ScheduledSession} Session */
 
 /** What the first moves do, said under their buttons. @type {Record<string, string>} */
 const EXPLAIN = {
@@ -18,13 +20,16 @@ const EXPLAIN = {
 
 /** The moves a facilitator can make from each status: [label, next status]. */
 const MOVES = {
-  scheduled: [["Open the lobby", "open"], ["Go live", "live"], ["Cancel the session", "ended"]],
+  scheduled: [["Open the lobby", "open"], ["Go live", "live"]],
   open: [["Go live", "live"], ["End the session", "ended"]],
   live: [["End the session", "ended"]],
   ended: [],
 };
 
-/** @param {import("./types.js").Group} group */
+/**
+ * @param {import("./types.js").Group} group
+ * @returns {Promise<() => Promise<void>>} reloads the list (after a series changes)
+ */
 export async function mountSessions(group) {
   const out = $("session-status");
   const reload = async () => {
@@ -59,15 +64,77 @@ export async function mountSessions(group) {
       lobby = h("div", { className: "lobby" }, h("h4", {}, "In the lobby"), list);
       watchLobby(s.id, list, out);
     }
+    const changes = s.status === "scheduled" && !group.archived_at ? changeForm(s, label, again) : null;
+    const cancelled = s.cancel_reason
+      ? h("p", { className: "muted" }, `Cancelled: ${s.cancel_reason}`) : null;
     const explained = MOVES[s.status].map(([, status]) => EXPLAIN[status]).filter(Boolean);
     const hint = explained.length && !group.archived_at
       ? h("p", { className: "muted hint", id: `moves-${s.id}` }, explained.join(" ")) : null;
     if (hint) for (const b of buttons) b.setAttribute("aria-describedby", hint.id);
     return h("li", { className: "row" },
       h("div", {}, h("strong", {}, label), " ",
-        h("span", { className: "tag", "data-state": s.status }, SESSION_STATUS[s.status]),
-        h("div", { className: "muted" }, `${s.duration_minutes} minutes`)),
-      h("div", {}, h("div", { className: "actions" }, ...buttons, enter), hint), lobby);
+        h("span", { className: "tag", "data-state": s.status },
+          s.cancel_reason ? "Cancelled" : SESSION_STATUS[s.status]),
+        h("div", { className: "muted" }, `${s.duration_minutes} minutes${s.series_id
+          ? (s.detached ? ", changed from its series" : ", part of a series") : ""}`), cancelled),
+      h("div", {}, h("div", { className: "actions" }, ...buttons, enter), hint, changes), lobby);
+  }
+
+  /**
+   * Change one session's time or length, or cancel it with a reason its members see.
+   * @param {Session} s @param {string} label @param {() => Promise<void>} again
+   */
+  function changeForm(s, label, again) {
+    const local = new Intl.DateTimeFormat("en-CA", { timeZone: group.timezone, year: "numeric",
+      month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" })
+      .formatToParts(new Date(s.scheduled_start));
+    const part = (/** @type {string} */ type) => local.find((p) => p.type === type)?.value || "";
+    const id = (/** @type {string} */ name) => `${name}-${s.id}`;
+    const date = h("input", { id: id("c-date"), type: "date", value: `${part("year")}-${part("month")}-${part("day")}` });
+    const time = h("input", { id: id("c-time"), type: "time", value: `${part("hour")}:${part("minute")}` });
+    const length = h("input", { id: id("c-length"), type: "number", min: 5, max: 480,
+      value: String(s.duration_minutes), inputMode: "numeric" });
+    const save = h("button", { type: "button", className: "secondary" }, "Save this session");
+    const reason = h("input", { id: id("c-reason"), maxLength: 200 });
+    const cancel = h("button", { type: "button", className: "danger" }, "Cancel this session");
+    save.addEventListener("click", () => busy(save, out, async () => {
+      await patch(`/sessions/${s.id}`, { scheduled_start: zoned(date.value, time.value),
+        duration_minutes: Number(length.value || s.duration_minutes) });
+      say(out, `Changed: ${label}.`, "ok");
+      await again();
+    }));
+    cancel.addEventListener("click", () => busy(cancel, out, async () => {
+      if (!reason.value.trim()) {
+        reason.focus();
+        return say(out, "Say why the session is cancelled: members will see it.", "error");
+      }
+      await post(`/sessions/${s.id}/cancel`, { reason: reason.value.trim() });
+      say(out, `Cancelled: ${label}.`, "ok");
+      await again();
+    }));
+    return h("details", { className: "change" },
+      h("summary", {}, "Change or cancel", h("span", { className: "visually-hidden" }, `: ${label}`)),
+      h("label", { for: date.id }, "Date"), date, h("label", { for: time.id }, "Start time"), time,
+      h("label", { for: length.id }, "Length in minutes"), length,
+      h("div", { className: "actions" }, save),
+      h("label", { for: reason.id }, "Why it is cancelled",
+        h("span", { className: "hint" }, " Members see this on their page and in their calendars")),
+      reason, h("div", { className: "actions" }, cancel));
+  }
+
+  /**
+   * A date and time in the group's time zone as an ISO instant (found by correcting the
+   * browser's guess by the zone's offset at that moment).
+   * @param {string} day @param {string} hhmm
+   */
+  function zoned(day, hhmm) {
+    const guess = new Date(`${day}T${hhmm}:00Z`);
+    const seen = new Intl.DateTimeFormat("en-CA", { timeZone: group.timezone, year: "numeric",
+      month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" })
+      .formatToParts(guess);
+    const num = (/** @type {string} */ t) => Number(seen.find((p) => p.type === t)?.value);
+    const shown = Date.UTC(num("year"), num("month") - 1, num("day"), num("hour"), num("minute"));
+    return new Date(guess.getTime() - (shown - guess.getTime())).toISOString();
   }
 
   /** The group's default plan, and the way to its templates. */
@@ -106,4 +173,5 @@ export async function mountSessions(group) {
     });
   });
   await Promise.all([reload(), showPlan()]);
+  return reload;
 }

@@ -3,16 +3,18 @@
 
 import { requireAccount } from "./account.js";
 import { get } from "./api.js";
+import { mountCalendarLink } from "./calendar-link.js";
 import { mountDetails } from "./group-details.js";
 import { mountInvites } from "./group-invites.js";
 import { mountMembers } from "./group-members.js";
+import { mountSeries } from "./group-series.js";
 import { mountSessions } from "./group-sessions.js";
 import { $, message, param, say } from "./ui.js";
 
 async function main() {
   const me = await requireAccount();
   try {
-    /** @type {import("./types.js").Group} */
+    /** @type {import("./schedule-types.js").ScheduledGroup} */
     const group = await get(`/groups/${encodeURIComponent(param("id"))}`);
     $("title").textContent = group.name;
     $("cohort").textContent = group.cohort;
@@ -20,8 +22,10 @@ async function main() {
     const archived = Boolean(group.archived_at);
     $("archived").hidden = !archived;
     for (const form of document.querySelectorAll("form")) form.hidden ||= archived;
-    await Promise.all([mountSessions(group), mountInvites(group), mountMembers(group, me),
-      mountDetails(group)]);
+    const reloadSessions = await mountSessions(group);
+    await Promise.all([mountSeries(group, reloadSessions), mountInvites(group),
+      mountMembers(group, me), mountDetails(group),
+      mountCalendarLink($("calendar"), "/account/calendar", "the sessions of all your groups")]);
   } catch (error) {
     say($("problem"), message(error), "error");
   }

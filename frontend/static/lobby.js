@@ -15,6 +15,7 @@
 import { ApiError, post } from "./api.js";
 import { load } from "./context.js";
 import { waiting } from "./format.js";
+import { showOpening, showSchedule } from "./lobby-schedule.js";
 import { ack, grants } from "./store.js";
 import { $, $as, message, param, say } from "./ui.js";
 
@@ -103,6 +104,7 @@ function render(ctx) {
     : admission === "left" ? "You have left the room. You can go back in while the session is open."
     : "Asking to come in…";
   if (state.textContent !== shown) state.textContent = shown;
+  showOpening(ctx);
   const enter = $as("enter", HTMLAnchorElement);
   $("enter-line").hidden = !canEnter || !ctx.session;
   $("session").textContent = ctx.session?.title || "";
@@ -204,6 +206,7 @@ async function main() {
   else if (acknowledged(ctx)) showWaiting(ctx);
   else askForRules(ctx);
 
+  void showSchedule(ctx.group.id);
   let current = ctx;
   /** @type {EventSource | null} */
   let stream = null;

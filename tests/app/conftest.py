@@ -64,7 +64,8 @@ class World:
         status: str | None = None,
     ) -> dict[str, Any]:
         group = group or self.group_a
-        start = (datetime.now(UTC) + timedelta(minutes=10)).isoformat()
+        # an hour ahead: outside the group's join window, so the lobby stays closed until opened
+        start = (datetime.now(UTC) + timedelta(minutes=60)).isoformat()
         client = client or self.fa
         response = await client.post(
             f"/api/v1/groups/{group['id']}/sessions",

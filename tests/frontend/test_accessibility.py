@@ -174,3 +174,49 @@ def test_account_pages(browser, server, admin_api: Api, form) -> None:  # type: 
     axe_check(other, "set password (bad link)")
     other.context.close()
     context.close()
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_schedule_pages(browser, server, admin_api: Api, form) -> None:  # type: ignore[no-untyped-def]
+    """The series editor (with a series, an occurrence opened to change or cancel) and the
+    calendar links, on the facilitator's group page and the doctor's."""
+    from datetime import timedelta
+
+    from playwright.sync_api import expect
+
+    from tests.frontend.conftest import agree_and_wait, doctor_joins, now
+
+    f = _name(form)
+    world = make_world(admin_api, f"Tuesday series group ({f})", session_in_minutes=None)
+    _, link = world.invite("a11y series")
+    start = (now() + timedelta(days=7)).date()
+    admin_api.post(f"/groups/{world.gid}/series", json={
+        "frequency": "fortnightly", "start_date": start.isoformat(), "start_time": "12:30",
+        "duration_minutes": 60, "skip": [(start + timedelta(weeks=4)).isoformat()]})
+    sessions = admin_api.get(f"/groups/{world.gid}/sessions").json()
+    admin_api.post(f"/sessions/{sessions[1]['id']}/cancel", json={"reason": "Bank holiday"})
+    context = new_context(browser, server, form, bypass_csp=True)
+    page = context.new_page()
+    admin_signs_in(page)
+    page.goto(f"/group?id={world.gid}")
+    expect(page.locator("#series-list .series-words")).to_contain_text("Every other")
+    page.locator("#session-list > li").first.locator("summary").click()
+    page.locator("#calendar").get_by_role(  # the admin's link may exist from another form
+        "button", name=re.compile("^Make a (new )?calendar link$")).click()
+    expect(page.locator("#calendar").get_by_label("Calendar link")).to_have_value(
+        re.compile(r"\.ics$"))
+    axe_check(page, "group (series, calendar link)")
+    shoot(page, f"group-series-{f}")
+    context.close()
+
+    context = new_context(browser, server, form, bypass_csp=True)
+    page = context.new_page()
+    doctor_joins(page, link, "Sam")
+    agree_and_wait(page, world.gid)
+    expect(page.locator("#cancelled")).to_contain_text("Bank holiday")
+    page.locator("#calendar").get_by_role("button", name="Make a calendar link").click()
+    expect(page.locator("#calendar").get_by_label("Calendar link")).to_have_value(
+        re.compile(r"\.ics$"))
+    axe_check(page, "lobby (cancelled session, calendar link)")
+    shoot(page, f"lobby-calendar-{f}")
+    context.close()
