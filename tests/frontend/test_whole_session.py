@@ -91,6 +91,7 @@ def test_a_whole_session_from_the_room(browser, server, admin_api: Api) -> None:
     state = _state(admin_api, sid)
     ids = {n: p for p, n in state["names"].items()}
     amira, ben = doctors["Amira"][1], doctors["Ben"][1]
+    fac.get_by_role("heading", name=re.compile("^Plan: ")).scroll_into_view_if_needed()
     shoot(fac, "plan", docs=True)
 
     # Check-in: members only by default, shown truthfully; the facilitator opts in.
