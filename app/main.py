@@ -20,11 +20,13 @@ from app.core.handlers import install_handlers
 from app.core.headers import SecurityHeaders
 from app.facilitation.router import router as facilitation_router
 from app.facilitation.runtime import Facilitation
+from app.groups.offboard import router as offboard_router
 from app.groups.roster import router as roster_router
 from app.groups.router import router as groups_router
 from app.invites.router import router as invites_router
 from app.media import build_media_server
 from app.members.router import router as members_router
+from app.ops.audit import router as audit_router
 from app.ops.metrics import HttpMetrics, watch_media
 from app.ops.router import router as ops_router
 from app.sessions.router import router as sessions_router
@@ -85,12 +87,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         accounts_router,
         groups_router,
         roster_router,
+        offboard_router,
         members_router,
         invites_router,
         sessions_router,
         templates_router,
         facilitation_router,
         oidc_router,
+        audit_router,
     ):
         app.include_router(router, prefix=API)
     app.include_router(ops_router)  # /healthz, /readyz, /metrics: outside the API, before pages

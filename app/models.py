@@ -1,6 +1,7 @@
 """Every table, imported in one place for alembic and the model/migration check."""
 
 from app.accounts.models import Account, PasswordLink
+from app.audit.models import AuditEvent
 from app.core.db import Base
 from app.facilitation.models import LiveState, Revocation
 from app.groups.models import Group
@@ -10,6 +11,6 @@ from app.sessions.models import Session
 from app.templates.models import TemplateRow
 
 __all__ = [
-    "Account", "Base", "Group", "Invite", "LiveState", "Member", "PasswordLink", "Revocation",
-    "Session", "TemplateRow",
+    "Account", "AuditEvent", "Base", "Group", "Invite", "LiveState", "Member", "PasswordLink",
+    "Revocation", "Session", "TemplateRow",
 ]
