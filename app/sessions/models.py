@@ -7,6 +7,7 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint, Enum, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core.dataflow import CREATED, ID, Col, Table
 from app.core.db import Base, IdMixin
 
 
@@ -22,6 +23,22 @@ class Session(IdMixin, Base):
     """One meeting of a group. (Recurring series will reference sessions through series_id.)"""
 
     __tablename__ = "sessions"
+    __dataflow__ = Table(
+        holds="one meeting of a group",
+        deleted="ROUNDS_RETENTION_ENDED_SESSION_DAYS (default 365) after it ended, or after it "
+        "was due if never held, by `rounds purge`",
+        columns={
+            "id": ID, "created_at": CREATED,
+            "group_id": Col("the group that meets"),
+            "title": Col("the facilitator's title for it", "no, unless written so"),
+            "scheduled_start": Col("when it is due"),
+            "duration_minutes": Col("how long it is planned to last"),
+            "status": Col("scheduled, open, live or ended"),
+            "series_id": Col("a recurring series it belongs to (unused in this version)"),
+            "started_at": Col("when it went live"),
+            "ended_at": Col("when it ended (drives its deletion)"),
+        },
+    )
     __table_args__ = (
         CheckConstraint("duration_minutes BETWEEN 5 AND 480", name="duration_minutes"),
     )
