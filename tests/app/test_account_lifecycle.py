@@ -45,7 +45,8 @@ async def test_deleting_ends_their_places_and_their_sign_in(world: World, app: A
     theirs = [m for m in members if m["display_name"] == "Dr A Facilitator"]
     assert len(theirs) == 1 and theirs[0]["ended_at"] is not None
     async for db in transaction(app.state.db):
-        emails = set(await db.scalars(select(Member.email).where(Member.group_id == uuid.UUID(gid))))
+        emails = set(await db.scalars(
+            select(Member.email).where(Member.group_id == uuid.UUID(gid))))
     assert "fa@trust.nhs.uk" not in emails
     # fb still runs the group.
     assert gid in {g["id"] for g in (await world.fb.get("/api/v1/groups")).json()}
