@@ -21,11 +21,13 @@ from app.core.handlers import install_handlers
 from app.core.headers import SecurityHeaders
 from app.facilitation.router import router as facilitation_router
 from app.facilitation.runtime import Facilitation
+from app.groups.offboard import router as offboard_router
 from app.groups.roster import router as roster_router
 from app.groups.router import router as groups_router
 from app.invites.router import router as invites_router
 from app.media import build_media_server
 from app.members.router import router as members_router
+from app.ops.audit import router as audit_router
 from app.ops.metrics import HttpMetrics, watch_media
 from app.ops.router import router as ops_router
 from app.series.router import router as series_router
@@ -91,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         accounts_router,
         groups_router,
         roster_router,
+        offboard_router,
         members_router,
         invites_router,
         sessions_router,
@@ -99,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         templates_router,
         facilitation_router,
         oidc_router,
+        audit_router,
     ):
         app.include_router(router, prefix=API)
     app.include_router(ops_router)  # /healthz, /readyz, /metrics: outside the API, before pages

@@ -1,6 +1,7 @@
 """Every table, imported in one place for alembic and the model/migration check."""
 
 from app.accounts.models import Account, PasswordLink
+from app.audit.models import AuditEvent
 from app.calendar.models import CalendarFeed
 from app.core.db import Base
 from app.facilitation.models import LiveState, Revocation
@@ -12,6 +13,6 @@ from app.sessions.models import Session
 from app.templates.models import TemplateRow
 
 __all__ = [
-    "Account", "Base", "CalendarFeed", "Group", "Invite", "LiveState", "Member", "PasswordLink",
-    "Revocation", "Series", "Session", "TemplateRow",
+    "Account", "AuditEvent", "Base", "CalendarFeed", "Group", "Invite", "LiveState", "Member",
+    "PasswordLink", "Revocation", "Series", "Session", "TemplateRow",
 ]

@@ -14,12 +14,15 @@ Theory of operation (authorization code flow with PKCE):
    ``oidc_email_claim``) must be verified unless ``oidc_require_email_verified`` is off.
 4. The account is found by that email. A missing one is created only when
    ``oidc_create_accounts`` is on or the admin claim is present; local password accounts keep
-   working. ``oidc_admin_claim`` = ``oidc_admin_value`` makes the account an admin; without it
-   the admin flag an admin set in Rounds stays as it is.
+   working. A disabled account is refused. The claims are read again at every sign-in: with
+   ``oidc_admin_claim`` set, the identity provider decides who is an admin, so the account is
+   an admin exactly when ``oidc_admin_claim`` holds ``oidc_admin_value`` (a role removed there
+   is removed here at the next sign-in); with it empty, admins are assigned in Rounds only.
 5. The same ``rounds_account`` cookie as a password sign-in is set, and the browser goes to
    the page it came from (a local path only).
 
-Every refusal is a ``RoundsError`` (``oidc_*`` codes) and logs its code only.
+Every refusal is a ``RoundsError`` (``oidc_*`` codes) and logs its code only. Sign-ins, refusals
+and the changes the claims make are audited (``app.audit``), the email by its keyed hash.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts.deps import remember_account
 from app.accounts.models import Account
 from app.accounts.service import create_account, normalise_email
+from app.audit.service import ANONYMOUS, SYSTEM, Action, Actor, keyed_hash, record, record_apart
 from app.core.config import Settings
 from app.core.deps import DbSession, SettingsDep
 from app.core.errors import Forbidden, NotFound, RoundsError, Unauthenticated
@@ -225,11 +229,21 @@ async def account_for(db: AsyncSession, settings: Settings, claims: dict[str, An
         account = await create_account(
             db, email=email, display_name=str(name)[:80], password=None, is_admin=is_admin
         )
+        await record(db, actor=SYSTEM, action=Action.account_create, object_type="account",
+                     object_id=account.id, detail={"admin": is_admin, "source": "sso"})
     elif account.disabled_at is not None:
         raise Forbidden("account_disabled", "this account is disabled")
-    elif is_admin and not account.is_admin:
-        account.is_admin = True
+    elif settings.oidc_admin_claim and account.is_admin != is_admin:
+        account.is_admin = is_admin  # the identity provider decides (see the module's 4.)
+        await record(db, actor=SYSTEM,
+                     action=Action.account_promote if is_admin else Action.account_demote,
+                     object_type="account", object_id=account.id, detail={"source": "sso"})
     return account
+
+
+def _email_hash(settings: Settings, claims: dict[str, Any] | None) -> str | None:
+    email = (claims or {}).get(settings.oidc_email_claim)
+    return keyed_hash(settings, email) if isinstance(email, str) else None
 
 
 @router.get("/auth/oidc")
@@ -283,6 +297,7 @@ async def oidc_callback(
 ) -> RedirectResponse:
     """The identity provider's answer: check it, then sign in."""
     flow = unsign(settings.secret, FLOW_COOKIE, request.cookies.get(FLOW_COOKIE))
+    claims: dict[str, Any] | None = None
     try:
         if not isinstance(flow, dict):
             raise OidcError("oidc_flow_expired", "start signing in again")
@@ -298,7 +313,12 @@ async def oidc_callback(
         account = await account_for(db, settings, claims)
     except RoundsError as exc:
         log.info("single sign-on refused", extra={"code": exc.code})
+        await record_apart(request.app.state.db, actor=ANONYMOUS,
+                           action=Action.sign_in_sso_failed, object_type="email",
+                           object_id=_email_hash(settings, claims), outcome=exc.code)
         raise
+    await record(db, actor=Actor.account(account.id), action=Action.sign_in_sso,
+                 object_type="account", object_id=account.id)
     response = RedirectResponse(_local_path(str(flow.get("next"))), status_code=303)
     remember_account(response, settings, account)
     response.delete_cookie(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts import links, service
@@ -23,10 +23,11 @@ from app.accounts.schemas import (
     PasswordLinkToken,
     PasswordSet,
 )
+from app.audit.service import ANONYMOUS, Action, Actor, keyed_hash, record, record_apart
 from app.core.config import Settings
 from app.core.cookies import ACCOUNT_COOKIE, clear_cookie
 from app.core.deps import DbSession, SettingsDep
-from app.core.errors import RoundsError
+from app.core.errors import RoundsError, TooManyRequests, Unauthenticated
 from app.core.throttle import ClientAddress, ThrottleDep
 
 router = APIRouter(tags=["accounts"])
@@ -35,6 +36,7 @@ router = APIRouter(tags=["accounts"])
 @router.post("/auth/login", response_model=AccountOut)
 async def login(
     body: Login,
+    request: Request,
     response: Response,
     db: DbSession,
     settings: SettingsDep,
@@ -43,15 +45,24 @@ async def login(
 ) -> object:
     """Sign in with a local account; sets the account cookie. Throttled: 429
     `too_many_attempts` (with `Retry-After`) after too many failures for the email or from the
-    address (`signin_*` settings)."""
-    account = await service.sign_in(
-        db,
-        throttle,
-        service.SignInLimits.of(settings),
-        email=body.email,
-        password=body.password,
-        address=address,
-    )
+    address (`signin_*` settings). Each attempt is audited; a failed one by its email's keyed
+    hash."""
+    try:
+        account = await service.sign_in(
+            db,
+            throttle,
+            service.SignInLimits.of(settings),
+            email=body.email,
+            password=body.password,
+            address=address,
+        )
+    except (Unauthenticated, TooManyRequests) as exc:
+        await record_apart(request.app.state.db, actor=ANONYMOUS, action=Action.sign_in_failed,
+                           object_type="email", object_id=keyed_hash(settings, body.email),
+                           outcome=exc.code)
+        raise
+    await record(db, actor=Actor.account(account.id), action=Action.sign_in,
+                 object_type="account", object_id=account.id)
     remember_account(response, settings, account)
     return account
 
@@ -64,6 +75,8 @@ async def logout(
     it, stops working, and so do the account's cookies in its other browsers."""
     if account is not None:
         await service.sign_out(db, account)
+        await record(db, actor=Actor.account(account.id), action=Action.sign_out,
+                     object_type="account", object_id=account.id)
     clear_cookie(response, settings, ACCOUNT_COOKIE)
 
 
@@ -102,7 +115,7 @@ async def list_accounts(_: CurrentAdmin, db: DbSession) -> object:
 
 @router.post("/accounts", response_model=AccountCreated, status_code=201)
 async def create_account(
-    body: AccountCreate, _: CurrentAdmin, db: DbSession, settings: SettingsDep
+    body: AccountCreate, admin: CurrentAdmin, db: DbSession, settings: SettingsDep
 ) -> object:
     """Create a facilitator or admin account (admin): with a password, with a one-time link to
     set one (`password_link`, in this answer only), or neither (single sign-on only)."""
@@ -114,45 +127,61 @@ async def create_account(
         is_admin=body.is_admin,
     )
     token = await links.issue(db, account) if body.password_link else None
+    await record(db, actor=Actor.account(admin.id), action=Action.account_create,
+                 object_type="account", object_id=account.id,
+                 detail={"admin": account.is_admin, "password_link": token is not None})
     return await _with_link(db, settings, account, token)
 
 
 @router.patch("/accounts/{account_id}", response_model=AccountDetail)
 async def update_account(
-    account_id: uuid.UUID, body: AccountUpdate, _: CurrentAdmin, db: DbSession
+    account_id: uuid.UUID, body: AccountUpdate, admin: CurrentAdmin, db: DbSession
 ) -> object:
-    """Rename an account or change whether it is an admin (admin; 409 `last_admin`)."""
-    account = await service.update_account(
-        db,
-        await service.get_account(db, account_id),
-        display_name=body.display_name,
-        is_admin=body.is_admin,
+    """Rename an account or change whether it is an admin (admin; 409 `last_admin`). A change
+    of admin is audited as a promotion or demotion, a new name as an edit."""
+    account = await service.get_account(db, account_id)
+    was_admin = account.is_admin
+    await service.update_account(
+        db, account, display_name=body.display_name, is_admin=body.is_admin
     )
+    by = Actor.account(admin.id)
+    if body.display_name is not None:
+        await record(db, actor=by, action=Action.account_edit, object_type="account",
+                     object_id=account.id)
+    if account.is_admin != was_admin:
+        action = Action.account_promote if account.is_admin else Action.account_demote
+        await record(db, actor=by, action=action, object_type="account", object_id=account.id)
     return _detail(account, await links.pending(db, [account.id]))
 
 
 @router.post("/accounts/{account_id}/disable", response_model=AccountDetail)
-async def disable_account(account_id: uuid.UUID, _: CurrentAdmin, db: DbSession) -> object:
+async def disable_account(account_id: uuid.UUID, admin: CurrentAdmin, db: DbSession) -> object:
     """Disable an account: no more sign-ins, and its cookies stop working (admin; 409
     `last_admin`)."""
     account = await service.disable_account(db, await service.get_account(db, account_id))
+    await record(db, actor=Actor.account(admin.id), action=Action.account_disable,
+                 object_type="account", object_id=account.id)
     return _detail(account, await links.pending(db, [account.id]))
 
 
 @router.post("/accounts/{account_id}/enable", response_model=AccountDetail)
-async def enable_account(account_id: uuid.UUID, _: CurrentAdmin, db: DbSession) -> object:
+async def enable_account(account_id: uuid.UUID, admin: CurrentAdmin, db: DbSession) -> object:
     """Let a disabled account sign in again (admin)."""
     account = await service.enable_account(db, await service.get_account(db, account_id))
+    await record(db, actor=Actor.account(admin.id), action=Action.account_enable,
+                 object_type="account", object_id=account.id)
     return _detail(account, await links.pending(db, [account.id]))
 
 
 @router.post("/accounts/{account_id}/password-link", response_model=AccountCreated)
 async def reset_password(
-    account_id: uuid.UUID, _: CurrentAdmin, db: DbSession, settings: SettingsDep
+    account_id: uuid.UUID, admin: CurrentAdmin, db: DbSession, settings: SettingsDep
 ) -> object:
     """Reset a password (admin): the old one stops working, every sign-in of the account ends,
     and a new one-time link to set one is in this answer only."""
     account = await service.reset_password(db, await service.get_account(db, account_id))
+    await record(db, actor=Actor.account(admin.id), action=Action.account_password_link,
+                 object_type="account", object_id=account.id)
     return await _with_link(db, settings, account, await links.issue(db, account))
 
 
@@ -189,7 +218,9 @@ async def set_password(
     account then signs in as usual."""
     async with throttle.attempt([(links.link_limit(settings), address)]) as attempt:
         try:
-            await links.set_password(db, token=body.token, password=body.password)
+            account = await links.set_password(db, token=body.token, password=body.password)
         except RoundsError:
             attempt.failed()
             raise
+    await record(db, actor=Actor.account(account.id), action=Action.account_password_set,
+                 object_type="account", object_id=account.id)

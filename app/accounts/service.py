@@ -125,7 +125,7 @@ async def get_account(db: AsyncSession, account_id: uuid.UUID) -> Account:
     return account
 
 
-async def _keep_an_admin(db: AsyncSession, account: Account) -> None:
+async def keep_an_admin(db: AsyncSession, account: Account) -> None:
     """Refuse to take away the last active admin (disabling or demoting them)."""
     if not account.is_admin or account.disabled_at is not None:
         return
@@ -145,7 +145,7 @@ async def update_account(
 ) -> Account:
     """Rename an account, or make it an admin or not (never leaving Rounds without one)."""
     if is_admin is False:
-        await _keep_an_admin(db, account)
+        await keep_an_admin(db, account)
     if display_name is not None:
         account.display_name = display_name.strip()
     if is_admin is not None:
@@ -156,7 +156,7 @@ async def update_account(
 
 async def disable_account(db: AsyncSession, account: Account) -> Account:
     """It can no longer sign in, and every cookie it has stops working at once."""
-    await _keep_an_admin(db, account)
+    await keep_an_admin(db, account)
     if account.disabled_at is None:
         account.disabled_at = account.signed_out_at = utcnow()
         await db.flush()

@@ -129,6 +129,10 @@ class Settings(BaseSettings):
     retention_attendance_days: int = Field(default=365, ge=1, le=3650)
     """Days an attendance record is kept for a doctor's portfolio (when attendance is recorded)."""
 
+    retention_audit_days: int = Field(default=365, ge=30, le=3650)
+    """Days a record of the audit log (who signed in, changed an account or group, ended a
+    membership or session, and when) is kept; `rounds purge` deletes older ones."""
+
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     """Least severe log level written. Personal data is redacted at every level."""
 
@@ -156,7 +160,9 @@ class Settings(BaseSettings):
     off there and rely on `oidc_allowed_tenants` (the tenant owns its addresses)."""
 
     oidc_admin_claim: str = "roles"
-    """The claim whose value makes an account an admin (empty: admins are assigned in Rounds)."""
+    """The claim whose value makes an account an admin. It is read at every single sign-on: an
+    account signing in without it stops being an admin (the identity provider decides). Empty:
+    admins are assigned in Rounds only, and single sign-on never changes them."""
 
     oidc_admin_value: str = "Rounds.Admin"
     """The value of `oidc_admin_claim` (or one of its values) that means admin."""

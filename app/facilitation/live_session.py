@@ -40,6 +40,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.audit.service import SYSTEM, Action, Actor, record
 from app.core.db import transaction
 from app.core.errors import RoundsError
 from app.facilitation import clocks, store
@@ -65,6 +66,14 @@ log = logging.getLogger("rounds.facilitation")
 TALK_EVERY = 1.0
 SAVE_RETRY = 1.0
 """Seconds between attempts to save a state that could not be saved (the database is down)."""
+
+
+def _member_actor(participant: str | None) -> Actor:
+    """The facilitator who held the controls, as an audit actor (by their membership)."""
+    try:
+        return Actor.member(uuid.UUID(participant)) if participant else SYSTEM
+    except ValueError:
+        return SYSTEM
 
 
 @dataclass
@@ -112,7 +121,8 @@ class LiveSession:
         self._retry_at: float | None = None
         """When to try again to save the state (or a removal's records); None if all is saved."""
         self._unsaved_since: float | None = None
-        self._withdrawals: list[uuid.UUID] = []
+        self._withdrawals: list[tuple[uuid.UUID, str | None]] = []
+        """Removals to record: the member removed, and who held the controls."""
         """Removed members whose tokens and invite are still to be withdrawn in the database."""
         self._notices: list[Notice] = []
         self._effects: list[Effect] = []
@@ -420,19 +430,22 @@ class LiveSession:
             member_id = uuid.UUID(participant)
         except ValueError:
             return
-        self._withdrawals.append(member_id)
+        self._withdrawals.append((member_id, self.live.controller))
         await self._withdraw()
 
     async def _withdraw(self) -> None:
         """Record the removals not yet recorded; if the database fails they wait for
         ``_retry`` (the removed stay out meanwhile: ``live.removed`` is in the state)."""
         while self._withdrawals:
-            member_id = self._withdrawals[0]
+            member_id, by = self._withdrawals[0]
             try:
                 async for db in transaction(self.db):
                     await store.withdraw(db, room=uuid.UUID(self.id), participant=member_id)
                     if self.group_id is not None:
                         await revoke_personal_invite(db, member_id, group_id=self.group_id)
+                    await record(db, actor=_member_actor(by), action=Action.room_remove,
+                                 object_type="member", object_id=member_id,
+                                 detail={"session": self.id})
             except Exception:
                 log.warning("could not record a removal yet; retrying in %.0f s", SAVE_RETRY)
                 if self._retry_at is None:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core.dataflow import CREATED, ID, Col, Table
 from app.core.db import Base, IdMixin, utcnow
 
 
@@ -20,6 +21,21 @@ class LiveState(Base):
     """
 
     __tablename__ = "live_states"
+    __dataflow__ = Table(
+        holds="the facilitation state of a live session, so a restarted server resumes it",
+        deleted="when the session ends (SQLite: overwritten on delete, and its write-ahead log "
+        "emptied); if nobody ends it, `rounds purge` ends it 12 hours after its scheduled end",
+        columns={
+            "session_id": Col("the session"),
+            "state": Col("the plan (phases), the current round with its turn order, each turn's "
+                         "clock and pass count, raised hands, who holds the controls, and the "
+                         "lists of members admitted, waiting in the lobby, removed and muted",
+                         "yes: by membership id (who is present, whose turn, who passed, who "
+                         "was removed or muted); no names"),
+            "version": Col("counts changes, so clients apply them in order"),
+            "updated_at": Col("when it last changed"),
+        },
+    )
 
     session_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True
@@ -39,6 +55,19 @@ class Revocation(IdMixin, Base):
     """
 
     __tablename__ = "revocations"
+    __dataflow__ = Table(
+        holds="admission withdrawn: a session that ended, a member removed from a session, a "
+        "membership that ended; so a restart keeps them out",
+        deleted="after the join-token lifetime (ROUNDS_JOIN_TOKEN_SECONDS, 2 minutes by "
+        "default), by `rounds purge` and at every start",
+        columns={
+            "id": ID, "created_at": CREATED,
+            "room_id": Col("the session whose room it closes (empty: every room)"),
+            "participant_id": Col("the membership it refuses (empty: everyone)",
+                                  "yes: a membership id"),
+            "revoked_at": Col("tokens issued before this are refused"),
+        },
+    )
 
     room_id: Mapped[uuid.UUID | None]
     participant_id: Mapped[uuid.UUID | None]

@@ -6,6 +6,7 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint, Enum, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core.dataflow import CREATED, ID, Col, Table
 from app.core.db import Base, IdMixin
 
 MAX_GROUP_SIZE = 12
@@ -34,6 +35,29 @@ class Group(IdMixin, Base):
     """A closed, stable peer-support group that meets regularly."""
 
     __tablename__ = "groups"
+    __dataflow__ = Table(
+        holds="a peer-support group",
+        deleted="never by Rounds: archiving a group ends its sessions and memberships (which "
+        "then follow their retention) and keeps this row; to delete a group, DELETE FROM groups "
+        "WHERE id = ... (its memberships, invites, sessions and templates go with it)",
+        columns={
+            "id": ID, "created_at": CREATED,
+            "name": Col("shown to its members and facilitators", "no, unless the trust names a "
+                        "group after a person"),
+            "description": Col("shown on the invite page", "no, unless written so"),
+            "cohort": Col("the doctors' grade or cohort, e.g. FY1"),
+            "size_limit": Col("members the group admits at most"),
+            "ground_rules": Col("the text members acknowledge before each session"),
+            "ground_rules_version": Col("bumped when the text changes, so all acknowledge again"),
+            "timezone": Col("shows session times in the group's zone"),
+            "archived_at": Col("when the group was archived (closed)"),
+            "default_template_id": Col("the template its sessions start from"),
+            "join_window_minutes": Col("how long before the start the lobby opens by itself"),
+            "late_after_minutes": Col("minutes after the start from which an arrival is late"),
+            "late_join": Col("what happens to a late arrival: wait for the next phase, or the "
+                             "room locks"),
+        },
+    )
     __table_args__ = (CheckConstraint("size_limit BETWEEN 2 AND 12", name="size_limit"),)
 
     name: Mapped[str] = mapped_column(String(120))

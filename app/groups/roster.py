@@ -9,6 +9,7 @@ from fastapi import APIRouter
 
 from app.accounts.deps import CurrentAccount, CurrentAdmin
 from app.accounts.service import get_active
+from app.audit.service import Action, Actor, record
 from app.core.deps import DbSession
 from app.core.errors import Invalid
 from app.core.rooms import Rooms
@@ -44,7 +45,10 @@ async def add_facilitator(
     account = await get_active(db, body.account_id)
     if account is None:
         raise Invalid("unknown_account", "account_id names no active account")
-    return _out(await service.add_facilitator(db, group_id, account, role=body.role))
+    member = await service.add_facilitator(db, group_id, account, role=body.role)
+    await record(db, actor=Actor.account(admin.id), action=Action.facilitator_add,
+                 object_type="member", object_id=member.id, detail={"role": body.role.value})
+    return _out(member)
 
 
 @router.patch("/members/{member_id}", response_model=MemberOut)
@@ -55,6 +59,11 @@ async def update_member(
     member = await service.get_member(db, member_id)
     await managed_group(db, account, member.group_id)
     await service.check_may_change(db, account, member, new_role=body.role)
+    await record(db, actor=Actor.account(account.id), action=Action.membership_edit,
+                 object_type="member", object_id=member.id,
+                 detail={"role": body.role.value if body.role else None,
+                         "started_at": body.started_at is not None,
+                         "ended_at": body.ended_at is not None})
     return _out(
         await service.update_member(
             db, member, role=body.role, started_at=body.started_at, ended_at=body.ended_at,
@@ -72,4 +81,5 @@ async def end_membership(
     member = await service.get_member(db, member_id)
     await managed_group(db, account, member.group_id, allow_archived=True)
     await service.check_may_change(db, account, member)
-    return _out(await service.end_membership(db, member, rooms=rooms))
+    return _out(await service.end_membership(db, member, rooms=rooms,
+                                             by=Actor.account(account.id)))

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 
 from app.accounts.deps import CurrentAccount, CurrentAdmin
 from app.accounts.service import get_active
+from app.audit.service import Action, Actor, record
 from app.core.deps import DbSession
 from app.core.errors import Invalid
 from app.groups import service
@@ -23,16 +24,22 @@ async def list_groups(account: CurrentAccount, db: DbSession, archived: bool = F
 
 
 @router.post("/groups", response_model=GroupOut, status_code=201)
-async def create_group(body: GroupCreate, _: CurrentAdmin, db: DbSession) -> object:
+async def create_group(body: GroupCreate, admin: CurrentAdmin, db: DbSession) -> object:
     """Create a group (admin), optionally naming its facilitator."""
     facilitator = None
     if body.facilitator_id is not None:
         facilitator = await get_active(db, body.facilitator_id)
         if facilitator is None:
             raise Invalid("unknown_account", "facilitator_id names no active account")
-    return await service.create_group(
+    group = await service.create_group(
         db, fields=body.model_dump(exclude={"facilitator_id"}), facilitator=facilitator
     )
+    await record(db, actor=Actor.account(admin.id), action=Action.group_create,
+                 object_type="group", object_id=group.id)
+    if facilitator is not None:
+        await record(db, actor=Actor.account(admin.id), action=Action.facilitator_add,
+                     object_type="group", object_id=group.id, detail={"role": "facilitator"})
+    return group
 
 
 @router.get("/groups/{group_id}", response_model=GroupOut)
@@ -47,6 +54,8 @@ async def update_group(
 ) -> object:
     """Edit a group; a new ground-rules text gets a new version."""
     group = await service.managed_group(db, account, group_id)
-    return await service.update_group(
-        db, group, changes=body.model_dump(exclude_unset=True, exclude_none=True)
-    )
+    changes = body.model_dump(exclude_unset=True, exclude_none=True)
+    await record(db, actor=Actor.account(account.id), action=Action.group_edit,
+                 object_type="group", object_id=group.id,
+                 detail={field: True for field in changes})
+    return await service.update_group(db, group, changes=changes)

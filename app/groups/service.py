@@ -1,11 +1,13 @@
-"""Groups, and the one rule of who may manage a group: an admin, or its facilitators."""
+"""Groups, and the one rule of who may manage a group: an admin, or its facilitators (for an
+archived group: those who facilitated it when it was archived, until retention deletes their
+ended places)."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Account
@@ -21,7 +23,11 @@ def _facilitates(account_id: uuid.UUID, now: datetime):  # type: ignore[no-untyp
         Member.account_id == account_id,
         Member.role.in_(FACILITATING),
         Member.started_at <= now,
-        or_(Member.ended_at.is_(None), Member.ended_at > now),
+        or_(
+            Member.ended_at.is_(None),
+            Member.ended_at > now,
+            and_(Group.archived_at.is_not(None), Member.ended_at >= Group.archived_at),
+        ),
     )
 
 

@@ -7,6 +7,7 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint, Enum, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core.dataflow import CREATED, ID, Col, Table
 from app.core.db import Base, IdMixin
 from app.members.models import Role
 
@@ -22,6 +23,25 @@ class Invite(IdMixin, Base):
     """A link that lets someone join a group. Only the token's hash is stored."""
 
     __tablename__ = "invites"
+    __dataflow__ = Table(
+        holds="an invite link to a group",
+        deleted="ROUNDS_RETENTION_ENDED_MEMBER_DAYS after it expired or was revoked, by "
+        "`rounds purge`",
+        columns={
+            "id": ID, "created_at": CREATED,
+            "group_id": Col("the group it admits to"),
+            "token_hash": Col("SHA-256 of the link's token (the token itself is never stored)"),
+            "role": Col("the role it gives (member)"),
+            "kind": Col("personal (one use) or group (many)"),
+            "label": Col("the facilitator's note of whom it is for", "yes, if it names them"),
+            "max_uses": Col("uses allowed"),
+            "uses": Col("uses so far"),
+            "expires_at": Col("when it stops working"),
+            "revoked_at": Col("when a facilitator withdrew it"),
+            "created_by": Col("the account that created it", "yes: links to a named account",
+                              "emptied when the account is deleted"),
+        },
+    )
     __table_args__ = (
         CheckConstraint("max_uses >= 1 AND max_uses <= 100", name="max_uses"),
         CheckConstraint("uses >= 0 AND uses <= max_uses", name="uses"),

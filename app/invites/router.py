@@ -5,6 +5,7 @@ import uuid
 from fastapi import APIRouter, Request, Response
 
 from app.accounts.deps import CurrentAccount
+from app.audit.service import Action, Actor, record
 from app.core.config import Settings
 from app.core.db import utcnow
 from app.core.deps import DbSession, SettingsDep
@@ -60,6 +61,10 @@ async def create_invite(
         label=body.label,
         created_by=account.id,
     )
+    await record(db, actor=Actor.account(account.id), action=Action.invite_create,
+                 object_type="invite", object_id=invite.id,
+                 detail={"role": invite.role.value, "kind": invite.kind.value,
+                         "max_uses": invite.max_uses})
     link = f"{settings.public_url.rstrip('/')}/join#{token}"
     return InviteCreated(**_out(invite).model_dump(), link=link)
 
@@ -76,6 +81,8 @@ async def revoke_invite(invite_id: uuid.UUID, account: CurrentAccount, db: DbSes
     """Withdraw an invite: its next use is refused."""
     invite = await service.get_invite(db, invite_id)
     await managed_group(db, account, invite.group_id, allow_archived=True)
+    await record(db, actor=Actor.account(account.id), action=Action.invite_revoke,
+                 object_type="invite", object_id=invite.id)
     return _out(await service.revoke_invite(db, invite))
 
 

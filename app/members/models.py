@@ -7,6 +7,7 @@ from enum import StrEnum
 from sqlalchemy import Enum, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core.dataflow import CREATED, ID, Col, Table
 from app.core.db import Base, IdMixin
 
 
@@ -29,6 +30,32 @@ class Member(IdMixin, Base):
     """
 
     __tablename__ = "members"
+    __dataflow__ = Table(
+        holds="a person's place in a group: a doctor's (from an invite) or a facilitator's "
+        "(from an account)",
+        deleted="ROUNDS_RETENTION_ENDED_MEMBER_DAYS (default 90) after the membership ended, by "
+        "`rounds purge`; memberships end when the doctor leaves or forgets the device, when a "
+        "facilitator ends them, when the group is archived, when the account is deleted",
+        columns={
+            "id": ID, "created_at": CREATED,
+            "group_id": Col("the group", "yes: membership of a (possibly sensitive) group"),
+            "account_id": Col("a facilitator's account (empty for doctors)", "yes: links the "
+                              "place to a named account", "emptied when the account is deleted"),
+            "invite_id": Col("the invite the doctor joined with (to revoke a personal invite "
+                             "when they are removed from a session)", "yes: links the doctor's "
+                             "display name to the invite's label, which may name them",
+                             "emptied when the invite is purged"),
+            "display_name": Col("shown to the group", "yes: the name or pseudonym the doctor "
+                                "chose; a facilitator's account name"),
+            "email": Col("a facilitator's email, copied from the account (empty for doctors)",
+                         "yes", "cleared when the account is deleted"),
+            "role": Col("member, facilitator or co-facilitator", "yes"),
+            "started_at": Col("when the membership starts", "yes"),
+            "ended_at": Col("when it ended (drives its deletion)", "yes"),
+            "device_key_hash": Col("SHA-256 of the key in the doctor's browser cookie",
+                                   "yes: pseudonymous", "cleared when the membership ends"),
+        },
+    )
 
     group_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("groups.id", ondelete="CASCADE"), index=True

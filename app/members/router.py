@@ -6,6 +6,7 @@ import uuid
 
 from fastapi import APIRouter, Response
 
+from app.audit.service import Actor
 from app.core.cookies import DEVICE_COOKIE, clear_cookie
 from app.core.deps import DbSession, SettingsDep
 from app.core.errors import NotFound
@@ -24,7 +25,7 @@ async def leave_group(
     member = next((m for m in members if m.id == member_id), None)
     if member is None:
         raise NotFound("member_not_found", "this device holds no such membership")
-    await service.end_membership(db, member, rooms=rooms)
+    await service.end_membership(db, member, rooms=rooms, by=Actor.member(member.id))
 
 
 @router.post("/me/forget", status_code=204)

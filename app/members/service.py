@@ -10,6 +10,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Account
+from app.audit.service import Action, Actor, record
 from app.core.db import utcnow
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from app.core.rooms import LiveRooms
@@ -125,15 +126,20 @@ async def update_member(
     return member
 
 
-async def end_membership(db: AsyncSession, member: Member, *, rooms: LiveRooms) -> Member:
+async def end_membership(
+    db: AsyncSession, member: Member, *, rooms: LiveRooms, by: Actor
+) -> Member:
     """End a membership now: its device stops working at once and, once that is committed, they
-    leave any room they are in; history stays until retention."""
+    leave any room they are in; history stays until retention. Audited, ``by`` whom (a
+    facilitator's place ending is ``facilitator.remove``)."""
     now = utcnow()
     if member.ended_at is None or member.ended_at > now:
         member.ended_at = now
     member.device_key_hash = None
     await db.flush()
     await rooms.end_membership(db, member.id)
+    action = Action.facilitator_remove if member.role in FACILITATING else Action.membership_end
+    await record(db, actor=by, action=action, object_type="member", object_id=member.id)
     return member
 
 
@@ -208,7 +214,7 @@ async def forget_devices(db: AsyncSession, members: list[Member], *, rooms: Live
     themselves (the facilitator sees they left; no membership stays open with no device to use
     it), and its key stops working."""
     for member in members:
-        await end_membership(db, member, rooms=rooms)
+        await end_membership(db, member, rooms=rooms, by=Actor.member(member.id))
 
 
 async def check_may_change(

@@ -10,6 +10,8 @@ What goes, with the setting that says when (docs/data-flow.md describes the same
   never held and were scheduled that long ago;
 - the live state of sessions left open or live 12 hours after their scheduled end (the
   sessions are ended);
+- audit records older than ``retention_audit_days``; each purge records itself in the log, with
+  its counts;
 - attendance, ``retention_attendance_days``, once attendance is recorded: a step is added to
   ``STEPS`` with the table.
 
@@ -28,6 +30,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit import service as audit
 from app.core.config import Settings
 from app.core.db import checkpoint, create_engine, db_factory, transaction, utcnow
 from app.core.rooms import LiveRooms
@@ -106,12 +109,20 @@ async def purge_revocations(
     return await _rowcount(db, delete(Revocation).where(Revocation.revoked_at < cutoff))
 
 
+async def purge_audit(
+    db: AsyncSession, settings: Settings, now: datetime, rooms: LiveRooms
+) -> int:
+    """Audit records older than their own retention period."""
+    return await audit.purge(db, before=now - timedelta(days=settings.retention_audit_days))
+
+
 STEPS: dict[str, Step] = {
     "forgotten_sessions": close_forgotten_sessions,
     "members": purge_members,
     "invites": purge_invites,
     "sessions": purge_sessions,
     "revocations": purge_revocations,
+    "audit": purge_audit,
 }
 
 
@@ -122,6 +133,8 @@ async def purge(db: AsyncSession, settings: Settings, *, now: datetime | None = 
     server notices the sessions it ended at their next change."""
     now = now or utcnow()
     counts = {name: await step(db, settings, now, rooms) for name, step in STEPS.items()}
+    await audit.record(db, actor=audit.SYSTEM, action=audit.Action.retention_purge,
+                       object_type="retention", detail=counts)
     log.info("retention purge", extra={f"deleted_{k}": v for k, v in counts.items()})
     return counts
 

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core.dataflow import CREATED, ID, Col, Table
 from app.core.db import Base, IdMixin, utcnow
 
 
@@ -19,6 +20,26 @@ class Series(IdMixin, Base):
     """
 
     __tablename__ = "series"
+    __dataflow__ = Table(
+        holds="a group's recurring meetings: the rule its sessions are made from",
+        deleted="with its group; a stopped series keeps its row (ended_at) and makes no more "
+        "sessions",
+        columns={
+            "id": ID, "created_at": CREATED,
+            "group_id": Col("the group that meets"),
+            "title": Col("the title its sessions get", "no, unless written so"),
+            "rule": Col("the recurrence (an RFC 5545 RRULE)"),
+            "first_start": Col("the first occurrence's start"),
+            "timezone": Col("the wall clock the rule follows (the group's zone)"),
+            "duration_minutes": Col("how long each session is planned to last"),
+            "skipped": Col("local dates with no session (bank holidays, rotation change-over "
+                           "weeks)"),
+            "sequence": Col("how many times the whole series changed (the calendar's "
+                            "SEQUENCE)"),
+            "updated_at": Col("when it last changed"),
+            "ended_at": Col("when it was stopped"),
+        },
+    )
     __table_args__ = (
         CheckConstraint("duration_minutes BETWEEN 5 AND 480", name="duration_minutes"),
     )

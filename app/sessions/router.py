@@ -8,11 +8,11 @@ import uuid
 from fastapi import APIRouter
 
 from app.accounts.deps import CurrentAccount
+from app.audit.service import Actor
 from app.core.db import utcnow
 from app.core.deps import DbSession
 from app.core.errors import NotFound
 from app.core.rooms import Rooms
-from app.groups import service as groups
 from app.groups.models import Group
 from app.groups.schemas import GroupOut
 from app.groups.service import managed_group
@@ -72,7 +72,8 @@ async def update_session(
     session = await service.get_session(db, session_id)
     await managed_group(db, account, session.group_id)
     return await service.update_session(
-        db, session, changes=body.model_dump(exclude_unset=True, exclude_none=True), rooms=rooms
+        db, session, changes=body.model_dump(exclude_unset=True, exclude_none=True), rooms=rooms,
+        by=Actor.account(account.id),
     )
 
 
@@ -93,11 +94,9 @@ async def archive_group(
     group_id: uuid.UUID, account: CurrentAccount, db: DbSession, rooms: Rooms
 ) -> object:
     """Archive a group: its invites stop working, its sessions end and their rooms close, its
-    history follows retention."""
+    memberships end (so retention deletes them on schedule), its history follows retention."""
     group = await managed_group(db, account, group_id, allow_archived=True)
-    archived = await groups.archive_group(db, group)
-    await service.end_all(db, group.id, rooms=rooms)
-    return archived
+    return await service.archive_group(db, group, rooms=rooms, by=Actor.account(account.id))
 
 
 @router.get("/me/memberships", response_model=list[MyMembership])

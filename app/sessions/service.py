@@ -8,11 +8,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit.service import SYSTEM, Action, Actor, record
 from app.core.db import utcnow
 from app.core.errors import Conflict, Forbidden, Gone, NotFound
 from app.core.rooms import LiveRooms
 from app.groups.models import Group, LateJoin
+from app.groups.service import archive_group as mark_archived
 from app.members.models import FACILITATING, Member
+from app.members.service import end_membership, list_members
 from app.sessions.models import Session, SessionStatus
 from rtc import jointoken
 
@@ -74,7 +77,8 @@ RESCHEDULING = ("scheduled_start", "duration_minutes", "title")
 
 
 async def update_session(
-    db: AsyncSession, session: Session, *, changes: dict[str, object], rooms: LiveRooms
+    db: AsyncSession, session: Session, *, changes: dict[str, object], rooms: LiveRooms,
+    by: Actor = SYSTEM,
 ) -> Session:
     """Reschedule a session or move it on (open, live, ended: see ``TRANSITIONS``). An
     occurrence of a series that is rescheduled becomes ``detached``: edits of the whole series
@@ -89,7 +93,7 @@ async def update_session(
         if status not in TRANSITIONS[session.status]:
             raise Conflict("bad_transition", f"a {session.status} session cannot become {status}")
         if status is S.ended:
-            await end_session(db, session, rooms=rooms)
+            await end_session(db, session, rooms=rooms, by=by)
         else:
             if status is S.live:
                 session.started_at = utcnow()
@@ -175,23 +179,44 @@ def lateness(session: Session, group: Group, *, now: datetime) -> LateJoin | Non
 
 
 async def end_session(
-    db: AsyncSession, session: Session, *, rooms: LiveRooms, at: datetime | None = None
+    db: AsyncSession, session: Session, *, rooms: LiveRooms, at: datetime | None = None,
+    by: Actor = SYSTEM,
 ) -> None:
     """End a session: the one way any session ends (the facilitator, archiving its group, the
     retention purge). Its live state is deleted and its join tokens withdrawn in this
-    transaction; once that commits, its room closes and nothing of it stays in memory."""
+    transaction; once that commits, its room closes and nothing of it stays in memory. The end
+    is audited, ``by`` whom."""
     if session.status is S.ended:
         return
     session.status, session.ended_at = S.ended, at or utcnow()
     await rooms.end_session(db, session.id)
+    await record(db, actor=by, action=Action.session_end, object_type="session",
+                 object_id=session.id)
 
 
-async def end_all(db: AsyncSession, group_id: uuid.UUID, *, rooms: LiveRooms) -> None:
+async def end_all(
+    db: AsyncSession, group_id: uuid.UUID, *, rooms: LiveRooms, by: Actor = SYSTEM
+) -> None:
     """End every session of a group that has not ended."""
     sessions = await db.scalars(
         select(Session).where(Session.group_id == group_id, Session.status != S.ended))
     for session in list(sessions):
-        await end_session(db, session, rooms=rooms)
+        await end_session(db, session, rooms=rooms, by=by)
+
+
+async def archive_group(
+    db: AsyncSession, group: Group, *, rooms: LiveRooms, by: Actor
+) -> Group:
+    """Archive a group: its sessions end (their rooms close), and every membership ends, the
+    facilitators' too, so that retention deletes them on schedule; its facilitators at the time
+    still see the archived group until then (``groups.service.managed_group``)."""
+    await mark_archived(db, group)
+    await end_all(db, group.id, rooms=rooms, by=by)
+    for member in await list_members(db, group.id, include_ended=False):
+        await end_membership(db, member, rooms=rooms, by=by)
+    await record(db, actor=by, action=Action.group_archive, object_type="group",
+                 object_id=group.id)
+    return group
 
 
 def due(session: Session, group: Group, *, now: datetime) -> bool:

@@ -2,11 +2,11 @@
 /**
  * Accounts, `/accounts` (admins only): create an account (with a one-time link to set a
  * password, or for single sign-on only), rename it, make it an admin or not, disable and enable
- * it, reset its password. A new link is shown once, to copy: Rounds sends no email.
+ * it, reset its password, delete it. A new link is shown once, to copy: Rounds sends no email.
  */
 
 import { requireAccount } from "./account.js";
-import { get, patch, post } from "./api.js";
+import { del, get, patch, post } from "./api.js";
 import { day } from "./format.js";
 import { $, $as, busy, h, message, say } from "./ui.js";
 
@@ -49,6 +49,7 @@ function card(a, me, reload) {
   const toggle = a.disabled_at
     ? h("button", { type: "button", className: "secondary" }, ...named("Enable"))
     : h("button", { type: "button", className: "danger" }, ...named("Disable"));
+  const remove = h("button", { type: "button", className: "danger" }, ...named("Delete"));
   const nameInput = h("input", { id: id("name"), value: name, maxLength: 80, required: true });
   const admin = h("input", { id: id("admin"), type: "checkbox", checked: a.is_admin });
   const save = h("button", { type: "submit" }, ...named("Save"));
@@ -92,12 +93,20 @@ function card(a, me, reload) {
     await reload();
   }));
 
+  remove.addEventListener("click", () => busy(remove, out, async () => {
+    if (!confirm(`Delete ${name}'s account? They cannot sign in again, their places as a `
+      + "facilitator end now, and the account cannot be restored.")) return;
+    await del(`/accounts/${a.id}`);
+    say(out, `${name}'s account is deleted.`, "ok");
+    await reload();
+  }));
+
   return h("li", { className: "card", "data-account": a.id },
     h("h2", {}, name, you ? " (you) " : " ", a.is_admin ? tag("Administrator") : "", " ",
       a.disabled_at ? tag("Disabled", "ended") : ""),
     h("p", { className: "muted" }, a.email),
     h("p", {}, signsIn(a), a.disabled_at ? ` Disabled since ${day(a.disabled_at)}.` : ""),
-    h("div", { className: "actions" }, edit, reset, toggle), form);
+    h("div", { className: "actions" }, edit, reset, toggle, you ? "" : remove), form);
 }
 
 /** @param {() => Promise<void>} reload */

@@ -70,3 +70,4 @@ export const patch = (/** @type {string} */ path, /** @type {unknown} */ body) =
   request("PATCH", path, body);
 export const put = (/** @type {string} */ path, /** @type {unknown} */ body) =>
   request("PUT", path, body);
+export const del = (/** @type {string} */ path) => request("DELETE", path);

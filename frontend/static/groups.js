@@ -21,6 +21,7 @@ async function list(archived) {
 async function wireCreate(me) {
   $("create").hidden = false;
   $("accounts-link").hidden = false;
+  $("audit-link").hidden = false;
   /** @type {import("./account-types.js").AccountDetail[]} */
   const accounts = (await get("/accounts")).filter((/** @type {import("./account-types.js").AccountDetail} */ a) => !a.disabled_at);
   const select = $as("g-facilitator", HTMLSelectElement);

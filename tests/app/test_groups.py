@@ -1,5 +1,10 @@
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any
+
+from app.core.db import transaction, utcnow
+from app.ops.retention import purge
 from tests.app.conftest import World
 
 
@@ -167,4 +172,27 @@ async def test_archiving_ends_the_groups_sessions_and_refuses_joins(world: World
     assert [s["status"] for s in listed if s["id"] == session["id"]] == ["ended"]
     join = await browser.post(f"/api/v1/sessions/{session['id']}/join",
                               json={"ground_rules_version": 1})
-    assert join.status_code == 410 and join.json()["error"] == "group_archived"
+    # Archiving ended the doctor's membership too: this browser holds none any more.
+    assert join.status_code == 401 and join.json()["error"] == "no_membership"
+
+
+async def test_archiving_ends_every_membership_so_retention_purges_them(
+    world: World, app: Any
+) -> None:
+    """Memberships of an archived group end with it (doctors' and facilitators'), so the
+    retention purge deletes them on schedule; the facilitator still sees the archived group."""
+    _, doctor = await world.doctor("Dr Ada")
+    gid = world.group_a["id"]
+    assert (await world.fa.post(f"/api/v1/groups/{gid}/archive")).status_code == 200
+    members = (await world.fa.get(f"/api/v1/groups/{gid}/members",
+                                  params={"include_ended": "true"})).json()
+    assert {m["display_name"] for m in members} == {"Dr Ada", "Dr A Facilitator"}
+    assert all(m["ended_at"] is not None for m in members)
+    assert (await world.fa.get(f"/api/v1/groups/{gid}/members")).json() == []
+    assert len((await world.fa.get("/api/v1/groups?archived=true")).json()) == 1
+    async for db in transaction(app.state.db):
+        counts = await purge(db, app.state.settings, now=utcnow() + timedelta(days=91))
+    assert counts["members"] == 2
+    assert (await world.admin.get(f"/api/v1/groups/{gid}/members",
+                                  params={"include_ended": "true"})).json() == []
+    assert doctor["member_id"]

@@ -173,6 +173,25 @@ def test_account_pages(browser, server, admin_api: Api, form) -> None:  # type: 
     expect(other.get_by_role("heading", name="This link does not work")).to_be_visible()
     axe_check(other, "set password (bad link)")
     other.context.close()
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_audit_page(browser, server, admin_api: Api, form) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    f = _name(form)
+    context = new_context(browser, server, form, bypass_csp=True)
+    page = context.new_page()
+    admin_signs_in(page)
+    page.goto("/audit")
+    expect(page.locator("#rows tr").first).to_contain_text("sign_in")
+    axe_check(page, "audit log")
+    shoot(page, f"audit-{f}")
+    page.get_by_label("Actor id").fill("not an id")
+    page.get_by_role("button", name="Show").click()
+    expect(page.locator("#status")).to_contain_text("An actor id looks like")
+    axe_check(page, "audit log (a bad filter)")
+    context.close()
     context.close()
 
 

@@ -90,6 +90,37 @@ async def test_admin_claim_creates_an_admin(world: Any, issuer: str) -> None:
     assert (await browser.get("/api/v1/accounts")).status_code == 200
 
 
+async def test_claims_are_read_again_at_each_sign_in(world: Any, issuer: str) -> None:
+    """An admin role removed in the identity provider is removed here at the next sign-in."""
+    person(issuer, "lead", roles=["Rounds.Admin"])
+    browser = world.clients.new()
+    assert (await sign_in(browser, "lead")).status_code == 303
+    lead = (await browser.get("/api/v1/auth/me")).json()
+    assert lead["is_admin"] is True
+    person(issuer, "lead", roles=["Rounds.User"])
+    again = world.clients.new()
+    assert (await sign_in(again, "lead")).status_code == 303
+    assert (await again.get("/api/v1/auth/me")).json()["is_admin"] is False
+    assert (await again.get("/api/v1/accounts")).status_code == 403
+    log = (await world.admin.get("/api/v1/audit", params={"object_id": lead["id"]})).json()
+    assert [(r["action"], r["actor"]) for r in log] == [
+        ("sign_in.sso", f"account {lead['id']}"), ("account.demote", "system"),
+        ("sign_in.sso", f"account {lead['id']}"), ("account.create", "system")]
+
+
+async def test_a_disabled_account_cannot_sign_in_by_sso(world: Any, issuer: str) -> None:
+    assert (await world.admin.post(f"/api/v1/accounts/{world.fa_id}/disable")).status_code == 200
+    person(issuer, "fa")
+    browser = world.clients.new()
+    response = await sign_in(browser, "fa")
+    assert response.status_code == 403 and response.json()["error"] == "account_disabled"
+    assert (await browser.get("/api/v1/auth/me")).status_code == 401
+    failed = (await world.admin.get("/api/v1/audit",
+                                    params={"action": "sign_in.sso_failed"})).json()
+    assert [r["outcome"] for r in failed] == ["account_disabled"]
+    assert "fa@trust.nhs.uk" not in str(failed) and failed[0]["object_id"]
+
+
 @pytest.mark.parametrize(("claims", "code"), [
     ({}, "oidc_no_account"),
     ({"tid": "another-tenant", "roles": ["Rounds.Admin"]}, "oidc_tenant_not_allowed"),
