@@ -1,15 +1,17 @@
 """Every table, imported in one place for alembic and the model/migration check."""
 
 from app.accounts.models import Account, PasswordLink
+from app.attendance.models import AttendanceRecord, Certificate
 from app.core.db import Base
 from app.facilitation.models import LiveState, Revocation
 from app.groups.models import Group
 from app.invites.models import Invite
+from app.mail.models import OutboxMessage
 from app.members.models import Member
 from app.sessions.models import Session
 from app.templates.models import TemplateRow
 
 __all__ = [
-    "Account", "Base", "Group", "Invite", "LiveState", "Member", "PasswordLink", "Revocation",
-    "Session", "TemplateRow",
+    "Account", "AttendanceRecord", "Base", "Certificate", "Group", "Invite", "LiveState",
+    "Member", "OutboxMessage", "PasswordLink", "Revocation", "Session", "TemplateRow",
 ]

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy import Enum, ForeignKey, String, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base, IdMixin
@@ -41,6 +41,9 @@ class Member(IdMixin, Base):
     )
     display_name: Mapped[str] = mapped_column(String(80))
     email: Mapped[str | None] = mapped_column(String(254))
+    """Where Rounds emails this member (a doctor gives it on their group page; optional)."""
+    reminders: Mapped[bool] = mapped_column(default=True, server_default=true())
+    """Reminders the day before and an hour before a session; the member can turn them off."""
     role: Mapped[Role] = mapped_column(
         Enum(
             Role,

@@ -77,6 +77,9 @@ class MyMembership(BaseModel):
     role: str
     group: GroupOut
     next_session: SessionOut | None
+    email: str | None = None
+    """The doctor's own email for this group (only they see it here)."""
+    reminders: bool = True
 
 
 class MySession(BaseModel):

@@ -12,7 +12,9 @@ from app.core.db import utcnow
 from app.core.errors import Conflict, Forbidden, Gone, NotFound
 from app.core.rooms import LiveRooms
 from app.groups.models import Group
+from app.mail.postbox import Postbox
 from app.members.models import FACILITATING, Member
+from app.sessions import notices
 from app.sessions.models import Session, SessionStatus
 from rtc import jointoken
 
@@ -70,10 +72,16 @@ async def next_session(db: AsyncSession, group_id: uuid.UUID) -> Session | None:
 
 
 async def update_session(
-    db: AsyncSession, session: Session, *, changes: dict[str, object], rooms: LiveRooms
+    db: AsyncSession, session: Session, *, changes: dict[str, object], rooms: LiveRooms,
+    postbox: Postbox | None = None,
 ) -> Session:
-    """Reschedule a session or move it on (open, live, ended: see ``TRANSITIONS``)."""
+    """Reschedule a session or move it on (open, live, ended: see ``TRANSITIONS``). With a
+    ``postbox``, members are emailed when a coming session moves, changes length, or is ended
+    before it was held (a cancellation)."""
     status = changes.pop("status", None)
+    now, old_start, old_minutes = utcnow(), session.scheduled_start, session.duration_minutes
+    if status is S.ended and session.status is not S.live and session.scheduled_start > now:
+        await notices.session_cancelled(db, postbox, session, now=now)
     if session.status is S.ended and changes:
         raise Conflict("session_ended", "an ended session cannot change")
     if status is not None and status != session.status:
@@ -89,6 +97,9 @@ async def update_session(
     for key, value in changes.items():
         setattr(session, key, value)
     await db.flush()
+    moved = (session.scheduled_start, session.duration_minutes) != (old_start, old_minutes)
+    if moved and session.status in (S.scheduled, S.open) and old_start > now:
+        await notices.session_changed(db, postbox, session, old_start=old_start, now=now)
     return session
 
 
