@@ -13,6 +13,7 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from app.accounts.oidc import router as oidc_router
 from app.accounts.router import router as accounts_router
+from app.attendance.router import router as attendance_router
 from app.calendar.router import router as calendar_router
 from app.core.config import Settings
 from app.core.db import create_engine, db_factory
@@ -25,6 +26,9 @@ from app.groups.offboard import router as offboard_router
 from app.groups.roster import router as roster_router
 from app.groups.router import router as groups_router
 from app.invites.router import router as invites_router
+from app.mail.postbox import Postbox
+from app.mail.router import router as mail_router
+from app.mail.sender import Sender
 from app.media import build_media_server
 from app.members.router import router as members_router
 from app.ops.audit import router as audit_router
@@ -32,6 +36,7 @@ from app.ops.metrics import HttpMetrics, watch_media
 from app.ops.router import router as ops_router
 from app.series.router import router as series_router
 from app.series.scheduler import Scheduler
+from app.sessions.reminders import Reminders
 from app.sessions.router import router as sessions_router
 from app.templates.router import router as templates_router
 
@@ -64,10 +69,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.scheduler = Scheduler(app.state.db, app.state.facilitation)
         app.state.scheduler.start()  # lobbies open at their join window; series made ahead
         watch_media(media)  # rounds_rooms / rounds_participants on /metrics
+        # Email: the outbox's sender and the reminders, only when an SMTP host is set.
+        app.state.mail_sender = Sender(app.state.db, settings)
+        app.state.reminders = Reminders(app.state.db, Postbox.of(settings))
+        if settings.mail_enabled:
+            app.state.mail_sender.start()
+            app.state.reminders.start()
         try:
             yield
         finally:
             await app.state.scheduler.stop()
+            await app.state.reminders.stop()
+            await app.state.mail_sender.stop()
             await app.state.facilitation.stop()
             await media.close()
             await engine.dispose()
@@ -101,6 +114,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         calendar_router,
         templates_router,
         facilitation_router,
+        attendance_router,
+        mail_router,
         oidc_router,
         audit_router,
     ):

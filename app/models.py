@@ -1,18 +1,21 @@
 """Every table, imported in one place for alembic and the model/migration check."""
 
 from app.accounts.models import Account, PasswordLink
+from app.attendance.models import AttendanceRecord, Certificate
 from app.audit.models import AuditEvent
 from app.calendar.models import CalendarFeed
 from app.core.db import Base
 from app.facilitation.models import LiveState, Revocation
 from app.groups.models import Group
 from app.invites.models import Invite
+from app.mail.models import OutboxMessage
 from app.members.models import Member
 from app.series.models import Series
 from app.sessions.models import Session
 from app.templates.models import TemplateRow
 
 __all__ = [
-    "Account", "AuditEvent", "Base", "CalendarFeed", "Group", "Invite", "LiveState", "Member",
-    "PasswordLink", "Revocation", "Series", "Session", "TemplateRow",
+    "Account", "AttendanceRecord", "AuditEvent", "Base", "CalendarFeed", "Certificate", "Group",
+    "Invite", "LiveState", "Member", "OutboxMessage", "PasswordLink", "Revocation", "Series",
+    "Session", "TemplateRow",
 ]

@@ -127,7 +127,43 @@ class Settings(BaseSettings):
     """Days an ended session (date, title, duration) is kept; `rounds purge` deletes older ones."""
 
     retention_attendance_days: int = Field(default=365, ge=1, le=3650)
-    """Days an attendance record is kept for a doctor's portfolio (when attendance is recorded)."""
+    """Days an attendance record (group, date, minutes present) and a certificate made from
+    records are kept for a doctor's portfolio; `rounds purge` deletes older ones."""
+
+    smtp_host: str | None = None
+    """SMTP server that sends email (invites, reminders, changes). Unset: no email is sent, and
+    facilitators copy invite links by hand."""
+
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    """SMTP port: 587 for STARTTLS, 465 for TLS, 25 for a relay inside the trust."""
+
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    """`starttls`: upgrade the connection (port 587); `tls`: TLS from the start (465); `none`:
+    plain SMTP, only to a relay on a trusted network."""
+
+    smtp_username: str | None = None
+    """SMTP user name, if the server wants one."""
+
+    smtp_password: SecretStr | None = None
+    """SMTP password."""
+
+    smtp_timeout: float = Field(default=30.0, ge=1.0, le=300.0)
+    """Seconds to wait for the SMTP server at each step."""
+
+    mail_from: str = "Rounds <rounds@localhost>"
+    """The sender of every email (`From:`), e.g. `Rounds <rounds@trust.nhs.uk>`."""
+
+    mail_max_attempts: int = Field(default=10, ge=1, le=50)
+    """Tries to send one email before it counts as failed (admins see the count)."""
+
+    mail_retry_seconds: int = Field(default=30, ge=1, le=3600)
+    """Wait before the first retry of an email the SMTP server did not take; it doubles at
+    each retry, up to an hour."""
+
+    mail_keep_days: int = Field(default=7, ge=1, le=365)
+    """Days the outbox keeps the record that an email was sent (no content: its subject, body and
+    address are deleted as soon as it is sent), so reminders are not sent twice; failed emails
+    (with their content) are deleted after this too."""
 
     retention_audit_days: int = Field(default=365, ge=30, le=3650)
     """Days a record of the audit log (who signed in, changed an account or group, ended a
@@ -170,6 +206,11 @@ class Settings(BaseSettings):
     oidc_create_accounts: bool = False
     """Create a facilitator account at first sign-in; otherwise only accounts an admin made (or
     holders of the admin claim) can sign in."""
+
+    @property
+    def mail_enabled(self) -> bool:
+        """Whether email is sent at all (an SMTP host is set)."""
+        return bool(self.smtp_host)
 
     @cached_property
     def db_url(self) -> str:

@@ -27,6 +27,10 @@ stands still for the outage and runs again when they are back.
 
 Speaking time comes from the SFU's audio-level events, lives only in memory, goes only to the
 facilitators (at most once a second) and is gone with the session.
+
+Attendance is counted here from presence alone (``app.attendance.tracker``): a member's minutes
+in the room, written as whole minutes to their record when they leave or drop, and what is left
+when the session ends or the server stops. A write that fails waits for the next one.
 """
 
 from __future__ import annotations
@@ -40,6 +44,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.attendance import service as attendance
+from app.attendance.tracker import Tracker
 from app.audit.service import SYSTEM, Action, Actor, record
 from app.core.db import transaction
 from app.core.errors import RoundsError
@@ -51,7 +57,7 @@ from app.facilitation.presence import joined, lost
 from app.facilitation.state import Effect, Live, Presence, Result
 from app.facilitation.views import audible, floor_holder, view
 from app.invites.service import revoke_personal_invite
-from app.members.models import FACILITATING
+from app.members.models import FACILITATING, Role
 from rtc.facade import (
     ConnectionLost,
     Joined,
@@ -130,6 +136,8 @@ class LiveSession:
         self._talk_due: float | None = None
         self._told = self.live
         """The state the lobby's streams were last told about."""
+        self.presence_time = Tracker()
+        """Members' minutes in the room, until written to their attendance records."""
         self.task = asyncio.get_running_loop().create_task(self._run(saved))
 
     # ---------------------------------------------------------------- the inbox (any task)
@@ -182,6 +190,8 @@ class LiveSession:
             log.exception("live session task failed")
         finally:
             self.over = True
+            self.presence_time.leave_all(self.clock())
+            await self._record_attendance(final=True)
             while not self._inbox.empty():
                 item = self._inbox.get_nowait()
                 if isinstance(item, Ask) and not item.reply.done():
@@ -235,6 +245,7 @@ class LiveSession:
                 log.exception("live session item failed")
             await self._commit()
             await self._retry()
+            await self._record_attendance()
 
     async def _next(self) -> Item | None:
         """The next item, or None when a deadline comes first."""
@@ -293,6 +304,8 @@ class LiveSession:
                 self.control.remove_participant(self.id, p)
                 return
             self.roles[p] = self.known[p] = role
+            if role == Role.member:
+                self.presence_time.arrive(p, self.clock())
             if isinstance(event, Joined):
                 self.names[p] = event.name
             self._forwarding.pop(p, None)
@@ -307,6 +320,7 @@ class LiveSession:
         """``participant`` has left or dropped (at ``at``, default now)."""
         self.roles.pop(participant, None)
         self._forwarding.pop(participant, None)
+        self.presence_time.leave(participant, self.clock() if at is None else at)
         self.change(lambda live, now: lost(live, participant, self.presence,
                                            now if at is None else at))
 
@@ -403,6 +417,21 @@ class LiveSession:
             if saved is None:
                 return
         await self._withdraw()
+
+    async def _record_attendance(self, *, final: bool = False) -> None:
+        """Add the whole minutes members have been present to their records (with ``final``,
+        the rest rounded); if the database fails they wait for the next write."""
+        taken = self.presence_time.take(final=final)
+        if not taken:
+            return
+        try:
+            async for db in transaction(self.db):
+                for participant, minutes in taken.items():
+                    await attendance.record(db, session_id=uuid.UUID(self.id),
+                                            member_id=uuid.UUID(participant), minutes=minutes)
+        except Exception:
+            log.warning("could not record attendance yet")
+            self.presence_time.give_back(taken)
 
     def send_state(self, participant: str) -> None:
         """Send one participant the state as they see it."""

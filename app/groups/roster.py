@@ -24,6 +24,8 @@ router = APIRouter(tags=["members"])
 def _out(member: Member) -> MemberOut:
     out = MemberOut.model_validate(member, from_attributes=True)
     out.has_account = member.account_id is not None
+    if not out.has_account:  # a doctor's email is for Rounds' emails to them, not the roster
+        out.email = None
     return out
 
 

@@ -23,6 +23,7 @@ from app.invites.schemas import (
     Joined,
     SessionBrief,
 )
+from app.mail.postbox import PostboxDep
 from app.members.deps import DeviceMembers, remember_device
 from app.members.service import new_device_key
 from app.sessions.service import next_session
@@ -48,8 +49,10 @@ async def create_invite(
     account: CurrentAccount,
     db: DbSession,
     settings: SettingsDep,
+    postbox: PostboxDep,
 ) -> object:
-    """Create an invite. The response holds the link; it is shown this once."""
+    """Create an invite. The response holds the link; it is shown this once. With `email` (a
+    personal invite, on a service that sends email) the link is also emailed there."""
     group = await managed_group(db, account, group_id)
     invite, token = await service.create_invite(
         db,
@@ -66,7 +69,9 @@ async def create_invite(
                  detail={"role": invite.role.value, "kind": invite.kind.value,
                          "max_uses": invite.max_uses})
     link = f"{settings.public_url.rstrip('/')}/join#{token}"
-    return InviteCreated(**_out(invite).model_dump(), link=link)
+    if body.email:
+        await service.email_invite(db, postbox, invite, group, to=body.email, link=link)
+    return InviteCreated(**_out(invite).model_dump(), link=link, emailed=bool(body.email))
 
 
 @router.get("/groups/{group_id}/invites", response_model=list[InviteOut])

@@ -19,6 +19,9 @@ class InviteCreate(BaseModel):
     """Default: the service's invite lifetime."""
     label: str = Field(default="", max_length=120)
     """A note for the facilitator (who the link is for); never shown to the invitee."""
+    email: str | None = Field(default=None, max_length=254)
+    """Only for a personal invite, when the service sends email: the link is emailed there. The
+    address is not kept with the invite; the outbox deletes it once the email is sent."""
 
 
 class InviteOut(BaseModel):
@@ -39,6 +42,8 @@ class InviteOut(BaseModel):
 class InviteCreated(InviteOut):
     link: str
     """The link to send. It is shown this once: only its hash is kept."""
+    emailed: bool = False
+    """The link was queued to be emailed to the address given."""
 
 
 class InviteToken(BaseModel):

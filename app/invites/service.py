@@ -19,6 +19,10 @@ from app.core.errors import Conflict, Gone, Invalid, NotFound
 from app.core.security import new_token, same_hash, token_hash
 from app.groups.models import Group
 from app.invites.models import Invite, InviteKind
+from app.mail import compose, outbox
+from app.mail.models import MailKind
+from app.mail.postbox import Postbox
+from app.mail.smtp import valid_address
 from app.members.models import FACILITATING, Member, Role
 from app.members.service import clean_name, count_active
 
@@ -182,3 +186,19 @@ async def accept(
     db.add(member)
     await db.flush()
     return member, group, True
+
+
+async def email_invite(
+    db: AsyncSession, postbox: Postbox, invite: Invite, group: Group, *, to: str, link: str
+) -> None:
+    """Queue a personal invite's link to an address (in the caller's transaction)."""
+    if not postbox.enabled:
+        raise Conflict("mail_disabled", "this service sends no email: copy the link instead")
+    if invite.kind is not InviteKind.personal:
+        raise Invalid("email_personal_only", "only a personal invite is emailed to one address")
+    to = to.strip()
+    if not valid_address(to):
+        raise Invalid("bad_email", "give an email address like name@nhs.net")
+    email = compose.invite(link=link, expires_at=invite.expires_at, timezone=group.timezone)
+    await outbox.queue(db, kind=MailKind.invite, to=to, subject=email.subject, body=email.body,
+                       now=utcnow())

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy import Enum, ForeignKey, String, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.dataflow import CREATED, ID, Col, Table
@@ -47,8 +47,10 @@ class Member(IdMixin, Base):
                              "emptied when the invite is purged"),
             "display_name": Col("shown to the group", "yes: the name or pseudonym the doctor "
                                 "chose; a facilitator's account name"),
-            "email": Col("a facilitator's email, copied from the account (empty for doctors)",
+            "email": Col("a facilitator's email, copied from the account; a doctor's own, "
+                         "optional, for reminders and changes (hidden from the roster)",
                          "yes", "cleared when the account is deleted"),
+            "reminders": Col("whether the doctor wants reminder emails"),
             "role": Col("member, facilitator or co-facilitator", "yes"),
             "started_at": Col("when the membership starts", "yes"),
             "ended_at": Col("when it ended (drives its deletion)", "yes"),
@@ -68,6 +70,9 @@ class Member(IdMixin, Base):
     )
     display_name: Mapped[str] = mapped_column(String(80))
     email: Mapped[str | None] = mapped_column(String(254))
+    """Where Rounds emails this member (a doctor gives it on their group page; optional)."""
+    reminders: Mapped[bool] = mapped_column(default=True, server_default=true())
+    """Reminders the day before and an hour before a session; the member can turn them off."""
     role: Mapped[Role] = mapped_column(
         Enum(
             Role,

@@ -13,6 +13,7 @@ from app.core.errors import NotFound
 from app.core.rooms import Rooms
 from app.members import service
 from app.members.deps import DeviceMembers
+from app.members.schemas import Contact
 
 router = APIRouter(tags=["members"])
 
@@ -36,3 +37,15 @@ async def forget_device(
     working and the cookie is removed. A new invite re-admits them."""
     await service.forget_devices(db, members, rooms=rooms)
     clear_cookie(response, settings, DEVICE_COOKIE)
+
+
+@router.put("/me/memberships/{member_id}/contact", response_model=Contact)
+async def set_contact(
+    member_id: uuid.UUID, body: Contact, members: DeviceMembers, db: DbSession
+) -> object:
+    """A doctor's email for one group (optional) and whether they get session reminders."""
+    member = next((m for m in members if m.id == member_id), None)
+    if member is None:
+        raise NotFound("member_not_found", "this device holds no such membership")
+    await service.set_contact(db, member, email=body.email, reminders=body.reminders)
+    return Contact(email=member.email, reminders=member.reminders)

@@ -37,3 +37,12 @@ class FacilitatorAdd(BaseModel):
 class DisplayName(BaseModel):
     model_config = ConfigDict(extra="forbid")
     display_name: str = Field(min_length=1, max_length=80)
+
+
+class Contact(BaseModel):
+    """A doctor's own email settings for one membership."""
+
+    model_config = ConfigDict(extra="forbid")
+    email: str | None = Field(default=None, max_length=254)
+    """Empty or null: Rounds emails this membership nothing."""
+    reminders: bool = True

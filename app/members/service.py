@@ -15,6 +15,7 @@ from app.core.db import utcnow
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from app.core.rooms import LiveRooms
 from app.core.security import new_token, same_hash, token_hash
+from app.mail.smtp import valid_address
 from app.members.models import FACILITATING, MAX_FACILITATORS, Member, Role
 
 BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
@@ -232,3 +233,14 @@ async def check_may_change(
     if role is not Role.facilitator:
         raise Forbidden("facilitator_only",
                         "only the group's facilitator or an admin can change a facilitator")
+
+
+async def set_contact(db: AsyncSession, member: Member, *, email: str | None,
+                      reminders: bool) -> Member:
+    """A doctor's email for this membership (None: none) and whether they want reminders."""
+    email = (email or "").strip() or None
+    if email is not None and not valid_address(email):
+        raise Invalid("bad_email", "give an email address like name@nhs.net")
+    member.email, member.reminders = email, reminders
+    await db.flush()
+    return member

@@ -16,11 +16,13 @@ from pathlib import Path
 from sqlalchemy import Table as SqlTable
 
 import app.accounts.models
+import app.attendance.models
 import app.audit.models
 import app.calendar.models
 import app.facilitation.models
 import app.groups.models
 import app.invites.models
+import app.mail.models
 import app.members.models
 import app.series.models
 import app.sessions.models

@@ -12,8 +12,10 @@ What goes, with the setting that says when (docs/data-flow.md describes the same
   sessions are ended);
 - audit records older than ``retention_audit_days``; each purge records itself in the log, with
   its counts;
-- attendance, ``retention_attendance_days``, once attendance is recorded: a step is added to
-  ``STEPS`` with the table.
+- attendance records (group, date, minutes) of dates, and certificates issued, more than
+  ``retention_attendance_days`` ago;
+- the outbox's records of emails sent or failed more than ``mail_keep_days`` ago (they hold no
+  address or content: that goes as soon as an email is sent or given up).
 
 Run it daily (a cron job or a systemd timer: docs/operations.md). It deletes in one transaction
 and reports counts only.
@@ -30,6 +32,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.attendance import service as attendance
 from app.audit import service as audit
 from app.core.config import Settings
 from app.core.db import checkpoint, create_engine, db_factory, transaction, utcnow
@@ -37,6 +40,7 @@ from app.core.rooms import LiveRooms
 from app.facilitation.models import Revocation
 from app.facilitation.store import OFFLINE
 from app.invites.models import Invite
+from app.mail import outbox
 from app.members.models import Member
 from app.sessions.models import Session, SessionStatus
 from app.sessions.service import end_session
@@ -116,6 +120,20 @@ async def purge_audit(
     return await audit.purge(db, before=now - timedelta(days=settings.retention_audit_days))
 
 
+async def purge_attendance(
+    db: AsyncSession, settings: Settings, now: datetime, rooms: LiveRooms
+) -> int:
+    """Attendance records and certificates past ``retention_attendance_days``."""
+    return await attendance.purge(db, now=now, days=settings.retention_attendance_days)
+
+
+async def purge_outbox(
+    db: AsyncSession, settings: Settings, now: datetime, rooms: LiveRooms
+) -> int:
+    """The outbox's records of emails sent or failed before ``mail_keep_days``."""
+    return await outbox.purge(db, before=now - timedelta(days=settings.mail_keep_days))
+
+
 STEPS: dict[str, Step] = {
     "forgotten_sessions": close_forgotten_sessions,
     "members": purge_members,
@@ -123,6 +141,8 @@ STEPS: dict[str, Step] = {
     "sessions": purge_sessions,
     "revocations": purge_revocations,
     "audit": purge_audit,
+    "attendance": purge_attendance,
+    "outbox": purge_outbox,
 }
 
 

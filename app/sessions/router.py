@@ -16,6 +16,7 @@ from app.core.rooms import Rooms
 from app.groups.models import Group
 from app.groups.schemas import GroupOut
 from app.groups.service import managed_group
+from app.mail.postbox import PostboxDep
 from app.members.deps import DeviceMembers
 from app.sessions import service
 from app.sessions.models import Session
@@ -63,17 +64,23 @@ async def get_session(session_id: uuid.UUID, account: CurrentAccount, db: DbSess
 
 @router.patch("/sessions/{session_id}", response_model=SessionOut)
 async def update_session(
-    session_id: uuid.UUID, body: SessionUpdate, account: CurrentAccount, db: DbSession, rooms: Rooms
+    session_id: uuid.UUID,
+    body: SessionUpdate,
+    account: CurrentAccount,
+    db: DbSession,
+    rooms: Rooms,
+    postbox: PostboxDep,
 ) -> object:
     """Reschedule a session or move it on: open the lobby, go live, end it.
 
     Ending a session closes its room and deletes its live state: nothing of who spoke remains.
+    Members with an email are told when a coming session moves or is ended before it is held.
     """
     session = await service.get_session(db, session_id)
     await managed_group(db, account, session.group_id)
     return await service.update_session(
         db, session, changes=body.model_dump(exclude_unset=True, exclude_none=True), rooms=rooms,
-        by=Actor.account(account.id),
+        by=Actor.account(account.id), postbox=postbox,
     )
 
 
@@ -112,6 +119,8 @@ async def my_memberships(members: DeviceMembers, db: DbSession) -> object:
                 member_id=member.id,
                 display_name=member.display_name,
                 role=member.role.value,
+                email=member.email,
+                reminders=member.reminders,
                 group=GroupOut.model_validate(group, from_attributes=True),
                 next_session=SessionOut.model_validate(session, from_attributes=True)
                 if session

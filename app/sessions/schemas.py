@@ -91,6 +91,9 @@ class MyMembership(BaseModel):
     next_session: SessionOut | None
     cancelled: list[SessionOut] = []
     """Sessions still to come that were cancelled, with their reasons."""
+    email: str | None = None
+    """The doctor's own email for this group (only they see it here)."""
+    reminders: bool = True
 
 
 class MySession(BaseModel):

@@ -14,8 +14,10 @@ from app.core.errors import Conflict, Forbidden, Gone, NotFound
 from app.core.rooms import LiveRooms
 from app.groups.models import Group, LateJoin
 from app.groups.service import archive_group as mark_archived
+from app.mail.postbox import Postbox
 from app.members.models import FACILITATING, Member
 from app.members.service import end_membership, list_members
+from app.sessions import notices
 from app.sessions.models import Session, SessionStatus
 from rtc import jointoken
 
@@ -79,11 +81,16 @@ RESCHEDULING = ("scheduled_start", "duration_minutes", "title")
 async def update_session(
     db: AsyncSession, session: Session, *, changes: dict[str, object], rooms: LiveRooms,
     by: Actor = SYSTEM,
+    postbox: Postbox | None = None,
 ) -> Session:
     """Reschedule a session or move it on (open, live, ended: see ``TRANSITIONS``). An
     occurrence of a series that is rescheduled becomes ``detached``: edits of the whole series
-    leave it as it is."""
+    leave it as it is. With a ``postbox``, members are emailed when a coming session moves,
+    changes length, or is ended before it was held (a cancellation)."""
     status = changes.pop("status", None)
+    now, old_start, old_minutes = utcnow(), session.scheduled_start, session.duration_minutes
+    if status is S.ended and session.status is not S.live and session.scheduled_start > now:
+        await notices.session_cancelled(db, postbox, session, now=now)
     if session.status is S.ended and changes:
         raise Conflict("session_ended", "an ended session cannot change")
     if any(k in changes and changes[k] != getattr(session, k) for k in RESCHEDULING):
@@ -102,6 +109,9 @@ async def update_session(
     for key, value in changes.items():
         setattr(session, key, value)
     await db.flush()
+    moved = (session.scheduled_start, session.duration_minutes) != (old_start, old_minutes)
+    if moved and session.status in (S.scheduled, S.open) and old_start > now:
+        await notices.session_changed(db, postbox, session, old_start=old_start, now=now)
     return session
 
 

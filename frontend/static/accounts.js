@@ -139,6 +139,16 @@ async function wireCreate(reload) {
   });
 }
 
+/**
+ * The outbox's counts in a sentence: never who to, never what.
+ * @param {{enabled: boolean, queued: number, sending: number, sent: number, failed: number}} c
+ */
+export function outboxLine(c) {
+  if (!c.enabled) return "Email: off (no SMTP server is set), so links are copied by hand.";
+  return `Email: ${c.queued + c.sending} waiting to be sent, ${c.failed} failed, ` +
+    `${c.sent} sent recently.`;
+}
+
 async function main() {
   const me = await requireAccount();
   if (!me.is_admin) return say($("problem"), "Only an administrator can manage accounts.", "error");
@@ -160,6 +170,7 @@ async function main() {
   try {
     await reload();
     await wireCreate(reload);
+    $("outbox").textContent = outboxLine(await get("/admin/outbox"));
   } catch (error) {
     say($("problem"), message(error), "error");
   }

@@ -1,10 +1,41 @@
 // @ts-check
 /** "My groups", `/`: the groups this device belongs to, for a returning doctor. */
 
-import { get } from "./api.js";
+import { get, put } from "./api.js";
 import { waiting } from "./format.js";
 import { wireForget } from "./forget.js";
-import { $, $as, h, message, say } from "./ui.js";
+import { $, $as, busy, h, message, say } from "./ui.js";
+
+/**
+ * The doctor's email for one group and whether they want reminders (only when the service
+ * sends email). @param {import("./api.js").Membership & {email?: string | null,
+ *   reminders?: boolean}} m
+ */
+function emailSettings(m) {
+  const id = m.member_id;
+  const email = h("input", { id: `email-${id}`, type: "email", autocomplete: "email",
+    maxLength: 254, value: m.email || "" });
+  const remind = h("input", { id: `remind-${id}`, type: "checkbox", checked: m.reminders !== false });
+  const out = h("div", { className: "msg", role: "status", hidden: true });
+  const save = h("button", { type: "submit" }, "Save");
+  const form = h("form", { noValidate: true },
+    h("label", { for: email.id }, "Your email ",
+      h("span", { className: "hint" }, "Optional. Only Rounds sees it; leave it empty for no email")),
+    email,
+    h("p", {}, remind, " ", h("label", { for: remind.id },
+      "Remind me the day before and an hour before each session")),
+    h("p", { className: "muted" }, "Changes and cancellations are always emailed to this address."),
+    h("div", { className: "actions" }, save), out);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    busy(save, out, async () => {
+      await put(`/me/memberships/${encodeURIComponent(id)}/contact`,
+        { email: email.value.trim() || null, reminders: remind.checked });
+      say(out, "Saved.", "ok");
+    });
+  });
+  return h("details", {}, h("summary", {}, "Email and reminders"), form);
+}
 
 async function main() {
   wireForget($as("forget", HTMLButtonElement), $("status"), () => {
@@ -25,6 +56,8 @@ async function main() {
     $("none").hidden = false;
     return;
   }
+  /** @type {{enabled: boolean}} */
+  const mail = await get("/mail").catch(() => ({ enabled: false }));
   $("groups").replaceChildren(...mine.map((m) => {
     const { text } = waiting(m.next_session, { timeZone: m.group.timezone,
       facilitating: m.role !== "member" });
@@ -33,9 +66,11 @@ async function main() {
       h("p", { className: "muted" }, `You appear as ${m.display_name}.`),
       h("p", {}, text),
       h("a", { className: "button", href: `/lobby?group=${encodeURIComponent(m.group.id)}` },
-        "Go to the lobby", h("span", { className: "visually-hidden" }, ` of ${m.group.name}`)));
+        "Go to the lobby", h("span", { className: "visually-hidden" }, ` of ${m.group.name}`)),
+      mail.enabled && emailSettings(m));
   }));
   $("groups").hidden = false;
+  $("attendance-line").hidden = false;
   $("forget-line").hidden = false;
 }
 

@@ -239,3 +239,37 @@ def test_schedule_pages(browser, server, admin_api: Api, form) -> None:  # type:
     axe_check(page, "lobby (cancelled session, calendar link)")
     shoot(page, f"lobby-calendar-{f}")
     context.close()
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_attendance_pages(browser, server, admin_api: Api, form, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    from tests.frontend.attendance_world import doctor_with_attendance
+
+    f = _name(form)
+    context = new_context(browser, server, form, bypass_csp=True)
+    page = context.new_page()
+    doctor_with_attendance(page, server, admin_api, f"Monday group ({f})", f"Dr Kim {f}",
+                           {"2026-10-12": 60})
+    page.goto("/attendance")
+    expect(page.get_by_role("button", name="Download a certificate")).to_be_visible()
+    axe_check(page, "my attendance")
+    shoot(page, f"attendance-{f}", docs=f == "phone")
+    with page.expect_download() as waiting:
+        page.get_by_role("button", name="Download a certificate").click()
+    saved = tmp_path / waiting.value.suggested_filename
+    waiting.value.save_as(saved)
+    page.goto(saved.as_uri())
+    expect(page.get_by_role("heading", name="Certificate of attendance")).to_be_visible()
+    axe_check(page, "certificate")
+    code = page.locator(".code").inner_text()
+    page.goto(f"{server.url}/verify")
+    expect(page.get_by_role("heading", name="Check a certificate of attendance")).to_be_visible()
+    axe_check(page, "verify (empty)")
+    page.get_by_label("Verification code").fill(code)
+    page.get_by_role("button", name="Check the code").click()
+    expect(page.get_by_role("heading", name="This certificate is genuine")).to_be_visible()
+    axe_check(page, "verify (genuine)")
+    shoot(page, f"verify-{f}")
+    context.close()
