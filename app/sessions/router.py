@@ -87,13 +87,14 @@ async def update_session(
 @router.post("/sessions/{session_id}/cancel", response_model=SessionOut)
 async def cancel_session(
     session_id: uuid.UUID, body: CancelRequest, account: CurrentAccount, db: DbSession,
-    rooms: Rooms
+    rooms: Rooms, postbox: PostboxDep,
 ) -> object:
     """Cancel a session (one occurrence of a series, or a one-off) with a reason its members
-    see on their group's page and in their calendars."""
+    see on their group's page, in their calendars and (with email on) in an email."""
     session = await service.get_session(db, session_id)
     await managed_group(db, account, session.group_id)
-    return await service.cancel_session(db, session, reason=body.reason, rooms=rooms)
+    return await service.cancel_session(db, session, reason=body.reason, rooms=rooms,
+                                        postbox=postbox, by=Actor.account(account.id))
 
 
 @router.post("/groups/{group_id}/archive", response_model=GroupOut)

@@ -116,17 +116,20 @@ async def update_session(
 
 
 async def cancel_session(
-    db: AsyncSession, session: Session, *, reason: str, rooms: LiveRooms
+    db: AsyncSession, session: Session, *, reason: str, rooms: LiveRooms,
+    postbox: Postbox | None = None, by: Actor = SYSTEM,
 ) -> Session:
     """Cancel a session that has not taken place: it ends, and its members see why (on their
-    group's page and in their calendars, as STATUS:CANCELLED)."""
+    group's page, in their calendars as STATUS:CANCELLED, and by email with a ``postbox``)."""
     if session.status not in (S.scheduled, S.open):
         raise Conflict("not_cancellable", f"a {session.status} session cannot be cancelled")
+    await notices.session_cancelled(db, postbox, session, now=utcnow(),
+                                    reason=" ".join(reason.split())[:200])
     session.cancel_reason = " ".join(reason.split())[:200]
     session.sequence += 1
     if session.series_id is not None:
         session.detached = True
-    await end_session(db, session, rooms=rooms)
+    await end_session(db, session, rooms=rooms, by=by)
     await db.flush()
     return session
 

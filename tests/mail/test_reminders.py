@@ -126,3 +126,18 @@ async def test_changes_and_cancellations_reach_everyone_with_an_email(
         f"Rounds: your session on {day(new, tz)} is cancelled"}
     assert len(cancelled) == 3
     _check_neutral(world, smtpd.received)
+
+
+async def test_a_cancelled_occurrence_emails_its_reason(
+        world: Any, post: Post, smtpd: Smtpd) -> None:
+    """Cancelling one session with a reason (the schedule's cancel) tells everyone by email."""
+    session, _ = await _setup(world, post)
+    response = await world.fa.post(f"/api/v1/sessions/{session['id']}/cancel",
+                                   json={"reason": "Rotation change-over week"})
+    assert response.status_code == 200, response.text
+    await post.sender.deliver_due()
+    assert sorted(r.to[0] for r in smtpd.received) == ["ann@nhs.example", "ben@nhs.example",
+                                                      "fa@trust.nhs.uk"]
+    assert all("Rotation change-over week" in r.body for r in smtpd.received)
+    assert {r.message["Subject"].endswith("is cancelled") for r in smtpd.received} == {True}
+    _check_neutral(world, smtpd.received)
