@@ -26,6 +26,7 @@ from app.invites.router import router as invites_router
 from app.media import build_media_server
 from app.members.router import router as members_router
 from app.ops.metrics import HttpMetrics, watch_media
+from app.ops.purge_status import watch_purge
 from app.ops.router import router as ops_router
 from app.sessions.router import router as sessions_router
 from app.templates.router import router as templates_router
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         await app.state.facilitation.start()
         watch_media(media)  # rounds_rooms / rounds_participants on /metrics
+        watch_purge(settings)  # the last `rounds purge`, recorded by that command
         try:
             yield
         finally:

@@ -42,7 +42,7 @@ from tests.deploy.services import (
     tail,
     wait_tcp,
 )
-from tests.deploy.test_coturn import SECRET, turn_config
+from tests.deploy.test_coturn import SECRET, turn_argv, turn_config
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
@@ -132,8 +132,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
                      "XDG_CONFIG_HOME": str(directory / "config")}
         uvicorn = [sys.executable, "-m", "uvicorn", "tests.deploy.asgi_app:make_app", "--factory",
                    "--host", "127.0.0.1", "--port", str(app_port), "--no-access-log"]
-        with running([turnserver, "-c", turn_conf, f"--static-auth-secret={SECRET}",
-                      "--realm=rounds.test"], logs["coturn"]) as turn, \
+        with running(turn_argv(turnserver, turn_conf), logs["coturn"]) as turn, \
                 running(uvicorn, logs["app"], env=app_env, cwd=ROOT) as app, \
                 running([caddy, "run", "--config", str(ROOT / "deploy" / "Caddyfile"), "--adapter",
                          "caddyfile"], logs["caddy"], env=caddy_env, cwd=directory) as proxy:
