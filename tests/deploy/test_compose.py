@@ -245,3 +245,18 @@ def test_coturn_user_database_is_writable_after_dropping_root(compose: dict[str,
     userdb = next(x.split("=", 1)[1] for x in conf if x.startswith("userdb="))
     tmpfs = compose["services"]["coturn"]["tmpfs"]
     assert any(t.startswith(f"{Path(userdb).parent}:") and "uid=65534" in t for t in tmpfs)
+
+
+def test_the_relay_capacity_in_install_md_follows_from_the_port_range() -> None:
+    conf = (ROOT / "deploy" / "turnserver.conf").read_text()
+    low = int(re.search(r"^min-port=(\d+)", conf, re.M)[1])  # type: ignore[index]
+    high = int(re.search(r"^max-port=(\d+)", conf, re.M)[1])  # type: ignore[index]
+    install = (ROOT / "docs" / "install.md").read_text()
+    ports = int(re.search(r"The relay range holds (\d+) ports", install)[1])  # type: ignore[index]
+    people = int(re.search(r"at least (\d+) people connected at once",  # type: ignore[index]
+                           install)[1])
+    compose = yaml.safe_load(COMPOSE.read_text())
+    offered = len(json.loads(compose["services"]["app"]["environment"]["ROUNDS_ICE_SERVERS"]))
+    # Two peer connections per participant, each up to one relay port per TURN URL offered.
+    assert ports == high - low + 1 and people == ports // (2 * offered)
+    assert f"two to {2 * offered} ports per person" in install
