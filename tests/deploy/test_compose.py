@@ -128,9 +128,11 @@ def test_coturn_relays_only_to_the_media_server(compose: dict[str, Any]) -> None
 
 
 def test_the_media_subnet_is_set_in_one_place() -> None:
-    # Only docker-compose.yml's defaults name it; deploy/ and the code never do.
+    # Only docker-compose.yml's defaults name it; deploy/, scripts/ and the code never do.
     prefix = "172.31.250."
-    for path in [*(ROOT / "deploy").iterdir(), *(ROOT / "app").rglob("*.py")]:
+    files = [*(ROOT / "deploy").rglob("*"), *(ROOT / "app").rglob("*.py"),
+             *(ROOT / "scripts").iterdir()]
+    for path in (p for p in files if p.is_file()):
         lines = [x for x in path.read_text().splitlines() if not x.lstrip().startswith("#")]
         assert not any(prefix in x for x in lines), path
     text = _text()
