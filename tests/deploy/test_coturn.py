@@ -16,7 +16,7 @@ import random
 import re
 import ssl
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,11 +53,11 @@ class Turn:
     log: Path
 
 
-def turn_argv(exe: str, config: str) -> list[str]:
-    """coturn's command line as docker-compose.yml gives it (the secret, realm and the one
-    allowed peer), with the stand-in media server's address."""
+def turn_argv(exe: str, config: str, peers: Sequence[str] = (SFU,)) -> list[str]:
+    """coturn's command line as docker-compose.yml gives it (the secret, realm and the allowed
+    peer: there the media server's one address, here the stand-in's)."""
     return [exe, "-c", config, f"--static-auth-secret={SECRET}", "--realm=rounds.test",
-            f"--allowed-peer-ip={SFU}"]
+            *(f"--allowed-peer-ip={peer}" for peer in peers)]
 
 
 def turn_config(directory: Path, udp: int, tls: int, userdb: Path, *,
