@@ -166,10 +166,9 @@ def main(argv: list[str] | None = None) -> None:
         _migrate(settings)
         asyncio.run(_demo(settings))
     elif args.command == "purge":
-        from app.ops.retention import run
+        from app.ops.retention import main as purge
 
-        counts = asyncio.run(run(settings))
-        print(" ".join(f"{k}={v}" for k, v in counts.items()), file=sys.stderr)
+        sys.exit(purge(settings))
     elif args.command == "create-admin":
         password = os.environ.get(args.password_env, "") if args.password_env else getpass.getpass()
         if len(password) < 12:

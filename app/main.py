@@ -33,6 +33,7 @@ from app.media import build_media_server
 from app.members.router import router as members_router
 from app.ops.audit import router as audit_router
 from app.ops.metrics import HttpMetrics, watch_media
+from app.ops.purge_status import watch_purge
 from app.ops.router import router as ops_router
 from app.series.router import router as series_router
 from app.series.scheduler import Scheduler
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.mail_enabled:
             app.state.mail_sender.start()
             app.state.reminders.start()
+        watch_purge(settings)  # the last `rounds purge`, recorded by that command
         try:
             yield
         finally:

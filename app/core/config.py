@@ -71,6 +71,12 @@ class Settings(BaseSettings):
     turn_credential_seconds: int = Field(default=3600, ge=60, le=86400)
     """Lifetime of a TURN credential."""
 
+    turn_health_check: bool = True
+    """`/readyz` sends each `turn:`/`turns:` URL of `ice_servers` a STUN Binding request over
+    its own transport and answers 503 `turn_unreachable` when one does not answer (coturn
+    without its certificate starts with no TLS listener). Turn it off only where the app cannot
+    reach the TURN name from inside (1:1 NAT without hairpin); then check it from outside."""
+
     rtc_ping_after: float = Field(default=20.0, ge=1.0, le=120.0)
     """Seconds of silence from a participant's browser after which the server pings it."""
 

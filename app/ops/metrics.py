@@ -113,20 +113,28 @@ class Gauge(Metric):
 
 
 class GaugeFunction(Metric):
-    """A gauge read from a function at scrape time (e.g. ``len(hub.rooms)``)."""
+    """A gauge read from a function at scrape time (e.g. ``len(hub.rooms)``); a reader that
+    returns None leaves the series out (nothing to report yet)."""
 
     kind = "gauge"
 
-    def __init__(self, name: str, help: str, read: Callable[[], float]) -> None:
+    def __init__(self, name: str, help: str, read: Callable[[], float | None]) -> None:
         super().__init__(name, help)
         self.read = read
 
     def samples(self) -> list[tuple[tuple[str, ...], float]]:
         try:
-            return [((), float(self.read()))]
+            value = self.read()
         except Exception:  # noqa: BLE001 - a broken reader must not break the scrape
             log.warning("metric reader failed", extra={"metric": self.name})
             return []
+        return [] if value is None else [((), float(value))]
+
+
+class CounterFunction(GaugeFunction):
+    """A counter read from a function at scrape time (kept by another process, say)."""
+
+    kind = "counter"
 
 
 class Registry:
@@ -141,7 +149,7 @@ class Registry:
             metric = self._metrics.get(name)
             if metric is None:
                 metric = self._metrics[name] = make()
-            elif not isinstance(metric, kind):
+            elif type(metric) is not kind:
                 raise ValueError(f"{name} is already registered as a {metric.kind}")
             return metric
 
@@ -155,10 +163,19 @@ class Registry:
         assert isinstance(metric, Gauge)
         return metric
 
-    def gauge_function(self, name: str, help: str, read: Callable[[], float]) -> GaugeFunction:
+    def gauge_function(self, name: str, help: str,
+                       read: Callable[[], float | None]) -> GaugeFunction:
         """Register (or replace the reader of) a gauge computed at scrape time."""
         metric = self._get(name, lambda: GaugeFunction(name, help, read), GaugeFunction)
         assert isinstance(metric, GaugeFunction)
+        metric.read = read
+        return metric
+
+    def counter_function(self, name: str, help: str,
+                         read: Callable[[], float | None]) -> CounterFunction:
+        """Register (or replace the reader of) a counter computed at scrape time."""
+        metric = self._get(name, lambda: CounterFunction(name, help, read), CounterFunction)
+        assert isinstance(metric, CounterFunction)
         metric.read = read
         return metric
 

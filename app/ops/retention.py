@@ -18,7 +18,9 @@ What goes, with the setting that says when (docs/data-flow.md describes the same
   address or content: that goes as soon as an email is sent or given up).
 
 Run it daily (a cron job or a systemd timer: docs/operations.md). It deletes in one transaction
-and reports counts only.
+and reports counts only. A failed run is loud: `rounds purge` exits 1, writes the log line
+``retention purge failed`` (level error, logger ``rounds.retention``), and the serving process's
+/metrics shows it (``app.ops.purge_status``).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
@@ -42,6 +45,8 @@ from app.facilitation.store import OFFLINE
 from app.invites.models import Invite
 from app.mail import outbox
 from app.members.models import Member
+from app.ops.logging import Safe, configure_logging
+from app.ops.purge_status import record, status_path
 from app.sessions.models import Session, SessionStatus
 from app.sessions.service import end_session
 
@@ -174,15 +179,27 @@ async def run(settings: Settings) -> dict[str, int]:
     return counts
 
 
-def main(settings: Settings | None = None) -> None:
-    """Entry point: purge and print the counts."""
+def main(settings: Settings | None = None) -> int:
+    """`rounds purge`: purge, record the outcome, print the counts. 0 on success, 1 on failure
+    (with the log line ``retention purge failed``)."""
     try:
         settings = settings or Settings()
     except ValueError as exc:
         sys.exit(f"rounds: refusing to start: {exc}")
-    counts = asyncio.run(run(settings))
+    configure_logging(settings)
+    try:
+        counts = asyncio.run(run(settings))
+    except Exception as exc:  # noqa: BLE001 - any failure is reported the same loud way
+        log.error("retention purge failed", exc_info=True,
+                  extra={"error": Safe(type(exc).__name__)})
+        record(status_path(settings), ok=False, at=time.time())
+        print(f"rounds: retention purge failed ({type(exc).__name__}); nothing was deleted",
+              file=sys.stderr)
+        return 1
+    record(status_path(settings), ok=True, at=time.time())
     print(" ".join(f"{k}={v}" for k, v in counts.items()), file=sys.stderr)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,5 +1,6 @@
 """`/healthz` (the process answers), `/readyz` (it can serve: database reachable, schema at the
-latest migration) and `/metrics` (Prometheus text format, counts only).
+latest migration, every TURN server handed to browsers answering) and `/metrics` (Prometheus
+text format, counts only).
 
 These live outside `/api/v1`: they are for the load balancer, the orchestrator and Prometheus,
 not for browsers. Caddy does not expose `/metrics` (deploy/Caddyfile).
@@ -15,6 +16,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from app.core.migrate import current_revision, head_revision
+from app.ops import turn_check
 from app.ops.metrics import CONTENT_TYPE, REGISTRY
 
 router = APIRouter(tags=["ops"], include_in_schema=False)
@@ -32,7 +34,7 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-async def _check(request: Request) -> tuple[bool, dict[str, str]]:
+async def _check(request: Request) -> tuple[bool, dict[str, object]]:
     engine = request.app.state.engine
     async with engine.connect() as conn:
         await conn.execute(text("SELECT 1"))
@@ -43,13 +45,28 @@ async def _check(request: Request) -> tuple[bool, dict[str, str]]:
     return True, {"status": "ok", "database": "ok", "schema": str(current)}
 
 
+async def _check_turn(request: Request) -> tuple[bool, dict[str, str]]:
+    settings = request.app.state.settings
+    if not settings.turn_health_check:
+        return True, {}
+    answers = await turn_check.check(settings.ice_servers)
+    return all(a == "ok" for a in answers.values()), answers
+
+
 @router.get("/readyz")
 async def readyz(request: Request) -> JSONResponse:
-    """Ready to serve: the database answers and its schema is at the latest migration."""
+    """Ready to serve: the database answers, its schema is at the latest migration, and every
+    TURN URL given to browsers answers (`turn_unreachable` names the one that does not)."""
+    body: dict[str, object]
     try:
         ok, body = await asyncio.wait_for(_check(request), READY_TIMEOUT)
     except Exception as exc:  # noqa: BLE001 - any failure to reach the database means not ready
         ok, body = False, {"status": "database_unreachable", "database": type(exc).__name__}
+    turn_ok, turn = await _check_turn(request)
+    if turn:
+        body["turn"] = turn
+    if ok and not turn_ok:
+        ok, body["status"] = False, "turn_unreachable"
     return JSONResponse(body, status_code=200 if ok else 503,
                         headers={"cache-control": "no-store"})
 

@@ -1,6 +1,6 @@
 """Real caddy with deploy/Caddyfile (the trust-certificate form of `tls`), in front of the app
 run by uvicorn on loopback: HTTPS, the security headers, the /rtc WebSocket upgrade, /metrics
-kept internal, and HTTP redirected to HTTPS."""
+kept off the web name and served on the metrics port only, and HTTP redirected to HTTPS."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ TIMEOUT = 10.0
 class Stack:
     https: int
     http: int
+    metrics: int
     cert: Path
     caddy_log: Path
     app_log: Path
@@ -46,12 +47,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     cert, key = self_signed(directory, names=("localhost",))
     db = f"sqlite+aiosqlite:///{directory / 'rounds.db'}"
     upgrade(db)
-    app_port, https, http = free_port(), free_port(), free_port()
+    app_port, https, http, metrics = free_port(), free_port(), free_port(), free_port()
     app_env = {"ROUNDS_DATABASE_URL": db, "ROUNDS_SECRET_KEY": "s" * 40,
                "ROUNDS_PUBLIC_URL": f"https://localhost:{https}", "ROUNDS_ENV": "production"}
     caddy_env = {"ROUNDS_DOMAIN": "localhost", "ROUNDS_TLS": f"{cert} {key}",
                  "ROUNDS_UPSTREAM": f"127.0.0.1:{app_port}", "ROUNDS_HTTPS_PORT": str(https),
-                 "ROUNDS_HTTP_PORT": str(http), "HOME": str(directory),
+                 "ROUNDS_HTTP_PORT": str(http), "ROUNDS_METRICS_PORT": str(metrics),
+                 "HOME": str(directory),
                  "XDG_DATA_HOME": str(directory / "data"),
                  "XDG_CONFIG_HOME": str(directory / "config")}
     app_log, caddy_log = directory / "app.log", directory / "caddy.log"
@@ -65,7 +67,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                      cwd=directory) as caddy_process:
             wait_tcp(https, caddy_process, caddy_log)
             wait_tcp(http, caddy_process, caddy_log)
-            yield Stack(https, http, cert, caddy_log, app_log)
+            wait_tcp(metrics, caddy_process, caddy_log)
+            yield Stack(https, http, metrics, cert, caddy_log, app_log)
 
 
 async def test_https_reaches_the_app_with_security_headers(stack: Stack) -> None:
@@ -113,6 +116,17 @@ async def test_websocket_upgrade_on_rtc_passes_through(stack: Stack) -> None:
 async def test_metrics_are_not_exposed_at_the_edge(stack: Stack) -> None:
     async with httpx.AsyncClient(verify=stack.ssl(), timeout=TIMEOUT) as client:
         assert (await client.get(f"{stack.base}/metrics")).status_code == 404
+
+
+async def test_metrics_port_serves_metrics_and_nothing_else(stack: Stack) -> None:
+    # What docker-compose.yml publishes as ${ROUNDS_METRICS_IP}:9180, for Prometheus.
+    async with httpx.AsyncClient(timeout=TIMEOUT) as client:
+        metrics = await client.get(f"http://127.0.0.1:{stack.metrics}/metrics")
+        assert metrics.status_code == 200, tail(stack.caddy_log)
+        assert "# TYPE rounds_http_requests_total counter" in metrics.text
+        for other in ("/healthz", "/", "/api/v1/auth/me", "/metrics/../healthz"):
+            assert (await client.get(f"http://127.0.0.1:{stack.metrics}{other}")).status_code \
+                == 404, other
 
 
 async def test_plain_http_redirects_to_https(stack: Stack) -> None:

@@ -5,6 +5,7 @@ named volumes, published ports."""
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -101,21 +102,97 @@ def test_coturn_binds_only_the_turn_address_on_the_host(compose: dict[str, Any])
     assert "| users | TURN address | 3478 | UDP |" in firewall
 
 
+def _default(value: str, name: str) -> str:
+    """The default of a `${NAME:-default}` reference, which must be all of value."""
+    match = re.fullmatch(rf"\$\{{{name}:-([^}}]+)\}}", value)
+    assert match, f"{value!r} is not ${{{name}:-default}}"
+    return match.group(1)
+
+
 def test_coturn_relays_only_to_the_media_server(compose: dict[str, Any]) -> None:
-    app_ip = compose["services"]["app"]["networks"]["media"]["ipv4_address"]
-    subnet = compose["networks"]["media"]["ipam"]["config"][0]["subnet"]
+    app_ip = _default(compose["services"]["app"]["networks"]["media"]["ipv4_address"],
+                      "ROUNDS_MEDIA_IP")
+    subnet = _default(compose["networks"]["media"]["ipam"]["config"][0]["subnet"],
+                      "ROUNDS_MEDIA_SUBNET")
     assert ipaddress.ip_address(app_ip) in ipaddress.ip_network(subnet)
+    command = compose["services"]["coturn"]["command"]
+    assert f"--allowed-peer-ip=${{ROUNDS_MEDIA_IP:-{app_ip}}}" in command
     conf = (ROOT / "deploy" / "turnserver.conf").read_text().splitlines()
-    assert f"allowed-peer-ip={app_ip}" in conf
     for needed in ("use-auth-secret", "no-cli", "no-multicast-peers", "no-tcp-relay",
-                   "denied-peer-ip=10.0.0.0-10.255.255.255",
-                   "denied-peer-ip=127.0.0.0-127.255.255.255",
-                   "denied-peer-ip=172.16.0.0-172.31.255.255",
-                   "denied-peer-ip=192.168.0.0-192.168.255.255"):
+                   # every address, private or public: only the allowed peer gets through
+                   "denied-peer-ip=0.0.0.0-255.255.255.255",
+                   "denied-peer-ip=::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"):
         assert needed in conf, needed
-    assert not any(line.startswith("static-auth-secret") for line in conf)
-    command = " ".join(compose["services"]["coturn"]["command"])
-    assert "--static-auth-secret=${ROUNDS_TURN_SECRET:?" in command
+    assert not any(line.startswith(("static-auth-secret", "allowed-peer-ip")) for line in conf)
+    assert "--static-auth-secret=${ROUNDS_TURN_SECRET:?" in " ".join(command)
+
+
+def test_the_media_subnet_is_set_in_one_place() -> None:
+    # Only docker-compose.yml's defaults name it; deploy/, scripts/ and the code never do.
+    prefix = "172.31.250."
+    files = [*(ROOT / "deploy").rglob("*"), *(ROOT / "app").rglob("*.py"),
+             *(ROOT / "scripts").iterdir()]
+    for path in (p for p in files if p.is_file()):
+        lines = [x for x in path.read_text().splitlines() if not x.lstrip().startswith("#")]
+        assert not any(prefix in x for x in lines), path
+    text = _text()
+    assert text.count("${ROUNDS_MEDIA_IP:-172.31.250.10}") == 2  # the app's address, coturn's peer
+    assert text.count("${ROUNDS_MEDIA_SUBNET:-172.31.250.0/24}") == 1
+    example = (ROOT / ".env.example").read_text()
+    assert "# ROUNDS_MEDIA_SUBNET=172.31.250.0/24" in example
+    assert "# ROUNDS_MEDIA_IP=172.31.250.10" in example
+
+
+def test_browsers_are_offered_every_turn_transport_the_firewall_opens(
+        compose: dict[str, Any]) -> None:
+    urls = json.loads(compose["services"]["app"]["environment"]["ROUNDS_ICE_SERVERS"])
+    firewall = (ROOT / "docs" / "install.md").read_text()
+    offered = {
+        "| users | TURN address | 3478 | UDP |": "turn:${ROUNDS_TURN_DOMAIN}:3478?transport=udp",
+        "| users | TURN address | 3478 | TCP |": "turn:${ROUNDS_TURN_DOMAIN}:3478?transport=tcp",
+        "| users | TURN address | 443 | TCP |": "turns:${ROUNDS_TURN_DOMAIN}:443?transport=tcp",
+    }
+    normalised = [re.sub(r"\$\{ROUNDS_TURN_DOMAIN[^}]*\}", "${ROUNDS_TURN_DOMAIN}", u)
+                  for u in urls]
+    for row, url in offered.items():
+        assert (row in firewall) == (url in normalised), (row, url)
+    assert len(normalised) == 3
+
+
+def test_images_are_pinned_to_exact_versions(compose: dict[str, Any]) -> None:
+    import tomllib
+
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    for name, service in compose["services"].items():
+        image = service["image"]
+        if "build" in service:  # ours, built here: tagged with the version it is built from
+            assert image == f"${{ROUNDS_IMAGE:-rounds:{version}}}", name
+            continue
+        repository, _, tag = image.partition(":")
+        tag = tag.split("@")[0]
+        # major.minor.patch at least (caddy:2.8.4, postgres:15.8 is PostgreSQL's full version)
+        assert re.fullmatch(r"\d+\.\d+(\.\d+)?(-[a-z0-9.-]+)?", tag), f"{name}: {image}"
+        assert repository != "postgres" or tag.count(".") == 1, image
+        assert repository == "postgres" or tag.count(".") >= 2, f"{name}: {image} floats"
+    dockerfile = (ROOT / "deploy" / "Dockerfile").read_text()
+    for base in re.findall(r"^FROM (\S+)", dockerfile, re.M):
+        assert re.fullmatch(r"python:\d+\.\d+\.\d+-slim-\w+", base), base
+
+
+def test_the_app_gets_the_proxy_settings(compose: dict[str, Any]) -> None:
+    env = compose["services"]["app"]["environment"]
+    assert env["HTTPS_PROXY"] == "${HTTPS_PROXY:-}"
+    no_proxy = _default(env["NO_PROXY"], "NO_PROXY").split(",")
+    assert {"db", "app", "localhost", "127.0.0.1"} <= set(no_proxy)
+
+
+def test_metrics_are_published_on_an_internal_address_only(compose: dict[str, Any]) -> None:
+    ports = compose["services"]["caddy"]["ports"]
+    assert "${ROUNDS_METRICS_IP:-127.0.0.1}:9180:9180/tcp" in ports
+    install = (ROOT / "docs" / "install.md").read_text()
+    operations = (ROOT / "docs" / "operations.md").read_text()
+    assert "| monitoring | metrics address (`ROUNDS_METRICS_IP`) | 9180 | TCP |" in install
+    assert ":9180/metrics" in operations and "8000" not in install
 
 
 def test_env_example_names_every_required_variable() -> None:
@@ -135,7 +212,7 @@ def test_container_logs_are_rotated(compose: dict[str, Any]) -> None:
 
 def test_dockerfile_builds_from_what_exists_and_runs_unprivileged() -> None:
     text = (ROOT / "deploy" / "Dockerfile").read_text()
-    assert text.startswith("#") and "FROM python:3.11-slim" in text
+    assert text.startswith("#") and "FROM python:3.11." in text
     for line in text.splitlines():
         if line.startswith("COPY ") and "--from=" not in line:
             source = line.split()[1]
@@ -154,11 +231,14 @@ def test_app_environment_names_real_settings(compose: dict[str, Any]) -> None:
     fields = set(Settings.model_fields)
     env = compose["services"]["app"]["environment"]
     for name in env:
+        if name in ("HTTPS_PROXY", "NO_PROXY"):  # read by httpx, for the identity provider
+            continue
         assert name.startswith("ROUNDS_") and name[7:].lower() in fields, name
     example = (ROOT / ".env.example").read_text()
     for name in re.findall(r"^#? ?(ROUNDS_[A-Z_]+)=", example, re.M):
         if name not in ("ROUNDS_DOMAIN", "ROUNDS_WEB_IP", "ROUNDS_TURN_DOMAIN", "ROUNDS_TURN_IP",
-                        "ROUNDS_TLS", "ROUNDS_IMAGE"):
+                        "ROUNDS_TLS", "ROUNDS_IMAGE", "ROUNDS_MEDIA_SUBNET", "ROUNDS_MEDIA_IP",
+                        "ROUNDS_METRICS_IP"):
             assert name[7:].lower() in fields, name
 
 
@@ -167,3 +247,18 @@ def test_coturn_user_database_is_writable_after_dropping_root(compose: dict[str,
     userdb = next(x.split("=", 1)[1] for x in conf if x.startswith("userdb="))
     tmpfs = compose["services"]["coturn"]["tmpfs"]
     assert any(t.startswith(f"{Path(userdb).parent}:") and "uid=65534" in t for t in tmpfs)
+
+
+def test_the_relay_capacity_in_install_md_follows_from_the_port_range() -> None:
+    conf = (ROOT / "deploy" / "turnserver.conf").read_text()
+    low = int(re.search(r"^min-port=(\d+)", conf, re.M)[1])  # type: ignore[index]
+    high = int(re.search(r"^max-port=(\d+)", conf, re.M)[1])  # type: ignore[index]
+    install = (ROOT / "docs" / "install.md").read_text()
+    ports = int(re.search(r"The relay range holds (\d+) ports", install)[1])  # type: ignore[index]
+    people = int(re.search(r"at least (\d+) people connected at once",  # type: ignore[index]
+                           install)[1])
+    compose = yaml.safe_load(COMPOSE.read_text())
+    offered = len(json.loads(compose["services"]["app"]["environment"]["ROUNDS_ICE_SERVERS"]))
+    # Two peer connections per participant, each up to one relay port per TURN URL offered.
+    assert ports == high - low + 1 and people == ports // (2 * offered)
+    assert f"two to {2 * offered} ports per person" in install

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import ifaddr
 import pytest
 
 from app.accounts.service import create_account
@@ -42,7 +43,7 @@ from tests.deploy.services import (
     tail,
     wait_tcp,
 )
-from tests.deploy.test_coturn import SECRET, turn_config
+from tests.deploy.test_coturn import SECRET, turn_argv, turn_config
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
@@ -132,8 +133,11 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
                      "XDG_CONFIG_HOME": str(directory / "config")}
         uvicorn = [sys.executable, "-m", "uvicorn", "tests.deploy.asgi_app:make_app", "--factory",
                    "--host", "127.0.0.1", "--port", str(app_port), "--no-access-log"]
-        with running([turnserver, "-c", turn_conf, f"--static-auth-secret={SECRET}",
-                      "--realm=rounds.test"], logs["coturn"]) as turn, \
+        # The media server runs on this host, not at a fixed address on a bridge: its
+        # candidates are the host's addresses, which are coturn's allowed peers here.
+        peers = [ip.ip for adapter in ifaddr.get_adapters() for ip in adapter.ips
+                 if isinstance(ip.ip, str) and not ip.ip.startswith("127.")]
+        with running(turn_argv(turnserver, turn_conf, peers), logs["coturn"]) as turn, \
                 running(uvicorn, logs["app"], env=app_env, cwd=ROOT) as app, \
                 running([caddy, "run", "--config", str(ROOT / "deploy" / "Caddyfile"), "--adapter",
                          "caddyfile"], logs["caddy"], env=caddy_env, cwd=directory) as proxy:
