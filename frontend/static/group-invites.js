@@ -43,27 +43,33 @@ export async function mountInvites(group) {
 
   const form = $as("invite-form", HTMLFormElement);
   const kind = () => /** @type {HTMLInputElement} */ (form.querySelector("input[name=kind]:checked")).value;
+  /** @type {{enabled: boolean}} */
+  const mail = await get("/mail").catch(() => ({ enabled: false }));
+  const showEmail = () => { $("email-line").hidden = !mail.enabled || kind() !== "personal"; };
   for (const radio of form.querySelectorAll("input[name=kind]")) {
-    radio.addEventListener("change", () => { $("uses-line").hidden = kind() !== "group"; });
+    radio.addEventListener("change", () => { $("uses-line").hidden = kind() !== "group"; showEmail(); });
   }
+  showEmail();
   const button = $as("invite-submit", HTMLButtonElement);
   button.disabled = false;
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     void busy(button, out, async () => {
       const days = $as("i-days", HTMLInputElement).value;
+      const email = mail.enabled && kind() === "personal" ? $as("i-email", HTMLInputElement).value.trim() : "";
       /** @type {import("./types.js").InviteCreated} */
       const created = await post(`/groups/${group.id}/invites`, {
         label: $as("i-label", HTMLInputElement).value.trim(), kind: kind(),
         max_uses: kind() === "group" ? Number($as("i-uses", HTMLInputElement).value || 1) : 1,
-        expires_in_days: days ? Number(days) : null });
-      say(out, "");
+        expires_in_days: days ? Number(days) : null, ...(email ? { email } : {}) });
+      say(out, email ? `The link is on its way to ${email}. You can also copy it below.` : "", "ok");
       $as("link", HTMLInputElement).value = created.link;
       $("copy-status").textContent = "";
       $("new-link").hidden = false;
       $("new-link").focus();
       form.reset();
       $("uses-line").hidden = true;
+      showEmail();
       await reload();
     });
   });
