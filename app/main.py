@@ -14,6 +14,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from app.accounts.oidc import router as oidc_router
 from app.accounts.router import router as accounts_router
 from app.attendance.router import router as attendance_router
+from app.calendar import service as calendar_service
 from app.calendar.router import router as calendar_router
 from app.core.config import Settings
 from app.core.db import create_engine, db_factory
@@ -37,6 +38,7 @@ from app.ops.purge_status import watch_purge
 from app.ops.router import router as ops_router
 from app.series.router import router as series_router
 from app.series.scheduler import Scheduler
+from app.sessions import notices
 from app.sessions.reminders import Reminders
 from app.sessions.router import router as sessions_router
 from app.templates.router import router as templates_router
@@ -57,6 +59,7 @@ async def page(name: str = "index") -> FileResponse:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    notices.use_calendar(calendar_service.session_event)  # emails attach the feed's event
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

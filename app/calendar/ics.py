@@ -108,10 +108,28 @@ def _cancelled(session: Session) -> bool:
         and session.ended_at is not None and session.ended_at < session.scheduled_start)
 
 
+def session_event(session: Session, series: Series | None, group: Group, *, link: str,
+                  now: datetime) -> bytes:
+    """One session's event, as an email attaches it: the same UID, RECURRENCE-ID and SEQUENCE
+    as in the person's feed, so a calendar program files it with what it already shows."""
+    host = urlsplit(link).hostname or "rounds"
+    plan = GroupPlan(group=group, link=link, series=[series] if series else [], sessions=[])
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("method", "PUBLISH")
+    event = _occurrence(session, series, plan, host, now, always=True)
+    assert event is not None
+    cal.add_component(event)
+    cal.add_missing_timezones()
+    return cal.to_ical()
+
+
 def _occurrence(session: Session, series: Series | None, plan: GroupPlan, host: str,
-                now: datetime) -> Event | None:
+                now: datetime, *, always: bool = False) -> Event | None:
     """A session's own event: an override of its series' occurrence if it differs from what
-    the series says, its own event outside a series; None if the series says it all."""
+    the series says (or ``always``), its own event outside a series; None if the series says
+    it all."""
     cancelled = _cancelled(session)
     override = series is not None and session.occurrence_at is not None and recurrence(
         series).is_start(session.occurrence_at)
@@ -119,7 +137,7 @@ def _occurrence(session: Session, series: Series | None, plan: GroupPlan, host: 
         same = (session.scheduled_start == session.occurrence_at
                 and session.duration_minutes == series.duration_minutes
                 and session.title == series.title)
-        if same and not cancelled:
+        if same and not cancelled and not always:
             return None
     tz = ZoneInfo(plan.group.timezone if series is None else series.timezone)
     event = Event()

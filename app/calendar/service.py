@@ -92,3 +92,10 @@ async def _plan(db: AsyncSession, group_id: uuid.UUID, link: str, now: datetime
         Session.group_id == group_id, Session.scheduled_start > now - PAST)
         .order_by(Session.scheduled_start)))
     return ics.GroupPlan(group=group, link=link, series=series, sessions=sessions)
+
+
+async def session_event(db: AsyncSession, session: Session, group: Group, link: str) -> str:
+    """One session's event for an email (``app.sessions.notices.use_calendar``): as the feed
+    shows it, with the same UID and SEQUENCE."""
+    series = await db.get(Series, session.series_id) if session.series_id else None
+    return ics.session_event(session, series, group, link=link, now=utcnow()).decode()

@@ -6,6 +6,7 @@ reminders only to those who have not turned them off. The words are ``app.mail.c
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
@@ -21,13 +22,23 @@ from app.sessions.models import Session, SessionStatus
 DAY, HOUR = timedelta(days=1), timedelta(hours=1)
 
 
-def calendar_event(session: Session, group: Group, *, cancelled: bool = False) -> str | None:
-    """The session's calendar event (iCalendar text) that an email attaches, or None.
+EventBuilder = Callable[[AsyncSession, Session, Group, str], Awaitable[str]]
+"""Builds a session's calendar event (iCalendar text) for an email, given the group page link."""
+_events: EventBuilder | None = None
 
-    HOOK (issue 13, calendars): the calendar feeds build a session's event (stable UID,
-    SEQUENCE, METHOD:CANCEL when ``cancelled``); return it here and every email about a session
-    carries it (``app.mail.smtp.build_message`` attaches it as ``session.ics``)."""
-    return None
+
+def use_calendar(build: EventBuilder) -> None:
+    """Where emails get a session's calendar event: the calendar feeds' builder (``app.calendar``
+    sits above this layer, so the app hands it down when it starts)."""
+    global _events
+    _events = build
+
+
+async def calendar_event(db: AsyncSession, session: Session, group: Group, link: str
+                         ) -> str | None:
+    """The session's event, as in the person's calendar feed (same UID and SEQUENCE; STATUS
+    CANCELLED once cancelled), that every email about it attaches as ``session.ics``."""
+    return None if _events is None else await _events(db, session, group, link)
 
 
 def group_page(postbox: Postbox, group: Group) -> str:
@@ -56,7 +67,7 @@ async def session_changed(db: AsyncSession, postbox: Postbox | None, session: Se
                             minutes=session.duration_minutes, timezone=group.timezone,
                             link=group_page(postbox, group))
     return await _to_all(db, MailKind.change, email, await recipients(db, group.id, now), now,
-                         calendar_event(session, group))
+                         await calendar_event(db, session, group, group_page(postbox, group)))
 
 
 async def session_cancelled(db: AsyncSession, postbox: Postbox | None, session: Session, *,
@@ -69,7 +80,7 @@ async def session_cancelled(db: AsyncSession, postbox: Postbox | None, session: 
     email = compose.cancelled(start=session.scheduled_start, timezone=group.timezone,
                               link=group_page(postbox, group), reason=reason)
     return await _to_all(db, MailKind.cancellation, email, await recipients(db, group.id, now),
-                         now, calendar_event(session, group, cancelled=True))
+                         now, await calendar_event(db, session, group, group_page(postbox, group)))
 
 
 async def _to_all(db: AsyncSession, kind: MailKind, email: compose.Email, members: list[Member],
@@ -106,5 +117,6 @@ async def queue_reminders(db: AsyncSession, postbox: Postbox, now: datetime) -> 
                f"{int(session.scheduled_start.timestamp())}")
         members = await recipients(db, group.id, now, reminders=True)
         queued += await _to_all(db, MailKind.reminder, email, members, now,
-                                calendar_event(session, group), key)
+                                await calendar_event(db, session, group,
+                                                     group_page(postbox, group)), key)
     return queued

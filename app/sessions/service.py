@@ -123,12 +123,12 @@ async def cancel_session(
     group's page, in their calendars as STATUS:CANCELLED, and by email with a ``postbox``)."""
     if session.status not in (S.scheduled, S.open):
         raise Conflict("not_cancellable", f"a {session.status} session cannot be cancelled")
-    await notices.session_cancelled(db, postbox, session, now=utcnow(),
-                                    reason=" ".join(reason.split())[:200])
     session.cancel_reason = " ".join(reason.split())[:200]
     session.sequence += 1
     if session.series_id is not None:
         session.detached = True
+    await notices.session_cancelled(db, postbox, session, now=utcnow(),
+                                    reason=session.cancel_reason)
     await end_session(db, session, rooms=rooms, by=by)
     await db.flush()
     return session

@@ -17,9 +17,24 @@ class Received:
     to: list[str]
     message: Message
 
+    def _part(self, kind: str) -> Message | None:
+        return next((p for p in self.message.walk() if p.get_content_type() == kind), None)
+
     @property
     def body(self) -> str:
-        payload = self.message.get_payload(decode=True)
+        part = self._part("text/plain")
+        assert part is not None
+        payload = part.get_payload(decode=True)
+        assert isinstance(payload, bytes)
+        return payload.decode()
+
+    @property
+    def calendar(self) -> str | None:
+        """The attached calendar event (``session.ics``), if any."""
+        part = self._part("text/calendar")
+        if part is None:
+            return None
+        payload = part.get_payload(decode=True)
         assert isinstance(payload, bytes)
         return payload.decode()
 

@@ -141,3 +141,18 @@ async def test_a_cancelled_occurrence_emails_its_reason(
     assert all("Rotation change-over week" in r.body for r in smtpd.received)
     assert {r.message["Subject"].endswith("is cancelled") for r in smtpd.received} == {True}
     _check_neutral(world, smtpd.received)
+    # the attached event is the one the facilitator's calendar feed shows: same UID, cancelled
+    from icalendar import Calendar
+
+    attached = {r.calendar for r in smtpd.received}
+    assert len(attached) == 1 and None not in attached
+    (event,) = Calendar.from_ical(attached.pop()).walk("VEVENT")
+    feed = await world.fa.post("/api/v1/account/calendar")
+    assert feed.status_code == 201, feed.text
+    path = feed.json()["url"].split("/api/v1", 1)[1]
+    ics = await world.fa.get(f"/api/v1{path}")
+    assert ics.status_code == 200, ics.text
+    shown = {str(e["uid"]): e for e in Calendar.from_ical(ics.content).walk("VEVENT")}
+    assert str(event["uid"]) in shown
+    assert str(event["status"]) == str(shown[str(event["uid"])]["status"]) == "CANCELLED"
+    assert "Rotation change-over week" in str(event["description"])
