@@ -40,6 +40,9 @@ router = APIRouter(tags=["facilitation"])
 SIGNALLING_PATH = "/rtc"
 KEEPALIVE = 15.0
 """Seconds between the comments that keep a quiet event stream open through proxies."""
+STREAM_LIFETIME = 600.0
+"""Seconds after which the server ends an event stream (the browser's EventSource opens a new
+one at once, and is told the current state again): nothing is held open for ever."""
 
 
 def _runtime(request: Request) -> Facilitation:
@@ -66,11 +69,11 @@ async def join_session(
 ) -> object:
     """Acknowledge the ground rules and get a join token for the session's room.
 
-    A member waits in the lobby (202, ask again every few seconds) until a facilitator admits
-    them; facilitators go straight in. A scheduled session whose join window has come counts
-    as open (the schedule opens it at that moment; nothing is written here, as the session's
-    task must not wait on this request's transaction); a late arrival meets the group's
-    late-join rule.
+    A member waits in the lobby (202; the session's event stream says when they are let in)
+    until a facilitator admits them; facilitators go straight in. A scheduled session whose
+    join window has come counts as open (the schedule opens it at that moment; nothing is
+    written here, as the session's task must not wait on this request's transaction); a late
+    arrival meets the group's late-join rule.
     """
     session = await sessions.get_session(db, session_id)
     member = await joining_member(db, session.group_id, account, devices)
@@ -174,7 +177,8 @@ async def events(session_id: uuid.UUID, account: OptionalAccount, devices: Devic
                     yield frame("admitted", {})
                 elif removed:
                     yield frame("refused", {"code": "removed"})
-            while True:
+            until = asyncio.get_running_loop().time() + STREAM_LIFETIME
+            while asyncio.get_running_loop().time() < until:
                 try:
                     kind, data = await asyncio.wait_for(listener.queue.get(), KEEPALIVE)
                 except TimeoutError:
