@@ -89,6 +89,8 @@ class Connection:
         self._dirty = False
         self._resubscribe_queued = False
         self._ended: DepartReason = "lost"
+        self._weak = False
+        """Some videos are paused for this client (its link is short)."""
 
     # --- what the room calls ---
 
@@ -383,8 +385,12 @@ class Connection:
         if self._subs is None:
             return
         paused = self._subs.allocate(self.room.floor if self.room is not None else None)
-        if paused is not None:
-            self.send(m.VideoPaused(participants=sorted(paused)))
+        if paused is None:
+            return
+        self.send(m.VideoPaused(participants=sorted(paused)))
+        if bool(paused) != self._weak and self.room is not None:
+            self._weak = bool(paused)
+            self.room.link_changed(self, self._weak)  # the facilitators see it
 
     async def _resubscribe(self) -> None:
         """Bring the subscribe connection in line with the room: one batched offer at a time."""

@@ -23,6 +23,7 @@ from .presence import (
     PresenceEvent,
     Reconnected,
     Speaking,
+    WeakLink,
 )
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "Reconnected",
     "RoomControl",
     "Speaking",
+    "WeakLink",
 ]
 
 

@@ -55,7 +55,17 @@ class Speaking:
     """Total seconds this participant has been heard in this room (facilitator-only figure)."""
 
 
-PresenceEvent = Joined | Left | ConnectionLost | Reconnected | Speaking
+@dataclass(frozen=True, slots=True)
+class WeakLink:
+    """The participant's link cannot take every video: some are paused for them (rtc/bandwidth.py),
+    or, with ``weak`` False, no longer. A silence from them may be their connection."""
+
+    room: str
+    participant: str
+    weak: bool
+
+
+PresenceEvent = Joined | Left | ConnectionLost | Reconnected | Speaking | WeakLink
 Listener = Callable[[PresenceEvent], None]
 
 

@@ -26,6 +26,7 @@ from .presence import (
     Listener,
     Reconnected,
     Speaking,
+    WeakLink,
 )
 
 logger = logging.getLogger(__name__)
@@ -237,6 +238,11 @@ class Room:
                 member.send(message)
                 count += 1
         return count
+
+    def link_changed(self, member: Member, weak: bool) -> None:
+        """A member's link became short (videos paused for them) or recovered."""
+        if self.members.get(member.id) is member:
+            self._emit(WeakLink(self.id, member.id, weak))
 
     # --- voice activity ---
 

@@ -66,6 +66,7 @@ from rtc.facade import (
     Reconnected,
     RoomControl,
     Speaking,
+    WeakLink,
 )
 
 log = logging.getLogger("rounds.facilitation")
@@ -119,6 +120,8 @@ class LiveSession:
         self.known: dict[str, str] = {}
         """Everyone seen in the room with their role, present or not (a Reconnected has none)."""
         self.talk: dict[str, float] = {}
+        self.weak: set[str] = set()
+        """Participants whose link is short now (rtc's ``WeakLink``); facilitators see them."""
         self.over = False
         self._inbox: asyncio.Queue[Item] = asyncio.Queue()
         self._forwarding: dict[str, bool] = {}
@@ -177,7 +180,8 @@ class LiveSession:
             facilitator = self.roles.get(participant) in FACILITATING
         names = {p: n for p, n in self.names.items() if p in self.known}
         return view(self.live, self.clock(), self.presence, facilitator=facilitator,
-                    talk=self.talk if facilitator else None, names=names).data()
+                    talk=self.talk if facilitator else None, names=names,
+                    weak=self.weak).data()
 
     async def _run(self, saved: store.Saved | None) -> None:
         try:
@@ -220,6 +224,7 @@ class LiveSession:
         and the speaking-time figures are gone."""
         self.over = True
         self.talk.clear()
+        self.weak.clear()
         self.post(Stop())
 
     async def _loop(self) -> None:
@@ -293,6 +298,8 @@ class LiveSession:
         p = event.participant
         if isinstance(event, Speaking):
             self._speaking(p, event.talk_seconds)
+        elif isinstance(event, WeakLink):
+            self._weak_link(p, event.weak)
         elif isinstance(event, Joined | Reconnected):
             # A Reconnected (back within the room's grace, or a second connection replacing
             # the first) carries no role: it is the one the participant joined with.
@@ -319,10 +326,22 @@ class LiveSession:
     def _gone(self, participant: str, at: float | None = None) -> None:
         """``participant`` has left or dropped (at ``at``, default now)."""
         self.roles.pop(participant, None)
+        self.weak.discard(participant)
         self._forwarding.pop(participant, None)
         self.presence_time.leave(participant, self.clock() if at is None else at)
         self.change(lambda live, now: lost(live, participant, self.presence,
                                            now if at is None else at))
+
+    def _weak_link(self, participant: str, weak: bool) -> None:
+        """Someone's link is short (videos paused for them) or recovered: the facilitators see
+        it in their state (``weak_links``), so a silence is not read as something else. In
+        memory only, like speaking time."""
+        if weak == (participant in self.weak):
+            return
+        (self.weak.add if weak else self.weak.discard)(participant)
+        for other, role in self.roles.items():
+            if role in FACILITATING:
+                self.send_state(other)
 
     def _speaking(self, participant: str, seconds: float) -> None:
         self.talk[participant] = seconds

@@ -200,11 +200,14 @@ class State(_View):
     names: dict[str, str]
     """The name of everyone who has been in the room this session, present or not."""
     lobby: list[Waiting] | None = None
+    weak_links: list[str] | None = None
+    """Facilitators only: who is on a link that cannot take every video now."""
 
     def data(self) -> dict[str, Any]:
-        """The event's data (without ``kind``; without ``lobby`` for members)."""
-        return self.model_dump(mode="json", exclude={"kind", *(() if self.lobby is not None
-                                                               else ("lobby",))})
+        """The event's data (without ``kind``; without ``lobby`` and ``weak_links`` for
+        members)."""
+        hidden = () if self.lobby is not None else ("lobby", "weak_links")
+        return self.model_dump(mode="json", exclude={"kind", *hidden})
 
 
 class TurnNotice(_View):

@@ -33,7 +33,7 @@ from app.groups.models import LateJoin
 from app.members.service import ended_between
 from app.rounds.phases import Template
 from rtc.errors import AppRejected
-from rtc.facade import PresenceEvent, RoomControl, Speaking
+from rtc.facade import PresenceEvent, RoomControl, Speaking, WeakLink
 from rtc.presence import AppMessage
 
 log = logging.getLogger("rounds.facilitation")
@@ -120,7 +120,7 @@ class Facilitation:
         """A presence event from rtc/: to its session's inbox (speaking only to a live one)."""
         if event.room in self.ended:
             return
-        if event.room in self.live or not isinstance(event, Speaking):
+        if event.room in self.live or not isinstance(event, Speaking | WeakLink):
             self.session(event.room).post(event)
 
     async def on_message(self, message: AppMessage) -> None:

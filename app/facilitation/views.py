@@ -8,7 +8,7 @@ with the clock offset every client computes the same remaining time. Pure, like 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from app.facilitation.messages import (
     ClockView,
@@ -68,8 +68,8 @@ def _clock(c: Clock | None, now: float) -> ClockView:
 
 
 def view(live: Live, now: float, presence: Presence, *, facilitator: bool,
-         talk: Mapping[str, float] | None = None, names: Mapping[str, str] | None = None
-         ) -> State:
+         talk: Mapping[str, float] | None = None, names: Mapping[str, str] | None = None,
+         weak: Collection[str] = ()) -> State:
     """The state a client renders; the lobby (with names) and a queue of raised hands ordered by
     least speaking time are for facilitators only. ``names`` are those of everyone who has been
     in the room (a dropped speaker keeps their name)."""
@@ -106,4 +106,5 @@ def view(live: Live, now: float, presence: Presence, *, facilitator: bool,
         hands=HandsView(raised=list(raised), floor=live.hands.floor),
         names=dict(names if names is not None else presence.names),
         lobby=[Waiting(participant_id=p, name=presence.names.get(p)) for p in live.lobby]
-        if facilitator else None)
+        if facilitator else None,
+        weak_links=sorted(p for p in weak if p in presence.roles) if facilitator else None)

@@ -20,7 +20,8 @@
  *   lead: string | null, locked: boolean, muted: string[], audible: string[],
  *   phases: PlannedPhase[], template: string | null, phases_status: string | null,
  *   phase: PhaseView | null, round: RoundView | null, facilitators_take_turns: boolean,
- *   hands: HandsView, names: Record<string, string>, lobby?: Waiting[]}} LiveState
+ *   hands: HandsView, names: Record<string, string>, lobby?: Waiting[],
+ *   weak_links?: string[]}} LiveState
  * @typedef {{about: "turn", event: string, participant_id?: string, status?: string,
  *   warning?: string, seconds?: number}} TurnNotice
  * @typedef {{about: "phase", action: string, index: number, title?: string}} PhaseNotice

@@ -438,7 +438,8 @@ function peopleSection(state) {
     const name = room.nameOf(id);
     return h("li", { "data-talk": id },
       h("div", { className: "who" }, h("span", {}, id === room.me ? `${name} (you)` : name),
-        h("span", { className: "status" }, [leads ? role : "", muted ? "muted for everyone" : ""].filter(Boolean).join(", "))),
+        h("span", { className: "status" }, [leads ? role : "", muted ? "muted for everyone" : "",
+          state.weak_links?.includes(id) ? "weak connection: some videos paused" : ""].filter(Boolean).join(", "))),
       h("div", { className: "talk", "aria-hidden": "true" }, h("div")),
       h("span", { className: "spoken status" }),
       inControl && id !== room.me ? actions(
