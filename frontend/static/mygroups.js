@@ -8,7 +8,7 @@ import { $, $as, busy, h, message, say } from "./ui.js";
 
 /**
  * The doctor's email for one group and whether they want reminders (only when the service
- * sends email). @param {import("./api.js").Membership & {email?: string | null,
+ * sends email). @param {import("./types.js").Membership & {email?: string | null,
  *   reminders?: boolean}} m
  */
 function emailSettings(m) {
