@@ -18,7 +18,8 @@ user-space relay, and rate from ``tc ... tbf``:
 * the relay: two non-blocking TUN file descriptors on one asyncio loop; each packet read is
   dropped with probability ``loss``, dropped if ``queue`` packets already wait in its
   direction, or written to the other side ``delay`` seconds later (FIFO, so never reordered).
-  Its counters are written as JSON to a file every second and at exit.
+  Its counters are written as JSON to a file every second and at exit, with how late it woke
+  from 10 ms sleeps (on a loaded machine the relay itself adds delay).
 * ``tbf`` shapes the rate where the kernel queues: packets beyond its bucket wait up to
   ``queue_ms`` and are then dropped (``tc -s qdisc`` counts them; ``Link.stats`` reads them).
 
@@ -330,22 +331,38 @@ async def relay(ns: str, dev_root: str, dev_ns: str, stats_file: str, limit: int
 
     loop.add_reader(sys.stdin.fileno(), on_command)
 
+    lateness = {"ticks": 0, "late_over_10ms": 0, "late_max_ms": 0.0}
+
     def save() -> None:
         tmp = stats_file + ".tmp"
-        Path(tmp).write_text(json.dumps({"down": down.counts, "up": up.counts, "at": time.time()}))
+        counts = {"down": down.counts, "up": up.counts, "lateness": lateness, "at": time.time()}
+        Path(tmp).write_text(json.dumps(counts))
         os.replace(tmp, stats_file)
 
+    async def ticks() -> None:
+        """How late the relay wakes from 10 ms sleeps: the delay the machine adds to the link."""
+        while True:
+            start = loop.time()
+            await asyncio.sleep(0.01)
+            late = (loop.time() - start - 0.01) * 1000
+            lateness["ticks"] += 1
+            lateness["late_over_10ms"] += late > 10
+            lateness["late_max_ms"] = max(lateness["late_max_ms"], round(late, 1))
+
+    ticker = asyncio.ensure_future(ticks())
     print("ready", flush=True)
     while not stop.is_set():
         save()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), 1.0)
+    ticker.cancel()
     save()
 
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["relay"]:
-        asyncio.run(relay(*sys.argv[2:6]))
+        ns, dev_root, dev_ns, stats_file = sys.argv[2:6]
+        asyncio.run(relay(ns, dev_root, dev_ns, stats_file))
     elif sys.argv[1:2] == ["cleanup"]:
         print("removed:", " ".join(cleanup()) or "nothing")
     else:
