@@ -23,7 +23,8 @@ user-space relay, and rate from ``tc ... tbf``:
 * ``tbf`` shapes the rate where the kernel queues: packets beyond its bucket wait up to
   ``queue_ms`` and are then dropped (``tc -s qdisc`` counts them; ``Link.stats`` reads them).
 
-Delay is given as a round trip and split half each way; loss applies in each direction.
+Delay is given as a round trip and split half each way; loss applies in each direction unless
+``down_loss`` says otherwise for the way to the namespace.
 
     .venv/bin/python bench/netshape.py cleanup      # remove links left by killed runs
 """
@@ -66,7 +67,9 @@ class Shape:
     rtt_ms: float = 0.0
     """Added round-trip time, half each way."""
     loss: float = 0.0
-    """Probability that a packet is dropped, in each direction."""
+    """Probability that a packet is dropped, in each direction (unless ``down_loss``)."""
+    down_loss: float | None = None
+    """Loss towards the namespace when it differs from ``loss`` (a shaped publisher)."""
     queue_ms: int = 100
     """The most a packet waits in tbf's queue before it is dropped."""
 
@@ -83,7 +86,9 @@ class Shape:
             if self.down_kbit == self.up_kbit
             else f"{rate(self.down_kbit)} down, {rate(self.up_kbit)} up"
         )
-        return f"{rates}, {self.rtt_ms:g} ms, {self.loss:.0%} loss"
+        if self.down_loss is None or self.down_loss == self.loss:
+            return f"{rates}, {self.rtt_ms:g} ms, {self.loss:.0%} loss"
+        return f"{rates}, {self.rtt_ms:g} ms, {self.down_loss:.0%} loss down, {self.loss:.0%} up"
 
 
 def run(*cmd: str, ns: str | None = None, check: bool = True) -> str:
@@ -193,7 +198,8 @@ class Link:
         tbf(self.dev_root, shape.down_kbit, shape.queue_ms)
         tbf(self.dev_ns, shape.up_kbit, shape.queue_ms, ns=self.ns)
         assert self.relay is not None and self.relay.stdin is not None
-        self.relay.stdin.write(f"{shape.rtt_ms / 2000} {shape.loss}\n".encode())
+        down_loss = shape.loss if shape.down_loss is None else shape.down_loss
+        self.relay.stdin.write(f"{shape.rtt_ms / 2000} {down_loss} {shape.loss}\n".encode())
         self.relay.stdin.flush()
 
     def stats(self) -> dict[str, Any]:
@@ -325,9 +331,9 @@ async def relay(ns: str, dev_root: str, dev_ns: str, stats_file: str, limit: int
         if not line:
             stop.set()  # the owner is gone
             return
-        delay, loss = (float(x) for x in line.split())
-        for d in (down, up):
-            d.delay, d.loss = delay, loss
+        delay, down_loss, up_loss = (float(x) for x in line.split())
+        down.delay, down.loss = delay, down_loss
+        up.delay, up.loss = delay, up_loss
 
     loop.add_reader(sys.stdin.fileno(), on_command)
 
