@@ -1,0 +1,401 @@
+"""bench/shaped.py's room: the app in a child process, its world built through the REST API,
+and the seven synthetic publishers.
+
+* ``running_server``: the real app (SQLite in a temporary directory) in a child process
+  (``python bench/shaped_room.py PORT``) listening on every address, with one bench-only route,
+  ``/bench/forwarding``, that reads the forwarder's per-subscriber counters (packets and bytes
+  sent, NACKed packets actually retransmitted - aiortc's ``_retransmit`` wrapped in the child
+  - and keyframe requests). Nothing in app/ or rtc/ changes.
+* ``build_world`` / ``member_token``: an admin who facilitates, a group, a session begun with
+  the check-in round; each member accepts an invite, waits in the lobby and is admitted.
+* ``publish``: a member whose ``rtc.client.Client`` replays VP8 640x360 at 15 fps (about
+  600 kbit/s, a keyframe every second, encoded once by ``encode_clip``) and Opus 20 ms, and
+  counts what it receives per sender without decoding (``Heard``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fractions
+import os
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+
+import av  # noqa: E402
+import httpx  # noqa: E402
+import sfu  # noqa: E402
+from aiortc.rtp import RtpPacket  # noqa: E402
+
+from rtc.client import Client  # noqa: E402
+
+FPS = 15
+WIDTH, HEIGHT = 640, 360
+ADMIN_EMAIL, ADMIN_PASSWORD = "admin@bench.example", "correct horse battery staple"
+SECRET = "bench-shaped-" + "s" * 32
+TEMPLATE = "default:check-in-round"
+
+
+# --- media, encoded once -------------------------------------------------------------------
+
+
+def encode_clip(seconds: int = 3, noise_share: int = 12) -> sfu.Clip:
+    """VP8 640x360 at 15 fps (about 600 kbit/s, keyframe every second) and bench/sfu.py's Opus."""
+    codec = av.CodecContext.create("libvpx", "w")
+    codec.width, codec.height, codec.pix_fmt = WIDTH, HEIGHT, "yuv420p"
+    codec.time_base = fractions.Fraction(1, FPS)
+    codec.framerate = fractions.Fraction(FPS, 1)
+    codec.bit_rate = 550_000
+    codec.gop_size = FPS
+    codec.options = {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0"}
+    video: list[tuple[bytes, bool]] = []
+    noise = WIDTH * HEIGHT // noise_share  # a part of the picture that keeps changing
+    chroma = WIDTH * HEIGHT // 4
+    for i in range(FPS * seconds):
+        frame = av.VideoFrame(width=WIDTH, height=HEIGHT, format="yuv420p")
+        row = bytes(((x + 4 * i) * 3) & 0xFF for x in range(WIDTH))
+        frame.planes[0].update((row * HEIGHT)[: WIDTH * HEIGHT - noise] + os.urandom(noise))
+        frame.planes[1].update(bytes([(i * 5) & 0xFF]) * chroma)
+        frame.planes[2].update(bytes([128]) * chroma)
+        frame.pts = i
+        video.extend((bytes(p), bool(p.is_keyframe)) for p in codec.encode(frame))
+    video.extend((bytes(p), bool(p.is_keyframe)) for p in codec.encode(None))
+    return sfu.Clip(video=video, audio=_opus(seconds))
+
+
+def _opus(seconds: int) -> list[bytes]:
+    import math
+
+    opus = av.CodecContext.create("libopus", "w")
+    opus.sample_rate, opus.layout, opus.format = 48000, "stereo", "s16"
+    opus.bit_rate = 32000
+    out: list[bytes] = []
+    samples = 960
+    for i in range(50 * seconds):
+        sound = av.AudioFrame(format="s16", layout="stereo", samples=samples)
+        pcm = b"".join(
+            int(6000 * math.sin(2 * math.pi * 330 * (i * samples + n) / 48000)).to_bytes(
+                2, "little", signed=True
+            )
+            * 2
+            for n in range(samples)
+        )
+        sound.planes[0].update(pcm)
+        sound.sample_rate, sound.pts = 48000, i * samples
+        sound.time_base = fractions.Fraction(1, 48000)
+        out.extend(bytes(p) for p in opus.encode(sound))
+    return out
+
+
+# --- the server (child process) -------------------------------------------------------------
+
+
+def serve(port: int) -> None:
+    """Run the app on every address, plus the bench's read-only ``/bench/forwarding`` route."""
+    import uvicorn
+    from aiortc import RTCRtpSender
+    from aiortc.rtp import RTP_HISTORY_SIZE
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+
+    from app.core.config import Settings
+    from app.core.migrate import upgrade
+    from app.main import create_app
+
+    rtx = {"packets": 0, "bytes": 0}
+    original = RTCRtpSender._retransmit
+
+    async def retransmit(self: Any, sequence_number: int) -> None:
+        """aiortc's, counted: it resends only what its history still holds."""
+        packet = self._RTCRtpSender__rtp_history.get(sequence_number % RTP_HISTORY_SIZE)
+        if packet is not None and packet.sequence_number == sequence_number:
+            rtx["packets"] += 1
+            rtx["bytes"] += len(packet.payload) + 12
+            per = self.__dict__.setdefault("bench_rtx", [0, 0])
+            per[0] += 1
+            per[1] += len(packet.payload) + 12
+        await original(self, sequence_number)
+
+    RTCRtpSender._retransmit = retransmit  # type: ignore[method-assign]
+    settings = Settings()
+    upgrade(settings.db_url)
+    app = create_app(settings)
+
+    async def forwarding(request: Request) -> JSONResponse:
+        """Every source's and sink's counters now, keyed by object id (a rebuilt connection's
+        sinks are new objects whose counters start again at zero)."""
+        media = app.state.media
+        sources, sinks = [], []
+        for room in media.hub.rooms.values():
+            for member in room.members.values():
+                for kind, source in member.sources.items():
+                    sources.append(
+                        {
+                            "key": id(source),
+                            "participant": member.id,
+                            "kind": kind,
+                            "packets": source.packets,
+                            "keyframe_requests": source.keyframe_requests,
+                        }
+                    )
+                    for sink in source.sinks:
+                        rtx_sent = sink.sender.__dict__.get("bench_rtx", [0, 0])
+                        sinks.append(
+                            {
+                                "key": id(sink),
+                                "subscriber": sink.subscriber,
+                                "kind": sink.kind,
+                                "packets": sink.sent,
+                                "bytes": sink.sender._RTCRtpSender__octet_count,
+                                "rtx_packets": rtx_sent[0],
+                                "rtx_bytes": rtx_sent[1],
+                                "nacked": sink.retransmit_requests,
+                                "plis": sink.keyframe_requests,
+                            }
+                        )
+        return JSONResponse({"sources": sources, "sinks": sinks, "rtx": rtx})
+
+    app.add_route("/bench/forwarding", forwarding)
+    everywhere = "0.0.0.0"  # the namespace reaches the app on the link's address
+    uvicorn.run(
+        app, host=everywhere, port=port, log_level="warning", access_log=False, ws_max_size=4 << 20
+    )
+
+
+def start_server(data: Path, public: str, port: int) -> subprocess.Popen[bytes]:
+    """Make the admin (migrating the new database), then start the app in a child process."""
+    env = {
+        **os.environ,
+        "ROUNDS_DATA_DIR": str(data),
+        "ROUNDS_PUBLIC_URL": public,
+        "ROUNDS_SECRET_KEY": SECRET,
+        "ROUNDS_ENV": "development",
+        "ADMIN_PASSWORD": ADMIN_PASSWORD,
+    }
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "app.cli",
+            "create-admin",
+            "--email",
+            ADMIN_EMAIL,
+            "--name",
+            "Dr Bench Admin",
+            "--password-env",
+            "ADMIN_PASSWORD",
+        ],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    with (data / "server.log").open("wb") as log:
+        return subprocess.Popen(
+            [sys.executable, __file__, str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+
+@contextlib.asynccontextmanager
+async def running_server(
+    data: Path, public: str, port: int
+) -> AsyncIterator[subprocess.Popen[bytes]]:
+    child = start_server(data, public, port)
+    try:
+        async with httpx.AsyncClient() as http:
+            for _ in range(300):
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await http.get(f"http://127.0.0.1:{port}/api/v1/openapi.json")).is_success:
+                        break
+                if child.poll() is not None:
+                    raise RuntimeError((data / "server.log").read_text()[-2000:])
+                await asyncio.sleep(0.1)
+        yield child
+    finally:
+        child.terminate()
+        try:
+            child.wait(10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait(5)
+
+
+# --- the world, through the REST API ---------------------------------------------------------
+
+
+def api_client(base: str) -> httpx.AsyncClient:
+    http = httpx.AsyncClient(base_url=base + "/api/v1", timeout=30.0)
+
+    async def csrf(request: httpx.Request) -> None:
+        token = http.cookies.get("rounds_csrf")
+        if token and request.method != "GET":
+            request.headers["x-csrf-token"] = token
+
+    http.event_hooks["request"].append(csrf)
+    return http
+
+
+async def ok(response: Any) -> Any:
+    r = await response
+    if r.status_code not in (200, 201, 202):
+        raise RuntimeError(f"{r.request.method} {r.request.url}: {r.status_code} {r.text[:300]}")
+    return r.json() if r.content else None
+
+
+@dataclass
+class World:
+    admin: httpx.AsyncClient
+    group: dict[str, Any]
+    session: dict[str, Any]
+    members: list[httpx.AsyncClient] = field(default_factory=list)
+
+    async def invite(self) -> str:
+        link = (await ok(self.admin.post(f"/groups/{self.group['id']}/invites", json={})))["link"]
+        return str(link.split("#", 1)[1])
+
+    async def admit(self, member_id: str) -> None:
+        await ok(self.admin.post(f"/sessions/{self.session['id']}/lobby/{member_id}/admit"))
+
+    async def close(self) -> None:
+        for http in (self.admin, *self.members):
+            await http.aclose()
+
+
+async def build_world(base: str) -> World:
+    admin = api_client(base)
+    await ok(admin.post("/auth/login", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}))
+    me = await ok(admin.get("/auth/me"))
+    group = await ok(admin.post("/groups", json={"name": "Weak links", "facilitator_id": me["id"]}))
+    start = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 300))
+    session = await ok(
+        admin.post(
+            f"/groups/{group['id']}/sessions",
+            json={"scheduled_start": start, "duration_minutes": 60},
+        )
+    )
+    await ok(admin.post(f"/sessions/{session['id']}/facilitation", json={"template_id": TEMPLATE}))
+    return World(admin, group, session)
+
+
+async def member_token(world: World, base: str, name: str) -> tuple[str, str]:
+    """A doctor accepts an invite, waits in the lobby, is admitted: (join token, participant)."""
+    http = api_client(base)
+    world.members.append(http)
+    joined = await ok(
+        http.post("/invites/accept", json={"token": await world.invite(), "display_name": name})
+    )
+    url = f"/sessions/{world.session['id']}/join"
+    rules = {"ground_rules_version": world.group.get("ground_rules_version", 1)}
+    if (await http.post(url, json=rules)).status_code == 202:
+        await world.admit(joined["member_id"])
+    grant = await ok(http.post(url, json=rules))
+    return str(grant["token"]), str(grant["participant_id"])
+
+
+# --- the synthetic publishers ----------------------------------------------------------------
+
+
+@dataclass
+class Heard:
+    """What one synthetic participant's subscribe connection got, by (participant, kind)."""
+
+    packets: dict[tuple[str, str], int] = field(default_factory=dict)
+    bytes: dict[tuple[str, str], int] = field(default_factory=dict)
+    frames: dict[str, int] = field(default_factory=dict)
+    lost: dict[tuple[str, str], int] = field(default_factory=dict)
+    last_seq: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "packets": dict(self.packets),
+            "bytes": dict(self.bytes),
+            "frames": dict(self.frames),
+            "lost": dict(self.lost),
+        }
+
+
+def count_heard(client: Client, heard: Heard) -> None:
+    """Count RTP packets, bytes, sequence gaps and VP8 frames per sender, without decoding."""
+    done: set[int] = set()
+
+    def instrument(transceiver: Any) -> None:
+        receiver = transceiver.receiver
+        if id(receiver) in done:
+            return
+        done.add(id(receiver))
+        kind = transceiver.kind
+
+        async def count(packet: RtpPacket, arrival_time_ms: int) -> None:
+            info = client.streams.get(transceiver.mid or "")
+            if info is None:
+                return
+            key = (info.participant, kind)
+            heard.packets[key] = heard.packets.get(key, 0) + 1
+            heard.bytes[key] = heard.bytes.get(key, 0) + len(packet.payload) + 12
+            last = heard.last_seq.get(key)
+            if last is not None:
+                gap = (packet.sequence_number - last) % 65536
+                if 1 < gap < 1000:
+                    heard.lost[key] = heard.lost.get(key, 0) + gap - 1
+            if last is None or 0 < (packet.sequence_number - last) % 65536 < 1000:
+                heard.last_seq[key] = packet.sequence_number
+            if kind == "video" and packet.marker:
+                heard.frames[info.participant] = heard.frames.get(info.participant, 0) + 1
+
+        receiver._handle_rtp_packet = count
+
+    client.on_subscribe_transceiver = instrument
+
+
+@dataclass
+class Publisher:
+    name: str
+    client: Client
+    video: sfu.ReplayVideo
+    audio: sfu.ReplayAudio
+    heard: Heard
+    id: str = ""
+    listen: bool = True
+
+
+async def publish(
+    world: World, base: str, ws: str, name: str, clip: sfu.Clip, listen: bool = True
+) -> Publisher:
+    """A member who publishes the clip; unless ``listen``, they receive audio only (it spares
+    this process decrypting six video streams it does not measure)."""
+    token, participant = await member_token(world, base, name)
+    video, audio = sfu.ReplayVideo(clip), sfu.ReplayAudio(clip)
+    client = Client(ws, token, audio=audio, video=video, decode=False)
+    client.timeout = 30.0
+    heard = Heard()
+    count_heard(client, heard)
+    await client.connect()
+    if not listen:
+        await client.send({"type": "receive", "video": False})
+    assert client.publish_pc is not None
+    await sfu.wait_connected(client.publish_pc, 30)
+    sender = next(t.sender for t in client.publish_pc.getTransceivers() if t.kind == "video")
+    sender._send_keyframe = video.request_keyframe  # type: ignore[method-assign]
+    return Publisher(name, client, video, audio, heard, id=participant, listen=listen)
+
+
+async def forwarding(local: str) -> dict[str, Any]:
+    async with httpx.AsyncClient() as http:
+        return dict((await http.get(f"{local}/bench/forwarding", timeout=10)).json())
+
+
+if __name__ == "__main__":
+    serve(int(sys.argv[1]))
