@@ -43,7 +43,8 @@ PATIENCE = 1.0
 LOSSY = 0.02
 """A loss rate that shows the link is short: from then on its estimate is acted on."""
 STALE = 5.0
-"""Seconds after which an estimate no longer counts (the browser stopped sending REMB)."""
+"""Seconds after which an estimate no longer counts while videos flow (the browser stopped
+sending REMB); with every video paused the last one stands (REMB comes with video only)."""
 KEEP = 1.0
 """A video that is on stays on while what is forwarded fits within this share of the budget."""
 ADD = 0.85
@@ -105,8 +106,12 @@ class Link:
     def usable(self, now: float) -> float | None:
         """Bits per second to spend on media now; None without a fresh estimate, or on a link
         that has never lost packets."""
-        if self.estimate is None or now - self.estimate_at > STALE or not self.short:
+        if self.estimate is None or not self.short:
             return None
+        if now - self.estimate_at > STALE and self.on:
+            return None  # videos flow and the browser stopped estimating: it has gone quiet
+        # (with every video paused the browser has nothing to estimate from: the last
+        # estimate stands until a probe gets it talking again)
         return self.estimate * (1.0 - min(self.loss, MAX_LOSS))
 
     def may_repair(self, nbytes: int, now: float) -> bool:

@@ -37,6 +37,16 @@ def test_without_an_estimate_everything_is_forwarded() -> None:
     assert choose(link, STALE + 1, ROOM) == EVERYONE  # gone stale
 
 
+def test_a_short_link_with_every_video_paused_keeps_its_last_estimate() -> None:
+    """Browsers estimate from video only: with everything paused, REMB stops; that is not a
+    reason to send everything again."""
+    link = settled(300_000)
+    link.next_probe = 1e9  # (probing has its own tests)
+    choose(link, T, ROOM)
+    assert choose(link, T + PATIENCE, ROOM) == set()
+    assert choose(link, T + STALE + 2, ROOM) == set()
+
+
 def test_a_link_that_loses_nothing_is_left_alone() -> None:
     link = Link()
     link.remb(50_000, 0.0)  # a low estimate (aiortc's, say) on a link that loses nothing
