@@ -25,7 +25,7 @@ def test_who_came_and_no_email_field_without_email(browser, server, admin_api: A
     page = context.new_page()
     admin_signs_in(page)
     page.goto(f"/group?id={world.gid}")
-    expect(page.get_by_role("heading", name="Who came")).to_be_visible()
+    expect(page.get_by_role("heading", name="Who came", exact=True)).to_be_visible()
     expect(page.get_by_text("Nobody has come to a session yet.", exact=True)).to_be_visible()
     expect(page.get_by_label("Email it to")).to_be_hidden()  # this server sends no email
 
