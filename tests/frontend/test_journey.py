@@ -52,9 +52,10 @@ def test_admin_creates_group_and_invite_then_doctor_joins_on_a_phone(browser, se
 
     # Schedules a session two hours from now (London time, like the browser).
     start = (now() + timedelta(hours=2)).astimezone(ZoneInfo(TIMEZONE))
-    admin.get_by_label("Date").fill(start.strftime("%Y-%m-%d"))
-    admin.get_by_label("Start time").fill(start.strftime("%H:%M"))
-    admin.get_by_label("Title").fill("Check-in and Balint case")
+    one_off = admin.get_by_role("region", name="Sessions")  # (the series form has its own)
+    one_off.get_by_label("Date", exact=True).fill(start.strftime("%Y-%m-%d"))
+    one_off.get_by_label("Start time").fill(start.strftime("%H:%M"))
+    one_off.get_by_label("Title").fill("Check-in and Balint case")
     admin.get_by_role("button", name="Schedule").click()
     hhmm = start.strftime("%H:%M")
     sessions = admin.locator("#session-list")

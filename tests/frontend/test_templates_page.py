@@ -25,7 +25,7 @@ def test_edit_a_copy_and_make_it_the_default(browser, server, admin_api: Api) ->
     admin_signs_in(page)
     page.goto(f"/group?id={world.gid}")
     expect(page.locator("#default-plan-text")).to_have_text(NO_DEFAULT)
-    expect(page.locator("#session-list .hint")).to_have_text(STARTING)
+    expect(page.locator("#session-list p.hint")).to_have_text(STARTING)
     page.get_by_role("link", name="Templates", exact=True).click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Templates of Templates group")
