@@ -3,8 +3,6 @@ how a row is claimed, handed over and settled, and why an unknown outcome is not
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -13,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.config import Settings
 from app.core.db import transaction, utcnow
+from app.core.periodic import Periodic
 from app.mail import outbox
 from app.mail.smtp import NotSent, OutcomeUnknown, Transport, build_message, smtp_transport
 
@@ -30,7 +29,7 @@ class Sender:
                  clock: Callable[[], datetime] = utcnow) -> None:
         self.db, self.settings, self.clock = db, settings, clock
         self.transport = transport or smtp_transport(settings)
-        self._task: asyncio.Task[None] | None = None
+        self._passes = Periodic(self.deliver_due, POLL, "outbox pass failed", log)
 
     async def deliver_due(self) -> dict[str, int]:
         """Send every due email once; counts of what happened (sent, retry, failed, taken)."""
@@ -90,18 +89,7 @@ class Sender:
     # ---------------------------------------------------------------- in the app
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run())
+        self._passes.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.deliver_due()
-            except Exception:  # the database is down: try again at the next pass
-                log.exception("outbox pass failed")
-            await asyncio.sleep(POLL)
+        await self._passes.stop()

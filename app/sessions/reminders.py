@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -11,6 +9,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.db import transaction, utcnow
+from app.core.periodic import Periodic
 from app.mail.postbox import Postbox
 from app.sessions.notices import queue_reminders
 
@@ -23,7 +22,7 @@ class Reminders:
     def __init__(self, db: async_sessionmaker[AsyncSession], postbox: Postbox, *,
                  clock: Callable[[], datetime] = utcnow) -> None:
         self.db, self.postbox, self.clock = db, postbox, clock
-        self._task: asyncio.Task[None] | None = None
+        self._passes = Periodic(self._pass, EVERY, "could not queue reminders", log)
 
     async def run_once(self) -> int:
         """Queue what is due now; the number of reminders queued."""
@@ -32,21 +31,13 @@ class Reminders:
             queued = await queue_reminders(db, self.postbox, self.clock())
         return queued
 
+    async def _pass(self) -> None:
+        queued = await self.run_once()
+        if queued:
+            log.info("reminders queued", extra={"mail_queued": queued})
+
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run())
+        self._passes.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                queued = await self.run_once()
-                if queued:
-                    log.info("reminders queued", extra={"mail_queued": queued})
-            except Exception:
-                log.exception("could not queue reminders")
-            await asyncio.sleep(EVERY)
+        await self._passes.stop()
