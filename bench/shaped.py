@@ -63,6 +63,7 @@ from shaped_room import (  # noqa: E402
     build_world,
     encode_clip,
     forwarding,
+    give_floor,
     publish,
     running_server,
 )
@@ -194,6 +195,9 @@ async def run_condition(
                             listen=i >= PUBLISHERS - args.listeners,
                         )
                     )
+                if not args.no_floor:  # the facilitator gives the speaker the turn
+                    publishers[0].client.facilitator = await give_floor(  # type: ignore[attr-defined]
+                        world, local, f"ws://127.0.0.1:{port}/rtc", publishers[0].id)
                 from playwright.async_api import async_playwright
 
                 async with async_playwright() as pw:
@@ -211,6 +215,10 @@ async def run_condition(
                 for p in publishers:
                     with contextlib.suppress(Exception):
                         await asyncio.wait_for(p.client.close(), 10)
+                    fac = getattr(p.client, "facilitator", None)
+                    if fac is not None:
+                        with contextlib.suppress(Exception):
+                            await asyncio.wait_for(fac.close(), 10)
                 await world.close()
 
 
@@ -278,6 +286,12 @@ async def measure(
     heard1 = {p.id: p.heard.snapshot() for p in publishers}
     sent = {p.id: p.video.count - sent0[p.id] for p in publishers}
     me = samples[-1].get("me") or me
+    for s in samples[-1]["inbound"]:
+        if s["kind"] == "video" and args.verbose:
+            notes.append(
+                "video {participant} mid {mid}: packets {packetsReceived} lost {packetsLost} "
+                "frames received {framesReceived} decoded {framesDecoded} (key "
+                "{keyFramesDecoded}) nacks {nackCount} plis {pliCount}".format(**s))
     return summarise(
         name,
         shape,
@@ -363,6 +377,9 @@ def parser() -> argparse.ArgumentParser:
         "--quick", action="store_true", help="1mbit once: 10 s join wait, 5 s warm-up, 10 s window"
     )
     p.add_argument("--json", help="also write the results to this file")
+    p.add_argument("--no-floor", action="store_true",
+                   help="nobody has the floor (no round runs): as before the floor existed")
+    p.add_argument("--verbose", action="store_true", help="each inbound video's counters")
     return p
 
 

@@ -305,6 +305,34 @@ async def member_token(world: World, base: str, name: str) -> tuple[str, str]:
     return str(grant["token"]), str(grant["participant_id"])
 
 
+async def give_floor(world: World, base: str, ws: str, speaker: str) -> Client:
+    """The facilitator joins (signalling only, no video received), starts the check-in and
+    makes ``speaker`` the only turn: the speaker has the floor from then on."""
+    rules = {"ground_rules_version": world.group.get("ground_rules_version", 1)}
+    grant = await ok(world.admin.post(f"/sessions/{world.session['id']}/join", json=rules))
+    fac = Client(ws, str(grant["token"]), decode=False)
+    fac.timeout = 30.0
+    await fac.connect(publish=False)
+    await fac.send({"type": "receive", "video": False})
+    for kind, data in (("phase", {"action": "start"}),
+                       ("round", {"action": "setup", "rule": "manual", "order": [speaker],
+                                  "turn_length": 120}),
+                       ("round", {"action": "start"})):
+        mark = fac.mark()
+        await fac.send({"type": "app", "kind": kind, "data": data})
+        for _ in range(300):
+            answers = [x for x in fac.messages[mark:] if x["type"] == "error"
+                       or (x["type"] == "event" and x.get("kind") == "state")]
+            if answers:
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise TimeoutError(f"no answer to {kind} {data['action']}")
+        if answers[0]["type"] == "error":
+            raise RuntimeError(f"{kind} {data['action']}: {answers[0]}")
+    return fac
+
+
 # --- the synthetic publishers ----------------------------------------------------------------
 
 

@@ -76,12 +76,12 @@ class Link:
     """Fraction of packets lost, from the latest receiver report (0..1)."""
     short: bool = False
     """The link has lost packets: its estimate counts from now on."""
-    on: frozenset[str] = field(default_factory=frozenset)
-    """Videos forwarded now (stream keys); None of them paused."""
+    on: frozenset[tuple[str, int]] = field(default_factory=frozenset)
+    """Layers of videos forwarded now: (stream key, temporal layer)."""
     all_on: bool = True
     """No estimate yet: every video is forwarded."""
     steady_since: float = 0.0
-    probing: str | None = None
+    probing: tuple[str, int] | None = None
     probe_until: float = 0.0
     backoff: float = PROBE_AFTER
     next_probe: float = 0.0
@@ -132,11 +132,41 @@ class Link:
         return True
 
 
-def choose(link: Link, now: float, videos: Sequence[tuple[str, float]]) -> frozenset[str]:
-    """Which videos to forward: ``videos`` are (key, bits per second) by priority. Updates the
-    link's probing state and returns the keys that stay on."""
+Step = tuple[str, int]
+"""One layer of one video: (video key, temporal layer)."""
+
+
+def choose(link: Link, now: float,
+           videos: Sequence[tuple[str, Sequence[float]]]) -> dict[str, int]:
+    """Which videos to forward, and in how many layers: ``videos`` are (key, bits per second
+    of its layers, each including the ones below: the base, base and the next, ...) by
+    priority. The first (the floor's, else whoever speaks most) gets its best layers that fit,
+    then the others their base layer in turn, then their next layers. Returns each forwarded
+    video's highest layer (a video missing from it is paused) and updates the link's probing
+    state."""
+    first = videos[:1]
+    steps: list[tuple[Step, float]] = [((key, n), rate - (rates[n - 1] if n else 0.0))
+                                       for key, rates in first for n, rate in enumerate(rates)]
+    depth = max((len(rates) for _, rates in videos), default=0)
+    for n in range(depth):
+        steps += [((key, n), rates[n] - (rates[n - 1] if n else 0.0))
+                  for key, rates in videos[1:] if n < len(rates)]
+    on = _choose_steps(link, now, steps)
+    layers: dict[str, int] = {}
+    for key, rates in videos:
+        n = 0
+        while n < len(rates) and (key, n) in on:
+            n += 1
+        if n:
+            layers[key] = n - 1
+    return layers
+
+
+def _choose_steps(link: Link, now: float, steps: Sequence[tuple[Step, float]]) -> frozenset[Step]:
+    """The steps (layers of videos, in order of priority, with their own bits per second)
+    that stay on; a layer only with the ones below it."""
     usable = link.usable(now)
-    keys = frozenset(k for k, _ in videos)
+    keys = frozenset(k for k, _ in steps)
     settling = link.first_at is None or now - link.first_at < WARMUP
     if usable is None or (settling and link.loss < 2 * LOSSY):
         link.all_on, link.on, link.probing = True, keys, None
@@ -144,12 +174,13 @@ def choose(link: Link, now: float, videos: Sequence[tuple[str, float]]) -> froze
     if link.all_on:  # the first decision: start from what is forwarded, all of it
         link.all_on, link.on = False, keys
         link.steady_since = now
-    chosen: list[str] = []
+    chosen: list[Step] = []
     used = 0.0
-    for key, bps in videos:  # keep what is on while it fits, in priority order
-        share = KEEP if key in link.on else ADD
-        if used + bps <= usable * share:
-            chosen.append(key)
+    for step, bps in steps:  # keep what is on while it fits, in priority order
+        share = KEEP if step in link.on else ADD
+        below = step[1] == 0 or (step[0], step[1] - 1) in chosen
+        if below and used + bps <= usable * share:
+            chosen.append(step)
             used += bps
     dropped = [k for k in link.on & keys if k not in chosen and k != link.probing]
     if dropped:  # not for a dip: only once it has not fitted for a while
@@ -169,9 +200,9 @@ def choose(link: Link, now: float, videos: Sequence[tuple[str, float]]) -> froze
             link.backoff = min(link.backoff * 2, BACKOFF_MAX)
             link.next_probe = now + link.backoff
             link.steady_since = now
-    elif len(chosen) < len(videos) and now - link.steady_since >= PROBE_AFTER \
+    elif len(chosen) < len(steps) and now - link.steady_since >= PROBE_AFTER \
             and now >= link.next_probe:
-        nxt = next(k for k, _ in videos if k not in chosen)
+        nxt = next(k for k, _ in steps if k not in chosen)  # its layer below is on
         chosen.append(nxt)
         link.probing, link.probe_until = nxt, now + PROBE_HOLD
     link.on = frozenset(chosen)

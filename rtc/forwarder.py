@@ -78,7 +78,7 @@ from aiortc.rtp import (
     unwrap_rtx,
 )
 
-from . import guard
+from . import guard, vp8
 from .bandwidth import Link
 from .messages import Kind
 
@@ -87,6 +87,9 @@ logger = logging.getLogger(__name__)
 StreamKey = tuple[str, str]
 """(participant, kind) of a published stream: what a subscriber receives."""
 CLOCK_RATES: dict[str, int] = {"audio": 48000, "video": 90000}
+SHIFTS_KEPT = 64
+"""Sequence-number offsets a sink remembers for packets that arrive late (about 16 frames of
+dropped layers)."""
 
 # aiortc private names, kept in one place (checked by verify_aiortc_internals)
 _RX = "_RTCRtpReceiver__"
@@ -121,28 +124,7 @@ class PlaceholderTrack(MediaStreamTrack):
         await asyncio.Future()  # until the sender is stopped (cancelled)
 
 
-def is_vp8_keyframe_start(payload: bytes) -> bool:
-    """True if a VP8 RTP payload (RFC 7741) begins a keyframe; reads headers only."""
-    if not payload:
-        return False
-    b0 = payload[0]
-    if not (b0 & 0x10) or (b0 & 0x07):  # S bit must be set, partition index 0
-        return False
-    i = 1
-    if b0 & 0x80:  # X: extension byte follows
-        if len(payload) < 2:
-            return False
-        x = payload[1]
-        i = 2
-        if x & 0x80:  # I: picture id, 7 or 15 bits
-            if len(payload) <= i:
-                return False
-            i += 2 if payload[i] & 0x80 else 1
-        if x & 0x40:  # L: TL0PICIDX
-            i += 1
-        if x & 0x30:  # T or K: TID/KEYIDX byte
-            i += 1
-    return len(payload) > i and not (payload[i] & 0x01)  # P bit 0 = keyframe
+is_vp8_keyframe_start = vp8.is_keyframe_start
 
 
 @dataclass(eq=False)
@@ -169,6 +151,10 @@ class Source:
     """Packets since the last ``take_voice`` whose RFC 6464 level is voice."""
     leveled: int = 0
     """Packets since the last ``take_voice`` that carried an audio level."""
+    layers: int = 1
+    """Temporal layers the publisher sends (1: none marked; 3 at L1T3)."""
+    layer_octets: list[int] = field(default_factory=lambda: [0] * vp8.LAYERS)
+    """Bytes received in each temporal layer (a stream without layers counts as layer 0)."""
 
 
 @dataclass(eq=False)
@@ -198,6 +184,17 @@ class Sink:
     """The subscriber's downlink (rtc/bandwidth.py): its estimate and its repair budget."""
     paused: bool = False
     """A video paused because the subscriber's link cannot take it (nothing is sent)."""
+    layer: int = vp8.LAYERS - 1
+    """The highest temporal layer sent (frames of higher layers are dropped whole)."""
+    target: int = vp8.LAYERS - 1
+    """The layer the subscriber's link chose; a step down applies at the next frame, a step
+    up at the next frame that may start it (a layer sync or a keyframe)."""
+    target_since: float = 0.0
+    shifts: list[tuple[int, int, int]] = field(default_factory=list)
+    """(first incoming sequence number, offset, frames dropped) for the last offsets: a packet
+    that arrives late (a retransmission from the publisher) is numbered as its place was."""
+    frames_dropped: int = 0
+    """Frames not sent because their layer is above ``layer`` (since the last rebase)."""
     last_pli: float = -1e9
     sent: int = 0
     retransmit_requests: int = 0
@@ -312,6 +309,12 @@ class Forwarder:
             sink.waiting_keyframe, sink.waiting_since, sink.rebase = True, self._clock(), True
             self.request_keyframe(sink.source)
 
+    def set_layer(self, sink: Sink, layer: int) -> None:
+        """Send a video's temporal layers up to ``layer`` (0: the base only) to a subscriber."""
+        layer = min(max(layer, 0), vp8.LAYERS - 1)
+        if sink.target != layer:
+            sink.target, sink.target_since = layer, self._clock()
+
     def now(self) -> float:
         """The forwarder's clock (what ``Link`` times are measured in)."""
         return self._clock()
@@ -415,8 +418,17 @@ class Forwarder:
         if nack is not None and nack.add(packet):
             await receiver._send_rtcp_nack(packet.ssrc, sorted(nack.missing))
         source.packets += 1
-        source.octets += len(packet.payload) + 12
+        size = len(packet.payload) + 12
+        source.octets += size
         self.received[source.kind] += 1
+        desc = None
+        if source.kind == "video":
+            desc = vp8.parse(packet.payload)
+            tid = desc.tid if desc is not None and desc.tid is not None else 0
+            if tid < vp8.LAYERS:
+                source.layer_octets[tid] += size
+                if tid >= source.layers:
+                    source.layers = tid + 1
         level = packet.extensions.audio_level
         if level is not None:
             source.leveled += 1
@@ -427,15 +439,16 @@ class Forwarder:
             return
         now, ntp = self._clock(), _ntp_now()
         for sink in list(source.sinks):
-            await self._send(sink, source, packet, now, ntp)
+            await self._send(sink, source, packet, desc, now, ntp)
 
     async def _send(
-        self, sink: Sink, source: Source, packet: RtpPacket, now: float, ntp: int
+        self, sink: Sink, source: Source, packet: RtpPacket, desc: vp8.Descriptor | None,
+        now: float, ntp: int
     ) -> None:
         if sink.paused:
             return
         if sink.waiting_keyframe:
-            if not is_vp8_keyframe_start(packet.payload):
+            if desc is None or not desc.keyframe:
                 if now - sink.waiting_since >= self.keyframe_retry:
                     sink.waiting_since = now
                     self.request_keyframe(source)
@@ -444,19 +457,41 @@ class Forwarder:
         if sink.rebase:
             sink.rebase = False
             sink.seq_offset = (sink.last_seq + 1 - packet.sequence_number) & 0xFFFF
+            sink.frames_dropped = 0
+            sink.shifts = [(packet.sequence_number, sink.seq_offset, 0)]
             if sink.ts_source is not source:
                 elapsed = int(max(now - sink.last_time, 0.001) * CLOCK_RATES[sink.kind])
                 sink.ts_offset = (sink.last_ts + elapsed - packet.timestamp) & 0xFFFFFFFF
                 sink.ts_source = source
+        payload = packet.payload
+        offset = sink.seq_offset
+        if desc is not None and desc.tid is not None:
+            seq_in = packet.sequence_number
+            dropped = sink.frames_dropped
+            late = bool(sink.shifts) and ((seq_in - sink.shifts[-1][0]) & 0xFFFF) >= 0x8000
+            if late:  # a retransmission or a reordered packet: numbered as its place was
+                offset, dropped = next(((o, d) for s, o, d in reversed(sink.shifts)
+                                        if ((seq_in - s) & 0xFFFF) < 0x8000), (offset, dropped))
+            elif desc.start:
+                self._next_frame(sink, source, desc, now)
+                dropped = sink.frames_dropped
+            if desc.tid > sink.layer:  # the receiver sees contiguous sequence numbers
+                if not late:
+                    sink.seq_offset = (sink.seq_offset - 1) & 0xFFFF
+                    sink.shifts.append(((seq_in + 1) & 0xFFFF, sink.seq_offset, dropped))
+                    del sink.shifts[:-SHIFTS_KEPT]
+                return
+            if dropped and desc.picture_id is not None:
+                payload = vp8.with_picture_id(payload, desc, desc.picture_id - dropped)
         sender = sink.sender
-        seq = (packet.sequence_number + sink.seq_offset) & 0xFFFF
+        seq = (packet.sequence_number + offset) & 0xFFFF
         out = RtpPacket(
             payload_type=sink.payload_type,
             marker=packet.marker,
             sequence_number=seq,
             timestamp=(packet.timestamp + sink.ts_offset) & 0xFFFFFFFF,
             ssrc=sender._ssrc,
-            payload=packet.payload,
+            payload=payload,
         )
         out.extensions.mid = sink.mid
         out.extensions.audio_level = packet.extensions.audio_level
@@ -476,6 +511,22 @@ class Forwarder:
         setattr(sender, _TX_RTP_TS, out.timestamp)
         setattr(sender, _TX_OCTETS, getattr(sender, _TX_OCTETS) + len(out.payload))
         setattr(sender, _TX_PACKETS, getattr(sender, _TX_PACKETS) + 1)
+
+    def _next_frame(self, sink: Sink, source: Source, desc: vp8.Descriptor, now: float) -> None:
+        """At the first packet of a frame: apply the chosen layer and decide whether this
+        frame is sent. Down at once; up one layer at a frame of that layer that depends on
+        base frames only (Y), or at a keyframe; a step up that waits long asks for one."""
+        tid = desc.tid or 0
+        if desc.keyframe or sink.target < sink.layer:
+            sink.layer = sink.target
+        elif sink.target > sink.layer:
+            if desc.sync and tid == sink.layer + 1:
+                sink.layer = tid
+            elif now - sink.target_since >= self.keyframe_retry:
+                sink.target_since = now
+                self.request_keyframe(source)
+        if tid > sink.layer:
+            sink.frames_dropped += 1
 
     @staticmethod
     def take_voice(source: Source) -> tuple[int, int]:

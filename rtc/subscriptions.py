@@ -61,8 +61,9 @@ class Subscriptions:
         """The subscriber's downlink: what its browser reports and which videos it gets."""
         self.paused: frozenset[str] = frozenset()
         """Participants whose video is paused for this subscriber (its link cannot take it)."""
-        self._counted: dict[Source, tuple[int, float, float]] = {}
-        """Each forwarded source's (bytes, when, bits per second) at the last allocation."""
+        self._counted: dict[Source, tuple[list[int], float, list[float]]] = {}
+        """Each forwarded video's (bytes, when, bits per second) by layer at the last
+        allocation."""
         self._voice: dict[Source, tuple[int, float]] = {}
         """Each audio source's (voiced packets, smoothed voice activity) at the last one."""
 
@@ -143,28 +144,33 @@ class Subscriptions:
         return stale
 
     def allocate(self, floor: str | None = None) -> frozenset[str] | None:
-        """Pause the videos the link cannot take: the one with the ``floor`` (the speaker, the
-        presenter) last, then whoever is speaking most; the newly paused set if it changed."""
+        """Fit the videos to the link: the one with the ``floor`` (the speaker, the presenter)
+        first in its best layers, then whoever is speaking most in their base layer, then more
+        layers, pausing what does not fit; the newly paused set if it changed."""
         now = self.forwarder.now()
         live = [(s, s.source) for s in self.slots
                 if s.source is not None and s.sink.source is s.source]
-        rates = {src: self._rate(src, now) for _, src in live}
+        rates = {src: self._rates(src, now) for s, src in live if s.kind == "video"}
         self._counted = {src: self._counted[src] for src in rates}
         voices = {src: self._speaking(src) for s, src in live if s.kind == "audio"}
         self._voice = {src: self._voice[src] for src in voices}
         activity = {src.participant: v for src, v in voices.items()}
+        was_on = {key for key, _ in self.link.on}
 
         def rank(src: Source) -> tuple[bool, float, str]:
-            on = src.participant in self.link.on  # a little stickiness: no flapping
+            on = src.participant in was_on  # a little stickiness: no flapping
             score = activity.get(src.participant, 0.0) * (1.5 if on else 1.0)
             return (src.participant != floor, -score, src.participant)
 
         videos = sorted(((s, src) for s, src in live if s.kind == "video"),
                         key=lambda v: rank(v[1]))
-        on = choose(self.link, now, [(src.participant, rates[src]) for _, src in videos])
+        layers = choose(self.link, now, [(src.participant, rates[src]) for _, src in videos])
         for slot, src in videos:
-            self.forwarder.pause(slot.sink, src.participant not in on)
-        paused = frozenset(src.participant for _, src in videos if src.participant not in on)
+            layer = layers.get(src.participant)
+            self.forwarder.pause(slot.sink, layer is None)
+            if layer is not None:
+                self.forwarder.set_layer(slot.sink, layer)
+        paused = frozenset(src.participant for _, src in videos if src.participant not in layers)
         if paused == self.paused:
             return None
         self.paused = paused
@@ -177,19 +183,22 @@ class Subscriptions:
         self._voice[source] = (source.spoken, activity)
         return activity
 
-    def _rate(self, source: Source, now: float) -> float:
-        """The source's bits per second, smoothed over the allocations."""
+    def _rates(self, source: Source, now: float) -> list[float]:
+        """The source's bits per second in its base layer, base and the next, ...: smoothed
+        over the allocations (one figure for a stream without layers)."""
+        octets = list(source.layer_octets[:source.layers])
         seen = self._counted.get(source)
-        if seen is None:
-            self._counted[source] = (source.octets, now, 0.0)
-            return 0.0
-        octets, then, rate = seen
+        if seen is None or len(seen[0]) != len(octets):
+            self._counted[source] = (octets, now, [0.0] * len(octets))
+            return [0.0] * len(octets)
+        before, then, rates = seen
         if now - then < 0.2:
-            return rate
-        sample = (source.octets - octets) * 8 / (now - then)
-        rate = sample if rate == 0.0 else 0.7 * rate + 0.3 * sample
-        self._counted[source] = (source.octets, now, rate)
-        return rate
+            return _cumulative(rates)
+        rates = [sample if rate == 0.0 else 0.7 * rate + 0.3 * sample
+                 for rate, sample in ((r, (o - b) * 8 / (now - then))
+                                      for r, o, b in zip(rates, octets, before, strict=True))]
+        self._counted[source] = (octets, now, rates)
+        return _cumulative(rates)
 
     async def reset(self) -> None:
         """Drop a dead subscribe connection; the next offer asks for a new one (restart)."""
@@ -203,3 +212,12 @@ class Subscriptions:
         if pc is not None:
             with contextlib.suppress(Exception):
                 await pc.close()
+
+
+def _cumulative(rates: list[float]) -> list[float]:
+    """Each layer's rate with the layers below it."""
+    out, total = [], 0.0
+    for rate in rates:
+        total += rate
+        out.append(total)
+    return out

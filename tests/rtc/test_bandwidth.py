@@ -14,9 +14,15 @@ from rtc.bandwidth import (
 )
 
 VIDEO = 590_000.0
-ROOM = [(f"p{i}", VIDEO) for i in range(7)]  # by priority: p0 spoke last
+ROOM = [(f"p{i}", [VIDEO]) for i in range(7)]  # by priority: p0 spoke last; no layers
 EVERYONE = {k for k, _ in ROOM}
+LAYERED = [(f"p{i}", [200_000.0, 330_000.0, VIDEO]) for i in range(7)]  # L1T3: base, +1, all
 T = WARMUP + 1  # the estimate has settled
+
+
+def on(link: Link, now: float, videos: list[tuple[str, list[float]]]) -> set[str]:
+    """The videos forwarded (in any layer)."""
+    return set(choose(link, now, videos))
 
 
 def settled(bps: float) -> Link:
@@ -31,10 +37,10 @@ def settled(bps: float) -> Link:
 
 def test_without_an_estimate_everything_is_forwarded() -> None:
     link = Link()
-    assert choose(link, 0.0, ROOM) == EVERYONE
+    assert on(link, 0.0, ROOM) == EVERYONE
     link.remb(1_000_000, 0.0)
     link.report(100)
-    assert choose(link, STALE + 1, ROOM) == EVERYONE  # gone stale
+    assert on(link, STALE + 1, ROOM) == EVERYONE  # gone stale
 
 
 def test_a_short_link_with_every_video_paused_keeps_its_last_estimate() -> None:
@@ -42,9 +48,9 @@ def test_a_short_link_with_every_video_paused_keeps_its_last_estimate() -> None:
     reason to send everything again."""
     link = settled(300_000)
     link.next_probe = 1e9  # (probing has its own tests)
-    choose(link, T, ROOM)
-    assert choose(link, T + PATIENCE, ROOM) == set()
-    assert choose(link, T + STALE + 2, ROOM) == set()
+    on(link, T, ROOM)
+    assert on(link, T + PATIENCE, ROOM) == set()
+    assert on(link, T + STALE + 2, ROOM) == set()
 
 
 def test_a_link_that_loses_nothing_is_left_alone() -> None:
@@ -53,72 +59,98 @@ def test_a_link_that_loses_nothing_is_left_alone() -> None:
     link.report(1)
     link.remb(50_000, T)
     for t in (T, T + PATIENCE, T + 10):
-        assert choose(link, t, ROOM) == EVERYONE
+        assert on(link, t, ROOM) == EVERYONE
 
 
 def test_nothing_is_paused_while_the_estimate_settles_unless_packets_are_lost() -> None:
     link = Link()
     link.remb(300_000, 0.0)  # a browser's first estimates start low and climb
-    assert choose(link, 1.0, ROOM) == EVERYONE
+    assert on(link, 1.0, ROOM) == EVERYONE
     link.report(int(0.2 * 256))  # but a link that loses a fifth of its packets is short
-    choose(link, 1.5, ROOM)
-    assert choose(link, 1.5 + PATIENCE, ROOM) == set()
+    on(link, 1.5, ROOM)
+    assert on(link, 1.5 + PATIENCE, ROOM) == set()
 
 
 def test_a_weak_link_keeps_the_speaker_first() -> None:
     link = settled(700_000)  # one video fits
-    assert choose(link, T, ROOM) == EVERYONE  # not for a dip...
-    assert choose(link, T + PATIENCE, ROOM) == {"p0"}  # ...but it lasted
+    assert on(link, T, ROOM) == EVERYONE  # not for a dip...
+    assert on(link, T + PATIENCE, ROOM) == {"p0"}  # ...but it lasted
     link.remb(400_000, T + 2)  # too little for any video: audio only
-    choose(link, T + 2, ROOM)
-    assert choose(link, T + 2 + PATIENCE, ROOM) == set()
+    on(link, T + 2, ROOM)
+    assert on(link, T + 2 + PATIENCE, ROOM) == set()
     link.remb(5_000_000, T + 4)  # plenty again: all back at once, no probing needed
-    assert choose(link, T + 4, ROOM) == EVERYONE
+    assert on(link, T + 4, ROOM) == EVERYONE
 
 
 def test_a_new_speaker_takes_the_place_of_the_last() -> None:
     link = settled(700_000)
-    choose(link, T, ROOM)
-    assert choose(link, T + PATIENCE, ROOM) == {"p0"}
+    on(link, T, ROOM)
+    assert on(link, T + PATIENCE, ROOM) == {"p0"}
     now_speaking = [ROOM[3], *[v for v in ROOM if v != ROOM[3]]]
-    choose(link, T + 2, now_speaking)
-    assert choose(link, T + 2 + PATIENCE, now_speaking) == {"p3"}
+    on(link, T + 2, now_speaking)
+    assert on(link, T + 2 + PATIENCE, now_speaking) == {"p3"}
 
 
 def test_loss_counts_against_the_estimate() -> None:
     link = settled(700_000)
     link.report(int(0.3 * 256))  # 30 % lost: 490 kbit/s usable, no video fits
-    choose(link, T, ROOM)
-    assert choose(link, T + PATIENCE, ROOM) == set()
+    on(link, T, ROOM)
+    assert on(link, T + PATIENCE, ROOM) == set()
 
 
 def test_a_paused_video_is_tried_once_the_link_is_steady_and_kept_if_it_holds() -> None:
     link = settled(700_000)
-    choose(link, T, ROOM)
-    assert choose(link, T + PATIENCE, ROOM) == {"p0"}
+    on(link, T, ROOM)
+    assert on(link, T + PATIENCE, ROOM) == {"p0"}
     t = T + PATIENCE + PROBE_AFTER + 0.5
     link.remb(700_000, t - 0.5)
-    tried = choose(link, t, ROOM)
-    assert tried == {"p0", "p1"} and link.probing == "p1"
+    tried = on(link, t, ROOM)
+    assert tried == {"p0", "p1"} and link.probing == ("p1", 0)
     link.remb(1_400_000, t + 1)  # the browser's estimate grows with what it receives
-    assert choose(link, t + PROBE_HOLD + 0.1, ROOM) == {"p0", "p1"}
+    assert on(link, t + PROBE_HOLD + 0.1, ROOM) == {"p0", "p1"}
     assert link.probing is None
 
 
 def test_a_failed_probe_waits_longer_each_time() -> None:
     link = settled(700_000)
-    choose(link, T, ROOM)
-    choose(link, T + PATIENCE, ROOM)
+    on(link, T, ROOM)
+    on(link, T + PATIENCE, ROOM)
     t, waits = T + PATIENCE + PROBE_AFTER + 0.5, []
     for _ in range(8):
         link.remb(700_000, t - 0.1)
-        assert choose(link, t, ROOM) == {"p0", "p1"}  # tried
+        assert on(link, t, ROOM) == {"p0", "p1"}  # tried
         link.remb(650_000, t + 1)  # it did not hold
-        after = choose(link, t + PROBE_HOLD + 0.1, ROOM)
+        after = on(link, t + PROBE_HOLD + 0.1, ROOM)
         assert "p1" not in after
         waits.append(round(link.next_probe - (t + PROBE_HOLD + 0.1), 6))
         t = link.next_probe + PROBE_AFTER + 1
     assert waits == sorted(waits) and waits[-1] == BACKOFF_MAX
+
+
+def test_a_weak_link_steps_down_layers_before_it_pauses() -> None:
+    """With layers, the speaker keeps the best that fits, then the others their base layer."""
+    link = settled(1_000_000)
+    choose(link, T, LAYERED)
+    assert choose(link, T + PATIENCE, LAYERED) == {"p0": 2, "p1": 0, "p2": 0}
+    link.remb(500_000, T + 2)  # the speaker at half the frame rate, nobody else
+    choose(link, T + 2, LAYERED)
+    assert choose(link, T + 2 + PATIENCE, LAYERED) == {"p0": 1}
+    link.remb(250_000, T + 4)  # the speaker's base layer only
+    choose(link, T + 4, LAYERED)
+    assert choose(link, T + 4 + PATIENCE, LAYERED) == {"p0": 0}
+
+
+def test_a_layer_is_tried_before_another_video() -> None:
+    link = settled(300_000)
+    link.next_probe = 0.0
+    choose(link, T, LAYERED)
+    assert choose(link, T + PATIENCE, LAYERED) == {"p0": 0}
+    t = T + PATIENCE + PROBE_AFTER + 0.5
+    link.remb(300_000, t - 0.5)
+    assert choose(link, t, LAYERED) == {"p0": 1} and link.probing == ("p0", 1)
+    link.remb(400_000, t + 1)  # it holds (the estimate grows with what it receives): kept
+    assert choose(link, t + PROBE_HOLD + 0.1, LAYERED) == {"p0": 1}
+    assert link.probing is None
 
 
 def test_repairs_are_spent_from_a_budget() -> None:
