@@ -86,6 +86,8 @@ class Clip:
     """VP8 frames (data, is keyframe)."""
     audio: list[bytes]
     """Opus packets of 20 ms."""
+    temporal: list[tuple[int, bool]] = field(default_factory=list)
+    """Each video frame's temporal layer and layer sync (empty: no layers)."""
 
 
 def encode_clip() -> Clip:
@@ -138,6 +140,7 @@ class ReplayVideo(MediaStreamTrack):
     def __init__(self, clip: Clip) -> None:
         super().__init__()
         self.frames = clip.video
+        self.temporal = clip.temporal
         self.index = 0
         self.count = 0
         self.want_keyframe = False
@@ -156,6 +159,8 @@ class ReplayVideo(MediaStreamTrack):
                 self.index += 1
         data, _ = self.frames[self.index % len(self.frames)]
         packet = av.Packet(data)
+        if self.temporal:  # read by bench/shaped_room.py's packetizer
+            packet.opaque = self.temporal[self.index % len(self.temporal)]
         packet.pts, packet.time_base = self.count, fractions.Fraction(1, FPS)
         self.index += 1
         self.count += 1

@@ -64,6 +64,7 @@ from shaped_room import (  # noqa: E402
     encode_clip,
     forwarding,
     give_floor,
+    packetize_layers,
     publish,
     running_server,
 )
@@ -286,6 +287,17 @@ async def measure(
     heard1 = {p.id: p.heard.snapshot() for p in publishers}
     sent = {p.id: p.video.count - sent0[p.id] for p in publishers}
     me = samples[-1].get("me") or me
+    if args.verbose:  # what the server chose for the receiver, at each sample
+        notes.append("the receiver publishes video in {} temporal layer(s)".format(
+            [x["layers"] for x in servers[-1]["sources"]
+             if x["participant"] == me and x["kind"] == "video"]))
+        for server in servers:
+            mine = [k for k in server["sinks"] if k["subscriber"] == me and k["kind"] == "video"]
+            if mine:
+                est = mine[0]["estimate"]
+                notes.append("server: estimate {} kbit/s, loss {:.0%}; videos {}".format(
+                    None if est is None else round(est / 1000), mine[0]["loss"] or 0,
+                    " ".join("paused" if k["paused"] else f"T{k['layer']}" for k in mine)))
     for s in samples[-1]["inbound"]:
         if s["kind"] == "video" and args.verbose:
             notes.append(
@@ -321,7 +333,8 @@ async def loop_lag(out: list[float], tick: float = 0.02) -> None:
 
 async def main(args: argparse.Namespace) -> list[Result]:
     started = time.monotonic()
-    clip = encode_clip()
+    clip = encode_clip(layers=not args.no_layers)
+    packetize_layers()
     kbps = sum(len(d) for d, _ in clip.video) * 8 / 3 / 1000
     print(
         f"clip: {len(clip.video)} VP8 frames {WIDTH}x{HEIGHT} ({kbps:.0f} kbit/s), "
@@ -379,6 +392,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--json", help="also write the results to this file")
     p.add_argument("--no-floor", action="store_true",
                    help="nobody has the floor (no round runs): as before the floor existed")
+    p.add_argument("--no-layers", action="store_true",
+                   help="publishers send one layer (as before temporal layers)")
     p.add_argument("--verbose", action="store_true", help="each inbound video's counters")
     return p
 

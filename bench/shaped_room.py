@@ -47,19 +47,37 @@ TEMPLATE = "default:check-in-round"
 # --- media, encoded once -------------------------------------------------------------------
 
 
-def encode_clip(seconds: int = 3, noise_share: int = 12) -> sfu.Clip:
-    """VP8 640x360 at 15 fps (about 600 kbit/s, keyframe every second) and bench/sfu.py's Opus."""
+PATTERN = [(0, False), (2, True), (1, True), (2, False)]
+"""L1T3 as libvpx's temporal layering mode 3 encodes it: (TID, layer sync) of each frame in a
+period of four. T0 predicts from the last T0; the first T2 and the T1 from that T0 only (they
+are layer syncs); the second T2 from the T1. Checked by decoding the thinned streams: every
+frame of the base alone, and of base and T1, is bit-identical to the same frame decoded from
+the full stream (with error resilience, which keeps upper layers from changing the entropy
+state the base depends on)."""
+
+
+def encode_clip(seconds: int = 3, noise_share: int = 12, layers: bool = True) -> sfu.Clip:
+    """VP8 640x360 at 15 fps (about 600 kbit/s, a keyframe every 16 frames), in three temporal
+    layers as a browser sends with ``scalabilityMode: "L1T3"`` (``layers``), and bench/sfu.py's
+    Opus."""
     codec = av.CodecContext.create("libvpx", "w")
     codec.width, codec.height, codec.pix_fmt = WIDTH, HEIGHT, "yuv420p"
     codec.time_base = fractions.Fraction(1, FPS)
     codec.framerate = fractions.Fraction(FPS, 1)
-    codec.bit_rate = 550_000
-    codec.gop_size = FPS
-    codec.options = {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0"}
+    codec.bit_rate = 470_000 if layers else 550_000  # about the same rate either way
+    codec.gop_size = 16 if layers else FPS
+    options = {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0"}
+    if layers:
+        options |= {"error-resilient": "1",
+                    "ts-parameters": "ts_number_layers=3:ts_target_bitrate=220,360,550:"
+                    "ts_rate_decimator=4,2,1:ts_periodicity=4:ts_layer_id=0,2,1,2:"
+                    "ts_layering_mode=3"}
+    codec.options = options
     video: list[tuple[bytes, bool]] = []
     noise = WIDTH * HEIGHT // noise_share  # a part of the picture that keeps changing
     chroma = WIDTH * HEIGHT // 4
-    for i in range(FPS * seconds):
+    count = 16 * round(FPS * seconds / 16) if layers else FPS * seconds  # whole periods
+    for i in range(count):
         frame = av.VideoFrame(width=WIDTH, height=HEIGHT, format="yuv420p")
         row = bytes(((x + 4 * i) * 3) & 0xFF for x in range(WIDTH))
         frame.planes[0].update((row * HEIGHT)[: WIDTH * HEIGHT - noise] + os.urandom(noise))
@@ -68,7 +86,43 @@ def encode_clip(seconds: int = 3, noise_share: int = 12) -> sfu.Clip:
         frame.pts = i
         video.extend((bytes(p), bool(p.is_keyframe)) for p in codec.encode(frame))
     video.extend((bytes(p), bool(p.is_keyframe)) for p in codec.encode(None))
-    return sfu.Clip(video=video, audio=_opus(seconds))
+    temporal = [PATTERN[i % 4] for i in range(len(video))] if layers else []
+    return sfu.Clip(video=video, audio=_opus(seconds), temporal=temporal)
+
+
+def packetize_layers() -> None:
+    """Make aiortc's VP8 packetizer (in this process: the synthetic publishers) write the
+    temporal layer of each frame (TID, Y, TL0PICIDX) as a browser does, when the replayed
+    packet carries it (``opaque``)."""
+    from aiortc.codecs.vpx import PACKET_MAX, Vp8Encoder, VpxPayloadDescriptor
+    from aiortc.mediastreams import VIDEO_TIME_BASE, convert_timebase
+
+    plain = Vp8Encoder.pack
+
+    def pack(self: Vp8Encoder, packet: av.Packet) -> tuple[list[bytes], int]:
+        layer = packet.opaque
+        if layer is None:
+            return plain(self, packet)
+        tid, sync = layer
+        tl0 = getattr(self, "_bench_tl0", -1)
+        if tid == 0:
+            tl0 = (tl0 + 1) & 0xFF
+        self._bench_tl0 = tl0  # type: ignore[attr-defined]
+        buffer = bytes(packet)
+        payloads, pos = [], 0
+        descr = VpxPayloadDescriptor(partition_start=1, partition_id=0,
+                                     picture_id=self.picture_id, tl0picidx=max(tl0, 0),
+                                     tid=(tid, int(sync)))
+        while pos < len(buffer):
+            head = bytes(descr)
+            size = min(len(buffer) - pos, PACKET_MAX - len(head))
+            payloads.append(head + buffer[pos:pos + size])
+            descr.partition_start = 0
+            pos += size
+        self.picture_id = (self.picture_id + 1) % (1 << 15)
+        return payloads, convert_timebase(packet.pts, packet.time_base, VIDEO_TIME_BASE)
+
+    Vp8Encoder.pack = pack  # type: ignore[method-assign]
 
 
 def _opus(seconds: int) -> list[bytes]:
@@ -144,6 +198,7 @@ def serve(port: int) -> None:
                             "kind": kind,
                             "packets": source.packets,
                             "keyframe_requests": source.keyframe_requests,
+                            "layers": source.layers,
                         }
                     )
                     for sink in source.sinks:
@@ -159,6 +214,11 @@ def serve(port: int) -> None:
                                 "rtx_bytes": rtx_sent[1],
                                 "nacked": sink.retransmit_requests,
                                 "plis": sink.keyframe_requests,
+                                "source": member.id,
+                                "paused": sink.paused,
+                                "layer": sink.layer,
+                                "estimate": sink.link.estimate if sink.link else None,
+                                "loss": sink.link.loss if sink.link else None,
                             }
                         )
         return JSONResponse({"sources": sources, "sinks": sinks, "rtx": rtx})

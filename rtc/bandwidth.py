@@ -11,16 +11,21 @@ is sent only while the budget lasts (a share of the estimate), so repairs never 
 cannot carry the media itself.
 
 Twice a second the connection's task calls ``choose`` with the rate of each video stream it
-could forward (measured at the publisher's side), in priority order (who spoke most recently
-first: in a round, the speaker; in a presentation, the presenter). Audio is always forwarded;
-the browser's estimate is of what its link takes beside it (only video packets carry the
-abs-send-time it is computed from, and audio delays them like any other traffic). ``choose``
-keeps the videos that fit, in that order, and pauses the rest: not before the estimate has
-settled (``WARMUP``: it starts low and climbs), and not for a dip (a video that no longer fits
-is paused once it has not fitted for ``PATIENCE``). A paused stream costs nothing, which also
-means the browser's estimate cannot grow past what it receives; so, once the link has been
-steady for a while, one more video is tried (a probe) and kept if the estimate holds up, or
-paused again with a longer wait before the next try.
+could forward, layer by layer (measured at the publisher's side; a publisher sending VP8 in
+three temporal layers gives three cumulative rates: the base, a quarter of the frames; base and
+the next, half; all), in priority order: who has the floor (the speaker in a round, the
+presenter), else who spoke most recently. Audio is always forwarded; the browser's estimate is
+of what its link takes beside it (only video packets carry the abs-send-time it is computed
+from, and audio delays them like any other traffic). ``choose`` gives the first video its best
+layers that fit, then the others their base layers in turn, then their upper layers, and pauses
+a video none of whose layers fit: not before the estimate has settled (``WARMUP``: it starts low
+and climbs), and not for a dip (what no longer fits goes once it has not fitted for
+``PATIENCE``). A layer left out costs nothing, which also means the browser's estimate cannot
+grow past what it receives (it grows slowly, and never past half as much again); so, once the
+link has been steady for a while, one more layer is tried (a probe). A probe ends at once if
+the link loses packets or the estimate falls, with a longer wait before the next; one that
+lasts ``PROBE_HOLD`` is kept, and what the link carried then counts as usable (``proven``)
+until it loses packets or the estimate falls.
 
 The estimate is acted on only once the link has lost packets (a receiver report with at least
 ``LOSSY`` lost): before that nothing is paused, as before. A link that has never lost a packet
@@ -53,7 +58,10 @@ PROBE_AFTER = 4.0
 """Seconds of a steady link before the next paused video is tried."""
 PROBE_HOLD = 3.0
 """Seconds a tried video gets to show that the link holds it."""
-BACKOFF_MAX = 60.0
+BACKOFF_MAX = 30.0
+PROVEN = 1.1
+"""What a successful probe counts as carried: what was sent, and a little more (the rates
+vary from one allocation to the next)."""
 REPAIR_SHARE = 0.1
 """Share of the estimate that retransmissions may use."""
 REPAIR_BURST = 0.25
@@ -83,8 +91,20 @@ class Link:
     steady_since: float = 0.0
     probing: tuple[str, int] | None = None
     probe_until: float = 0.0
+    probe_estimate: float = 0.0
+    """The estimate when the probe began: a probe fails if it falls (or packets are lost)."""
+    lossy_reports: int = 0
+    """Receiver reports that showed the link losing packets (``LOSSY`` or more), since start."""
+    probe_reports: int = 0
+    """``lossy_reports`` when the probe began."""
     backoff: float = PROBE_AFTER
     next_probe: float = 0.0
+    proven: float = 0.0
+    """Video bits per second the link has carried through a probe without losing packets or
+    the estimate falling. The browser's estimate grows only slowly with what it receives (and
+    no further than half as much again), so after a bad spell it alone would keep a recovered
+    link on little video for minutes; what the link has been seen to carry counts too, until
+    it loses packets or the estimate drops."""
     repair_tokens: float = 0.0
     repair_at: float = 0.0
     repairs_sent: int = 0
@@ -94,6 +114,7 @@ class Link:
         """The browser's latest estimate."""
         if self.estimate is None or bps < self.estimate * 0.9:
             self.steady_since = now  # a drop: the link is not steady
+            self.proven = 0.0
         if self.first_at is None:
             self.first_at = now
         self.estimate, self.estimate_at = float(bps), now
@@ -102,6 +123,9 @@ class Link:
         """A receiver report's fraction lost (0..255)."""
         self.loss = min(max(fraction_lost / 256.0, 0.0), 1.0)
         self.short = self.short or self.loss >= LOSSY
+        if self.loss >= LOSSY:
+            self.proven = 0.0
+            self.lossy_reports += 1
 
     def usable(self, now: float) -> float | None:
         """Bits per second to spend on media now; None without a fresh estimate, or on a link
@@ -112,7 +136,7 @@ class Link:
             return None  # videos flow and the browser stopped estimating: it has gone quiet
         # (with every video paused the browser has nothing to estimate from: the last
         # estimate stands until a probe gets it talking again)
-        return self.estimate * (1.0 - min(self.loss, MAX_LOSS))
+        return max(self.estimate * (1.0 - min(self.loss, MAX_LOSS)), self.proven)
 
     def may_repair(self, nbytes: int, now: float) -> bool:
         """Spend the repair budget on one retransmission of ``nbytes``, if it lasts."""
@@ -190,20 +214,27 @@ def _choose_steps(link: Link, now: float, steps: Sequence[tuple[Step, float]]) -
     else:
         link.over_since = None
     if link.probing is not None:
-        if link.probing in chosen:
-            if now >= link.probe_until:  # the link holds it: keep it
-                link.probing, link.backoff = None, PROBE_AFTER
-        elif link.probing in keys and now < link.probe_until:
-            chosen.append(link.probing)  # give it its time
-        else:  # it did not fit after all: wait longer before the next try
+        failed = link.lossy_reports > link.probe_reports \
+            or (link.estimate or 0.0) < link.probe_estimate * 0.9
+        if link.probing not in keys or failed:  # the link cannot take it: wait longer
+            if link.probing in chosen:
+                chosen.remove(link.probing)
             link.probing = None
             link.backoff = min(link.backoff * 2, BACKOFF_MAX)
             link.next_probe = now + link.backoff
             link.steady_since = now
+        else:
+            if link.probing not in chosen:
+                chosen.append(link.probing)  # give it its time
+            if now >= link.probe_until:  # the link carried it: keep it
+                rates = dict(steps)
+                link.proven = max(link.proven, PROVEN * sum(rates[k] for k in chosen))
+                link.probing, link.backoff = None, PROBE_AFTER
     elif len(chosen) < len(steps) and now - link.steady_since >= PROBE_AFTER \
             and now >= link.next_probe:
         nxt = next(k for k, _ in steps if k not in chosen)  # its layer below is on
         chosen.append(nxt)
         link.probing, link.probe_until = nxt, now + PROBE_HOLD
+        link.probe_estimate, link.probe_reports = link.estimate or 0.0, link.lossy_reports
     link.on = frozenset(chosen)
     return link.on

@@ -381,15 +381,17 @@ class Connection:
 
     def _allocate(self) -> None:
         """Fit the videos this subscriber receives to what its link takes (rtc/bandwidth.py);
-        tell the page which are paused when that changes."""
+        tell the page which are paused or reduced when that changes."""
         if self._subs is None:
             return
-        paused = self._subs.allocate(self.room.floor if self.room is not None else None)
-        if paused is None:
+        changed = self._subs.allocate(self.room.floor if self.room is not None else None)
+        if changed is None:
             return
-        self.send(m.VideoPaused(participants=sorted(paused)))
-        if bool(paused) != self._weak and self.room is not None:
-            self._weak = bool(paused)
+        paused, reduced = changed
+        self.send(m.VideoPaused(participants=sorted(paused), reduced=sorted(reduced)))
+        weak = bool(paused or reduced)
+        if weak != self._weak and self.room is not None:
+            self._weak = weak
             self.room.link_changed(self, self._weak)  # the facilitators see it
 
     async def _resubscribe(self) -> None:

@@ -246,10 +246,12 @@ class MuteState(_Message):
 
 
 class VideoPaused(_Message):
-    """The videos the server pauses for this subscriber: its link cannot take them now."""
+    """The videos the server pauses for this subscriber (its link cannot take them now), and
+    those it sends with fewer frames (some of their temporal layers)."""
 
     type: Literal["video_paused"] = "video_paused"
     participants: list[str]
+    reduced: list[str] = []
 
 
 class ServerPing(_Message):

@@ -61,6 +61,8 @@ class Subscriptions:
         """The subscriber's downlink: what its browser reports and which videos it gets."""
         self.paused: frozenset[str] = frozenset()
         """Participants whose video is paused for this subscriber (its link cannot take it)."""
+        self.reduced: frozenset[str] = frozenset()
+        """Participants whose video it gets with fewer frames (not every temporal layer)."""
         self._counted: dict[Source, tuple[list[int], float, list[float]]] = {}
         """Each forwarded video's (bytes, when, bits per second) by layer at the last
         allocation."""
@@ -143,10 +145,11 @@ class Subscriptions:
             self.forwarder.connect(slot.sink, slot.source)
         return stale
 
-    def allocate(self, floor: str | None = None) -> frozenset[str] | None:
+    def allocate(self, floor: str | None = None) -> tuple[frozenset[str], frozenset[str]] | None:
         """Fit the videos to the link: the one with the ``floor`` (the speaker, the presenter)
         first in its best layers, then whoever is speaking most in their base layer, then more
-        layers, pausing what does not fit; the newly paused set if it changed."""
+        layers, pausing what does not fit; the videos paused and those sent with fewer layers
+        than their publisher sends, if that changed."""
         now = self.forwarder.now()
         live = [(s, s.source) for s in self.slots
                 if s.source is not None and s.sink.source is s.source]
@@ -171,10 +174,12 @@ class Subscriptions:
             if layer is not None:
                 self.forwarder.set_layer(slot.sink, layer)
         paused = frozenset(src.participant for _, src in videos if src.participant not in layers)
-        if paused == self.paused:
+        reduced = frozenset(src.participant for _, src in videos
+                            if layers.get(src.participant, src.layers - 1) < src.layers - 1)
+        if (paused, reduced) == (self.paused, self.reduced):
             return None
-        self.paused = paused
-        return paused
+        self.paused, self.reduced = paused, reduced
+        return paused, reduced
 
     def _speaking(self, source: Source) -> float:
         """How much the source's participant has been speaking lately (smoothed)."""
@@ -205,7 +210,8 @@ class Subscriptions:
         for slot in self.slots:
             self.forwarder.connect(slot.sink, None)
         self.slots = []
-        self.link, self.paused, self._counted, self._voice = Link(), frozenset(), {}, {}
+        self.link, self._counted, self._voice = Link(), {}, {}
+        self.paused = self.reduced = frozenset()
         self.awaiting = None
         self.restart = True
         pc, self.pc = self.pc, None

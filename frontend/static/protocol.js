@@ -57,6 +57,9 @@ function gathered(pc) {
   });
 }
 
+/** A camera's most bits per second (640x360): a room of eight fits a 5 Mbit/s downlink. */
+const VIDEO_MAX_BPS = 600000;
+
 /**
  * Keep only VP8 (+RTX) or Opus on a transceiver, when the browser allows choosing.
  * @param {RTCRtpTransceiver} transceiver
@@ -187,7 +190,12 @@ export class RoomConnection extends EventTarget {
     const pc = this._newPc(true);
     this.publishPc = pc;
     for (const track of stream.getTracks()) {
-      const t = pc.addTransceiver(track, { direction: "sendonly", streams: [stream] });
+      /** @type {RTCRtpTransceiverInit} */
+      const init = { direction: "sendonly", streams: [stream] };
+      // video in three temporal layers: the server thins them for a weak receiver
+      if (track.kind === "video") init.sendEncodings = [/** @type {RTCRtpEncodingParameters} */ ({ scalabilityMode: "L1T3", maxBitrate: VIDEO_MAX_BPS })];
+      let t;
+      try { t = pc.addTransceiver(track, init); } catch (e) { t = pc.addTransceiver(track, { direction: "sendonly", streams: [stream] }); }
       preferCodecs(t, /** @type {"audio"|"video"} */ (track.kind));
     }
     pc.onicecandidate = (e) => {

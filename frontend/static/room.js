@@ -65,11 +65,33 @@ function showPeople(streams) {
   for (const id of tileIds()) if (id !== SELF && !peers.has(id)) removeTile(id);
   for (const [id, p] of peers) {
     setTile({ id, name: p.name || "Someone", muted: p.audio_muted, cameraOff: p.video_muted,
-      away: !p.connected, forcedMute: p.forced_mute, paused: p.paused,
+      away: !p.connected, forcedMute: p.forced_mute, paused: p.paused, reduced: p.reduced,
       ...(streams ? { stream: streams.get(id) || null } : {}) });
   }
+  showLink();
   showStage();
   if (live && panel) panel.showFacilitation(live);
+}
+
+/** Audio only is offered once our link has carried no video this long (and goes likewise). */
+const OFFER_AFTER_MS = 5000;
+let linkSince = 0;
+let carries = true;
+
+/** Our own link as the server treats it: weak, or carrying no video (offer audio only). */
+function showLink() {
+  const others = [...peers].filter(([id, p]) => p.connected && !p.video_muted
+    && link?.streams.get(id)?.getVideoTracks().length).map(([, p]) => p);
+  const now = others.length === 0 || others.some((p) => !p.paused);
+  setTile({ id: SELF, weak: others.some((p) => p.paused || p.reduced) });
+  if (now !== carries) {
+    carries = now;
+    linkSince = Date.now();
+    setTimeout(showLink, OFFER_AFTER_MS + 100);
+  }
+  const offer = $("link-offer");
+  if (Date.now() - linkSince >= OFFER_AFTER_MS) offer.hidden = carries;
+  if (audioOnly) offer.hidden = true;
 }
 
 /** Floor, presenter aside, hands and mutes from the round state onto the tiles. */
@@ -216,7 +238,9 @@ function wireControls() {
     setHideVideo(audioOnly);
     link?.setReceiveVideo(!audioOnly);
     await setCamera(!audioOnly);
+    showLink();
   });
+  $("link-audio-only").addEventListener("click", () => $("audio-only").click());
   $("hand").addEventListener("click", () => {
     link?.act("hand", { action: $("hand").getAttribute("aria-pressed") === "true" ? "lower" : "raise" });
   });

@@ -16,7 +16,7 @@ import { RoomConnection } from "./protocol.js";
 
 /**
  * @typedef {{id: string, name: string, role: string, audio_muted: boolean, video_muted: boolean,
- *   forced_mute: boolean, connected: boolean, paused?: boolean}} Peer
+ *   forced_mute: boolean, connected: boolean, paused?: boolean, reduced?: boolean}} Peer
  * @typedef {import("./types.js").JoinGrant} JoinGrant
  * @typedef {"connecting" | "connected" | "reconnecting" | "closed"} LinkState
  * @typedef {{
@@ -173,8 +173,11 @@ export class RoomLink {
         forced_mute: m.forced_mute });
       this.hooks.peers(this.peers);
     });
-    on("video_paused", ({ participants }) => {  // our link cannot take their video now
-      for (const p of this.peers.values()) p.paused = participants.includes(p.id);
+    on("video_paused", ({ participants, reduced = [] }) => {  // our link cannot take all their video now
+      for (const p of this.peers.values()) {
+        p.paused = participants.includes(p.id);
+        p.reduced = reduced.includes(p.id);
+      }
       this.hooks.peers(this.peers);
     });
     on("streams", () => this.collect());

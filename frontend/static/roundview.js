@@ -12,7 +12,7 @@
  * keeps the value it shows in `data-remaining` (seconds) with `data-at` (local ms) for checks.
  */
 
-import { clock, milestone } from "./format.js";
+import { clock, milestone } from "./clock.js";
 import { $ } from "./ui.js";
 
 /**

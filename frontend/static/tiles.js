@@ -13,7 +13,8 @@ import { h } from "./ui.js";
 /**
  * @typedef {{id: string, name: string, you?: boolean, stream?: MediaStream | null,
  *   muted?: boolean, cameraOff?: boolean, speaking?: boolean, hasFloor?: boolean,
- *   away?: boolean, aside?: boolean, hand?: boolean, forcedMute?: boolean, paused?: boolean}} TileView
+ *   away?: boolean, aside?: boolean, hand?: boolean, forcedMute?: boolean, paused?: boolean,
+ *   reduced?: boolean, weak?: boolean}} TileView
  */
 
 export const MAX_TILES = 12;
@@ -121,7 +122,9 @@ export function setTile(change) {
     view.hand && "Hand raised", view.speaking && "Speaking",
     view.forcedMute ? "Muted by the facilitator" : view.muted && "Muted",
     view.cameraOff && "Camera off", view.away && "Reconnecting",
-    view.paused && "Video paused to save your connection"].filter(Boolean);
+    view.paused && "Video paused to save your connection",
+    view.reduced && !view.paused && "Fewer frames to save your connection",
+    view.weak && "Your connection is weak"].filter(Boolean);
   /** @type {HTMLElement} */ (tile.querySelector(".badges")).replaceChildren(
     ...badges.map((b) => h("span", { className: "badge" }, String(b))));
   tile.dataset.speaking = String(Boolean(view.speaking));
@@ -130,6 +133,7 @@ export function setTile(change) {
   tile.dataset.aside = String(Boolean(view.aside));
   if (floorChanged) layout();
   tile.dataset.you = String(Boolean(view.you));
+  tile.dataset.link = view.paused ? "paused" : view.reduced || view.weak ? "weak" : "good";
 }
 
 /** @param {string} id */

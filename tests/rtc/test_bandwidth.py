@@ -119,7 +119,7 @@ def test_a_failed_probe_waits_longer_each_time() -> None:
     for _ in range(8):
         link.remb(700_000, t - 0.1)
         assert on(link, t, ROOM) == {"p0", "p1"}  # tried
-        link.remb(650_000, t + 1)  # it did not hold
+        link.remb(600_000, t + 1)  # it did not hold: the estimate fell
         after = on(link, t + PROBE_HOLD + 0.1, ROOM)
         assert "p1" not in after
         waits.append(round(link.next_probe - (t + PROBE_HOLD + 0.1), 6))
@@ -151,6 +151,34 @@ def test_a_layer_is_tried_before_another_video() -> None:
     link.remb(400_000, t + 1)  # it holds (the estimate grows with what it receives): kept
     assert choose(link, t + PROBE_HOLD + 0.1, LAYERED) == {"p0": 1}
     assert link.probing is None
+
+
+def test_a_probe_the_link_carries_is_kept_though_the_estimate_grows_slowly() -> None:
+    """After a bad spell a browser's estimate climbs a few % a second; a probe that loses
+    nothing and does not make the estimate fall shows the link carries it."""
+    link = settled(300_000)
+    choose(link, T, LAYERED)
+    assert choose(link, T + PATIENCE, LAYERED) == {"p0": 0}
+    t = T + PATIENCE + PROBE_AFTER + 0.5
+    link.remb(300_000, t - 0.5)
+    assert choose(link, t, LAYERED) == {"p0": 1}
+    link.remb(310_000, t + 1)  # barely higher: still below the 330 kbit/s sent
+    assert choose(link, t + PROBE_HOLD + 0.1, LAYERED) == {"p0": 1}
+    for dt in (1, 2, 3):  # kept: the link has been seen to carry it
+        link.remb(315_000, t + PROBE_HOLD + dt)
+        assert choose(link, t + PROBE_HOLD + dt, LAYERED)["p0"] >= 1
+
+
+def test_a_probe_that_loses_packets_ends_at_once() -> None:
+    link = settled(300_000)
+    choose(link, T, LAYERED)
+    choose(link, T + PATIENCE, LAYERED)
+    t = T + PATIENCE + PROBE_AFTER + 0.5
+    link.remb(300_000, t - 0.5)
+    assert choose(link, t, LAYERED) == {"p0": 1}
+    link.report(int(0.05 * 256))  # the link drops packets: not after PROBE_HOLD, now
+    assert choose(link, t + 0.5, LAYERED) == {"p0": 0} and link.probing is None
+    assert link.next_probe > t + 0.5
 
 
 def test_repairs_are_spent_from_a_budget() -> None:

@@ -52,6 +52,7 @@ async def test_audio_holds_on_a_1_mbit_link() -> None:
     require_shaping()
     shaped = load_shaped()
     args = shaped.quick(shaped.parser().parse_args([]))
+    shaped.packetize_layers()
     result = await shaped.run_condition(
         "1mbit", shaped.CONDITIONS["1mbit"], shaped.encode_clip(), args
     )
