@@ -47,9 +47,6 @@ PATIENCE = 1.0
 """Seconds a video that is on may not fit before it is paused (an estimate dips and recovers)."""
 LOSSY = 0.02
 """A loss rate that shows the link is short: from then on its estimate is acted on."""
-STALE = 5.0
-"""Seconds after which an estimate no longer counts while videos flow (the browser stopped
-sending REMB); with every video paused the last one stands (REMB comes with video only)."""
 KEEP = 1.0
 """A video that is on stays on while what is forwarded fits within this share of the budget."""
 ADD = 0.85
@@ -128,14 +125,12 @@ class Link:
             self.lossy_reports += 1
 
     def usable(self, now: float) -> float | None:
-        """Bits per second to spend on media now; None without a fresh estimate, or on a link
-        that has never lost packets."""
+        """Bits per second to spend on media now; None without an estimate, or on a link that
+        has never lost packets. An estimate stands until the next: with every video paused the
+        browser has nothing to estimate from (REMB comes with video only), and a browser that
+        goes quiet is no reason to send everything at once; probes still find more room."""
         if self.estimate is None or not self.short:
             return None
-        if now - self.estimate_at > STALE and self.on:
-            return None  # videos flow and the browser stopped estimating: it has gone quiet
-        # (with every video paused the browser has nothing to estimate from: the last
-        # estimate stands until a probe gets it talking again)
         return max(self.estimate * (1.0 - min(self.loss, MAX_LOSS)), self.proven)
 
     def may_repair(self, nbytes: int, now: float) -> bool:

@@ -7,7 +7,6 @@ from rtc.bandwidth import (
     PATIENCE,
     PROBE_AFTER,
     PROBE_HOLD,
-    STALE,
     WARMUP,
     Link,
     choose,
@@ -38,9 +37,17 @@ def settled(bps: float) -> Link:
 def test_without_an_estimate_everything_is_forwarded() -> None:
     link = Link()
     assert on(link, 0.0, ROOM) == EVERYONE
-    link.remb(1_000_000, 0.0)
-    link.report(100)
-    assert on(link, STALE + 1, ROOM) == EVERYONE  # gone stale
+    link.report(100)  # losing packets, but nothing says how much the link takes
+    assert on(link, WARMUP + 1, ROOM) == EVERYONE
+
+
+def test_an_estimate_that_goes_quiet_stands() -> None:
+    """A browser that stops estimating is no reason to flood its link with every video."""
+    link = settled(700_000)
+    link.next_probe = 1e9  # (probing has its own tests)
+    on(link, T, ROOM)
+    assert on(link, T + PATIENCE, ROOM) == {"p0"}
+    assert on(link, T + 30, ROOM) == {"p0"}  # no estimate for half a minute
 
 
 def test_a_short_link_with_every_video_paused_keeps_its_last_estimate() -> None:
@@ -50,7 +57,7 @@ def test_a_short_link_with_every_video_paused_keeps_its_last_estimate() -> None:
     link.next_probe = 1e9  # (probing has its own tests)
     on(link, T, ROOM)
     assert on(link, T + PATIENCE, ROOM) == set()
-    assert on(link, T + STALE + 2, ROOM) == set()
+    assert on(link, T + 30, ROOM) == set()
 
 
 def test_a_link_that_loses_nothing_is_left_alone() -> None:
