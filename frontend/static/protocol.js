@@ -125,6 +125,7 @@ export class RoomConnection extends EventTarget {
       ws.onopen = () => this.send({ type: "hello", version: PROTOCOL_VERSION });
       ws.onclose = (e) => { reject(new Error(`closed ${e.code}`)); this._emit("close", { code: e.code, reason: e.reason }); };
       ws.onmessage = (e) => {
+        this.heardAt = Date.now();
         const msg = JSON.parse(e.data);
         if (msg.type === "hello") this.send({ type: "join", token: this.token });
         else if (msg.type === "joined") {
@@ -164,6 +165,13 @@ export class RoomConnection extends EventTarget {
       default:
         break;
     }
+  }
+
+  /** Whether the server still answers: any message within `ms` of a ping. @param {number} ms */
+  alive(ms) {
+    const asked = Date.now();
+    this.send({ type: "ping", id: String(asked) });
+    return new Promise((resolve) => setTimeout(() => resolve((this.heardAt || 0) >= asked), ms));
   }
 
   /** @param {boolean} maxBundle */

@@ -42,6 +42,7 @@ const FINAL_NAMES = /** @type {Record<string, number>} */ ({
 const BACKOFF_MS = [500, 1000, 2000, 4000, 8000];
 const TIME_PROBES = 5;
 const TIME_EVERY_MS = 30000;
+const ALIVE_MS = 1000;
 
 export class RoomLink {
   /**
@@ -64,12 +65,29 @@ export class RoomLink {
     this.me = grant.participant_id;
     this.attempt = 0;
     this.over = false;
+    this.checking = false;
     this.renew = false;
     this.lastPublish = 0;
     /** @type {ReturnType<typeof setTimeout> | undefined} */ this.publishTimer = undefined;
     /** @type {ReturnType<typeof setInterval> | undefined} */ this.timeTimer = undefined;
     /** @type {ReturnType<typeof setTimeout> | undefined} */ this.retryTimer = undefined;
     addEventListener("online", () => { if (!this.over && this.attempt > 0) void this.open(); });
+    setInterval(() => void this.check(), ALIVE_MS);
+  }
+
+  /**
+   * Every second: does the server still answer? If not but the network works (a new request
+   * gets through: the address changed, Wi-Fi to 4G), connect again at once, keeping the seat
+   * and the turn; if the network is down, keep what we have (it comes back by itself).
+   */
+  async check() {
+    const conn = this.conn;
+    if (!conn?.participant || this.over || this.checking) return;
+    this.checking = true;
+    const lost = !(await conn.alive(ALIVE_MS)) && await fetch("/healthz", { cache: "no-store",
+      signal: AbortSignal.timeout(ALIVE_MS) }).then((r) => r.ok, () => false);
+    this.checking = false;
+    if (lost && this.conn === conn && !this.over) { this.attempt += 1; void this.open(); }
   }
 
   /** Server time now, in Unix seconds. */
