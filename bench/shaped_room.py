@@ -56,7 +56,7 @@ the full stream (with error resilience, which keeps upper layers from changing t
 state the base depends on)."""
 
 
-def encode_clip(seconds: int = 3, noise_share: int = 12, layers: bool = True) -> sfu.Clip:
+def encode_clip(seconds: int = 3, noise_share: int | None = None, layers: bool = True) -> sfu.Clip:
     """VP8 640x360 at 15 fps (about 600 kbit/s, a keyframe every 16 frames), in three temporal
     layers as a browser sends with ``scalabilityMode: "L1T3"`` (``layers``), and bench/sfu.py's
     Opus."""
@@ -64,7 +64,7 @@ def encode_clip(seconds: int = 3, noise_share: int = 12, layers: bool = True) ->
     codec.width, codec.height, codec.pix_fmt = WIDTH, HEIGHT, "yuv420p"
     codec.time_base = fractions.Fraction(1, FPS)
     codec.framerate = fractions.Fraction(FPS, 1)
-    codec.bit_rate = 470_000 if layers else 550_000  # about the same rate either way
+    codec.bit_rate = 400_000 if layers else 550_000
     codec.gop_size = 16 if layers else FPS
     options = {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0"}
     if layers:
@@ -74,6 +74,8 @@ def encode_clip(seconds: int = 3, noise_share: int = 12, layers: bool = True) ->
                     "ts_layering_mode=3"}
     codec.options = options
     video: list[tuple[bytes, bool]] = []
+    if noise_share is None:  # about 600 kbit/s either way (layers cost a little more)
+        noise_share = 18 if layers else 12
     noise = WIDTH * HEIGHT // noise_share  # a part of the picture that keeps changing
     chroma = WIDTH * HEIGHT // 4
     count = 16 * round(FPS * seconds / 16) if layers else FPS * seconds  # whole periods

@@ -25,7 +25,8 @@ grow past what it receives (it grows slowly, and never past half as much again);
 link has been steady for a while, one more layer is tried (a probe). A probe ends at once if
 the link loses packets or the estimate falls, with a longer wait before the next; one that
 lasts ``PROBE_HOLD`` is kept, and what the link carried then counts as usable (``proven``)
-until it loses packets or the estimate falls.
+until it loses packets (``FULL``: random loss of a few % does not count) or the estimate
+falls.
 
 The estimate is acted on only once the link has lost packets (a receiver report with at least
 ``LOSSY`` lost): before that nothing is paused, as before. A link that has never lost a packet
@@ -47,6 +48,10 @@ PATIENCE = 1.0
 """Seconds a video that is on may not fit before it is paused (an estimate dips and recovers)."""
 LOSSY = 0.02
 """A loss rate that shows the link is short: from then on its estimate is acted on."""
+FULL = 0.1
+"""A loss rate that shows the link is full: a probe ends, and what it carried no longer counts.
+A few % lost at random is a wireless link's way, not a sign of too much sent (GCC's own
+loss-based control backs off only above 10 %)."""
 KEEP = 1.0
 """A video that is on stays on while what is forwarded fits within this share of the budget."""
 ADD = 0.85
@@ -91,7 +96,7 @@ class Link:
     probe_estimate: float = 0.0
     """The estimate when the probe began: a probe fails if it falls (or packets are lost)."""
     lossy_reports: int = 0
-    """Receiver reports that showed the link losing packets (``LOSSY`` or more), since start."""
+    """Receiver reports that showed the link full (``FULL`` or more lost), since start."""
     probe_reports: int = 0
     """``lossy_reports`` when the probe began."""
     backoff: float = PROBE_AFTER
@@ -120,7 +125,7 @@ class Link:
         """A receiver report's fraction lost (0..255)."""
         self.loss = min(max(fraction_lost / 256.0, 0.0), 1.0)
         self.short = self.short or self.loss >= LOSSY
-        if self.loss >= LOSSY:
+        if self.loss >= FULL:
             self.proven = 0.0
             self.lossy_reports += 1
 
