@@ -5,6 +5,7 @@ from app.attendance.models import AttendanceRecord, Certificate
 from app.audit.models import AuditEvent
 from app.calendar.models import CalendarFeed
 from app.core.db import Base
+from app.dropin.models import DropInRoom, PeerHost, PeerNetwork
 from app.facilitation.models import LiveState, Revocation
 from app.groups.models import Group
 from app.invites.models import Invite
@@ -15,7 +16,7 @@ from app.sessions.models import Session
 from app.templates.models import TemplateRow
 
 __all__ = [
-    "Account", "AttendanceRecord", "AuditEvent", "Base", "CalendarFeed", "Certificate", "Group",
-    "Invite", "LiveState", "Member", "OutboxMessage", "PasswordLink", "Revocation", "Series",
-    "Session", "TemplateRow",
+    "Account", "AttendanceRecord", "AuditEvent", "Base", "CalendarFeed", "Certificate",
+    "DropInRoom", "Group", "Invite", "LiveState", "Member", "OutboxMessage", "PasswordLink",
+    "PeerHost", "PeerNetwork", "Revocation", "Series", "Session", "TemplateRow",
 ]

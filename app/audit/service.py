@@ -58,6 +58,12 @@ class Action(StrEnum):
     room_remove = "room.remove"
     retention_purge = "retention.purge"
     audit_export = "audit.export"
+    network_create = "network.create"
+    network_link = "network.link"
+    peer_host_add = "peer_host.add"
+    peer_host_remove = "peer_host.remove"
+    drop_in_open = "drop_in.open"
+    drop_in_close = "drop_in.close"
 
 
 ActorKind = Literal["account", "member", "system", "anonymous"]

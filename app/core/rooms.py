@@ -29,6 +29,16 @@ class LiveRooms(Protocol):
         every room."""
 
 
+DROP_IN_ROOM = "drop-in-"
+"""The prefix of a drop-in room's id in rtc/ (``app.dropin.sittings``): a fresh random id for
+each sitting, never a session's. The facilitation runtime leaves these rooms alone."""
+
+
+def is_drop_in_room(room: str) -> bool:
+    """Whether an rtc/ room id is a drop-in room's rather than a session's."""
+    return room.startswith(DROP_IN_ROOM)
+
+
 def get_live_rooms(request: Request) -> LiveRooms:
     rooms: LiveRooms = request.app.state.facilitation
     return rooms
