@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 import secrets
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
@@ -177,20 +178,26 @@ async def remove_host(db: AsyncSession, network: PeerNetwork, account_id: uuid.U
                  object_type="peer_network", object_id=network.id)
 
 
-async def add_room(db: AsyncSession, network: PeerNetwork, body: RoomIn) -> DropInRoom:
+def schedule(body: RoomIn) -> DropInRoom:
+    """A room (not yet added) with the times a request asks for, checked."""
     try:
         ZoneInfo(body.timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise Invalid("bad_timezone", "not a time zone") from None
     first = rules.first_start(body.start_date, body.start_time, body.timezone)
+    monthly = body.frequency == "monthly"
     rule = rules.build(frequency=body.frequency, weekday_code=rules.WEEKDAYS[first.weekday()],
-                       week_of_month=None if body.frequency != "monthly"
-                       else min((first.day - 1) // 7 + 1, 4),
+                       week_of_month=min((first.day - 1) // 7 + 1, 4) if monthly else None,
                        first=first, until=None, count=None)
-    room = DropInRoom(network_id=network.id, name=body.name.strip(), rule=rule,
-                      first_start=first, timezone=body.timezone,
-                      duration_minutes=body.duration_minutes)
+    room = DropInRoom(id=uuid.uuid4(), name=body.name.strip(), rule=rule, first_start=first,
+                      timezone=body.timezone, duration_minutes=body.duration_minutes)
     rules.check(recurrence(room))
+    return room
+
+
+async def add_room(db: AsyncSession, network: PeerNetwork, body: RoomIn) -> DropInRoom:
+    room = schedule(body)
+    room.network_id = network.id
     db.add(room)
     await db.flush()
     return room
@@ -208,7 +215,7 @@ async def closed(db: AsyncSession, room_id: uuid.UUID, *, by: Account | None) ->
 
 
 def closed_by_itself(factory: async_sessionmaker[AsyncSession]
-                     ) -> Callable[[uuid.UUID], Awaitable[None]]:
+                     ) -> Callable[[uuid.UUID], Coroutine[Any, Any, None]]:
     """What ``Sittings`` calls when a room closes because its last person left: the audit
     log's record of it (by the system)."""
 

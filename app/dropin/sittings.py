@@ -23,9 +23,9 @@ import asyncio
 import secrets
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from app.core.errors import Conflict, Forbidden, Gone, NotFound, TooManyRequests
 from app.core.rooms import DROP_IN_ROOM, is_drop_in_room
@@ -70,7 +70,8 @@ class Sittings:
     """Every open sitting, by drop-in room; the one owner of this state (one event loop)."""
 
     def __init__(self, control: RoomControl, *, clock: Callable[[], float] = time.monotonic,
-                 on_closed: Callable[[uuid.UUID], Awaitable[None]] | None = None) -> None:
+                 on_closed: Callable[[uuid.UUID], Coroutine[Any, Any, None]] | None = None
+                 ) -> None:
         self.control = control
         self.clock = clock
         self.on_closed = on_closed
