@@ -11,12 +11,14 @@ from app.groups.models import Group
 from app.invites.models import Invite
 from app.mail.models import OutboxMessage
 from app.members.models import Member
+from app.pairing.models import Pair, PairingPerson, PairingScheme
 from app.series.models import Series
 from app.sessions.models import Session
 from app.templates.models import TemplateRow
 
 __all__ = [
     "Account", "AttendanceRecord", "AuditEvent", "Base", "CalendarFeed", "Certificate",
-    "DropInRoom", "Group", "Invite", "LiveState", "Member", "OutboxMessage", "PasswordLink",
-    "PeerHost", "PeerNetwork", "Revocation", "Series", "Session", "TemplateRow",
+    "DropInRoom", "Group", "Invite", "LiveState", "Member", "OutboxMessage", "Pair",
+    "PairingPerson", "PairingScheme", "PasswordLink", "PeerHost", "PeerNetwork", "Revocation",
+    "Series", "Session", "TemplateRow",
 ]

@@ -64,6 +64,9 @@ class Action(StrEnum):
     peer_host_remove = "peer_host.remove"
     drop_in_open = "drop_in.open"
     drop_in_close = "drop_in.close"
+    pairing_scheme_create = "pairing_scheme.create"
+    pair_create = "pair.create"
+    pair_end = "pair.end"
 
 
 ActorKind = Literal["account", "member", "system", "anonymous"]

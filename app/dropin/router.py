@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -18,7 +17,6 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from app.accounts.deps import CurrentAccount, CurrentAdmin
 from app.accounts.models import Account
-from app.core.config import Settings, derived_key
 from app.core.db import utcnow
 from app.core.deps import DbSession, SettingsDep
 from app.core.errors import Conflict, Forbidden
@@ -39,12 +37,10 @@ from app.dropin.schemas import (
 )
 from app.dropin.sittings import Sittings
 from app.facilitation.feed import frame
-from app.sessions.ice import ice_servers_for
+from app.sessions.grants import grant
 from app.sessions.schemas import JoinGrant, Waiting
-from rtc import jointoken
 
 router = APIRouter(tags=["drop-in"])
-SIGNALLING_PATH = "/rtc"
 KEEPALIVE = 15.0
 STREAM_LIFETIME = 600.0
 
@@ -67,17 +63,6 @@ async def _managed(db: DbSession, network_id: uuid.UUID, account: Account) -> Pe
     if not account.is_admin:
         await service.check_host(db, network.id, account)
     return network
-
-
-def _grant(settings: Settings, room: str, participant: str, role: jointoken.Role,
-           name: str) -> JoinGrant:
-    expires = utcnow() + timedelta(seconds=settings.join_token_seconds)
-    token = jointoken.issue(derived_key(settings, "join-token"), jointoken.JoinClaims(
-        room=room, participant=participant, role=role, name=name,
-        expires_at=int(expires.timestamp())))
-    return JoinGrant(token=token, expires_at=expires, signalling_path=SIGNALLING_PATH,
-                     ice_servers=ice_servers_for(settings), participant_id=uuid.UUID(participant),
-                     role=role)
 
 
 def _stream(sittings: Sittings, key: str, first: list[tuple[str, dict[str, object]]], *,
@@ -184,7 +169,8 @@ async def host_room(room_id: uuid.UUID, account: CurrentAccount, db: DbSession,
     if not sitting.opened_by_host:
         sitting.opened_by_host = True
         await service.opened(db, room, by=account)
-    return _grant(settings, sitting.key, str(account.id), "facilitator", account.display_name)
+    return grant(settings, room=sitting.key, participant=str(account.id), role="facilitator",
+                 name=account.display_name)
 
 
 @router.get("/drop-in-rooms/{room_id}/lobby", response_model=Lobby)
@@ -291,7 +277,7 @@ async def visit_join(body: TicketIn, settings: SettingsDep, sittings: SittingsDe
         sittings.seen(visit)
         waiting = Waiting(detail="waiting for a host to let you in", session_status="open")
         return JSONResponse(waiting.model_dump(), status_code=202)
-    return _grant(settings, sitting.key, visit.id, "member", visit.name)
+    return grant(settings, room=sitting.key, participant=visit.id, role="member", name=visit.name)
 
 
 @router.post("/drop-in/visits/leave", status_code=204)

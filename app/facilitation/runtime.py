@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.db import after_commit, checkpoint, transaction, utcnow
 from app.core.errors import RoundsError
-from app.core.rooms import is_drop_in_room
+from app.core.rooms import is_session_room
 from app.facilitation import store
 from app.facilitation.actions import Sender, act, admit, begin
 from app.facilitation.errors import LiveError, Refused
@@ -119,18 +119,18 @@ class Facilitation:
 
     def _route(self, event: PresenceEvent) -> None:
         """A presence event from rtc/: to its session's inbox (speaking only to a live one).
-        A drop-in room's events are not a session's (``app.dropin.sittings`` hears them)."""
-        if event.room in self.ended or is_drop_in_room(event.room):
+        Drop-in and pair rooms are not sessions' (``app.dropin.sittings`` hears its own)."""
+        if event.room in self.ended or not is_session_room(event.room):
             return
         if event.room in self.live or not isinstance(event, Speaking | WeakLink):
             self.session(event.room).post(event)
 
     async def on_message(self, message: AppMessage) -> None:
         """A participant's `app` message: answered once applied, before anything is saved."""
-        if is_drop_in_room(message.room):  # no plan, no round: only the page's `state` probe
+        if not is_session_room(message.room):  # no plan, no round: only the page's `state` probe
             if message.kind == "state":
                 return
-            raise AppRejected("a drop-in room takes no app messages", code="unknown_kind")
+            raise AppRejected("this room takes no app messages", code="unknown_kind")
         if message.kind not in KINDS:
             raise AppRejected(f"no app messages of kind '{message.kind}'", code="unknown_kind")
         try:
