@@ -79,7 +79,8 @@ def test_drop_in_from_the_link_let_in_and_asked_to_leave(browser, server, admin_
     doc.get_by_role("button", name="Continue", exact=True).click()
     expect(doc.get_by_role("heading", name="Before you join: the ground rules")).to_be_visible()
     doc.get_by_role("button", name="Ask to come in", exact=True).click()
-    expect(doc.get_by_text("Tick the box to agree to the ground rules.", exact=True)).to_be_visible()
+    expect(doc.get_by_text("Tick the box to agree to the ground rules.", exact=True)
+           ).to_be_visible()
     doc.get_by_label("I will keep these ground rules").check()
     axe_check(doc, "drop-in: ground rules")
     shoot(doc, "drop-in-phone", docs=True)
@@ -110,7 +111,8 @@ def test_drop_in_from_the_link_let_in_and_asked_to_leave(browser, server, admin_
 
     host.locator("#inside li", has_text="Sam").get_by_role(
         "button", name="Ask to leave Sam", exact=True).click()
-    expect(doc.get_by_text("The host has asked you to leave this room.", exact=True)).to_be_visible()
+    expect(doc.get_by_text("The host has asked you to leave this room.", exact=True)
+           ).to_be_visible()
     expect(host.locator(".tile .name", has_text="Sam")).to_have_count(0)
     expect(host.locator("#inside li")).to_have_count(0)
     expect(host.get_by_text("Nobody else is in the room.", exact=True)).to_be_visible()
@@ -119,7 +121,8 @@ def test_drop_in_from_the_link_let_in_and_asked_to_leave(browser, server, admin_
 
     host.once("dialog", lambda d: d.accept())
     host.get_by_role("button", name="Close the room for everyone", exact=True).click()
-    expect(host.get_by_text("The room has closed. Thank you for coming.", exact=True)).to_be_visible()
+    expect(host.get_by_text("The room has closed. Thank you for coming.", exact=True)
+           ).to_be_visible()
     assert not doc_problems, doc_problems
     assert not host_problems, host_problems
     doc_ctx.close()
