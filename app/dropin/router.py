@@ -17,9 +17,10 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from app.accounts.deps import CurrentAccount, CurrentAdmin
 from app.accounts.models import Account
-from app.core.db import utcnow
+from app.core.db import after_commit, utcnow
 from app.core.deps import DbSession, SettingsDep
 from app.core.errors import Conflict, Forbidden
+from app.core.throttle import ClientAddress, ThrottleDep
 from app.dropin import service
 from app.dropin.models import DropInRoom, PeerNetwork
 from app.dropin.schemas import (
@@ -37,7 +38,7 @@ from app.dropin.schemas import (
 )
 from app.dropin.sittings import Sittings
 from app.facilitation.feed import frame
-from app.sessions.grants import grant
+from app.sessions.grants import grant, link_limit
 from app.sessions.schemas import JoinGrant, Waiting
 
 router = APIRouter(tags=["drop-in"])
@@ -121,6 +122,31 @@ async def replace_link(network_id: uuid.UUID, admin: CurrentAdmin, db: DbSession
     network = await service.get_network(db, network_id)
     await service.replace_link(db, network, by=admin)
     return await service.network_out(db, network, admin, now=utcnow(), hosted=_hosted(sittings))
+
+
+@router.delete("/peer-networks/{network_id}", status_code=204)
+async def delete_network(network_id: uuid.UUID, admin: CurrentAdmin, db: DbSession,
+                         sittings: SittingsDep) -> Response:
+    """Delete the network with its rooms and hosts; any room open now closes."""
+    network = await service.get_network(db, network_id)
+    rooms = await service.delete_network(db, network, by=admin)
+
+    def close_rooms() -> None:
+        for room_id in rooms:
+            sittings.close(room_id)
+
+    after_commit(db, close_rooms)
+    return Response(status_code=204)
+
+
+@router.delete("/peer-networks/{network_id}/rooms/{room_id}", status_code=204)
+async def delete_room(network_id: uuid.UUID, room_id: uuid.UUID, admin: CurrentAdmin,
+                      db: DbSession, sittings: SittingsDep) -> Response:
+    """Delete a room and its times; if it is open now, it closes."""
+    network = await service.get_network(db, network_id)
+    await service.delete_room(db, network, room_id)
+    after_commit(db, lambda: sittings.close(room_id))
+    return Response(status_code=204)
 
 
 @router.post("/peer-networks/{network_id}/hosts", status_code=204)
@@ -224,8 +250,12 @@ async def close(room_id: uuid.UUID, account: CurrentAccount, db: DbSession,
 # ---------------------------------------------------------------------- anyone with the link
 
 @router.post("/drop-in/network", response_model=NetworkPublic)
-async def network_by_link(body: KeyIn, db: DbSession, sittings: SittingsDep) -> object:
-    """The network a link opens: its name, ground rules and rooms."""
+async def network_by_link(body: KeyIn, db: DbSession, sittings: SittingsDep,
+                          settings: SettingsDep, throttle: ThrottleDep,
+                          address: ClientAddress) -> object:
+    """The network a link opens: its name, ground rules and rooms (throttled per address, as
+    invite links are)."""
+    await throttle.hit(link_limit(settings), address)
     network = await service.by_key(db, body.key)
     now, hosted = utcnow(), _hosted(sittings)
     return NetworkPublic(
@@ -236,9 +266,10 @@ async def network_by_link(body: KeyIn, db: DbSession, sittings: SittingsDep) -> 
 
 
 @router.post("/drop-in/rooms/{room_id}/knock", response_model=Knocked, status_code=202)
-async def knock(room_id: uuid.UUID, body: KnockIn, db: DbSession,
-                sittings: SittingsDep) -> object:
+async def knock(room_id: uuid.UUID, body: KnockIn, db: DbSession, sittings: SittingsDep,
+                settings: SettingsDep, throttle: ThrottleDep, address: ClientAddress) -> object:
     """Ask to come in, under any name, having agreed to the ground rules: wait to be let in."""
+    await throttle.hit(link_limit(settings), address)
     network = await service.by_key(db, body.key)
     room = await service.get_room(db, room_id)
     if room.network_id != network.id:

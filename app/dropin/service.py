@@ -203,6 +203,22 @@ async def add_room(db: AsyncSession, network: PeerNetwork, body: RoomIn) -> Drop
     return room
 
 
+async def delete_network(db: AsyncSession, network: PeerNetwork, *, by: Account) -> list[uuid.UUID]:
+    """Delete a network, its hosts and rooms; the ids of its rooms (to close any open now)."""
+    rooms = [r.id for r in await rooms_of(db, network.id)]
+    await db.delete(network)
+    await record(db, actor=Actor.account(by.id), action=Action.network_delete,
+                 object_type="peer_network", object_id=network.id)
+    return rooms
+
+
+async def delete_room(db: AsyncSession, network: PeerNetwork, room_id: uuid.UUID) -> None:
+    room = await get_room(db, room_id)
+    if room.network_id != network.id:
+        raise NotFound("room_not_found", "no such drop-in room in this network")
+    await db.delete(room)
+
+
 async def opened(db: AsyncSession, room: DropInRoom, *, by: Account) -> None:
     """The audit log's record that a host opened a sitting of the room (nothing of visitors)."""
     await record(db, actor=Actor.account(by.id), action=Action.drop_in_open,

@@ -19,6 +19,7 @@ from app.core.db import after_commit, utcnow
 from app.core.deps import DbSession, SettingsDep
 from app.core.errors import NotFound
 from app.core.rooms import PAIR_ROOM
+from app.core.throttle import ClientAddress, ThrottleDep
 from app.pairing import service
 from app.pairing.schemas import (
     Joined,
@@ -34,7 +35,7 @@ from app.pairing.schemas import (
     SchemePublic,
     TokenIn,
 )
-from app.sessions.grants import grant
+from app.sessions.grants import grant, link_limit
 from app.sessions.schemas import JoinGrant
 from rtc.facade import RoomControl
 
@@ -58,6 +59,21 @@ async def list_schemes(account: CurrentAccount, db: DbSession) -> object:
 async def create_scheme(body: SchemeIn, admin: CurrentAdmin, db: DbSession) -> object:
     scheme = await service.create_scheme(db, body, by=admin)
     return await service.scheme_out(db, scheme)
+
+
+@router.delete("/pairing-schemes/{scheme_id}", status_code=204)
+async def delete_scheme(scheme_id: uuid.UUID, request: Request, admin: CurrentAdmin,
+                        db: DbSession) -> Response:
+    """Delete the scheme, everyone in it and its pairs; their rooms close."""
+    pairs = await service.delete_scheme(db, await service.get_scheme(db, scheme_id), by=admin)
+    control = _control(request)
+
+    def close_rooms() -> None:
+        for pair_id in pairs:
+            control.close_room(f"{PAIR_ROOM}{pair_id}")
+
+    after_commit(db, close_rooms)
+    return Response(status_code=204)
 
 
 @router.get("/pairing-schemes/{scheme_id}", response_model=SchemeDetail)
@@ -86,13 +102,17 @@ async def make_pair(scheme_id: uuid.UUID, body: PairIn, account: CurrentAccount,
 # ---------------------------------------------------------------------- doctors
 
 @router.post("/pairing/scheme", response_model=SchemePublic)
-async def scheme_by_link(body: KeyIn, db: DbSession) -> object:
+async def scheme_by_link(body: KeyIn, db: DbSession, settings: SettingsDep,
+                         throttle: ThrottleDep, address: ClientAddress) -> object:
+    await throttle.hit(link_limit(settings), address)
     return SchemePublic(name=(await service.scheme_by_key(db, body.key)).name)
 
 
 @router.post("/pairing/join", response_model=Joined, status_code=201)
-async def join(body: JoinScheme, db: DbSession) -> object:
+async def join(body: JoinScheme, db: DbSession, settings: SettingsDep, throttle: ThrottleDep,
+               address: ClientAddress) -> object:
     """Volunteer (a senior) or ask (a junior); the answer is a private link, shown once."""
+    await throttle.hit(link_limit(settings), address)
     return Joined(token=await service.join(db, body))
 
 

@@ -74,6 +74,18 @@ async def create_scheme(db: AsyncSession, body: SchemeIn, *, by: Account) -> Pai
     return scheme
 
 
+async def delete_scheme(db: AsyncSession, scheme: PairingScheme, *, by: Account
+                        ) -> list[uuid.UUID]:
+    """Delete a scheme with everyone in it and its pairs; the pairs' ids (to close rooms)."""
+    pairs = list((await db.execute(select(Pair.id).where(Pair.scheme_id == scheme.id))).scalars())
+    await db.execute(delete(Pair).where(Pair.scheme_id == scheme.id))
+    await db.execute(delete(PairingPerson).where(PairingPerson.scheme_id == scheme.id))
+    await db.delete(scheme)
+    await record(db, actor=Actor.account(by.id), action=Action.pairing_scheme_delete,
+                 object_type="pairing_scheme", object_id=scheme.id)
+    return pairs
+
+
 async def _waiting(db: AsyncSession, scheme_id: uuid.UUID) -> list[PairingPerson]:
     paired = select(Pair.senior_id).union(select(Pair.junior_id))
     return list((await db.execute(select(PairingPerson).where(

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from app.core.config import Settings, derived_key
 from app.core.db import utcnow
+from app.core.throttle import Limit
 from app.sessions.ice import ice_servers_for
 from app.sessions.schemas import JoinGrant
 from rtc import jointoken
@@ -25,3 +26,10 @@ def grant(settings: Settings, *, room: str, participant: str, role: jointoken.Ro
     return JoinGrant(token=token, expires_at=expires, signalling_path=SIGNALLING_PATH,
                      ice_servers=ice_servers_for(settings), participant_id=uuid.UUID(participant),
                      role=role)
+
+
+def link_limit(settings: Settings) -> Limit:
+    """Requests one client address may make per minute through an open link (a peer network's,
+    a pairing scheme's): the same allowance as invite links, counted apart."""
+    return Limit("open-link", settings.invite_requests_per_minute, 60,
+                 what="too many requests from this link")

@@ -24,16 +24,26 @@ function roomTimes(room) {
   return room.next ? `Next open ${when(room.next.starts_at, room.timezone)}` : "No more openings";
 }
 
-/** @param {PeerNetwork} network */
-function roomList(network) {
-  return h("ul", { className: "plain" }, ...network.rooms.map((room) => h("li", { className: "row" },
-    h("div", {}, h("strong", {}, room.name), " ",
-      room.open_now ? h("span", { className: "tag", "data-state": "open" }, room.hosted ? "Open, hosted" : "Open") : "",
-      h("div", { className: "muted" }, `${room.description}. ${roomTimes(room)}.`)),
-    network.hosting && room.open_now
-      ? h("a", { className: "button", href: `/drop-in-room?room=${encodeURIComponent(room.id)}` },
-        "Host this room", h("span", { className: "visually-hidden" }, ` ${room.name}`))
-      : "")));
+/** @param {PeerNetwork} network @param {() => Promise<void>} again */
+function roomList(network, again) {
+  return h("ul", { className: "plain" }, ...network.rooms.map((room) => {
+    const remove = me?.is_admin ? h("button", { type: "button", className: "danger" }, "Delete",
+      h("span", { className: "visually-hidden" }, ` ${room.name}`)) : null;
+    remove?.addEventListener("click", () => void busy(remove, $("problem"), async () => {
+      if (!confirm(`Delete ${room.name}? If it is open now, it closes for everyone in it.`)) return;
+      await del(`/peer-networks/${network.id}/rooms/${room.id}`);
+      await again();
+    }));
+    return h("li", { className: "row" },
+      h("div", {}, h("strong", {}, room.name), " ",
+        room.open_now ? h("span", { className: "tag", "data-state": "open" }, room.hosted ? "Open, hosted" : "Open") : "",
+        h("div", { className: "muted" }, `${room.description}. ${roomTimes(room)}.`)),
+      h("div", { className: "actions" },
+        network.hosting && room.open_now
+          ? h("a", { className: "button", href: `/drop-in-room?room=${encodeURIComponent(room.id)}` },
+            "Host this room", h("span", { className: "visually-hidden" }, ` ${room.name}`))
+          : "", remove));
+  }));
 }
 
 /** @param {PeerNetwork} network @param {() => Promise<void>} again */
@@ -120,9 +130,17 @@ function adminBlock(network, again) {
       h("div", { className: "actions" }, add)]
     : [h("p", { className: "muted" }, "Every account hosts this network. Peer supporters need "
       + "an account (Accounts page) before they can host.")];
+  const drop = h("button", { type: "button", className: "danger" }, "Delete the network",
+    h("span", { className: "visually-hidden" }, ` ${network.name}`));
+  drop.addEventListener("click", () => void busy(drop, $("problem"), async () => {
+    if (!confirm(`Delete ${network.name}, its rooms and its hosts? Its link stops working.`)) return;
+    await del(`/peer-networks/${network.id}`);
+    say($("status"), `${network.name} is deleted.`, "ok");
+    await again();
+  }));
   return h("div", {},
     h("h3", {}, "Hosts"), network.hosts.length ? hosts : h("p", { className: "muted" }, "No hosts yet."),
-    ...adding, form);
+    ...adding, form, h("div", { className: "actions" }, drop));
 }
 
 async function list() {
@@ -134,7 +152,7 @@ async function list() {
     h("p", { className: "muted" }, network.scope === "regional" ? `Regional: ${network.region || "no region given"}` : "Trust-wide",
       network.hosting ? ". You host for this network." : "."),
     linkBlock(network, again),
-    h("h3", {}, "Rooms"), network.rooms.length ? roomList(network) : h("p", { className: "muted" }, "No rooms yet."),
+    h("h3", {}, "Rooms"), network.rooms.length ? roomList(network, again) : h("p", { className: "muted" }, "No rooms yet."),
     me?.is_admin ? adminBlock(network, again) : "")));
   $("empty").hidden = networks.length > 0 || Boolean(me?.is_admin);
 }

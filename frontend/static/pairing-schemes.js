@@ -6,7 +6,7 @@
  */
 
 import { requireAccount } from "./account.js";
-import { get, post } from "./api.js";
+import { del, get, post } from "./api.js";
 import { $, $as, busy, h, message, say } from "./ui.js";
 
 /** @typedef {import("./pairing-types.js").PairingPerson} Person */
@@ -61,6 +61,22 @@ async function matching(schemeId, again) {
       h("div", { className: "actions" }, byHand)) : "");
 }
 
+/** @type {import("./types.js").Account | null} */
+let me = null;
+
+/** @param {import("./pairing-types.js").PairingScheme} scheme @param {() => Promise<void>} again */
+function deleteButton(scheme, again) {
+  const button = h("button", { type: "button", className: "danger" }, "Delete the scheme",
+    h("span", { className: "visually-hidden" }, ` ${scheme.name}`));
+  button.addEventListener("click", () => void busy(button, $("problem"), async () => {
+    if (!confirm(`Delete ${scheme.name}, everyone in it and its pairs? Their rooms close.`)) return;
+    await del(`/pairing-schemes/${scheme.id}`);
+    say($("status"), `${scheme.name} is deleted.`, "ok");
+    await again();
+  }));
+  return h("div", { className: "actions" }, button);
+}
+
 async function list() {
   /** @type {import("./pairing-types.js").PairingScheme[]} */
   const schemes = await get("/pairing-schemes");
@@ -72,7 +88,7 @@ async function list() {
       h("label", { for: id }, "The scheme's link ", h("span", { className: "hint" },
         "Share it with senior doctors who could volunteer and junior doctors who would like a near-peer")),
       h("input", { id, readOnly: true, value: new URL(s.link, location.origin).href }),
-      await matching(s.id, again));
+      await matching(s.id, again), me?.is_admin ? deleteButton(s, again) : "");
   }));
   $("schemes").replaceChildren(...cards);
   $("empty").hidden = schemes.length > 0;
@@ -107,7 +123,7 @@ async function wireCreate(me) {
 }
 
 async function main() {
-  const me = await requireAccount();
+  me = await requireAccount();
   try {
     if (me.is_admin) await wireCreate(me);
     await list();

@@ -162,6 +162,14 @@ async def test_drop_in_from_the_link_with_admit_remove_and_no_record(
                 for client in (trouble, visitor, hosting):
                     await client.close()
             metrics = (await host.get("/metrics")).text
+            # an admin deletes the room, then the network (its hosts go with it)
+            await _call(host, "DELETE", f"/peer-networks/{network['id']}/rooms/{room['id']}",
+                        status=204)
+            assert (await _call(host, "GET", f"/peer-networks/{network['id']}"))["rooms"] == []
+            await _call(host, "DELETE", f"/peer-networks/{network['id']}", status=204)
+            assert await _call(host, "GET", "/peer-networks") == []
+            assert (await _call(doc, "POST", "/drop-in/network", status=404,
+                                json={"key": key}))["error"] == "network_link_unknown"
 
     stored = await _everything(settings)
     # the server's log lines (the test's own clients log their requests: not the server's)
@@ -176,4 +184,5 @@ async def test_drop_in_from_the_link_with_admit_remove_and_no_record(
         assert secret not in metrics, secret
     # the audit log says a room opened and closed, and by whom: the host, not the visitors
     assert "drop_in.open" in stored and "drop_in.close" in stored
-    assert room["id"] in stored
+    assert room["id"] in stored  # in the audit log's events only
+    assert "Tea and Empathy, North" not in stored

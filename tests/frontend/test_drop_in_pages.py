@@ -123,6 +123,13 @@ def test_drop_in_from_the_link_let_in_and_asked_to_leave(browser, server, admin_
     host.get_by_role("button", name="Close the room for everyone", exact=True).click()
     expect(host.get_by_text("The room has closed. Thank you for coming.", exact=True)
            ).to_be_visible()
+    host.goto("/networks")
+    card = host.locator("li.card", has=host.get_by_role("heading", name="Tea and Empathy, North",
+                                                        exact=True)).last
+    host.once("dialog", lambda d: d.accept())
+    card.get_by_role("button", name="Delete the network Tea and Empathy, North",
+                     exact=True).click()
+    expect(host.get_by_text("Tea and Empathy, North is deleted.", exact=True)).to_be_visible()
     assert not doc_problems, doc_problems
     assert not host_problems, host_problems
     doc_ctx.close()

@@ -134,6 +134,10 @@ def test_pairing_scheme_match_room_and_private_end(browser, server, admin_api: A
         "heading", name="Foundation near-peer pairs", exact=True)).last
     expect(card.get_by_text("0 pairs active, 1 ended. Waiting: 0 senior, 0 junior.", exact=True)
            ).to_be_visible()
+    lead.once("dialog", lambda d: d.accept())
+    card.get_by_role("button", name="Delete the scheme Foundation near-peer pairs",
+                     exact=True).click()
+    expect(lead.get_by_text("Foundation near-peer pairs is deleted.", exact=True)).to_be_visible()
     for problems in (lead_problems, senior_problems, junior_problems):
         assert not [p for p in problems if "404" not in p], problems
     for context in (senior_ctx, junior_ctx, lead_ctx):

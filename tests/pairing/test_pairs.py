@@ -113,16 +113,25 @@ async def test_a_near_peer_match_and_its_private_room(settings: Settings) -> Non
                 refused = await _call(doctors, "POST", "/pairing/room", status=404,
                                       json={"token": tokens["Dr Kim Junior"]})
                 assert refused["error"] == "pairing_link_unknown"
+                detail = await _call(lead, "GET", f"/pairing-schemes/{scheme['id']}")
+                assert detail["counts"] == {"seniors_waiting": 0, "juniors_waiting": 0,
+                                            "pairs_active": 1, "pairs_ended": 1}
+                jo = await _call(doctors, "POST", "/pairing/me",
+                                 json={"token": tokens["Dr Jo Junior"]})
+                assert jo["status"] == "paired"  # the other pair goes on
+                assert "Dr Jo Junior" in await _everything(settings)
+
+                # deleting the scheme takes everyone in it, and closes the pairs' rooms
+                await _call(lead, "DELETE", f"/pairing-schemes/{scheme['id']}", status=204)
+                await _closed_with(jo_rtc, 4007)
             finally:
                 for client in (jo_rtc, priya_rtc, kim_rtc):
                     await client.close()
-            detail = await _call(lead, "GET", f"/pairing-schemes/{scheme['id']}")
-            assert detail["counts"] == {"seniors_waiting": 0, "juniors_waiting": 0,
-                                        "pairs_active": 1, "pairs_ended": 1}
+            assert (await _call(lead, "GET", "/pairing-schemes")) == []
 
     stored = await _everything(settings)
-    for gone_name in ("Dr Kim Junior", "Dr Priya Senior", "kim@nhs.example", "Respiratory"):
+    for gone_name in ("Dr Kim Junior", "Dr Priya Senior", "kim@nhs.example", "Respiratory",
+                      "Dr Jo Junior", "Dr Owen Senior", "FY near-peer pairs"):
         assert gone_name not in stored, gone_name
-    assert "Dr Jo Junior" in stored  # the other pair goes on
 
 
