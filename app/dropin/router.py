@@ -289,8 +289,9 @@ async def knock(room_id: uuid.UUID, body: KnockIn, db: DbSession, sittings: Sitt
 @router.get("/drop-in/visits/{ticket}/events", response_class=StreamingResponse,
             responses={200: {"content": {"text/event-stream": {}}}})
 async def visit_events(ticket: str, sittings: SittingsDep) -> StreamingResponse:
-    """A waiting visitor's stream: `admitted`, `refused` or `closed`. While it is open the
-    visitor counts as still waiting."""
+    """A waiting visitor's stream: `waiting` (or `admitted`) at once, then `admitted`,
+    `refused` (`{"code": "removed"}`) or `closed`. While it is open the visitor counts as still
+    waiting; a page that stops listening is forgotten after a minute."""
     sitting, visit = sittings.visit(ticket)
     first: list[tuple[str, dict[str, object]]] = [("waiting", {})]
     if visit.state == "admitted":

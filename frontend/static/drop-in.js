@@ -12,7 +12,7 @@ import { when } from "./format.js";
 import { $, $as, h, message, say } from "./ui.js";
 
 const KEY = "rounds.dropin.key";
-export const VISIT = "rounds.dropin.visit";
+const VISIT = "rounds.dropin.visit";
 const LET_IN = "Waiting for a host to let you in. They can see that you are here.";
 
 /** @param {string} key @param {string} [value] kept, or removed when absent */

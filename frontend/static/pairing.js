@@ -8,8 +8,6 @@
 import { post } from "./api.js";
 import { $, $as, busy, message, say } from "./ui.js";
 
-export const PAIR_TOKEN = "rounds.pair.token";
-
 async function main() {
   const key = location.hash.slice(1);
   if (!key) return say($("problem"), "Open the pairing scheme's link to volunteer or ask.", "error");
