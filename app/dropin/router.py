@@ -175,6 +175,14 @@ async def add_room(network_id: uuid.UUID, body: RoomIn, admin: CurrentAdmin,
     return service.room_out(room, utcnow(), hosted=False)
 
 
+def _check_open(room: DropInRoom, sittings: Sittings) -> None:
+    """A room is open during its openings, and after one for as long as a host is still in it
+    (a conversation is never cut off by the clock)."""
+    sitting = sittings.get(room.id)
+    if service.openings(room, utcnow())[0] is None and not (sitting and sitting.hosts):
+        raise Conflict("room_not_open", "this room is not open at the moment")
+
+
 async def _hosting(db: DbSession, room_id: uuid.UUID, account: Account) -> DropInRoom:
     room = await service.get_room(db, room_id)
     await service.check_host(db, room.network_id, account)
@@ -186,12 +194,8 @@ async def host_room(room_id: uuid.UUID, account: CurrentAccount, db: DbSession,
                     settings: SettingsDep, sittings: SittingsDep) -> object:
     """A host enters the room (opening it, while its time has come) and gets a join token."""
     room = await _hosting(db, room_id, account)
-    sitting = sittings.get(room.id)
-    if sitting is None:
-        current, _ = service.openings(room, utcnow())
-        if current is None:
-            raise Conflict("room_not_open", "this room is not open at the moment")
-        sitting = sittings.sitting(room.id)
+    _check_open(room, sittings)
+    sitting = sittings.sitting(room.id)
     if not sitting.opened_by_host:
         sitting.opened_by_host = True
         await service.opened(db, room, by=account)
@@ -277,8 +281,7 @@ async def knock(room_id: uuid.UUID, body: KnockIn, db: DbSession, sittings: Sitt
     if body.ground_rules_version != network.ground_rules_version:
         raise Conflict("ground_rules_changed",
                        "the ground rules have changed: read and acknowledge the current version")
-    if sittings.get(room.id) is None and service.openings(room, utcnow())[0] is None:
-        raise Conflict("room_not_open", "this room is not open at the moment")
+    _check_open(room, sittings)
     name = " ".join(body.name.split())
     if not name:
         raise Conflict("name_required", "give a name the others will see")

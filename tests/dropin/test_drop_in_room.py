@@ -82,11 +82,24 @@ async def test_drop_in_from_the_link_with_admit_remove_and_no_record(
             await _call(host, "POST", f"/peer-networks/{network['id']}/hosts", status=204,
                         json={"account_id": me["id"]})
             key = network["link"].split("#", 1)[1]
+            later = start + timedelta(days=2)
+            closed = await _call(host, "POST", f"/peer-networks/{network['id']}/rooms",
+                                 status=201, json={
+                                     "name": "Evening room", "start_date": later.date().isoformat(),
+                                     "start_time": later.strftime("%H:%M"), "timezone": "UTC"})
+            assert not closed["open_now"] and closed["next"]["starts_at"].startswith(
+                later.date().isoformat())
+            for client, path, body in (
+                    (host, f"/drop-in-rooms/{closed['id']}/host", {}),
+                    (doc, f"/drop-in/rooms/{closed['id']}/knock",
+                     {"key": key, "name": "Early bird", "ground_rules_version": 1})):
+                early = await _call(client, "POST", path, status=409, json=body)
+                assert early["error"] == "room_not_open"
 
             # the link: the network, its rooms and its ground rules, to anyone who has it
             seen = await _call(doc, "POST", "/drop-in/network", json={"key": key})
             assert seen["name"] == "Tea and Empathy, North"
-            assert [r["id"] for r in seen["rooms"]] == [room["id"]]
+            assert [r["id"] for r in seen["rooms"]] == [room["id"], closed["id"]]
             knock = {"key": key, "name": VISITOR, "ground_rules_version": 0}
             assert (await doc.post(f"/api/v1/drop-in/rooms/{room['id']}/knock",
                                    json=knock)).status_code == 422
@@ -165,7 +178,8 @@ async def test_drop_in_from_the_link_with_admit_remove_and_no_record(
             # an admin deletes the room, then the network (its hosts go with it)
             await _call(host, "DELETE", f"/peer-networks/{network['id']}/rooms/{room['id']}",
                         status=204)
-            assert (await _call(host, "GET", f"/peer-networks/{network['id']}"))["rooms"] == []
+            rooms_left = (await _call(host, "GET", f"/peer-networks/{network['id']}"))["rooms"]
+            assert [r["id"] for r in rooms_left] == [closed["id"]]
             await _call(host, "DELETE", f"/peer-networks/{network['id']}", status=204)
             assert await _call(host, "GET", "/peer-networks") == []
             assert (await _call(doc, "POST", "/drop-in/network", status=404,
