@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -31,7 +32,6 @@ def _network(api: Api) -> tuple[dict[str, str], dict[str, str]]:
     me = api.get("/auth/me").json()
     network = api.post("/peer-networks", json={"name": "Tea and Empathy, North",
                                                "scope": "regional", "region": "North"}).json()
-    from zoneinfo import ZoneInfo
     start = now(ZoneInfo(TIMEZONE)) - timedelta(minutes=5)
     room = api.post(f"/peer-networks/{network['id']}/rooms", json={
         "name": "Lunchtime listening room", "start_date": start.date().isoformat(),
