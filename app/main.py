@@ -21,6 +21,9 @@ from app.core.db import create_engine, db_factory
 from app.core.errors import NotFound
 from app.core.handlers import install_handlers
 from app.core.headers import SecurityHeaders
+from app.dropin.router import router as dropin_router
+from app.dropin.service import closed_by_itself
+from app.dropin.sittings import Sittings
 from app.facilitation.router import router as facilitation_router
 from app.facilitation.runtime import Facilitation
 from app.groups.offboard import router as offboard_router
@@ -36,6 +39,7 @@ from app.ops.audit import router as audit_router
 from app.ops.metrics import HttpMetrics, watch_media
 from app.ops.purge_status import watch_purge
 from app.ops.router import router as ops_router
+from app.pairing.router import router as pairing_router
 from app.series.router import router as series_router
 from app.series.scheduler import Scheduler
 from app.sessions import notices
@@ -70,6 +74,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.db, media.control, token_lifetime=settings.join_token_seconds
         )
         await app.state.facilitation.start()
+        app.state.dropin = Sittings(media.control,
+                                   on_closed=closed_by_itself(app.state.db))
+        app.state.dropin.start()  # drop-in rooms: held in memory only
         app.state.scheduler = Scheduler(app.state.db, app.state.facilitation)
         app.state.scheduler.start()  # lobbies open at their join window; series made ahead
         watch_media(media)  # rounds_rooms / rounds_participants on /metrics
@@ -86,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await app.state.scheduler.stop()
             await app.state.reminders.stop()
             await app.state.mail_sender.stop()
+            app.state.dropin.stop()
             await app.state.facilitation.stop()
             await media.close()
             await engine.dispose()
@@ -119,6 +127,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         calendar_router,
         templates_router,
         facilitation_router,
+        dropin_router,
+        pairing_router,
         attendance_router,
         mail_router,
         oidc_router,

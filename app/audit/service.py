@@ -58,6 +58,17 @@ class Action(StrEnum):
     room_remove = "room.remove"
     retention_purge = "retention.purge"
     audit_export = "audit.export"
+    network_create = "network.create"
+    network_delete = "network.delete"
+    network_link = "network.link"
+    peer_host_add = "peer_host.add"
+    peer_host_remove = "peer_host.remove"
+    drop_in_open = "drop_in.open"
+    drop_in_close = "drop_in.close"
+    pairing_scheme_create = "pairing_scheme.create"
+    pairing_scheme_delete = "pairing_scheme.delete"
+    pair_create = "pair.create"
+    pair_end = "pair.end"
 
 
 ActorKind = Literal["account", "member", "system", "anonymous"]

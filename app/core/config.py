@@ -123,7 +123,9 @@ class Settings(BaseSettings):
 
     invite_requests_per_minute: int = Field(default=60, ge=1, le=100_000)
     """Invite links one client address may resolve or accept per minute (links are unguessable;
-    this caps the load); more are refused with 429."""
+    this caps the load); more are refused with 429. The open links of peer networks and pairing
+    schemes (opening one, knocking, volunteering or asking) get the same allowance, counted
+    apart."""
 
     retention_ended_member_days: int = Field(default=90, ge=1, le=3650)
     """Days a membership is kept after it ended (its display name and email go with it);

@@ -29,6 +29,24 @@ class LiveRooms(Protocol):
         every room."""
 
 
+DROP_IN_ROOM = "drop-in-"
+"""The prefix of a drop-in room's id in rtc/ (``app.dropin.sittings``): a fresh random id for
+each sitting, never a session's."""
+PAIR_ROOM = "pair-"
+"""The prefix of a near-peer pair's room id in rtc/ (``app.pairing``): ``pair-{pair id}``."""
+
+
+def is_drop_in_room(room: str) -> bool:
+    """Whether an rtc/ room id is a drop-in room's."""
+    return room.startswith(DROP_IN_ROOM)
+
+
+def is_session_room(room: str) -> bool:
+    """Whether an rtc/ room id is a session's (facilitated, with live state); drop-in and pair
+    rooms are not, and the facilitation runtime leaves them alone."""
+    return not room.startswith((DROP_IN_ROOM, PAIR_ROOM))
+
+
 def get_live_rooms(request: Request) -> LiveRooms:
     rooms: LiveRooms = request.app.state.facilitation
     return rooms

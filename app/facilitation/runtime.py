@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.db import after_commit, checkpoint, transaction, utcnow
 from app.core.errors import RoundsError
+from app.core.rooms import is_session_room
 from app.facilitation import store
 from app.facilitation.actions import Sender, act, admit, begin
 from app.facilitation.errors import LiveError, Refused
@@ -117,14 +118,19 @@ class Facilitation:
     # ---------------------------------------------------------------- what rooms ask
 
     def _route(self, event: PresenceEvent) -> None:
-        """A presence event from rtc/: to its session's inbox (speaking only to a live one)."""
-        if event.room in self.ended:
+        """A presence event from rtc/: to its session's inbox (speaking only to a live one).
+        Drop-in and pair rooms are not sessions' (``app.dropin.sittings`` hears its own)."""
+        if event.room in self.ended or not is_session_room(event.room):
             return
         if event.room in self.live or not isinstance(event, Speaking | WeakLink):
             self.session(event.room).post(event)
 
     async def on_message(self, message: AppMessage) -> None:
         """A participant's `app` message: answered once applied, before anything is saved."""
+        if not is_session_room(message.room):  # no plan, no round: only the page's `state` probe
+            if message.kind == "state":
+                return
+            raise AppRejected("this room takes no app messages", code="unknown_kind")
         if message.kind not in KINDS:
             raise AppRejected(f"no app messages of kind '{message.kind}'", code="unknown_kind")
         try:

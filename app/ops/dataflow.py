@@ -19,11 +19,13 @@ import app.accounts.models
 import app.attendance.models
 import app.audit.models
 import app.calendar.models
+import app.dropin.models
 import app.facilitation.models
 import app.groups.models
 import app.invites.models
 import app.mail.models
 import app.members.models
+import app.pairing.models
 import app.series.models
 import app.sessions.models
 import app.templates.models  # noqa: F401  (every model registered with Base)

@@ -28,7 +28,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.ops.logging import Safe
 
-MAX_SERIES = 500
+MAX_SERIES = 2000
+"""Route templates × methods × status classes stay well below this as the API grows (about
+100 operations in 2026); ids or names in a label would pass it within minutes."""
 log = logging.getLogger("rounds.http")
 
 

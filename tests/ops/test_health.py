@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from app.core.db import create_engine
 from app.core.migrate import head_revision
-from app.ops.metrics import HTTP_REQUESTS, Registry
+from app.ops.metrics import HTTP_REQUESTS, MAX_SERIES, Registry
 from tests.conftest import Clients
 
 
@@ -81,7 +81,7 @@ def test_registry_renders_prometheus_text_and_limits_series() -> None:
     with pytest.raises(ValueError):
         packets.inc(-1, kind="audio")
     many = registry.counter("x_many_total", "Many", labels=("n",))
-    for n in range(500):
+    for n in range(MAX_SERIES):
         many.inc(n=str(n))
     with pytest.raises(ValueError):
-        many.inc(n="500")
+        many.inc(n=str(MAX_SERIES))
