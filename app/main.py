@@ -36,6 +36,7 @@ from app.ops.audit import router as audit_router
 from app.ops.metrics import HttpMetrics, watch_media
 from app.ops.purge_status import watch_purge
 from app.ops.router import router as ops_router
+from app.programmes.router import router as programmes_router
 from app.series.router import router as series_router
 from app.series.scheduler import Scheduler
 from app.sessions import notices
@@ -120,6 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         templates_router,
         facilitation_router,
         attendance_router,
+        programmes_router,
         mail_router,
         oidc_router,
         audit_router,

@@ -10,12 +10,13 @@ from app.groups.models import Group
 from app.invites.models import Invite
 from app.mail.models import OutboxMessage
 from app.members.models import Member
+from app.programmes.models import Person, Placement, Programme, ProgrammeFacilitator
 from app.series.models import Series
 from app.sessions.models import Session
 from app.templates.models import TemplateRow
 
 __all__ = [
     "Account", "AttendanceRecord", "AuditEvent", "Base", "CalendarFeed", "Certificate", "Group",
-    "Invite", "LiveState", "Member", "OutboxMessage", "PasswordLink", "Revocation", "Series",
-    "Session", "TemplateRow",
+    "Invite", "LiveState", "Member", "OutboxMessage", "PasswordLink", "Person", "Placement",
+    "Programme", "ProgrammeFacilitator", "Revocation", "Series", "Session", "TemplateRow",
 ]

@@ -56,6 +56,13 @@ class Action(StrEnum):
     invite_revoke = "invite.revoke"
     session_end = "session.end"
     room_remove = "room.remove"
+    programme_create = "programme.create"
+    programme_edit = "programme.edit"
+    programme_import = "programme.import"
+    programme_allocate = "programme.allocate"
+    programme_move = "programme.move"
+    programme_confirm = "programme.confirm"
+    programme_changeover = "programme.changeover"
     retention_purge = "retention.purge"
     audit_export = "audit.export"
 

@@ -24,6 +24,7 @@ import app.groups.models
 import app.invites.models
 import app.mail.models
 import app.members.models
+import app.programmes.models
 import app.series.models
 import app.sessions.models
 import app.templates.models  # noqa: F401  (every model registered with Base)
