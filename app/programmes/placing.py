@@ -85,7 +85,7 @@ async def propose(db: AsyncSession, programme: Programme, *, seconds: float = al
     offered = [allocate.Facilitator(str(f.account_id), a.display_name, frozenset(f.slots),
                                     f.max_groups) for f, a in await facilitators(db, programme)]
     existing = await placements(db, programme)
-    busy = defaultdict(int)
+    busy: defaultdict[str, int] = defaultdict(int)
     for pl in existing:
         if pl.group_id is not None and pl.facilitator_id is not None:
             busy[str(pl.facilitator_id)] += 1

@@ -244,6 +244,7 @@ async def test_the_leads_view_refuses_names(lead_world: LeadWorld, app: Any) -> 
         member = await db.scalar(select(Member).where(Member.display_name == "Dr Secret "
                                                                              "Attender"))
         assert member is not None
+        member_id = member.id
         start = datetime(2026, 9, 1, 11, 30, tzinfo=UTC)
         db.add(Session(group_id=group_id, scheduled_start=start, status=SessionStatus.ended,
                        started_at=start, ended_at=start))
@@ -255,7 +256,7 @@ async def test_the_leads_view_refuses_names(lead_world: LeadWorld, app: Any) -> 
     assert (body["groups_running"], body["sessions_held"], body["attendances"]) == (1, 1, 1)
     assert body["pulse"] is None  # its place, for issue 14's aggregates
     text = figures.text
-    for secret in ("Dr Secret Attender", "Person", "nhs.example", str(member.id)):
+    for secret in ("Dr Secret Attender", "Person", "nhs.example", str(member_id)):
         assert secret not in text
     # who came, and who is in the group, stay with the group's facilitator
     for path in (f"/api/v1/groups/{group_id}/attendance", f"/api/v1/groups/{group_id}/members",
@@ -294,3 +295,20 @@ async def test_only_the_programmes_own_lead(lead_world: LeadWorld) -> None:
         assert response.status_code == 404, path
     assert (await world.admin.get(f"{world.url}/people")).status_code == 403
     assert (await world.lead.get(f"/api/v1/programmes/{uuid.uuid4()}")).status_code == 404
+
+
+async def test_imported_people_are_purged_after_their_rotation(lead_world: LeadWorld, app: Any
+                                                               ) -> None:
+    from app.ops.retention import purge
+
+    world = lead_world
+    await _import(world, as_csv([person(1, end="2026-12-01"), person(2, end="2027-04-06")]))
+    counts: dict[str, int] = {}
+    async for db in transaction(app.state.db):  # 90 days after the first rotation, to the day
+        counts = await purge(db, app.state.settings, now=datetime(2027, 3, 1, 12, tzinfo=UTC))
+    assert counts["programme_people"] == 0
+    async for db in transaction(app.state.db):  # a day later
+        counts = await purge(db, app.state.settings, now=datetime(2027, 3, 2, 12, tzinfo=UTC))
+    assert counts["programme_people"] == 1
+    people = (await world.lead.get(f"{world.url}/people")).json()
+    assert [p["name"] for p in people] == ["Dr Person 2"]
