@@ -81,6 +81,7 @@ function shower(id) {
 /** @param {string} id @param {(a: Allocation) => void} show */
 function wire(id, show) {
   const out = $("status"), propose = $as("propose", HTMLButtonElement);
+  propose.disabled = false;
   propose.addEventListener("click", () => busy(propose, out, async () => {
     say(out, "Working out the groups…", "info");
     /** @type {Allocation} */
@@ -92,6 +93,7 @@ function wire(id, show) {
   }));
   const form = $as("confirm-form", HTMLFormElement), status = $("confirm-status");
   const first = $as("first-date", HTMLInputElement), button = $as("confirm-submit", HTMLButtonElement);
+  button.disabled = false;
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     if (!first.value) { say(status, "Choose the first week.", "error"); return first.focus(); }

@@ -11,6 +11,7 @@ import { $, $as, busy, h, message, say } from "./ui.js";
 function wire(programme) {
   const form = $as("changeover-form", HTMLFormElement), out = $("changeover-status");
   const on = $as("on", HTMLInputElement), button = $as("changeover-submit", HTMLButtonElement);
+  button.disabled = false;
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     if (!on.value) { say(out, "Choose the change-over date.", "error"); return on.focus(); }

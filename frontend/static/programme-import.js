@@ -19,6 +19,7 @@ async function count(id) {
 function wireImport(programme) {
   const form = $as("import-form", HTMLFormElement), out = $("import-status");
   const file = $as("csv-file", HTMLInputElement), button = $as("import-submit", HTMLButtonElement);
+  button.disabled = false;
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const chosen = file.files?.[0];

@@ -46,6 +46,7 @@ async function wireFacilitators(programme) {
   });
   $("facilitators").replaceChildren(...rows.map((r) => r.li));
   const out = $("facilitators-status"), button = $as("facilitators-save", HTMLButtonElement);
+  button.disabled = false;
   $as("facilitators-form", HTMLFormElement).addEventListener("submit", (event) => {
     event.preventDefault();
     const chosen = rows.map((r) => ({ account_id: r.id, max_groups: Number(r.most.value) || 1,

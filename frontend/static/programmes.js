@@ -24,6 +24,7 @@ function wireCreate() {
   $("create").hidden = false;
   const form = $as("create-form", HTMLFormElement), out = $("create-status");
   const button = $as("create-submit", HTMLButtonElement);
+  button.disabled = false;
   const name = $as("p-name", HTMLInputElement), slots = $as("p-slots", HTMLInputElement);
   const number = (/** @type {string} */ id) => Number($as(id, HTMLInputElement).value);
   const checked = (/** @type {string} */ id) => $as(id, HTMLInputElement).checked;

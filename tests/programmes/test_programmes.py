@@ -312,3 +312,20 @@ async def test_imported_people_are_purged_after_their_rotation(lead_world: LeadW
     assert counts["programme_people"] == 1
     people = (await world.lead.get(f"{world.url}/people")).json()
     assert [p["name"] for p in people] == ["Dr Person 2"]
+
+
+async def test_an_admin_makes_and_unmakes_a_programme_lead(lead_world: LeadWorld) -> None:
+    world = lead_world
+    fid, browser = world.facilitators[1]
+    made = await world.admin.patch(f"/api/v1/accounts/{fid}", json={"is_programme_lead": True})
+    assert made.status_code == 200 and made.json()["is_programme_lead"] is True
+    assert (await browser.post("/api/v1/programmes", json={
+        "name": "SAS doctors", "slots": ["TH 12:30"]})).status_code == 201
+    unmade = await world.admin.patch(f"/api/v1/accounts/{fid}", json={"is_programme_lead": False})
+    assert unmade.json()["is_programme_lead"] is False
+    assert (await browser.get("/api/v1/programmes")).status_code == 403
+    log = (await world.admin.get("/api/v1/audit", params={"object_id": fid})).json()
+    edits = [r for r in log if r["action"] == "account.edit"]
+    assert len(edits) == 2
+    refused = await browser.patch(f"/api/v1/accounts/{fid}", json={"is_programme_lead": True})
+    assert refused.status_code == 403  # only an admin gives the role
