@@ -12,6 +12,7 @@ solver with the stayers fixed.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
@@ -93,8 +94,10 @@ async def propose(db: AsyncSession, programme: Programme, *, seconds: float = al
     offered = [allocate.Facilitator(f.key, f.label, frozenset(
         s for s in f.slots if (f.key, s) not in taken), f.max_groups - busy[f.key])
         for f in offered if f.max_groups > busy[f.key]]
-    outcome = allocate.allocate([seen[p.id] for p in waiting], offered, rules_of(programme),
-                                seconds=seconds)
+    # The solver works for up to ``seconds``: in a thread (it lets go of the GIL), so the event
+    # loop, and every live room on it, carries on meanwhile.
+    outcome = await asyncio.to_thread(allocate.allocate, [seen[p.id] for p in waiting], offered,
+                                      rules_of(programme), seconds=seconds)
     if not outcome.ok:
         return outcome
     for p in waiting:
@@ -245,8 +248,8 @@ async def changeover(db: AsyncSession, programme: Programme, lead: Account, post
                                         placement.cohort.value if placement.cohort else None,
                                         stayers))
     newcomers = [p for p in everyone if _open(p) and p.rotation_end > on]
-    outcome = allocate.allocate([seen[p.id] for p in newcomers], [], rules_of(programme),
-                                running=running, everyone=False)
+    outcome = await asyncio.to_thread(allocate.allocate, [seen[p.id] for p in newcomers], [],
+                                      rules_of(programme), running=running, everyone=False)
     by_key = {str(p.id): p for p in newcomers}
     invited = 0
     for fitted in outcome.groups:
