@@ -48,7 +48,8 @@ function card(id, pl, others, show) {
         pl.confirmed ? "Confirmed" : "Proposed")),
     h("p", { className: "muted" }, `${slotName(pl.slot)} · ${pl.facilitator} · `
       + `${cohortName(pl.cohort)} · ${pl.people.length} people`),
-    h("div", { className: "table-scroll" }, h("table", {},
+    h("div", { className: "table-scroll", tabIndex: 0, role: "region",
+      "aria-label": `Group ${pl.number}'s people` }, h("table", {},
       h("thead", {}, h("tr", {}, ...["Name", "Grade", "Specialty", "Site", "Can make",
         "Kept apart from"].map((t) => h("th", { scope: "col" }, t)),
       h("th", { scope: "col" }, pl.confirmed ? "" : "Move"))),

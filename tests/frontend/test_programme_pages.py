@@ -15,6 +15,7 @@ from tests.frontend.conftest import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
     LAPTOP,
+    PHONE,
     Api,
     Server,
     axe_check,
@@ -135,6 +136,10 @@ def test_a_lead_allocates_a_programme(browser, mail_server: Server) -> None:  # 
     axe_check(page, "allocation (proposed)")
     page.evaluate("window.scrollTo(0, 0)")
     shoot(page, "programme-allocation-laptop", docs=True)
+    page.set_viewport_size(PHONE["viewport"])
+    axe_check(page, "allocation (proposed, phone)")
+    shoot(page, "programme-allocation-phone")
+    page.set_viewport_size(LAPTOP["viewport"])
     page.get_by_label("First week", exact=False).fill("2027-01-04")
     page.get_by_role("button", name="Confirm and send the invites").click()
     expect(page.locator("#status")).to_have_text(
@@ -149,6 +154,10 @@ def test_a_lead_allocates_a_programme(browser, mail_server: Server) -> None:  # 
     expect(page.locator("main")).not_to_contain_text("Dr Person")
     axe_check(page, "programme overview")
     shoot(page, "programme-laptop", docs=True)
+    page.set_viewport_size(PHONE["viewport"])
+    axe_check(page, "programme overview (phone)")
+    shoot(page, "programme-phone")
+    page.set_viewport_size(LAPTOP["viewport"])
 
     # the change-over: two newcomers imported, three leave
     page.get_by_role("link", name="Import people", exact=True).click()

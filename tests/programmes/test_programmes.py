@@ -329,3 +329,39 @@ async def test_an_admin_makes_and_unmakes_a_programme_lead(lead_world: LeadWorld
     assert len(edits) == 2
     refused = await browser.patch(f"/api/v1/accounts/{fid}", json={"is_programme_lead": True})
     assert refused.status_code == 403  # only an admin gives the role
+
+
+async def test_moves_are_checked_and_confirming_waits_for_every_rule(lead_world: LeadWorld
+                                                                     ) -> None:
+    world = lead_world
+    await world.lead.put(f"{world.url}/rules", json={"slots": ["TU 12:30"]})
+    rows = [person(i) for i in range(13)]
+    for row in rows:
+        row[7] = "TU 12:30"
+    await _import(world, as_csv(rows))
+    allocation = (await world.lead.post(f"{world.url}/allocation")).json()
+    big, small = sorted(allocation["placements"], key=lambda p: -len(p["people"]))
+    assert (len(big["people"]), len(small["people"])) == (7, 6)
+
+    async def move(who: dict[str, Any], to: dict[str, Any]) -> dict[str, Any]:
+        response = await world.lead.post(f"{world.url}/allocation/move", json={
+            "person_id": who["id"], "placement_id": to["id"]})
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    moved = await move(big["people"][0], small)  # 6 and 7: every rule holds
+    assert moved["violations"] == []
+    sizes = {p["id"]: len(p["people"]) for p in moved["placements"]}
+    assert sizes == {big["id"]: 6, small["id"]: 7}
+    moved = await move(big["people"][1], small)  # 5 and 8: too small to confirm
+    assert moved["violations"] == [f"Group {big['number']} has 5 members (at least 6)."]
+    refused = await world.lead.post(f"{world.url}/allocation/confirm",
+                                    json={"first_date": "2026-09-01"})
+    assert refused.status_code == 409 and refused.json()["error"] == "allocation_invalid"
+    after = (await world.lead.get(f"{world.url}/allocation")).json()
+    assert not any(p["confirmed"] for p in after["placements"])  # nothing half-made
+    await move(big["people"][1], big)
+    confirmed = await world.lead.post(f"{world.url}/allocation/confirm",
+                                      json={"first_date": "2026-09-01"})
+    assert confirmed.status_code == 200 and confirmed.json() == {"groups": 2, "invites": 13}
+
