@@ -19,9 +19,9 @@ class RowsInvalid(Invalid):
     """An import with bad rows: nothing was imported; ``rows`` says what is wrong where."""
 
     def __init__(self, rows: list[importing.RowError]) -> None:
-        super().__init__("csv_rows_invalid",
-                         f"{len({r.row for r in rows})} row(s) have problems: nothing was "
-                         "imported")
+        n = len({r.row for r in rows})
+        super().__init__("csv_rows_invalid", f"{n} row{'s have' if n != 1 else ' has'} "
+                         "problems: nothing was imported")
         self.rows = rows
 
 

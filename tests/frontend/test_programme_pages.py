@@ -101,7 +101,8 @@ def test_a_lead_allocates_a_programme(browser, mail_server: Server) -> None:  # 
     bad[2][1], bad[4][7] = "not-an-email", "FR 09:00"
     page.get_by_label("CSV file", exact=True).set_input_files(_file(bad))
     page.get_by_role("button", name="Import", exact=True).click()
-    expect(page.locator("#import-status")).to_contain_text("nothing was imported")
+    expect(page.locator("#import-status")).to_have_text(
+        "2 rows have problems: nothing was imported")
     errors = page.locator("#error-rows tr")
     expect(errors).to_have_count(2)
     expect(errors.nth(0)).to_contain_text("not an email address")

@@ -144,6 +144,7 @@ async def test_bad_rows_are_named_and_nothing_is_imported(lead_world: LeadWorld)
     assert response.status_code == 422
     body = response.json()
     assert body["error"] == "csv_rows_invalid"
+    assert body["detail"] == "5 rows have problems: nothing was imported"
     assert {(r["row"], r["column"]) for r in body["rows"]} == {
         (4, "email"), (6, "rotation_start"), (7, "slots"), (8, "email"), (9, "avoid")}
     assert (await world.lead.get(f"{world.url}/people")).json() == []
