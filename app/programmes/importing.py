@@ -13,9 +13,11 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from app.members.service import BIDI_CONTROLS
 from app.programmes.models import Cohort
 
 REQUIRED = ("name", "email", "grade", "specialty", "site", "rotation_start", "rotation_end")
@@ -80,6 +82,9 @@ def _row(line: int, cells: dict[str, str], slots: list[str], errors: list[RowErr
     def bad(column: str, problem: str) -> None:
         errors.append(RowError(line, column, problem))
 
+    for column, text in cells.items():
+        if any(unicodedata.category(c) == "Cc" or c in BIDI_CONTROLS for c in text):
+            bad(column, "it holds control characters: type it again as plain text")
     for column, limit in (("name", 80), ("grade", 40), ("specialty", 80), ("site", 80)):
         if not cells[column]:
             bad(column, f"the {column} is empty")

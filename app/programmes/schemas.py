@@ -1,10 +1,19 @@
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from datetime import date
 from typing import Annotated
+from zoneinfo import available_timezones
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from app.programmes.models import Cohort, PersonStatus
 
@@ -34,6 +43,20 @@ class ProgrammeRules(BaseModel):
 class ProgrammeCreate(ProgrammeRules):
     name: str = Field(min_length=1, max_length=120)
     timezone: str = Field(default="Europe/London", max_length=64)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        if value not in available_timezones():
+            raise ValueError("unknown timezone (use an IANA name such as Europe/London)")
+        return value
+
+    @field_validator("name")
+    @classmethod
+    def _visible(cls, value: str) -> str:
+        if not value.strip() or any(unicodedata.category(c) == "Cc" for c in value):
+            raise ValueError("give a name of visible characters")
+        return value
 
 
 class ProgrammeOut(BaseModel):

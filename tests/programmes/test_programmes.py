@@ -366,3 +366,15 @@ async def test_moves_are_checked_and_confirming_waits_for_every_rule(lead_world:
                                       json={"first_date": "2026-09-01"})
     assert confirmed.status_code == 200 and confirmed.json() == {"groups": 2, "invites": 13}
 
+
+
+async def test_control_characters_and_unknown_zones_are_refused(lead_world: LeadWorld) -> None:
+    world = lead_world
+    rows = [person(1), person(2)]
+    rows[1][0] = "Dr\x00Nul"
+    response = await world.lead.post(f"{world.url}/import", json={"csv": as_csv(rows)})
+    assert response.status_code == 422
+    assert [(r["row"], r["column"]) for r in response.json()["rows"]] == [(3, "name")]
+    zone = await world.lead.post("/api/v1/programmes", json={
+        "name": "Elsewhere", "slots": ["TU 12:30"], "timezone": "Mars/Olympus_Mons"})
+    assert zone.status_code == 422 and zone.json()["error"] == "invalid_request"
