@@ -40,6 +40,7 @@ from app.ops.metrics import HttpMetrics, watch_media
 from app.ops.purge_status import watch_purge
 from app.ops.router import router as ops_router
 from app.pairing.router import router as pairing_router
+from app.programmes.router import router as programmes_router
 from app.series.router import router as series_router
 from app.series.scheduler import Scheduler
 from app.sessions import notices
@@ -130,6 +131,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dropin_router,
         pairing_router,
         attendance_router,
+        programmes_router,
         mail_router,
         oidc_router,
         audit_router,

@@ -12,6 +12,7 @@ from app.invites.models import Invite
 from app.mail.models import OutboxMessage
 from app.members.models import Member
 from app.pairing.models import Pair, PairingPerson, PairingScheme
+from app.programmes.models import Person, Placement, Programme, ProgrammeFacilitator
 from app.series.models import Series
 from app.sessions.models import Session
 from app.templates.models import TemplateRow
@@ -19,6 +20,7 @@ from app.templates.models import TemplateRow
 __all__ = [
     "Account", "AttendanceRecord", "AuditEvent", "Base", "CalendarFeed", "Certificate",
     "DropInRoom", "Group", "Invite", "LiveState", "Member", "OutboxMessage", "Pair",
-    "PairingPerson", "PairingScheme", "PasswordLink", "PeerHost", "PeerNetwork", "Revocation",
-    "Series", "Session", "TemplateRow",
+    "PairingPerson", "PairingScheme", "PasswordLink", "PeerHost", "PeerNetwork", "Person",
+    "Placement", "Programme", "ProgrammeFacilitator", "Revocation", "Series", "Session",
+    "TemplateRow",
 ]

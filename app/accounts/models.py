@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.dataflow import CREATED, ID, Col, Table
@@ -11,7 +11,7 @@ from app.core.db import Base, IdMixin
 
 
 class Account(IdMixin, Base):
-    """A facilitator or admin who signs in. Doctors have no account."""
+    """A facilitator, programme lead or admin who signs in. Doctors have no account."""
 
     __tablename__ = "accounts"
     __dataflow__ = Table(
@@ -29,6 +29,10 @@ class Account(IdMixin, Base):
             "is_admin": Col("may manage accounts, groups and the audit log (with single "
                             "sign-on: set from the provider's role claim at every sign-in)",
                             "yes: their role"),
+            "is_programme_lead": Col("may run programmes: import people, allocate them into "
+                                     "groups, see the programme's counts (with single sign-on: "
+                                     "set from the provider's role claim at every sign-in)",
+                                     "yes: their role"),
             "disabled_at": Col("when an admin disabled it (no sign-in while set)", "yes"),
             "signed_out_at": Col("account cookies signed before this are refused", "yes"),
         },
@@ -38,6 +42,8 @@ class Account(IdMixin, Base):
     display_name: Mapped[str] = mapped_column(String(80))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     is_admin: Mapped[bool] = mapped_column(default=False)
+    is_programme_lead: Mapped[bool] = mapped_column(default=False, server_default=false())
+    """Runs programmes (``app.programmes``): their people, allocation and counts."""
     disabled_at: Mapped[datetime | None]
     signed_out_at: Mapped[datetime | None]
     """When the account last signed out: account cookies signed before then are refused."""

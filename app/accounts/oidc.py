@@ -18,6 +18,7 @@ Theory of operation (authorization code flow with PKCE):
    ``oidc_admin_claim`` set, the identity provider decides who is an admin, so the account is
    an admin exactly when ``oidc_admin_claim`` holds ``oidc_admin_value`` (a role removed there
    is removed here at the next sign-in); with it empty, admins are assigned in Rounds only.
+   The same claim's ``oidc_lead_value`` makes the account a programme lead, in the same way.
 5. The same ``rounds_account`` cookie as a password sign-in is set, and the browser goes to
    the page it came from (a local path only).
 
@@ -218,19 +219,20 @@ async def account_for(db: AsyncSession, settings: Settings, claims: dict[str, An
         raise Forbidden("oidc_no_email", "the identity provider sent no email address")
     if settings.oidc_require_email_verified and claims.get("email_verified") is not True:
         raise Forbidden("oidc_email_unverified", "your email address is not verified")
-    is_admin = bool(settings.oidc_admin_claim) and settings.oidc_admin_value in _values(
-        claims.get(settings.oidc_admin_claim)
-    )
+    roles = _values(claims.get(settings.oidc_admin_claim)) if settings.oidc_admin_claim else []
+    is_admin, is_lead = settings.oidc_admin_value in roles, settings.oidc_lead_value in roles
     account = await db.scalar(select(Account).where(Account.email == normalise_email(email)))
     if account is None:
         if not (settings.oidc_create_accounts or is_admin):
             raise Forbidden("oidc_no_account", "ask an admin of Rounds to add your account")
         name = claims.get("name") if isinstance(claims.get("name"), str) else email.split("@")[0]
         account = await create_account(
-            db, email=email, display_name=str(name)[:80], password=None, is_admin=is_admin
+            db, email=email, display_name=str(name)[:80], password=None, is_admin=is_admin,
+            is_programme_lead=is_lead,
         )
         await record(db, actor=SYSTEM, action=Action.account_create, object_type="account",
-                     object_id=account.id, detail={"admin": is_admin, "source": "sso"})
+                     object_id=account.id,
+                     detail={"admin": is_admin, "programme_lead": is_lead, "source": "sso"})
     elif account.disabled_at is not None:
         raise Forbidden("account_disabled", "this account is disabled")
     elif settings.oidc_admin_claim and account.is_admin != is_admin:
@@ -238,6 +240,10 @@ async def account_for(db: AsyncSession, settings: Settings, claims: dict[str, An
         await record(db, actor=SYSTEM,
                      action=Action.account_promote if is_admin else Action.account_demote,
                      object_type="account", object_id=account.id, detail={"source": "sso"})
+    if settings.oidc_admin_claim and account.is_programme_lead != is_lead:
+        account.is_programme_lead = is_lead  # the identity provider decides, as for admins
+        await record(db, actor=SYSTEM, action=Action.account_edit, object_type="account",
+                     object_id=account.id, detail={"programme_lead": is_lead, "source": "sso"})
     return account
 
 

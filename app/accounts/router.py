@@ -125,11 +125,13 @@ async def create_account(
         display_name=body.display_name,
         password=body.password,
         is_admin=body.is_admin,
+        is_programme_lead=body.is_programme_lead,
     )
     token = await links.issue(db, account) if body.password_link else None
     await record(db, actor=Actor.account(admin.id), action=Action.account_create,
                  object_type="account", object_id=account.id,
-                 detail={"admin": account.is_admin, "password_link": token is not None})
+                 detail={"admin": account.is_admin, "programme_lead": account.is_programme_lead,
+                         "password_link": token is not None})
     return await _with_link(db, settings, account, token)
 
 
@@ -137,17 +139,19 @@ async def create_account(
 async def update_account(
     account_id: uuid.UUID, body: AccountUpdate, admin: CurrentAdmin, db: DbSession
 ) -> object:
-    """Rename an account or change whether it is an admin (admin; 409 `last_admin`). A change
-    of admin is audited as a promotion or demotion, a new name as an edit."""
+    """Rename an account or change whether it is an admin or a programme lead (admin; 409
+    `last_admin`). A change of admin is audited as a promotion or demotion, a new name or
+    programme-lead role as an edit."""
     account = await service.get_account(db, account_id)
-    was_admin = account.is_admin
+    was_admin, was_lead = account.is_admin, account.is_programme_lead
     await service.update_account(
-        db, account, display_name=body.display_name, is_admin=body.is_admin
+        db, account, display_name=body.display_name, is_admin=body.is_admin,
+        is_programme_lead=body.is_programme_lead,
     )
     by = Actor.account(admin.id)
-    if body.display_name is not None:
+    if body.display_name is not None or account.is_programme_lead != was_lead:
         await record(db, actor=by, action=Action.account_edit, object_type="account",
-                     object_id=account.id)
+                     object_id=account.id, detail={"programme_lead": account.is_programme_lead})
     if account.is_admin != was_admin:
         action = Action.account_promote if account.is_admin else Action.account_demote
         await record(db, actor=by, action=action, object_type="account", object_id=account.id)

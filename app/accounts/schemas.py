@@ -32,6 +32,7 @@ class AccountCreate(BaseModel):
     password_link: bool = False
     """Answer with a one-time link for the account's holder to set their own password."""
     is_admin: bool = False
+    is_programme_lead: bool = False
 
     @model_validator(mode="after")
     def _one_way_to_a_password(self) -> AccountCreate:
@@ -44,6 +45,7 @@ class AccountUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     display_name: DisplayName | None = None
     is_admin: bool | None = None
+    is_programme_lead: bool | None = None
 
 
 class AccountOut(BaseModel):
@@ -52,6 +54,7 @@ class AccountOut(BaseModel):
     email: str
     display_name: str
     is_admin: bool
+    is_programme_lead: bool
     created_at: datetime
 
 

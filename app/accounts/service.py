@@ -33,7 +33,8 @@ def normalise_email(email: str) -> str:
 
 
 async def create_account(
-    db: AsyncSession, *, email: str, display_name: str, password: str | None, is_admin: bool
+    db: AsyncSession, *, email: str, display_name: str, password: str | None, is_admin: bool,
+    is_programme_lead: bool = False,
 ) -> Account:
     email = normalise_email(email)
     if await db.scalar(select(Account.id).where(Account.email == email)):
@@ -43,6 +44,7 @@ async def create_account(
         display_name=display_name.strip(),
         password_hash=await hash_password_off_loop(password) if password else None,
         is_admin=is_admin,
+        is_programme_lead=is_programme_lead,
     )
     db.add(account)
     await db.flush()
@@ -141,15 +143,19 @@ async def keep_an_admin(db: AsyncSession, account: Account) -> None:
 
 
 async def update_account(
-    db: AsyncSession, account: Account, *, display_name: str | None, is_admin: bool | None
+    db: AsyncSession, account: Account, *, display_name: str | None, is_admin: bool | None,
+    is_programme_lead: bool | None = None,
 ) -> Account:
-    """Rename an account, or make it an admin or not (never leaving Rounds without one)."""
+    """Rename an account, make it an admin or not (never leaving Rounds without one), or a
+    programme lead or not."""
     if is_admin is False:
         await keep_an_admin(db, account)
     if display_name is not None:
         account.display_name = display_name.strip()
     if is_admin is not None:
         account.is_admin = is_admin
+    if is_programme_lead is not None:
+        account.is_programme_lead = is_programme_lead
     await db.flush()
     return account
 

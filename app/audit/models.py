@@ -21,7 +21,8 @@ class AuditEvent(Base):
     __dataflow__ = Table(
         holds="the audit log: one security-relevant action (sign-ins and failed sign-ins, "
         "changes to accounts, groups, facilitators, memberships, invites and sessions, removals "
-        "from a room, retention purges, exports of this log)",
+        "from a room, a programme lead's imports, allocations, confirmations and change-overs "
+        "(by ids and counts), retention purges, exports of this log)",
         deleted="ROUNDS_RETENTION_AUDIT_DAYS (default 365) after it was recorded, by "
         "`rounds purge`",
         columns={

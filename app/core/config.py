@@ -211,6 +211,10 @@ class Settings(BaseSettings):
     oidc_admin_value: str = "Rounds.Admin"
     """The value of `oidc_admin_claim` (or one of its values) that means admin."""
 
+    oidc_lead_value: str = "Rounds.ProgrammeLead"
+    """The value of `oidc_admin_claim` (or one of its values) that means programme lead. Read at
+    every single sign-on like the admin value: without it, the account stops being a lead."""
+
     oidc_create_accounts: bool = False
     """Create a facilitator account at first sign-in; otherwise only accounts an admin made (or
     holders of the admin claim) can sign in."""

@@ -26,6 +26,7 @@ import app.invites.models
 import app.mail.models
 import app.members.models
 import app.pairing.models
+import app.programmes.models
 import app.series.models
 import app.sessions.models
 import app.templates.models  # noqa: F401  (every model registered with Base)

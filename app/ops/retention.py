@@ -14,6 +14,8 @@ What goes, with the setting that says when (docs/data-flow.md describes the same
   its counts;
 - attendance records (group, date, minutes) of dates, and certificates issued, more than
   ``retention_attendance_days`` ago;
+- the people a programme lead imported, ``retention_ended_member_days`` after their rotation
+  ended (their name, email, grade, site, availability and whom they avoid);
 - the outbox's records of emails sent or failed more than ``mail_keep_days`` ago (they hold no
   address or content: that goes as soon as an email is sent or given up).
 
@@ -47,6 +49,7 @@ from app.mail import outbox
 from app.members.models import Member
 from app.ops.logging import Safe, configure_logging
 from app.ops.purge_status import record, status_path
+from app.programmes.models import Person
 from app.sessions.models import Session, SessionStatus
 from app.sessions.service import end_session
 
@@ -139,6 +142,14 @@ async def purge_outbox(
     return await outbox.purge(db, before=now - timedelta(days=settings.mail_keep_days))
 
 
+async def purge_programme_people(
+    db: AsyncSession, settings: Settings, now: datetime, rooms: LiveRooms
+) -> int:
+    """People imported into a programme whose rotation ended before the cutoff."""
+    cutoff = (now - timedelta(days=settings.retention_ended_member_days)).date()
+    return await _rowcount(db, delete(Person).where(Person.rotation_end < cutoff))
+
+
 STEPS: dict[str, Step] = {
     "forgotten_sessions": close_forgotten_sessions,
     "members": purge_members,
@@ -148,6 +159,7 @@ STEPS: dict[str, Step] = {
     "audit": purge_audit,
     "attendance": purge_attendance,
     "outbox": purge_outbox,
+    "programme_people": purge_programme_people,
 }
 
 

@@ -9,7 +9,7 @@ export async function requireAccount() {
   try {
     /** @type {import("./types.js").Account} */
     const me = await get("/auth/me");
-    $("me").textContent = `${me.display_name}${me.is_admin ? " (admin)" : ""}`;
+    $("me").textContent = `${me.display_name}${me.is_admin ? " (admin)" : me.is_programme_lead ? " (programme lead)" : ""}`;
     $("signout").addEventListener("click", async () => {
       await post("/auth/logout").catch(() => null);
       location.assign("/signin");

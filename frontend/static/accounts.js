@@ -52,10 +52,12 @@ function card(a, me, reload) {
   const remove = h("button", { type: "button", className: "danger" }, ...named("Delete"));
   const nameInput = h("input", { id: id("name"), value: name, maxLength: 80, required: true });
   const admin = h("input", { id: id("admin"), type: "checkbox", checked: a.is_admin });
+  const lead = h("input", { id: id("lead"), type: "checkbox", checked: a.is_programme_lead });
   const save = h("button", { type: "submit" }, ...named("Save"));
   const form = h("form", { id: id("form"), hidden: true, noValidate: true },
     h("label", { for: id("name") }, "Name"), nameInput,
     h("label", { className: "check" }, admin, h("span", {}, "Administrator")),
+    h("label", { className: "check" }, lead, h("span", {}, "Programme lead")),
     h("div", { className: "actions" }, save));
 
   edit.addEventListener("click", () => {
@@ -67,7 +69,8 @@ function card(a, me, reload) {
     event.preventDefault();
     if (!nameInput.value.trim()) return say(out, "Give the account a name.", "error");
     void busy(save, out, async () => {
-      await patch(`/accounts/${a.id}`, { display_name: nameInput.value.trim(), is_admin: admin.checked });
+      await patch(`/accounts/${a.id}`, { display_name: nameInput.value.trim(), is_admin: admin.checked,
+        is_programme_lead: lead.checked });
       say(out, `Saved ${nameInput.value.trim()}.`, "ok");
       await reload();
     });
@@ -103,6 +106,7 @@ function card(a, me, reload) {
 
   return h("li", { className: "card", "data-account": a.id },
     h("h2", {}, name, you ? " (you) " : " ", a.is_admin ? tag("Administrator") : "", " ",
+      a.is_programme_lead ? tag("Programme lead") : "", " ",
       a.disabled_at ? tag("Disabled", "ended") : ""),
     h("p", { className: "muted" }, a.email),
     h("p", {}, signsIn(a), a.disabled_at ? ` Disabled since ${day(a.disabled_at)}.` : ""),
@@ -129,7 +133,8 @@ async function wireCreate(reload) {
     void busy(button, out, async () => {
       /** @type {import("./account-types.js").AccountCreated} */
       const created = await post("/accounts", { email: email.value.trim(), display_name: name.value.trim(),
-        is_admin: $as("a-admin", HTMLInputElement).checked, password_link: how === "link" });
+        is_admin: $as("a-admin", HTMLInputElement).checked,
+        is_programme_lead: $as("a-lead", HTMLInputElement).checked, password_link: how === "link" });
       say(out, created.password_link ? `Created ${created.display_name}'s account.`
         : `Created ${created.display_name}'s account: they sign in with single sign-on.`, "ok");
       form.reset();

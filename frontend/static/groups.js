@@ -57,6 +57,7 @@ async function main() {
   archived.addEventListener("change", () => list(archived.checked).catch((e) => say($("problem"), message(e), "error")));
   try {
     await list(false);
+    $("programmes-link").hidden = !me.is_programme_lead;
     if (me.is_admin) await wireCreate(me);
   } catch (error) {
     say($("problem"), message(error), "error");

@@ -29,7 +29,7 @@
  * @typedef {{member_id: string, display_name: string, role: Role, group: Group,
  *   next_session: Session | null}} Membership
  * @typedef {{id: string, email: string, display_name: string, is_admin: boolean,
- *   created_at: string}} Account
+ *   is_programme_lead: boolean, created_at: string}} Account
  * @typedef {{urls: string[], username?: string | null, credential?: string | null}} IceServer
  * @typedef {{token: string, expires_at: string, signalling_path: string,
  *   ice_servers: IceServer[], participant_id: string, role: Role}} JoinGrant

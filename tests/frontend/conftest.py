@@ -118,6 +118,11 @@ class Server:
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    yield from serve(tmp_path_factory)
+
+
+def serve(tmp_path_factory: pytest.TempPathFactory, **settings: str) -> Iterator[Server]:
+    """Run the app with these extra environment settings (e.g. an SMTP host), until closed."""
     data = tmp_path_factory.mktemp("rounds-data")
     db_path = data / "rounds.db"
     port = free_port()
@@ -131,6 +136,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "ROUNDS_ENV": "development",
         "ADMIN_PASSWORD": ADMIN_PASSWORD,
         **moved_clock_env(),
+        **settings,
     }
     # `create-admin` runs the migrations first, then makes the account.
     subprocess.run(

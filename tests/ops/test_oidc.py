@@ -108,6 +108,23 @@ async def test_claims_are_read_again_at_each_sign_in(world: Any, issuer: str) ->
         ("sign_in.sso", f"account {lead['id']}"), ("account.create", "system")]
 
 
+async def test_the_programme_lead_role_follows_the_claim(world: Any, issuer: str) -> None:
+    """The lead value of the roles claim makes an existing account a programme lead, and its
+    absence at a later sign-in takes the role away (as for admins)."""
+    person(issuer, "fa", roles=["Rounds.ProgrammeLead"])
+    browser = world.clients.new()
+    assert (await sign_in(browser, "fa")).status_code == 303
+    me = (await browser.get("/api/v1/auth/me")).json()
+    assert me["is_programme_lead"] is True and me["is_admin"] is False
+    assert (await browser.get("/api/v1/programmes")).status_code == 200
+    person(issuer, "fa", roles=[])
+    again = world.clients.new()
+    assert (await sign_in(again, "fa")).status_code == 303
+    assert (await again.get("/api/v1/auth/me")).json()["is_programme_lead"] is False
+    refused = await again.get("/api/v1/programmes")
+    assert refused.status_code == 403 and refused.json()["error"] == "programme_lead_required"
+
+
 async def test_a_disabled_account_cannot_sign_in_by_sso(world: Any, issuer: str) -> None:
     assert (await world.admin.post(f"/api/v1/accounts/{world.fa_id}/disable")).status_code == 200
     person(issuer, "fa")

@@ -45,19 +45,22 @@ async def test_purge_follows_each_retention_period(world: Any, app: Any) -> None
     # Revocations (the ended membership and sessions, the one ended now) outlive no join token.
     assert await _purge(world, app, 80) == {"forgotten_sessions": 1, "members": 0, "invites": 0,
                                             "sessions": 0, "revocations": 3,
-                                            "audit": 0, "attendance": 0, "outbox": 0}
+                                            "audit": 0, "attendance": 0, "outbox": 0,
+                                            "programme_people": 0}
     assert await _state(world) == (names, sessions, 2)
 
     # The ended membership is past 90 days; the invites (14 days + 90) are not yet.
     assert await _purge(world, app, 95) == {"forgotten_sessions": 0, "members": 1, "invites": 0,
                                             "sessions": 0, "revocations": 0,
-                                            "audit": 0, "attendance": 0, "outbox": 0}
+                                            "audit": 0, "attendance": 0, "outbox": 0,
+                                            "programme_people": 0}
     names_after, _, _ = await _state(world)
     assert "Dr Leaves" not in names_after and "Dr Stays" in names_after
 
     assert await _purge(world, app, 110) == {"forgotten_sessions": 0, "members": 0, "invites": 2,
                                              "sessions": 0, "revocations": 0,
-                                             "audit": 0, "attendance": 0, "outbox": 0}
+                                             "audit": 0, "attendance": 0, "outbox": 0,
+                                             "programme_people": 0}
     names_after, _, invites = await _state(world)
     assert "Dr Stays" in names_after and invites == 0  # the member outlives its invite
 
@@ -66,7 +69,7 @@ async def test_purge_follows_each_retention_period(world: Any, app: Any) -> None
     counts = await _purge(world, app, 370)
     assert counts.pop("audit") > 0
     assert counts == {"forgotten_sessions": 0, "members": 0, "invites": 0, "sessions": 2,
-                      "revocations": 0, "attendance": 0, "outbox": 0}
+                      "revocations": 0, "attendance": 0, "outbox": 0, "programme_people": 0}
     _, sessions_after, _ = await _state(world)
     assert sessions_after == {live["id"]}
     assert staying["member_id"]
