@@ -27,7 +27,13 @@ from app.facilitation.actions import Sender, act, admit, begin
 from app.facilitation.errors import LiveError, Refused
 from app.facilitation.feed import Feed
 from app.facilitation.live_session import LiveSession, Stop
-from app.facilitation.messages import KINDS, StateRequest, parse_action
+from app.facilitation.messages import (
+    KINDS,
+    ChatRequest,
+    StateRequest,
+    WordRequest,
+    parse_action,
+)
 from app.facilitation.presence import lock_for_late_arrivals, wait_in_lobby
 from app.groups.models import LateJoin
 from app.members.service import ended_between
@@ -139,6 +145,9 @@ class Facilitation:
                 await live.ask(lambda s: s.send_state(message.participant))
                 return
             who, role = message.participant, message.role
+            if isinstance(action, WordRequest | ChatRequest):  # in memory only
+                await live.ask(lambda s: s.say(action, who))
+                return
             await live.ask(lambda s: s.change(lambda state, now: act(
                 state, action, Sender(who, role, s.presence), now)))
         except RoundsError as exc:
