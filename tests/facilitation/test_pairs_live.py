@@ -105,7 +105,7 @@ async def test_a_visit_is_announced_to_that_pair_only(sqlite_stage: Stage) -> No
     await state(fac, lambda s: s["pairs"]["status"] == "running", since=mark)
     since = {p.id: p.rtc.mark() for p in (m1, m2, m3, m4)}
     mark = await send(fac, "pairs", action="visit", group=1)
-    s = await state(m3, lambda s: s["pairs"]["visitors"] == {fac.id: 0}, since=mark)
+    await state(m3, lambda s: s["pairs"]["visitors"] == {fac.id: 0}, since=mark)
     visit = await m4.rtc.expect("event", since=since[m4.id], where=lambda m: m["kind"] ==
                                 "notice" and m["data"].get("event") == "visit")
     assert visit["data"]["participant_id"] == fac.id

@@ -46,7 +46,7 @@ async def test_words_and_chat_reach_only_whom_they_are_for_and_leave_nothing(
 
     # "I need a moment": the facilitators see it, nobody else
     mark = await send(m1, "word", action="moment", on=True)
-    s = await state(fac, lambda s: s["moments"] == [m1.id], since=mark)
+    await state(fac, lambda s: s["moments"] == [m1.id], since=mark)
     await state(co, lambda s: s["moments"] == [m1.id], since=mark)
     mine = await state(m1, lambda s: s["moment"] is True, since=mark)
     assert "moments" not in mine
@@ -62,11 +62,12 @@ async def test_words_and_chat_reach_only_whom_they_are_for_and_leave_nothing(
                         and m["data"]["action"] == "message")
     mark = await send(m2, "word", action="reply", participant_id=m1.id, text="hello")
     assert await error(m2, mark) == "not_facilitator"
-    mark = await send(fac, "word", action="reply", participant_id=m1.id, text="I'm here. Shall we talk at the break?")
+    mark = await send(fac, "word", action="reply", participant_id=m1.id,
+                      text="I'm here. Shall we talk at the break?")
     reply = await m1.rtc.expect("event", since=mark[id(m1.rtc)],
                                 where=lambda m: m["kind"] == "word")
     assert reply["data"]["action"] == "reply" and reply["data"]["sender"] == fac.id
-    assert [w for w in events(m2, "word")] == []
+    assert events(m2, "word") == []
     mark = await send(m1, "word", action="moment", on=False)
     await state(fac, lambda s: s["moments"] == [], since=mark)
 
