@@ -4,6 +4,7 @@ from app.accounts.models import Account, PasswordLink
 from app.attendance.models import AttendanceRecord, Certificate
 from app.audit.models import AuditEvent
 from app.calendar.models import CalendarFeed
+from app.checkout.models import PulseCount, SignpostingCard
 from app.core.db import Base
 from app.facilitation.models import LiveState, Revocation
 from app.groups.models import Group
@@ -16,6 +17,6 @@ from app.templates.models import TemplateRow
 
 __all__ = [
     "Account", "AttendanceRecord", "AuditEvent", "Base", "CalendarFeed", "Certificate", "Group",
-    "Invite", "LiveState", "Member", "OutboxMessage", "PasswordLink", "Revocation", "Series",
-    "Session", "TemplateRow",
+    "Invite", "LiveState", "Member", "OutboxMessage", "PasswordLink", "PulseCount", "Revocation",
+    "Series", "Session", "SignpostingCard", "TemplateRow",
 ]
