@@ -145,7 +145,7 @@ async function connectRoom(sessionId, grant, stream, version) {
   }, version);
   Object.assign(globalThis, { roundsRoom: link });
   void import("./together.js").then((m) => {
-    m.mount(/** @type {RoomLink} */ (link), me, nameOf, grant.role);
+    m.mount(/** @type {RoomLink} */ (link), me, nameOf, grant.role, groupId);
     more = m;
     if (live) m.on("state", live);
   });

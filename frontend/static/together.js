@@ -10,6 +10,7 @@
  * Text is always text (`textContent`): a link in the chat is never made a link or fetched.
  */
 
+import { pulse, signposting } from "./checkout.js";
 import { clock } from "./format.js";
 import { $, busy, h, say } from "./ui.js";
 
@@ -23,7 +24,10 @@ import { $, busy, h, say } from "./ui.js";
 /** @type {Link} */
 let link;
 let me = "";
+let group = "";
 let leads = false;
+/** The close: the signposting card and the pulse, shown once. */
+let closing = false;
 /** @type {(id: string) => string} */
 let nameOf = (id) => id;
 /** @type {LiveState | null} */
@@ -40,10 +44,12 @@ const names = (ids) => ids.map(nameOf).join(" and ") || "nobody";
 /**
  * Show the chat, the private word (members) and, for facilitators, their part of it.
  * @param {Link} l @param {string} participant @param {(id: string) => string} name @param {string} role
+ * @param {string} groupId
  */
-export function mount(l, participant, name, role) {
+export function mount(l, participant, name, role, groupId) {
   link = l;
   me = participant;
+  group = groupId;
   nameOf = name;
   leads = role !== "member";
   document.head.append(h("link", { rel: "stylesheet", href: "/static/together.css" }));
@@ -58,6 +64,7 @@ export function mount(l, participant, name, role) {
   text.addEventListener("keydown", (e) => { if (e.key === "Enter") post(); });
   $("grid").after(h("section", { id: "together", className: "together" },
     h("p", { id: "pairs-note", className: "pairs-note", hidden: true }),
+    h("div", { id: "closing" }),
     leads ? null : privateWord(),
     h("details", { id: "chat", className: "chat" }, h("summary", {}, "Chat"),
       h("p", { className: "status" }, "Only for this session: it is not kept, and disappears when the session ends."),
@@ -150,6 +157,17 @@ function showState(state) {
   for (const id of ["chat-text", "chat-send"]) /** @type {HTMLInputElement} */ ($(id)).disabled = !state.chat;
   if (!state.chat) $("chat-log").replaceChildren();
   if (leads) facilitatorPart(state);
+  const close = state.phase?.kind === "close" && state.phase.status !== "pending";
+  if (!closing && (close || state.phases_status === "ended")) void showClosing();
+}
+
+/** At the close: where to get support, and (members) the one-tap pulse. */
+async function showClosing() {
+  closing = true;
+  const session = new URLSearchParams(location.search).get("session") || "";
+  const card = await signposting(group).catch(() => null);
+  const ask = leads ? null : pulse(session);
+  $("closing").replaceChildren(...[card, ask].filter((x) => x !== null));
 }
 
 function showClock() {

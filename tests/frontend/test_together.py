@@ -181,3 +181,79 @@ def test_pairs_private_word_and_chat_with_four_people(browser, server, admin_api
     assert not problems, problems
     for ctx in contexts:
         ctx.close()
+
+
+CLOSE_PLAN = {
+    "name": "Just the close",
+    "phases": [{"kind": "close", "title": "Close", "duration": 60, "floor": "facilitator"}],
+}
+CARD = [{"name": "Northgate occupational health", "detail": "Weekdays", "contact": "01632 960 123"},
+        {"name": "Samaritans", "detail": "Any time", "contact": "116 123"}]
+
+
+def test_the_signposting_card_and_the_pulse_at_the_close(browser, server, admin_api: Api) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    world = make_world(admin_api, "Closing group")
+    assert world.session is not None
+    sid = world.session["id"]
+    admin_api.patch(f"/sessions/{sid}", json={"status": "open"})
+    plan = admin_api.post(f"/groups/{world.gid}/templates", json=CLOSE_PLAN).json()
+
+    # the facilitator gives the group its own card on the group's page
+    fac_ctx, fac, fac_problems = _page(browser, server, LAPTOP)
+    admin_signs_in(fac)
+    fac.goto(f"/group?id={world.gid}")
+    expect(fac.locator("#signposting-text")).to_have_value(re.compile(r"^Practitioner Health \|"))
+    fac.get_by_label("The group's card", exact=True).fill(
+        "\n".join(" | ".join(e.values()) for e in CARD))
+    fac.get_by_role("button", name="Save the card", exact=True).click()
+    expect(fac.locator("#signposting-status")).to_have_text(
+        "Saved. Members see this card at the close.")
+    expect(fac.locator("#pulse-status")).to_have_text(
+        "Not enough answers to show yet: figures appear from five answers up.")
+
+    enter_room(fac, sid)
+    expect(fac.locator("#conn")).to_have_text("Connected")
+    admin_api.post(f"/sessions/{sid}/facilitation", json={"template_id": plan["id"]})
+    _, link = world.invite("Amira")
+    amira_ctx, amira, amira_problems = _page(browser, server, SMALL_LAPTOP)
+    doctor_joins(amira, link, "Amira")
+    agree_and_wait(amira, world.gid)
+    fac.get_by_role("button", name="Let Amira in").click()
+    expect(amira.locator("#conn")).to_have_text("Connected", timeout=15_000)
+
+    # the close: the group's card for everyone, the one-tap pulse for the member only
+    expect(amira.locator(".signposting")).to_have_count(0)
+    fac.get_by_role("button", name="Start: Close", exact=True).click()
+    for page in (fac, amira):
+        card = page.locator(".signposting")
+        expect(card).to_contain_text("Northgate occupational health · Weekdays · 01632 960 123")
+        expect(card).to_contain_text("Samaritans · Any time · 116 123")
+    expect(fac.locator(".pulse")).to_have_count(0)
+    amira.get_by_role("group", name="Today I felt heard").get_by_role("button", name="5").click()
+    amira.get_by_role("group", name="I'd like to come again").get_by_role(
+        "button", name="Yes").click()
+    amira.get_by_role("button", name="Send", exact=True).click()
+    expect(amira.locator(".pulse")).to_have_text(
+        "Thank you. Only counts are kept, never who answered.")
+
+    # the session ends: the "session ended" page shows the card again (not the pulse)
+    admin_api.patch(f"/sessions/{sid}", json={"status": "ended"})
+    expect(amira.locator("#thanks")).to_have_text(
+        "This session has ended. Thank you for coming.", timeout=20_000)
+    expect(amira.locator(".signposting")).to_contain_text("Northgate occupational health")
+    expect(amira.locator(".pulse")).to_have_count(0)
+
+    # one answer: the figures are refused, on the page and by the API
+    fac.goto(f"/group?id={world.gid}")
+    expect(fac.locator("#pulse-status")).to_have_text(
+        "Not enough answers to show yet: figures appear from five answers up.")
+    expect(fac.locator("#pulse-figures")).to_be_hidden()
+    with pytest.raises(AssertionError, match=r"409 .*not_enough_answers"):
+        admin_api.get(f"/sessions/{sid}/pulse")
+    # the refused figures are a 409 the browser reports in its console: nothing else
+    problems = [p for p in fac_problems + amira_problems if "status of 409" not in p]
+    assert not problems, problems
+    fac_ctx.close()
+    amira_ctx.close()
