@@ -40,7 +40,9 @@ AUDIO = """async () => {
     for (const r of pc.getReceivers()) {
       if (!r.track || r.track.kind !== 'audio') continue;
       let n = 0;
-      (await r.getStats()).forEach((s) => { if (s.type === 'inbound-rtp') n += s.packetsReceived; });
+      (await r.getStats()).forEach((s) => {
+        if (s.type === 'inbound-rtp') n += s.packetsReceived;
+      });
       total += n;
       for (const [id, stream] of window.roundsRoom.streams) {
         if (stream.getAudioTracks().includes(r.track)) out[id] = (out[id] || 0) + n;
@@ -127,7 +129,7 @@ def test_pairs_private_word_and_chat_with_four_people(browser, server, admin_api
         a, b = str(groups.nth(i).get_attribute("data-members")).split()
         partner[a], partner[b] = b, a
     assert set(partner) == everyone
-    for pid, page in pages.items():
+    for page in pages.values():
         expect(page.locator("#pairs-note")).to_contain_text("In a pair with", timeout=15_000)
     hear_only(pages, {p: {partner[p]} for p in pages})
     amira = doctors["Amira"][0]
