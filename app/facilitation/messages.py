@@ -220,6 +220,8 @@ class PairsView(ClockView):
 class HandsView(_View):
     raised: list[str]
     floor: str | None
+    by_time: bool
+    """Facilitators see ``raised`` least spoken first (members always in raise order)."""
 
 
 class Waiting(_View):

@@ -122,7 +122,7 @@ def view(live: Live, now: float, presence: Presence, *, facilitator: bool,
         template=seq.template.name if seq else None,
         phases_status=seq.status.value if seq else None,
         phase=phase_view, round=round_view, facilitators_take_turns=live.facilitators_take_turns,
-        hands=HandsView(raised=list(raised), floor=live.hands.floor),
+        hands=HandsView(raised=list(raised), floor=live.hands.floor, by_time=by_time),
         names=dict(names if names is not None else presence.names),
         lobby=[Waiting(participant_id=p, name=presence.names.get(p)) for p in live.lobby]
         if facilitator else None,

@@ -13,7 +13,7 @@
  * @typedef {ClockView & {status: string, current: string | null, speaker: string | null,
  *   up_next: string | null, turn_length: number, turns: TurnView[],
  *   grace_deadline: number | null}} RoundView
- * @typedef {{raised: string[], floor: string | null}} HandsView
+ * @typedef {{raised: string[], floor: string | null, by_time: boolean}} HandsView
  * @typedef {{participant_id: string, name: string | null}} Waiting
  * @typedef {{title: string, kind: string, duration: number, started: boolean}} PlannedPhase
  * @typedef {{version: number, server_time: number, controller: string | null,

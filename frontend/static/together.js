@@ -208,7 +208,9 @@ function facilitatorPart(state) {
       moments.length ? h("ul", { "aria-label": "Needs a moment" }, ...moments.map((id) => h("li", {}, `${nameOf(id)} needs a moment`)))
         : h("p", { className: "status" }, "Nobody has asked for a moment."),
       inbox.length ? h("ul", { "aria-label": "Private messages" }, ...inbox.map((m, i) => message(m, i))) : ""),
-    inControl ? h("p", {}, state.chat ? act("Turn the chat off", "chat", { action: "off" }) : act("Turn the chat on", "chat", { action: "on" })) : "");
+    inControl ? h("p", { className: "row-actions" },
+      act(state.hands.by_time ? "Hands in the order raised" : "Hands: least spoken first", "hand", { action: "order_by_time", enabled: !state.hands.by_time }),
+      state.chat ? act("Turn the chat off", "chat", { action: "off" }) : act("Turn the chat on", "chat", { action: "on" })) : "");
 }
 
 /** One private message, with a private answer. @param {{sender: string, text: string}} m @param {number} i */
