@@ -68,6 +68,9 @@ def on_pairs(live: Live, a: PairsRequest, sender: str, presence: Presence, now: 
     if a.action == "arrange":
         how = a.arrangement or pairs.Arrangement.random
         ids = in_pairs(live, presence, bool(a.facilitators))
+        if how is pairs.Arrangement.manual:  # every member present; facilitators if named
+            named = {p for g in a.groups or () for p in g}
+            ids = [p for p in presence.roles if p in named or p in ids]
         groups = pairs.form(ids, how, size=_size(live), seed=live.version,
                             last=live.last_pairs, manual=a.groups or ())
         return bump(live, pairs=pairs.arrange(p, groups)), [], []

@@ -186,8 +186,8 @@ def arrange(p: Pairs | None, groups: Groups) -> Pairs:
 def start(p: Pairs, seconds: float, now: float) -> Pairs:
     """Send everyone into their group; the clock runs for ``seconds``."""
     allowed = _check(p, PairsMove.start)
-    if not any(len(g) > 1 for g in p.groups):
-        raise InvalidPlan("pairs need at least two people")
+    if not p.groups or any(len(g) < 2 for g in p.groups):
+        raise InvalidPlan("someone would be alone: arrange the groups again")
     return _done(p, allowed, status=PairsStatus.running, clock=clock.start_clock(now, seconds),
                  swaps=tuple(0 for _ in p.groups))
 

@@ -226,6 +226,26 @@ function message(m, i) {
     m.sender === me || m.text.startsWith("answered: ") ? "" : h("span", {}, h("label", { for: id }, `Answer to ${nameOf(m.sender)}`), text, answer));
 }
 
+/** The facilitator arranges the groups by hand: a group for each person. @param {PairsView} p */
+function arrange(p) {
+  const people = p.groups.flat();
+  const count = Math.max(p.groups.length, Math.floor(people.length / 2));
+  const selects = people.map((id) => {
+    const now = p.groups.findIndex((g) => g.includes(id));
+    return h("select", { id: `group-of-${id}`, "data-who": id }, ...Array.from({ length: count }, (_, i) =>
+      h("option", { value: String(i), selected: i === now }, `Group ${i + 1}`)));
+  });
+  const use = h("button", { type: "button", className: "secondary" }, "Use these groups");
+  use.addEventListener("click", () => {
+    /** @type {string[][]} */
+    const groups = Array.from({ length: count }, () => []);
+    for (const s of selects) groups[Number(s.value)].push(s.dataset.who || "");
+    link.act("pairs", { action: "arrange", arrangement: "manual", groups: groups.filter((g) => g.length) });
+  });
+  return h("details", {}, h("summary", {}, "Arrange the groups yourself"),
+    ...people.flatMap((id, i) => [h("label", { for: `group-of-${id}` }, nameOf(id)), selects[i]]), use);
+}
+
 /** @param {LiveState} state */
 function pairsSection(state) {
   const p = state.pairs;
@@ -234,6 +254,7 @@ function pairsSection(state) {
   const groups = p ? h("ol", { "aria-label": "Pairs" }, ...p.groups.map((g, i) => h("li", { "data-members": g.join(" ") },
     `Group ${i + 1}: ${names(g)}`, running && visiting !== i && !g.includes(me) ? act(`Join group ${i + 1}`, "pairs", { action: "visit", group: i }) : ""))) : "";
   return h("section", {}, h("h2", {}, running ? "In pairs" : "Pairs"), groups,
+    p && !running ? arrange(p) : "",
     running ? h("p", { className: "row-actions" }, act("+1 min for the pairs", "pairs", { action: "extend" }),
       visiting !== undefined ? act("Back to the whole group", "pairs", { action: "visit", group: null }) : "",
       act("Everyone back now", "pairs", { action: "bring_back" }, "danger"))

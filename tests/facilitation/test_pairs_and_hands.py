@@ -97,3 +97,18 @@ def test_least_spoken_first_orders_the_facilitators_queue_only() -> None:
     assert fac == {"raised": [B, D, A], "floor": None, "by_time": True}
     member = state_view(live, T0, pres, facilitator=False, talk=talk).data()["hands"]
     assert member == {"raised": [A, B, D], "floor": None, "by_time": False}
+
+
+def test_manual_groups_may_take_in_a_facilitator_and_nobody_starts_alone() -> None:
+    live, pres = room(PAIRS, F, A, B, D)
+    live = do(live, F, "phase", pres, action="start")
+    live = do(live, F, "pairs", pres, action="arrange", arrangement="manual",
+              groups=[[A, F], [B, D]])  # the facilitator named: in a pair
+    assert live.pairs is not None and live.pairs.groups == ((A, F), (B, D))
+    assert refused(live, F, "pairs", pres, action="arrange", arrangement="manual",
+                   groups=[[A, F], [B, "nobody"]]) == "invalid_plan"  # not in the room
+    live = do(live, F, "pairs", pres, action="arrange", arrangement="manual",
+              groups=[[A, B, D]])
+    live, _, _ = lost(live, B, presence(F, A, D), T0 + 1)
+    live, _, _ = lost(live, D, presence(F, A), T0 + 2)
+    assert refused(live, F, "pairs", presence(F, A), action="start") == "invalid_plan"

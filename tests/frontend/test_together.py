@@ -120,14 +120,25 @@ def test_pairs_private_word_and_chat_with_four_people(browser, server, admin_api
 
     # -- pairs: the facilitator takes part, so four people make two pairs
     fac.get_by_role("button", name="Start: Pairs", exact=True).click()
-    fac.get_by_role("button", name="Arrange with the facilitators too", exact=True).click()
     groups = fac.get_by_role("list", name="Pairs").get_by_role("listitem")
+    expect(groups).to_have_count(1)  # the three members: one triad
+    fac.get_by_role("button", name="Arrange with the facilitators too", exact=True).click()
     expect(groups).to_have_count(2)
+    # then by hand: the facilitator with Amira, Ben with Cai
+    ids = {name: page.evaluate("() => window.roundsRoom.me") for name, (page, _) in
+           doctors.items()}
+    fac_id = fac.evaluate("() => window.roundsRoom.me")
+    fac.get_by_text("Arrange the groups yourself", exact=True).click()
+    for who, group in ((fac_id, "Group 1"), (ids["Amira"], "Group 1"), (ids["Ben"], "Group 2"),
+                       (ids["Cai"], "Group 2")):
+        fac.locator(f'select[data-who="{who}"]').select_option(label=group)
+    fac.get_by_role("button", name="Use these groups", exact=True).click()
+    for i, (x, y) in enumerate(((fac_id, ids["Amira"]), (ids["Ben"], ids["Cai"]))):
+        expect(groups.nth(i)).to_have_attribute("data-members", re.compile(
+            rf"^({x} {y}|{y} {x})$"))  # in either order
     fac.get_by_role("button", name="Send everyone into pairs", exact=True).click()
-    partner = {}
-    for i in range(2):
-        a, b = str(groups.nth(i).get_attribute("data-members")).split()
-        partner[a], partner[b] = b, a
+    partner = {fac_id: ids["Amira"], ids["Amira"]: fac_id, ids["Ben"]: ids["Cai"],
+               ids["Cai"]: ids["Ben"]}
     assert set(partner) == everyone
     for page in pages.values():
         expect(page.locator("#pairs-note")).to_contain_text("In a pair with", timeout=15_000)
