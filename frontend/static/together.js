@@ -34,6 +34,12 @@ let nameOf = (id) => id;
 let live = null;
 /** Private messages to the facilitators this session (facilitators' page only). @type {{sender: string, text: string}[]} */
 const inbox = [];
+/** What the facilitator is typing in each answer, kept across redraws. @type {Record<string, string>} */
+const drafts = {};
+/** The group picked for each person while arranging by hand, kept across redraws. @type {Record<string, string>} */
+const picked = {};
+/** The facilitator has opened "Arrange the groups yourself" (kept across redraws). */
+let arranging = false;
 
 /** @param {string} text */
 const tell = (text) => { $("announce").textContent = text; };
@@ -174,6 +180,7 @@ function showClock() {
   if (document.documentElement.dataset.over === "true") {  // the session ended: nothing stays
     for (const id of ["chat-log", "word-log", "together-fac"]) document.getElementById(id)?.replaceChildren();
     inbox.length = 0;
+    for (const k of Object.keys(drafts)) delete drafts[k];
     $("together").hidden = true;
     return;
   }
@@ -202,6 +209,7 @@ function act(label, kind, data, className = "secondary") {
 function facilitatorPart(state) {
   const inControl = state.controller === me;
   const moments = state.moments || [];
+  const focused = document.activeElement?.id;
   $("together-fac").replaceChildren(
     inControl && state.phase?.kind === "pairs" && ["running", "paused"].includes(state.phase.status) ? pairsSection(state) : "",
     h("section", {}, h("h2", {}, "Private words"),
@@ -211,16 +219,18 @@ function facilitatorPart(state) {
     inControl ? h("p", { className: "row-actions" },
       act(state.hands.by_time ? "Hands in the order raised" : "Hands: least spoken first", "hand", { action: "order_by_time", enabled: !state.hands.by_time }),
       state.chat ? act("Turn the chat off", "chat", { action: "off" }) : act("Turn the chat on", "chat", { action: "on" })) : "");
+  if (focused) document.getElementById(focused)?.focus();  // a redraw keeps the keyboard's place
 }
 
 /** One private message, with a private answer. @param {{sender: string, text: string}} m @param {number} i */
 function message(m, i) {
   const id = `reply-${i}`;
-  const text = h("input", { id, type: "text", maxLength: 500, autocomplete: "off" });
+  const text = h("input", { id, type: "text", maxLength: 500, autocomplete: "off", value: drafts[id] || "" });
+  text.addEventListener("input", () => { drafts[id] = text.value; });
   const answer = h("button", { type: "button", className: "secondary" }, `Answer ${nameOf(m.sender)} privately`);
   answer.addEventListener("click", () => void busy(answer, $("fac-status"), async () => {
     if (text.value.trim()) link.act("word", { action: "reply", participant_id: m.sender, text: text.value });
-    text.value = "";
+    text.value = drafts[id] = "";
   }));
   return h("li", {}, h("p", {}, `${nameOf(m.sender)} (private): `, m.text),
     m.sender === me || m.text.startsWith("answered: ") ? "" : h("span", {}, h("label", { for: id }, `Answer to ${nameOf(m.sender)}`), text, answer));
@@ -231,19 +241,25 @@ function arrange(p) {
   const people = p.groups.flat();
   const count = Math.max(p.groups.length, Math.floor(people.length / 2));
   const selects = people.map((id) => {
-    const now = p.groups.findIndex((g) => g.includes(id));
-    return h("select", { id: `group-of-${id}`, "data-who": id }, ...Array.from({ length: count }, (_, i) =>
-      h("option", { value: String(i), selected: i === now }, `Group ${i + 1}`)));
+    const now = String(p.groups.findIndex((g) => g.includes(id)));
+    const select = h("select", { id: `group-of-${id}`, "data-who": id }, ...Array.from({ length: count }, (_, i) =>
+      h("option", { value: String(i), selected: String(i) === (picked[id] ?? now) }, `Group ${i + 1}`)));
+    select.addEventListener("change", () => { picked[id] = select.value; });
+    return select;
   });
   const use = h("button", { type: "button", className: "secondary" }, "Use these groups");
   use.addEventListener("click", () => {
     /** @type {string[][]} */
     const groups = Array.from({ length: count }, () => []);
     for (const s of selects) groups[Number(s.value)].push(s.dataset.who || "");
+    for (const id of people) delete picked[id];
+    arranging = false;
     link.act("pairs", { action: "arrange", arrangement: "manual", groups: groups.filter((g) => g.length) });
   });
-  return h("details", {}, h("summary", {}, "Arrange the groups yourself"),
+  const box = h("details", { open: arranging }, h("summary", {}, "Arrange the groups yourself"),
     ...people.flatMap((id, i) => [h("label", { for: `group-of-${id}` }, nameOf(id)), selects[i]]), use);
+  box.addEventListener("toggle", () => { arranging = box.open; });
+  return box;
 }
 
 /** @param {LiveState} state */
