@@ -86,6 +86,7 @@ async def answer_pulse(session_id: uuid.UUID, body: PulseIn, request: Request,
 
 
 def _shown(figures: PulseOut) -> PulseOut:
+    """The figures, or the refusal when there is nothing to show (for the CSV)."""
     if not (figures.heard.shown or figures.again.shown):
         raise Conflict("not_enough_answers", NOT_ENOUGH)
     return figures
@@ -93,26 +94,28 @@ def _shown(figures: PulseOut) -> PulseOut:
 
 @router.get("/sessions/{session_id}/pulse", response_model=PulseOut)
 async def session_pulse(session_id: uuid.UUID, account: CurrentAccount, db: DbSession) -> object:
-    """A session's pulse, for its group's facilitators and admins; refused below five answers."""
+    """A session's pulse, for its group's facilitators and admins: each question's figures, or
+    ``shown`` false (and no figure at all) below five answers."""
     session = await db.get(Session, session_id)
     if session is None:
         raise NotFound("session_not_found", "no such session")
     await managed_group(db, account, session.group_id, allow_archived=True)
-    return _shown(await service.session_figures(db, session_id))
+    return await service.session_figures(db, session_id)
 
 
 @router.get("/groups/{group_id}/pulse", response_model=PulseOut)
 async def group_pulse(group_id: uuid.UUID, account: CurrentAccount, db: DbSession) -> object:
-    """A group's pulse over all its sessions; refused below five answers."""
+    """A group's pulse over all its sessions (``shown`` false below five answers)."""
     await managed_group(db, account, group_id, allow_archived=True)
-    return _shown(await service.group_figures(db, group_id))
+    return await service.group_figures(db, group_id)
 
 
 @router.get("/groups/{group_id}/pulse.csv", response_class=Response,
             responses={200: {"content": {"text/csv": {}}}})
 async def group_pulse_csv(group_id: uuid.UUID, account: CurrentAccount, db: DbSession
                           ) -> Response:
-    """The group's pulse aggregates as CSV, for programme evaluation (no names, no dates)."""
+    """The group's pulse aggregates as CSV, for programme evaluation (no names, no dates);
+    refused (409 `not_enough_answers`) when no question has five answers."""
     group = await managed_group(db, account, group_id, allow_archived=True)
     figures = _shown(await service.group_figures(db, group_id))
     out = io.StringIO()

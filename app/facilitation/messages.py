@@ -101,7 +101,8 @@ class PairsRequest(_Action):
     action: Literal["arrange", "start", "extend", "visit", "bring_back"]
     arrangement: Arrangement | None = None
     """arrange: random (the default), kept (as last time) or manual (with groups)."""
-    groups: tuple[tuple[Id, ...], ...] | None = Field(default=None, max_length=12)
+    groups: tuple[Annotated[tuple[Id, ...], Field(max_length=3)], ...] | None = Field(
+        default=None, max_length=12)
     facilitators: bool | None = None
     """arrange: whether the facilitators are in pairs too (by default only the members)."""
     group: int | None = Field(default=None, ge=0, lt=12)

@@ -5,7 +5,7 @@
  * members see at the close (`PUT /groups/{id}/signposting`; the deployment's by default).
  */
 
-import { ApiError, API, del, get, put } from "./api.js";
+import { API, del, get, put } from "./api.js";
 import { $, $as, h, message, say } from "./ui.js";
 
 /** @typedef {{shown: boolean, answers: number | null, counts: Record<string, number> | null}} Figures */
@@ -25,8 +25,10 @@ async function showPulse(group) {
   try {
     figures = await get(`/groups/${group.id}/pulse`);
   } catch (error) {
-    const few = error instanceof ApiError && error.code === "not_enough_answers";
-    return say(out, few ? "Not enough answers to show yet: figures appear from five answers up." : message(error), few ? "info" : "error");
+    return say(out, message(error), "error");
+  }
+  if (!figures.heard.shown && !figures.again.shown) {
+    return say(out, "Not enough answers to show yet: figures appear from five answers up.");
   }
   $("pulse-figures").hidden = false;
   $("pulse-figures").replaceChildren(...Object.entries(QUESTIONS).map(([q, label]) => {

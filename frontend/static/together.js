@@ -40,6 +40,8 @@ const drafts = {};
 const picked = {};
 /** The facilitator has opened "Arrange the groups yourself" (kept across redraws). */
 let arranging = false;
+/** Messages and answers that came while the panel was closed. */
+let unread = 0;
 
 /** @param {string} text */
 const tell = (text) => { $("announce").textContent = text; };
@@ -68,17 +70,41 @@ export function mount(l, participant, name, role, groupId) {
   };
   send.addEventListener("click", post);
   text.addEventListener("keydown", (e) => { if (e.key === "Enter") post(); });
-  $("grid").after(h("section", { id: "together", className: "together" },
-    h("p", { id: "pairs-note", className: "pairs-note", hidden: true }),
-    h("div", { id: "closing" }),
+  // In the flow only while there is something to show (the tiles keep their room): the pairs'
+  // note and, at the close, the card. The chat and the private word are a panel over the room,
+  // opened from the controls.
+  $("grid").after(h("p", { id: "pairs-note", className: "pairs-note", hidden: true }),
+    h("div", { id: "closing", hidden: true }));
+  const panel = h("section", { id: "together", className: "together", hidden: true, "aria-labelledby": "together-title" },
+    h("h2", { id: "together-title" }, leads ? "Chat" : "Chat and a private word"),
     leads ? null : privateWord(),
-    h("details", { id: "chat", className: "chat" }, h("summary", {}, "Chat"),
-      h("p", { className: "status" }, "Only for this session: it is not kept, and disappears when the session ends."),
-      h("ol", { id: "chat-log", className: "chat-log", "aria-live": "polite" }),
-      h("p", { id: "chat-off", className: "status", hidden: true }, "The facilitator has turned the chat off."),
-      h("label", { for: "chat-text" }, "Message to everyone"), text, send)));
+    h("h3", {}, "Chat"),
+    h("p", { className: "status" }, "Only for this session: it is not kept, and disappears when the session ends."),
+    h("ol", { id: "chat-log", className: "chat-log", "aria-live": "polite" }),
+    h("p", { id: "chat-off", className: "status", hidden: true }, "The facilitator has turned the chat off."),
+    h("label", { for: "chat-text" }, "Message to everyone"), text, send);
+  // in the phase's line, small: a control more would take the tiles' room on a phone
+  const toggle = h("button", { type: "button", id: "together-toggle", className: "together-toggle secondary", "aria-expanded": "false", "aria-controls": "together" }, "Chat");
+  toggle.addEventListener("click", () => {
+    panel.hidden = !panel.hidden;
+    toggle.setAttribute("aria-expanded", String(!panel.hidden));
+    if (!panel.hidden) {
+      panel.style.top = `${toggle.getBoundingClientRect().bottom + 8}px`;
+      unread = 0;
+      toggle.textContent = "Chat";
+    }
+  });
+  /** @type {HTMLElement} */ ($("phase").parentElement).append(toggle);
+  document.body.append(panel);
   if (leads) $("fac-body").append(h("div", { id: "together-fac" }));
   setInterval(showClock, 1000);
+}
+
+/** Something new in the closed panel: the Chat button says so. */
+function unseen() {
+  if (!$("together").hidden) return;
+  unread += 1;
+  $("together-toggle").textContent = `Chat (${unread} new)`;
 }
 
 /** A member's private word to the facilitators. */
@@ -94,9 +120,8 @@ function privateWord() {
     text.value = "";
   });
   return h("div", { className: "private-word" }, moment,
-    h("details", {}, h("summary", {}, "Write to the facilitators privately"),
-      h("label", { for: "word-text" }, "Only the facilitators see this"), text, send,
-      h("p", { id: "word-sent", role: "status", hidden: true })),
+    h("label", { for: "word-text" }, "Write to the facilitators privately: only they see this"), text, send,
+    h("p", { id: "word-sent", role: "status", hidden: true }),
     h("ul", { id: "word-log", className: "word-log", "aria-live": "polite" }));
 }
 
@@ -109,6 +134,7 @@ export function on(kind, data) {
     pairsNotice(data);
   } else if (kind === "chat") {
     $("chat-log").append(h("li", {}, h("b", {}, `${data.sender === me ? "You" : nameOf(data.sender)}: `), data.text));
+    if (data.sender !== me) unseen();
   } else if (kind === "word") {
     word(data);
   }
@@ -119,6 +145,7 @@ function word(w) {
   if (w.action === "reply" && !leads) {
     $("word-log").append(h("li", {}, `${nameOf(w.sender)} (only you see this): `, w.text || ""));
     tell(`${nameOf(w.sender)} answered you privately.`);
+    unseen();
   } else if (w.action === "message") {
     inbox.push({ sender: w.sender, text: w.text || "" });
     tell(`${nameOf(w.sender)} wrote to the facilitators privately.`);
@@ -174,12 +201,14 @@ async function showClosing() {
   const card = await signposting(group).catch(() => null);
   const ask = leads ? null : pulse(session);
   $("closing").replaceChildren(...[card, ask].filter((x) => x !== null));
+  $("closing").hidden = false;
 }
 
 function showClock() {
   if (document.documentElement.dataset.over === "true") {  // the session ended: nothing stays
     for (const id of ["chat-log", "word-log", "together-fac"]) document.getElementById(id)?.replaceChildren();
     inbox.length = 0;
+    $("together-toggle").hidden = true;
     for (const k of Object.keys(drafts)) delete drafts[k];
     $("together").hidden = true;
     return;

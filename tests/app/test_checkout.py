@@ -71,16 +71,17 @@ async def test_the_pulse_is_counts_only_and_refused_below_five(app: Any, world: 
     # three more people: three answers to each question, fewer than five: refused, no figure
     for body in ({"heard": 5}, {"heard": 3, "again": False}, {"again": True}):
         assert await _answer(world, session, body) == 204
-    shown = await world.fa.get(url)
-    assert shown.status_code == 409 and shown.json()["error"] == "not_enough_answers"
-    assert "4" not in shown.json()["detail"]
-    assert (await world.fa.get(f"/api/v1/groups/{world.group_a['id']}/pulse")).status_code == 409
-    assert (await world.fa.get(f"/api/v1/groups/{world.group_a['id']}/pulse.csv")
-            ).status_code == 409
+    hidden = {"shown": False, "answers": None, "counts": None}
+    assert (await world.fa.get(url)).json() == {"heard": hidden, "again": hidden}
+    group = await world.fa.get(f"/api/v1/groups/{world.group_a['id']}/pulse")
+    assert group.json() == {"heard": hidden, "again": hidden}
+    csv = await world.fa.get(f"/api/v1/groups/{world.group_a['id']}/pulse.csv")
+    assert csv.status_code == 409 and csv.json()["error"] == "not_enough_answers"
+    assert "3" not in csv.json()["detail"]
 
     # two more answers to "heard": five, shown; "again" has three answers: still hidden
     assert await _answer(world, session, {"heard": 4}) == 204
-    assert (await world.fa.get(url)).status_code == 409  # four
+    assert (await world.fa.get(url)).json()["heard"] == hidden  # four
     assert await _answer(world, session, {"heard": 5}) == 204
     figures = (await world.fa.get(url)).json()
     assert figures["heard"] == {"shown": True, "answers": 5,
@@ -110,8 +111,9 @@ async def test_a_groups_figures_never_reveal_a_small_session(world: World) -> No
     gid = world.group_a["id"]
     # the big session shows on its own; the group's 7 would give the small one's 2 by
     # difference: refused until the small sessions add up to five
-    assert (await world.fa.get(f"/api/v1/sessions/{big['id']}/pulse")).status_code == 200
-    assert (await world.fa.get(f"/api/v1/groups/{gid}/pulse")).status_code == 409
+    assert (await world.fa.get(f"/api/v1/sessions/{big['id']}/pulse")).json()["heard"]["shown"]
+    group = (await world.fa.get(f"/api/v1/groups/{gid}/pulse")).json()
+    assert group["heard"] == {"shown": False, "answers": None, "counts": None}
     small2 = await world.session(status="live")
     for heard in (2, 3, 3):
         assert await _answer(world, small2, {"heard": heard}) == 204
