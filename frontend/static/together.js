@@ -85,14 +85,19 @@ export function mount(l, participant, name, role, groupId) {
     h("label", { for: "chat-text" }, "Message to everyone"), text, send);
   // in the phase's line, small: a control more would take the tiles' room on a phone
   const toggle = h("button", { type: "button", id: "together-toggle", className: "together-toggle secondary", "aria-expanded": "false", "aria-controls": "together" }, "Chat");
-  toggle.addEventListener("click", () => {
-    panel.hidden = !panel.hidden;
-    toggle.setAttribute("aria-expanded", String(!panel.hidden));
-    if (!panel.hidden) {
-      panel.style.top = `${toggle.getBoundingClientRect().bottom + 8}px`;
-      unread = 0;
-      toggle.textContent = "Chat";
-    }
+  /** @param {boolean} open */
+  const show = (open) => {
+    panel.hidden = !open;
+    toggle.setAttribute("aria-expanded", String(open));
+    if (!open) return;
+    panel.style.top = `${toggle.getBoundingClientRect().bottom + 8}px`;
+    unread = 0;
+    toggle.textContent = "Chat";
+    /** @type {HTMLElement | null} */ (panel.querySelector("button, textarea, input"))?.focus();
+  };
+  toggle.addEventListener("click", () => show(Boolean(panel.hidden)));
+  panel.addEventListener("keydown", (e) => {
+    if (e.key === "Escape") { show(false); toggle.focus(); }
   });
   /** @type {HTMLElement} */ ($("phase").parentElement).append(toggle);
   document.body.append(panel);
@@ -209,6 +214,7 @@ function showClock() {
     for (const id of ["chat-log", "word-log", "together-fac"]) document.getElementById(id)?.replaceChildren();
     inbox.length = 0;
     $("together-toggle").hidden = true;
+    $("pairs-note").hidden = true;
     for (const k of Object.keys(drafts)) delete drafts[k];
     $("together").hidden = true;
     return;
