@@ -117,7 +117,8 @@ class LiveSession:
     def __init__(self, session_id: str, *, db: async_sessionmaker[AsyncSession],
                  control: RoomControl, clock: Callable[[], float],
                  ended: Callable[[str], None], feed: Feed,
-                 saved: store.Saved | None = None) -> None:
+                 saved: store.Saved | None = None,
+                 last_pairs: dict[str, pairs.Groups] | None = None) -> None:
         self.id = session_id
         self.db, self.control, self.clock, self.feed = db, control, clock, feed
         self._ended = ended
@@ -130,6 +131,8 @@ class LiveSession:
         self.talk: dict[str, float] = {}
         self.weak: set[str] = set()
         """Participants whose link is short now (rtc's ``WeakLink``); facilitators see them."""
+        self.last_pairs = last_pairs if last_pairs is not None else {}
+        """Each group's pairs of its last session, shared with the runtime (memory only)."""
         self.words = words.Words()
         """The chat and the private words: in memory only, gone when the session ends."""
         self.over = False
@@ -218,6 +221,9 @@ class LiveSession:
             self._ended(self.id)
             return False
         self.group_id, self.live = saved.group_id, saved.live
+        kept = self.last_pairs.get(str(self.group_id))
+        if kept and not self.live.last_pairs:  # "keep last time's pairs" across sessions
+            self.live = self.live.model_copy(update={"last_pairs": kept})
         return True
 
     def _recover(self, alive_at: float | None) -> None:
@@ -236,6 +242,9 @@ class LiveSession:
         self.talk.clear()
         self.weak.clear()
         self.words.clear()
+        groups = self.live.pairs.groups if self.live.pairs else self.live.last_pairs
+        if self.group_id is not None and any(len(g) > 1 for g in groups):
+            self.last_pairs[str(self.group_id)] = groups
         self.post(Stop())
 
     async def _loop(self) -> None:

@@ -2,8 +2,9 @@
 bells, visits, drops, and everyone back together (the engine is ``app.rounds.pairs``).
 
 When a pairs phase begins, the members present are arranged at random (or as last time, if this
-session has had pairs); the facilitator can rearrange, then sends everyone into their group, for
-the time left in the phase. The runtime tells the SFU to keep the groups apart
+session or the group's last one had pairs: ``Live.last_pairs``, carried between a group's
+sessions in the runtime's memory only); the facilitator can rearrange, then sends everyone into
+their group, for the time left in the phase. The runtime tells the SFU to keep the groups apart
 (``pairs.rooms``), so each group hears and sees only itself. Moving on from the phase brings
 everyone back. Pure, like ``actions``.
 """

@@ -18,9 +18,9 @@ Someone who drops out of a group is taken out of it: when they come back they ar
 group, and the partner is told (``drop`` returns the group to tell).
 
 Arranging (``arrange``): ``random`` (seeded, so a test can repeat it), ``kept`` (the groups of
-the last pairs phase of this session, with whoever is new or left alone arranged at random) or
-``manual`` (the facilitator's groups, each present member exactly once). An odd number makes a
-triad; with triads, what does not divide by three makes pairs.
+the last pairs phase, with whoever is new or left alone arranged at random) or ``manual`` (the
+facilitator's groups, each present member exactly once; facilitators only if named). An odd
+number makes a triad; with triads, what does not divide by three makes pairs.
 """
 
 from __future__ import annotations

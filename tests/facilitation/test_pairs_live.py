@@ -112,3 +112,30 @@ async def test_a_visit_is_announced_to_that_pair_only(sqlite_stage: Stage) -> No
     s1 = await state(m1, lambda s: s["version"] >= s["version"], since=mark)
     assert s1["pairs"]["visitors"] == {}  # the other pair does not see the visit
     assert all(n["event"] != "visit" for p in (m1, m2) for n in _notices(p, since[p.id]))
+
+
+async def test_pairs_are_kept_for_the_groups_next_session(sqlite_stage: Stage) -> None:
+    stage = sqlite_stage
+    await stage.build(members=4, template="default:pairs", co_facilitator=False)
+    fac, (m1, m2, m3, m4) = stage.fac, stage.members
+    for p in (fac, m1, m2, m3, m4):
+        await stage.enter(p)
+    mark = await send(fac, "phase", action="start")
+    await state(fac, lambda s: s["pairs"] is not None, since=mark)
+    chosen = [[m1.id, m3.id], [m2.id, m4.id]]
+    mark = await send(fac, "pairs", action="arrange", arrangement="manual", groups=chosen)
+    await state(fac, lambda s: s["pairs"]["groups"] == chosen, since=mark)
+    await stage.ok(fac.http.patch(f"/api/v1/sessions/{stage.session['id']}",
+                                  json={"status": "ended"}))
+
+    # the group's next session: entering its pairs phase keeps last time's pairs
+    await stage.new_session("default:pairs")
+    for p in (fac, m1, m2, m3, m4):
+        await stage.enter(p)
+    mark = await send(fac, "phase", action="start")
+    s = await state(fac, lambda s: s["pairs"] is not None, since=mark)
+    assert s["pairs"]["groups"] == chosen
+    mark = await send(fac, "pairs", action="arrange")  # at random again, when asked
+    s = await state(fac, lambda s: s["version"] > 0, since=mark)
+    assert sorted(p for g in s["pairs"]["groups"] for p in g) == sorted(
+        [m1.id, m2.id, m3.id, m4.id])
