@@ -112,6 +112,8 @@ async def test_words_and_chat_reach_only_whom_they_are_for_and_leave_nothing(
     await stage.ok(fac.http.patch(f"/api/v1/sessions/{stage.session['id']}",
                                   json={"status": "ended"}))
     text = await dump(stage)
+    metrics = (await fac.http.get("/metrics")).text
+    assert "# TYPE" in metrics  # the metrics are there: the scan is not vacuous
     # every log record of the server (app, rtc, uvicorn, the libraries), at debug; not the
     # test's own WebSocket clients (websockets.client), which run in this process
     server = [r for r in caplog.records if not r.name.startswith("websockets.client")]
@@ -120,3 +122,4 @@ async def test_words_and_chat_reach_only_whom_they_are_for_and_leave_nothing(
     for said in (SECRET, PRIVATE, "zebra-quartz", "private-word", "Shall we talk"):
         assert said not in text, f"{said!r} is in the database"
         assert said not in logged, f"{said!r} is in a log line"
+        assert said not in metrics, f"{said!r} is in a metric"
