@@ -16,6 +16,7 @@ from app.accounts.router import router as accounts_router
 from app.attendance.router import router as attendance_router
 from app.calendar import service as calendar_service
 from app.calendar.router import router as calendar_router
+from app.checkout.router import router as checkout_router
 from app.core.config import Settings
 from app.core.db import create_engine, db_factory
 from app.core.errors import NotFound
@@ -132,6 +133,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pairing_router,
         attendance_router,
         programmes_router,
+        checkout_router,
         mail_router,
         oidc_router,
         audit_router,

@@ -4,6 +4,7 @@ from app.accounts.models import Account, PasswordLink
 from app.attendance.models import AttendanceRecord, Certificate
 from app.audit.models import AuditEvent
 from app.calendar.models import CalendarFeed
+from app.checkout.models import PulseCount, SignpostingCard
 from app.core.db import Base
 from app.dropin.models import DropInRoom, PeerHost, PeerNetwork
 from app.facilitation.models import LiveState, Revocation
@@ -21,6 +22,6 @@ __all__ = [
     "Account", "AttendanceRecord", "AuditEvent", "Base", "CalendarFeed", "Certificate",
     "DropInRoom", "Group", "Invite", "LiveState", "Member", "OutboxMessage", "Pair",
     "PairingPerson", "PairingScheme", "PasswordLink", "PeerHost", "PeerNetwork", "Person",
-    "Placement", "Programme", "ProgrammeFacilitator", "Revocation", "Series", "Session",
-    "TemplateRow",
+    "Placement", "Programme", "ProgrammeFacilitator", "PulseCount", "Revocation", "Series",
+    "Session", "SignpostingCard", "TemplateRow",
 ]

@@ -81,6 +81,13 @@ class RoomControl:
         if live is not None:
             live.floor = participant
 
+    def split_room(self, room: str, groups: list[list[str]] | None) -> None:
+        """Small rooms inside a room (pairs): media flows only within each group; whoever is
+        in no group is in the whole group with the others in none. None joins them again."""
+        live = self._hub.rooms.get(room)
+        if live is not None:
+            live.split(groups)
+
     def send_event(
         self, room: str, event: dict[str, object], participant: str | None = None
     ) -> int:

@@ -67,6 +67,9 @@ class Room:
         self.forced_mute: set[str] = set()
         self.floor: str | None = None
         """Who has the floor, as the app says (``RoomControl.set_floor``)."""
+        self.apart: dict[str, int] = {}
+        """Small rooms inside the room (pairs): participant -> its small room. Media flows only
+        between participants of the same small room; whoever is in none is in the whole group."""
         self._lost: dict[str, asyncio.TimerHandle] = {}
         self._talk: dict[str, float] = {}
         self._speaking: dict[str, bool] = {}
@@ -175,13 +178,25 @@ class Room:
                 other.subscriptions_changed()
 
     def available(self, subscriber: str) -> dict[StreamKey, Source]:
-        """Every stream a subscriber should receive: (participant, kind) -> source."""
+        """Every stream a subscriber should receive: (participant, kind) -> source (only from
+        its own small room while the room is split)."""
+        mine = self.apart.get(subscriber)
         return {
             (member.id, kind): source
             for member in self.members.values()
-            if member.id != subscriber
+            if member.id != subscriber and self.apart.get(member.id) == mine
             for kind, source in member.sources.items()
         }
+
+    def split(self, groups: list[list[str]] | None) -> None:
+        """Keep ``groups`` apart (each hears and sees only itself), or None: one room again.
+        Every subscriber re-negotiates; what it may no longer receive stops at once."""
+        apart = {p: i for i, group in enumerate(groups or []) for p in group}
+        if apart == self.apart:
+            return
+        self.apart = apart
+        for member in self.members.values():
+            member.subscriptions_changed()
 
     def set_audio_forwarding(self, participant: str, enabled: bool) -> None:
         """Server-side mute: stop or resume forwarding a participant's audio to everyone."""

@@ -11,10 +11,31 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET = "insecure-development-secret-change-me"
+
+
+class Signpost(BaseModel):
+    """One entry of a signposting card: where to get support, and how to reach it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(min_length=1, max_length=80)
+    detail: str = Field(default="", max_length=200)
+    contact: str = Field(default="", max_length=120)
+
+
+DEFAULT_SIGNPOSTING = (
+    Signpost(name="Practitioner Health", detail="Free, confidential NHS mental health service "
+             "for doctors", contact="0300 0303 300"),
+    Signpost(name="BMA wellbeing support", detail="Counselling and peer support, any doctor, "
+             "24 hours a day", contact="0330 123 1245"),
+    Signpost(name="Your trust's occupational health", detail="Ask your trust for the number",
+             contact=""),
+    Signpost(name="Samaritans", detail="Any time, day or night", contact="116 123"),
+)
 
 
 class Settings(BaseSettings):
@@ -133,6 +154,11 @@ class Settings(BaseSettings):
 
     retention_ended_session_days: int = Field(default=365, ge=1, le=3650)
     """Days an ended session (date, title, duration) is kept; `rounds purge` deletes older ones."""
+
+    signposting: list[Signpost] = Field(default_factory=lambda: list(DEFAULT_SIGNPOSTING))
+    """The signposting card shown at the close of every session and on the "session ended"
+    page, unless a group has its own: a JSON list of `{"name", "detail", "contact"}`. The
+    default names UK national services; a trust adds its occupational health."""
 
     retention_attendance_days: int = Field(default=365, ge=1, le=3650)
     """Days an attendance record (group, date, minutes present) and a certificate made from

@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from app.facilitation import pairing
 from app.facilitation.errors import LiveError, Refused
 from app.facilitation.messages import (
     Action,
@@ -21,6 +22,7 @@ from app.facilitation.messages import (
     ControlsNotice,
     HandAction,
     Notice,
+    PairsRequest,
     PhaseAction,
     PhaseNotice,
     PhaseRef,
@@ -163,6 +165,7 @@ def on_phase(live: Live, a: PhaseAction, sender: Sender, now: float) -> Result:
         # a new phase gets its own round (or none); when the phases end, so does the round
         new = new.model_copy(update={"round": fresh_round(new, sender.presence),
                                      "hands": Hands()})
+        new = pairing.phase_moved(new, sender.presence)
     if moved and new.held:  # late arrivals waiting for a phase boundary come in now
         waiting = tuple(p for p in new.held if p in new.lobby)
         new = new.model_copy(update={
@@ -338,10 +341,19 @@ def _remove(live: Live, target: str, presence: Presence) -> Result:
     return new, [], [Effect("remove", target)]
 
 
+# ---------------------------------------------------------------- pairs
+
+
+def on_pairs(live: Live, a: PairsRequest, sender: Sender, now: float) -> Result:
+    return pairing.on_pairs(live, a, sender.participant, sender.presence, now)
+
+
 HANDLERS: dict[str, Handler] = {
     "phase": on_phase,
     "round": on_round,
     "hand": on_hand,
     "control": on_control,
+    "pairs": on_pairs,
 }
-"""Each client message kind that changes the state, and its handler (``state`` only asks)."""
+"""Each client message kind that changes the state, and its handler (``state`` only asks;
+``word`` and ``chat`` are in memory only: ``app.facilitation.words``)."""

@@ -5,11 +5,13 @@ Time up only warns: nothing here mutes anyone or moves on (DOMAIN.md). Pure, lik
 
 from __future__ import annotations
 
+from app.facilitation import pairing
 from app.facilitation.actions import turn_notices
 from app.facilitation.messages import Notice, PhaseWarning
 from app.facilitation.state import Live, Result, bump
 from app.rounds import clock, engine, sequence
 from app.rounds.events import SYSTEM, Tick
+from app.rounds.pairs import PairsStatus
 from app.rounds.states import RoundStatus
 
 
@@ -24,6 +26,9 @@ def next_deadline(live: Live, now: float) -> float | None:
         upcoming = sequence.next_deadline(live.sequence, now)
         if upcoming is not None:
             times.append(upcoming[0])
+    bell = pairing.next_deadline(live)
+    if bell is not None:
+        times.append(bell)
     return min(times) if times else None
 
 
@@ -43,5 +48,8 @@ def tick(live: Live, now: float) -> Result:
             assert seq.clock is not None
             left = warning is clock.WarningKind.one_minute_left
             seconds = clock.remaining(seq.clock, now) if left else clock.overrun(seq.clock, now)
-            notices.append(PhaseWarning(warning=warning, seconds=round(seconds, 3)))
-    return new, notices, []
+            if new.pairs is None or new.pairs.status is not PairsStatus.running:
+                # in pairs, the pairs' own bells say it (to each group)
+                notices.append(PhaseWarning(warning=warning, seconds=round(seconds, 3)))
+    new, bells = pairing.tick(new, now)
+    return new, notices + bells, []

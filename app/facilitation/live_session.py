@@ -49,15 +49,23 @@ from app.attendance.tracker import Tracker
 from app.audit.service import SYSTEM, Action, Actor, record
 from app.core.db import transaction
 from app.core.errors import RoundsError
-from app.facilitation import clocks, store
+from app.facilitation import clocks, store, words
 from app.facilitation.errors import LiveError
 from app.facilitation.feed import Feed
-from app.facilitation.messages import Notice, TalkTime, notice_event
+from app.facilitation.messages import (
+    ChatRequest,
+    Notice,
+    PairsNotice,
+    TalkTime,
+    WordRequest,
+    notice_event,
+)
 from app.facilitation.presence import joined, lost
 from app.facilitation.state import Effect, Live, Presence, Result
 from app.facilitation.views import audible, floor_holder, view
 from app.invites.service import revoke_personal_invite
 from app.members.models import FACILITATING, Role
+from app.rounds import pairs
 from rtc.facade import (
     ConnectionLost,
     Joined,
@@ -109,7 +117,8 @@ class LiveSession:
     def __init__(self, session_id: str, *, db: async_sessionmaker[AsyncSession],
                  control: RoomControl, clock: Callable[[], float],
                  ended: Callable[[str], None], feed: Feed,
-                 saved: store.Saved | None = None) -> None:
+                 saved: store.Saved | None = None,
+                 last_pairs: dict[str, pairs.Groups] | None = None) -> None:
         self.id = session_id
         self.db, self.control, self.clock, self.feed = db, control, clock, feed
         self._ended = ended
@@ -122,6 +131,10 @@ class LiveSession:
         self.talk: dict[str, float] = {}
         self.weak: set[str] = set()
         """Participants whose link is short now (rtc's ``WeakLink``); facilitators see them."""
+        self.last_pairs = last_pairs if last_pairs is not None else {}
+        """Each group's pairs of its last session, shared with the runtime (memory only)."""
+        self.words = words.Words()
+        """The chat and the private words: in memory only, gone when the session ends."""
         self.over = False
         self._inbox: asyncio.Queue[Item] = asyncio.Queue()
         self._forwarding: dict[str, bool] = {}
@@ -181,7 +194,7 @@ class LiveSession:
         names = {p: n for p, n in self.names.items() if p in self.known}
         return view(self.live, self.clock(), self.presence, facilitator=facilitator,
                     talk=self.talk if facilitator else None, names=names,
-                    weak=self.weak).data()
+                    weak=self.weak, viewer=participant, moments=self.words.moments).data()
 
     async def _run(self, saved: store.Saved | None) -> None:
         try:
@@ -208,6 +221,9 @@ class LiveSession:
             self._ended(self.id)
             return False
         self.group_id, self.live = saved.group_id, saved.live
+        kept = self.last_pairs.get(str(self.group_id))
+        if kept and not self.live.last_pairs:  # "keep last time's pairs" across sessions
+            self.live = self.live.model_copy(update={"last_pairs": kept})
         return True
 
     def _recover(self, alive_at: float | None) -> None:
@@ -225,6 +241,10 @@ class LiveSession:
         self.over = True
         self.talk.clear()
         self.weak.clear()
+        self.words.clear()
+        groups = self.live.pairs.groups if self.live.pairs else self.live.last_pairs
+        if self.group_id is not None and any(len(g) > 1 for g in groups):
+            self.last_pairs[str(self.group_id)] = groups
         self.post(Stop())
 
     async def _loop(self) -> None:
@@ -320,6 +340,8 @@ class LiveSession:
             self._enforce_floor()
             if not self._dirty:  # otherwise the broadcast after the change reaches them
                 self.send_state(p)
+            for said in words.history(self.words, self.live):
+                self.control.send_event(self.id, said, p)
         elif isinstance(event, ConnectionLost | Left):
             self._gone(p)
 
@@ -327,10 +349,36 @@ class LiveSession:
         """``participant`` has left or dropped (at ``at``, default now)."""
         self.roles.pop(participant, None)
         self.weak.discard(participant)
+        if participant in self.words.moments:
+            self.words.moments.discard(participant)
+            self._tell_facilitators()
         self._forwarding.pop(participant, None)
         self.presence_time.leave(participant, self.clock() if at is None else at)
         self.change(lambda live, now: lost(live, participant, self.presence,
                                            now if at is None else at))
+
+    def _tell_facilitators(self) -> None:
+        for other, role in self.roles.items():
+            if role in FACILITATING:
+                self.send_state(other)
+
+    def say(self, action: WordRequest | ChatRequest, participant: str) -> None:
+        """A private word or a chat message (``app.facilitation.words``): delivered now, kept
+        in memory only."""
+        now = self.clock()
+        if isinstance(action, WordRequest):
+            deliveries = words.word(self.words, action, participant, self.roles, now)
+            if action.action == "moment" and deliveries:
+                self._tell_facilitators()
+                if self.roles.get(participant) not in FACILITATING:
+                    self.send_state(participant)
+        else:
+            live, deliveries = words.chat(self.words, self.live, action, participant,
+                                          self.roles, now)
+            self.change(lambda _, __: (live, [], []))
+        for delivery in deliveries:
+            for to in delivery.to:
+                self.control.send_event(self.id, delivery.event, to)
 
     def _weak_link(self, participant: str, weak: bool) -> None:
         """Someone's link is short (videos paused for them) or recovered: the facilitators see
@@ -371,14 +419,14 @@ class LiveSession:
             return
         self._tell_the_lobby(before)
         self._enforce_floor()
-        states: dict[bool, dict[str, Any]] = {}  # one view for facilitators, one for members
-        for participant, role in self.roles.items():
-            leads = role in FACILITATING
-            if leads not in states:
-                states[leads] = {"kind": "state", **self.state_for(facilitator=leads)}
-            self.control.send_event(self.id, states[leads], participant)
+        for participant in self.roles:  # each as they see it (their pair, their moment)
+            self.send_state(participant)
         for notice in notices:
-            self.control.send_event(self.id, notice_event(notice))
+            if isinstance(notice, PairsNotice) and notice.to is not None:
+                for to in notice.to:
+                    self.control.send_event(self.id, notice_event(notice), to)
+            else:
+                self.control.send_event(self.id, notice_event(notice))
         for effect in effects:
             await self._remove(effect.participant)
 
@@ -458,6 +506,10 @@ class LiveSession:
                                 participant)
 
     def _enforce_floor(self) -> None:
+        """Tell the SFU whose audio to forward, whose video matters most, and which small
+        rooms (pairs) to keep apart."""
+        apart = pairs.rooms(self.live.pairs)  # the room does nothing if it is already so
+        self.control.split_room(self.id, [list(g) for g in apart] if apart else None)
         holder = floor_holder(self.live)
         if holder != self._floor:
             self._floor = holder

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from app.rounds.clock import WarningKind
 from app.rounds.order import OrderRule
+from app.rounds.pairs import Arrangement, PairsBell
 from app.rounds.phases import (
     MAX_PHASE_SECONDS,
     MAX_PHASES,
@@ -27,6 +28,8 @@ from app.rounds.phases import (
 from app.rounds.states import OutputKind, TurnStatus
 
 Id = Annotated[str, Field(min_length=1, max_length=128)]
+MAX_WORD_CHARS = 500
+MAX_CHAT_CHARS = 500
 
 
 class _Action(BaseModel):
@@ -91,17 +94,55 @@ class ControlAction(_Action):
     participant_id: Id | None = None
 
 
+class PairsRequest(_Action):
+    """Run the small rooms of a pairs phase (the facilitator in control)."""
+
+    kind: Literal["pairs"]
+    action: Literal["arrange", "start", "extend", "visit", "bring_back"]
+    arrangement: Arrangement | None = None
+    """arrange: random (the default), kept (as last time) or manual (with groups)."""
+    groups: tuple[Annotated[tuple[Id, ...], Field(max_length=3)], ...] | None = Field(
+        default=None, max_length=12)
+    facilitators: bool | None = None
+    """arrange: whether the facilitators are in pairs too (by default only the members)."""
+    group: int | None = Field(default=None, ge=0, lt=12)
+    """visit: the group the facilitator joins (None: back to the whole group)."""
+
+
+class WordRequest(_Action):
+    """A private word: "I need a moment" (on or off) or a short message to the facilitators;
+    a facilitator's private answer to one person. Never stored, never logged."""
+
+    kind: Literal["word"]
+    action: Literal["moment", "message", "reply"]
+    on: bool | None = None
+    """moment: the signal on (True) or off."""
+    text: str | None = Field(default=None, min_length=1, max_length=MAX_WORD_CHARS)
+    participant_id: Id | None = None
+    """reply: whom the facilitator answers."""
+
+
+class ChatRequest(_Action):
+    """The group's chat: a message to everyone present (never stored, never logged), or the
+    facilitator turning the chat off or on for the session."""
+
+    kind: Literal["chat"]
+    action: Literal["say", "off", "on"]
+    text: str | None = Field(default=None, min_length=1, max_length=MAX_CHAT_CHARS)
+
+
 class StateRequest(_Action):
     """Ask for the whole current state again (it is also sent on every change)."""
 
     kind: Literal["state"]
 
 
-Action = Annotated[PhaseAction | RoundAction | HandAction | ControlAction | StateRequest,
-                   Field(discriminator="kind")]
+Action = Annotated[PhaseAction | RoundAction | HandAction | ControlAction | PairsRequest
+                   | WordRequest | ChatRequest | StateRequest, Field(discriminator="kind")]
 ACTION_ADAPTER: TypeAdapter[Action] = TypeAdapter(Action)
 KINDS = frozenset(typing.get_args(m.model_fields["kind"].annotation)[0]
-                  for m in (PhaseAction, RoundAction, HandAction, ControlAction, StateRequest))
+                  for m in (PhaseAction, RoundAction, HandAction, ControlAction, PairsRequest,
+                            WordRequest, ChatRequest, StateRequest))
 
 
 def parse_action(kind: str, data: dict[str, Any]) -> Action:
@@ -166,9 +207,22 @@ class PlannedPhase(_View):
     """It has started (it stays in the plan as it ran); the others can still be changed."""
 
 
+class PairsView(ClockView):
+    """The small rooms of a pairs phase: a member sees only their own group."""
+
+    status: str
+    groups: list[list[str]]
+    visitors: dict[str, int]
+    """Facilitators visiting a group (by its index in ``groups``; for members, 0 is theirs)."""
+    mine: int | None
+    """The index of the viewer's own group (None: in the whole group)."""
+
+
 class HandsView(_View):
     raised: list[str]
     floor: str | None
+    by_time: bool
+    """Facilitators see ``raised`` least spoken first (members always in raise order)."""
 
 
 class Waiting(_View):
@@ -199,14 +253,21 @@ class State(_View):
     hands: HandsView
     names: dict[str, str]
     """The name of everyone who has been in the room this session, present or not."""
+    pairs: PairsView | None = None
+    chat: bool = True
+    """Whether the group's chat is on."""
+    moment: bool = False
+    """The viewer's own "I need a moment" signal is on (members)."""
     lobby: list[Waiting] | None = None
     weak_links: list[str] | None = None
     """Facilitators only: who is on a link that cannot take every video now."""
+    moments: list[str] | None = None
+    """Facilitators only: who has said "I need a moment"."""
 
     def data(self) -> dict[str, Any]:
-        """The event's data (without ``kind``; without ``lobby`` and ``weak_links`` for
-        members)."""
-        hidden = () if self.lobby is not None else ("lobby", "weak_links")
+        """The event's data (without ``kind``; without ``lobby``, ``weak_links`` and
+        ``moments`` for members)."""
+        hidden = () if self.lobby is not None else ("lobby", "weak_links", "moments")
         return self.model_dump(mode="json", exclude={"kind", *hidden})
 
 
@@ -249,8 +310,42 @@ class RoomNotice(_View):
     action: Literal["lock", "unlock"]
 
 
-Notice = TurnNotice | PhaseNotice | PhaseWarning | RoundNotice | ControlsNotice | RoomNotice
-"""`event` `notice`: what just happened, broadcast after the `state` it explains."""
+class PairsNotice(_View):
+    """What happens to the small rooms: the bells (a group's swap, the minute warning, the
+    return), a visit (to that group), a partner who dropped (to the rest of their group)."""
+
+    about: Literal["pairs"] = "pairs"
+    event: PairsBell | Literal["start", "visit", "visit_end", "partner_left"]
+    group: int | None = None
+    participant_id: str | None = None
+    to: tuple[str, ...] | None = Field(default=None, exclude=True)
+    """Who hears it (None: everyone); not part of the message."""
+
+
+Notice = (TurnNotice | PhaseNotice | PhaseWarning | RoundNotice | ControlsNotice | RoomNotice
+          | PairsNotice)
+"""`event` `notice`: what just happened, broadcast after the `state` it explains (a pairs
+notice only to those it concerns)."""
+
+
+class Word(_View):
+    """`event` `word`: a private word: to the facilitators (a message, a moment on or off), or
+    a facilitator's answer to one person. In memory only while it is delivered."""
+
+    kind: Literal["word"] = "word"
+    action: Literal["moment", "message", "reply"]
+    sender: str
+    text: str | None = None
+    on: bool | None = None
+
+
+class Chat(_View):
+    """`event` `chat`: a message of the group's chat, to everyone present."""
+
+    kind: Literal["chat"] = "chat"
+    sender: str
+    text: str
+    at: float
 
 
 class TalkTime(_View):

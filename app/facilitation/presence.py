@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.facilitation import pairing
 from app.facilitation.actions import turn_notices
 from app.facilitation.messages import ControlsNotice, Notice, RoomNotice
 from app.facilitation.state import Live, Presence, Result, bump, including, without
@@ -86,6 +87,8 @@ def lost(live: Live, participant: str, presence: Presence, now: float) -> Result
         if turn is not None and turn.connected:
             new, notices = _round_event(
                 new, Disconnect(actor=SYSTEM, participant_id=participant), now)
+    new, told = pairing.dropped(new, participant)
+    notices += told
     if participant in new.hands.raised:
         new = bump(new, hands=new.hands.model_copy(
             update={"raised": without(new.hands.raised, participant)}))

@@ -28,10 +28,17 @@ from app.facilitation.actions import Sender, act, admit, begin
 from app.facilitation.errors import LiveError, Refused
 from app.facilitation.feed import Feed
 from app.facilitation.live_session import LiveSession, Stop
-from app.facilitation.messages import KINDS, StateRequest, parse_action
+from app.facilitation.messages import (
+    KINDS,
+    ChatRequest,
+    StateRequest,
+    WordRequest,
+    parse_action,
+)
 from app.facilitation.presence import lock_for_late_arrivals, wait_in_lobby
 from app.groups.models import LateJoin
 from app.members.service import ended_between
+from app.rounds.pairs import Groups
 from app.rounds.phases import Template
 from rtc.errors import AppRejected
 from rtc.facade import PresenceEvent, RoomControl, Speaking, WeakLink
@@ -68,6 +75,9 @@ class Facilitation:
         self._stop_listening: Callable[[], None] | None = None
         self.feed = Feed()
         """The lobby's streams (`GET /sessions/{id}/events`)."""
+        self.last_pairs: dict[str, Groups] = {}
+        """Each group's pairs of its last session (to keep them next time): in memory only,
+        never stored, forgotten at a restart."""
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -104,7 +114,8 @@ class Facilitation:
 
     def _new(self, session_id: str, saved: store.Saved | None = None) -> LiveSession:
         return LiveSession(session_id, db=self.db, control=self.control, clock=self.clock,
-                           ended=self.session_ended, feed=self.feed, saved=saved)
+                           ended=self.session_ended, feed=self.feed, saved=saved,
+                           last_pairs=self.last_pairs)
 
     def session(self, session_id: str) -> LiveSession:
         """The live session, started on first use (its task saves its first state)."""
@@ -145,6 +156,9 @@ class Facilitation:
                 await live.ask(lambda s: s.send_state(message.participant))
                 return
             who, role = message.participant, message.role
+            if isinstance(action, WordRequest | ChatRequest):  # in memory only
+                await live.ask(lambda s: s.say(action, who))
+                return
             await live.ask(lambda s: s.change(lambda state, now: act(
                 state, action, Sender(who, role, s.presence), now)))
         except RoundsError as exc:

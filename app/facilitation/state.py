@@ -23,6 +23,7 @@ from app.members.models import FACILITATING
 from app.rounds import sequence
 from app.rounds.events import Actor, Role
 from app.rounds.floor import Hands
+from app.rounds.pairs import Groups, Pairs
 from app.rounds.phases import Phase
 from app.rounds.sequence import PhaseSequence
 from app.rounds.states import RoundState
@@ -79,6 +80,12 @@ class Live(BaseModel):
     """Late arrivals in the lobby who are let in when the next phase begins."""
     removed: tuple[str, ...] = ()
     muted: tuple[str, ...] = ()
+    pairs: Pairs | None = None
+    """The small rooms of the current pairs phase."""
+    last_pairs: Groups = ()
+    """The groups of this session's last pairs phase (to keep them)."""
+    chat_off: bool = False
+    """The facilitator turned the group's chat off for this session."""
     version: int = 0
 
 

@@ -13,6 +13,7 @@ from collections.abc import Collection, Mapping
 from app.facilitation.messages import (
     ClockView,
     HandsView,
+    PairsView,
     PhaseView,
     PlannedPhase,
     RoundView,
@@ -21,7 +22,7 @@ from app.facilitation.messages import (
     Waiting,
 )
 from app.facilitation.state import Live, Presence, current_phase
-from app.rounds import clock, engine, floor, sequence
+from app.rounds import clock, engine, floor, pairs, sequence
 from app.rounds.clock import Clock
 from app.rounds.phases import PhaseKind
 from app.rounds.sequence import SequenceStatus
@@ -67,12 +68,30 @@ def _clock(c: Clock | None, now: float) -> ClockView:
                      overrun=round(clock.overrun(c, now), 3), allotted=c.allotted)
 
 
+def pairs_view(p: pairs.Pairs | None, now: float, *, viewer: str | None,
+               facilitator: bool) -> PairsView | None:
+    """The pairs as a viewer sees them: a facilitator every group, a member only their own."""
+    if p is None:
+        return None
+    mine = pairs.group_of(p, viewer) if viewer is not None else None
+    groups = [list(g) for g in p.groups]
+    visitors = {who: i for who, i in p.visitors}
+    if not facilitator:
+        groups = [groups[mine]] if mine is not None else []
+        visitors = {who: 0 for who, i in p.visitors if i == mine}
+        mine = 0 if mine is not None else None
+    return PairsView(status=p.status.value, groups=groups, visitors=visitors, mine=mine,
+                     **_clock(p.clock, now).model_dump())
+
+
 def view(live: Live, now: float, presence: Presence, *, facilitator: bool,
          talk: Mapping[str, float] | None = None, names: Mapping[str, str] | None = None,
-         weak: Collection[str] = ()) -> State:
-    """The state a client renders; the lobby (with names) and a queue of raised hands ordered by
-    least speaking time are for facilitators only. ``names`` are those of everyone who has been
-    in the room (a dropped speaker keeps their name)."""
+         weak: Collection[str] = (), viewer: str | None = None,
+         moments: Collection[str] = ()) -> State:
+    """The state a client renders (as ``viewer`` sees it); the lobby (with names), who needs a
+    moment and a queue of raised hands ordered by least speaking time are for facilitators only.
+    ``names`` are those of everyone who has been in the room (a dropped speaker keeps their
+    name)."""
     seq = live.sequence
     phase = current_phase(live)
     by_time = facilitator and live.order_hands_by_time
@@ -103,8 +122,11 @@ def view(live: Live, now: float, presence: Presence, *, facilitator: bool,
         template=seq.template.name if seq else None,
         phases_status=seq.status.value if seq else None,
         phase=phase_view, round=round_view, facilitators_take_turns=live.facilitators_take_turns,
-        hands=HandsView(raised=list(raised), floor=live.hands.floor),
+        hands=HandsView(raised=list(raised), floor=live.hands.floor, by_time=by_time),
         names=dict(names if names is not None else presence.names),
         lobby=[Waiting(participant_id=p, name=presence.names.get(p)) for p in live.lobby]
         if facilitator else None,
-        weak_links=sorted(p for p in weak if p in presence.roles) if facilitator else None)
+        weak_links=sorted(p for p in weak if p in presence.roles) if facilitator else None,
+        pairs=pairs_view(live.pairs, now, viewer=viewer, facilitator=facilitator),
+        chat=not live.chat_off, moment=viewer in moments,
+        moments=sorted(p for p in moments if p in presence.roles) if facilitator else None)

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pydantic import SecretStr
+from pydantic import BaseModel, SecretStr
 from pydantic_core import PydanticUndefined
 
 from app.core.config import Settings
@@ -40,6 +40,7 @@ def _type(annotation: Any) -> str:
     text = text or str(annotation).replace("typing.", "")
     text = text.replace("pydantic.types.", "").replace("pathlib.", "")
     text = text.replace("SecretStr", "secret").replace("NoneType", "None")
+    text = text.replace("app.core.config.Signpost", "signpost")
     return text.replace("|", "or")
 
 
@@ -50,6 +51,8 @@ def _default(value: Any) -> str:
         return "(development placeholder)"
     if value is None:
         return "(unset)"
+    if isinstance(value, list) and value and isinstance(value[0], BaseModel):
+        return "; ".join(" / ".join(v for v in m.model_dump().values() if v) for m in value)
     if isinstance(value, list | dict | bool):
         return f"`{json.dumps(value)}`"
     return f"`{value}`"
@@ -63,8 +66,9 @@ def render() -> str:
     """The whole document, as it must be committed."""
     rows = []
     for name, field in Settings.model_fields.items():
+        default = _default(field.get_default(call_default_factory=True))
         rows.append(f"| `ROUNDS_{name.upper()}` | {_cell(_type(field.annotation))} | "
-                    f"{_cell(_default(field.default))} | {_cell(field.description or '')} |")
+                    f"{_cell(default)} | {_cell(field.description or '')} |")
     return HEAD + "\n".join(rows) + "\n"
 
 

@@ -19,6 +19,7 @@ import app.accounts.models
 import app.attendance.models
 import app.audit.models
 import app.calendar.models
+import app.checkout.models
 import app.dropin.models
 import app.facilitation.models
 import app.groups.models

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from pathlib import Path
 
+from app.rounds.pairs import PAIRS_TABLE, PairsStatus
 from app.rounds.sequence import SEQUENCE_TABLE, SequenceStatus
 from app.rounds.states import (
     MOVE_CAUSES,
@@ -75,6 +76,16 @@ def sequence_diagram() -> str:
     return state_diagram(edges, initial=SequenceStatus.pending, final=[SequenceStatus.ended])
 
 
+def pairs_diagram() -> str:
+    """A pairs phase's small rooms, from ``PAIRS_TABLE``."""
+    edges = [
+        (src, action, dst)
+        for (src, action), targets in PAIRS_TABLE.items()
+        for dst in sorted(targets, key=list(PairsStatus).index)
+    ]
+    return state_diagram(edges, initial=PairsStatus.arranged, final=[PairsStatus.returned])
+
+
 def _table(header: tuple[str, str], rows: Mapping[str, str]) -> str:
     lines = [f"| {header[0]} | {header[1]} |", "|---|---|"]
     lines += [f"| `{k}` | {v} |" for k, v in rows.items()]
@@ -93,6 +104,8 @@ def generated_section() -> str:
         f"```mermaid\n{round_diagram()}\n```",
         "### Phase sequence states",
         f"```mermaid\n{sequence_diagram()}\n```",
+        "### Pairs states",
+        f"```mermaid\n{pairs_diagram()}\n```",
         "### Which events cause which turn moves",
         _table(("turn move", "caused by the events"), causes),
         "### Who may send which event",

@@ -5,6 +5,7 @@ import { requireAccount } from "./account.js";
 import { get } from "./api.js";
 import { mountCalendarLink } from "./calendar-link.js";
 import { mountAttendance } from "./group-attendance.js";
+import { mountCheckout } from "./group-checkout.js";
 import { mountDetails } from "./group-details.js";
 import { mountInvites } from "./group-invites.js";
 import { mountMembers } from "./group-members.js";
@@ -25,6 +26,7 @@ async function main() {
     for (const form of document.querySelectorAll("form")) form.hidden ||= archived;
     const reloadSessions = await mountSessions(group);
     await Promise.all([mountSeries(group, reloadSessions), mountInvites(group), mountAttendance(group),
+      mountCheckout(group),
       mountMembers(group, me), mountDetails(group),
       mountCalendarLink($("calendar"), "/account/calendar", "the sessions of all your groups")]);
   } catch (error) {

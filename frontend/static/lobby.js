@@ -74,6 +74,7 @@ async function sessionEnded(ctx) {
   say($("problem"), "");
   say($("thanks"), THANKS, "ok");
   $("rules-form").hidden = true;
+  void showClose(ctx);
   const link = $as("group-link", HTMLAnchorElement);
   if (ctx.facilitating) {
     link.href = `/group?id=${encodeURIComponent(ctx.group.id)}`;
@@ -90,6 +91,14 @@ async function sessionEnded(ctx) {
   }
   admission = "idle";
   showWaiting(group);  // the rules are asked before the next session's room, not now
+}
+
+/** Where to get support and (members) the check-out pulse, under the thanks. @param {import("./context.js").Context} ctx */
+async function showClose(ctx) {
+  const { pulse, signposting } = await import("./checkout.js");
+  const card = await signposting(ctx.group.id).catch(() => null);
+  const ask = ctx.facilitating || !ctx.session ? null : pulse(ctx.session.id);
+  $("thanks").after(...[card, ask].filter((x) => x !== null));
 }
 
 /** @param {import("./context.js").Context} ctx */

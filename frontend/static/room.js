@@ -48,6 +48,8 @@ let peers = new Map();
 let live = null;
 /** @type {typeof import("./facilitate.js") | null} */
 let panel = null;
+/** Pairs, chat, private word: loaded once connected. @type {typeof import("./together.js") | null} */
+let more = null;
 
 /** A name, also of someone who has dropped or left. @param {string} id */
 const nameOf = (id) => (id === me ? name : peers.get(id)?.name || live?.names?.[id] || "Someone");
@@ -114,6 +116,7 @@ function showStage() {
 
 /** @param {string} kind @param {any} data */
 function onEvent(kind, data) {
+  more?.on(kind, data);
   if (kind === "state") {
     live = data;
     showStage();
@@ -163,6 +166,11 @@ async function connectRoom(sessionId, grant, stream, version) {
     },
   }, version);
   Object.assign(globalThis, { roundsRoom: link });
+  void import("./together.js").then((m) => {
+    m.mount(/** @type {RoomLink} */ (link), me, nameOf, grant.role, groupId);
+    more = m;
+    if (live) m.on("state", live);
+  });
   addEventListener("offline", () => link?.drop());
   link.setReceiveVideo(!audioOnly);
   await link.start(stream);

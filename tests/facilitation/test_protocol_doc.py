@@ -13,11 +13,16 @@ from pydantic import BaseModel
 
 from app.facilitation.messages import (
     KINDS,
+    Chat,
+    ChatRequest,
     ClockView,
     ControlAction,
     ControlsNotice,
     HandAction,
     HandsView,
+    PairsNotice,
+    PairsRequest,
+    PairsView,
     PhaseAction,
     PhaseNotice,
     PhaseView,
@@ -31,12 +36,15 @@ from app.facilitation.messages import (
     TurnNotice,
     TurnView,
     Waiting,
+    Word,
+    WordRequest,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "protocol.md"
 JSDOC = ROOT / "frontend" / "static" / "events.js"
-NOTICES = (TurnNotice, PhaseNotice, PhaseWarning, RoundNotice, ControlsNotice, RoomNotice)
+NOTICES = (TurnNotice, PhaseNotice, PhaseWarning, RoundNotice, ControlsNotice, RoomNotice,
+           PairsNotice)
 
 
 def section(kind: str, part: str = "### Client to server") -> str:
@@ -45,8 +53,10 @@ def section(kind: str, part: str = "### Client to server") -> str:
 
 
 def fields(model: type[BaseModel]) -> set[str]:
-    """The model's fields as the event's data has them (an event's own ``kind`` is not data)."""
-    return set(model.model_fields) - ({"kind"} if model in (State, TalkTime) else set())
+    """The model's fields as the event's data has them (an event's own ``kind`` is not data,
+    nor a field the message leaves out)."""
+    own = {"kind"} if model in (State, TalkTime, Word, Chat) else set()
+    return {n for n, f in model.model_fields.items() if not f.exclude} - own
 
 
 def test_every_kind_has_its_paragraph() -> None:
@@ -55,7 +65,8 @@ def test_every_kind_has_its_paragraph() -> None:
 
 
 def test_every_action_is_documented_under_its_kind() -> None:
-    for model in (PhaseAction, RoundAction, HandAction, ControlAction):
+    for model in (PhaseAction, RoundAction, HandAction, ControlAction, PairsRequest, WordRequest,
+                  ChatRequest):
         kind = typing.get_args(model.model_fields["kind"].annotation)[0]
         actions = typing.get_args(model.model_fields["action"].annotation)
         text = section(kind)
@@ -80,6 +91,10 @@ def test_the_state_example_has_every_field_of_the_model() -> None:
     assert set(data["hands"]) == fields(HandsView)
     assert set(data["lobby"][0]) == fields(Waiting)
     State.model_validate(data)  # and it is a state the server could send
+    block = section("state", "### Server to client").split("```json\n")[2].split("\n```")[0]
+    pairs = json.loads(block)
+    assert set(pairs) == fields(PairsView)
+    PairsView.model_validate(pairs)
 
 
 def test_every_notice_and_its_fields_are_documented() -> None:
@@ -95,6 +110,13 @@ def test_every_notice_and_its_fields_are_documented() -> None:
 
 def test_the_talk_time_example_is_the_model() -> None:
     TalkTime.model_validate(example("talk_time"))
+
+
+def test_the_word_and_chat_examples_are_the_models() -> None:
+    for kind, model in (("word", Word), ("chat", Chat)):
+        data = example(kind)
+        assert set(data) == fields(model), kind
+        model.model_validate(data)
 
 
 def top_level_keys(fields: str) -> set[str]:
@@ -131,7 +153,8 @@ def test_the_jsdoc_typedefs_have_the_fields_of_the_models() -> None:
     models: dict[str, type[BaseModel]] = {
         "ClockView": ClockView, "TurnView": TurnView, "PhaseView": PhaseView,
         "RoundView": RoundView, "HandsView": HandsView, "Waiting": Waiting, "LiveState": State,
-        "TalkTime": TalkTime, **{m.__name__: m for m in NOTICES},
+        "TalkTime": TalkTime, "PairsView": PairsView, "Word": Word, "Chat": Chat,
+        **{m.__name__: m for m in NOTICES},
     }
     for name, model in models.items():
         assert name in defs, f"events.js has no typedef {name}"
