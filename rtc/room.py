@@ -102,7 +102,8 @@ class Room:
             else Joined(self.id, member.id, member.role, member.name)
         )
         self.broadcast(m.PeerJoined(peer=self.peer_info(member)), skip=member.id)
-        logger.info("participant %s joined room %s", member.id, self.id)
+        # who was in which room is attendance: the log says only that someone came or went
+        logger.info("a participant joined room %s (%d in it)", self.id, len(self.members))
 
     def depart(self, member: Member, reason: DepartReason) -> None:
         """Remove a member that left, was removed, or whose connection was lost."""
@@ -117,7 +118,7 @@ class Room:
                 reason="removed" if reason == "removed" else "lost" if reason == "lost" else "left",
             )
         )
-        logger.info("participant %s left room %s (%s)", member.id, self.id, reason)
+        logger.info("a participant left room %s (%s)", self.id, reason)
         if reason == "lost" and not self.closed:
             self._emit(ConnectionLost(self.id, member.id))
             loop = asyncio.get_running_loop()

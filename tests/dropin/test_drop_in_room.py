@@ -5,7 +5,6 @@ has closed, nothing in any table, log line or metric says who came."""
 from __future__ import annotations
 
 import logging
-import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -187,14 +186,11 @@ async def test_drop_in_from_the_link_with_admit_remove_and_no_record(
                                 json={"key": key}))["error"] == "network_link_unknown"
 
     stored = await _everything(settings)
-    # the server's log lines (the test's own clients log their requests: not the server's);
-    # rtc/ logs a participant's id as it joins and leaves a room: a visit's id is random and
-    # dies with the visit, so those lines say only that someone came and went
+    # the server's log lines (the test's own clients log their requests: not the server's)
     lines = [r.getMessage() for r in caplog.records
              if not r.name.startswith(("httpx", "httpcore", "websockets.client"))]
-    comings = re.compile(r"^participant [0-9a-f-]{36} (joined|left) room drop-in-[0-9a-f]{32}")
-    assert any(comings.match(line) for line in lines)  # the log was captured
-    logged = "\n".join(line for line in lines if not comings.match(line))
+    assert any("a participant joined room drop-in-" in line for line in lines)  # captured
+    logged = "\n".join(lines)
     secrets = [VISITOR, TROUBLE, visit["participant_id"], visit2["participant_id"],
                visit["ticket"], visit2["ticket"], "Zephyrine", "Xanthippe"]
     for secret in secrets:
