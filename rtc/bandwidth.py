@@ -61,6 +61,9 @@ PROBE_AFTER = 4.0
 PROBE_HOLD = 3.0
 """Seconds a tried video gets to show that the link holds it."""
 BACKOFF_MAX = 30.0
+DROP = 0.8
+"""An estimate below this share of the last one is a drop (the link is not steady; a probe
+fails): a browser's estimate moves by 10 % or so from one report to the next by itself."""
 PROVEN = 1.1
 """What a successful probe counts as carried: what was sent, and a little more (the rates
 vary from one allocation to the next)."""
@@ -114,7 +117,7 @@ class Link:
 
     def remb(self, bps: float, now: float) -> None:
         """The browser's latest estimate."""
-        if self.estimate is None or bps < self.estimate * 0.9:
+        if self.estimate is None or bps < self.estimate * DROP:
             self.steady_since = now  # a drop: the link is not steady
             self.proven = 0.0
         if self.first_at is None:
@@ -215,7 +218,7 @@ def _choose_steps(link: Link, now: float, steps: Sequence[tuple[Step, float]]) -
         link.over_since = None
     if link.probing is not None:
         failed = link.lossy_reports > link.probe_reports \
-            or (link.estimate or 0.0) < link.probe_estimate * 0.9
+            or (link.estimate or 0.0) < link.probe_estimate * DROP
         if link.probing not in keys or failed:  # the link cannot take it: wait longer
             if link.probing in chosen:
                 chosen.remove(link.probing)
