@@ -4,8 +4,8 @@
  * a choice of devices and of audio only. The choices are remembered for the room page.
  */
 
-import { listDevices, MediaProblem, openMedia, playTone, stopMedia, watchLevel, canChooseSpeakers }
-  from "./media.js";
+import { canChooseSpeakers, listDevices, playTone, watchLevel } from "./instruments.js";
+import { MediaProblem, openMedia, stopMedia } from "./media.js";
 import { devices } from "./store.js";
 import { $, $as, busy, param, say } from "./ui.js";
 

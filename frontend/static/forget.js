@@ -5,8 +5,17 @@
  */
 
 import { post } from "./api.js";
-import { forgetAll } from "./store.js";
+import { LANGUAGE } from "./store.js";
 import { busy, say } from "./ui.js";
+
+/** Forget everything this browser keeps for Rounds (the server cookie is cleared by the API). */
+export function forgetAll() {
+  for (const storage of [localStorage, sessionStorage]) {
+    try {
+      for (const key of Object.keys(storage)) if (key.startsWith("rounds.") && key !== LANGUAGE) storage.removeItem(key);
+    } catch { /* nothing stored */ }
+  }
+}
 
 /**
  * Wire a "Forget this device" button; `done` runs after forgetting.

@@ -25,13 +25,6 @@ export function when(iso, timeZone, now = new Date()) {
   return `${target} at ${time(iso, timeZone)}`;
 }
 
-/** "4:05" for 245 seconds; "-0:30" past zero. @param {number} seconds */
-export function clock(seconds) {
-  const sign = seconds < 0 ? "-" : "";
-  const s = Math.abs(Math.round(seconds));
-  return `${sign}${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
-}
-
 /** "2 minutes", "30 seconds", "1 minute 30 seconds". @param {number} seconds */
 export function spoken(seconds) {
   const s = Math.max(0, Math.round(seconds));
@@ -78,19 +71,6 @@ export function waiting(session, { timeZone, facilitating = false, now = new Dat
     return { text: `The group opens ${when(session.scheduled_start, timeZone, now)}.`, canEnter: false };
   }
   return { text: "Waiting for the facilitator to let you in.", canEnter: false };
-}
-
-const MILESTONES = /** @type {const} */ ([[60, "1 minute left"], [30, "30 seconds left"],
-  [0, "Time is up. Finish when you are ready."]]);
-
-/**
- * The clock milestone crossed between two readings of the seconds left, or "".
- * Overrun is a gentle word, never a cut-off.
- * @param {number} before @param {number} after
- */
-export function milestone(before, after) {
-  for (const [at, words] of MILESTONES) if (before > at && after <= at) return words;
-  return "";
 }
 
 /** An ISO time as the value of an <input type="date"> in local time. @param {string} iso */

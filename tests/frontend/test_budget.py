@@ -4,6 +4,8 @@ A doctor may open the room on a phone over a congested hospital network; this is
 download before any media flows. The app gzips responses of 1 KiB or more (Starlette's
 GZipMiddleware, level 9), so the budget is on the gzipped bytes, file by file as they are sent.
 The facilitator's panel (facilitate.js) is loaded only for facilitators, with `import()`.
+The words are fetched from the message catalogues the room asks for (`ready("common", "room")`,
+i18n.js): an English reader downloads the en-GB ones, a Welsh reader only the Welsh ones.
 """
 
 from __future__ import annotations
@@ -19,6 +21,15 @@ FACILITATOR_BUDGET = 40 * 1024
 IMPORT = re.compile(r'from\s+"(\./[^"]+)"')
 DYNAMIC = re.compile(r'import\("(\./[^"]+)"\)')
 STYLESHEET = re.compile(r'"/(static/[\w-]+\.css)"')
+CATALOGUES = re.compile(r'\bready\(([^)]*)\)')
+
+
+def catalogues(locale: str) -> list[str]:
+    """The catalogue parts the room page fetches for a reader of `locale`."""
+    text = (FRONTEND / "static" / "room.js").read_text()
+    parts = [p for call in CATALOGUES.findall(text) for p in re.findall(r'"([\w-]+)"', call)]
+    assert parts, "room.js loads no catalogue"
+    return [f"static/i18n/{locale}/{part}.json" for part in parts]
 
 
 def room_files() -> tuple[list[str], list[str]]:
@@ -37,7 +48,8 @@ def room_files() -> tuple[list[str], list[str]]:
         later.extend(d.removeprefix("./") for d in DYNAMIC.findall(text))
 
     walk("room.js")
-    member = ["room.html", "static/style.css", "static/room.css", *(f"static/{n}" for n in seen)]
+    member = ["room.html", "static/style.css", "static/room.css", *(f"static/{n}" for n in seen),
+              *catalogues("en-GB")]
     extra = [f"static/{n}" for n in dict.fromkeys(later) if n not in seen]
     styles = [css for name in extra for css in STYLESHEET.findall((FRONTEND / name).read_text())]
     return member, extra + styles
@@ -59,6 +71,11 @@ def test_room_page_fits_its_budget() -> None:
     print(f"room page: member {for_member} B gzipped ({sum(raw[n] for n in member)} B raw), "
           f"facilitator {for_facilitator} B gzipped ({sum(raw.values())} B raw)")
     assert for_member <= MEMBER_BUDGET, f"member room page is {for_member} B gzipped: {sizes}"
+    english = sum(sent(n) for n in catalogues("en-GB"))
+    welsh = sum(sent(n) for n in catalogues("cy"))
+    # Welsh words are longer: reported, not yet held to the budget (docs/i18n.md)
+    print(f"catalogues: en-GB {english} B, cy {welsh} B gzipped; "
+          f"member room page in Welsh {for_member - english + welsh} B")
     assert for_facilitator <= FACILITATOR_BUDGET, (
         f"facilitator room page {for_facilitator} B: {sizes}")
 
