@@ -5,10 +5,13 @@
  * it, reset its password, delete it. A new link is shown once, to copy: Rounds sends no email.
  */
 
+import { ready } from "./i18n.js";
 import { requireAccount } from "./account.js";
 import { del, get, patch, post } from "./api.js";
 import { day } from "./format.js";
 import { $, $as, busy, h, message, say } from "./ui.js";
+
+await ready("common", "pages", "manage");
 
 /** @typedef {import("./account-types.js").AccountDetail} AccountDetail */
 

@@ -4,9 +4,12 @@
  * a certificate to download (a print-ready page with a verification code), and deleting them.
  */
 
+import { ready } from "./i18n.js";
 import { API, ApiError, cookie, get, request } from "./api.js";
 import { longDate } from "./attendance-format.js";
 import { $, busy, h, message, say } from "./ui.js";
+
+await ready("common", "pages", "manage");
 
 /**
  * @typedef {{on_date: string, minutes: number}} AttendanceRecord

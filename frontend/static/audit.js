@@ -2,10 +2,13 @@
 /**
  * The audit log page (admins): filter the records and export them as CSV or JSON.
  */
+import { ready } from "./i18n.js";
 import { requireAccount } from "./account.js";
 import { API, get } from "./api.js";
 import { queryOf, isId } from "./audit-query.js";
 import { $, $as, h, message, say } from "./ui.js";
+
+await ready("common", "pages", "manage");
 
 /**
  * @typedef {{at: string, actor: string, actor_kind: string, actor_id: string | null,

@@ -5,6 +5,7 @@
  */
 
 import { post } from "./api.js";
+import { t } from "./i18n.js";
 import { LANGUAGE } from "./store.js";
 import { busy, say } from "./ui.js";
 
@@ -23,14 +24,11 @@ export function forgetAll() {
  */
 export function wireForget(button, out, done) {
   button.addEventListener("click", () => busy(button, out, async () => {
-    const sure = confirm("Forget this device? You will leave your groups: your facilitator "
-      + "will see that you left. Your name and groups will be removed from this browser, and "
-      + "you will need a new invite link to join again.");
+    const sure = confirm(t("forget.confirm"));
     if (!sure) return;
     await post("/me/forget");
     forgetAll();
-    say(out, "This device has forgotten you and you have left your groups. To join again, ask "
-      + "your facilitator for a new link.", "ok");
+    say(out, t("forget.done"), "ok");
     done?.();
   }));
 }

@@ -2,7 +2,7 @@
 /** A group's members: roles, start and end dates, ending a membership; an admin adds facilitators. */
 
 import { get, patch, post } from "./api.js";
-import { ROLE, dateInput, day, fromInputs } from "./format.js";
+import { ROLES, dateInput, day, fromInputs, roleName } from "./format.js";
 import { $, $as, busy, h, say } from "./ui.js";
 
 /** @typedef {import("./types.js").Member} Member */
@@ -24,7 +24,7 @@ export async function mountMembers(group, me) {
     const id = (/** @type {string} */ part) => `m-${m.id}-${part}`;
     const isEnded = m.ended_at !== null && new Date(m.ended_at) <= new Date();
     const role = h("select", { id: id("role"), disabled: locked || isEnded },
-      ...Object.entries(ROLE).map(([value, text]) => new Option(text, value, false, value === m.role)));
+      ...ROLES.map((value) => new Option(roleName(value), value, false, value === m.role)));
     if (!m.has_account) {
       for (const option of role.options) if (option.value !== "member") option.disabled = true;
     }
@@ -52,7 +52,7 @@ export async function mountMembers(group, me) {
     }));
     return h("li", { className: "card" },
       h("h3", {}, m.display_name, " ", isEnded ? h("span", { className: "tag", "data-state": "ended" }, "Ended") : ""),
-      h("p", { className: "muted" }, `${ROLE[m.role]}${m.email ? `, ${m.email}` : ""}. Since ${day(m.started_at)}`
+      h("p", { className: "muted" }, `${roleName(m.role)}${m.email ? `, ${m.email}` : ""}. Since ${day(m.started_at)}`
         + (m.ended_at ? `, ${isEnded ? "ended" : "ends"} ${day(m.ended_at)}.` : ".")),
       h("label", { for: id("role") }, "Role",
         m.has_account ? "" : h("span", { className: "hint" }, "Facilitators need an account")),

@@ -6,7 +6,7 @@
  */
 
 import { get, patch, post } from "./api.js";
-import { SESSION_STATUS, dateInput, fromInputs, when } from "./format.js";
+import { dateInput, fromInputs, sessionStatus, when } from "./format.js";
 import { watchLobby } from "./group-lobby.js";
 import { $, $as, busy, h, say } from "./ui.js";
 
@@ -50,7 +50,7 @@ export async function mountSessions(group) {
       b.addEventListener("click", () => busy(b, out, async () => {
         if (status === "ended" && !confirm(`${text}: ${label}?`)) return;
         await patch(`/sessions/${s.id}`, { status });
-        say(out, `${SESSION_STATUS[status]}: ${label}.`, "ok");
+        say(out, `${sessionStatus(status)}: ${label}.`, "ok");
         await again();
       }));
       return b;
@@ -74,7 +74,7 @@ export async function mountSessions(group) {
     return h("li", { className: "row" },
       h("div", {}, h("strong", {}, label), " ",
         h("span", { className: "tag", "data-state": s.status },
-          s.cancel_reason ? "Cancelled" : SESSION_STATUS[s.status]),
+          s.cancel_reason ? "Cancelled" : sessionStatus(s.status)),
         h("div", { className: "muted" }, `${s.duration_minutes} minutes${s.series_id
           ? (s.detached ? ", changed from its series" : ", part of a series") : ""}`), cancelled),
       h("div", {}, h("div", { className: "actions" }, ...buttons, enter), hint, changes), lobby);

@@ -1,6 +1,7 @@
 // @ts-check
 /** One group, `/group?id=ID`: sessions, invites, members and details, for its facilitators. */
 
+import { ready } from "./i18n.js";
 import { requireAccount } from "./account.js";
 import { get } from "./api.js";
 import { mountCalendarLink } from "./calendar-link.js";
@@ -11,6 +12,8 @@ import { mountMembers } from "./group-members.js";
 import { mountSeries } from "./group-series.js";
 import { mountSessions } from "./group-sessions.js";
 import { $, message, param, say } from "./ui.js";
+
+await ready("common", "pages", "manage");
 
 async function main() {
   const me = await requireAccount();
@@ -26,7 +29,7 @@ async function main() {
     const reloadSessions = await mountSessions(group);
     await Promise.all([mountSeries(group, reloadSessions), mountInvites(group), mountAttendance(group),
       mountMembers(group, me), mountDetails(group),
-      mountCalendarLink($("calendar"), "/account/calendar", "the sessions of all your groups")]);
+      mountCalendarLink($("calendar"), "/account/calendar", "calendar.intro.account")]);
   } catch (error) {
     say($("problem"), message(error), "error");
   }

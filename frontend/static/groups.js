@@ -1,9 +1,12 @@
 // @ts-check
 /** A facilitator's groups, `/groups`; an admin also creates groups here. */
 
+import { ready } from "./i18n.js";
 import { requireAccount } from "./account.js";
 import { get, post } from "./api.js";
 import { $, $as, busy, h, message, say } from "./ui.js";
+
+await ready("common", "pages", "manage");
 
 /** @param {boolean} archived */
 async function list(archived) {

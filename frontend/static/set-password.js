@@ -5,9 +5,12 @@
  * address bar and history as soon as the page has read it.
  */
 
+import { ready } from "./i18n.js";
 import { ApiError, post } from "./api.js";
 import { day } from "./format.js";
 import { $, $as, message, say } from "./ui.js";
+
+await ready("common", "pages", "manage");
 
 /** @type {Record<string, [string, string]>} */
 export const REASONS = {

@@ -1,8 +1,11 @@
 // @ts-check
 /** Sign in, `/signin?next=/path`: a facilitator's or admin's local account. */
 
+import { ready } from "./i18n.js";
 import { post } from "./api.js";
 import { $, $as, busy, param, say } from "./ui.js";
+
+await ready("common", "pages", "manage");
 
 /** Only a path on this site, never another host (`//host`, `/\\host` and the like resolve
  * elsewhere: compare the resolved origin, not the text). */

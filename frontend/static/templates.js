@@ -5,9 +5,12 @@
  * and choose the group's default plan. The server validates every plan and its words are shown.
  */
 
+import { ready } from "./i18n.js";
 import { get, patch, post, put, request } from "./api.js";
 import { requireAccount } from "./account.js";
 import { $, $as, busy, h, message, param, say } from "./ui.js";
+
+await ready("common", "pages", "manage");
 
 /**
  * @typedef {"open" | "round" | "presentation" | "questions" | "discussion" | "push_back_return"

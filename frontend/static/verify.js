@@ -1,9 +1,12 @@
 // @ts-check
 /** Check a certificate's code, `/verify` (public; a link may carry the code after `#`). */
 
+import { ready } from "./i18n.js";
 import { post } from "./api.js";
 import { longDate } from "./attendance-format.js";
 import { $, $as, h, message, say } from "./ui.js";
+
+await ready("common", "pages", "manage");
 
 /**
  * @typedef {{valid: boolean, display_name: string, group_name: string, sessions: number,
