@@ -5,7 +5,7 @@
   translation has the same `{placeholders}`; a plural has `other` and only its locale's forms.
 - Every key the pages use (`t("…")`, `data-t`, `data-t-attr`) is in en-GB.
 - No page or module holds words of its own: the HTML has no text and no literal `aria-label`,
-  `title`, `placeholder`, `alt` or `value`; a JavaScript string literal that reads as prose
+  `title`, `placeholder`, `alt` or button `value`; a JavaScript string literal that reads as prose
   (two words, or a capitalised word) fails with its file:line, as does any literal given to
   `textContent`, `say()`, `announce()` and the like. Errors for developers (`new Error(…)`,
   `console.…`) are not for people and are let through.
@@ -32,8 +32,6 @@ PLACEHOLDER = re.compile(r"\{(\w+)\}")
 # and fall back to en-GB key by key when moved). Each entry must still hold English of its own:
 # remove it when its words are moved, and never add a doctor's page here.
 NOT_YET = {
-    "accounts.html", "audit.html", "group.html", "groups.html",
-    "set-password.html", "signin.html", "templates.html",
     "static/accounts.js", "static/audit.js",
     "static/facilitate.js", "static/group-attendance.js", "static/group-details.js",
     "static/group-invites.js", "static/group-lobby.js", "static/group-members.js",
@@ -114,7 +112,7 @@ def sources() -> Iterator[tuple[str, Path]]:
 class _Page(HTMLParser):
     """Text and literal words in attributes of an HTML page, with their lines."""
 
-    WORDS = ("aria-label", "title", "placeholder", "alt", "value", "aria-description")
+    WORDS = ("aria-label", "title", "placeholder", "alt", "aria-description")
 
     def __init__(self) -> None:
         super().__init__()
@@ -126,8 +124,10 @@ class _Page(HTMLParser):
         line = self.getpos()[0]
         if tag in ("script", "style"):
             self.skip += 1
+        button = tag == "input" and dict(attrs).get("type") in ("button", "submit", "reset")
         for name, value in attrs:
-            if name in self.WORDS and value and re.search(r"[A-Za-z]", value):
+            shown = name in self.WORDS or (button and name == "value")  # an option's is not
+            if shown and value and re.search(r"[A-Za-z]", value):
                 self.found.append((line, f'{name}="{value}"'))
             if name == "data-t" and value:
                 self.keys.append((line, value))
