@@ -1,7 +1,7 @@
 // @ts-check
 /** One group, `/group?id=ID`: sessions, invites, members and details, for its facilitators. */
 
-import { ready } from "./i18n.js";
+import { ready, t } from "./i18n.js";
 import { requireAccount } from "./account.js";
 import { get } from "./api.js";
 import { mountCalendarLink } from "./calendar-link.js";
@@ -22,7 +22,7 @@ async function main() {
     const group = await get(`/groups/${encodeURIComponent(param("id"))}`);
     $("title").textContent = group.name;
     $("cohort").textContent = group.cohort;
-    document.title = `${group.name} · Rounds`;
+    document.title = t("group.pageOf", { group: group.name });
     const archived = Boolean(group.archived_at);
     $("archived").hidden = !archived;
     for (const form of document.querySelectorAll("form")) form.hidden ||= archived;

@@ -1,7 +1,7 @@
 // @ts-check
 /** Sign in, `/signin?next=/path`: a facilitator's or admin's local account. */
 
-import { ready } from "./i18n.js";
+import { ready, t } from "./i18n.js";
 import { post } from "./api.js";
 import { $, $as, busy, param, say } from "./ui.js";
 
@@ -24,7 +24,7 @@ form.addEventListener("submit", (event) => {
   event.preventDefault();
   const email = $as("email", HTMLInputElement), password = $as("password", HTMLInputElement);
   if (!email.value.trim() || !password.value) {
-    say($("problem"), "Enter your email address and password.", "error");
+    say($("problem"), t("signin.enterYourEmailAddress"), "error");
     (email.value.trim() ? password : email).focus();
     return;
   }
