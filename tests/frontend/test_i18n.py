@@ -32,8 +32,8 @@ PLACEHOLDER = re.compile(r"\{(\w+)\}")
 # it when its words are moved, and never add a doctor's page here. facilitate.js (the
 # facilitator's panel in the room) waits for room under the facilitator's budget (docs/i18n.md).
 NOT_YET = {"static/facilitate.js"}
-DOCTOR_PAGES = {"index.html", "join.html", "check.html", "lobby.html", "room.html", "attendance.html",
-                "verify.html"}
+DOCTOR_PAGES = {"index.html", "join.html", "check.html", "lobby.html", "room.html",
+                "attendance.html", "verify.html"}
 
 Message = str | dict[str, str]
 
@@ -264,7 +264,8 @@ def test_every_key_used_is_in_en_gb() -> None:
                     missing.append(f"frontend/{name}:{line}: no key begins {key}")
             elif key not in known:
                 missing.append(f"frontend/{name}:{line}: {key} is in no en-GB catalogue")
-    assert not missing, "keys missing from frontend/static/i18n/en-GB/*.json:\n" + "\n".join(missing)
+    assert not missing, "keys missing from frontend/static/i18n/en-GB/*.json:\n" + "\n".join(
+        missing)
 
 
 def test_no_words_outside_the_catalogues() -> None:
