@@ -36,17 +36,18 @@ const fetchPart = (loc, part) => fetch(`/static/i18n/${loc}/${part}.json`)
   .then((r) => (r.ok ? r.json() : { "": "partial" }));
 
 /**
- * Fetch the page's catalogue parts in the chosen locale only (en-GB too where one is partial),
- * set `<html lang>` and fill the page. @param {...string} parts
+ * Fetch the page's parts of the catalogue in the chosen locale only (and en-GB for a partial
+ * one, whose page is then mostly en-GB: `<html lang>`), and fill the page. @param {...string} parts
  */
 export async function ready(...parts) {
   locale = pick(language.get(), navigator.languages || []);
-  document.documentElement.lang = locale;
+  let lang = locale;
   await Promise.all(parts.map(async (part) => {
     const own = locale === BASE ? { "": "partial" } : await fetchPart(locale, part);
-    if (own[""] === "partial") Object.assign(base, await fetchPart(BASE, part));
+    if (own[""] === "partial") lang = BASE, Object.assign(base, await fetchPart(BASE, part));
     Object.assign(words, locale === BASE ? {} : own);
   }));
+  document.documentElement.lang = lang;
   translate(document);
 }
 
@@ -56,8 +57,8 @@ export async function ready(...parts) {
  */
 export function t(key, params = {}) {
   let text = words[key] ?? base[key];
-  // a partial catalogue falls back per key: said on a development host only
-  if (!(key in words) && locale !== BASE && /^(localhost|127\.)/.test(location.hostname)) {
+  // said on a development host: a key missing, or left to en-GB
+  if (!(key in words) && (locale !== BASE || text === undefined) && /^(localhost|127\.)/.test(location.hostname)) {
     console.warn(`i18n: no ${locale} message ${key}`);
   }
   if (text === undefined) return key;
@@ -65,7 +66,7 @@ export function t(key, params = {}) {
   return text.replace(/\{(\w+)\}/g, (all, name) => (name in params ? String(params[name]) : all));
 }
 
-/** Whether there is a message for `key` (an error code's, say). @param {string} key */
+/** Whether `key` has a message (an error code's, say). @param {string} key */
 export const has = (key) => key in words || key in base;
 
 /** Fill `data-t="key"` texts and `data-t-attr="aria-label=key …"` attributes. @param {ParentNode} root */

@@ -35,7 +35,7 @@ def test_the_welsh_journey_from_invite_to_room(browser, server, admin_api: Api) 
     expect(html).to_have_attribute("lang", "en-GB")
     page.get_by_role("button", name="Cymraeg", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(
-        "Rydych chi wedi cael gwahoddiad i Grŵp Balint dydd Mercher")
+        "Rydych chi wedi cael gwahoddiad i ymuno â Grŵp Balint dydd Mercher")
     expect(html).to_have_attribute("lang", "cy")
     expect(page.locator("#next")).to_have_text(re.compile(
         r"^Y sesiwn nesaf: (heddiw|yfory) am \d\d:\d\d, 90 munud\.$"))
@@ -99,7 +99,7 @@ def test_the_welsh_journey_from_invite_to_room(browser, server, admin_api: Api) 
     # The session ends: the room says so, then her group's page thanks her.
     admin_api.patch(f"/sessions/{sid}", json={"status": "ended"})
     expect(page.locator("#problem")).to_have_text("Mae'r sesiwn wedi dod i ben. Diolch am ddod.")
-    expect(page.locator("#conn")).to_have_text("Heb gysylltu")
+    expect(page.locator("#conn")).to_have_text("Heb gysylltiad")
     expect(page.get_by_role("button", name="Yn ôl i'r grŵp", exact=True)).to_be_visible()
     expect(page.locator("#thanks")).to_have_text(
         "Mae'r sesiwn hon wedi dod i ben. Diolch am ddod.", timeout=20_000)
@@ -134,4 +134,29 @@ def test_a_welsh_browser_gets_welsh_until_another_language_is_chosen(  # type: i
     expect(page.get_by_role("heading", level=1)).to_have_text("My groups")
     page.goto("/")
     expect(page.get_by_role("heading", level=1)).to_have_text("My groups")
+    context.close()
+
+
+def test_a_page_not_yet_in_welsh_falls_back_to_english_key_by_key(  # type: ignore[no-untyped-def]
+    browser, server, admin_api: Api
+) -> None:
+    """The facilitators' pages have a partial Welsh catalogue: what it lacks is shown in en-GB
+    (and the page says it is en-GB), what it has (an error, a date) in Welsh, and a development
+    host's console names each message that fell back."""
+    from playwright.sync_api import expect
+
+    context = new_context(browser, server, PHONE, locale="cy-GB")
+    page = context.new_page()
+    warnings: list[str] = []
+    page.on("console", lambda m: warnings.append(m.text) if m.type == "warning" else None)
+    page.goto("/signin")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
+    expect(page.locator("html")).to_have_attribute("lang", "en-GB")
+    page.route("**/api/v1/auth/login", lambda route: route.abort())
+    page.get_by_label("Email address").fill("someone@nhs.net")
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page.locator("#problem")).to_have_text(
+        "Methodd y cysylltiad. Gwiriwch eich rhwydwaith a rhowch gynnig arall arni.")
+    assert "i18n: no cy message signin.signIn" in warnings, warnings
     context.close()
