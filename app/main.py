@@ -8,7 +8,6 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.responses import FileResponse
-from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import GZipMiddleware
 
 from app.accounts.oidc import router as oidc_router
@@ -20,6 +19,7 @@ from app.checkout.router import router as checkout_router
 from app.core.config import Settings
 from app.core.db import create_engine, db_factory
 from app.core.errors import NotFound
+from app.core.static import Static
 from app.core.handlers import install_handlers
 from app.core.headers import SecurityHeaders
 from app.dropin.router import router as dropin_router
@@ -141,7 +141,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router, prefix=API)
     app.include_router(ops_router)  # /healthz, /readyz, /metrics: outside the API, before pages
 
-    app.mount("/static", StaticFiles(directory=FRONTEND / "static"), name="static")
+    app.mount("/static", Static(directory=FRONTEND / "static"), name="static")
     app.add_api_route("/", page, include_in_schema=False)
     app.add_api_route("/{name}", page, include_in_schema=False)
     app.add_middleware(GZipMiddleware, minimum_size=1024)  # pages and scripts for phones

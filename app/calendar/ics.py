@@ -22,13 +22,13 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar, Event
 from icalendar.prop import vRecur
 
+from app.core.messages import t
 from app.groups.models import Group
 from app.series.models import Series
 from app.series.service import recurrence
 from app.sessions.models import Session, SessionStatus
 
 PRODID = "-//Rounds//Rounds calendar feed//EN"
-NOTE = "Join from your group's page in Rounds. Nothing is recorded."
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,7 @@ def _master(series: Series, plan: GroupPlan, host: str, now: datetime) -> Event:
     if skipped:
         event.add("exdate", [datetime.combine(d, first.timetz()) for d in skipped])
     event.add("summary", _summary(plan.group, series.title))
-    event.add("description", f"{NOTE}\n{plan.link}")
+    event.add("description", f"{t('calendar.note')}\n{plan.link}")
     _common(event, plan, now, series.sequence)
     return event
 
@@ -150,11 +150,11 @@ def _occurrence(session: Session, series: Series | None, plan: GroupPlan, host: 
     event.add("dtstart", start)
     event.add("dtend", start + timedelta(minutes=session.duration_minutes))
     event.add("summary", _summary(plan.group, session.title))
-    description = f"{NOTE}\n{plan.link}"
+    description = f"{t('calendar.note')}\n{plan.link}"
     if cancelled:
         event.add("status", "CANCELLED")
-        reason = session.cancel_reason or "cancelled by the facilitator"
-        description = f"Cancelled: {reason}\n{plan.link}"
+        reason = session.cancel_reason or t("calendar.cancelledNoReason")
+        description = f"{t('calendar.cancelled', reason=reason)}\n{plan.link}"
     event.add("description", description)
     _common(event, plan, now, session.sequence)
     return event

@@ -1,4 +1,5 @@
-"""The words of every email (pure: values in, subject and body out).
+"""Every email (pure: values in, subject and body out); the words are ``email.*`` in the
+server's message catalogue (app/core/messages.py).
 
 Rules: a subject names no group, no person and no topic, only Rounds and a date (a colleague
 may see a lock screen); no email names another member or says what a group discusses; each
@@ -11,8 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-SIGNATURE = ("\n\n-- \nRounds never records a session. You get this email because a facilitator"
-             " or you gave this address to Rounds.\n")
+from app.core.messages import t
 
 
 @dataclass(frozen=True)
@@ -35,42 +35,35 @@ def time_of(when: datetime, timezone: str) -> str:
 
 def invite(*, link: str, expires_at: datetime, timezone: str) -> Email:
     """A personal invite: the link is in the body only, and it works once."""
-    return Email(
-        "Rounds: an invitation to a peer-support group",
-        "Hello,\n\nA facilitator has invited you to join a peer-support group on Rounds.\n\n"
-        f"Open this link on the phone or computer you will use for the sessions:\n{link}\n\n"
-        f"The link works once, until {day(expires_at, timezone)}. It is personal: please do not"
-        " pass it on." + SIGNATURE)
+    return Email(t("email.invite.subject"),
+                 t("email.invite.body", link=link, day=day(expires_at, timezone))
+                 + t("email.signature"))
 
 
 def reminder(*, start: datetime, minutes: int, timezone: str, link: str,
              soon: bool) -> Email:
     """The day before (``soon`` False) or an hour before (``soon`` True)."""
-    when = "in about an hour" if soon else "tomorrow"
+    when = t("email.reminder.soon" if soon else "email.reminder.tomorrow")
     return Email(
-        f"Rounds: your session on {day(start, timezone)}",
-        f"Hello,\n\nYour group meets {when}: {day(start, timezone)} at "
-        f"{time_of(start, timezone)}, for {minutes} minutes.\n\n"
-        f"Your group page (on the device you joined with):\n{link}\n\n"
-        "You can turn these reminders off on that page." + SIGNATURE)
+        t("email.reminder.subject", day=day(start, timezone)),
+        t("email.reminder.body", when=when, day=day(start, timezone),
+          time=time_of(start, timezone), minutes=minutes, link=link) + t("email.signature"))
 
 
 def changed(*, old_start: datetime, start: datetime, minutes: int, timezone: str,
             link: str) -> Email:
     """A session moved or changed length."""
     return Email(
-        f"Rounds: your session on {day(old_start, timezone)} has changed",
-        f"Hello,\n\nYour group's session on {day(old_start, timezone)} at "
-        f"{time_of(old_start, timezone)} now takes place on {day(start, timezone)} at "
-        f"{time_of(start, timezone)}, for {minutes} minutes.\n\n"
-        f"Your group page:\n{link}" + SIGNATURE)
+        t("email.changed.subject", day=day(old_start, timezone)),
+        t("email.changed.body", old_day=day(old_start, timezone),
+          old_time=time_of(old_start, timezone), day=day(start, timezone),
+          time=time_of(start, timezone), minutes=minutes, link=link) + t("email.signature"))
 
 
 def cancelled(*, start: datetime, timezone: str, link: str, reason: str = "") -> Email:
     """A session that will not take place, with the facilitator's reason if they gave one."""
-    why = f"\n\nThe facilitator says: {reason.strip()}" if reason.strip() else ""
+    why = t("email.cancelled.reason", reason=reason.strip()) if reason.strip() else ""
     return Email(
-        f"Rounds: your session on {day(start, timezone)} is cancelled",
-        f"Hello,\n\nYour group's session on {day(start, timezone)} at "
-        f"{time_of(start, timezone)} will not take place.{why}\n\n"
-        f"Your group page:\n{link}" + SIGNATURE)
+        t("email.cancelled.subject", day=day(start, timezone)),
+        t("email.cancelled.body", day=day(start, timezone), time=time_of(start, timezone),
+          why=why, link=link) + t("email.signature"))

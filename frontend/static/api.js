@@ -51,7 +51,7 @@ export async function request(method, path, body) {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch {
-    throw new ApiError(0, "network", "The connection failed. Check your network and try again.");
+    throw new ApiError(0, "network", "");  // the words: error.network (ui.js message)
   }
   if (response.status === 204) return null;
   const data = await response.json().catch(() => null);

@@ -6,7 +6,12 @@
 
 import { API, ApiError, cookie, get, request } from "./api.js";
 import { longDate } from "./attendance-format.js";
+import { ready, t } from "./i18n.js";
+import { mountLanguages } from "./languages.js";
 import { $, busy, h, message, say } from "./ui.js";
+
+await ready("common", "pages");
+mountLanguages();
 
 /**
  * @typedef {{on_date: string, minutes: number}} AttendanceRecord
@@ -42,32 +47,33 @@ function card(a, reload) {
   if (!a.records.length) {
     return h("section", { className: "card", "aria-labelledby": headingId },
       h("h2", { id: headingId }, a.group_name),
-      h("p", {}, "No attendance recorded yet. It is noted when you are in a session's room."));
+      h("p", {}, t("attendance.noRecords")));
   }
   const rows = a.records.map((r) => h("tr", {},
     h("td", {}, longDate(r.on_date)), h("td", { className: "num" }, String(r.minutes))));
-  const get = h("button", { type: "button" }, "Download a certificate");
+  const get = h("button", { type: "button" }, t("attendance.download"));
   get.addEventListener("click", () => busy(get, out, async () => {
     await download(a.member_id);
-    say(out, "Your certificate is downloaded. Open it to print it or save it as a PDF.", "ok");
+    say(out, t("attendance.downloaded"), "ok");
   }));
-  const remove = h("button", { type: "button", className: "secondary" }, "Delete my records");
+  const remove = h("button", { type: "button", className: "secondary" }, t("attendance.delete"));
   remove.addEventListener("click", () => {
-    if (!confirm(`Delete your attendance in ${a.group_name}? Certificates you downloaded will no longer verify.`)) return;
+    if (!confirm(t("attendance.deleteConfirm", { group: a.group_name }))) return;
     busy(remove, out, async () => {
       await request("DELETE", `/me/memberships/${encodeURIComponent(a.member_id)}/attendance`);
       await reload();
-      say($("status"), "Your attendance records are deleted.", "ok");
+      say($("status"), t("attendance.deleted"), "ok");
     });
   });
   return h("section", { className: "card", "aria-labelledby": headingId },
     h("h2", { id: headingId }, a.group_name),
     h("table", {},
-      h("caption", { className: "visually-hidden" }, `Sessions of ${a.group_name} you attended`),
-      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Date"),
-        h("th", { scope: "col", className: "num" }, "Minutes present"))),
+      h("caption", { className: "visually-hidden" }, t("attendance.caption", { group: a.group_name })),
+      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("attendance.date")),
+        h("th", { scope: "col", className: "num" }, t("attendance.minutes")))),
       h("tbody", {}, ...rows)),
-    h("p", {}, `${a.records.length} ${a.records.length === 1 ? "session" : "sessions"}, ${a.minutes} minutes in all.`),
+    h("p", {}, t("attendance.total", { count: a.records.length,
+      minutes: t("attendance.minutesInAll", { count: a.minutes }) })),
     h("div", { className: "actions" }, get, remove),
     out);
 }

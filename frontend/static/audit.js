@@ -2,10 +2,13 @@
 /**
  * The audit log page (admins): filter the records and export them as CSV or JSON.
  */
+import { ready, t } from "./i18n.js";
 import { requireAccount } from "./account.js";
 import { API, get } from "./api.js";
 import { queryOf, isId } from "./audit-query.js";
 import { $, $as, h, message, say } from "./ui.js";
+
+await ready("common", "pages", "manage");
 
 /**
  * @typedef {{at: string, actor: string, actor_kind: string, actor_id: string | null,
@@ -37,7 +40,7 @@ function row(r) {
 async function show() {
   const f = filters(), out = $("status");
   if (f.actor.trim() && !isId(f.actor)) {
-    say(out, "An actor id looks like 8-4-4-4-12 letters and digits.", "error");
+    say(out, t("audit.anActorIdLooks"), "error");
     return $("f-actor").focus();
   }
   const query = queryOf(f);
@@ -46,13 +49,13 @@ async function show() {
   /** @type {AuditRecord[]} */
   const records = await get(`/audit${query}`);
   $("rows").replaceChildren(...records.map(row));
-  say(out, records.length ? `${records.length} record${records.length === 1 ? "" : "s"}.`
-    : "No records match these filters.", "info");
+  say(out, records.length ? t("audit.count", { count: records.length })
+    : t("audit.noRecordsMatchThese"), "info");
 }
 
 async function main() {
   const me = await requireAccount();
-  if (!me.is_admin) return say($("problem"), "Only an administrator can read the audit log.", "error");
+  if (!me.is_admin) return say($("problem"), t("audit.adminsOnly"), "error");
   try {
     /** @type {string[]} */
     const actions = await get("/audit/actions");

@@ -7,6 +7,7 @@
  */
 
 import { get, post, request } from "./api.js";
+import { t } from "./i18n.js";
 import { busy, h, say } from "./ui.js";
 
 /** @typedef {{active: boolean, created_at: string | null}} FeedState */
@@ -14,28 +15,25 @@ import { busy, h, say } from "./ui.js";
 /**
  * @param {HTMLElement} box where the calendar link lives (emptied)
  * @param {string} path the feed's API path
- * @param {string} what whose sessions it holds, e.g. "this group's sessions"
+ * @param {string} whose whose sessions it holds: `calendar.intro.group` or `calendar.intro.account`
  */
-export async function mountCalendarLink(box, path, what) {
+export async function mountCalendarLink(box, path, whose) {
   const out = h("div", { className: "msg", role: "status", hidden: true });
   const field = h("input", { id: `${box.id}-url`, className: "link-box", readOnly: true });
   const shown = h("div", { hidden: true },
-    h("label", { for: field.id }, "Calendar link"), field,
-    h("p", { className: "hint" }, "It is shown only this once. Add it to your calendar program "
-      + "as a subscription (\"From URL\"). Keep it private: anyone with it sees the times."));
-  const make = h("button", { type: "button" }, "Make a calendar link");
-  const stop = h("button", { type: "button", className: "secondary" }, "Stop the calendar link");
+    h("label", { for: field.id }, t("calendar.link")), field,
+    h("p", { className: "hint" }, t("calendar.once")));
+  const make = h("button", { type: "button" }, t("calendar.make"));
+  const stop = h("button", { type: "button", className: "secondary" }, t("calendar.stop"));
   const state = h("p", {});
-  box.replaceChildren(h("h3", {}, "Calendar link"),
-    h("p", { className: "muted" }, `Your calendar can follow ${what}, with changes and `
-      + "cancellations. It names no one and does not let anyone in."),
+  box.replaceChildren(h("h3", {}, t("calendar.link")),
+    h("p", { className: "muted" }, t(whose)),
     state, shown, h("div", { className: "actions" }, make, stop), out);
 
   /** @param {FeedState} feed */
   const render = (feed) => {
-    state.textContent = feed.active ? "You have a calendar link. Making a new one stops the old one."
-      : "You have no calendar link.";
-    make.textContent = feed.active ? "Make a new calendar link" : "Make a calendar link";
+    state.textContent = t(feed.active ? "calendar.active" : "calendar.none");
+    make.textContent = t(feed.active ? "calendar.makeNew" : "calendar.make");
     stop.hidden = !feed.active;
   };
   make.addEventListener("click", () => busy(make, out, async () => {
@@ -44,7 +42,7 @@ export async function mountCalendarLink(box, path, what) {
     field.value = link.url;
     shown.hidden = false;
     render({ active: true, created_at: link.created_at });
-    say(out, "Your new calendar link is ready to copy.", "ok");
+    say(out, t("calendar.ready"), "ok");
     field.focus();
     field.select();
   }));
@@ -53,7 +51,7 @@ export async function mountCalendarLink(box, path, what) {
     shown.hidden = true;
     field.value = "";
     render({ active: false, created_at: null });
-    say(out, "Your calendar link has stopped working.", "ok");
+    say(out, t("calendar.stopped"), "ok");
   }));
   /** @type {FeedState} */
   const feed = await get(path);

@@ -4,32 +4,15 @@
  * a choice of devices and of audio only. The choices are remembered for the room page.
  */
 
-import { canChooseSpeakers, listDevices, playTone, watchLevel } from "./devices.js";
+import { canChooseSpeakers, listDevices, playTone, watchLevel } from "./instruments.js";
 import { MediaProblem, openMedia, stopMedia } from "./media.js";
+import { ready, t } from "./i18n.js";
+import { mountLanguages } from "./languages.js";
 import { devices } from "./store.js";
 import { $, $as, busy, param, say } from "./ui.js";
 
-/** Plain words for each problem, with what to do next. */
-const PROBLEMS = {
-  denied: "Your browser is not allowing Rounds to use your camera and microphone. Tap the "
-    + "camera or lock symbol next to the web address, choose Allow, then press Try again. On an "
-    + "iPhone: Settings, then Safari, then Camera and Microphone.",
-  no_device: "No microphone was found. Plug in headphones with a microphone, or use another "
-    + "device. You can still join and listen.",
-  in_use: "Your camera or microphone is being used by another app (perhaps another video call). "
-    + "Close it, then press Try again.",
-  insecure: "This browser will not offer a camera or microphone here. Open Rounds in an up-to-date "
-    + "Chrome, Edge, Firefox or Safari, at its https:// address.",
-  unknown: "Your camera or microphone could not be started. Press Try again, or restart the browser.",
-};
-
-const CAMERA_PROBLEMS = {
-  denied: "The camera is blocked, so you will join with audio only.",
-  no_device: "No camera was found, so you will join with audio only.",
-  in_use: "The camera is being used by another app, so you will join with audio only for now.",
-  insecure: PROBLEMS.insecure,
-  unknown: "The camera could not be started, so you will join with audio only.",
-};
+// Plain words for each problem, with what to do next: `check.problem.KIND` (nothing works)
+// and `check.camera.KIND` (the microphone works, the camera does not).
 
 /** @type {MediaStream | null} */
 let stream = null;
@@ -56,22 +39,22 @@ async function start() {
     ({ stream, cameraProblem } = await openMedia(choice));
   } catch (error) {
     $("devices").hidden = true;
-    $("start").textContent = "Try again";
+    $("start").textContent = t("check.tryAgain");
     const kind = error instanceof MediaProblem ? error.kind : "unknown";
-    return say($("problem"), PROBLEMS[kind], "error");
+    return say($("problem"), t(`check.problem.${kind}`), "error");
   }
   $("devices").hidden = false;
-  $("start").textContent = "Restart the check";
-  showCamera(cameraProblem ? CAMERA_PROBLEMS[cameraProblem.kind] : "");
+  $("start").textContent = t("check.restart");
+  showCamera(cameraProblem ? t(`check.camera.${cameraProblem.kind}`) : "");
   await fillSelects();
   heard = false;
-  $("mic-state").textContent = "Listening… say something.";
+  $("mic-state").textContent = t("check.listening");
   const meter = $as("level", HTMLMeterElement);
   stopLevel = watchLevel(/** @type {MediaStream} */ (stream), (level) => {
     meter.value = level;
     if (!heard && level > 0.2) {
       heard = true;
-      $("mic-state").textContent = "We can hear you: the bar moves when you speak.";
+      $("mic-state").textContent = t("check.heard");
     }
   });
 }
@@ -81,9 +64,8 @@ function showCamera(cameraProblem) {
   const hasVideo = Boolean(stream?.getVideoTracks().length);
   video.hidden = !hasVideo;
   video.srcObject = hasVideo ? stream : null;
-  $("camera-state").textContent = audioOnly.checked
-    ? "Audio only: your camera stays off."
-    : cameraProblem || "This is how the group will see you.";
+  $("camera-state").textContent = audioOnly.checked ? t("check.audioOnly")
+    : cameraProblem || t("check.preview");
   selects.videoinput.disabled = audioOnly.checked;
 }
 
@@ -97,9 +79,9 @@ async function fillSelects() {
   for (const kind of /** @type {const} */ (["videoinput", "audioinput", "audiooutput"])) {
     const select = selects[kind];
     select.replaceChildren(...found[kind].map((d, i) => new Option(
-      d.label || `${kind === "videoinput" ? "Camera" : kind === "audioinput" ? "Microphone" : "Speakers"} ${i + 1}`,
+      d.label || t(`check.device.${kind}`, { n: i + 1 }),
       d.deviceId, false, d.deviceId === current[kind])));
-    if (!found[kind].length) select.append(new Option("None found", "", true, true));
+    if (!found[kind].length) select.append(new Option(t("check.noneFound"), "", true, true));
   }
   $("speaker-choice").hidden = !canChooseSpeakers() || found.audiooutput.length < 2;
 }
@@ -123,12 +105,13 @@ function wire() {
   startButton.disabled = false;
   const tone = $as("tone", HTMLButtonElement);
   tone.addEventListener("click", () => busy(tone, $("tone-state"), async () => {
-    $("tone-state").textContent = "Playing a chime…";
+    $("tone-state").textContent = t("check.playing");
     await playTone(selects.audiooutput.value || undefined);
-    $("tone-state").textContent = "Did you hear a chime? If not, turn up the volume or choose "
-      + "other speakers or headphones.";
+    $("tone-state").textContent = t("check.played");
   }));
   addEventListener("pagehide", () => { stopLevel(); stopMedia(stream); });
 }
 
+await ready("common", "pages");
+mountLanguages();
 wire();

@@ -1,22 +1,14 @@
 // @ts-check
 /**
- * The room's connection, in words: connecting, connected, reconnecting, offline.
+ * The room's connection, in words (`conn.STATE`): connecting, connected, reconnecting, offline.
  * The room link (roomlink.js) calls `setConnection`; the browser's own offline/online events also feed it,
  * so a dropped hospital Wi-Fi shows "Reconnecting…" even before any media code notices.
  */
 
+import { t } from "./i18n.js";
 import { $ } from "./ui.js";
 
-/** @typedef {"connecting" | "connected" | "reconnecting" | "offline" | "closed"} ConnectionState */
-
-/** @type {Record<ConnectionState, string>} */
-const WORDS = {
-  connecting: "Connecting…",
-  connected: "Connected",
-  reconnecting: "Reconnecting… Stay on this page: your place and your turn are kept.",
-  offline: "You are offline. Rounds will reconnect when your network is back.",
-  closed: "Not connected",
-};
+/** @typedef {import("./room-types.js").ConnectionState} ConnectionState */
 
 /** @type {ConnectionState} */
 let state = "connecting";
@@ -28,7 +20,7 @@ export function setConnection(next) {
   state = next;
   const el = $("conn");
   el.dataset.state = next;
-  el.textContent = WORDS[next];
+  el.textContent = t(`conn.${next}`);
 }
 
 export const connection = () => state;

@@ -10,6 +10,7 @@
 import { get, post } from "./api.js";
 import { cannotEnter, enterRoom, mountRoom } from "./simple-room.js";
 import { $, $as, busy, h, message, param } from "./ui.js";
+import { ready } from "./i18n.js";
 
 const VISIT = "rounds.dropin.visit";
 /** The room's own words for a final close (roomlink.js speaks of sessions and facilitators). */
@@ -85,6 +86,7 @@ async function visit() {
 }
 
 async function main() {
+  await ready("common", "pages");  // the shared words (dates, errors); this page's own are en-GB
   mountRoom();
   const roomId = param("room");
   try {

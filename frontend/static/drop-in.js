@@ -10,6 +10,7 @@
 import { ApiError, post } from "./api.js";
 import { when } from "./format.js";
 import { $, $as, h, message, say } from "./ui.js";
+import { ready } from "./i18n.js";
 
 const KEY = "rounds.dropin.key";
 const VISIT = "rounds.dropin.visit";
@@ -145,6 +146,7 @@ function waitToBeLetIn(visit) {
 }
 
 async function main() {
+  await ready("common", "pages");  // the shared words (dates, errors); this page's own are en-GB
   const key = linkKey();
   if (!key) {
     return say($("problem"), "Open the link of your peer network to drop in.", "error");

@@ -9,7 +9,7 @@
  */
 
 import { get, patch, post, put } from "./api.js";
-import { clock } from "./clock.js";
+import { clock } from "./roundview.js";
 import { $, busy, h, say } from "./ui.js";
 
 /** @typedef {import("./events.js").LiveState} LiveState */

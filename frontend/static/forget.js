@@ -5,8 +5,18 @@
  */
 
 import { post } from "./api.js";
-import { forgetAll } from "./store.js";
+import { t } from "./i18n.js";
+import { LANGUAGE } from "./store.js";
 import { busy, say } from "./ui.js";
+
+/** Forget everything this browser keeps for Rounds (the server cookie is cleared by the API). */
+export function forgetAll() {
+  for (const storage of [localStorage, sessionStorage]) {
+    try {
+      for (const key of Object.keys(storage)) if (key.startsWith("rounds.") && key !== LANGUAGE) storage.removeItem(key);
+    } catch { /* nothing stored */ }
+  }
+}
 
 /**
  * Wire a "Forget this device" button; `done` runs after forgetting.
@@ -14,14 +24,11 @@ import { busy, say } from "./ui.js";
  */
 export function wireForget(button, out, done) {
   button.addEventListener("click", () => busy(button, out, async () => {
-    const sure = confirm("Forget this device? You will leave your groups: your facilitator "
-      + "will see that you left. Your name and groups will be removed from this browser, and "
-      + "you will need a new invite link to join again.");
+    const sure = confirm(t("forget.confirm"));
     if (!sure) return;
     await post("/me/forget");
     forgetAll();
-    say(out, "This device has forgotten you and you have left your groups. To join again, ask "
-      + "your facilitator for a new link.", "ok");
+    say(out, t("forget.done"), "ok");
     done?.();
   }));
 }

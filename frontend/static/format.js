@@ -1,17 +1,17 @@
 // @ts-check
-/** Words for times and states, in British English. No DOM. */
+/** Words for times and states, in the reader's language (i18n.js). No DOM. */
 
-export { clock, milestone } from "./clock.js";
+import { locale, t } from "./i18n.js";
 
 /** @param {string} iso @param {string} [timeZone] */
 export function time(iso, timeZone) {
-  return new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", timeZone })
+  return new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit", timeZone })
     .format(new Date(iso));
 }
 
 /** "Tuesday 1 December" @param {string} iso @param {string} [timeZone] */
 export function day(iso, timeZone) {
-  return new Intl.DateTimeFormat("en-GB", { weekday: "long", day: "numeric", month: "long", timeZone })
+  return new Intl.DateTimeFormat(locale, { weekday: "long", day: "numeric", month: "long", timeZone })
     .format(new Date(iso));
 }
 
@@ -21,36 +21,19 @@ export function day(iso, timeZone) {
  */
 export function when(iso, timeZone, now = new Date()) {
   const target = day(iso, timeZone);
-  if (target === day(now.toISOString(), timeZone)) return `today at ${time(iso, timeZone)}`;
+  const at = { day: target, time: time(iso, timeZone) };
+  if (target === day(now.toISOString(), timeZone)) return t("when.today", at);
   const tomorrow = new Date(now.getTime() + 86400000).toISOString();
-  if (target === day(tomorrow, timeZone)) return `tomorrow at ${time(iso, timeZone)}`;
-  return `${target} at ${time(iso, timeZone)}`;
+  if (target === day(tomorrow, timeZone)) return t("when.tomorrow", at);
+  return t("when.day", at);
 }
 
-/** "2 minutes", "30 seconds", "1 minute 30 seconds". @param {number} seconds */
-export function spoken(seconds) {
-  const s = Math.max(0, Math.round(seconds));
-  const m = Math.floor(s / 60), r = s % 60;
-  const parts = [];
-  if (m) parts.push(`${m} minute${m === 1 ? "" : "s"}`);
-  if (r || !m) parts.push(`${r} second${r === 1 ? "" : "s"}`);
-  return parts.join(" ");
-}
+/** The words for a session's status ("Lobby open"). @param {string} status */
+export const sessionStatus = (status) => t(`status.${status}`);
 
-/** @type {Record<string, string>} */
-export const SESSION_STATUS = {
-  scheduled: "Scheduled",
-  open: "Lobby open",
-  live: "Live",
-  ended: "Ended",
-};
-
-/** @type {Record<string, string>} */
-export const ROLE = {
-  facilitator: "Facilitator",
-  "co-facilitator": "Co-facilitator",
-  member: "Member",
-};
+/** The roles in a group, and the words for one. */
+export const ROLES = ["facilitator", "co-facilitator", "member"];
+export const roleName = (/** @type {string} */ role) => t(`role.${role}`);
 
 /**
  * Where a session stands, for the person waiting, and whether they may go in now.
@@ -59,20 +42,15 @@ export const ROLE = {
  * @returns {{text: string, canEnter: boolean}}
  */
 export function waiting(session, { timeZone, facilitating = false, now = new Date() } = {}) {
-  if (!session) return { text: "No session is scheduled yet. Your facilitator will let you know.", canEnter: false };
-  if (session.status === "ended") return { text: "This session has ended.", canEnter: false };
+  if (!session) return { text: t("wait.none"), canEnter: false };
+  if (session.status === "ended") return { text: t("wait.ended"), canEnter: false };
   if (session.status === "open" || session.status === "live") {
-    return { text: session.status === "live" ? "The session has started. You can go in now."
-      : "The room is open. You can go in now.", canEnter: true };
+    return { text: t(session.status === "live" ? "wait.live" : "wait.open"), canEnter: true };
   }
-  if (facilitating) {
-    return { text: `The session is scheduled for ${when(session.scheduled_start, timeZone, now)}. `
-      + "Open the lobby when you are ready.", canEnter: true };
-  }
-  if (new Date(session.scheduled_start) > now) {
-    return { text: `The group opens ${when(session.scheduled_start, timeZone, now)}.`, canEnter: false };
-  }
-  return { text: "Waiting for the facilitator to let you in.", canEnter: false };
+  const at = { when: when(session.scheduled_start, timeZone, now) };
+  if (facilitating) return { text: t("wait.scheduled", at), canEnter: true };
+  if (new Date(session.scheduled_start) > now) return { text: t("wait.opens", at), canEnter: false };
+  return { text: t("wait.letIn"), canEnter: false };
 }
 
 /** An ISO time as the value of an <input type="date"> in local time. @param {string} iso */

@@ -5,6 +5,7 @@
  * (403 `facilitators_only`): the section then says so and shows no names.
  */
 
+import { t } from "./i18n.js";
 import { ApiError, get } from "./api.js";
 import { day } from "./format.js";
 import { $, h, message, say } from "./ui.js";
@@ -21,7 +22,7 @@ export async function mountAttendance(group) {
   } catch (error) {
     $("attendance-list").hidden = true;
     const theirs = error instanceof ApiError && error.code === "facilitators_only";
-    return say(out, theirs ? "Only the group's own facilitators see who came." : message(error),
+    return say(out, theirs ? t("groupAttendance.onlyTheGroupS") : message(error),
       theirs ? "info" : "error");
   }
   /** @type {Map<string, Present[]>} */
@@ -33,5 +34,5 @@ export async function mountAttendance(group) {
     return h("li", { className: "row" }, h("strong", {}, day(`${d}T12:00:00Z`, group.timezone)),
       h("span", { className: "muted" }, ` ${people.length} came: `),
       people.map((p) => `${p.display_name} (${p.minutes} min)`).join(", "));
-  }) : [h("li", { className: "muted" }, "Nobody has come to a session yet.")]));
+  }) : [h("li", { className: "muted" }, t("groupAttendance.nobodyYet"))]));
 }

@@ -1,6 +1,7 @@
 // @ts-check
 /** A group's details: edit them (new ground rules get a new version), or archive the group. */
 
+import { t } from "./i18n.js";
 import { patch, post } from "./api.js";
 import { $, $as, busy, say } from "./ui.js";
 
@@ -33,14 +34,14 @@ export async function mountDetails(group) {
       const bumped = saved.ground_rules_version !== group.ground_rules_version;
       Object.assign(group, saved);
       $("title").textContent = saved.name;
-      say(out, bumped ? "Saved. Everyone will be asked to agree to the new ground rules at their next join."
-        : "Saved.", "ok");
+      say(out, bumped ? t("groupDetails.savedEveryoneWillBe")
+        : t("groupDetails.saved"), "ok");
     });
   });
   const archive = $as("archive", HTMLButtonElement);
   archive.hidden = Boolean(group.archived_at);
   archive.addEventListener("click", () => busy(archive, out, async () => {
-    if (!confirm(`Archive ${group.name}? Its invites stop working and members can no longer join.`)) return;
+    if (!confirm(t("groupDetails.archiveConfirm", { group: group.name }))) return;
     await post(`/groups/${group.id}/archive`);
     location.reload();
   }));

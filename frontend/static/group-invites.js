@@ -1,14 +1,14 @@
 // @ts-check
 /** A group's invites: create a link (shown once), copy it, see uses and status, revoke. */
 
+import { t } from "./i18n.js";
 import { get, post } from "./api.js";
 import { day } from "./format.js";
 import { $, $as, busy, h, say } from "./ui.js";
 
 /** @typedef {import("./types.js").Invite} Invite */
 
-/** @type {Record<string, string>} */
-const STATUS = { active: "Active", used: "Used", expired: "Expired", revoked: "Revoked" };
+// An invite's status in words: `invites.status.STATUS`.
 
 /** @param {import("./types.js").Group} group */
 export async function mountInvites(group) {
@@ -17,27 +17,27 @@ export async function mountInvites(group) {
     /** @type {Invite[]} */
     const invites = await get(`/groups/${group.id}/invites`);
     $("invite-list").replaceChildren(...invites.map((i) => row(i, reload)));
-    if (!invites.length) $("invite-list").append(h("li", { className: "row" }, "No invites yet."));
+    if (!invites.length) $("invite-list").append(h("li", { className: "row" }, t("groupInvites.noInvitesYet")));
   };
 
   /** @param {Invite} i @param {() => Promise<void>} again */
   function row(i, again) {
-    const name = i.label || (i.kind === "personal" ? "Personal link" : "Shared link");
+    const name = i.label || (i.kind === "personal" ? t("groupInvites.personalLink") : t("groupInvites.sharedLink"));
     const revoke = i.status === "active" && !group.archived_at
-      ? h("button", { type: "button", className: "danger" }, "Revoke",
-        h("span", { className: "visually-hidden" }, ` the invite for ${name}`)) : null;
+      ? h("button", { type: "button", className: "danger" }, t("groupInvites.revoke"),
+        h("span", { className: "visually-hidden" }, t("invites.revokeWhat", { name }))) : null;
     revoke?.addEventListener("click", () => busy(revoke, out, async () => {
-      if (!confirm(`Revoke the invite for ${name}? The link will stop working at once.`)) return;
+      if (!confirm(t("invites.revokeConfirm", { name }))) return;
       await post(`/invites/${i.id}/revoke`);
-      say(out, `The invite for ${name} is revoked.`, "ok");
+      say(out, t("invites.revoked", { name }), "ok");
       await again();
     }));
     return h("li", { className: "row" },
       h("div", {}, h("strong", {}, name), " ",
-        h("span", { className: "tag", "data-state": i.status }, STATUS[i.status] || i.status),
+        h("span", { className: "tag", "data-state": i.status }, t(`invites.status.${i.status}`)),
         h("div", { className: "muted" },
-          `${i.kind === "personal" ? "Personal" : "Shared"}, used ${i.uses} of ${i.max_uses}, `
-          + `${i.status === "expired" ? "expired" : "works until"} ${day(i.expires_at)}`)),
+          t(`invites.line.${i.kind === "personal" ? "personal" : "shared"}.${i.status === "expired" ? "expired" : "until"}`,
+            { uses: i.uses, max: i.max_uses, date: day(i.expires_at) }))),
       revoke);
   }
 
@@ -62,7 +62,7 @@ export async function mountInvites(group) {
         label: $as("i-label", HTMLInputElement).value.trim(), kind: kind(),
         max_uses: kind() === "group" ? Number($as("i-uses", HTMLInputElement).value || 1) : 1,
         expires_in_days: days ? Number(days) : null, ...(email ? { email } : {}) });
-      say(out, email ? `The link is on its way to ${email}. You can also copy it below.` : "", "ok");
+      say(out, email ? t("invites.emailed", { email }) : "", "ok");
       $as("link", HTMLInputElement).value = created.link;
       $("copy-status").textContent = "";
       $("new-link").hidden = false;
@@ -77,10 +77,10 @@ export async function mountInvites(group) {
     const link = $as("link", HTMLInputElement);
     try {
       await navigator.clipboard.writeText(link.value);
-      $("copy-status").textContent = "Copied.";
+      $("copy-status").textContent = t("groupInvites.copied");
     } catch {
       link.select();
-      $("copy-status").textContent = "Selected: press Ctrl+C (or Cmd+C) to copy.";
+      $("copy-status").textContent = t("groupInvites.selectedPressCtrlC");
     }
   });
   await reload();

@@ -5,6 +5,7 @@
  * polling); letting in is `POST /sessions/{id}/lobby/{member}/admit` (the room offers the same).
  */
 
+import { t } from "./i18n.js";
 import { post } from "./api.js";
 import { busy, h, say } from "./ui.js";
 
@@ -26,8 +27,8 @@ export function watchLobby(sessionId, list, out) {
     const key = JSON.stringify(waiting);
     if (key === shown) return;
     shown = key;
-    list.replaceChildren(...(waiting.length ? waiting.map((p) => item(p.participant_id, p.name || "Someone"))
-      : [h("li", { className: "muted" }, "Nobody is waiting to come in.")]));
+    list.replaceChildren(...(waiting.length ? waiting.map((p) => item(p.participant_id, p.name || t("groupLobby.someone")))
+      : [h("li", { className: "muted" }, t("groupLobby.nobodyIsWaitingTo"))]));
   });
   stream.addEventListener("session", (e) => {
     if (JSON.parse(/** @type {MessageEvent} */ (e).data).status === "ended") stream.close();
@@ -35,12 +36,12 @@ export function watchLobby(sessionId, list, out) {
 
   /** @param {string} memberId @param {string} name */
   function item(memberId, name) {
-    const button = h("button", { type: "button" }, `Let ${name} in`);
+    const button = h("button", { type: "button" }, t("groupLobby.letIn", { name }));
     button.addEventListener("click", () => busy(button, out, async () => {
       await post(`/sessions/${sessionId}/lobby/${memberId}/admit`);
-      say(out, `${name} has been let in.`, "ok");
+      say(out, t("groupLobby.letInDone", { name }), "ok");
       button.closest("li")?.remove();
     }));
-    return h("li", { className: "waiting" }, h("span", {}, `${name} is waiting`), button);
+    return h("li", { className: "waiting" }, h("span", {}, t("groupLobby.waiting", { name })), button);
   }
 }

@@ -1,8 +1,9 @@
 // @ts-check
 /** A group's members: roles, start and end dates, ending a membership; an admin adds facilitators. */
 
+import { t } from "./i18n.js";
 import { get, patch, post } from "./api.js";
-import { ROLE, dateInput, day, fromInputs } from "./format.js";
+import { ROLES, dateInput, day, fromInputs, roleName } from "./format.js";
 import { $, $as, busy, h, say } from "./ui.js";
 
 /** @typedef {import("./types.js").Member} Member */
@@ -16,7 +17,7 @@ export async function mountMembers(group, me) {
     /** @type {Member[]} */
     const members = await get(`/groups/${group.id}/members?include_ended=${ended.checked}`);
     $("member-list").replaceChildren(...members.map((m) => card(m, reload)));
-    if (!members.length) $("member-list").append(h("li", {}, "Nobody has joined yet."));
+    if (!members.length) $("member-list").append(h("li", {}, t("groupMembers.nobodyHasJoinedYet")));
   };
 
   /** @param {Member} m @param {() => Promise<void>} again */
@@ -24,7 +25,7 @@ export async function mountMembers(group, me) {
     const id = (/** @type {string} */ part) => `m-${m.id}-${part}`;
     const isEnded = m.ended_at !== null && new Date(m.ended_at) <= new Date();
     const role = h("select", { id: id("role"), disabled: locked || isEnded },
-      ...Object.entries(ROLE).map(([value, text]) => new Option(text, value, false, value === m.role)));
+      ...ROLES.map((value) => new Option(roleName(value), value, false, value === m.role)));
     if (!m.has_account) {
       for (const option of role.options) if (option.value !== "member") option.disabled = true;
     }
@@ -32,33 +33,33 @@ export async function mountMembers(group, me) {
     const end = h("input", { id: id("end"), type: "date", value: m.ended_at ? dateInput(m.ended_at) : "",
       disabled: locked || isEnded });
     const save = h("button", { type: "button", className: "secondary", hidden: locked || isEnded },
-      "Save", h("span", { className: "visually-hidden" }, ` ${m.display_name}`));
+      t("groupMembers.save"), h("span", { className: "visually-hidden" }, ` ${m.display_name}`));
     const stop = h("button", { type: "button", className: "danger", hidden: locked || isEnded },
-      "End membership", h("span", { className: "visually-hidden" }, ` of ${m.display_name}`));
+      t("groupMembers.endMembership"), h("span", { className: "visually-hidden" }, t("members.of", { name: m.display_name })));
     save.addEventListener("click", () => busy(save, out, async () => {
       /** @type {Record<string, string>} */
       const body = { role: role.value, started_at: fromInputs(start.value) };
       if (end.value) body.ended_at = fromInputs(end.value);
       await patch(`/members/${m.id}`, body);
-      say(out, `Saved ${m.display_name}.`, "ok");
+      say(out, t("members.saved", { name: m.display_name }), "ok");
       await again();
     }));
     stop.addEventListener("click", () => busy(stop, out, async () => {
-      if (!confirm(`End ${m.display_name}'s membership now? Their device stops working at once; `
-        + "to re-admit them, send a new invite.")) return;
+      if (!confirm(t("members.endConfirm", { name: m.display_name }))) return;
       await post(`/members/${m.id}/end`);
-      say(out, `${m.display_name}'s membership has ended.`, "ok");
+      say(out, t("members.ended", { name: m.display_name }), "ok");
       await again();
     }));
     return h("li", { className: "card" },
-      h("h3", {}, m.display_name, " ", isEnded ? h("span", { className: "tag", "data-state": "ended" }, "Ended") : ""),
-      h("p", { className: "muted" }, `${ROLE[m.role]}${m.email ? `, ${m.email}` : ""}. Since ${day(m.started_at)}`
-        + (m.ended_at ? `, ${isEnded ? "ended" : "ends"} ${day(m.ended_at)}.` : ".")),
-      h("label", { for: id("role") }, "Role",
-        m.has_account ? "" : h("span", { className: "hint" }, "Facilitators need an account")),
+      h("h3", {}, m.display_name, " ", isEnded ? h("span", { className: "tag", "data-state": "ended" }, t("groupMembers.ended")) : ""),
+      h("p", { className: "muted" }, t(m.ended_at ? (isEnded ? "members.sinceEnded" : "members.sinceEnds")
+        : "members.since", { role: roleName(m.role), email: m.email ? `, ${m.email}` : "",
+        start: day(m.started_at), end: m.ended_at ? day(m.ended_at) : "" })),
+      h("label", { for: id("role") }, t("groupMembers.role"),
+        m.has_account ? "" : h("span", { className: "hint" }, t("groupMembers.facilitatorsNeedAnAccount"))),
       role,
-      h("label", { for: id("start") }, "Started"), start,
-      h("label", { for: id("end") }, "Ends", h("span", { className: "hint" }, "For example, the end of a rotation")), end,
+      h("label", { for: id("start") }, t("groupMembers.started")), start,
+      h("label", { for: id("end") }, t("groupMembers.ends"), h("span", { className: "hint" }, t("groupMembers.forExampleTheEnd"))), end,
       h("div", { className: "actions" }, save, stop));
   }
 
@@ -72,7 +73,7 @@ async function wireFacilitators(group, out, reload) {
   /** @type {import("./account-types.js").AccountDetail[]} */
   const accounts = (await get("/accounts")).filter((/** @type {import("./account-types.js").AccountDetail} */ a) => !a.disabled_at);
   const select = $as("f-account", HTMLSelectElement);
-  select.replaceChildren(...accounts.map((a) => new Option(`${a.display_name} (${a.email})`, a.id)));
+  select.replaceChildren(...accounts.map((a) => new Option(t("groups.accountOption", { name: a.display_name, email: a.email }), a.id)));
   const form = $as("facilitator-form", HTMLFormElement);
   form.hidden = false;
   const button = $as("facilitator-submit", HTMLButtonElement);
@@ -82,7 +83,7 @@ async function wireFacilitators(group, out, reload) {
     void busy(button, out, async () => {
       await post(`/groups/${group.id}/facilitators`,
         { account_id: select.value, role: $as("f-role", HTMLSelectElement).value });
-      say(out, "Added.", "ok");
+      say(out, t("groupMembers.added"), "ok");
       await reload();
     });
   });

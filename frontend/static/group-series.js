@@ -5,6 +5,7 @@
  * One occurrence is changed or cancelled in the list of sessions (group-sessions.js).
  */
 
+import { locale, t } from "./i18n.js";
 import { get, post, put, request } from "./api.js";
 import { $, $as, busy, h, say } from "./ui.js";
 
@@ -17,29 +18,25 @@ import { $, $as, busy, h, say } from "./ui.js";
  *   until?: string, count?: number, skip: string[], title: string}} SeriesRule
  */
 
-const DAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"];
-const DAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
-/** @type {Record<string, string>} */
-const ORDINAL = { 1: "first", 2: "second", 3: "third", 4: "fourth", "-1": "last" };
+// The words of a rule are `series.*` keys: `series.day.MO`, `series.ordinal.1` (… `-1`: last).
 
 /** "6 October 2026" for "2026-10-06". @param {string} isoDate */
 export function longDate(isoDate) {
   const [y, m, d] = isoDate.split("-").map(Number);
-  return new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "long", year: "numeric",
+  return new Intl.DateTimeFormat(locale, { day: "numeric", month: "long", year: "numeric",
     timeZone: "UTC" }).format(new Date(Date.UTC(y, m - 1, d)));
 }
 
 /** The rule in plain words, as the server says it. @param {SeriesRule} r */
 export function words(r) {
-  const day = DAY_NAMES[DAYS.indexOf(r.weekday)];
-  const every = r.frequency === "monthly"
-    ? `The ${ORDINAL[String(r.week_of_month ?? 1)]} ${day} of every month`
-    : r.frequency === "fortnightly" ? `Every other ${day}` : `Every ${day}`;
-  let text = `${every} at ${r.start_time} for ${r.duration_minutes} minutes`;
-  if (r.start_date) text += `, from ${longDate(r.start_date)}`;
-  if (r.until) text += ` until ${longDate(r.until)}`;
-  if (r.count) text += `, ${r.count} sessions`;
-  if (r.skip.length) text += `, skipping ${[...r.skip].sort().map(longDate).join(", ")}`;
+  const day = t(`series.day.${r.weekday}`);
+  const every = t(`series.${r.frequency}`, { day,
+    ordinal: t(`series.ordinal.${String(r.week_of_month ?? 1)}`) });
+  let text = t("series.atFor", { every, time: r.start_time, count: r.duration_minutes });
+  if (r.start_date) text += t("series.from", { date: longDate(r.start_date) });
+  if (r.until) text += t("series.until", { date: longDate(r.until) });
+  if (r.count) text += t("series.count", { count: r.count });
+  if (r.skip.length) text += t("series.skipping", { dates: [...r.skip].sort().map(longDate).join(", ") });
   return text;
 }
 
@@ -55,8 +52,7 @@ export async function mountSeries(group, changed) {
   let skip = [];
   /** @type {Series | null} */
   let editing = null;
-  $("series-tz").textContent = `Times are in the group's time zone (${group.timezone}), and `
-    + "stay the same when the clocks change.";
+  $("series-tz").textContent = t("series.timeZone", { zone: group.timezone });
 
   /** @returns {SeriesRule} */
   const rule = () => {
@@ -74,9 +70,9 @@ export async function mountSeries(group, changed) {
   const preview = () => {
     $("r-week-line").hidden = select("r-frequency").value !== "monthly";
     $("series-words").textContent = input("r-start").value && input("r-time").value
-      ? `${words(rule())}.` : "Choose the first date and the start time.";
+      ? `${words(rule())}.` : t("groupSeries.chooseTheFirstDate");
     $("skip-list").replaceChildren(...skip.map((d) => {
-      const remove = h("button", { type: "button", className: "link" }, "Remove",
+      const remove = h("button", { type: "button", className: "link" }, t("groupSeries.remove"),
         h("span", { className: "visually-hidden" }, ` ${longDate(d)}`));
       remove.addEventListener("click", () => { skip = skip.filter((x) => x !== d); preview(); });
       return h("li", {}, `${longDate(d)} `, remove);
@@ -87,7 +83,7 @@ export async function mountSeries(group, changed) {
   const addSkip = $as("skip-add", HTMLButtonElement);
   addSkip.addEventListener("click", () => {
     const d = input("r-skip").value;
-    if (!d) return say(out, "Choose a date to skip.", "error");
+    if (!d) return say(out, t("groupSeries.chooseADateTo"), "error");
     if (!skip.includes(d)) skip = [...skip, d].sort();
     input("r-skip").value = "";
     say(out, "");
@@ -98,8 +94,8 @@ export async function mountSeries(group, changed) {
     editing = null;
     form.reset();
     skip = [];
-    $("series-form-heading").textContent = "Repeat sessions";
-    submit.textContent = "Start the series";
+    $("series-form-heading").textContent = t("groupSeries.repeatSessions");
+    submit.textContent = t("groupSeries.startTheSeries");
     cancelEdit.hidden = true;
     preview();
   };
@@ -128,8 +124,8 @@ export async function mountSeries(group, changed) {
     }
     input("r-title").value = s.title;
     skip = [...s.skipped];
-    $("series-form-heading").textContent = "Edit the series";
-    submit.textContent = "Save the series";
+    $("series-form-heading").textContent = t("groupSeries.editTheSeries");
+    submit.textContent = t("groupSeries.saveTheSeries");
     cancelEdit.hidden = false;
     preview();
     input("r-start").focus();
@@ -141,16 +137,16 @@ export async function mountSeries(group, changed) {
     const all = await get(`/groups/${group.id}/series`);
     const running = all.filter((s) => !s.ended_at);
     $("series-list").replaceChildren(...running.map((s) => {
-      const label = s.title || "Series";
-      const change = h("button", { type: "button", className: "secondary" }, "Edit the series",
+      const label = s.title || t("groupSeries.series");
+      const change = h("button", { type: "button", className: "secondary" }, t("groupSeries.editTheSeries"),
         h("span", { className: "visually-hidden" }, `: ${s.description}`));
       change.addEventListener("click", () => edit(s));
-      const stop = h("button", { type: "button", className: "danger" }, "Stop the series",
+      const stop = h("button", { type: "button", className: "danger" }, t("groupSeries.stopTheSeries"),
         h("span", { className: "visually-hidden" }, `: ${s.description}`));
       stop.addEventListener("click", () => busy(stop, out, async () => {
-        if (!confirm(`Stop the series? ${s.description}. Sessions to come are removed.`)) return;
+        if (!confirm(t("series.stopConfirm", { description: s.description }))) return;
         await request("DELETE", `/series/${s.id}`);
-        say(out, "The series has stopped.", "ok");
+        say(out, t("groupSeries.theSeriesHasStopped"), "ok");
         await Promise.all([reload(), changed()]);
       }));
       return h("li", { className: "row" }, h("div", {}, h("strong", {}, label),
@@ -165,13 +161,13 @@ export async function mountSeries(group, changed) {
     event.preventDefault();
     const body = rule();
     if (!body.start_date || !body.start_time) {
-      return say(out, "Choose the first date and the start time.", "error");
+      return say(out, t("groupSeries.chooseTheFirstDate"), "error");
     }
     void busy(submit, out, async () => {
       /** @type {Series} */
       const saved = editing ? await put(`/series/${editing.id}`, body)
         : await post(`/groups/${group.id}/series`, body);
-      say(out, `${editing ? "Saved" : "Started"}: ${saved.description}.`, "ok");
+      say(out, t(editing ? "series.saved" : "series.started", { description: saved.description }), "ok");
       reset();
       await Promise.all([reload(), changed()]);
     });

@@ -5,24 +5,22 @@
  * its members see.
  */
 
+import { t } from "./i18n.js";
 import { get, patch, post } from "./api.js";
-import { SESSION_STATUS, dateInput, fromInputs, when } from "./format.js";
+import { dateInput, fromInputs, sessionStatus, when } from "./format.js";
 import { watchLobby } from "./group-lobby.js";
 import { $, $as, busy, h, say } from "./ui.js";
 
 /** @typedef {import("./schedule-types.js").ScheduledSession} Session */
 
-/** What the first moves do, said under their buttons. @type {Record<string, string>} */
-const EXPLAIN = {
-  open: "Open the lobby: doctors can arrive and wait; you let them in.",
-  live: "Go live: the room opens and you choose the plan there.",
-};
+/** What the first moves do, said under their buttons: keys. @type {Record<string, string>} */
+const EXPLAIN = { open: "sessions.explainOpen", live: "sessions.explainLive" };
 
-/** The moves a facilitator can make from each status: [label, next status]. */
+/** The moves a facilitator can make from each status: [key of its label, next status]. */
 const MOVES = {
-  scheduled: [["Open the lobby", "open"], ["Go live", "live"]],
-  open: [["Go live", "live"], ["End the session", "ended"]],
-  live: [["End the session", "ended"]],
+  scheduled: [["sessions.moveOpen", "open"], ["sessions.moveLive", "live"]],
+  open: [["sessions.moveLive", "live"], ["sessions.moveEnd", "ended"]],
+  live: [["sessions.moveEnd", "ended"]],
   ended: [],
 };
 
@@ -38,45 +36,46 @@ export async function mountSessions(group) {
     const recent = sessions.filter((s) => s.status !== "ended"
       || Date.now() - new Date(s.scheduled_start).getTime() < 7 * 86400000);
     $("session-list").replaceChildren(...recent.map((s) => row(s, reload)));
-    if (!recent.length) $("session-list").append(h("li", { className: "row" }, "No sessions scheduled."));
+    if (!recent.length) $("session-list").append(h("li", { className: "row" }, t("groupSessions.noSessionsScheduled")));
   };
 
   /** @param {Session} s @param {() => Promise<void>} again */
   function row(s, again) {
     const label = `${when(s.scheduled_start, group.timezone)}${s.title ? `, ${s.title}` : ""}`;
-    const buttons = MOVES[s.status].map(([text, status]) => {
+    const buttons = MOVES[s.status].map(([key, status]) => {
+      const text = t(key);
       const b = h("button", { type: "button", className: status === "ended" ? "danger" : "secondary" },
         text, h("span", { className: "visually-hidden" }, `: ${label}`));
       b.addEventListener("click", () => busy(b, out, async () => {
         if (status === "ended" && !confirm(`${text}: ${label}?`)) return;
         await patch(`/sessions/${s.id}`, { status });
-        say(out, `${SESSION_STATUS[status]}: ${label}.`, "ok");
+        say(out, `${sessionStatus(status)}: ${label}.`, "ok");
         await again();
       }));
       return b;
     });
     const enter = s.status !== "ended" && !group.archived_at
-      ? h("a", { className: "button", href: `/lobby?session=${s.id}` }, "Enter the room",
+      ? h("a", { className: "button", href: `/lobby?session=${s.id}` }, t("groupSessions.enterTheRoom"),
         h("span", { className: "visually-hidden" }, `: ${label}`)) : "";
     let lobby = null;
     if (s.status === "open" || s.status === "live") {
       const list = h("ul", { className: "plain", "aria-live": "polite" });
-      lobby = h("div", { className: "lobby" }, h("h4", {}, "In the lobby"), list);
+      lobby = h("div", { className: "lobby" }, h("h4", {}, t("groupSessions.inTheLobby")), list);
       watchLobby(s.id, list, out);
     }
     const changes = s.status === "scheduled" && !group.archived_at ? changeForm(s, label, again) : null;
     const cancelled = s.cancel_reason
-      ? h("p", { className: "muted" }, `Cancelled: ${s.cancel_reason}`) : null;
-    const explained = MOVES[s.status].map(([, status]) => EXPLAIN[status]).filter(Boolean);
+      ? h("p", { className: "muted" }, t("sessions.cancelledBecause", { reason: s.cancel_reason })) : null;
+    const explained = MOVES[s.status].map(([, status]) => EXPLAIN[status]).filter(Boolean).map((key) => t(key));
     const hint = explained.length && !group.archived_at
       ? h("p", { className: "muted hint", id: `moves-${s.id}` }, explained.join(" ")) : null;
     if (hint) for (const b of buttons) b.setAttribute("aria-describedby", hint.id);
     return h("li", { className: "row" },
       h("div", {}, h("strong", {}, label), " ",
         h("span", { className: "tag", "data-state": s.status },
-          s.cancel_reason ? "Cancelled" : SESSION_STATUS[s.status]),
-        h("div", { className: "muted" }, `${s.duration_minutes} minutes${s.series_id
-          ? (s.detached ? ", changed from its series" : ", part of a series") : ""}`), cancelled),
+          s.cancel_reason ? t("groupSessions.cancelled") : sessionStatus(s.status)),
+        h("div", { className: "muted" }, t(!s.series_id ? "sessions.length"
+          : s.detached ? "sessions.lengthDetached" : "sessions.lengthSeries", { count: s.duration_minutes })), cancelled),
       h("div", {}, h("div", { className: "actions" }, ...buttons, enter), hint, changes), lobby);
   }
 
@@ -94,31 +93,31 @@ export async function mountSessions(group) {
     const time = h("input", { id: id("c-time"), type: "time", value: `${part("hour")}:${part("minute")}` });
     const length = h("input", { id: id("c-length"), type: "number", min: 5, max: 480,
       value: String(s.duration_minutes), inputMode: "numeric" });
-    const save = h("button", { type: "button", className: "secondary" }, "Save this session");
+    const save = h("button", { type: "button", className: "secondary" }, t("groupSessions.saveThisSession"));
     const reason = h("input", { id: id("c-reason"), maxLength: 200 });
-    const cancel = h("button", { type: "button", className: "danger" }, "Cancel this session");
+    const cancel = h("button", { type: "button", className: "danger" }, t("groupSessions.cancelThisSession"));
     save.addEventListener("click", () => busy(save, out, async () => {
       await patch(`/sessions/${s.id}`, { scheduled_start: zoned(date.value, time.value),
         duration_minutes: Number(length.value || s.duration_minutes) });
-      say(out, `Changed: ${label}.`, "ok");
+      say(out, t("sessions.changed", { label }), "ok");
       await again();
     }));
     cancel.addEventListener("click", () => busy(cancel, out, async () => {
       if (!reason.value.trim()) {
         reason.focus();
-        return say(out, "Say why the session is cancelled: members will see it.", "error");
+        return say(out, t("groupSessions.sayWhyTheSession"), "error");
       }
       await post(`/sessions/${s.id}/cancel`, { reason: reason.value.trim() });
-      say(out, `Cancelled: ${label}.`, "ok");
+      say(out, t("sessions.cancelled", { label }), "ok");
       await again();
     }));
     return h("details", { className: "change" },
-      h("summary", {}, "Change or cancel", h("span", { className: "visually-hidden" }, `: ${label}`)),
-      h("label", { for: date.id }, "Date"), date, h("label", { for: time.id }, "Start time"), time,
-      h("label", { for: length.id }, "Length in minutes"), length,
+      h("summary", {}, t("groupSessions.changeOrCancel"), h("span", { className: "visually-hidden" }, `: ${label}`)),
+      h("label", { for: date.id }, t("groupSessions.date")), date, h("label", { for: time.id }, t("groupSessions.startTime")), time,
+      h("label", { for: length.id }, t("groupSessions.lengthInMinutes")), length,
       h("div", { className: "actions" }, save),
-      h("label", { for: reason.id }, "Why it is cancelled",
-        h("span", { className: "hint" }, " Members see this on their page and in their calendars")),
+      h("label", { for: reason.id }, t("groupSessions.whyItIsCancelled"),
+        h("span", { className: "hint" }, t("groupSessions.membersSeeThisOn"))),
       reason, h("div", { className: "actions" }, cancel));
   }
 
@@ -144,12 +143,12 @@ export async function mountSessions(group) {
     const templates = await get(`/groups/${group.id}/templates`);
     const chosen = templates.find((t) => t.default);
     $("default-plan-text").textContent = chosen
-      ? `Default plan: ${chosen.name}, ${Math.round(chosen.duration / 60)} minutes. It is offered first when you go live.`
-      : "No default plan: when you go live, you choose the plan from the group's templates.";
+      ? t("sessions.defaultPlan", { name: chosen.name, count: Math.round(chosen.duration / 60) })
+      : t("groupSessions.noDefaultPlanWhen");
   }
 
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-  $("tz-note").textContent = `Times are in this computer's time zone (${zone}).`;
+  $("tz-note").textContent = t("sessions.timeZone", { zone });
   const date = $as("s-date", HTMLInputElement);
   date.value = dateInput(new Date(Date.now() + 86400000).toISOString());
   const form = $as("session-form", HTMLFormElement);
@@ -159,7 +158,7 @@ export async function mountSessions(group) {
     event.preventDefault();
     const time = $as("s-time", HTMLInputElement).value;
     if (!date.value || !time) {
-      say(out, "Choose a date and a start time.", "error");
+      say(out, t("groupSessions.chooseADateAnd"), "error");
       return;
     }
     void busy(button, out, async () => {
@@ -168,7 +167,7 @@ export async function mountSessions(group) {
         scheduled_start: fromInputs(date.value, time),
         duration_minutes: Number($as("s-duration", HTMLInputElement).value || 90),
         title: $as("s-title", HTMLInputElement).value.trim() });
-      say(out, `Scheduled: ${when(s.scheduled_start, group.timezone)}.`, "ok");
+      say(out, t("sessions.scheduled", { when: when(s.scheduled_start, group.timezone) }), "ok");
       await reload();
     });
   });

@@ -1,6 +1,7 @@
 // @ts-check
 /** One group, `/group?id=ID`: sessions, invites, members and details, for its facilitators. */
 
+import { ready, t } from "./i18n.js";
 import { requireAccount } from "./account.js";
 import { get } from "./api.js";
 import { mountCalendarLink } from "./calendar-link.js";
@@ -13,6 +14,8 @@ import { mountSeries } from "./group-series.js";
 import { mountSessions } from "./group-sessions.js";
 import { $, message, param, say } from "./ui.js";
 
+await ready("common", "pages", "manage");
+
 async function main() {
   const me = await requireAccount();
   try {
@@ -20,7 +23,7 @@ async function main() {
     const group = await get(`/groups/${encodeURIComponent(param("id"))}`);
     $("title").textContent = group.name;
     $("cohort").textContent = group.cohort;
-    document.title = `${group.name} · Rounds`;
+    document.title = t("group.pageOf", { group: group.name });
     const archived = Boolean(group.archived_at);
     $("archived").hidden = !archived;
     for (const form of document.querySelectorAll("form")) form.hidden ||= archived;
@@ -28,7 +31,7 @@ async function main() {
     await Promise.all([mountSeries(group, reloadSessions), mountInvites(group), mountAttendance(group),
       mountCheckout(group),
       mountMembers(group, me), mountDetails(group),
-      mountCalendarLink($("calendar"), "/account/calendar", "the sessions of all your groups")]);
+      mountCalendarLink($("calendar"), "/account/calendar", "calendar.intro.account")]);
   } catch (error) {
     say($("problem"), message(error), "error");
   }

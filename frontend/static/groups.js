@@ -1,19 +1,22 @@
 // @ts-check
 /** A facilitator's groups, `/groups`; an admin also creates groups here. */
 
+import { ready, t } from "./i18n.js";
 import { requireAccount } from "./account.js";
 import { get, post } from "./api.js";
 import { $, $as, busy, h, message, say } from "./ui.js";
+
+await ready("common", "pages", "manage");
 
 /** @param {boolean} archived */
 async function list(archived) {
   /** @type {import("./types.js").Group[]} */
   const groups = await get(`/groups?archived=${archived}`);
   $("groups").replaceChildren(...groups.map((g) => h("li", { className: "card" },
-    h("h2", {}, g.name, g.archived_at ? " " : "", g.archived_at ? h("span", { className: "tag", "data-state": "ended" }, "Archived") : ""),
+    h("h2", {}, g.name, g.archived_at ? " " : "", g.archived_at ? h("span", { className: "tag", "data-state": "ended" }, t("groups.archived")) : ""),
     g.cohort ? h("p", { className: "muted" }, g.cohort) : "",
     h("a", { className: "button secondary", href: `/group?id=${g.id}` },
-      "Manage", h("span", { className: "visually-hidden" }, ` ${g.name}`)))));
+      t("groups.manage"), h("span", { className: "visually-hidden" }, ` ${g.name}`)))));
   $("empty").hidden = groups.length > 0;
 }
 
@@ -25,8 +28,8 @@ async function wireCreate(me) {
   /** @type {import("./account-types.js").AccountDetail[]} */
   const accounts = (await get("/accounts")).filter((/** @type {import("./account-types.js").AccountDetail} */ a) => !a.disabled_at);
   const select = $as("g-facilitator", HTMLSelectElement);
-  select.replaceChildren(new Option("Nobody yet", ""),
-    ...accounts.map((a) => new Option(`${a.display_name} (${a.email})`, a.id, false, a.id === me.id)));
+  select.replaceChildren(new Option(t("groups.nobodyYet"), ""),
+    ...accounts.map((a) => new Option(t("groups.accountOption", { name: a.display_name, email: a.email }), a.id, false, a.id === me.id)));
   const form = $as("create-form", HTMLFormElement);
   const button = $as("create-submit", HTMLButtonElement);
   const value = (/** @type {string} */ id) => /** @type {HTMLInputElement} */ ($(id)).value.trim();
@@ -34,7 +37,7 @@ async function wireCreate(me) {
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     if (!value("g-name")) {
-      say($("create-status"), "Give the group a name.", "error");
+      say($("create-status"), t("groups.giveTheGroupA"), "error");
       $("g-name").focus();
       return;
     }

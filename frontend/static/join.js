@@ -9,6 +9,8 @@
 import { ApiError, get, post } from "./api.js";
 import { when } from "./format.js";
 import { wireForget } from "./forget.js";
+import { ready, t } from "./i18n.js";
+import { mountLanguages } from "./languages.js";
 import { displayName } from "./store.js";
 import { $, $as, message, say } from "./ui.js";
 
@@ -47,28 +49,17 @@ const invite = {
   clear: () => { keep(INVITE); keep(JOINED); },
 };
 
-/** @type {Record<string, [string, string]>} */
-export const REASONS = {
-  invite_expired: ["This invite has expired",
-    "Invite links work for a limited time. Ask your facilitator for a new link."],
-  invite_revoked: ["This invite has been withdrawn",
-    "Your facilitator has cancelled this link. Ask them for a new one if you still need to join."],
-  invite_used: ["This invite has already been used",
-    "Each personal link works once. If you joined on another device or browser, use that one, "
-    + "or ask your facilitator for a new link."],
-  group_archived: ["This group has closed",
-    "The group no longer meets in Rounds. Your facilitator can tell you more."],
-  invite_not_found: ["This link does not work",
-    "It is not a Rounds invite, or it was copied incompletely. Open the whole link from your "
-    + "facilitator's message, or ask them to send it again."],
-};
+/** Why an invite cannot be used: its words are `refuse.CODE.title` and `refuse.CODE.text`. */
+export const REASONS = ["invite_expired", "invite_revoked", "invite_used", "group_archived",
+  "invite_not_found"];
 
 /** Show why the link cannot be used. @param {string} code @param {string | null} [group] */
 async function refuse(code, group) {
   invite.clear();
-  const [title, text] = REASONS[code] || ["This link does not work", "Ask your facilitator for a new link."];
-  $("title").textContent = title;
-  say($("problem"), group ? `${text} (Group: ${group}.)` : text, "error");
+  const reason = REASONS.includes(code) ? code : "other";
+  $("title").textContent = t(`refuse.${reason}.title`);
+  const text = t(`refuse.${reason}.text`);
+  say($("problem"), group ? t("refuse.withGroup", { text, group }) : text, "error");
   $("details").hidden = true;
   try {
     if ((await get("/me/memberships")).length) $("mine").hidden = $("forget-line").hidden = false;
@@ -82,10 +73,10 @@ async function refuse(code, group) {
  */
 function already(group, groupId, name, next) {
   invite.done(groupId);
-  document.title = `${group} · Rounds`;
-  $("title").textContent = `You are already in ${group}`;
-  $("already-who").textContent = `This device joined as ${name}. You do not need the link again.`;
-  $("already-next").textContent = next ? `Next session: ${when(next.scheduled_start)}.` : "";
+  document.title = t("join.pageOf", { group });
+  $("title").textContent = t("join.already", { group });
+  $("already-who").textContent = t("join.alreadyWho", { name });
+  $("already-next").textContent = next ? t("join.next", { when: when(next.scheduled_start) }) : "";
   $as("to-group", HTMLAnchorElement).href = `/lobby?group=${encodeURIComponent(groupId)}`;
   $("details").hidden = true;
   say($("status"), "");
@@ -104,6 +95,8 @@ async function backAfterJoining() {
 }
 
 async function main() {
+  await ready("common", "pages");
+  mountLanguages();
   wireForget($as("forget", HTMLButtonElement), $("status"), () => {
     $as("name", HTMLInputElement).value = "";
     $("mine").hidden = $("already").hidden = true;
@@ -125,7 +118,7 @@ async function main() {
     if (error instanceof ApiError && error.code === "invite_not_found") {
       return refuse("invite_not_found");
     }
-    $("title").textContent = "We could not check this link";
+    $("title").textContent = t("join.checkFailed");
     return say($("problem"), message(error), "error");
   }
   if (preview.already_member && preview.group_id) {
@@ -134,13 +127,13 @@ async function main() {
   }
   if (!preview.valid) return refuse(preview.reason || "invite_not_found", preview.group_name);
 
-  document.title = `${preview.group_name} · Join · Rounds`;
-  $("title").textContent = `You are invited to ${preview.group_name}`;
+  document.title = t("join.pageInvited", { group: preview.group_name || "" });
+  $("title").textContent = t("join.invited", { group: preview.group_name || "" });
   $("description").textContent = preview.group_description || "";
   const next = preview.next_session;
   $("next").textContent = next
-    ? `Next session: ${when(next.scheduled_start)}, ${next.duration_minutes} minutes.`
-    : "No session is scheduled yet. Your facilitator will let you know.";
+    ? t("join.nextFor", { when: when(next.scheduled_start), count: next.duration_minutes })
+    : t("wait.none");
   $("rules").textContent = preview.ground_rules || "";
   $("details").hidden = false;
 
@@ -154,14 +147,14 @@ async function main() {
     const chosen = name.value.trim();
     if (!chosen) {
       name.setAttribute("aria-invalid", "true");
-      say($("name-error"), "Enter the name the group will see.", "error");
+      say($("name-error"), t("join.nameMissing"), "error");
       name.focus();
       return;
     }
     name.removeAttribute("aria-invalid");
     say($("name-error"), "");
     button.disabled = true;
-    say($("status"), "Joining…");
+    say($("status"), t("join.joining"));
     try {
       /** @type {Joining} */
       const joined = await post("/invites/accept", { token, display_name: chosen });
@@ -175,7 +168,7 @@ async function main() {
     } catch (error) {
       button.disabled = false;
       const code = error instanceof ApiError ? error.code : "";
-      if (code in REASONS) return refuse(code, preview.group_name);
+      if (REASONS.includes(code)) return refuse(code, preview.group_name);
       say($("status"), message(error), "error");
     }
   });

@@ -7,6 +7,7 @@
 import { get } from "./api.js";
 import { mountCalendarLink } from "./calendar-link.js";
 import { time, when } from "./format.js";
+import { t } from "./i18n.js";
 import { $, h } from "./ui.js";
 
 /**
@@ -22,8 +23,8 @@ export function showOpening(ctx) {
     ? new Date(new Date(s.scheduled_start).getTime() - window * 60000) : null;
   line.hidden = !opens || opens.getTime() < Date.now();
   if (opens && !line.hidden) {
-    line.textContent = window ? `The lobby opens by itself at ${time(opens.toISOString(),
-      group.timezone)}, ${window} minutes before the start.` : "The lobby opens by itself at the start.";
+    line.textContent = window ? t("lobby.opensAt", { time: time(opens.toISOString(), group.timezone),
+      count: window }) : t("lobby.opensAtStart");
   }
 }
 
@@ -38,11 +39,11 @@ export async function showSchedule(groupId) {
   if (!m || m.role !== "member") return;
   const list = $("cancelled");
   list.replaceChildren(...m.cancelled.map((c) => h("li", {},
-    h("strong", {}, `Cancelled: ${when(c.scheduled_start, m.group.timezone)}.`),
+    h("strong", {}, t("lobby.cancelled", { when: when(c.scheduled_start, m.group.timezone) })),
     ` ${c.cancel_reason || ""}`)));
   list.hidden = !m.cancelled.length;
   const box = $("calendar");
   box.hidden = false;
   await mountCalendarLink(box, `/me/memberships/${encodeURIComponent(m.member_id)}/calendar`,
-    "this group's sessions");
+    "calendar.intro.group");
 }

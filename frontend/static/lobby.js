@@ -15,15 +15,16 @@
 import { ApiError, post } from "./api.js";
 import { load } from "./context.js";
 import { waiting } from "./format.js";
+import { ready, t } from "./i18n.js";
+import { mountLanguages } from "./languages.js";
 import { showOpening, showSchedule } from "./lobby-schedule.js";
 import { ack, grants } from "./store.js";
 import { $, $as, message, param, say } from "./ui.js";
 
-const THANKS = "This session has ended. Thank you for coming.";
 
 const RETRY_MS = 5000;
 const NO_SESSION_MS = 60000;
-const LET_IN = "Waiting for the facilitator to let you in. They can see that you are here.";
+const LET_IN = "lobby.letIn";
 /**
  * Asking to come in: not yet, asked (no answer yet), waiting to be let in, stopped by a refusal.
  * @type {"idle" | "asking" | "waiting" | "stopped" | "left"}
@@ -34,7 +35,7 @@ let admission = param("left") ? "left" : "idle";  // after "Leave", do not walk 
 function showWaiting(ctx) {
   $("rules-form").hidden = true;
   $("waiting").hidden = false;
-  $("who").textContent = `You will appear as ${ctx.name}.`;
+  $("who").textContent = t("lobby.who", { name: ctx.name });
   $("rules-again").textContent = ctx.group.ground_rules;
   $as("check", HTMLAnchorElement).href = `/check?group=${encodeURIComponent(ctx.group.id)}`;
   render(ctx);
@@ -72,13 +73,13 @@ async function sessionEnded(ctx) {
   if (thanked) return;
   thanked = true;
   say($("problem"), "");
-  say($("thanks"), THANKS, "ok");
+  say($("thanks"), t("lobby.thanks"), "ok");
   $("rules-form").hidden = true;
   void showClose(ctx);
   const link = $as("group-link", HTMLAnchorElement);
   if (ctx.facilitating) {
     link.href = `/group?id=${encodeURIComponent(ctx.group.id)}`;
-    link.textContent = "Go to the group's page";
+    link.textContent = t("lobby.groupPage");
     $("group-line").hidden = false;
     $("waiting").hidden = true;
     return;
@@ -108,10 +109,8 @@ function render(ctx) {
     facilitating: ctx.facilitating });
   const asking = canEnter && !ctx.facilitating && ctx.session;
   const state = $("state");
-  const shown = !asking ? text : admission === "waiting" ? LET_IN
-    : admission === "stopped" ? "You cannot go in at the moment."
-    : admission === "left" ? "You have left the room. You can go back in while the session is open."
-    : "Asking to come in…";
+  const shown = !asking ? text : t(admission === "waiting" ? LET_IN
+    : admission === "stopped" ? "lobby.stopped" : admission === "left" ? "lobby.left" : "lobby.asking");
   if (state.textContent !== shown) state.textContent = shown;
   showOpening(ctx);
   const enter = $as("enter", HTMLAnchorElement);
@@ -121,7 +120,7 @@ function render(ctx) {
   $("updates").hidden = canEnter || ctx.session?.status === "ended";
   if (asking && ctx.session) {
     $("enter-line").hidden = admission !== "left";
-    enter.textContent = admission === "left" ? "Go back in" : "Enter the room";
+    enter.textContent = t(admission === "left" ? "lobby.goBack" : "lobby.enter");
     enter.href = `/lobby?session=${encodeURIComponent(ctx.session.id)}`;
     $("updates").hidden = admission === "left";
     if (admission === "idle" && !acknowledged(ctx)) {  // a new session: its rules first
@@ -146,13 +145,13 @@ async function askToEnter(ctx, sessionId) {
       { ground_rules_version: ctx.group.ground_rules_version });
     if ("token" in answer) {
       grants.set(sessionId, answer);
-      $("state").textContent = "You are being let in…";
+      $("state").textContent = t("lobby.beingLetIn");
       location.assign(`/room?session=${encodeURIComponent(sessionId)}`);
       return;
     }
     say($("problem"), "");
     admission = "waiting";  // the stream's `admitted` asks again
-    if ($("state").textContent !== LET_IN) $("state").textContent = LET_IN;
+    if ($("state").textContent !== t(LET_IN)) $("state").textContent = t(LET_IN);
   } catch (error) {
     if (error instanceof ApiError && error.code === "ground_rules_changed") return location.reload();
     if (error instanceof ApiError && error.code === "session_not_open") {
@@ -185,7 +184,7 @@ function askForRules(ctx) {
     event.preventDefault();
     if (!agree.checked) {
       agree.setAttribute("aria-invalid", "true");
-      say($("agree-error"), "Tick the box to agree to the ground rules.", "error");
+      say($("agree-error"), t("lobby.agreeMissing"), "error");
       agree.focus();
       return;
     }
@@ -197,6 +196,8 @@ function askForRules(ctx) {
 }
 
 async function main() {
+  await ready("common", "pages");
+  mountLanguages();
   let ctx;
   try {
     ctx = await load(param("group"), param("session"));
@@ -204,13 +205,12 @@ async function main() {
     return say($("problem"), message(error), "error");
   }
   if (!ctx) {
-    $("title").textContent = "This device is not in this group";
-    return say($("problem"), "Open the invite link your facilitator sent you on this device, "
-      + "or go to My groups.", "error");
+    $("title").textContent = t("lobby.notInGroup");
+    return say($("problem"), t("lobby.notInGroupText"), "error");
   }
   $("title").textContent = ctx.group.name;
   $("title").tabIndex = -1;
-  document.title = `${ctx.group.name} · Lobby · Rounds`;
+  document.title = t("lobby.pageOf", { group: ctx.group.name });
   if (ctx.session?.status === "ended" && param("session")) await sessionEnded(ctx);
   else if (acknowledged(ctx)) showWaiting(ctx);
   else askForRules(ctx);

@@ -1,8 +1,9 @@
 // @ts-check
 /**
- * The local camera and microphone: open and stop them (all the room page needs; the device
- * check's listing, level meter and test tone are in devices.js). No DOM elements here.
- * Nothing is recorded or sent anywhere by this module.
+ * The local camera and microphone: open and stop them, and why they could not be opened.
+ * No DOM elements here; the device check and the room page build on it (the check's own
+ * instruments, which the room does not load, are in instruments.js). Nothing is recorded or
+ * sent anywhere by this module.
  */
 
 /** @typedef {import("./store.js").DeviceChoice} DeviceChoice */

@@ -4,6 +4,8 @@
 import { get, put } from "./api.js";
 import { waiting } from "./format.js";
 import { wireForget } from "./forget.js";
+import { ready, t } from "./i18n.js";
+import { mountLanguages } from "./languages.js";
 import { $, $as, busy, h, message, say } from "./ui.js";
 
 /**
@@ -17,27 +19,28 @@ function emailSettings(m) {
     maxLength: 254, value: m.email || "" });
   const remind = h("input", { id: `remind-${id}`, type: "checkbox", checked: m.reminders !== false });
   const out = h("div", { className: "msg", role: "status", hidden: true });
-  const save = h("button", { type: "submit" }, "Save");
+  const save = h("button", { type: "submit" }, t("mygroups.save"));
   const form = h("form", { noValidate: true },
-    h("label", { for: email.id }, "Your email ",
-      h("span", { className: "hint" }, "Optional. Only Rounds sees it; leave it empty for no email")),
+    h("label", { for: email.id }, t("mygroups.email"), " ",
+      h("span", { className: "hint" }, t("mygroups.emailHint"))),
     email,
-    h("p", {}, remind, " ", h("label", { for: remind.id },
-      "Remind me the day before and an hour before each session")),
-    h("p", { className: "muted" }, "Changes and cancellations are always emailed to this address."),
+    h("p", {}, remind, " ", h("label", { for: remind.id }, t("mygroups.remind"))),
+    h("p", { className: "muted" }, t("mygroups.changesEmailed")),
     h("div", { className: "actions" }, save), out);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     busy(save, out, async () => {
       await put(`/me/memberships/${encodeURIComponent(id)}/contact`,
         { email: email.value.trim() || null, reminders: remind.checked });
-      say(out, "Saved.", "ok");
+      say(out, t("mygroups.saved"), "ok");
     });
   });
-  return h("details", {}, h("summary", {}, "Email and reminders"), form);
+  return h("details", {}, h("summary", {}, t("mygroups.emailSettings")), form);
 }
 
 async function main() {
+  await ready("common", "pages");
+  mountLanguages();
   wireForget($as("forget", HTMLButtonElement), $("status"), () => {
     $("groups").hidden = true;
     $("forget-line").hidden = true;
@@ -63,10 +66,11 @@ async function main() {
       facilitating: m.role !== "member" });
     return h("li", { className: "card" },
       h("h2", {}, m.group.name),
-      h("p", { className: "muted" }, `You appear as ${m.display_name}.`),
+      h("p", { className: "muted" }, t("mygroups.appearAs", { name: m.display_name })),
       h("p", {}, text),
       h("a", { className: "button", href: `/lobby?group=${encodeURIComponent(m.group.id)}` },
-        "Go to the lobby", h("span", { className: "visually-hidden" }, ` of ${m.group.name}`)),
+        t("mygroups.toLobby"), h("span", { className: "visually-hidden" },
+          t("mygroups.toLobbyOf", { group: m.group.name }))),
       mail.enabled && emailSettings(m));
   }));
   $("groups").hidden = false;

@@ -9,6 +9,7 @@ import { requireAccount } from "./account.js";
 import { del, get, post } from "./api.js";
 import { when } from "./format.js";
 import { $, $as, busy, h, message, say } from "./ui.js";
+import { ready } from "./i18n.js";
 
 /** @typedef {import("./dropin-types.js").PeerNetwork} PeerNetwork */
 /** @typedef {import("./dropin-types.js").DropInRoom} DropInRoom */
@@ -184,6 +185,7 @@ function wireCreate() {
 }
 
 async function main() {
+  await ready("common", "pages");  // the shared words (dates, errors); this page's own are en-GB
   me = await requireAccount();
   try {
     if (me.is_admin) {

@@ -6,9 +6,10 @@
  */
 
 import { post } from "./api.js";
-import { clock } from "./format.js";
+import { clock } from "./roundview.js";
 import { cannotEnter, enterRoom, mountRoom } from "./simple-room.js";
 import { $, $as, message } from "./ui.js";
+import { ready } from "./i18n.js";
 
 const PAIR_TOKEN = "rounds.pair.token";
 
@@ -42,6 +43,7 @@ function wireTimer() {
 }
 
 async function main() {
+  await ready("common", "pages");  // the shared words (dates, errors); this page's own are en-GB
   mountRoom();
   wireTimer();
   let secret = "";

@@ -8,6 +8,7 @@
 import { ApiError, post } from "./api.js";
 import { dateInput, fromInputs, when } from "./format.js";
 import { $, $as, busy, message, say } from "./ui.js";
+import { ready } from "./i18n.js";
 
 const PAIR_TOKEN = "rounds.pair.token";
 const ENDED = "This pairing has ended. Thank you for taking part. You can volunteer or ask again "
@@ -64,6 +65,7 @@ function ended(error) {
 }
 
 async function main() {
+  await ready("common", "pages");  // the shared words (dates, errors); this page's own are en-GB
   const fresh = Boolean(location.hash.slice(1));
   const secret = token();
   if (!secret) return say($("problem"), "Open your private pairing link on this device.", "error");

@@ -8,6 +8,7 @@
 import { requireAccount } from "./account.js";
 import { del, get, post } from "./api.js";
 import { $, $as, busy, h, message, say } from "./ui.js";
+import { ready } from "./i18n.js";
 
 /** @typedef {import("./pairing-types.js").PairingPerson} Person */
 
@@ -123,6 +124,7 @@ async function wireCreate(me) {
 }
 
 async function main() {
+  await ready("common", "pages");  // the shared words (dates, errors); this page's own are en-GB
   me = await requireAccount();
   try {
     if (me.is_admin) await wireCreate(me);

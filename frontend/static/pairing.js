@@ -7,8 +7,10 @@
 
 import { post } from "./api.js";
 import { $, $as, busy, message, say } from "./ui.js";
+import { ready } from "./i18n.js";
 
 async function main() {
+  await ready("common", "pages");  // the shared words (dates, errors); this page's own are en-GB
   const key = location.hash.slice(1);
   if (!key) return say($("problem"), "Open the pairing scheme's link to volunteer or ask.", "error");
   history.replaceState(null, "", location.pathname);

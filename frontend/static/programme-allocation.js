@@ -6,6 +6,7 @@ import { get, post } from "./api.js";
 import { base, cohortName, slotName } from "./programme-api.js";
 import { openProgramme } from "./programme-page.js";
 import { $, $as, busy, h, message, say } from "./ui.js";
+import { ready } from "./i18n.js";
 
 /** @typedef {import("./programme-types.js").Allocation} Allocation */
 /** @typedef {import("./programme-types.js").Placement} Placement */
@@ -109,6 +110,7 @@ function wire(id, show) {
 }
 
 async function main() {
+  await ready("common", "pages");  // the shared words (dates, errors); this page's own are en-GB
   try {
     const programme = await openProgramme("programme-allocation");
     const show = shower(programme.id);

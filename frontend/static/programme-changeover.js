@@ -6,6 +6,7 @@ import { post } from "./api.js";
 import { base } from "./programme-api.js";
 import { openProgramme } from "./programme-page.js";
 import { $, $as, busy, h, message, say } from "./ui.js";
+import { ready } from "./i18n.js";
 
 /** @param {import("./programme-types.js").Programme} programme */
 function wire(programme) {
@@ -31,6 +32,7 @@ function wire(programme) {
 }
 
 async function main() {
+  await ready("common", "pages");  // the shared words (dates, errors); this page's own are en-GB
   try {
     wire(await openProgramme("programme-changeover"));
   } catch (error) {

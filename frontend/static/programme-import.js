@@ -6,6 +6,7 @@ import { get } from "./api.js";
 import { RowsInvalid, base, importCsv } from "./programme-api.js";
 import { openProgramme } from "./programme-page.js";
 import { $, $as, busy, h, message, say } from "./ui.js";
+import { ready } from "./i18n.js";
 
 /** @param {string} id */
 async function count(id) {
@@ -44,6 +45,7 @@ function wireImport(programme) {
 }
 
 async function main() {
+  await ready("common", "pages");  // the shared words (dates, errors); this page's own are en-GB
   try {
     const programme = await openProgramme("programme-import");
     wireImport(programme);

@@ -5,6 +5,7 @@ import { get, put } from "./api.js";
 import { base, cohortName, slotName } from "./programme-api.js";
 import { openProgramme } from "./programme-page.js";
 import { $, $as, busy, h, message, say } from "./ui.js";
+import { ready } from "./i18n.js";
 
 /** @typedef {import("./programme-types.js").Programme} Programme */
 
@@ -61,6 +62,7 @@ async function wireFacilitators(programme) {
 }
 
 async function main() {
+  await ready("common", "pages");  // the shared words (dates, errors); this page's own are en-GB
   try {
     const programme = await openProgramme("programme");
     await showFigures(programme);

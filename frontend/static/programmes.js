@@ -5,6 +5,7 @@ import { requireAccount } from "./account.js";
 import { get, post } from "./api.js";
 import { parseSlots, slotName } from "./programme-api.js";
 import { $, $as, busy, h, message, say } from "./ui.js";
+import { ready } from "./i18n.js";
 
 /** @typedef {import("./programme-types.js").Programme} Programme */
 
@@ -48,6 +49,7 @@ function wireCreate() {
 }
 
 async function main() {
+  await ready("common", "pages");  // the shared words (dates, errors); this page's own are en-GB
   const me = await requireAccount();
   if (!me.is_programme_lead) {
     return say($("problem"), "Only a programme lead runs programmes. An administrator can make "

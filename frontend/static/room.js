@@ -17,6 +17,7 @@
 import { ApiError, post } from "./api.js";
 import { setConnection, watchNetwork } from "./connstatus.js";
 import { load } from "./context.js";
+import { has, ready, t } from "./i18n.js";
 import { MediaProblem, openMedia, stopMedia } from "./media.js";
 import { RoomLink } from "./roomlink.js";
 import { announce, showState } from "./roundview.js";
@@ -29,7 +30,7 @@ const ENDED_MS = 6000;
 
 /** @type {MediaStream | null} */
 let local = null;
-let name = "You";
+let name = "";
 let muted = false;
 /** Muted by the facilitator: only they can allow unmuting; then the doctor unmutes. */
 let forcedMute = false;
@@ -40,9 +41,9 @@ let audioOnly = Boolean(devices.get().audioOnly);
 let link = null;
 /** @type {string} */
 let me = "";
-/** @type {import("./roomlink.js").LinkState} */
+/** @type {import("./room-types.js").LinkState} */
 let linkState = "connecting";
-/** @type {Map<string, import("./roomlink.js").Peer>} */
+/** @type {Map<string, import("./room-types.js").Peer>} */
 let peers = new Map();
 /** @type {import("./events.js").LiveState | null} */
 let live = null;
@@ -52,7 +53,7 @@ let panel = null;
 let more = null;
 
 /** A name, also of someone who has dropped or left. @param {string} id */
-const nameOf = (id) => (id === me ? name : peers.get(id)?.name || live?.names?.[id] || "Someone");
+const nameOf = (id) => (id === me ? name : peers.get(id)?.name || live?.names?.[id] || t("room.someone"));
 /** @param {string} id */
 const roleOf = (id) => (id === me ? myRole : peers.get(id)?.role || "member");
 let myRole = "member";
@@ -66,7 +67,7 @@ const backTo = () => (myRole !== "member" && groupId ? `/group?id=${encodeURICom
 function showPeople(streams) {
   for (const id of tileIds()) if (id !== SELF && !peers.has(id)) removeTile(id);
   for (const [id, p] of peers) {
-    setTile({ id, name: p.name || "Someone", muted: p.audio_muted, cameraOff: p.video_muted,
+    setTile({ id, name: p.name || t("room.someone"), muted: p.audio_muted, cameraOff: p.video_muted,
       away: !p.connected, forcedMute: p.forced_mute, paused: p.paused, reduced: p.reduced,
       ...(streams ? { stream: streams.get(id) || null } : {}) });
   }
@@ -102,8 +103,7 @@ function showStage() {
   const stage = showState(live, { me, nameOf, serverNow: () => link ? link.serverNow() : Date.now() / 1000 });
   const forced = stage.muted.includes(me);
   if (forced && !muted) toggleMute();  // a facilitator's mute mutes my own microphone too
-  if (forced !== forcedMute) announce(forced ? "The facilitator muted you."
-    : "The facilitator allows you to unmute. Unmute when you are ready.");
+  if (forced !== forcedMute) announce(t(forced ? "room.sayMuted" : "room.sayUnmuteAllowed"));
   forcedMute = forced;
   $as("mute", HTMLButtonElement).disabled = forced || !local?.getAudioTracks().length;
   setLayout(stage.layout);
@@ -124,10 +124,9 @@ function onEvent(kind, data) {
   } else if (kind === "talk_time") {
     panel?.showTalk(data.seconds || {});
   } else if (kind === "notice" && data.about === "controls" && data.holder === me) {
-    announce("You hold the facilitator controls now.");
+    announce(t("room.sayControls"));
   } else if (kind === "notice" && data.about === "phase_warning") {
-    announce(data.warning === "one_minute_left" ? "One minute left in this phase."
-      : "This phase is over its time.");
+    announce(t(data.warning === "one_minute_left" ? "room.sayPhaseMinute" : "room.sayPhaseOver"));
   }
 }
 
@@ -156,11 +155,12 @@ async function connectRoom(sessionId, grant, stream, version) {
     event: onEvent,
     refused: (_code, detail) => panel ? panel.showRefusal(detail)
       : say($("problem"), message(new ApiError(409, _code, detail)), "error"),
-    final: (words, code) => {
+    final: (code, detail) => {
+      const words = has(`close.${code}`) ? t(`close.${code}`) : message(new ApiError(400, code, detail));
       stopMedia(local);
       for (const id of tileIds()) if (id !== SELF) removeTile(id);
       document.documentElement.dataset.over = "true";  // no more Mute, camera or hand
-      $("leave").textContent = "Back to the group";
+      $("leave").textContent = t("room.backToGroup");
       say($("problem"), words, "info");
       if (code === "4007" || code === "session_ended") setTimeout(() => location.assign(backTo()), ENDED_MS);
     },
@@ -186,9 +186,9 @@ function localTracksChanged(republish = true) {
 function showSelf() {
   const hasVideo = Boolean(local?.getVideoTracks().length);
   setTile({ id: SELF, name, you: true, stream: local, muted, cameraOff: cameraOff || !hasVideo });
-  $("mute").textContent = muted ? "Unmute" : "Mute";
+  $("mute").textContent = t(muted ? "room.unmute" : "room.mute");
   $("mute").dataset.off = String(muted);
-  $("camera").textContent = cameraOff || !hasVideo ? "Start camera" : "Stop camera";
+  $("camera").textContent = t(cameraOff || !hasVideo ? "room.startCamera" : "room.stopCamera");
   $("camera").dataset.off = String(cameraOff || !hasVideo);
   $as("camera", HTMLButtonElement).disabled = audioOnly || !local;
   $as("mute", HTMLButtonElement).disabled = forcedMute || !local?.getAudioTracks().length;
@@ -203,11 +203,7 @@ async function startLocal() {
   } catch (error) {
     local = null;
     const kind = error instanceof MediaProblem ? error.kind : "unknown";
-    say($("problem"), kind === "denied"
-      ? "Your camera and microphone are blocked, so you can listen but not speak. Allow them in "
-        + "the browser (the symbol next to the web address), then reload this page."
-      : "No microphone could be started, so you can listen but not speak. You can try the "
-        + "device check from the lobby.", "error");
+    say($("problem"), t(kind === "denied" ? "room.mediaBlocked" : "room.noMicrophone"), "error");
   }
   showSelf();
 }
@@ -222,7 +218,7 @@ async function setCamera(on) {
       for (const track of stream.getAudioTracks()) track.stop();
       for (const track of stream.getVideoTracks()) local.addTrack(track);
     } catch {
-      say($("problem"), "The camera could not be started. You are still in the room with audio.", "error");
+      say($("problem"), t("room.cameraFailed"), "error");
     }
   }
   cameraOff = !on;
@@ -273,6 +269,8 @@ function wireControls() {
 }
 
 async function main() {
+  await ready("common", "room");
+  name = t("room.you");
   mountGrid($("grid"));
   watchNetwork();
   wireControls();
@@ -280,16 +278,15 @@ async function main() {
   const sessionId = param("session");
   const ctx = sessionId ? await load("", sessionId).catch(() => null) : null;
   if (!ctx) {
-    $("title").textContent = "Rounds";
+    $("title").textContent = t("app.name");
     setConnection("closed");
-    return say($("problem"), "This device or account is not in this session's group. Open your "
-      + "invite link, or go to My groups.", "error");
+    return say($("problem"), t("room.notInGroup"), "error");
   }
   name = ctx.name;
   groupId = ctx.group.id;
   const title = ctx.session?.title ? `${ctx.group.name}: ${ctx.session.title}` : ctx.group.name;
   $("title").textContent = title;
-  document.title = `${title} · Room · Rounds`;
+  document.title = t("room.pageOf", { title });
   const version = ack.get(ctx.group.id);
   if (version !== ctx.group.ground_rules_version) {
     location.replace(`/lobby?session=${encodeURIComponent(sessionId)}`);
@@ -313,8 +310,7 @@ async function main() {
     }
     setConnection("closed");
     const notOpen = error instanceof ApiError && error.code === "session_not_open";
-    say($("problem"), notOpen ? "The room is not open yet. Wait in the lobby: it will tell you "
-      + "when you can come in." : message(error), "error");
+    say($("problem"), notOpen ? t("room.notOpen") : message(error), "error");
   }
 }
 

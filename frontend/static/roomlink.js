@@ -14,29 +14,11 @@
 import { ApiError, post } from "./api.js";
 import { RoomConnection } from "./protocol.js";
 
-/**
- * @typedef {{id: string, name: string, role: string, audio_muted: boolean, video_muted: boolean,
- *   forced_mute: boolean, connected: boolean, paused?: boolean, reduced?: boolean}} Peer
- * @typedef {import("./types.js").JoinGrant} JoinGrant
- * @typedef {"connecting" | "connected" | "reconnecting" | "closed"} LinkState
- * @typedef {{
- *   peers: (peers: Map<string, Peer>) => void,
- *   media: (streams: Map<string, MediaStream>) => void,
- *   state: (state: LinkState) => void,
- *   event: (kind: string, data: any) => void,
- *   refused: (code: string, detail: string) => void,
- *   final: (words: string, code: string) => void,  // code: the close code, or the API error's
- * }} LinkHooks
- */
+/** @typedef {import("./room-types.js").Peer} Peer @typedef {import("./room-types.js").LinkHooks} LinkHooks
+ * @typedef {import("./types.js").JoinGrant} JoinGrant */
 
-/** Close codes after which coming back on our own would be wrong. */
-const FINAL = /** @type {Record<number, string>} */ ({
-  4003: "The room is full: at most 12 people can be in it.",
-  4006: "You joined this room from another tab or device, so this page has left it.",
-  4007: "The session has ended. Thank you for coming.",
-  4008: "The facilitator has removed you from this session.",
-  4009: "Your membership of this group has ended.",
-});
+/** Close codes after which coming back on our own would be wrong (words: `close.CODE`). */
+const FINAL = new Set([4003, 4006, 4007, 4008, 4009]);
 const FINAL_NAMES = /** @type {Record<string, number>} */ ({
   room_full: 4003, replaced: 4006, room_closed: 4007, removed: 4008, revoked: 4009 });
 const BACKOFF_MS = [500, 1000, 2000, 4000, 8000];
@@ -133,9 +115,9 @@ export class RoomLink {
       const why = error instanceof Error ? error.message : "";
       const code = FINAL_NAMES[why] || Number(/^closed (\d+)$/.exec(why)?.[1] || 0);
       if (error instanceof ApiError && error.status >= 400 && error.status < 500) {
-        this.finish(error.detail.charAt(0).toUpperCase() + error.detail.slice(1), error.code);
-      } else if (FINAL[code]) {
-        this.finish(FINAL[code], String(code));
+        this.finish(error.code, error.detail);
+      } else if (FINAL.has(code)) {
+        this.finish(String(code));
       } else {
         if (why === "bad_token" || why === "token_expired" || code === 4001) this.renew = true;
         this.retry();
@@ -150,7 +132,7 @@ export class RoomLink {
     /** @type {JoinGrant | {status: string}} */
     const answer = await post(`/sessions/${encodeURIComponent(this.sessionId)}/join`,
       { ground_rules_version: this.groundRules });
-    if (!("token" in answer)) throw new ApiError(403, "waiting", "you are waiting in the lobby again");
+    if (!("token" in answer)) throw new ApiError(403, "waiting", "");
     return answer;
   }
 
@@ -162,12 +144,12 @@ export class RoomLink {
     this.retryTimer = setTimeout(() => void this.open(), wait);
   }
 
-  /** Stop for good and say why. @param {string} words @param {string} code */
-  finish(words, code) {
+  /** Stop for good and say why. @param {string} code @param {string} [detail] */
+  finish(code, detail = "") {
     this.over = true;
     clearInterval(this.timeTimer);
     this.hooks.state("closed");
-    this.hooks.final(words, code);
+    this.hooks.final(code, detail);
   }
 
   /** @param {RoomConnection} conn */
@@ -204,7 +186,7 @@ export class RoomLink {
     on("error", (msg) => { if (msg.ref === "app") this.hooks.refused(msg.code, msg.detail); });
     on("close", ({ code }) => {
       if (this.over || !conn.participant) return;  // before joining, open() deals with it
-      if (FINAL[code]) this.finish(FINAL[code], String(code));
+      if (FINAL.has(code)) this.finish(String(code));
       else this.retry();
     });
   }

@@ -12,17 +12,31 @@
  * keeps the value it shows in `data-remaining` (seconds) with `data-at` (local ms) for checks.
  */
 
-import { clock, milestone } from "./clock.js";
+import { t } from "./i18n.js";
 import { $ } from "./ui.js";
 
+/** @typedef {import("./events.js").LiveState} LiveState @typedef {import("./events.js").ClockView} ClockView
+ * @typedef {import("./events.js").RoundView} RoundView @typedef {import("./room-types.js").Viewer} Viewer */
+
+/** "4:05" for 245 seconds; "-0:30" past zero. @param {number} seconds */
+export function clock(seconds) {
+  const sign = seconds < 0 ? "-" : "";
+  const s = Math.abs(Math.round(seconds));
+  return `${sign}${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+}
+
 /**
- * @typedef {import("./events.js").LiveState} LiveState
- * @typedef {import("./events.js").ClockView} ClockView
- * @typedef {import("./events.js").RoundView} RoundView
- * @typedef {{me: string, nameOf: (id: string) => string, serverNow: () => number}} Viewer
- * @typedef {{layout: string, floor: string | null, aside: string | null, raised: string[],
- *   muted: string[]}} Stage
+ * The words for the clock milestone crossed between two readings of the seconds left, or "":
+ * `clock.at60`, `clock.at30`, `clock.at0` (to the speaker: `clock.mine60`, …).
+ * Overrun is a gentle word, never a cut-off.
+ * @param {number} before @param {number} after @param {boolean} [mine] said to the speaker
  */
+export function milestone(before, after, mine = false) {
+  for (const at of [60, 30, 0]) {
+    if (before > at && after <= at) return t(`clock.${mine && at ? "mine" : "at"}${at}`);
+  }
+  return "";
+}
 
 /** @type {LiveState | null} */
 let live = null;
@@ -49,34 +63,34 @@ export function secondsLeft(c) {
 }
 
 /** The name to show for a participant, "you" for oneself. @param {string} id */
-const who = (id) => (id === viewer.me ? "you" : viewer.nameOf(id));
+const who = (id) => (id === viewer.me ? t("round.you") : viewer.nameOf(id));
 
 /**
  * Show the state the server sent; returns what the grid should stage.
  * @param {LiveState} state @param {Viewer} [as]
- * @returns {Stage}
+ * @returns {import("./room-types.js").Stage}
  */
 export function showState(state, as) {
   if (as) viewer = as;
   live = state;
   const phase = state.phase;
   // Without a phase: no plan yet, or (with one) its phases have all run.
-  const done = "That was the last part of the plan";
-  const title = !phase ? (state.template ? done : "Waiting for the facilitator to start")
-    : phase.status === "pending" ? `${phase.title}: about to start`
-    : phase.status === "paused" ? `${phase.title} (paused)`
+  const done = t("round.planDone");
+  const title = !phase ? (state.template ? done : t("round.waitingToStart"))
+    : phase.status === "pending" ? t("round.phasePending", { phase: phase.title })
+    : phase.status === "paused" ? t("round.phasePaused", { phase: phase.title })
     : phase.status === "ended" ? done : phase.title;
   $("phase").textContent = title;
   const prompt = $("prompt");
   prompt.textContent = phase && phase.status !== "ended" ? phase.prompt : "";
   prompt.hidden = !prompt.textContent;
-  if (phase && phase.status !== "pending" && title !== lastPhase) announce(`Now: ${title}`);
+  if (phase && phase.status !== "pending" && title !== lastPhase) announce(t("round.now", { phase: title }));
   lastPhase = title;
   showRound(state.round);
   showFloor(state);
   const hand = $("hand");
   const up = state.hands.raised.includes(viewer.me);
-  hand.textContent = up ? "Lower hand" : "Raise hand";
+  hand.textContent = t(up ? "room.lowerHand" : "room.raiseHand");
   hand.setAttribute("aria-pressed", String(up));
   tick();
   clearInterval(timer);
@@ -99,35 +113,33 @@ function showRound(round) {
   let line = "";
   let note = "";
   if (round.status === "pending") {
-    line = "The round has not started yet.";
+    line = t("round.pending");
   } else if (round.status === "ended") {
-    line = "The round has ended. Thank you, everyone.";
+    line = t("round.ended");
   } else if (round.status === "between") {
-    line = round.up_next ? "Thank you. The facilitator will invite the next person."
-      : "Thank you. That was the last turn of the round.";
+    line = t(round.up_next ? "round.betweenNext" : "round.betweenLast");
   } else if (current && !round.speaker) {
-    line = `${viewer.nameOf(current)}'s connection dropped.`;
-    note = "The group waits for them (up to 2 minutes).";
+    line = t("round.dropped", { name: viewer.nameOf(current) });
+    note = t("round.droppedNote");
   } else {
-    line = current === viewer.me ? "Your turn" : `${name}'s turn`;
+    line = current === viewer.me ? t("round.yourTurn") : t("round.turnOf", { name });
     const turn = round.turns.find((t) => t.participant_id === current);
-    if (turn?.passes) note = "(offered again after a pass)";
+    if (turn?.passes) note = t("round.afterPass");
   }
   $("speaker").textContent = line;
   $("turn-note").textContent = note;
   const next = round.up_next;
   $("next-up").textContent = round.status === "ended" ? ""
-    : next ? `${round.status === "pending" ? "First" : "Next"}: ${who(next)}`
-    : round.status === "running" ? "This is the last turn of the round." : "";
+    : next ? t(round.status === "pending" ? "round.first" : "round.next", { name: who(next) })
+    : round.status === "running" ? t("round.lastTurn") : "";
   const speaker = round.status === "running" ? round.speaker : null;
   if (speaker !== lastSpeaker) {
     lastLeft = NaN;  // the first reading of a new turn announces nothing (a 1-minute turn)
-    if (speaker) announce(speaker === viewer.me
-      ? "It is your turn. Press I've finished when you are done, or Pass."
-      : `It is ${viewer.nameOf(speaker)}'s turn.`);
+    if (speaker) announce(speaker === viewer.me ? t("round.sayYourTurn")
+      : t("round.sayTurnOf", { name: viewer.nameOf(speaker) }));
   }
   lastSpeaker = speaker;
-  if (round.status !== lastRound && round.status === "ended") announce("The round has ended.");
+  if (round.status !== lastRound && round.status === "ended") announce(t("round.sayEnded"));
   lastRound = round.status;
 }
 
@@ -136,15 +148,16 @@ function showFloor(state) {
   const el = $("floor-note");
   const running = state.phase?.status === "running" || state.phase?.status === "paused";
   let text = "";
-  if (state.muted.includes(viewer.me)) text = "The facilitator has muted your microphone for everyone.";
+  if (state.muted.includes(viewer.me)) text = t("floor.mutedForAll");
   else if (running && !state.audible.includes(viewer.me)) {
     const speaker = state.round?.speaker || state.hands.floor;
     text = state.phase?.presenter === viewer.me && state.phase.layout === "presenter_aside"
-      ? "Push-back: you sit back and listen. The others do not hear your microphone."
-      : speaker ? `${viewer.nameOf(speaker)} has the floor: the others do not hear your microphone now.`
-      : "Only the facilitators are heard now.";
+      ? t("floor.pushBack")
+      : speaker ? t("floor.othersHave", { name: viewer.nameOf(speaker) })
+      : t("floor.facilitatorsOnly");
   } else if (state.hands.floor && state.hands.floor !== state.round?.speaker) {
-    text = state.hands.floor === viewer.me ? "You have the floor." : `${viewer.nameOf(state.hands.floor)} has the floor.`;
+    text = state.hands.floor === viewer.me ? t("floor.yours")
+      : t("floor.theirs", { name: viewer.nameOf(state.hands.floor) });
   }
   el.textContent = text;
   el.hidden = !text;
@@ -155,7 +168,7 @@ function tick() {
   const phase = live.phase;
   const phaseLeft = phase && phase.status !== "ended" ? secondsLeft(phase) : null;
   $("phase-clock").textContent = phaseLeft === null ? ""
-    : phaseLeft >= 0 ? `· ${clock(phaseLeft)} left in this phase` : `· ${clock(-phaseLeft)} over`;
+    : t(phaseLeft >= 0 ? "clock.phaseLeft" : "clock.phaseOver", { clock: clock(Math.abs(phaseLeft)) });
   const round = live.round;
   const el = $("clock");
   const fill = $("bar-fill");
@@ -170,17 +183,17 @@ function tick() {
   el.dataset.remaining = left.toFixed(3);
   el.dataset.at = String(Date.now());
   el.dataset.speaker = round.speaker || "";
-  const text = dropped ? `Waiting, ${clock(Math.max(0, left))}`
-    : round.paused ? `Paused, ${clock(left)} left`
-    : left < 0 ? `${clock(-left)} over time` : `${clock(left)} left`;
+  const text = dropped ? t("clock.waiting", { clock: clock(Math.max(0, left)) })
+    : t(round.paused ? "clock.paused" : left < 0 ? "clock.over" : "clock.left",
+      { clock: clock(round.paused ? left : Math.abs(left)) });
   if (el.textContent !== text) el.textContent = text;
   const total = round.allotted || round.turn_length;
   fill.style.width = `${Math.max(0, Math.min(100, (left / total) * 100))}%`;
   fill.dataset.state = state;
   if (!dropped && !round.paused) {
-    const words = Number.isNaN(lastLeft) ? "" : milestone(lastLeft, left);
     const mine = round.speaker === viewer.me;
-    if (words) announce(!mine ? `${viewer.nameOf(round.speaker || "")}: ${words}` : left > 0 ? `You have ${words}` : words);
+    const words = Number.isNaN(lastLeft) ? "" : milestone(lastLeft, left, mine);
+    if (words) announce(mine ? words : t("clock.theirs", { name: viewer.nameOf(round.speaker || ""), words }));
     lastLeft = left;
   }
 }

@@ -5,28 +5,26 @@
  * address bar and history as soon as the page has read it.
  */
 
+import { ready, t } from "./i18n.js";
 import { ApiError, post } from "./api.js";
 import { day } from "./format.js";
 import { $, $as, message, say } from "./ui.js";
 
+await ready("common", "pages", "manage");
+
 /** @type {Record<string, [string, string]>} */
 export const REASONS = {
-  password_link_used: ["This link has already been used",
-    "Each link works once. If you set your password with it, sign in. If not, ask an administrator of Rounds for a new link."],
-  password_link_expired: ["This link has expired",
-    "Links to set a password work for 72 hours. Ask an administrator of Rounds for a new one."],
-  password_link_revoked: ["This link has been replaced",
-    "An administrator made a newer link for your account. Use the newest one you were sent."],
-  password_link_not_found: ["This link does not work",
-    "It is not a Rounds password link, or it was copied incompletely. Open the whole link from the message you were sent."],
-  account_disabled: ["This account is disabled",
-    "Ask an administrator of Rounds if you should still have access."],
+  password_link_used: [t("setPassword.usedTitle"), t("setPassword.eachLinkWorksOnce")],
+  password_link_expired: [t("setPassword.expiredTitle"), t("setPassword.linksToSetA")],
+  password_link_revoked: [t("setPassword.revokedTitle"), t("setPassword.anAdministratorMadeA")],
+  password_link_not_found: [t("setPassword.notFoundTitle"), t("setPassword.itIsNotA")],
+  account_disabled: [t("setPassword.disabledTitle"), t("setPassword.askAnAdministratorOf")],
 };
 
 /** @param {unknown} error */
 function refuse(error) {
   const code = error instanceof ApiError ? error.code : "";
-  const [title, text] = REASONS[code] || ["We could not check this link", message(error)];
+  const [title, text] = REASONS[code] || [t("setPassword.checkFailed"), message(error)];
   $("title").textContent = title;
   say($("problem"), text, "error");
   $("set").hidden = true;
@@ -45,8 +43,8 @@ async function main() {
   } catch (error) {
     return refuse(error);
   }
-  $("title").textContent = "Set your password";
-  $("who").textContent = `For ${link.display_name}'s account. This link works until ${day(link.expires_at)}.`;
+  $("title").textContent = t("setPassword.title");
+  $("who").textContent = t("setPassword.who", { name: link.display_name, date: day(link.expires_at) });
   $as("email", HTMLInputElement).value = link.email;
   $("set").hidden = false;
 
@@ -55,8 +53,8 @@ async function main() {
   button.disabled = false;
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const problem = password.value.length < 12 ? "Choose a password of at least 12 characters."
-      : password.value !== again.value ? "The two passwords are not the same." : "";
+    const problem = password.value.length < 12 ? t("setPassword.chooseAPasswordOf")
+      : password.value !== again.value ? t("setPassword.theTwoPasswordsAre") : "";
     for (const input of [password, again]) input.toggleAttribute("aria-invalid", Boolean(problem));
     say($("password-error"), problem, "error");
     if (problem) return (password.value.length < 12 ? password : again).focus();
@@ -69,8 +67,8 @@ async function main() {
       return say($("password-error"), message(error), "error");
     }
     form.hidden = true;
-    $("title").textContent = "Your password is set";
-    say($("done"), `Sign in with ${link.email} and your new password.`, "ok");
+    $("title").textContent = t("setPassword.yourPasswordIsSet");
+    say($("done"), t("setPassword.done", { email: link.email }), "ok");
     $("signin-line").hidden = false;
   });
 }

@@ -1,8 +1,11 @@
 // @ts-check
 /** Sign in, `/signin?next=/path`: a facilitator's or admin's local account. */
 
+import { ready, t } from "./i18n.js";
 import { post } from "./api.js";
 import { $, $as, busy, param, say } from "./ui.js";
+
+await ready("common", "pages", "manage");
 
 /** Only a path on this site, never another host (`//host`, `/\\host` and the like resolve
  * elsewhere: compare the resolved origin, not the text). */
@@ -21,7 +24,7 @@ form.addEventListener("submit", (event) => {
   event.preventDefault();
   const email = $as("email", HTMLInputElement), password = $as("password", HTMLInputElement);
   if (!email.value.trim() || !password.value) {
-    say($("problem"), "Enter your email address and password.", "error");
+    say($("problem"), t("signin.enterYourEmailAddress"), "error");
     (email.value.trim() ? password : email).focus();
     return;
   }

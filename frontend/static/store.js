@@ -2,13 +2,14 @@
 /**
  * What this browser remembers for the doctor, apart from the server's HttpOnly device cookie:
  * the display name and chosen devices (localStorage, until "forget this device"), and which
- * ground rules were acknowledged (sessionStorage: this tab only, so every new join asks again).
- * No DOM.
+ * ground rules were acknowledged (sessionStorage: this tab only, so every new join asks again),
+ * and the language (kept even by "forget this device"). No DOM.
  */
 
 const NAME = "rounds.name";
 const DEVICES = "rounds.devices";
 const ACK = "rounds.ack.";
+export const LANGUAGE = "rounds.language";
 
 /** @typedef {{audioInput?: string, videoInput?: string, audioOutput?: string, audioOnly?: boolean}} DeviceChoice */
 
@@ -36,21 +37,17 @@ export const devices = {
   set(choice) { write(localStorage, DEVICES, JSON.stringify({ ...devices.get(), ...choice })); },
 };
 
+export const language = {
+  get: () => read(localStorage, LANGUAGE),
+  set: (/** @type {string} */ locale) => write(localStorage, LANGUAGE, locale),
+};
+
 export const ack = {
   /** The ground-rules version acknowledged for a group in this tab, or 0. @param {string} groupId */
   get: (groupId) => Number(read(sessionStorage, ACK + groupId) || 0),
   /** @param {string} groupId @param {number} version */
   set: (groupId, version) => write(sessionStorage, ACK + groupId, String(version)),
 };
-
-/** Forget everything this browser keeps for Rounds (the server cookie is cleared by the API). */
-export function forgetAll() {
-  for (const storage of [localStorage, sessionStorage]) {
-    try {
-      for (const key of Object.keys(storage)) if (key.startsWith("rounds.")) storage.removeItem(key);
-    } catch { /* nothing stored */ }
-  }
-}
 
 const GRANT = "rounds.grant.";
 

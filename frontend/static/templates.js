@@ -5,9 +5,12 @@
  * and choose the group's default plan. The server validates every plan and its words are shown.
  */
 
+import { ready, t } from "./i18n.js";
 import { get, patch, post, put, request } from "./api.js";
 import { requireAccount } from "./account.js";
 import { $, $as, busy, h, message, param, say } from "./ui.js";
+
+await ready("common", "pages", "manage");
 
 /**
  * @typedef {"open" | "round" | "presentation" | "questions" | "discussion" | "push_back_return"
@@ -22,22 +25,22 @@ import { $, $as, busy, h, message, param, say } from "./ui.js";
 
 /** What happens in a phase, in the group's words. @type {Record<PhaseKind, string>} */
 export const KIND = {
-  open: "Opening or welcome",
-  round: "Round: everyone in turn",
-  presentation: "Presentation or story",
-  questions: "Clarifying questions",
-  discussion: "Discussion",
-  push_back_return: "Presenter returns",
-  pairs: "Pairs or triads",
-  close: "Close",
+  open: t("templates.kind.open"),
+  round: t("templates.kind.round"),
+  presentation: t("templates.kind.presentation"),
+  questions: t("templates.kind.questions"),
+  discussion: t("templates.kind.discussion"),
+  push_back_return: t("templates.kind.push_back_return"),
+  pairs: t("templates.kind.pairs"),
+  close: t("templates.kind.close"),
 };
 
 /** Who has the floor. @type {Record<FloorRule, string>} */
 export const FLOOR = {
-  facilitator: "The facilitators",
-  speaker: "One speaker at a time",
-  open_hands: "Raised hands: you give the floor",
-  presenter_muted: "Push-back: the presenter listens",
+  facilitator: t("templates.floor.facilitator"),
+  speaker: t("templates.floor.speaker"),
+  open_hands: t("templates.floor.open_hands"),
+  presenter_muted: t("templates.floor.presenter_muted"),
 };
 
 /** The usual floor and layout when a phase's kind is chosen. @type {Record<PhaseKind, [FloorRule, string]>} */
@@ -51,7 +54,7 @@ const USUAL = {
 /** "15 minutes", "1.5 minutes". @param {number} seconds */
 export function minutes(seconds) {
   const m = Math.round(seconds / 30) / 2;
-  return `${m} minute${m === 1 ? "" : "s"}`;
+  return t("templates.length", { count: m });
 }
 
 /** The server's words for a refused plan, with "phases.2.floor" as "Phase 3". @param {string} text */
@@ -87,45 +90,45 @@ async function reload() {
   const templates = await get(`/groups/${encodeURIComponent(groupId)}/templates`);
   const chosen = templates.find((t) => t.default);
   $("default-line").textContent = chosen
-    ? `${chosen.name}, ${minutes(chosen.duration)}. It is offered first when a session goes live.`
-    : "None yet: when a session goes live you choose its plan from these templates.";
+    ? t("templates.defaultLine", { name: chosen.name, length: minutes(chosen.duration) })
+    : t("templates.noneYetWhenA");
   $("template-list").replaceChildren(...templates.map(item));
 }
 
-/** @param {Template} t */
-function item(t) {
+/** @param {Template} tpl */
+function item(tpl) {
   const locked = Boolean(group?.archived_at);
   /** @param {string} text @param {() => Promise<void>} action @param {string} [kind] */
   const button = (text, action, kind = "secondary") => {
-    const b = h("button", { type: "button", className: kind, "aria-label": `${text}: ${t.name}` }, text);
+    const b = h("button", { type: "button", className: kind, "aria-label": `${text}: ${tpl.name}` }, text);
     b.addEventListener("click", () => busy(b, out, action));
     return b;
   };
   const actions = locked ? [] : [
-    t.builtin ? button("Make a copy", async () => {
+    tpl.builtin ? button(t("templates.makeACopy"), async () => {
       /** @type {Template} */
-      const copy = await post(`/groups/${groupId}/templates`, { copy_of: t.id });
+      const copy = await post(`/groups/${groupId}/templates`, { copy_of: tpl.id });
       await reload();
-      say(out, `Copied as “${copy.name}”. Change it below.`, "ok");
+      say(out, t("templates.copied", { name: copy.name }), "ok");
       edit(copy);
-    }) : button("Edit", async () => edit(t)),
-    t.default ? button("Stop using as the default", () => choose(null, "No default plan now."))
-      : button("Use as this group's default", () => choose(t.id, `“${t.name}” is now the default plan.`)),
-    t.builtin ? null : button("Delete", async () => {
-      if (!confirm(`Delete the template “${t.name}”? This cannot be undone.`)) return;
-      await request("DELETE", `/templates/${t.id}`);
-      if (draft?.id === t.id) close();
+    }) : button(t("templates.edit"), async () => edit(tpl)),
+    tpl.default ? button(t("templates.stopUsingAsThe"), () => choose(null, t("templates.noDefaultPlanNow")))
+      : button(t("templates.useAsThisGroup"), () => choose(tpl.id, t("templates.nowDefault", { name: tpl.name }))),
+    tpl.builtin ? null : button(t("templates.delete"), async () => {
+      if (!confirm(t("templates.deleteConfirm", { name: tpl.name }))) return;
+      await request("DELETE", `/templates/${tpl.id}`);
+      if (draft?.id === tpl.id) close();
       await reload();
-      say(out, `“${t.name}” is deleted.`, "ok");
+      say(out, t("templates.deleted", { name: tpl.name }), "ok");
     }, "danger"),
   ];
   return h("li", { className: "row" },
     h("div", {},
-      h("h3", {}, t.name, " ", t.builtin ? h("span", { className: "tag" }, "Built-in") : null,
-        " ", t.default ? h("span", { className: "tag", "data-state": "active" }, "Default plan") : null),
-      t.description ? h("p", {}, t.description) : null,
-      h("p", { className: "muted" }, `${minutes(t.duration)} in all, ${t.phases.length} phase${t.phases.length === 1 ? "" : "s"}`),
-      h("ol", {}, ...t.phases.map((p) => h("li", {}, `${p.title} – ${KIND[p.kind]}, ${minutes(p.duration)}`)))),
+      h("h3", {}, tpl.name, " ", tpl.builtin ? h("span", { className: "tag" }, t("templates.builtIn")) : null,
+        " ", tpl.default ? h("span", { className: "tag", "data-state": "active" }, t("templates.defaultPlan")) : null),
+      tpl.description ? h("p", {}, tpl.description) : null,
+      h("p", { className: "muted" }, t("templates.summary", { length: minutes(tpl.duration), count: tpl.phases.length })),
+      h("ol", {}, ...tpl.phases.map((p) => h("li", {}, t("templates.phaseLine", { title: p.title, kind: KIND[p.kind], length: minutes(p.duration) }))))),
     h("div", { className: "actions" }, ...actions));
 }
 
@@ -136,12 +139,12 @@ async function choose(templateId, done) {
   say(out, done, "ok");
 }
 
-/** Open the editor on one of the group's templates. @param {Template} t */
-function edit(t) {
-  draft = { id: t.id, name: t.name, description: t.description, phases: t.phases.map((p) => ({ ...p })) };
-  $as("t-name", HTMLInputElement).value = t.name;
-  $as("t-description", HTMLTextAreaElement).value = t.description;
-  $("editor-heading").textContent = `Edit “${t.name}”`;
+/** Open the editor on one of the group's templates. @param {Template} tpl */
+function edit(tpl) {
+  draft = { id: tpl.id, name: tpl.name, description: tpl.description, phases: tpl.phases.map((p) => ({ ...p })) };
+  $as("t-name", HTMLInputElement).value = tpl.name;
+  $as("t-description", HTMLTextAreaElement).value = tpl.description;
+  $("editor-heading").textContent = t("templates.editHeading", { name: tpl.name });
   say($("editor-problem"), "");
   $("editor").hidden = false;
   drawPhases();
@@ -156,14 +159,14 @@ function close() {
 function drawPhases() {
   if (!draft) return;
   const phases = draft.phases;
-  $("total").textContent = `${minutes(phases.reduce((sum, p) => sum + p.duration, 0))} in all`;
+  $("total").textContent = t("templates.inAll", { length: minutes(phases.reduce((sum, p) => sum + p.duration, 0)) });
   $("phases").replaceChildren(...phases.map((p, i) => phaseEditor(p, i, phases.length)));
 }
 
 /** @param {Phase} p @param {number} i @param {number} count */
 function phaseEditor(p, i, count) {
   const id = (/** @type {string} */ name) => `p${i}-${name}`;
-  const name = `phase ${i + 1}${p.title ? `, ${p.title}` : ""}`;
+  const name = t(p.title ? "templates.phaseNamed" : "templates.phaseLower", { n: i + 1, title: p.title });
   /** @param {Partial<Phase>} change @param {boolean} [redraw] */
   const set = (change, redraw = false) => {
     if (!draft) return;
@@ -186,7 +189,7 @@ function phaseEditor(p, i, count) {
     inputMode: "decimal", value: String(p.duration / 60) });
   length.addEventListener("input", () => {
     set({ duration: Math.round(Number(length.value) * 60) });
-    if (draft) $("total").textContent = `${minutes(draft.phases.reduce((s, q) => s + q.duration, 0))} in all`;
+    if (draft) $("total").textContent = t("templates.inAll", { length: minutes(draft.phases.reduce((s, q) => s + q.duration, 0)) });
   });
   const prompt = h("textarea", { id: id("prompt"), maxLength: 500, value: p.prompt });
   prompt.addEventListener("input", () => set({ prompt: prompt.value }));
@@ -198,12 +201,12 @@ function phaseEditor(p, i, count) {
   hold.addEventListener("change", () => set({ hold_floor: hold.checked }));
 
   const parts = [
-    ...field("Title", "title", title), ...field("What happens", "kind", kind),
-    ...field("Minutes", "minutes", length),
-    ...field("Prompt shown to everyone", "prompt", prompt),
-    ...field("Who has the floor", "floor", floor),
+    ...field(t("templates.title"), "title", title), ...field(t("templates.whatHappens"), "kind", kind),
+    ...field(t("templates.minutes"), "minutes", length),
+    ...field(t("templates.promptShownToEveryone"), "prompt", prompt),
+    ...field(t("templates.whoHasTheFloor"), "floor", floor),
     h("label", { className: "check" }, hold,
-      h("span", {}, "Hold the floor: only those with the floor can be heard")),
+      h("span", {}, t("templates.holdTheFloorOnly"))),
   ];
   if (p.turn) {
     const turn = p.turn;
@@ -216,15 +219,15 @@ function phaseEditor(p, i, count) {
       });
       return field(label, key, input);
     };
-    parts.push(h("fieldset", {}, h("legend", {}, "Turns, in seconds"),
-      ...seconds("min", "Shortest turn"), ...seconds("length", "Usual turn"),
-      ...seconds("max", "Longest turn")));
+    parts.push(h("fieldset", {}, h("legend", {}, t("templates.turnsInSeconds")),
+      ...seconds("min", t("templates.shortestTurn")), ...seconds("length", t("templates.usualTurn")),
+      ...seconds("max", t("templates.longestTurn"))));
   }
   if (p.group_size) {
-    const size = h("select", { id: id("size") }, h("option", { value: "2", selected: p.group_size === 2 }, "Pairs (2)"),
-      h("option", { value: "3", selected: p.group_size === 3 }, "Triads (3)"));
+    const size = h("select", { id: id("size") }, h("option", { value: "2", selected: p.group_size === 2 }, t("templates.pairs2")),
+      h("option", { value: "3", selected: p.group_size === 3 }, t("templates.triads3")));
     size.addEventListener("change", () => set({ group_size: size.value === "3" ? 3 : 2 }));
-    parts.push(...field("People in each small room", "size", size));
+    parts.push(...field(t("templates.peopleInEachSmall"), "size", size));
   }
   /** @param {string} text @param {number} to @param {boolean} disabled */
   const move = (text, to, disabled) => {
@@ -241,19 +244,19 @@ function phaseEditor(p, i, count) {
     });
     return b;
   };
-  return h("fieldset", { tabIndex: -1 }, h("legend", {}, `Phase ${i + 1}`),
+  return h("fieldset", { tabIndex: -1 }, h("legend", {}, t("templates.phaseN", { n: i + 1 })),
     ...parts,
-    h("div", { className: "actions" }, move("Move up", i - 1, i === 0),
-      move("Move down", i + 1, i === count - 1),
-      count > 1 ? move("Remove", -1, false) : null));
+    h("div", { className: "actions" }, move(t("templates.moveUp"), i - 1, i === 0),
+      move(t("templates.moveDown"), i + 1, i === count - 1),
+      count > 1 ? move(t("templates.remove"), -1, false) : null));
 }
 
 /** A client-side check the server would make less plainly. @returns {string} */
 function localProblem() {
   if (!draft) return "";
-  if (!$as("t-name", HTMLInputElement).value.trim()) return "Give the template a name.";
+  if (!$as("t-name", HTMLInputElement).value.trim()) return t("templates.nameMissing");
   const bad = draft.phases.findIndex((p) => !(p.duration >= 30 && p.duration <= 7200));
-  return bad >= 0 ? `Phase ${bad + 1}: give between half a minute and 120 minutes.` : "";
+  return bad >= 0 ? t("templates.badLength", { n: bad + 1 }) : "";
 }
 
 async function main() {
@@ -261,8 +264,8 @@ async function main() {
   try {
     group = await get(`/groups/${encodeURIComponent(groupId)}`);
     if (!group) return;
-    $("title").textContent = `Templates of ${group.name}`;
-    document.title = `Templates: ${group.name} · Rounds`;
+    $("title").textContent = t("templates.titleOf", { group: group.name });
+    document.title = t("templates.pageOf", { group: group.name });
     $as("back", HTMLAnchorElement).href = `/group?id=${encodeURIComponent(group.id)}`;
     await reload();
   } catch (error) {
@@ -283,7 +286,7 @@ async function main() {
     if (!draft) return;
     const local = localProblem();
     if (local) {
-      say(problem, `Not saved. ${local}`, "error");
+      say(problem, t("templates.notSaved", { why: local }), "error");
       return;
     }
     const current = draft;
@@ -297,9 +300,9 @@ async function main() {
         say(problem, "");
         await reload();
         edit(saved);
-        say(out, `“${saved.name}” is saved.`, "ok");
+        say(out, t("templates.saved", { name: saved.name }), "ok");
       } catch (error) {
-        say(problem, `Not saved. ${plainWords(message(error))}`, "error");
+        say(problem, t("templates.notSaved", { why: plainWords(message(error)) }), "error");
       }
     });
   });

@@ -7,15 +7,11 @@
  * they leave; everything a tile shows is also written as text (name, "Muted", "Speaking").
  */
 
+import { t } from "./i18n.js";
 import { devices } from "./store.js";
 import { h } from "./ui.js";
 
-/**
- * @typedef {{id: string, name: string, you?: boolean, stream?: MediaStream | null,
- *   muted?: boolean, cameraOff?: boolean, speaking?: boolean, hasFloor?: boolean,
- *   away?: boolean, aside?: boolean, hand?: boolean, forcedMute?: boolean, paused?: boolean,
- *   reduced?: boolean, weak?: boolean}} TileView
- */
+/** @typedef {import("./room-types.js").TileView} TileView */
 
 export const MAX_TILES = 12;
 const ASPECT = 4 / 3;
@@ -117,16 +113,13 @@ export function setTile(change) {
     && (/** @type {MediaStream | null} */ (video.srcObject)?.getVideoTracks().length ?? 0) > 0;
   video.hidden = !showVideo;
   /** @type {HTMLElement} */ (tile.querySelector(".initials")).textContent = showVideo ? "" : initials(view.name);
-  /** @type {HTMLElement} */ (tile.querySelector(".name")).textContent = view.you ? `${view.name} (you)` : view.name;
-  const badges = [view.hasFloor && "Has the floor", view.aside && "Listening (push-back)",
-    view.hand && "Hand raised", view.speaking && "Speaking",
-    view.forcedMute ? "Muted by the facilitator" : view.muted && "Muted",
-    view.cameraOff && "Camera off", view.away && "Reconnecting",
-    view.paused && "Video paused to save your connection",
-    view.reduced && !view.paused && "Fewer frames to save your connection",
-    view.weak && "Your connection is weak"].filter(Boolean);
+  /** @type {HTMLElement} */ (tile.querySelector(".name")).textContent = view.you ? t("tile.you", { name: view.name }) : view.name;
+  const badges = [view.hasFloor && "floor", view.aside && "aside", view.hand && "hand",
+    view.speaking && "speaking", view.forcedMute ? "forcedMute" : view.muted && "muted",
+    view.cameraOff && "cameraOff", view.away && "away", view.paused && "paused",
+    view.reduced && !view.paused && "reduced", view.weak && "weak"].filter(Boolean);
   /** @type {HTMLElement} */ (tile.querySelector(".badges")).replaceChildren(
-    ...badges.map((b) => h("span", { className: "badge" }, String(b))));
+    ...badges.map((b) => h("span", { className: "badge" }, t(`tile.${b}`))));
   tile.dataset.speaking = String(Boolean(view.speaking));
   const floorChanged = tile.dataset.floor !== String(Boolean(view.hasFloor));
   tile.dataset.floor = String(Boolean(view.hasFloor));

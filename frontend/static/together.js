@@ -11,7 +11,7 @@
  */
 
 import { pulse, signposting } from "./checkout.js";
-import { clock } from "./clock.js";
+import { clock } from "./roundview.js";
 import { $, busy, h, say } from "./ui.js";
 
 /** @typedef {import("./events.js").LiveState} LiveState */

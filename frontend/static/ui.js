@@ -2,6 +2,7 @@
 /** Small DOM helpers shared by the pages. */
 
 import { ApiError } from "./api.js";
+import { has, t } from "./i18n.js";
 
 /** The element with this id (it must exist). @param {string} id */
 export function $(id) {
@@ -40,10 +41,15 @@ export function h(tag, props = {}, ...children) {
   return el;
 }
 
-/** The words to show a person for a failure. @param {unknown} error */
+/**
+ * The words to show a person for a failure: the catalogue's `error.CODE` for the server's stable
+ * code, else (a code no page expects a person to meet) the server's own en-GB detail.
+ * @param {unknown} error
+ */
 export function message(error) {
-  if (error instanceof ApiError) return error.detail.charAt(0).toUpperCase() + error.detail.slice(1);
-  return "Something went wrong. Please try again.";
+  if (!(error instanceof ApiError)) return t("error.unknown");
+  if (has(`error.${error.code}`)) return t(`error.${error.code}`);
+  return error.detail.charAt(0).toUpperCase() + error.detail.slice(1);
 }
 
 /**

@@ -3,7 +3,12 @@
 
 import { post } from "./api.js";
 import { longDate } from "./attendance-format.js";
+import { ready, t } from "./i18n.js";
+import { mountLanguages } from "./languages.js";
 import { $, $as, h, message, say } from "./ui.js";
+
+await ready("common", "pages");
+mountLanguages();
 
 /**
  * @typedef {{valid: boolean, display_name: string, group_name: string, sessions: number,
@@ -11,21 +16,22 @@ import { $, $as, h, message, say } from "./ui.js";
  *   issued_at: string}} Verified
  */
 
-/** @param {string} term @param {string} value */
-const fact = (term, value) => [h("dt", {}, term), h("dd", {}, value)];
+/** @param {string} term the key of its words @param {string} value */
+const fact = (term, value) => [h("dt", {}, t(term)), h("dd", {}, value)];
 
 /** @param {Verified} v */
 function show(v) {
   const span = v.first_date && v.last_date
     ? (v.first_date === v.last_date ? longDate(v.first_date)
-      : `${longDate(v.first_date)} to ${longDate(v.last_date)}`) : "none";
+      : t("verify.span", { from: longDate(v.first_date), to: longDate(v.last_date) }))
+    : t("verify.noDates");
   $("facts").replaceChildren(
-    ...fact("Issued to", v.display_name),
-    ...fact("Group", v.group_name),
-    ...fact("Sessions", String(v.sessions)),
-    ...fact("Minutes present", String(v.minutes)),
-    ...fact("Dates", span),
-    ...fact("Issued on", longDate(v.issued_at.slice(0, 10))));
+    ...fact("verify.issuedTo", v.display_name),
+    ...fact("verify.group", v.group_name),
+    ...fact("verify.sessions", String(v.sessions)),
+    ...fact("attendance.minutes", String(v.minutes)),
+    ...fact("verify.dates", span),
+    ...fact("verify.issuedOn", longDate(v.issued_at.slice(0, 10))));
   $("result").hidden = false;
 }
 
@@ -33,7 +39,7 @@ async function check() {
   const code = $as("code", HTMLInputElement).value.trim();
   $("result").hidden = true;
   say($("problem"), "");
-  if (!code) return say($("problem"), "Enter the code printed on the certificate.", "error");
+  if (!code) return say($("problem"), t("verify.codeMissing"), "error");
   try {
     show(await post("/certificates/verify", { code }));
   } catch (error) {

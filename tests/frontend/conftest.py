@@ -310,10 +310,9 @@ def new_context(
     """A fresh browser profile (its own cookies) in a phone or laptop shape."""
     context = browser.new_context(
         base_url=server.url,
-        locale="en-GB",
         timezone_id=TIMEZONE,
         **form,
-        **extra,
+        **{"locale": "en-GB", **extra},  # a test may ask for another browser language
     )
     context.grant_permissions(["camera", "microphone"], origin=server.url)
     context.set_default_timeout(10_000)

@@ -6,6 +6,8 @@ GZipMiddleware, level 9), so the budget is on the gzipped bytes, file by file as
 The facilitator's panel (facilitate.js) is loaded only for facilitators, with `import()`; the
 pairs, chat and private word (together.js) for everyone with `import()` once the room is
 connected, so they are not in the first download and have a budget of their own.
+The words are fetched from the message catalogues the room asks for (`ready("common", "room")`,
+i18n.js): an English reader downloads the en-GB ones, a Welsh reader only the Welsh ones.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import gzip
 import re
 
+from app.core.static import sent_bytes
 from tests.frontend.conftest import ROOT
 
 FRONTEND = ROOT / "frontend"
@@ -24,6 +27,15 @@ LATER = ["static/together.js", "static/together.css", "static/checkout.js"]
 IMPORT = re.compile(r'from\s+"(\./[^"]+)"')
 DYNAMIC = re.compile(r'import\("(\./[^"]+)"\)')
 STYLESHEET = re.compile(r'"/(static/[\w-]+\.css)"')
+CATALOGUES = re.compile(r'\bready\(([^)]*)\)')
+
+
+def catalogues(locale: str) -> list[str]:
+    """The catalogue parts the room page fetches for a reader of `locale`."""
+    text = (FRONTEND / "static" / "room.js").read_text()
+    parts = [p for call in CATALOGUES.findall(text) for p in re.findall(r'"([\w-]+)"', call)]
+    assert parts, "room.js loads no catalogue"
+    return [f"static/i18n/{locale}/{part}.json" for part in parts]
 
 
 def room_files() -> tuple[list[str], list[str]]:
@@ -42,15 +54,17 @@ def room_files() -> tuple[list[str], list[str]]:
         later.extend(d.removeprefix("./") for d in DYNAMIC.findall(text))
 
     walk("room.js")
-    member = ["room.html", "static/style.css", "static/room.css", *(f"static/{n}" for n in seen)]
+    member = ["room.html", "static/style.css", "static/room.css", *(f"static/{n}" for n in seen),
+              *catalogues("en-GB")]
     extra = [f"static/{n}" for n in dict.fromkeys(later) if n not in seen]
     styles = [css for name in extra for css in STYLESHEET.findall((FRONTEND / name).read_text())]
     return member, extra + styles
 
 
 def sent(name: str) -> int:
-    """Bytes on the wire for one file: gzipped from 1 KiB up, as the app sends it."""
-    raw = (FRONTEND / name).read_bytes()
+    """Bytes on the wire for one file: as the app sends it (scripts and styles without their
+    comments, app/core/static.py), gzipped from 1 KiB up."""
+    raw = sent_bytes(FRONTEND / name)
     return len(gzip.compress(raw, compresslevel=9)) if len(raw) >= 1024 else len(raw)
 
 
@@ -70,6 +84,11 @@ def test_room_page_fits_its_budget() -> None:
     print(f"room page: member {for_member} B gzipped ({sum(raw[n] for n in member)} B raw), "
           f"facilitator {for_facilitator} B gzipped ({sum(raw.values())} B raw)")
     assert for_member <= MEMBER_BUDGET, f"member room page is {for_member} B gzipped: {sizes}"
+    english = sum(sent(n) for n in catalogues("en-GB"))
+    welsh = sum(sent(n) for n in catalogues("cy"))
+    # Welsh words are longer: reported, not yet held to the budget (docs/i18n.md)
+    print(f"catalogues: en-GB {english} B, cy {welsh} B gzipped; "
+          f"member room page in Welsh {for_member - english + welsh} B")
     assert for_facilitator <= FACILITATOR_BUDGET, (
         f"facilitator room page {for_facilitator} B: {sizes}")
 

@@ -1,7 +1,8 @@
 // @ts-check
 /**
- * The device check's part of the local devices: list them, measure the microphone, play a test
- * tone, check the connection. No DOM elements here. Nothing is recorded or sent anywhere.
+ * The device check's instruments: list the devices, measure the microphone, play a test tone,
+ * and whether speakers can be chosen. No DOM elements; nothing recorded or sent anywhere. The
+ * room page does not load this module (its budget: tests/frontend/test_budget.py).
  */
 
 /**
