@@ -25,12 +25,6 @@ from .messages import Kind
 from .peers import Watch, add_send_transceiver, new_subscribe_pc, with_opus_fec
 
 
-WIRE = 1.1
-"""What a video costs on the link for what its packets carry (SRTP's tag, UDP and IP headers,
-and the frames' sizes rounding to packets): the rates are counted from payloads and RTP
-headers."""
-
-
 @dataclass(eq=False)
 class Slot:
     """One media section of the subscribe connection and what it carries."""
@@ -173,8 +167,7 @@ class Subscriptions:
 
         videos = sorted(((s, src) for s, src in live if s.kind == "video"),
                         key=lambda v: rank(v[1]))
-        layers = choose(self.link, now, [(src.participant, [r * WIRE for r in rates[src]])
-                                         for _, src in videos])
+        layers = choose(self.link, now, [(src.participant, rates[src]) for _, src in videos])
         for slot, src in videos:
             layer = layers.get(src.participant)
             self.forwarder.pause(slot.sink, layer is None)
