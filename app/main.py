@@ -19,9 +19,9 @@ from app.checkout.router import router as checkout_router
 from app.core.config import Settings
 from app.core.db import create_engine, db_factory
 from app.core.errors import NotFound
-from app.core.static import Static
 from app.core.handlers import install_handlers
 from app.core.headers import SecurityHeaders
+from app.core.static import Static
 from app.dropin.router import router as dropin_router
 from app.dropin.service import closed_by_itself
 from app.dropin.sittings import Sittings

@@ -90,9 +90,15 @@ async def session_figures(db: AsyncSession, session_id: uuid.UUID) -> PulseOut:
 
 
 async def group_figures(db: AsyncSession, group_id: uuid.UUID) -> PulseOut:
-    """A group's figures over all its sessions, shown only if what is not already shown per
-    session is none or at least ``K`` (no small session read as a difference)."""
-    ids = list(await db.scalars(select(Session.id).where(Session.group_id == group_id)))
+    """A group's figures over all its sessions (see ``pooled_figures``)."""
+    return await pooled_figures(db, [group_id])
+
+
+async def pooled_figures(db: AsyncSession, group_ids: Sequence[uuid.UUID]) -> PulseOut:
+    """The figures of every session of these groups (one group's, or a programme's), shown only
+    if what is not already shown per session is none or at least ``K`` (no small session read
+    as a difference)."""
+    ids = list(await db.scalars(select(Session.id).where(Session.group_id.in_(group_ids))))
     per_session = await _counts(db, ids)
     result = {}
     for q, values in QUESTIONS.items():

@@ -2,8 +2,8 @@
 
 Never a name next to anything: not who came to a session, not who came at all, not what anyone
 said. Sessions held and attendance are totals per group (member-sessions attended), and a
-group's members are a count. Pulse aggregates (shown only at k >= 5) belong to the pulse work
-of issue 14 and take their place in ``Figures.pulse``.
+group's members are a count. The check-out pulse is pooled over every session of the
+programme's groups, each question shown only when at least five answered (app/checkout).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.attendance.models import AttendanceRecord
+from app.checkout.service import pooled_figures
 from app.core.db import utcnow
 from app.groups.models import Group
 from app.members.models import Member, Role
@@ -47,4 +48,5 @@ async def figures(db: AsyncSession, programme: Programme) -> Figures:
         people=sum(statuses.values()), invited=statuses.get(PersonStatus.invited, 0),
         left=statuses.get(PersonStatus.left, 0), groups_running=len(groups),
         sessions_held=sum(g.sessions_held for g in groups),
-        attendances=sum(g.attendances for g in groups), groups=groups)
+        attendances=sum(g.attendances for g in groups), groups=groups,
+        pulse=await pooled_figures(db, [group.id for _, group in rows]))

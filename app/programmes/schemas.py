@@ -15,6 +15,7 @@ from pydantic import (
     model_validator,
 )
 
+from app.checkout.schemas import PulseOut
 from app.programmes.models import Cohort, PersonStatus
 
 Slot = Annotated[str, StringConstraints(
@@ -200,5 +201,6 @@ class Figures(BaseModel):
     sessions_held: int
     attendances: int
     groups: list[GroupFigures]
-    pulse: None = None
-    """Pulse aggregates (k >= 5) come from the pulse work of issue 14: this is their place."""
+    pulse: PulseOut
+    """The check-out pulse over every session of the programme's groups: each question's
+    counts only when at least five answered (app/checkout)."""

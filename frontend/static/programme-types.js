@@ -22,7 +22,9 @@
  * @typedef {{number: number, slot: string, cohort: Cohort | null, members: number,
  *   sessions_held: number, attendances: number}} GroupFigures
  * @typedef {{people: number, invited: number, left: number, groups_running: number,
- *   sessions_held: number, attendances: number, groups: GroupFigures[], pulse: null}} Figures
+ *   sessions_held: number, attendances: number, groups: GroupFigures[],
+ *   pulse: Record<"heard" | "again", PulseFigures>}} Figures
+ * @typedef {{shown: boolean, answers: number | null, counts: Record<string, number> | null}} PulseFigures
  * @typedef {{left: number, invited: number, unplaced: string[]}} Changeover
  */
 

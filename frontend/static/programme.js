@@ -23,6 +23,13 @@ async function showFigures(programme) {
     h("th", { scope: "row" }, `Group ${g.number}`), h("td", {}, slotName(g.slot)),
     h("td", {}, cohortName(g.cohort)), cell(g.members), cell(g.sessions_held),
     cell(g.attendances))));
+  const words = { heard: "Today I felt heard (1 to 5)", again: "I'd like to come again" };
+  $("pulse").replaceChildren(...Object.entries(words).map(([q, label]) => {
+    const p = f.pulse[/** @type {"heard" | "again"} */ (q)];
+    return h("span", { className: "row" }, h("strong", {}, label), " ", p.shown && p.counts
+      ? `${p.answers} answers: ${Object.entries(p.counts).map(([a, n]) => `${a}: ${n}`).join(", ")}`
+      : "not enough answers to show (figures appear from five answers up)");
+  }));
 }
 
 /** @param {Programme} programme */

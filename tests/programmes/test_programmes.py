@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from app.attendance.models import AttendanceRecord
 from app.audit.models import AuditEvent
+from app.checkout.models import PulseCount
 from app.core.db import transaction
 from app.mail.models import MailKind, OutboxMessage
 from app.members.models import Member
@@ -251,11 +252,18 @@ async def test_the_leads_view_refuses_names(lead_world: LeadWorld, app: Any) -> 
                        started_at=start, ended_at=start))
         db.add(AttendanceRecord(member_id=member.id, group_id=group_id,
                                 on_date=date(2026, 9, 1), minutes=85))
+        session = await db.scalar(select(Session).where(Session.group_id == group_id))
+        assert session is not None
+        for question, answer, count in (("heard", "4", 4), ("heard", "5", 2), ("again", "yes", 3)):
+            db.add(PulseCount(session_id=session.id, question=question, answer=answer,
+                              count=count))
     figures = await world.lead.get(f"{world.url}/figures")
     assert figures.status_code == 200
     body = figures.json()
     assert (body["groups_running"], body["sessions_held"], body["attendances"]) == (1, 1, 1)
-    assert body["pulse"] is None  # its place, for issue 14's aggregates
+    # the pulse pooled over the programme's sessions, a question only from five answers up
+    assert body["pulse"]["heard"] == {"shown": True, "answers": 6, "counts": {"4": 4, "5": 2}}
+    assert body["pulse"]["again"] == {"shown": False, "answers": None, "counts": None}
     text = figures.text
     for secret in ("Dr Secret Attender", "Person", "nhs.example", str(member_id)):
         assert secret not in text
