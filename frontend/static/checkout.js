@@ -7,7 +7,10 @@
  */
 
 import { ApiError, get, post } from "./api.js";
+import { ready, t } from "./i18n.js";
 import { h, message } from "./ui.js";
+
+await ready("together");  // its words are in the room's later part (fetched once)
 
 /** @typedef {{name: string, detail: string, contact: string}} Signpost */
 
@@ -16,7 +19,7 @@ export async function signposting(groupId) {
   /** @type {{entries: Signpost[]}} */
   const card = await get(`/groups/${encodeURIComponent(groupId)}/signposting`);
   return h("section", { className: "card signposting", "aria-labelledby": "signposting-title" },
-    h("h2", { id: "signposting-title" }, "If you need support"),
+    h("h2", { id: "signposting-title" }, t("checkout.support")),
     h("ul", { className: "plain" }, ...card.entries.map((e) => h("li", {},
       h("strong", {}, e.name), e.detail ? ` · ${e.detail}` : "", e.contact ? h("span", {}, " · ", h("span", { className: "contact" }, e.contact)) : ""))));
 }
@@ -42,11 +45,11 @@ export function pulse(sessionId) {
   };
   const done = () => {
     try { sessionStorage.setItem(answeredKey(sessionId), "1"); } catch { /* private */ }
-    form.replaceChildren(h("p", { role: "status" }, "Thank you. Only counts are kept, never who answered."));
+    form.replaceChildren(h("p", { role: "status" }, t("checkout.thanks")));
   };
-  const send = h("button", { type: "button" }, "Send");
+  const send = h("button", { type: "button" }, t("checkout.send"));
   send.addEventListener("click", async () => {
-    if (heard === null && again === null) return void (status.textContent = "Choose an answer, or skip.");
+    if (heard === null && again === null) return void (status.textContent = t("checkout.choose"));
     try {
       await post(`/sessions/${encodeURIComponent(sessionId)}/pulse`, { heard, again });
       done();
@@ -55,16 +58,16 @@ export function pulse(sessionId) {
       else status.textContent = message(error);
     }
   });
-  const skip = h("button", { type: "button", className: "secondary" }, "Skip");
+  const skip = h("button", { type: "button", className: "secondary" }, t("checkout.skip"));
   skip.addEventListener("click", done);
   const form = h("section", { className: "card pulse", "aria-labelledby": "pulse-title" },
-    h("h2", { id: "pulse-title" }, "Before you go (optional, anonymous)"),
-    h("p", {}, "Today I felt heard: 1 not at all, 5 completely"),
-    h("div", { className: "row-actions", role: "group", "aria-label": "Today I felt heard" },
+    h("h2", { id: "pulse-title" }, t("checkout.title")),
+    h("p", {}, t("checkout.heard")),
+    h("div", { className: "row-actions", role: "group", "aria-label": t("checkout.heardLabel") },
       ...[1, 2, 3, 4, 5].map((n) => choice(String(n), () => { heard = n; }))),
-    h("p", {}, "I'd like to come again"),
-    h("div", { className: "row-actions", role: "group", "aria-label": "I'd like to come again" },
-      choice("Yes", () => { again = true; }), choice("No", () => { again = false; })),
+    h("p", {}, t("checkout.again")),
+    h("div", { className: "row-actions", role: "group", "aria-label": t("checkout.again") },
+      choice(t("checkout.yes"), () => { again = true; }), choice(t("checkout.no"), () => { again = false; })),
     h("div", { className: "row-actions" }, send, skip), status);
   return form;
 }

@@ -17,6 +17,10 @@ const words = {};
 /** @type {Record<string, Message>} en-GB, for keys a partial catalogue lacks */
 const base = {};
 export let locale = BASE;
+/** The page has been filled (by its first `ready`). */
+let filled = false;
+/** Each part's fetch, made once (together.js and checkout.js both ask for "together"). @type {Record<string, Promise<void>>} */
+const loading = {};
 
 /**
  * The device's choice, else the browser's first language we have, else en-GB.
@@ -37,16 +41,22 @@ const fetchPart = (loc, part) => fetch(`/static/i18n/${loc}/${part}.json`)
 
 /**
  * Fetch the page's parts of the catalogue in the chosen locale only (and en-GB for a partial
- * one, whose page is then mostly en-GB: `<html lang>`), and fill the page. @param {...string} parts
+ * one, whose page is then mostly en-GB: `<html lang>`), and fill the page. A later call (a part
+ * a feature loads when it is used: `ready("together")`) adds its words to those loaded and
+ * leaves the page as it is: its texts have changed since (a Mute button now "Unmute"). A part
+ * is fetched once, however often it is asked for.
+ * @param {...string} parts
  */
 export async function ready(...parts) {
   locale = pick(language.get(), navigator.languages || []);
   let lang = locale;
-  await Promise.all(parts.map(async (part) => {
+  await Promise.all(parts.map((part) => (loading[part] ??= (async () => {
     const own = locale === BASE ? { "": "partial" } : await fetchPart(locale, part);
     if (own[""] === "partial") lang = BASE, Object.assign(base, await fetchPart(BASE, part));
     Object.assign(words, locale === BASE ? {} : own);
-  }));
+  })())));
+  if (filled) return;
+  filled = true;
   document.documentElement.lang = lang;
   translate(document);
 }

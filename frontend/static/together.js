@@ -11,8 +11,12 @@
  */
 
 import { pulse, signposting } from "./checkout.js";
+import { has, ready, t } from "./i18n.js";
 import { clock } from "./roundview.js";
 import { $, busy, h, say } from "./ui.js";
+
+// this part's words, fetched when the room has connected (and checkout.js asked for them too)
+await ready("together");
 
 /** @typedef {import("./events.js").LiveState} LiveState */
 /** @typedef {import("./events.js").PairsView} PairsView */
@@ -32,7 +36,10 @@ let closing = false;
 let nameOf = (id) => id;
 /** @type {LiveState | null} */
 let live = null;
-/** Private messages to the facilitators this session (facilitators' page only). @type {{sender: string, text: string}[]} */
+/**
+ * Private messages to the facilitators this session (facilitators' page only), and their
+ * answers (`answered`). @type {{sender: string, text: string, answered?: boolean}[]}
+ */
 const inbox = [];
 /** What the facilitator is typing in each answer, kept across redraws. @type {Record<string, string>} */
 const drafts = {};
@@ -46,8 +53,9 @@ let unread = 0;
 /** @param {string} text */
 const tell = (text) => { $("announce").textContent = text; };
 
-/** @param {string[]} ids */
-const names = (ids) => ids.map(nameOf).join(" and ") || "nobody";
+/** "Siân and Owain" (Welsh "ac" before a vowel). @param {string[]} ids */
+const names = (ids) => (ids.length ? ids.map(nameOf).reduce((a, b) =>
+  t(/^[aeiouâêîôû]/i.test(b) ? "together.names.andVowel" : "together.names.and", { a, b })) : t("together.names.nobody"));
 
 /**
  * Show the chat, the private word (members) and, for facilitators, their part of it.
@@ -62,7 +70,7 @@ export function mount(l, participant, name, role, groupId) {
   leads = role !== "member";
   document.head.append(h("link", { rel: "stylesheet", href: "/static/together.css" }));
   const text = h("input", { id: "chat-text", type: "text", maxLength: 500, autocomplete: "off" });
-  const send = h("button", { type: "button", id: "chat-send", className: "secondary" }, "Send to everyone");
+  const send = h("button", { type: "button", id: "chat-send", className: "secondary" }, t("together.chat.send"));
   const post = () => {
     if (!text.value.trim()) return;
     link.act("chat", { action: "say", text: text.value });
@@ -76,15 +84,15 @@ export function mount(l, participant, name, role, groupId) {
   $("grid").after(h("p", { id: "pairs-note", className: "pairs-note", hidden: true }),
     h("div", { id: "closing", hidden: true }));
   const panel = h("section", { id: "together", className: "together", hidden: true, "aria-labelledby": "together-title" },
-    h("h2", { id: "together-title" }, leads ? "Chat" : "Chat and a private word"),
+    h("h2", { id: "together-title" }, t(leads ? "together.chat.title" : "together.chat.titleMember")),
     leads ? null : privateWord(),
-    h("h3", {}, "Chat"),
-    h("p", { className: "status" }, "Only for this session: it is not kept, and disappears when the session ends."),
+    h("h3", {}, t("together.chat.title")),
+    h("p", { className: "status" }, t("together.chat.kept")),
     h("ol", { id: "chat-log", className: "chat-log", "aria-live": "polite" }),
-    h("p", { id: "chat-off", className: "status", hidden: true }, "The facilitator has turned the chat off."),
-    h("label", { for: "chat-text" }, "Message to everyone"), text, send);
+    h("p", { id: "chat-off", className: "status", hidden: true }, t("together.chat.off")),
+    h("label", { for: "chat-text" }, t("together.chat.label")), text, send);
   // in the phase's line, small: a control more would take the tiles' room on a phone
-  const toggle = h("button", { type: "button", id: "together-toggle", className: "together-toggle secondary", "aria-expanded": "false", "aria-controls": "together" }, "Chat");
+  const toggle = h("button", { type: "button", id: "together-toggle", className: "together-toggle secondary", "aria-expanded": "false", "aria-controls": "together" }, t("together.chat.title"));
   /** @param {boolean} open */
   const show = (open) => {
     panel.hidden = !open;
@@ -92,7 +100,7 @@ export function mount(l, participant, name, role, groupId) {
     if (!open) return;
     panel.style.top = `${toggle.getBoundingClientRect().bottom + 8}px`;
     unread = 0;
-    toggle.textContent = "Chat";
+    toggle.textContent = t("together.chat.title");
     /** @type {HTMLElement | null} */ (panel.querySelector("button, textarea, input"))?.focus();
   };
   toggle.addEventListener("click", () => show(Boolean(panel.hidden)));
@@ -109,23 +117,23 @@ export function mount(l, participant, name, role, groupId) {
 function unseen() {
   if (!$("together").hidden) return;
   unread += 1;
-  $("together-toggle").textContent = `Chat (${unread} new)`;
+  $("together-toggle").textContent = t("together.chat.unread", { count: unread });
 }
 
 /** A member's private word to the facilitators. */
 function privateWord() {
-  const moment = h("button", { type: "button", id: "moment", className: "secondary", "aria-pressed": "false" }, "I need a moment");
+  const moment = h("button", { type: "button", id: "moment", className: "secondary", "aria-pressed": "false" }, t("together.moment"));
   moment.addEventListener("click", () => link.act("word", { action: "moment", on: moment.getAttribute("aria-pressed") !== "true" }));
   const text = h("textarea", { id: "word-text", maxLength: 500, rows: 2 });
-  const send = h("button", { type: "button", className: "secondary" }, "Send to the facilitators");
+  const send = h("button", { type: "button", className: "secondary" }, t("together.word.send"));
   send.addEventListener("click", () => {
     if (!text.value.trim()) return;
     link.act("word", { action: "message", text: text.value });
-    say($("word-sent"), "Sent to the facilitators only.", "ok");
+    say($("word-sent"), t("together.word.sent"), "ok");
     text.value = "";
   });
   return h("div", { className: "private-word" }, moment,
-    h("label", { for: "word-text" }, "Write to the facilitators privately: only they see this"), text, send,
+    h("label", { for: "word-text" }, t("together.word.label")), text, send,
     h("p", { id: "word-sent", role: "status", hidden: true }),
     h("ul", { id: "word-log", className: "word-log", "aria-live": "polite" }));
 }
@@ -138,7 +146,7 @@ export function on(kind, data) {
   } else if (kind === "notice" && data.about === "pairs") {
     pairsNotice(data);
   } else if (kind === "chat") {
-    $("chat-log").append(h("li", {}, h("b", {}, `${data.sender === me ? "You" : nameOf(data.sender)}: `), data.text));
+    $("chat-log").append(h("li", {}, h("b", {}, t("together.chat.from", { name: data.sender === me ? t("together.chat.you") : nameOf(data.sender) })), data.text));
     if (data.sender !== me) unseen();
   } else if (kind === "word") {
     word(data);
@@ -148,16 +156,16 @@ export function on(kind, data) {
 /** @param {import("./events.js").Word} w */
 function word(w) {
   if (w.action === "reply" && !leads) {
-    $("word-log").append(h("li", {}, `${nameOf(w.sender)} (only you see this): `, w.text || ""));
-    tell(`${nameOf(w.sender)} answered you privately.`);
+    $("word-log").append(h("li", {}, t("together.word.reply", { name: nameOf(w.sender) }), w.text || ""));
+    tell(t("together.say.replied", { name: nameOf(w.sender) }));
     unseen();
   } else if (w.action === "message") {
     inbox.push({ sender: w.sender, text: w.text || "" });
-    tell(`${nameOf(w.sender)} wrote to the facilitators privately.`);
+    tell(t("together.say.wrote", { name: nameOf(w.sender) }));
   } else if (w.action === "moment" && w.on) {
-    tell(`${nameOf(w.sender)} needs a moment.`);
+    tell(t("together.say.moment", { name: nameOf(w.sender) }));
   } else if (w.action === "reply") {
-    inbox.push({ sender: w.sender, text: `answered: ${w.text || ""}` });
+    inbox.push({ sender: w.sender, text: w.text || "", answered: true });
   }
   if (live) showState(live);
 }
@@ -165,16 +173,9 @@ function word(w) {
 /** @param {import("./events.js").PairsNotice} n */
 function pairsNotice(n) {
   const who = n.participant_id ? nameOf(n.participant_id) : "";
-  const words = {
-    start: "Into pairs: one speaks, the other listens; swap at the bell.",
-    swap: "The bell: swap. The other one speaks now.",
-    one_minute_left: "One minute, then everyone comes back together.",
-    returned: "Everyone is back together.",
-    visit: `${who} has joined your group.`,
-    visit_end: `${who} has left your group.`,
-    partner_left: `${who}'s connection dropped. They will come back to the whole group.`,
-  }[n.event];
-  if (words) tell(words);
+  // together.bell.start, .swap, .one_minute_left, .returned, .visit, .visit_end, .partner_left
+  const key = `together.bell.${n.event}`;
+  if (has(key)) tell(t(key, { name: who }));
 }
 
 /** @param {LiveState} state */
@@ -189,7 +190,7 @@ function showState(state) {
   const moment = document.getElementById("moment");
   if (moment) {
     moment.setAttribute("aria-pressed", String(state.moment));
-    moment.textContent = state.moment ? "I need a moment (the facilitators know)" : "I need a moment";
+    moment.textContent = t(state.moment ? "together.momentKnown" : "together.moment");
   }
   $("chat-off").hidden = state.chat;
   for (const id of ["chat-text", "chat-send"]) /** @type {HTMLInputElement} */ ($(id)).disabled = !state.chat;
@@ -226,8 +227,8 @@ function showClock() {
   const others = p.mine === null ? [] : [...p.groups[p.mine], ...Object.keys(p.visitors)].filter((id) => id !== me);
   note.hidden = false;
   note.textContent = p.mine === null
-    ? `The others are in pairs: ${clock(left)} until everyone comes back.`
-    : `In a pair with ${names(others)}: ${clock(left)} left. One speaks, the other listens; swap at the bell.`;
+    ? t("together.pairs.others", { time: clock(left) })
+    : t("together.pairs.mine", { names: names(others), time: clock(left) });
 }
 
 /**
@@ -247,28 +248,28 @@ function facilitatorPart(state) {
   const focused = document.activeElement?.id;
   $("together-fac").replaceChildren(
     inControl && state.phase?.kind === "pairs" && ["running", "paused"].includes(state.phase.status) ? pairsSection(state) : "",
-    h("section", {}, h("h2", {}, "Private words"),
-      moments.length ? h("ul", { "aria-label": "Needs a moment" }, ...moments.map((id) => h("li", {}, `${nameOf(id)} needs a moment`)))
-        : h("p", { className: "status" }, "Nobody has asked for a moment."),
-      inbox.length ? h("ul", { "aria-label": "Private messages" }, ...inbox.map((m, i) => message(m, i))) : ""),
+    h("section", {}, h("h2", {}, t("together.fac.words")),
+      moments.length ? h("ul", { "aria-label": t("together.fac.moments") }, ...moments.map((id) => h("li", {}, t("together.fac.moment", { name: nameOf(id) }))))
+        : h("p", { className: "status" }, t("together.fac.noMoments")),
+      inbox.length ? h("ul", { "aria-label": t("together.fac.messages") }, ...inbox.map((m, i) => message(m, i))) : ""),
     inControl ? h("p", { className: "row-actions" },
-      act(state.hands.by_time ? "Hands in the order raised" : "Hands: least spoken first", "hand", { action: "order_by_time", enabled: !state.hands.by_time }),
-      state.chat ? act("Turn the chat off", "chat", { action: "off" }) : act("Turn the chat on", "chat", { action: "on" })) : "");
+      act(t(state.hands.by_time ? "together.fac.handsByTime" : "together.fac.handsLeastSpoken"), "hand", { action: "order_by_time", enabled: !state.hands.by_time }),
+      state.chat ? act(t("together.fac.chatOff"), "chat", { action: "off" }) : act(t("together.fac.chatOn"), "chat", { action: "on" })) : "");
   if (focused) document.getElementById(focused)?.focus();  // a redraw keeps the keyboard's place
 }
 
-/** One private message, with a private answer. @param {{sender: string, text: string}} m @param {number} i */
+/** One private message, with a private answer. @param {{sender: string, text: string, answered?: boolean}} m @param {number} i */
 function message(m, i) {
   const id = `reply-${i}`;
   const text = h("input", { id, type: "text", maxLength: 500, autocomplete: "off", value: drafts[id] || "" });
   text.addEventListener("input", () => { drafts[id] = text.value; });
-  const answer = h("button", { type: "button", className: "secondary" }, `Answer ${nameOf(m.sender)} privately`);
+  const answer = h("button", { type: "button", className: "secondary" }, t("together.fac.answer", { name: nameOf(m.sender) }));
   answer.addEventListener("click", () => void busy(answer, $("fac-status"), async () => {
     if (text.value.trim()) link.act("word", { action: "reply", participant_id: m.sender, text: text.value });
     text.value = drafts[id] = "";
   }));
-  return h("li", {}, h("p", {}, `${nameOf(m.sender)} (private): `, m.text),
-    m.sender === me || m.text.startsWith("answered: ") ? "" : h("span", {}, h("label", { for: id }, `Answer to ${nameOf(m.sender)}`), text, answer));
+  return h("li", {}, h("p", {}, t("together.fac.message", { name: nameOf(m.sender) }), m.answered ? t("together.fac.answered", { text: m.text }) : m.text),
+    m.sender === me || m.answered ? "" : h("span", {}, h("label", { for: id }, t("together.fac.answerTo", { name: nameOf(m.sender) })), text, answer));
 }
 
 /** The facilitator arranges the groups by hand: a group for each person. @param {PairsView} p */
@@ -278,11 +279,11 @@ function arrange(p) {
   const selects = people.map((id) => {
     const now = String(p.groups.findIndex((g) => g.includes(id)));
     const select = h("select", { id: `group-of-${id}`, "data-who": id }, ...Array.from({ length: count }, (_, i) =>
-      h("option", { value: String(i), selected: String(i) === (picked[id] ?? now) }, `Group ${i + 1}`)));
+      h("option", { value: String(i), selected: String(i) === (picked[id] ?? now) }, t("together.pairs.group", { n: i + 1 }))));
     select.addEventListener("change", () => { picked[id] = select.value; });
     return select;
   });
-  const use = h("button", { type: "button", className: "secondary" }, "Use these groups");
+  const use = h("button", { type: "button", className: "secondary" }, t("together.pairs.use"));
   use.addEventListener("click", () => {
     /** @type {string[][]} */
     const groups = Array.from({ length: count }, () => []);
@@ -291,7 +292,7 @@ function arrange(p) {
     arranging = false;
     link.act("pairs", { action: "arrange", arrangement: "manual", groups: groups.filter((g) => g.length) });
   });
-  const box = h("details", { open: arranging }, h("summary", {}, "Arrange the groups yourself"),
+  const box = h("details", { open: arranging }, h("summary", {}, t("together.pairs.arrange")),
     ...people.flatMap((id, i) => [h("label", { for: `group-of-${id}` }, nameOf(id)), selects[i]]), use);
   box.addEventListener("toggle", () => { arranging = box.open; });
   return box;
@@ -302,15 +303,15 @@ function pairsSection(state) {
   const p = state.pairs;
   const running = p?.status === "running";
   const visiting = p ? p.visitors[me] : undefined;
-  const groups = p ? h("ol", { "aria-label": "Pairs" }, ...p.groups.map((g, i) => h("li", { "data-members": g.join(" ") },
-    `Group ${i + 1}: ${names(g)}`, running && visiting !== i && !g.includes(me) ? act(`Join group ${i + 1}`, "pairs", { action: "visit", group: i }) : ""))) : "";
-  return h("section", {}, h("h2", {}, running ? "In pairs" : "Pairs"), groups,
+  const groups = p ? h("ol", { "aria-label": t("together.pairs.title") }, ...p.groups.map((g, i) => h("li", { "data-members": g.join(" ") },
+    t("together.pairs.groupOf", { n: i + 1, names: names(g) }), running && visiting !== i && !g.includes(me) ? act(t("together.pairs.join", { n: i + 1 }), "pairs", { action: "visit", group: i }) : ""))) : "";
+  return h("section", {}, h("h2", {}, t(running ? "together.pairs.running" : "together.pairs.title")), groups,
     p && !running ? arrange(p) : "",
-    running ? h("p", { className: "row-actions" }, act("+1 min for the pairs", "pairs", { action: "extend" }),
-      visiting !== undefined ? act("Back to the whole group", "pairs", { action: "visit", group: null }) : "",
-      act("Everyone back now", "pairs", { action: "bring_back" }, "danger"))
-      : h("p", { className: "row-actions" }, act("Arrange at random", "pairs", { action: "arrange" }),
-        act("Keep last time's pairs", "pairs", { action: "arrange", arrangement: "kept" }),
-        act("Arrange with the facilitators too", "pairs", { action: "arrange", facilitators: true }),
-        p ? act("Send everyone into pairs", "pairs", { action: "start" }, "") : ""));
+    running ? h("p", { className: "row-actions" }, act(t("together.pairs.extend"), "pairs", { action: "extend" }),
+      visiting !== undefined ? act(t("together.pairs.back"), "pairs", { action: "visit", group: null }) : "",
+      act(t("together.pairs.bringBack"), "pairs", { action: "bring_back" }, "danger"))
+      : h("p", { className: "row-actions" }, act(t("together.pairs.random"), "pairs", { action: "arrange" }),
+        act(t("together.pairs.kept"), "pairs", { action: "arrange", arrangement: "kept" }),
+        act(t("together.pairs.withFacilitators"), "pairs", { action: "arrange", facilitators: true }),
+        p ? act(t("together.pairs.start"), "pairs", { action: "start" }, "") : ""));
 }
