@@ -125,7 +125,8 @@ function onEvent(kind, data) {
     panel?.showTalk(data.seconds || {});
   } else if (kind === "notice" && data.about === "controls" && data.holder === me) {
     announce(t("room.sayControls"));
-  } else if (kind === "notice" && data.about === "phase_warning") {
+  } else if (kind === "notice" && data.about === "phase_warning" && live?.phase?.kind !== "pairs") {
+    // (in pairs the bell says it: together.js)
     announce(t(data.warning === "one_minute_left" ? "room.sayPhaseMinute" : "room.sayPhaseOver"));
   }
 }
