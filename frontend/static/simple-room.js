@@ -9,6 +9,7 @@ import { ApiError } from "./api.js";
 import { setConnection, watchNetwork } from "./connstatus.js";
 import { MediaProblem, openMedia, stopMedia } from "./media.js";
 import { RoomLink } from "./roomlink.js";
+import { t } from "./i18n.js";
 import { devices } from "./store.js";
 import { mountGrid, removeTile, setTile, tileIds } from "./tiles.js";
 import { $, $as, say } from "./ui.js";
@@ -40,7 +41,7 @@ class SimpleLink extends RoomLink {
 
 /** @type {MediaStream | null} */
 let local = null;
-let name = "You";
+let name = "";
 let muted = false;
 let cameraOff = false;
 /** @type {SimpleLink | null} */
@@ -52,9 +53,9 @@ let backTo = "/";
 function showSelf() {
   const hasVideo = Boolean(local?.getVideoTracks().length);
   setTile({ id: SELF, name, you: true, stream: local, muted, cameraOff: cameraOff || !hasVideo });
-  $("mute").textContent = muted ? "Unmute" : "Mute";
+  $("mute").textContent = t(muted ? "room.unmute" : "room.mute");
   $("mute").dataset.off = String(muted);
-  $("camera").textContent = cameraOff || !hasVideo ? "Start camera" : "Stop camera";
+  $("camera").textContent = t(cameraOff || !hasVideo ? "room.startCamera" : "room.stopCamera");
   $as("camera", HTMLButtonElement).disabled = !hasVideo;
   $as("mute", HTMLButtonElement).disabled = !local?.getAudioTracks().length;
 }
@@ -63,7 +64,7 @@ function showSelf() {
 function showPeople(streams) {
   for (const id of tileIds()) if (id !== SELF && !peers.has(id)) removeTile(id);
   for (const [id, p] of peers) {
-    setTile({ id, name: p.name || "Someone", muted: p.audio_muted, cameraOff: p.video_muted,
+    setTile({ id, name: p.name || t("room.someone"), muted: p.audio_muted, cameraOff: p.video_muted,
       away: !p.connected, paused: p.paused, ...(streams ? { stream: streams.get(id) || null } : {}) });
   }
 }
@@ -76,9 +77,7 @@ async function startLocal() {
   } catch (error) {
     local = null;
     say($("problem"), error instanceof MediaProblem && error.kind === "denied"
-      ? "Your camera and microphone are blocked, so you can listen but not speak. Allow them in "
-        + "the browser (the symbol next to the web address), then reload this page."
-      : "No microphone could be started, so you can listen but not speak.", "error");
+      ? t("room.mediaBlocked") : t("simpleRoom.noMicrophone"), "error");
   }
   showSelf();
 }
@@ -118,7 +117,7 @@ export function mountRoom() {
  *   finalWords?: Record<string, string>, onFinal?: () => void}} options
  */
 export async function enterRoom(options) {
-  name = options.name;
+  name = options.name || t("room.you");
   backTo = options.backTo;
   await startLocal();
   const first = await options.grant();
@@ -136,7 +135,7 @@ export async function enterRoom(options) {
       stopMedia(local);
       for (const id of tileIds()) if (id !== SELF) removeTile(id);
       document.documentElement.dataset.over = "true";
-      $("leave").textContent = "Done";
+      $("leave").textContent = t("simpleRoom.done");
       say($("problem"), options.finalWords?.[code] || words, "info");
       options.onFinal?.();
     },
