@@ -9,10 +9,10 @@ import { ApiError } from "./api.js";
 import { setConnection, watchNetwork } from "./connstatus.js";
 import { MediaProblem, openMedia, stopMedia } from "./media.js";
 import { RoomLink } from "./roomlink.js";
-import { t } from "./i18n.js";
+import { has, t } from "./i18n.js";
 import { devices } from "./store.js";
 import { mountGrid, removeTile, setTile, tileIds } from "./tiles.js";
-import { $, $as, say } from "./ui.js";
+import { $, $as, message, say } from "./ui.js";
 
 const SELF = "self";
 
@@ -130,13 +130,15 @@ export async function enterRoom(options) {
       if (s === "connected") link?.setMute(muted, cameraOff || !local?.getVideoTracks().length);
     },
     event: () => undefined,
-    refused: (_code, detail) => say($("problem"), detail, "error"),
-    final: (words, code) => {
+    refused: (code, detail) => say($("problem"), message(new ApiError(409, code, detail)), "error"),
+    final: (code, detail) => {  // the page's own words for a close code, else the room's (close.CODE)
+      const words = options.finalWords?.[code]
+        || (has(`close.${code}`) ? t(`close.${code}`) : message(new ApiError(400, code, detail)));
       stopMedia(local);
       for (const id of tileIds()) if (id !== SELF) removeTile(id);
       document.documentElement.dataset.over = "true";
       $("leave").textContent = t("simpleRoom.done");
-      say($("problem"), options.finalWords?.[code] || words, "info");
+      say($("problem"), words, "info");
       options.onFinal?.();
     },
   });
