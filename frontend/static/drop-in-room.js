@@ -9,14 +9,14 @@
 
 import { get, post } from "./api.js";
 import { cannotEnter, enterRoom, mountRoom } from "./simple-room.js";
+import { ready, t } from "./i18n.js";
 import { $, $as, busy, h, message, param } from "./ui.js";
-import { ready } from "./i18n.js";
 
 const VISIT = "rounds.dropin.visit";
 /** The room's own words for a final close (roomlink.js speaks of sessions and facilitators). */
-const FINAL = /** @type {Record<string, string>} */ ({
-  4007: "The room has closed. Thank you for coming.",
-  4008: "The host has asked you to leave this room.",
+const final = () => /** @type {Record<string, string>} */ ({
+  4007: t("dropInRoom.closedForAll"),
+  4008: t("dropInRoom.asked"),
 });
 
 // ---------------------------------------------------------------- a host's controls
@@ -25,7 +25,7 @@ const FINAL = /** @type {Record<string, string>} */ ({
 function showLobby(roomId, lobby) {
   const act = (/** @type {string} */ what, /** @type {import("./dropin-types.js").Visitor} */ v,
     /** @type {string} */ label, /** @type {string} */ kind) => {
-    const button = h("button", { type: "button", className: kind }, label,
+    const button = h("button", { type: "button", className: kind }, t(label),
       h("span", { className: "visually-hidden" }, ` ${v.name}`));
     button.addEventListener("click", () => void busy(button, $("host-status"), async () => {
       showLobby(roomId, await post(
@@ -34,12 +34,12 @@ function showLobby(roomId, lobby) {
     return button;
   };
   $("waiting").replaceChildren(...lobby.waiting.map((v) => h("li", { className: "visitor" },
-    h("span", {}, v.name), " ", act("admit", v, "Let in", ""), " ", act("remove", v, "Turn away", "secondary"))));
+    h("span", {}, v.name), " ", act("admit", v, "dropInRoom.letIn", ""), " ", act("remove", v, "dropInRoom.turnAway", "secondary"))));
   $("nobody-waiting").hidden = lobby.waiting.length > 0;
   $("inside").replaceChildren(...lobby.inside.map((v) => h("li", { className: "visitor" },
-    h("span", {}, v.name), " ", act("remove", v, "Ask to leave", "danger"))));
+    h("span", {}, v.name), " ", act("remove", v, "dropInRoom.askToLeave", "danger"))));
   $("nobody-inside").hidden = lobby.inside.length > 0;
-  if (lobby.waiting.length) $("announce").textContent = `${lobby.waiting.length} waiting to come in`;
+  if (lobby.waiting.length) $("announce").textContent = t("dropInRoom.waiting", { count: lobby.waiting.length });
 }
 
 /** @param {string} roomId */
@@ -50,20 +50,19 @@ function wireHost(roomId) {
   stream.addEventListener("closed", () => stream.close());
   const close = $as("close-room", HTMLButtonElement);
   close.addEventListener("click", () => void busy(close, $("host-status"), async () => {
-    if (!confirm("Close the room for everyone in it now?")) return;
+    if (!confirm(t("dropInRoom.closeConfirm"))) return;
     stream.close();
     await post(`/drop-in-rooms/${encodeURIComponent(roomId)}/close`);
   }));
 }
 
 /** @param {string} roomId */
-/** @param {string} roomId */
 async function host(roomId) {
   /** @type {import("./types.js").Account} */
   const me = await get("/auth/me");
-  $("title").textContent = "Drop-in room (hosting)";
+  $("title").textContent = t("dropInRoom.hosting");
   const renew = () => post(`/drop-in-rooms/${encodeURIComponent(roomId)}/host`);
-  await enterRoom({ name: me.display_name, backTo: "/networks", finalWords: FINAL,
+  await enterRoom({ name: me.display_name, backTo: "/networks", finalWords: final(),
     onFinal: () => { $("host").hidden = true; },
     grant: async () => { const first = await renew(); wireHost(roomId); return first; }, renew });
 }
@@ -75,18 +74,18 @@ async function visit() {
     sessionStorage.removeItem(VISIT);  // nothing of the visit stays in the tab
   } catch { /* nothing kept */ }
   if (!kept) {
-    $("title").textContent = "Drop-in room";
-    return cannotEnter("Open your peer network's link again to drop in.");
+    $("title").textContent = t("dropIn.title");
+    return cannotEnter(t("dropInRoom.noVisit"));
   }
   $("title").textContent = kept.network;
-  document.title = `${kept.network} · Drop-in room · Rounds`;
-  await enterRoom({ name: kept.name, backTo: "/drop-in", finalWords: FINAL,
+  document.title = t("dropIn.pageOf", { network: kept.network });
+  await enterRoom({ name: kept.name, backTo: "/drop-in", finalWords: final(),
     grant: async () => kept.grant,
     renew: () => post("/drop-in/visits/join", { ticket: kept.ticket }) });
 }
 
 async function main() {
-  await ready("common", "pages");  // the shared words (dates, errors); this page's own are en-GB
+  await ready("common", "pages", "room", "peer");  // room: the tiles' and the connection's words
   mountRoom();
   const roomId = param("room");
   try {

@@ -8,13 +8,13 @@
  */
 
 import { ApiError, post } from "./api.js";
-import { when } from "./format.js";
+import { time, when } from "./format.js";
+import { ready, t } from "./i18n.js";
+import { mountLanguages } from "./languages.js";
 import { $, $as, h, message, say } from "./ui.js";
-import { ready } from "./i18n.js";
 
 const KEY = "rounds.dropin.key";
 const VISIT = "rounds.dropin.visit";
-const LET_IN = "Waiting for a host to let you in. They can see that you are here.";
 
 /** @param {string} key @param {string} [value] kept, or removed when absent */
 function keep(key, value) {
@@ -42,9 +42,14 @@ function linkKey() {
 /** @param {import("./dropin-types.js").DropInRoom} room */
 function times(room) {
   if (room.open_now && room.current) {
-    return `Open now, until ${when(room.current.ends_at, room.timezone).replace(/^today at /, "")}`;
+    const ends = room.current.ends_at;
+    const at = time(ends, room.timezone);
+    const end = when(ends, room.timezone);
+    // today: the time alone ("until 13:00"); later: the day too ("until tomorrow at 01:00")
+    return end === t("when.today", { time: at }) ? t("dropIn.openUntil", { time: at })
+      : t("dropIn.openUntilDay", { when: end });
   }
-  return room.next ? `Next open ${when(room.next.starts_at, room.timezone)}` : "No times planned";
+  return room.next ? t("dropIn.next", { when: when(room.next.starts_at, room.timezone) }) : t("dropIn.noTimes");
 }
 
 /** @param {import("./dropin-types.js").NetworkPublic} network @returns {Promise<{room: string, name: string}>} */
@@ -54,7 +59,7 @@ function chooseRoom(network) {
     h("label", { className: "check" },
       h("input", { type: "radio", name: "room", value: room.id, disabled: !room.open_now,
         checked: open.length === 1 && room.open_now }),
-      h("span", {}, room.name, h("span", { className: "hint" }, `${times(room)}. ${room.description}.`))))));
+      h("span", {}, room.name, h("span", { className: "hint" }, t("dropIn.roomHint", { times: times(room), description: room.description })))))));
   $("none-open").hidden = open.length > 0;
   $as("choose-submit", HTMLButtonElement).disabled = open.length === 0;
   const form = $as("choose", HTMLFormElement);
@@ -65,10 +70,10 @@ function chooseRoom(network) {
       event.preventDefault();
       const name = $as("name", HTMLInputElement);
       const picked = /** @type {HTMLInputElement | null} */ (form.querySelector("input[name=room]:checked"));
-      if (!picked) return say($("name-error"), "Choose a room that is open.", "error");
+      if (!picked) return say($("name-error"), t("dropIn.chooseOpen"), "error");
       if (!name.value.trim()) {
         name.setAttribute("aria-invalid", "true");
-        say($("name-error"), "Give a name the others will see.", "error");
+        say($("name-error"), t("dropIn.nameMissing"), "error");
         name.focus();
         return;
       }
@@ -93,7 +98,7 @@ function agreeToRules(text) {
       event.preventDefault();
       if (!agree.checked) {
         agree.setAttribute("aria-invalid", "true");
-        say($("agree-error"), "Tick the box to agree to the ground rules.", "error");
+        say($("agree-error"), t("dropIn.agreeMissing"), "error");
         agree.focus();
         return;
       }
@@ -109,7 +114,7 @@ function agreeToRules(text) {
  */
 function waitToBeLetIn(visit) {
   $("waiting").hidden = false;
-  $("state").textContent = LET_IN;
+  $("state").textContent = t("dropIn.letIn");
   return new Promise((resolve) => {
     const stream = new EventSource(`/api/v1/drop-in/visits/${encodeURIComponent(visit.ticket)}/events`);
     const ask = async () => {
@@ -129,7 +134,7 @@ function waitToBeLetIn(visit) {
     stream.addEventListener("closed", () => {
       stream.close();
       $("waiting").hidden = true;
-      say($("problem"), "The room has closed. Thank you for coming.", "info");
+      say($("problem"), t("dropIn.closed"), "info");
       resolve(null);
     });
     stream.addEventListener("error", () => {
@@ -139,17 +144,18 @@ function waitToBeLetIn(visit) {
       stream.close();
       void post("/drop-in/visits/leave", { ticket: visit.ticket }).catch(() => null);
       $("waiting").hidden = true;
-      say($("problem"), "You have stopped waiting. Nothing about your visit is kept.", "info");
+      say($("problem"), t("dropIn.stopped"), "info");
       resolve(null);
     });
   });
 }
 
 async function main() {
-  await ready("common", "pages");  // the shared words (dates, errors); this page's own are en-GB
+  await ready("common", "pages", "peer");
+  mountLanguages();
   const key = linkKey();
   if (!key) {
-    return say($("problem"), "Open the link of your peer network to drop in.", "error");
+    return say($("problem"), t("dropIn.noLink"), "error");
   }
   /** @type {import("./dropin-types.js").NetworkPublic} */
   let network;
@@ -160,10 +166,10 @@ async function main() {
     return say($("problem"), message(error), "error");
   }
   $("title").textContent = network.name;
-  document.title = `${network.name} · Drop-in room · Rounds`;
+  document.title = t("dropIn.pageOf", { network: network.name });
   const { room, name } = await chooseRoom(network);
   await agreeToRules(network.ground_rules);
-  $("who").textContent = `You will appear as ${name}.`;
+  $("who").textContent = t("dropIn.who", { name });
   try {
     /** @type {import("./dropin-types.js").Knocked} */
     const visit = await post(`/drop-in/rooms/${encodeURIComponent(room)}/knock`,
@@ -171,7 +177,7 @@ async function main() {
     const grant = await waitToBeLetIn(visit);
     if (!grant) return;
     keep(VISIT, JSON.stringify({ ticket: visit.ticket, grant, name, network: network.name }));
-    $("state").textContent = "You are being let in…";
+    $("state").textContent = t("dropIn.beingLetIn");
     location.assign("/drop-in-room");
   } catch (error) {
     if (error instanceof ApiError && error.code === "ground_rules_changed") return location.reload();

@@ -8,8 +8,8 @@
 import { post } from "./api.js";
 import { clock } from "./roundview.js";
 import { cannotEnter, enterRoom, mountRoom } from "./simple-room.js";
+import { ready, t } from "./i18n.js";
 import { $, $as, message } from "./ui.js";
-import { ready } from "./i18n.js";
 
 const PAIR_TOKEN = "rounds.pair.token";
 
@@ -21,20 +21,20 @@ function wireTimer() {
   const stop = () => {
     clearInterval(ticking);
     ticking = undefined;
-    button.textContent = "Start the timer";
+    button.textContent = t("pairRoom.start");
   };
   button.addEventListener("click", () => {
     if (ticking) { stop(); $("timer-left").textContent = ""; return; }
     const minutes = Math.min(180, Math.max(1, Number($as("timer-minutes", HTMLInputElement).value) || 30));
     const until = Date.now() + minutes * 60000;
     $("timer-done").textContent = "";
-    button.textContent = "Stop the timer";
+    button.textContent = t("pairRoom.stop");
     const tick = () => {
       const left = Math.round((until - Date.now()) / 1000);
       $("timer-left").textContent = clock(Math.max(0, left));
       if (left <= 0) {
         stop();
-        $("timer-done").textContent = "Your time is up. Finish when you are ready.";
+        $("timer-done").textContent = t("pairRoom.timeUp");
       }
     };
     tick();
@@ -43,19 +43,19 @@ function wireTimer() {
 }
 
 async function main() {
-  await ready("common", "pages");  // the shared words (dates, errors); this page's own are en-GB
+  await ready("common", "pages", "room", "peer");  // room: the tiles' and the connection's words
   mountRoom();
   wireTimer();
   let secret = "";
   try { secret = localStorage.getItem(PAIR_TOKEN) || ""; } catch { /* nothing kept */ }
-  if (!secret) return cannotEnter("Open your private pairing link on this device first.");
+  if (!secret) return cannotEnter(t("pairRoom.noLink"));
   try {
     /** @type {import("./pairing-types.js").MyPairing} */
     const me = await post("/pairing/me", { token: secret });
-    if (me.partner) $("title").textContent = `With ${me.partner.name}`;
+    if (me.partner) $("title").textContent = t("pairRoom.with", { name: me.partner.name });
     const grant = () => post("/pairing/room", { token: secret });
     await enterRoom({ name: me.name, backTo: "/pair", grant,
-      finalWords: { 4007: "This pairing has ended." } });
+      finalWords: { 4007: t("pairRoom.ended") } });
   } catch (error) {
     cannotEnter(message(error));
   }

@@ -7,12 +7,11 @@
 
 import { ApiError, post } from "./api.js";
 import { dateInput, fromInputs, when } from "./format.js";
+import { ready, t } from "./i18n.js";
+import { mountLanguages } from "./languages.js";
 import { $, $as, busy, message, say } from "./ui.js";
-import { ready } from "./i18n.js";
 
 const PAIR_TOKEN = "rounds.pair.token";
-const ENDED = "This pairing has ended. Thank you for taking part. You can volunteer or ask again "
-  + "from the scheme's link whenever you like.";
 
 /** The private token: from the address bar (then kept on this device), or kept before. */
 function token() {
@@ -33,21 +32,21 @@ function forget() {
 /** @param {string} secret @param {import("./pairing-types.js").MyPairing} me */
 function show(secret, me) {
   $("title").textContent = me.scheme;
-  document.title = `${me.scheme} · Rounds`;
+  document.title = t("pairing.pageOf", { scheme: me.scheme });
   $("waiting").hidden = me.status !== "waiting";
   $("paired").hidden = me.status !== "paired";
   if (!me.partner) return;
-  $("partner").textContent = me.partner.name;
-  $("partner-about").textContent = `${me.partner.specialty}, ${me.partner.site}.`;
+  $("partner-heading").textContent = t("pair.pairedWith", { name: me.partner.name });
+  $("partner-about").textContent = t("pair.about", { specialty: me.partner.specialty, site: me.partner.site });
   const ics = $as("ics", HTMLAnchorElement);
   if (me.next_meeting) {
-    $("meeting").textContent = `Your next meeting: ${when(me.next_meeting.starts_at)}, `
-      + `for ${me.next_meeting.minutes} minutes.`;
+    $("meeting").textContent = t("pair.meeting",
+      { when: when(me.next_meeting.starts_at), count: me.next_meeting.minutes });
     ics.href = `/api/v1/pairing/calendar/${encodeURIComponent(secret)}.ics`;
     ics.hidden = false;
     $as("m-date", HTMLInputElement).value = dateInput(me.next_meeting.starts_at);
   } else {
-    $("meeting").textContent = "You have not arranged a meeting yet.";
+    $("meeting").textContent = t("pair.noMeeting");
     ics.hidden = true;
   }
 }
@@ -58,17 +57,18 @@ function ended(error) {
     forget();
     $("waiting").hidden = true;
     $("paired").hidden = true;
-    say($("status"), ENDED, "ok");
+    say($("status"), t("pair.ended"), "ok");
     return true;
   }
   return false;
 }
 
 async function main() {
-  await ready("common", "pages");  // the shared words (dates, errors); this page's own are en-GB
+  await ready("common", "pages", "peer");
+  mountLanguages();
   const fresh = Boolean(location.hash.slice(1));
   const secret = token();
-  if (!secret) return say($("problem"), "Open your private pairing link on this device.", "error");
+  if (!secret) return say($("problem"), t("pair.noLink"), "error");
   if (fresh) {
     $as("my-link", HTMLInputElement).value = `${location.origin}/pair#${secret}`;
     $("keep").hidden = false;
@@ -88,12 +88,12 @@ async function main() {
     event.preventDefault();
     const day = $as("m-date", HTMLInputElement).value;
     const at = $as("m-time", HTMLInputElement).value;
-    if (!day || !at) return say($("meeting-status"), "Choose a day and a time.", "error");
+    if (!day || !at) return say($("meeting-status"), t("pair.chooseTime"), "error");
     void busy($as("meeting-submit", HTMLButtonElement), $("meeting-status"), async () => {
       show(secret, await post("/pairing/meeting", { token: secret,
         starts_at: fromInputs(day, at),
         minutes: Number($as("m-minutes", HTMLInputElement).value || 30) }));
-      say($("meeting-status"), "Saved. Your pair sees it too.", "ok");
+      say($("meeting-status"), t("pair.saved"), "ok");
     });
   });
   const end = async (/** @type {HTMLButtonElement} */ button, /** @type {string} */ question) => {
@@ -104,13 +104,13 @@ async function main() {
       $("waiting").hidden = true;
       $("paired").hidden = true;
       $("keep").hidden = true;
-      say($("status"), ENDED, "ok");
+      say($("status"), t("pair.ended"), "ok");
     });
   };
   $("end").addEventListener("click", () => void end($as("end", HTMLButtonElement),
-    "End the pairing? Your pair will be told only that it has ended."));
+    t("pair.endConfirm")));
   $("withdraw").addEventListener("click", () => void end($as("withdraw", HTMLButtonElement),
-    "Leave the scheme? Nothing about you is kept."));
+    t("pair.withdrawConfirm")));
 }
 
 main();

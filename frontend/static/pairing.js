@@ -6,19 +6,21 @@
  */
 
 import { post } from "./api.js";
+import { ready, t } from "./i18n.js";
+import { mountLanguages } from "./languages.js";
 import { $, $as, busy, message, say } from "./ui.js";
-import { ready } from "./i18n.js";
 
 async function main() {
-  await ready("common", "pages");  // the shared words (dates, errors); this page's own are en-GB
+  await ready("common", "pages", "peer");
+  mountLanguages();
   const key = location.hash.slice(1);
-  if (!key) return say($("problem"), "Open the pairing scheme's link to volunteer or ask.", "error");
+  if (!key) return say($("problem"), t("pairing.noLink"), "error");
   history.replaceState(null, "", location.pathname);
   try {
     /** @type {{name: string}} */
     const scheme = await post("/pairing/scheme", { key });
     $("title").textContent = scheme.name;
-    document.title = `${scheme.name} · Rounds`;
+    document.title = t("pairing.pageOf", { scheme: scheme.name });
   } catch (error) {
     return say($("problem"), message(error), "error");
   }
@@ -29,7 +31,7 @@ async function main() {
     const value = (/** @type {string} */ id) => $as(id, HTMLInputElement).value.trim();
     const missing = ["p-name", "p-email", "p-specialty", "p-site", "p-department"].find((id) => !value(id));
     if (missing) {
-      say($("join-error"), "Fill in every field: they are what a good match needs.", "error");
+      say($("join-error"), t("pairing.missing"), "error");
       $(missing).focus();
       return;
     }

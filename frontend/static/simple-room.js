@@ -9,9 +9,10 @@ import { ApiError } from "./api.js";
 import { setConnection, watchNetwork } from "./connstatus.js";
 import { MediaProblem, openMedia, stopMedia } from "./media.js";
 import { RoomLink } from "./roomlink.js";
+import { has, t } from "./i18n.js";
 import { devices } from "./store.js";
 import { mountGrid, removeTile, setTile, tileIds } from "./tiles.js";
-import { $, $as, say } from "./ui.js";
+import { $, $as, message, say } from "./ui.js";
 
 const SELF = "self";
 
@@ -40,7 +41,7 @@ class SimpleLink extends RoomLink {
 
 /** @type {MediaStream | null} */
 let local = null;
-let name = "You";
+let name = "";
 let muted = false;
 let cameraOff = false;
 /** @type {SimpleLink | null} */
@@ -52,9 +53,9 @@ let backTo = "/";
 function showSelf() {
   const hasVideo = Boolean(local?.getVideoTracks().length);
   setTile({ id: SELF, name, you: true, stream: local, muted, cameraOff: cameraOff || !hasVideo });
-  $("mute").textContent = muted ? "Unmute" : "Mute";
+  $("mute").textContent = t(muted ? "room.unmute" : "room.mute");
   $("mute").dataset.off = String(muted);
-  $("camera").textContent = cameraOff || !hasVideo ? "Start camera" : "Stop camera";
+  $("camera").textContent = t(cameraOff || !hasVideo ? "room.startCamera" : "room.stopCamera");
   $as("camera", HTMLButtonElement).disabled = !hasVideo;
   $as("mute", HTMLButtonElement).disabled = !local?.getAudioTracks().length;
 }
@@ -63,7 +64,7 @@ function showSelf() {
 function showPeople(streams) {
   for (const id of tileIds()) if (id !== SELF && !peers.has(id)) removeTile(id);
   for (const [id, p] of peers) {
-    setTile({ id, name: p.name || "Someone", muted: p.audio_muted, cameraOff: p.video_muted,
+    setTile({ id, name: p.name || t("room.someone"), muted: p.audio_muted, cameraOff: p.video_muted,
       away: !p.connected, paused: p.paused, ...(streams ? { stream: streams.get(id) || null } : {}) });
   }
 }
@@ -76,9 +77,7 @@ async function startLocal() {
   } catch (error) {
     local = null;
     say($("problem"), error instanceof MediaProblem && error.kind === "denied"
-      ? "Your camera and microphone are blocked, so you can listen but not speak. Allow them in "
-        + "the browser (the symbol next to the web address), then reload this page."
-      : "No microphone could be started, so you can listen but not speak.", "error");
+      ? t("room.mediaBlocked") : t("simpleRoom.noMicrophone"), "error");
   }
   showSelf();
 }
@@ -118,7 +117,7 @@ export function mountRoom() {
  *   finalWords?: Record<string, string>, onFinal?: () => void}} options
  */
 export async function enterRoom(options) {
-  name = options.name;
+  name = options.name || t("room.you");
   backTo = options.backTo;
   await startLocal();
   const first = await options.grant();
@@ -131,13 +130,15 @@ export async function enterRoom(options) {
       if (s === "connected") link?.setMute(muted, cameraOff || !local?.getVideoTracks().length);
     },
     event: () => undefined,
-    refused: (_code, detail) => say($("problem"), detail, "error"),
-    final: (words, code) => {
+    refused: (code, detail) => say($("problem"), message(new ApiError(409, code, detail)), "error"),
+    final: (code, detail) => {  // the page's own words for a close code, else the room's (close.CODE)
+      const words = options.finalWords?.[code]
+        || (has(`close.${code}`) ? t(`close.${code}`) : message(new ApiError(400, code, detail)));
       stopMedia(local);
       for (const id of tileIds()) if (id !== SELF) removeTile(id);
       document.documentElement.dataset.over = "true";
-      $("leave").textContent = "Done";
-      say($("problem"), options.finalWords?.[code] || words, "info");
+      $("leave").textContent = t("simpleRoom.done");
+      say($("problem"), words, "info");
       options.onFinal?.();
     },
   });

@@ -36,11 +36,8 @@ NOT_YET = {
     # merged in the same session as the catalogues, still with their own words (en-GB only):
     # the group page's card and pulse editor (facilitators and admins)
     "static/group-checkout.js", "group.html",
-    # drop-in rooms and near-peer pairs (doctors see these)
-    "drop-in.html", "static/drop-in.js", "drop-in-room.html", "static/drop-in-room.js",
-    "static/simple-room.js", "pairing.html", "static/pairing.js", "pair.html", "static/pair.js",
-    "pair-room.html", "static/pair-room.js", "networks.html", "static/networks.js",
-    "pairing-schemes.html", "static/pairing-schemes.js",
+    # peer networks' and pairing schemes' pages (admins, hosts and leads)
+    "networks.html", "static/networks.js", "pairing-schemes.html", "static/pairing-schemes.js",
     # a programme lead's pages
     "programmes.html", "static/programmes.js", "programme.html", "static/programme.js",
     "programme-import.html", "static/programme-import.js", "programme-allocation.html",
@@ -104,7 +101,7 @@ def test_catalogues_are_sound() -> None:
 
 def test_doctor_pages_are_complete_in_welsh() -> None:
     """Everything a doctor sees has a Welsh translation: no doctor's part is partial."""
-    for part in ("common", "pages", "room", "together"):
+    for part in ("common", "pages", "room", "together", "peer"):
         assert catalogue("cy")[part].get("") != "partial", part
 
 
