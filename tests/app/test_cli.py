@@ -59,7 +59,9 @@ def test_demo_then_serve_opens_the_printed_invite(tmp_path: Path) -> None:
             except httpx.TransportError:
                 assert time.monotonic() < deadline and server.poll() is None, "serve did not start"
                 time.sleep(0.2)
-        assert page.status_code == 200 and "Rounds" in page.text
+        assert page.status_code == 200 and 'src="/static/join.js"' in page.text
+        words = httpx.get(f"{base}/static/i18n/en-GB/pages.json", timeout=5).json()
+        assert words["join.page"] == "Join your group · Rounds"  # the page's words come too
         token = link.group(1).split("#", 1)[1]
         preview = httpx.post(f"{base}/api/v1/invites/resolve", json={"token": token}).json()
         assert preview["valid"] is True and preview["group_name"] == "Demo reflective group"
