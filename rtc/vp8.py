@@ -24,8 +24,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-LAYERS = 3
-"""Temporal layers the forwarder tells apart (L1T3); a stream without them has one."""
+LAYERS = 4
+"""Temporal layers the forwarder tells apart: as many as TID's two bits name (the room page
+sends three, L1T3); a stream without them has one."""
 
 
 @dataclass(frozen=True, slots=True)
