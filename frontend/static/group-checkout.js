@@ -34,7 +34,7 @@ async function showPulse(group) {
   $("pulse-figures").replaceChildren(...Object.entries(QUESTIONS).map(([q, label]) => {
     const f = figures[/** @type {"heard" | "again"} */ (q)];
     return h("li", { className: "row" }, h("strong", {}, label), " ", f.shown && f.counts
-      ? `${f.answers} answers: ${Object.entries(f.counts).map(([a, n]) => `${a}: ${n}`).join(", ")}`
+      ? `${f.answers} answers: ${Object.entries(f.counts).map(([a, n]) => a + ": " + n).join(", ")}`
       : "not enough answers to show");
   }));
   const csv = $as("pulse-csv", HTMLAnchorElement);

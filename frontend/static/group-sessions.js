@@ -41,7 +41,7 @@ export async function mountSessions(group) {
 
   /** @param {Session} s @param {() => Promise<void>} again */
   function row(s, again) {
-    const label = `${when(s.scheduled_start, group.timezone)}${s.title ? `, ${s.title}` : ""}`;
+    const label = when(s.scheduled_start, group.timezone) + (s.title ? ", " + s.title : "");
     const buttons = MOVES[s.status].map(([key, status]) => {
       const text = t(key);
       const b = h("button", { type: "button", className: status === "ended" ? "danger" : "secondary" },

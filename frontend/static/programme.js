@@ -27,7 +27,7 @@ async function showFigures(programme) {
   $("pulse").replaceChildren(...Object.entries(words).map(([q, label]) => {
     const p = f.pulse[/** @type {"heard" | "again"} */ (q)];
     return h("span", { className: "row" }, h("strong", {}, label), " ", p.shown && p.counts
-      ? `${p.answers} answers: ${Object.entries(p.counts).map(([a, n]) => `${a}: ${n}`).join(", ")}`
+      ? `${p.answers} answers: ${Object.entries(p.counts).map(([a, n]) => a + ": " + n).join(", ")}`
       : "not enough answers to show (figures appear from five answers up)");
   }));
 }
