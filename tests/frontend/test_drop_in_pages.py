@@ -74,7 +74,7 @@ def test_drop_in_from_the_link_let_in_and_asked_to_leave(browser, server, admin_
     axe_check(doc, "drop-in: choose")
     doc.get_by_role("button", name="Continue", exact=True).click()
     expect(doc.get_by_text("Give a name the others will see.", exact=True)).to_be_visible()
-    doc.get_by_label(re.compile("^Your name in the room")).fill("Sam")
+    doc.get_by_label(re.compile("^Your name in the room")).fill("Samwise Okafor")
     expect(doc.get_by_text("Give a name the others will see.", exact=True)).to_be_hidden()
     doc.get_by_role("button", name="Continue", exact=True).click()
     expect(doc.get_by_role("heading", name="Before you join: the ground rules")).to_be_visible()
@@ -91,29 +91,29 @@ def test_drop_in_from_the_link_let_in_and_asked_to_leave(browser, server, admin_
 
     host.goto(f"/drop-in-room?room={room['id']}")
     expect(host.locator("#conn")).to_have_text("Connected")
-    waiting = host.locator("#waiting li", has_text="Sam")
+    waiting = host.locator("#waiting li", has_text="Samwise Okafor")
     expect(waiting).to_be_visible()
     axe_check(host, "drop-in room: host")
     shoot(host, "drop-in-host-laptop", docs=True)
-    waiting.get_by_role("button", name="Let in Sam", exact=True).click()
+    waiting.get_by_role("button", name="Let in Samwise Okafor", exact=True).click()
 
     expect(doc).to_have_url(re.compile(r"/drop-in-room$"))
     expect(doc.locator("#conn")).to_have_text("Connected")
     expect(doc.locator("#title")).to_have_text("Tea and Empathy, North")
     expect(doc.locator(".tile .name", has_text="Dr Ada Admin")).to_be_visible()
-    expect(host.locator("#inside li", has_text="Sam")).to_be_visible()
-    expect(host.locator(".tile .name", has_text="Sam")).to_be_visible()
+    expect(host.locator("#inside li", has_text="Samwise Okafor")).to_be_visible()
+    expect(host.locator(".tile .name", has_text="Samwise Okafor")).to_be_visible()
     axe_check(doc, "drop-in room: visitor")
     shoot(doc, "drop-in-room-phone", docs=True)
     # nothing of the visit is left in the doctor's tab
     assert doc.evaluate("Object.keys(sessionStorage).filter(k => k.startsWith('rounds.dropin'))"
                         ) == ["rounds.dropin.key"]
 
-    host.locator("#inside li", has_text="Sam").get_by_role(
-        "button", name="Ask to leave Sam", exact=True).click()
+    host.locator("#inside li", has_text="Samwise Okafor").get_by_role(
+        "button", name="Ask to leave Samwise Okafor", exact=True).click()
     expect(doc.get_by_text("The host has asked you to leave this room.", exact=True)
            ).to_be_visible()
-    expect(host.locator(".tile .name", has_text="Sam")).to_have_count(0)
+    expect(host.locator(".tile .name", has_text="Samwise Okafor")).to_have_count(0)
     expect(host.locator("#inside li")).to_have_count(0)
     expect(host.get_by_text("Nobody else is in the room.", exact=True)).to_be_visible()
     # the page cannot come back in: its grant is refused at the door and its visit is gone
