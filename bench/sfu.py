@@ -111,12 +111,17 @@ def encode_clip() -> Clip:
             video.append((bytes(packet), bool(packet.is_keyframe)))
     for packet in codec.encode(None):
         video.append((bytes(packet), bool(packet.is_keyframe)))
+    return Clip(video=video, audio=encode_opus(CLIP_SECONDS))
+
+
+def encode_opus(seconds: int) -> list[bytes]:
+    """A 330 Hz tone as Opus packets of 20 ms (32 kbit/s, stereo)."""
     opus = av.CodecContext.create("libopus", "w")
     opus.sample_rate, opus.layout, opus.format = 48000, "stereo", "s16"
     opus.bit_rate = 32000
     audio: list[bytes] = []
     samples = 960
-    for i in range(50 * CLIP_SECONDS):
+    for i in range(50 * seconds):
         sound = av.AudioFrame(format="s16", layout="stereo", samples=samples)
         pcm = b"".join(
             int(6000 * math.sin(2 * math.pi * 330 * (i * samples + n) / 48000)).to_bytes(
@@ -129,7 +134,7 @@ def encode_clip() -> Clip:
         sound.sample_rate, sound.pts = 48000, i * samples
         sound.time_base = fractions.Fraction(1, 48000)
         audio.extend(bytes(p) for p in opus.encode(sound))
-    return Clip(video=video, audio=audio)
+    return audio
 
 
 class ReplayVideo(MediaStreamTrack):

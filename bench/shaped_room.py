@@ -89,7 +89,7 @@ def encode_clip(seconds: int = 3, noise_share: int | None = None, layers: bool =
         video.extend((bytes(p), bool(p.is_keyframe)) for p in codec.encode(frame))
     video.extend((bytes(p), bool(p.is_keyframe)) for p in codec.encode(None))
     temporal = [PATTERN[i % 4] for i in range(len(video))] if layers else []
-    return sfu.Clip(video=video, audio=_opus(seconds), temporal=temporal)
+    return sfu.Clip(video=video, audio=sfu.encode_opus(seconds), temporal=temporal)
 
 
 def packetize_layers() -> None:
@@ -125,30 +125,6 @@ def packetize_layers() -> None:
         return payloads, convert_timebase(packet.pts, packet.time_base, VIDEO_TIME_BASE)
 
     Vp8Encoder.pack = pack  # type: ignore[method-assign]
-
-
-def _opus(seconds: int) -> list[bytes]:
-    import math
-
-    opus = av.CodecContext.create("libopus", "w")
-    opus.sample_rate, opus.layout, opus.format = 48000, "stereo", "s16"
-    opus.bit_rate = 32000
-    out: list[bytes] = []
-    samples = 960
-    for i in range(50 * seconds):
-        sound = av.AudioFrame(format="s16", layout="stereo", samples=samples)
-        pcm = b"".join(
-            int(6000 * math.sin(2 * math.pi * 330 * (i * samples + n) / 48000)).to_bytes(
-                2, "little", signed=True
-            )
-            * 2
-            for n in range(samples)
-        )
-        sound.planes[0].update(pcm)
-        sound.sample_rate, sound.pts = 48000, i * samples
-        sound.time_base = fractions.Fraction(1, 48000)
-        out.extend(bytes(p) for p in opus.encode(sound))
-    return out
 
 
 # --- the server (child process) -------------------------------------------------------------
