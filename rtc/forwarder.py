@@ -88,8 +88,8 @@ StreamKey = tuple[str, str]
 """(participant, kind) of a published stream: what a subscriber receives."""
 CLOCK_RATES: dict[str, int] = {"audio": 48000, "video": 90000}
 SHIFTS_KEPT = 64
-"""Sequence-number offsets a sink remembers for packets that arrive late (about 16 frames of
-dropped layers)."""
+"""Sequence-number offsets a sink remembers for packets that arrive late: one per run of
+dropped packets, so the last 64 dropped frames (4 s and more)."""
 
 # aiortc private names, kept in one place (checked by verify_aiortc_internals)
 _RX = "_RTCRtpReceiver__"
@@ -478,8 +478,12 @@ class Forwarder:
             if desc.tid > sink.layer:  # the receiver sees contiguous sequence numbers
                 if not late:
                     sink.seq_offset = (sink.seq_offset - 1) & 0xFFFF
-                    sink.shifts.append(((seq_in + 1) & 0xFFFF, sink.seq_offset, dropped))
-                    del sink.shifts[:-SHIFTS_KEPT]
+                    shift = ((seq_in + 1) & 0xFFFF, sink.seq_offset, dropped)
+                    if sink.shifts and sink.shifts[-1][0] == seq_in:  # the same dropped run
+                        sink.shifts[-1] = shift
+                    else:
+                        sink.shifts.append(shift)
+                        del sink.shifts[:-SHIFTS_KEPT]
                 return
             if dropped and desc.picture_id is not None:
                 payload = vp8.with_picture_id(payload, desc, desc.picture_id - dropped)
