@@ -351,6 +351,10 @@ def axe_check(page: Page, label: str) -> None:
     """Run axe-core on the page; fail on any serious or critical violation."""
     if not AXE.exists():
         unavailable("node_modules/axe-core is missing (run `npm ci`); accessibility checks skipped")
+    # the page's words come from the catalogues once its script has run: check what a person
+    # reads, not the page before it (an empty title or button is what axe would find then)
+    page.wait_for_function("""() => document.title.trim() !== '' && [...document.querySelectorAll(
+        '[data-t]')].every((el) => el.textContent.trim() !== '')""", timeout=10_000)
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.add_script_tag(content=AXE.read_text())
     result = page.evaluate("""async () => {
