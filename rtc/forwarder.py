@@ -11,19 +11,26 @@ source (or at nothing).
 aiortc has no public hook for this (aiortc issues 449, 627), so this module - and only this
 module - touches aiortc internals:
 
-* receive: the receiver's ``_handle_rtp_packet`` is replaced on the instance. The replacement
-  does what aiortc's does *before* depacketising (RTCP receiver statistics, RTX unwrapping,
-  NACK generation, REMB estimation for video) and then, instead of feeding the jitter buffer and
-  the decoder thread, hands the packet to every sink of the source. The decoder thread aiortc
-  starts stays idle. Any exception is caught and counted: one escaping would tear down the
-  publisher's whole peer connection.
-* send: for each sink the packet is copied with the sender's SSRC, the negotiated payload type,
-  and sequence number / timestamp rewritten as ``(in + offset) mod 2^n``. Offsets are re-based
-  whenever a sink switches source or resumes, so the sender's sequence numbers keep increasing
-  (SRTP replay protection would silently drop a repeat). The packet is stored in the sender's
-  RTP history, serialised with the sender's header-extension map and sent with the DTLS
-  transport's ``_send_rtp``, so SRTP, NACK -> RTX retransmission (``_retransmit``) and sender
-  reports (whose counters are updated here) keep working inside aiortc.
+* receive: a publisher's RTP is taken from its UDP socket by ``_tap`` (through rtc/guard.py,
+  which hands it RTP and RTCP from the validated address): SRTP unprotect, parse and routing as
+  aiortc's ``RTCDtlsTransport._recv_next`` does them, then ``_on_rtp``, in the datagram
+  callback itself: no queue, task switch or coroutine per packet. ``_on_rtp`` does what aiortc's
+  receiver does *before* depacketising (RTCP receiver statistics, RTX unwrapping, NACK
+  generation, REMB estimation for video) and then, instead of feeding the jitter buffer and the
+  decoder thread, hands the packet to every sink of the source. RTCP, and RTP before DTLS is
+  up, take aiortc's own receive loop, whose receiver's ``_handle_rtp_packet`` is replaced on
+  the instance to reach ``_on_rtp`` too. The decoder thread aiortc starts stays idle. Any
+  exception is caught and counted: one escaping would tear down the publisher's whole peer
+  connection.
+* send: for each sink the packet is written once as bytes (rtc/rtpwire.py) with the sender's
+  SSRC, the negotiated payload type and extension ids, and sequence number / timestamp
+  rewritten as ``(in + offset) mod 2^n``. Offsets are re-based whenever a sink switches source
+  or resumes, so the sender's sequence numbers keep increasing (SRTP replay protection would
+  silently drop a repeat). ``_transmit`` protects it with the DTLS transport's SRTP session and
+  sends it with one ``sendto`` on the nominated pair's socket (a relayed pair, or a transport
+  not yet connected, goes through aiortc's ``_send_rtp`` instead). The bytes are kept by
+  sequence number; a NACK is answered from them through aiortc's ``_retransmit`` (RTX), and
+  the sender's report counters are updated here, so sender reports keep working inside aiortc.
 * keyframes: the sender's ``_send_keyframe`` (called by aiortc on PLI/FIR) is replaced so the
   request goes upstream as a PLI to the source's publisher, at most one per publisher per
   ``keyframe_throttle`` seconds (a throttled request is deferred, not lost). A sink that starts
@@ -61,9 +68,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiortc import RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver
+import pylibsrtp
+from aioice.ice import Connection, StunProtocol
+from aiortc import RTCDtlsTransport, RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver
+from aiortc import clock as aiortc_clock
 from aiortc.codecs import is_rtx
 from aiortc.mediastreams import MediaStreamTrack
+from aiortc.rtcdtlstransport import State as DtlsState
 from aiortc.rtcrtpreceiver import StreamStatistics
 from aiortc.rtp import (
     RTCP_PSFB_APP,
@@ -78,7 +89,7 @@ from aiortc.rtp import (
     unwrap_rtx,
 )
 
-from . import guard, vp8
+from . import guard, rtpwire, vp8
 from .bandwidth import Link
 from .messages import Kind
 
@@ -87,6 +98,9 @@ logger = logging.getLogger(__name__)
 StreamKey = tuple[str, str]
 """(participant, kind) of a published stream: what a subscriber receives."""
 CLOCK_RATES: dict[str, int] = {"audio": 48000, "video": 90000}
+REPORT_EVERY = 16
+"""A sink brings aiortc's counters of what it sent up to date every this many packets (RTCP
+sender reports go out about once a second; 16 audio packets are a third of one)."""
 SHIFTS_KEPT = 64
 """Sequence-number offsets a sink remembers for packets that arrive late: one per run of
 dropped packets, so the last 64 dropped frames (4 s and more)."""
@@ -111,6 +125,11 @@ SENDER_PRIVATE = (
 )
 _TX_NTP, _TX_RTP_TS = _TX + "ntp_timestamp", _TX + "rtp_timestamp"
 _TX_OCTETS, _TX_PACKETS = _TX + "octet_count", _TX + "packet_count"
+_DTLS = "_RTCDtlsTransport__"
+_DTLS_RX_BYTES, _DTLS_RX_PACKETS = _DTLS + "rx_bytes", _DTLS + "rx_packets"
+_DTLS_TX_BYTES, _DTLS_TX_PACKETS = _DTLS + "tx_bytes", _DTLS + "tx_packets"
+_DTLS_CONNECTED = DtlsState.CONNECTED
+_MAP_IDS = "_HeaderExtensionsMap__ids"
 
 
 class PlaceholderTrack(MediaStreamTrack):
@@ -199,6 +218,22 @@ class Sink:
     sent: int = 0
     retransmit_requests: int = 0
     keyframe_requests: int = 0
+    reported: int = 0
+    """``sent`` when the sender's report counters were last brought up to date."""
+    octets: int = 0
+    """Payload bytes sent since then."""
+    wire_octets: int = 0
+    wire_packets: int = 0
+    """SRTP bytes and packets ``_transmit`` sent since then (the DTLS transport's counters)."""
+    ring: list[bytes | None] = field(default_factory=lambda: [None] * RTP_HISTORY_SIZE)
+    """The last packets sent, as bytes before SRTP, by sequence number: a NACK is answered
+    from here (only then is an aiortc ``RtpPacket`` made, for aiortc's RTX)."""
+    ext_ids: Any = None
+    """The sender's negotiated extension ids (aiortc's object; configured when it starts)."""
+    ext_key: tuple[Any, ...] = ()
+    ext: rtpwire.Extensions = field(default_factory=rtpwire.Extensions)
+    mid_element: bytes = b""
+    one_byte: bool = True
 
 
 class Forwarder:
@@ -225,6 +260,12 @@ class Forwarder:
         """RTP packets received from publishers, by kind, since start (for metrics)."""
         self.forwarded: dict[str, int] = {"audio": 0, "video": 0}
         """RTP packets sent to subscribers, by kind, since start (for metrics)."""
+        self.direct = 0
+        """Of those, sent straight to the subscriber's socket (``_transmit``), not through
+        aiortc's coroutines: all of them once a connection is up on a plain UDP pair."""
+        self.tapped = 0
+        """RTP packets taken from a publisher's socket by ``_tap`` (not aiortc's receive loop)."""
+        self._by_receiver: dict[RTCRtpReceiver, Source] = {}
         guard.install()
         self.dropped = guard.DROPPED
         """Datagrams dropped at the network edge (process-wide): foreign source, or malformed."""
@@ -232,26 +273,78 @@ class Forwarder:
     # --- binding ---
 
     def add_source(self, receiver: RTCRtpReceiver, participant: str, kind: Kind) -> Source:
-        """Take over a publish receiver's packets: from now on they are forwarded, not decoded."""
+        """Take over a publish receiver's packets: from now on they are forwarded, not decoded.
+        Packets reach ``_on_rtp`` from the publisher's socket through ``_tap``, or (before the
+        tap has what it needs, and in tests) through aiortc's receive loop and ``handle``."""
         source = Source(participant=participant, kind=kind, receiver=receiver)
+        self._by_receiver[receiver] = source
 
         async def handle(packet: RtpPacket, arrival_time_ms: int) -> None:
-            try:
-                await self._on_rtp(source, packet, arrival_time_ms)
-            except Exception:  # never let it reach aiortc: it would close the connection
-                source.errors += 1
-                self.errors += 1
-                if source.errors == 1:
-                    logger.exception("forwarding error (participant %s)", participant)
+            for sink, data in self._deliver(source, packet, arrival_time_ms):
+                await self._send_later(sink, data)
 
         receiver._handle_rtp_packet = handle  # type: ignore[method-assign]
+        dtls = receiver.transport
+        connection = getattr(dtls.transport, "_connection", None)
+        if isinstance(connection, Connection) and not guard.tapped(connection):
+            guard.set_tap(connection, self._tap(dtls))
         return source
+
+    def _deliver(self, source: Source, packet: RtpPacket,
+                 arrival_time_ms: int) -> list[tuple[Sink, bytes]]:
+        """Forward one packet; what could not be sent at once is returned to be awaited."""
+        try:
+            return self._on_rtp(source, packet, arrival_time_ms)
+        except Exception:  # never let it reach aiortc: it would close the connection
+            self._failed(source)
+            return []
+
+    def _failed(self, source: Source | None) -> None:
+        """Count (and log the first of a source's) exceptions caught in the data path."""
+        self.errors += 1
+        if source is not None:
+            source.errors += 1
+            if source.errors == 1:
+                logger.exception("forwarding error (participant %s)", source.participant)
+
+    def _tap(self, dtls: RTCDtlsTransport) -> Callable[[bytes], bool]:
+        """What a publisher's datagrams meet first (rtc/guard.py calls it for RTP and RTCP
+        from the validated address): an SRTP packet is unprotected, parsed and routed as
+        aiortc's ``_recv_next`` would, and forwarded at once, with no queue, task switch or
+        coroutine in between. RTCP, and anything before DTLS is up, goes to aiortc as before."""
+        router = dtls._rtp_router
+
+        def tap(data: bytes) -> bool:
+            srtp = dtls._rx_srtp
+            if srtp is None or len(data) < 12 or 191 < data[1] < 224:
+                return False
+            arrival = aiortc_clock.current_ms()
+            try:
+                plain = srtp.unprotect(data)
+                packet = RtpPacket.parse(plain, dtls._rtp_header_extensions_map)
+            except (pylibsrtp.Error, ValueError):
+                return True  # dropped, as aiortc drops it
+            setattr(dtls, _DTLS_RX_BYTES, getattr(dtls, _DTLS_RX_BYTES) + len(data))
+            setattr(dtls, _DTLS_RX_PACKETS, getattr(dtls, _DTLS_RX_PACKETS) + 1)
+            receiver = router.route_rtp(packet)
+            source = self._by_receiver.get(receiver)  # type: ignore[call-overload]
+            if source is not None:
+                self.tapped += 1
+                later = self._deliver(source, packet, arrival)
+                if later:
+                    self._spawn(self._send_all(later))
+            elif receiver is not None:
+                self._spawn(receiver._handle_rtp_packet(packet, arrival_time_ms=arrival))
+            return True
+
+        return tap
 
     def remove_source(self, source: Source) -> None:
         """Stop forwarding a source; its sinks go idle until connected elsewhere."""
         for sink in list(source.sinks):
             self.connect(sink, None)
         source.enabled = False
+        self._by_receiver.pop(source.receiver, None)
 
     def add_sink(self, sender: RTCRtpSender, kind: Kind, subscriber: str,
                   link: Link | None = None) -> Sink:
@@ -261,6 +354,7 @@ class Forwarder:
         sink = Sink(sender=sender, kind=kind, subscriber=subscriber, link=link)
         sink.history = getattr(sender, _TX + "rtp_history")  # fixed objects for the sender's life
         sink.extensions_map = getattr(sender, _TX + "rtp_header_extensions_map")
+        sink.ext_ids = getattr(sink.extensions_map, _MAP_IDS)
         retransmit = sender._retransmit
         handle_rtcp = sender._handle_rtcp_packet
 
@@ -275,13 +369,14 @@ class Forwarder:
 
         async def counted_retransmit(sequence_number: int) -> None:
             sink.retransmit_requests += 1
-            packet = sink.history.get(sequence_number % RTP_HISTORY_SIZE)
-            if packet is None or sink.paused:
+            index = sequence_number % RTP_HISTORY_SIZE
+            data = sink.ring[index]
+            if data is None or rtpwire.sequence_number(data) != sequence_number or sink.paused:
                 return
-            if link is not None and not link.may_repair(len(packet.payload) + 12,
-                                                        self._clock()):
+            if link is not None and not link.may_repair(len(data), self._clock()):
                 return
-            await retransmit(sequence_number)
+            sink.history[index] = RtpPacket.parse(data, sink.extensions_map)
+            await retransmit(sequence_number)  # aiortc's: RTX, its own sequence numbers
 
         async def reported(packet: Any) -> None:
             if link is not None:
@@ -360,7 +455,10 @@ class Forwarder:
             self._spawn_pli(source)
 
     def _spawn_pli(self, source: Source) -> None:
-        task = asyncio.ensure_future(self._send_pli(source))
+        self._spawn(self._send_pli(source))
+
+    def _spawn(self, work: Any) -> None:
+        task = asyncio.ensure_future(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -377,12 +475,15 @@ class Forwarder:
 
     # --- data path ---
 
-    async def _on_rtp(self, source: Source, packet: RtpPacket, arrival_time_ms: int) -> None:
+    def _on_rtp(self, source: Source, packet: RtpPacket,
+                arrival_time_ms: int) -> list[tuple[Sink, bytes]]:
+        """What aiortc's receiver does before depacketising, then one rewritten copy for each
+        sink, sent at once where ``_transmit`` can; the rest is returned to be awaited."""
         receiver = source.receiver
         codecs = getattr(receiver, _RX + "codecs")
         codec = codecs.get(packet.payload_type)
         if codec is None:
-            return
+            return []
         if source.kind == "video":
             estimator = getattr(receiver, _RX + "remote_bitrate_estimator")
             rtcp_ssrc = getattr(receiver, _RX + "rtcp_ssrc")
@@ -394,14 +495,14 @@ class Forwarder:
                     ssrc=packet.ssrc,
                 )
                 if rtcp_ssrc is not None and remb is not None:
-                    await receiver._send_rtcp(
+                    self._spawn(receiver._send_rtcp(
                         RtcpPsfbPacket(
                             fmt=RTCP_PSFB_APP,
                             ssrc=rtcp_ssrc,
                             media_ssrc=0,
                             fci=pack_remb_fci(*remb),
                         )
-                    )
+                    ))
         streams = getattr(receiver, _RX + "remote_streams")
         stats = streams.get(packet.ssrc)
         if stats is None:
@@ -411,12 +512,12 @@ class Forwarder:
             original_ssrc = getattr(receiver, _RX + "rtx_ssrc").get(packet.ssrc)
             apt = codec.parameters.get("apt")
             if original_ssrc is None or len(packet.payload) < 2 or apt not in codecs:
-                return
+                return []
             packet = unwrap_rtx(packet, payload_type=apt, ssrc=original_ssrc)
         source.media_ssrc = packet.ssrc
         nack = getattr(receiver, _RX + "nack_generator")
         if nack is not None and nack.add(packet):
-            await receiver._send_rtcp_nack(packet.ssrc, sorted(nack.missing))
+            self._spawn(receiver._send_rtcp_nack(packet.ssrc, sorted(nack.missing)))
         source.packets += 1
         size = len(packet.payload) + 12
         source.octets += size
@@ -436,23 +537,32 @@ class Forwarder:
                 source.voiced += 1
                 source.spoken += 1
         if not source.enabled or not source.sinks:
-            return
+            return []
         now, ntp = self._clock(), _ntp_now()
-        for sink in list(source.sinks):
-            await self._send(sink, source, packet, desc, now, ntp)
+        later: list[tuple[Sink, bytes]] = []
+        for sink in source.sinks:
+            data = self._rewrite(sink, source, packet, desc, now, ntp)
+            if data is None:
+                continue
+            if self._transmit(sink, data):
+                self._sent(sink, data, ntp)
+            else:
+                later.append((sink, data))
+        return later
 
-    async def _send(
+    def _rewrite(
         self, sink: Sink, source: Source, packet: RtpPacket, desc: vp8.Descriptor | None,
         now: float, ntp: int
-    ) -> None:
+    ) -> bytes | None:
+        """The packet as this sink sends it (None: not sent), kept for retransmission."""
         if sink.paused:
-            return
+            return None
         if sink.waiting_keyframe:
             if desc is None or not desc.keyframe:
                 if now - sink.waiting_since >= self.keyframe_retry:
                     sink.waiting_since = now
                     self.request_keyframe(source)
-                return
+                return None
             sink.waiting_keyframe = False
         if sink.rebase:
             sink.rebase = False
@@ -484,37 +594,94 @@ class Forwarder:
                     else:
                         sink.shifts.append(shift)
                         del sink.shifts[:-SHIFTS_KEPT]
-                return
+                return None
             if dropped and desc.picture_id is not None:
                 payload = vp8.with_picture_id(payload, desc, desc.picture_id - dropped)
-        sender = sink.sender
         seq = (packet.sequence_number + offset) & 0xFFFF
-        out = RtpPacket(
-            payload_type=sink.payload_type,
-            marker=packet.marker,
-            sequence_number=seq,
-            timestamp=(packet.timestamp + sink.ts_offset) & 0xFFFFFFFF,
-            ssrc=sender._ssrc,
-            payload=payload,
-        )
-        out.extensions.mid = sink.mid
-        out.extensions.audio_level = packet.extensions.audio_level
-        if sink.kind == "video":
-            out.extensions.abs_send_time = (ntp >> 14) & 0x00FFFFFF
+        timestamp = (packet.timestamp + sink.ts_offset) & 0xFFFFFFFF
+        abs_send_time = (ntp >> 14) & 0x00FFFFFF if sink.kind == "video" else None
+        ids = sink.ext_ids
+        key = (ids.mid, ids.abs_send_time, ids.audio_level, sink.mid)
+        if key != sink.ext_key:  # the sender was configured (or the mid changed)
+            sink.ext_key = key
+            sink.ext = rtpwire.Extensions(ids.mid or 0, ids.abs_send_time or 0,
+                                          ids.audio_level or 0)
+            sink.one_byte = sink.ext.one_byte(sink.mid)
+            sink.mid_element = rtpwire.mid_element(sink.ext, sink.mid) if sink.one_byte else b""
+        if sink.one_byte:
+            data = rtpwire.packet(sink.payload_type, packet.marker, seq, timestamp,
+                                  sink.sender._ssrc, payload, sink.ext, sink.mid_element,
+                                  abs_send_time, packet.extensions.audio_level)
+        else:  # a form rtpwire does not write: aiortc's serialiser
+            out = RtpPacket(payload_type=sink.payload_type, marker=packet.marker,
+                            sequence_number=seq, timestamp=timestamp, ssrc=sink.sender._ssrc,
+                            payload=payload)
+            out.extensions.mid = sink.mid
+            out.extensions.audio_level = packet.extensions.audio_level
+            out.extensions.abs_send_time = abs_send_time
+            data = out.serialize(sink.extensions_map)
         if ((seq - sink.last_seq) & 0xFFFF) < 0x8000:  # newer than the newest sent
-            sink.last_seq, sink.last_ts, sink.last_time = seq, out.timestamp, now
-        sink.history[seq % RTP_HISTORY_SIZE] = out
+            sink.last_seq, sink.last_ts, sink.last_time = seq, timestamp, now
+        sink.ring[seq % RTP_HISTORY_SIZE] = data
+        return data
+
+    def _transmit(self, sink: Sink, data: bytes) -> bool:
+        """SRTP-protect and send a packet straight to the subscriber's UDP socket, as
+        aiortc's ``_send_rtp`` and aioice's ``sendto`` would, if the connection is up on a
+        plain UDP pair (not TURN); False leaves it to ``_send_later``."""
+        dtls = sink.sender.transport
+        if dtls._state is not _DTLS_CONNECTED:
+            return False
+        pair = dtls.transport._connection._nominated.get(1)
+        if pair is None or type(pair.protocol) is not StunProtocol:
+            return False
+        udp = getattr(pair.protocol, "transport", None)
+        if udp is None:
+            return False
+        protected = dtls._tx_srtp.protect(data)
+        with contextlib.suppress(OSError):
+            udp.sendto(protected, pair.remote_addr)
+        sink.wire_octets += len(protected)
+        sink.wire_packets += 1
+        self.direct += 1
+        return True
+
+    async def _send_later(self, sink: Sink, data: bytes) -> None:
+        """Send through aiortc's own path (a connection not up yet, or relayed by TURN)."""
         try:
-            await sender.transport._send_rtp(out.serialize(sink.extensions_map))
+            await sink.sender.transport._send_rtp(data)
         except ConnectionError:
             return
+        except Exception:  # a closing transport must not take anything else down
+            self._failed(sink.source)
+            return
+        self._sent(sink, data, _ntp_now())
+
+    async def _send_all(self, later: list[tuple[Sink, bytes]]) -> None:
+        for sink, data in later:
+            await self._send_later(sink, data)
+
+    def _sent(self, sink: Sink, data: bytes, ntp: int) -> None:
+        """Count a sent packet. What aiortc reports for the sender (RTCP SR: counts, and an
+        NTP time with the RTP timestamp sent then) and for the DTLS transport (getStats) is
+        what was sent: brought up to date at the first packet and every ``REPORT_EVERY``."""
         sink.sent += 1
         self.forwarded[sink.kind] += 1
-        # what aiortc's sender reports (RTCP SR) is what this module sent on its behalf
+        sink.octets += rtpwire.payload_length(data)
+        if sink.sent % REPORT_EVERY == 1:
+            self._report(sink, data, ntp)
+
+    @staticmethod
+    def _report(sink: Sink, data: bytes, ntp: int) -> None:
+        sender, dtls = sink.sender, sink.sender.transport
         setattr(sender, _TX_NTP, ntp)
-        setattr(sender, _TX_RTP_TS, out.timestamp)
-        setattr(sender, _TX_OCTETS, getattr(sender, _TX_OCTETS) + len(out.payload))
-        setattr(sender, _TX_PACKETS, getattr(sender, _TX_PACKETS) + 1)
+        setattr(sender, _TX_RTP_TS, int.from_bytes(data[4:8]))
+        setattr(sender, _TX_OCTETS, getattr(sender, _TX_OCTETS) + sink.octets)
+        setattr(sender, _TX_PACKETS, getattr(sender, _TX_PACKETS) + sink.sent - sink.reported)
+        setattr(dtls, _DTLS_TX_BYTES, getattr(dtls, _DTLS_TX_BYTES) + sink.wire_octets)
+        setattr(dtls, _DTLS_TX_PACKETS, getattr(dtls, _DTLS_TX_PACKETS) + sink.wire_packets)
+        sink.octets = sink.wire_octets = sink.wire_packets = 0
+        sink.reported = sink.sent
 
     def _next_frame(self, sink: Sink, source: Source, desc: vp8.Descriptor, now: float) -> None:
         """At the first packet of a frame: apply the chosen layer and decide whether this
@@ -575,6 +742,20 @@ def verify_aiortc_internals(transceiver: RTCRtpTransceiver) -> None:
     for name in ("_ssrc", "_rtx_ssrc"):
         if not isinstance(getattr(sender, name, None), int):
             problems.append(f"RTCRtpSender.{name}")
+    ids = getattr(getattr(sender, _TX + "rtp_header_extensions_map", None), _MAP_IDS, None)
+    if not all(hasattr(ids, n) for n in ("mid", "abs_send_time", "audio_level")):
+        problems.append("HeaderExtensionsMap.__ids")
+    dtls = sender.transport
+    for name in ("_rtp_router", "_rx_srtp", "_tx_srtp", "_state", "_rtp_header_extensions_map",
+                 _DTLS_RX_BYTES, _DTLS_RX_PACKETS, _DTLS_TX_BYTES, _DTLS_TX_PACKETS):
+        if not hasattr(dtls, name):
+            problems.append(f"RTCDtlsTransport.{name}")
+    if not callable(getattr(getattr(dtls, "_rtp_router", None), "route_rtp", None)):
+        problems.append("RtpRouter.route_rtp")
+    if "transport" not in getattr(StunProtocol, "__annotations__", {}):
+        problems.append("StunProtocol.transport")
+    if not callable(getattr(aiortc_clock, "current_ms", None)):
+        problems.append("aiortc.clock.current_ms")
     if not isinstance(getattr(transceiver, "_codecs", None), list):
         problems.append("RTCRtpTransceiver._codecs")
     if RTP_HISTORY_SIZE <= 0:

@@ -17,7 +17,10 @@ every peer connection in the process:
   own check of that pair has succeeded (or ever does): refusing those stalled a connection for
   30 s. Anything else is dropped and counted as ``foreign``. STUN from anywhere goes to ICE as
   before (connectivity checks, consent). An exception while handling a datagram (aioice's STUN
-  parser raises ``struct.error`` on short attributes) is dropped as ``malformed``.
+  parser raises ``struct.error`` on short attributes) is dropped as ``malformed``. A datagram
+  from a validated address whose first byte says RTP or RTCP (RFC 7983) skips aioice's STUN
+  parser (it would only fail) and goes to the connection's tap (``set_tap``: the forwarder's,
+  which forwards it at once) or else to aioice's queue, as aioice would have put it there.
 * ``aioice.turn.TurnClientMixin.datagram_received`` (what a TURN server sends us): an exception
   while handling it is dropped as ``malformed`` (over TCP it would close the TURN connection).
 * ``aiortc.RTCDtlsTransport._recv_next`` (one datagram through DTLS / SRTP / RTP / RTCP): an
@@ -81,6 +84,22 @@ def _count_malformed(where: str, exc: BaseException) -> None:
 
 # --- aioice: where a datagram may come from ---
 
+_TAP = "_rounds_tap"
+"""Attribute of an aioice ``Connection``: what takes its RTP and RTCP first (``set_tap``)."""
+
+
+def set_tap(connection: Connection, tap: Callable[[bytes], bool]) -> None:
+    """Hand every RTP or RTCP datagram from the connection's validated remote address to
+    ``tap`` before aioice's queue; ``tap`` returns False to let it go on to the queue (and
+    aiortc's receive loop) as before. The forwarder's tap forwards media with no task switch."""
+    setattr(connection, _TAP, tap)
+
+
+def tapped(connection: Connection) -> bool:
+    """True if ``set_tap`` was called for this connection."""
+    return _TAP in connection.__dict__
+
+
 
 @functools.lru_cache(maxsize=1024)
 def _ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
@@ -125,10 +144,18 @@ def _guard_stun_protocol(
 ) -> Callable[[StunProtocol, bytes, tuple[Any, ...]], None]:
     def datagram_received(self: StunProtocol, data: bytes, addr: tuple[Any, ...]) -> None:
         try:
-            if not from_validated(self, addr) and not _is_stun(data):
+            if from_validated(self, addr):
+                if data and 127 < data[0] < 192:  # RTP or RTCP (RFC 7983): not ICE's
+                    connection = self.receiver
+                    tap = connection.__dict__.get(_TAP)
+                    if tap is None or not tap(data):
+                        connection.data_received(data, self.local_candidate.component)
+                    return
+                original(self, data, addr)
+            elif _is_stun(data):
+                original(self, data, addr)
+            else:
                 DROPPED.foreign += 1
-                return
-            original(self, data, addr)
         except Exception as exc:
             _count_malformed("ICE", exc)
 
@@ -203,6 +230,7 @@ def verify(transceiver: RTCRtpTransceiver) -> list[str]:
     expected: list[tuple[type, str, list[str], bool]] = [
         (StunProtocol, "datagram_received", ["self", "data", "addr"], False),
         (StunProtocol, "__init__", ["self", "receiver"], False),
+        (Connection, "data_received", ["self", "data", "component"], False),
         (TurnClientMixin, "datagram_received", ["self", "data", "addr"], False),
         (RTCDtlsTransport, "_recv_next", ["self"], True),
     ]

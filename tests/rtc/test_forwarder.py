@@ -138,8 +138,13 @@ async def test_sequence_numbers_keep_increasing_across_sources_and_pauses(
     stamps = [p.timestamp for p in wire.packets]
     assert all(0 < (b - a) & 0xFFFFFFFF < 1 << 31 for a, b in zip(stamps, stamps[1:], strict=False))
     assert stamps[10] - stamps[9] == 960 * 196  # a pause keeps the source clock
-    history = getattr(t.sender, "_RTCRtpSender__rtp_history")  # noqa: B009
-    assert history[seqs[-1] % 128].sequence_number == seqs[-1]
+    await t.sender._retransmit(seqs[-1])  # a NACK is answered with what was sent
+    again = wire.packets[-1]
+    assert (again.sequence_number, again.timestamp, again.payload, again.ssrc) == (
+        seqs[-1], stamps[-1], b"b", t.sender._ssrc)
+    assert len(wire.packets) == 12
+    await t.sender._retransmit((seqs[-1] + 1) & 0xFFFF)  # never sent: nothing
+    assert len(wire.packets) == 12
     assert fwd.errors == 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from rtc.client import Client
 from rtc.presence import Speaking
@@ -35,9 +36,13 @@ async def test_three_participants_receive_each_other(live: Live) -> None:
             assert client.subscribed() == {(o, k) for o in others for k in ("audio", "video")}
             sizes = {rec.last_size for rec in client.received.values() if rec.last_size}
             assert sizes == {(160, 120)}
-        assert live.server.hub.forwarder.errors == 0
-        forwarded = live.server.hub.forwarder.forwarded
+        forwarder = live.server.hub.forwarder
+        assert forwarder.errors == 0
+        forwarded = forwarder.forwarded
         assert forwarded["audio"] > 0 and forwarded["video"] > 0
+        # the direct path: taken from the publishers' sockets, written to the subscribers'
+        assert forwarder.tapped > 0
+        assert forwarder.direct == sum(forwarded.values())
     finally:
         for client in clients:
             await client.close()
@@ -264,7 +269,8 @@ async def test_packet_lost_on_the_way_in_is_recovered_from_the_publisher(live: L
     try:
         await eventually(lambda: sees(b, ["a"], "video", 10), what="b decoding a")
         source = live.server.hub.rooms["room-1"].members["a"].sources["video"]
-        hook = source.receiver._handle_rtp_packet  # the forwarder's receive hook
+        forwarder = live.server.hub.forwarder
+        hook = forwarder._on_rtp  # where every received packet meets the forwarder
         dropped: list[int] = []
         arrived: list[tuple[int, int]] = []  # (payload type, original sequence number)
         assert a.publish_pc is not None
@@ -272,15 +278,16 @@ async def test_packet_lost_on_the_way_in_is_recovered_from_the_publisher(live: L
         vp8 = {c.payloadType for c in video._codecs if c.name == "VP8"}
         rtx = {c.payloadType for c in video._codecs if c.name == "rtx"}
 
-        async def lossy(packet: RtpPacket, arrival_time_ms: int) -> None:
-            if packet.payload_type in vp8 and not dropped:
-                dropped.append(packet.sequence_number)  # lost on the network
-                return
-            osn = int.from_bytes(packet.payload[:2], "big") if len(packet.payload) >= 2 else -1
-            arrived.append((packet.payload_type, osn))
-            await hook(packet, arrival_time_ms)
+        def lossy(src: Any, packet: RtpPacket, arrival_time_ms: int) -> Any:
+            if src is source:
+                if packet.payload_type in vp8 and not dropped:
+                    dropped.append(packet.sequence_number)  # lost on the network
+                    return []
+                osn = int.from_bytes(packet.payload[:2], "big") if len(packet.payload) >= 2 else -1
+                arrived.append((packet.payload_type, osn))
+            return hook(src, packet, arrival_time_ms)
 
-        source.receiver._handle_rtp_packet = lossy  # type: ignore[method-assign]
+        forwarder._on_rtp = lossy  # type: ignore[method-assign]
         await eventually(lambda: bool(dropped), what="a packet to drop")
         await eventually(
             lambda: any(pt in rtx and osn == dropped[0] for pt, osn in arrived),
