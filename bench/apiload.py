@@ -9,7 +9,7 @@ line on stdin; then it sends requests open-loop, one every 1/R s whatever the an
 request that would make more than MAX_IN_FLIGHT outstanding is counted as skipped, not sent),
 for ``--duration`` seconds, waits for the last answers and writes one JSON line: requests sent,
 errors (an exception or a status other than 200), skipped, latency p50/p99/max in ms, and how
-late the sender fell behind its schedule at worst.
+late the sender fell behind its schedule at worst, and its own CPU share meanwhile.
 
 The requests go round these cheap-but-real endpoints, each reading the database except the
 first: ``/healthz``, ``/readyz`` (``SELECT 1`` and the schema revision), ``/api/v1/auth/me``
@@ -68,7 +68,7 @@ async def main(args: argparse.Namespace) -> None:
                 errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
             latencies.append(time.monotonic() - start)
 
-        start = time.monotonic()
+        start, cpu0 = time.monotonic(), time.process_time()
         n = 0
         while (due := start + n / args.rate) < start + args.duration:
             await asyncio.sleep(max(0.0, due - time.monotonic()))
@@ -99,6 +99,7 @@ async def main(args: argparse.Namespace) -> None:
                     "p99_ms": pct(0.99) if latencies else None,
                     "max_ms": latencies[-1] * 1000 if latencies else None,
                     "late_ms": late * 1000,
+                    "cpu_share": (time.process_time() - cpu0) / elapsed,
                 }
             ),
             flush=True,

@@ -713,7 +713,6 @@ async def run(
             assert api.stdin is not None
             api.stdin.write(b"go\n")
             await api.stdin.drain()
-            api0 = cpu_seconds(api.pid)
         await asyncio.sleep(duration)
         sampler.cancel()
         await take_sample(child.pid, workers, alias, rss, timeline)
@@ -729,9 +728,7 @@ async def run(
         api_result = None
         if api is not None:
             assert api.stdout is not None
-            api_cpu = cpu_seconds(api.pid) - api0
-            line = await asyncio.wait_for(api.stdout.readline(), 60)
-            api_result = {**json.loads(line), "cpu_share": api_cpu / elapsed}
+            api_result = json.loads(await asyncio.wait_for(api.stdout.readline(), 60))
         published = sum(snap1[p]["published"] - snap0[p]["published"] for p in joined)
         sent = sum((snap1[p]["sent"] - snap0[p]["sent"]) * others_in[p] for p in joined)
         packets = sum(snap1[p]["packets"] - snap0[p]["packets"] for p in joined)
