@@ -6,10 +6,11 @@
   a given number of seconds (and is killed at the end of the run anyway).
 * ``pin``: every thread of a running process onto the given CPUs (threads it starts later
   inherit the affinity of the thread that starts them).
-* ``udp_counters`` / ``socket_drops``: the host's UDP receive errors (/proc/net/snmp: receive
-  buffer full, and every receive error), and the drops the kernel counted on the UDP sockets of
-  given processes (/proc/net/udp{,6}, last column: datagrams that did not fit in that socket's
-  receive buffer), to tell whether packets were lost in the clients' or the server's buffers.
+* ``udp_counters`` / ``socket_drops``: the host's UDP receive errors (/proc/net/snmp and
+  snmp6: receive buffer full, and every receive error), and the drops the kernel counted on the
+  UDP sockets of given processes (/proc/net/udp{,6}, last column: datagrams dropped on arrival
+  at that socket, in practice its receive buffer being full), to tell whether packets were lost
+  in the load generators' or the server's buffers.
 * ``header``: commit, UTC time and load average, printed at the start of a run.
 """
 
@@ -165,13 +166,23 @@ def affinity_plan() -> tuple[int, set[int]]:
 
 
 def udp_counters() -> dict[str, int]:
-    """The host's (this network namespace's) UDP counters from /proc/net/snmp."""
+    """The host's (this network namespace's) UDP receive errors: RcvbufErrors and InErrors of
+    /proc/net/snmp (IPv4) plus Udp6RcvbufErrors and Udp6InErrors of /proc/net/snmp6 (aioice
+    and Janus also use IPv6 on loopback)."""
     rows = [
         line.split()
         for line in Path("/proc/net/snmp").read_text().splitlines()
         if line.startswith("Udp:")
     ]
-    return dict(zip(rows[0][1:], (int(x) for x in rows[1][1:]), strict=True))
+    v4 = dict(zip(rows[0][1:], (int(x) for x in rows[1][1:]), strict=True))
+    v6 = {}
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/net/snmp6").read_text().splitlines():
+            name, _, value = line.partition(" ")
+            v6[name] = int(value.strip() or 0)
+    return {
+        key: v4.get(key, 0) + v6.get(f"Udp6{key}", 0) for key in ("RcvbufErrors", "InErrors")
+    }
 
 
 def socket_drops(pids: Iterable[int]) -> int:

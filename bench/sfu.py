@@ -34,7 +34,8 @@ the server under test to the first CPU, and the load generators, the REST load a
 to the others: delivery measured while another process keeps the server's core busy.
 
 Every run also prints the load generators' CPU, the server's, and the UDP receive errors over
-the window: the host's (/proc/net/snmp RcvbufErrors, InErrors: any socket on the machine) and
+the window: the host's (RcvbufErrors, InErrors of /proc/net/snmp and snmp6: any socket on the
+machine) and
 the datagrams the kernel dropped on the load generators' and on the server's own sockets (full
 receive buffer, /proc/net/udp): loss there is the harness's or the server's, not the network's.
 The bench prints the commit, the UTC time and the load average first, and the load average at
