@@ -1,6 +1,6 @@
 """bench/sfu.py's load generator: one child process holding some of the synthetic participants.
 
-    python bench/loadgen.py --clip CLIP.pickle [--cpus 1,2]
+    python bench/loadgen.py --clip CLIP.pickle [--cpus 1,2] [--rcvbuf BYTES]
 
 bench/sfu.py starts ``--client-procs`` of these, so that the participants' aiortc stacks (DTLS,
 SRTP, RTP parsing: hundreds of peer connections' worth) do not share one interpreter with each
@@ -32,6 +32,7 @@ import asyncio
 import json
 import os
 import pickle
+import socket
 import sys
 import time
 from pathlib import Path
@@ -131,12 +132,29 @@ class Generator:
             self.answer({"id": rid, "ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]})
 
 
-async def main(clip: sfu.Clip) -> None:
+def enlarge_receive_buffers(loop: asyncio.AbstractEventLoop, size: int) -> None:
+    """Every UDP socket this process's ICE agents open gets SO_RCVBUF ``size`` (the kernel caps
+    it at net.core.rmem_max and doubles it for its bookkeeping)."""
+    create = loop.create_datagram_endpoint
+
+    async def create_datagram_endpoint(*args: Any, **kwargs: Any) -> Any:
+        transport, protocol = await create(*args, **kwargs)
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
+        return transport, protocol
+
+    loop.create_datagram_endpoint = create_datagram_endpoint  # type: ignore[method-assign]
+
+
+async def main(clip: sfu.Clip, rcvbuf: int = 0) -> None:
     answers = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)  # stray prints go to stderr, not into the answers
     sfu.count_consent_expiries()
     generator = Generator(clip, answers)
     loop = asyncio.get_running_loop()
+    if rcvbuf:
+        enlarge_receive_buffers(loop, rcvbuf)
     reader = asyncio.StreamReader(limit=1 << 24)
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
     tasks: set[asyncio.Task[None]] = set()
@@ -156,8 +174,9 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clip", required=True, help="the pickled sfu.Clip")
     parser.add_argument("--cpus", help="run on these CPUs only (comma separated)")
+    parser.add_argument("--rcvbuf", type=int, default=0, help="SO_RCVBUF of its UDP sockets")
     ns = parser.parse_args()
     if ns.cpus:
         os.sched_setaffinity(0, {int(c) for c in ns.cpus.split(",")})
     video, audio, temporal = pickle.loads(Path(ns.clip).read_bytes())
-    asyncio.run(main(sfu.Clip(video=video, audio=audio, temporal=temporal)))
+    asyncio.run(main(sfu.Clip(video=video, audio=audio, temporal=temporal), ns.rcvbuf))

@@ -50,8 +50,10 @@ class Worker:
         self.reader = asyncio.ensure_future(self._read())
 
     @classmethod
-    async def start(cls, clip: Path, cpus: Iterable[int] | None = None) -> Worker:
+    async def start(cls, clip: Path, cpus: Iterable[int] | None = None, rcvbuf: int = 0) -> Worker:
         command = [sys.executable, str(BENCH / "loadgen.py"), "--clip", str(clip)]
+        if rcvbuf:
+            command += ["--rcvbuf", str(rcvbuf)]
         if cpus is not None:
             command += ["--cpus", ",".join(str(c) for c in sorted(cpus))]
         proc = await asyncio.create_subprocess_exec(

@@ -441,6 +441,8 @@ class Options:
     (and the REST load) on the others. None: nothing is pinned and nothing burns."""
     api_rate: float = 0.0
     """REST requests a second at the app during the measured window (``app`` mode only)."""
+    client_rcvbuf: int = 0
+    """SO_RCVBUF of the load generators' UDP sockets (0: the system's default)."""
 
 
 @dataclass
@@ -621,7 +623,7 @@ async def run(
         workers = list(
             await asyncio.gather(
                 *(
-                    procs.Worker.start(options.clip, others)
+                    procs.Worker.start(options.clip, others, options.client_rcvbuf)
                     for _ in range(max(1, min(options.client_procs, people)))
                 )
             )
@@ -1026,14 +1028,22 @@ async def main(args: argparse.Namespace) -> None:
         for layout in args.layouts.split(","):
             rooms, people = (int(x) for x in layout.lower().split("x"))
             procs_n = args.client_procs or min(2, people)
-            print(f"{layout:>5}: {procs_n} load generator processes", flush=True)
+            print(
+                f"{layout:>5}: {procs_n} load generator processes, their UDP receive buffers "
+                + (f"{args.client_rcvbuf} bytes" if args.client_rcvbuf else "the system's default"),
+                flush=True,
+            )
             all_results: dict[str, list[Result | None]] = {label_of(*v): [] for v in variants}
             for rep in range(args.repeat):
                 results = {}
                 for mode, rate in variants:
                     label = label_of(mode, rate)
                     options = Options(
-                        clip=clip_file, client_procs=procs_n, burn=burn, api_rate=rate
+                        clip=clip_file,
+                        client_procs=procs_n,
+                        burn=burn,
+                        api_rate=rate,
+                        client_rcvbuf=args.client_rcvbuf,
                     )
                     try:
                         result = await run(
@@ -1102,6 +1112,13 @@ if __name__ == "__main__":
         default=0,
         help="load generator processes holding the participants (default 2, fewer for rooms "
         "of one)",
+    )
+    parser.add_argument(
+        "--client-rcvbuf",
+        type=int,
+        default=0,
+        help="SO_RCVBUF in bytes for the load generators' UDP sockets (default: the system's, "
+        "net.core.rmem_default; the kernel caps it at net.core.rmem_max)",
     )
     parser.add_argument(
         "--repeat",
