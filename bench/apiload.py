@@ -7,7 +7,8 @@ A separate process, so that its CPU is neither the server's nor the bench's. It 
 (once: the password hash is not part of the load), writes ``{"ready": true}`` and waits for a
 line on stdin; then it sends requests open-loop, one every 1/R s whatever the answers do (a
 request that would make more than MAX_IN_FLIGHT outstanding is counted as skipped, not sent),
-for ``--duration`` seconds, waits for the last answers and writes one JSON line: requests sent,
+for ``--duration`` seconds (what the sender had not sent by then, having fallen behind, is
+counted as skipped too), waits for the last answers and writes one JSON line: requests sent,
 errors (an exception or a status other than 200), skipped, latency p50/p99/max in ms, and how
 late the sender fell behind its schedule at worst, and its own CPU share meanwhile.
 
@@ -29,6 +30,7 @@ import time
 import httpx
 
 MAX_IN_FLIGHT = 256
+NAMES = ["healthz", "readyz", "auth/me", "sessions/{id}", "groups/{id}/sessions"]
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -52,6 +54,7 @@ async def main(args: argparse.Namespace) -> None:
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
 
         latencies: list[float] = []
+        by_path: dict[str, list[float]] = {path: [] for path in paths}
         errors: dict[str, int] = {}
         skipped = 0
         late = 0.0
@@ -67,11 +70,16 @@ async def main(args: argparse.Namespace) -> None:
             except httpx.HTTPError as exc:
                 errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
             latencies.append(time.monotonic() - start)
+            by_path[path].append(time.monotonic() - start)
 
         start, cpu0 = time.monotonic(), time.process_time()
+        end = start + args.duration
+        planned = int(args.rate * args.duration)
         n = 0
-        while (due := start + n / args.rate) < start + args.duration:
+        while n < planned and (due := start + n / args.rate) < end:
             await asyncio.sleep(max(0.0, due - time.monotonic()))
+            if time.monotonic() >= end:
+                break
             late = max(late, time.monotonic() - due)
             if len(in_flight) >= MAX_IN_FLIGHT:
                 skipped += 1
@@ -80,6 +88,7 @@ async def main(args: argparse.Namespace) -> None:
                 in_flight.add(task)
                 task.add_done_callback(in_flight.discard)
             n += 1
+        skipped += planned - n  # the sender fell so far behind that the window ended first
         if in_flight:
             await asyncio.wait(in_flight)
         elapsed = time.monotonic() - start
@@ -100,6 +109,10 @@ async def main(args: argparse.Namespace) -> None:
                     "max_ms": latencies[-1] * 1000 if latencies else None,
                     "late_ms": late * 1000,
                     "cpu_share": (time.process_time() - cpu0) / elapsed,
+                    "p50_ms_by_endpoint": {
+                        name: sorted(x)[len(x) // 2] * 1000 if x else None
+                        for name, x in zip(NAMES, by_path.values(), strict=True)
+                    },
                 }
             ),
             flush=True,

@@ -187,8 +187,8 @@ def udp_counters() -> dict[str, int]:
     }
 
 
-def socket_drops(pids: Iterable[int]) -> int:
-    """Datagrams dropped so far on the UDP sockets the given processes hold open."""
+def socket_drops(pids: Iterable[int]) -> dict[str, int]:
+    """Datagrams dropped so far on each UDP socket (by inode) the given processes hold open."""
     inodes = set()
     for pid in pids:
         with contextlib.suppress(OSError):
@@ -197,14 +197,21 @@ def socket_drops(pids: Iterable[int]) -> int:
                     target = os.readlink(f"/proc/{pid}/fd/{fd}")
                     if target.startswith("socket:["):
                         inodes.add(target[8:-1])
-    total = 0
+    drops = {}
     for table in ("udp", "udp6"):
         with contextlib.suppress(OSError):
             for line in Path(f"/proc/net/{table}").read_text().splitlines()[1:]:
                 fields = line.split()
                 if len(fields) > 12 and fields[9] in inodes:
-                    total += int(fields[12])
-    return total
+                    drops[fields[9]] = int(fields[12])
+    return drops
+
+
+def dropped_between(before: dict[str, int], after: dict[str, int]) -> tuple[int, int]:
+    """(datagrams dropped between the two readings on the sockets open at both, sockets that
+    were closed in between: what they dropped meanwhile is not counted)."""
+    common = before.keys() & after.keys()
+    return sum(after[k] - before[k] for k in common), len(before.keys() - after.keys())
 
 
 def commit() -> str:

@@ -771,8 +771,10 @@ async def run(
             udp={
                 "RcvbufErrors": udp1["RcvbufErrors"] - udp0["RcvbufErrors"],
                 "InErrors": udp1["InErrors"] - udp0["InErrors"],
-                "client_drops": drops1[0] - drops0[0],
-                "server_drops": drops1[1] - drops0[1],
+                "client_drops": procs.dropped_between(drops0[0], drops1[0])[0],
+                "client_closed": procs.dropped_between(drops0[0], drops1[0])[1],
+                "server_drops": procs.dropped_between(drops0[1], drops1[1])[0],
+                "server_closed": procs.dropped_between(drops0[1], drops1[1])[1],
             },
             api=api_result,
             cpu_ms_per_frame=cpu * 1000 / max(frames, 1),
@@ -918,6 +920,12 @@ def describe(r: Result) -> str:
             f"; UDP receive errors in the window: host RcvbufErrors +{r.udp['RcvbufErrors']}, "
             f"InErrors +{r.udp['InErrors']}; dropped on the load generators' sockets "
             f"+{r.udp['client_drops']}, on the server's +{r.udp['server_drops']}"
+            + (
+                f" (sockets closed meanwhile, not counted: {r.udp['client_closed']} of the load "
+                f"generators', {r.udp['server_closed']} of the server's)"
+                if r.udp["client_closed"] or r.udp["server_closed"]
+                else ""
+            )
             if r.udp
             else ""
         )
@@ -938,7 +946,8 @@ def describe_api(api: dict[str, Any]) -> str:
         f"p99 {api['p99_ms']:.1f} ms, max {api['max_ms']:.0f} ms, {errors} errors"
         + (f" ({', '.join(f'{k} x{n}' for k, n in api['errors'].items())})" if errors else "")
         + f", {api['skipped']} skipped, sender at most {api['late_ms']:.0f} ms late, "
-        f"its CPU {api['cpu_share']:.0%} of a core"
+        f"its CPU {api['cpu_share']:.0%} of a core; p50 by endpoint "
+        + ", ".join(f"{k} {v:.1f} ms" for k, v in api["p50_ms_by_endpoint"].items() if v)
     )
 
 
