@@ -2,16 +2,44 @@
 
     .venv/bin/python bench/sfu.py                       # 1x12 and 2x8, 10 s each, both modes
     .venv/bin/python bench/sfu.py --layouts 1x4 --duration 5
+    .venv/bin/python bench/sfu.py --modes sfu,janus --layouts 1x12,2x8 --duration 15 --repeat 3
+    .venv/bin/python bench/sfu.py --modes app --layouts 1x12 --api-rate 0,200 --repeat 3
 
-Synthetic participants (in this process) publish pre-encoded VP8 (320x240, 15 fps, keyframe
-every second; a keyframe request makes the replay jump to the next keyframe) and Opus (20 ms),
-encoded once up front and replayed as packets. Subscribers count RTP packets and frames
-(marker bits) without decoding. The server runs in a subprocess so its CPU time (all threads,
-from /proc) is measured alone. For each layout the same load runs against:
+Synthetic participants publish pre-encoded VP8 (320x240, 15 fps, keyframe every second; a
+keyframe request makes the replay jump to the next keyframe) and Opus (20 ms), encoded once up
+front and replayed as packets. Subscribers count RTP packets and frames (marker bits) without
+decoding. The participants live in ``--client-procs`` load generator processes
+(bench/loadgen.py, default 2), each holding a share of every room, so that one interpreter is
+not the bottleneck; this process only orchestrates (server, joins in order, samples, results).
+The server runs in a subprocess so its CPU time (all threads, from /proc) is measured alone.
+For each layout the same load runs against:
 
 * ``sfu``: rtc/ as shipped (RTP-level forwarding, rtc/forwarder.py);
 * ``relay``: the same signalling, but media goes through aiortc's MediaRelay: the server
-  decodes each published stream once and re-encodes it for every subscriber.
+  decodes each published stream once and re-encodes it for every subscriber;
+* ``janus``: Janus's VideoRoom (bench/janus_client.py), the same participants;
+* ``app``: the whole app (app.main under uvicorn, SQLite in a temporary directory), so that REST
+  and media share one process and event loop as in production. Each room is a real session:
+  an admin makes a group and a session over the REST API, and each participant accepts an
+  invite, asks to join and is admitted, and joins with the token the app grants (rooms are
+  ``app@R``: ``--api-rate R``, comma separated, runs bench/apiload.py in its own process,
+  sending R requests a second at endpoints that read the database during the measured window,
+  and prints their p50/p99 latency and errors).
+
+``--repeat K`` runs the modes alternately K times per layout (sfu, janus, sfu, janus, ...) and
+then prints, per mode, median [min–max] over the repetitions, and each repetition's ratio to
+``janus`` (and relay to sfu, app@R to app@0), pair by pair. ``--burn`` starts a bounded CPU
+burner (a busy loop that ends by itself, killed at the end of each run anyway) and pins it and
+the server under test to the first CPU, and the load generators, the REST load and this process
+to the others: delivery measured while another process keeps the server's core busy.
+
+Every run also prints the load generators' CPU, the server's, and the UDP receive errors over
+the window: the host's (RcvbufErrors, InErrors of /proc/net/snmp and snmp6: any socket on the
+machine) and
+the datagrams the kernel dropped on the load generators' and on the server's own sockets (full
+receive buffer, /proc/net/udp): loss there is the harness's or the server's, not the network's.
+The bench prints the commit, the UTC time and the load average first, and the load average at
+the end.
 
 Printed per run: server CPU ms per forwarded stream-second, server CPU µs per forwarded packet,
 forwarded packets/s (as received by subscribers), video frame delivery ratio (frames received /
@@ -32,7 +60,7 @@ For the load figure (docs/reliability.md, "Load"), every run also reports:
   column divides by the frames the publishers produced, and a publisher whose connection died
   produces none), over the window and in each whole minute of it;
 * connections aioice closed during the window because consent expired (RFC 7675: no answer to
-  6 consent checks in a row), on the server and in the bench process;
+  6 consent checks in a row), on the server and in the load generators;
 * when any of the participants' peer connections (publish or subscribe) was not ``connected``
   at a sample during the measured window: when first seen, the most, and at the end.
 
@@ -45,21 +73,27 @@ import argparse
 import asyncio
 import contextlib
 import fractions
+import json
 import logging
 import math
 import os
+import pickle
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 import av  # noqa: E402
+import procs  # noqa: E402
 from aiortc.mediastreams import MediaStreamTrack  # noqa: E402
 from aiortc.rtp import RtpPacket  # noqa: E402
 
@@ -261,22 +295,34 @@ def count_consent_expiries() -> None:
 
 
 def serve(mode: str, port: int, profile: str | None = None) -> None:
-    """Run the server (child process), optionally under cProfile."""
+    """Run the server (child process), optionally under cProfile: rtc/ alone (``sfu``,
+    ``relay``) or the whole app (``app``: settings from the environment the bench set)."""
     import uvicorn
     from starlette.requests import Request
     from starlette.responses import JSONResponse
 
-    from rtc.config import RTCConfig
-    from rtc.server import create_asgi
-
-    config = RTCConfig(join_secret=SECRET, max_participants=16, rate_per_second=500)
     count_consent_expiries()
-    app = create_asgi(config, serve_testpage=False)
-    if mode == "relay":
-        use_media_relay(app.state.rtc)
+    if mode == "app":
+        from app.core.config import Settings
+        from app.core.migrate import upgrade
+        from app.main import create_app
+
+        settings = Settings()
+        upgrade(settings.db_url)
+        app = create_app(settings)
+        media = app.state.media
+    else:
+        from rtc.config import RTCConfig
+        from rtc.server import create_asgi
+
+        config = RTCConfig(join_secret=SECRET, max_participants=16, rate_per_second=500)
+        app = create_asgi(config, serve_testpage=False)
+        media = app.state.rtc
+        if mode == "relay":
+            use_media_relay(media)
 
     async def stats(request: Request) -> JSONResponse:
-        forwarder = app.state.rtc.hub.forwarder
+        forwarder = media.hub.forwarder
         return JSONResponse(
             {
                 "received": sum(forwarder.received.values()),
@@ -285,14 +331,17 @@ def serve(mode: str, port: int, profile: str | None = None) -> None:
             }
         )
 
-    app.add_route("/stats", stats)
+    app.add_route("/bench/stats", stats)
+    options: dict[str, Any] = {"host": "127.0.0.1", "port": port, "log_level": "warning"}
+    if mode == "app":
+        options.update(access_log=False, ws_max_size=4 << 20)
     if profile is None:
-        uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.run(app, **options)
         return
     import cProfile
 
     with cProfile.Profile() as profiler:
-        uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.run(app, **options)
     profiler.dump_stats(profile)
 
 
@@ -345,18 +394,7 @@ async def server_stats(port: int) -> dict[str, int]:
     import httpx
 
     async with httpx.AsyncClient() as http:
-        return dict((await http.get(f"http://127.0.0.1:{port}/stats", timeout=10)).json())
-
-
-async def published_packets(clients: list[Any]) -> int:
-    """RTP packets the publishers' aiortc senders have sent (outbound-rtp packetsSent)."""
-    total = 0
-    for _, client, _, _, _ in clients:
-        for sender in client.publish_pc.getSenders():
-            for stat in (await sender.getStats()).values():
-                if stat.type == "outbound-rtp":
-                    total += stat.packetsSent
-    return total
+        return dict((await http.get(f"http://127.0.0.1:{port}/bench/stats", timeout=10)).json())
 
 
 def cpu_seconds(pid: int) -> float:
@@ -391,6 +429,23 @@ def free_port() -> int:
 
 
 @dataclass
+class Options:
+    """How a run is driven (beyond mode and layout)."""
+
+    clip: Path
+    """The pickled Clip the load generators replay."""
+    client_procs: int = 2
+    """Load generator processes (bench/loadgen.py); participant i of a room goes to i mod N."""
+    burn: tuple[int, set[int]] | None = None
+    """(contended CPU, other CPUs): a burner and the server on the first, the load generators
+    (and the REST load) on the others. None: nothing is pinned and nothing burns."""
+    api_rate: float = 0.0
+    """REST requests a second at the app during the measured window (``app`` mode only)."""
+    client_rcvbuf: int = 0
+    """SO_RCVBUF of the load generators' UDP sockets (0: the system's default)."""
+
+
+@dataclass
 class Result:
     mode: str
     layout: str
@@ -402,6 +457,7 @@ class Result:
     first_frame: list[float]
     missing_first_frames: int
     client_cpu_share: float
+    """The load generator processes' CPU over the window, in cores (1.0: one core busy)."""
     cpu_ms_per_frame: float
     worst_pairs: list[tuple[float, str, str]]
     published: int
@@ -429,6 +485,84 @@ class Result:
     connected) at each sample where there were any."""
     consent_expired: tuple[int, int]
     """Connections aioice closed for expired consent during the window: (server, bench)."""
+    label: str = ""
+    """The mode as printed: ``app@R`` for the app under R REST requests a second."""
+    client_cpu: list[float] = field(default_factory=list)
+    """Each load generator process's CPU share over the window."""
+    parent_cpu_share: float = 0.0
+    """The bench's own process (orchestration only) over the window."""
+    udp: dict[str, int] = field(default_factory=dict)
+    """Over the window: the host's UDP RcvbufErrors and InErrors, and datagrams dropped on the
+    load generators' and on the server's sockets (receive buffer full)."""
+    server_cpu_share: float = 0.0
+    burner_cpu_share: float | None = None
+    api: dict[str, Any] | None = None
+    """The REST load's answer (bench/apiload.py), with its own CPU share."""
+
+
+def save_clip(clip: Clip) -> Path:
+    """The clip, pickled into a temporary file for the load generators (the caller removes it)."""
+    fd, name = tempfile.mkstemp(prefix="bench-clip-")
+    with os.fdopen(fd, "wb") as out:
+        pickle.dump((clip.video, clip.audio, clip.temporal), out)  # plain: no class to import
+    return Path(name)
+
+
+def label_of(mode: str, api_rate: float) -> str:
+    return f"app@{api_rate:g}" if mode == "app" else mode
+
+
+ADMIN_ENV = "BENCH_ADMIN_PASSWORD"
+
+
+def start_app(port: int, data: Path) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
+    """Make the admin in a new SQLite database (``rounds create-admin`` migrates it), then start
+    the whole app (``--serve app``) in a child process; its output goes to data/server.log."""
+    import shaped_room
+
+    env = {
+        **os.environ,
+        "ROUNDS_DATA_DIR": str(data),
+        "ROUNDS_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "ROUNDS_SECRET_KEY": "bench-sfu-" + "s" * 32,
+        "ROUNDS_ENV": "development",
+        ADMIN_ENV: shaped_room.ADMIN_PASSWORD,
+    }
+    subprocess.run(
+        [sys.executable, "-m", "app.cli", "create-admin", "--email", shaped_room.ADMIN_EMAIL,
+         "--name", "Dr Bench Admin", "--password-env", ADMIN_ENV],
+        cwd=ROOT, env=env, check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    with (data / "server.log").open("wb") as log:
+        child = subprocess.Popen(
+            [sys.executable, __file__, "--serve", "app", "--port", str(port)],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    return child, env
+
+
+async def start_api_load(
+    base: str, rate: float, duration: float, world: Any, env: dict[str, str], cpus: set[int] | None
+) -> asyncio.subprocess.Process:
+    """bench/apiload.py, signed in and ready: it starts when given a line on stdin."""
+    import shaped_room
+
+    command = [
+        sys.executable, str(ROOT / "bench" / "apiload.py"), "--base", base,
+        "--rate", str(rate), "--duration", str(duration),
+        "--email", shaped_room.ADMIN_EMAIL, "--password-env", ADMIN_ENV,
+        "--group", str(world.group["id"]), "--session", str(world.session["id"]),
+    ]  # fmt: skip
+    if cpus:
+        command += ["--cpus", ",".join(str(c) for c in sorted(cpus))]
+    proc = await asyncio.create_subprocess_exec(
+        *command, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=env, cwd=ROOT
+    )
+    assert proc.stdout is not None
+    line = await asyncio.wait_for(proc.stdout.readline(), 60)
+    if not line or not json.loads(line).get("ready"):
+        raise RuntimeError("the REST load generator did not start")
+    return proc
 
 
 async def run(
@@ -439,96 +573,123 @@ async def run(
     warmup: float,
     clip: Clip,
     retries: int = 2,
+    options: Options | None = None,
 ) -> Result:
+    if options is None:
+        options = Options(clip=save_clip(clip))
     port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env: dict[str, str] = {}
+    data: Path | None = None
     if mode == "janus":
         import janus_client
 
         child, url = janus_client.start(port)
+    elif mode == "app":
+        data = Path(tempfile.mkdtemp(prefix="rounds-bench-"))
+        child, env = start_app(port, data)
+        url = f"ws://127.0.0.1:{port}/rtc"
     else:
         command = [sys.executable, __file__, "--serve", mode, "--port", str(port)]
         if PROFILE:
             command += ["--profile", f"{PROFILE}.{mode}.{rooms}x{people}"]
         child = subprocess.Popen(command)  # noqa: ASYNC220 (started once, before any load)
         url = f"ws://127.0.0.1:{port}/rtc"
-    clients: list[tuple[str, Any, Counts, ReplayVideo, float]] = []
+    contended, others = options.burn if options.burn else (None, None)
+    if contended is not None:
+        procs.pin(child.pid, {contended})
+    workers: list[procs.Worker] = []
+    worlds: list[Any] = []
+    burner: subprocess.Popen[bytes] | None = None
+    api: asyncio.subprocess.Process | None = None
     rss: list[tuple[float, float]] = []
     timeline: list[tuple[float, int, int]] = []  # (time, frames received, pcs not connected)
     sampler: asyncio.Future[None] | None = None
+    alias: dict[str, str] = {}  # the server's participant id -> the bench's name for it
     try:
-        for _ in range(200):
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
             with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.1):
                 break
+            if child.poll() is not None:
+                log = (data / "server.log").read_text()[-2000:] if data else ""
+                raise RuntimeError(f"the server exited ({child.returncode}) {log}")
             await asyncio.sleep(0.05)
-        sampler = asyncio.ensure_future(sample(child.pid, clients, rss, timeline))
+        if contended is not None:
+            procs.pin(child.pid, {contended})  # and the threads it has started since
+            burner = procs.start_burner(
+                contended, 120 + 5 * rooms * people * (1 + retries) + warmup + duration
+            )
+        workers = list(
+            await asyncio.gather(
+                *(
+                    procs.Worker.start(options.clip, others, options.client_rcvbuf)
+                    for _ in range(max(1, min(options.client_procs, people)))
+                )
+            )
+        )
+        sampler = asyncio.ensure_future(sample(child.pid, workers, alias, rss, timeline))
         if mode == "janus":
             for room_no in range(rooms):
                 await janus_client.create_room(url, room_no + 1, people)
+        if mode == "app":
+            import shaped_room
 
-        async def join(room_no: int, person: int) -> None:
-            """One attempt to bring participant r<room>p<person> in (the caller retries)."""
-            pid = f"r{room_no}p{person}"
-            video = ReplayVideo(clip)
-            client: Any
-            if mode == "janus":
-                client = janus_client.JanusParticipant(
-                    url, room_no + 1, pid, audio=ReplayAudio(clip), video=video
-                )
-            else:
-                claims = jointoken.JoinClaims(
-                    room=f"room{room_no}",
-                    participant=pid,
-                    role="member",
-                    name=pid,
-                    expires_at=int(time.time()) + 3600,
-                )
-                client = Client(
-                    url,
-                    jointoken.issue(SECRET, claims),
-                    audio=ReplayAudio(clip),
-                    video=video,
-                    decode=False,
-                )
-                client.timeout = JOIN_TIMEOUT  # an overloaded server answers slowly
-            counts = Counts()
-            install_counter(client, counts)
-            try:
-                await client.connect()
-                joined_at = time.monotonic()
-                assert client.publish_pc is not None
-                await wait_connected(client.publish_pc, JOIN_TIMEOUT)
-            except BaseException:
-                await client.close()
-                raise
-            sender = next(
-                t.sender for t in client.publish_pc.getTransceivers() if t.kind == "video"
-            )
-            sender._send_keyframe = video.request_keyframe  # type: ignore[method-assign]
-            clients.append((pid, client, counts, video, joined_at))
+            for _ in range(rooms):
+                worlds.append(await shaped_room.build_world(base))
 
+        joined: dict[str, float] = {}
+        feeds: dict[str, int] = {}
+        worker_of: dict[str, procs.Worker] = {}
         attempts, errors, join_start = 0, [], time.monotonic()
         for room_no in range(rooms):
             for person in range(people):
+                pid = f"r{room_no}p{person}"
+                worker_of[pid] = workers[person % len(workers)]
+                if mode == "app":  # a member accepts an invite and is admitted, over REST
+                    token, server_id = await shaped_room.member_token(worlds[room_no], base, pid)
+                    alias[server_id] = pid
+                else:
+                    claims = jointoken.JoinClaims(
+                        room=f"room{room_no}",
+                        participant=pid,
+                        role="member",
+                        name=pid,
+                        expires_at=int(time.time()) + 3600,
+                    )
+                    token = jointoken.issue(SECRET, claims)
                 for attempt in range(1 + retries):
                     attempts += 1
                     try:
-                        await join(room_no, person)
+                        answer = await worker_of[pid].call(
+                            "join",
+                            timeout=3 * JOIN_TIMEOUT,
+                            mode=mode,
+                            url=url,
+                            pid=pid,
+                            token=token,
+                            room=room_no + 1,
+                        )
+                        joined[pid], feeds[pid] = answer["joined_at"], answer["feed"]
                         break
                     except Exception as exc:  # noqa: BLE001 (counted and reported)
-                        errors.append(f"r{room_no}p{person}#{attempt + 1} {type(exc).__name__}")
+                        kind = getattr(exc, "kind", type(exc).__name__)
+                        errors.append(f"{pid}#{attempt + 1} {kind}")
                         await asyncio.sleep(JOIN_RETRY_DELAY)
         join_seconds = time.monotonic() - join_start
-        if not clients:
+        if not joined:
             raise RuntimeError(f"nobody joined ({', '.join(errors[:5])})")
-        joined = {pid: at for pid, _, _, _, at in clients}
         room_of = {pid: pid.split("p")[0] for pid in joined}
-        others = {pid: sum(room_of[o] == room_of[pid] for o in joined) - 1 for pid in joined}
+        others_in = {pid: sum(room_of[o] == room_of[pid] for o in joined) - 1 for pid in joined}
         if mode == "janus":  # everyone published: now each subscribes to the rest of its room
-            feeds = {pid: c.feed for pid, c, _, _, _ in clients}
-            for pid, client, _, _, _ in clients:
+            for pid in joined:
                 joined[pid] = time.monotonic()
-                await client.subscribe(
-                    {feeds[o]: o for o in feeds if o != pid and room_of[o] == room_of[pid]}
+                await worker_of[pid].call(
+                    "subscribe",
+                    pid=pid,
+                    feeds={
+                        str(feeds[o]): o for o in joined if o != pid and room_of[o] == room_of[pid]
+                    },
                 )
 
         def pairs() -> list[tuple[str, str]]:
@@ -536,45 +697,56 @@ async def run(
 
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
-            got = {pid: counts.first_frame for pid, _, counts, _, _ in clients}
-            if all(p in got[s] for s, p in pairs()):
+            got, _ = await procs.snapshot(workers, alias)
+            if all(p in got[s]["first_frame"] for s, p in pairs()):
                 break
-            await asyncio.sleep(0.2)
+            await asyncio.sleep(0.5)
+        if options.api_rate > 0 and worlds:
+            api = await start_api_load(base, options.api_rate, duration, worlds[0], env, others)
         await asyncio.sleep(warmup)
+        loaders = [w.pid for w in workers]
+        udp0 = procs.udp_counters()
+        drops0 = (procs.socket_drops(loaders), procs.socket_drops([child.pid]))
         t0, cpu0, own0 = time.monotonic(), cpu_seconds(child.pid), time.process_time()
+        loaders0 = [cpu_seconds(pid) for pid in loaders]
+        burner0 = cpu_seconds(burner.pid) if burner else 0.0
         server0 = await server_stats(port) if mode != "janus" else {}
-        published0 = await published_packets(clients)
-        sent0 = {pid: v.count for pid, _, _, v, _ in clients}
-        rx0 = {pid: (c.packets, c.video_frames) for pid, _, c, _, _ in clients}
-        pair0 = {pid: dict(c.frames_from) for pid, _, c, _, _ in clients}
-        consent0 = CONSENT.count
+        snap0, consent0 = await procs.snapshot(workers, alias, stats=True)
+        if api is not None:
+            assert api.stdin is not None
+            api.stdin.write(b"go\n")
+            await api.stdin.drain()
         await asyncio.sleep(duration)
         sampler.cancel()
-        take_sample(child.pid, clients, rss, timeline)
+        await take_sample(child.pid, workers, alias, rss, timeline)
         elapsed = time.monotonic() - t0
         cpu = cpu_seconds(child.pid) - cpu0
         own = time.process_time() - own0
+        loaders_cpu = [cpu_seconds(pid) - c0 for pid, c0 in zip(loaders, loaders0, strict=True)]
+        burner_cpu = cpu_seconds(burner.pid) - burner0 if burner and burner.poll() is None else None
         server1 = await server_stats(port) if mode != "janus" else {}
-        published = await published_packets(clients) - published0
-        sent = sum((v.count - sent0[pid]) * others[pid] for pid, _, _, v, _ in clients)
-        packets = sum(c.packets - rx0[pid][0] for pid, _, c, _, _ in clients)
-        frames = sum(c.video_frames - rx0[pid][1] for pid, _, c, _, _ in clients)
+        snap1, consent1 = await procs.snapshot(workers, alias, stats=True)
+        udp1 = procs.udp_counters()
+        drops1 = (procs.socket_drops(loaders), procs.socket_drops([child.pid]))
+        api_result = None
+        if api is not None:
+            assert api.stdout is not None
+            api_result = json.loads(await asyncio.wait_for(api.stdout.readline(), 60))
+        published = sum(snap1[p]["published"] - snap0[p]["published"] for p in joined)
+        sent = sum((snap1[p]["sent"] - snap0[p]["sent"]) * others_in[p] for p in joined)
+        packets = sum(snap1[p]["packets"] - snap0[p]["packets"] for p in joined)
+        frames = sum(snap1[p]["video_frames"] - snap0[p]["video_frames"] for p in joined)
         per_pair = sorted(
-            (c.frames_from.get(p, 0) - pair0[s].get(p, 0), s, p)
-            for s, _, c, _, _ in clients
-            for p in joined
-            if p != s and room_of[p] == room_of[s]
+            (snap1[s]["frames_from"].get(p, 0) - snap0[s]["frames_from"].get(p, 0), s, p)
+            for s, p in pairs()
         )
         firsts = []
         missing = 0
         for s, p in pairs():
-            counts = next(c for pid, _, c, _, _ in clients if pid == s)
-            if p in counts.first_frame:
-                firsts.append(counts.first_frame[p] - max(joined[s], joined[p]))
+            if p in snap1[s]["first_frame"]:
+                firsts.append(snap1[s]["first_frame"][p] - max(joined[s], joined[p]))
             else:
                 missing += 1
-        for _, client, _, _, _ in clients:
-            await client.close()
         streams = len(pairs()) * 2
         minutes = [  # the first sample at or after each whole minute of the window
             next(x for x in timeline if x[0] >= t0 + 60 * k)
@@ -582,6 +754,7 @@ async def run(
         ]
         return Result(
             mode=mode,
+            label=label_of(mode, options.api_rate),
             layout=f"{rooms}x{people}",
             streams=streams,
             cpu_ms_per_stream_second=cpu * 1000 / (streams * elapsed),
@@ -590,7 +763,20 @@ async def run(
             delivery=frames / max(sent, 1),
             first_frame=firsts,
             missing_first_frames=missing,
-            client_cpu_share=own / elapsed,
+            client_cpu_share=sum(loaders_cpu) / elapsed,
+            client_cpu=[c / elapsed for c in loaders_cpu],
+            parent_cpu_share=own / elapsed,
+            server_cpu_share=cpu / elapsed,
+            burner_cpu_share=burner_cpu / elapsed if burner_cpu is not None else None,
+            udp={
+                "RcvbufErrors": udp1["RcvbufErrors"] - udp0["RcvbufErrors"],
+                "InErrors": udp1["InErrors"] - udp0["InErrors"],
+                "client_drops": procs.dropped_between(drops0[0], drops1[0])[0],
+                "client_closed": procs.dropped_between(drops0[0], drops1[0])[1],
+                "server_drops": procs.dropped_between(drops0[1], drops1[1])[0],
+                "server_closed": procs.dropped_between(drops0[1], drops1[1])[1],
+            },
+            api=api_result,
             cpu_ms_per_frame=cpu * 1000 / max(frames, 1),
             worst_pairs=[(n / (elapsed * FPS), s, p) for n, s, p in per_pair[:3]],
             published=published,
@@ -598,7 +784,7 @@ async def run(
             server_forwarded=server1.get("forwarded", 0) - server0.get("forwarded", 0),
             subscribers_received=packets,
             wanted=rooms * people,
-            joined=len(clients),
+            joined=len(joined),
             join_attempts=attempts,
             join_errors=errors,
             join_seconds=join_seconds,
@@ -611,22 +797,28 @@ async def run(
             down=[(t - t0, n) for t, _, n in timeline if n],
             consent_expired=(
                 server1.get("consent_expired", 0) - server0.get("consent_expired", 0),
-                CONSENT.count - consent0,
+                consent1 - consent0,
             ),
         )
     finally:
         if sampler is not None:
             sampler.cancel()
-        child.terminate()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            child.wait(10)
-        if child.poll() is None:
-            child.kill()
+        if api is not None and api.returncode is None:
+            api.kill()
+            await api.wait()
+        await asyncio.gather(*(w.stop() for w in workers), return_exceptions=True)
+        for world in worlds:
+            await world.close()
+        procs.stop(burner)
+        procs.stop(child)
+        if data is not None:
+            shutil.rmtree(data, ignore_errors=True)
 
 
-def take_sample(
+async def take_sample(
     pid: int,
-    clients: list[tuple[str, Any, Counts, ReplayVideo, float]],
+    workers: list[procs.Worker],
+    alias: dict[str, str],
     rss: list[tuple[float, float]],
     timeline: list[tuple[float, int, int]],
 ) -> None:
@@ -635,18 +827,20 @@ def take_sample(
     now, mib = time.monotonic(), rss_mib(pid)
     if mib is not None:
         rss.append((now, mib))
-    down = sum(
-        pc is None or pc.connectionState != "connected"
-        for _, client, _, _, _ in clients
-        for pc in (client.publish_pc, client.subscribe_pc)
+    counts, _ = await procs.snapshot(workers, alias)
+    timeline.append(
+        (
+            now,
+            sum(c["video_frames"] for c in counts.values()),
+            sum(c["down"] for c in counts.values()),
+        )
     )
-    timeline.append((now, sum(c.video_frames for _, _, c, _, _ in clients), down))
 
 
 async def sample(*args: Any) -> None:
     """``take_sample`` every RSS_EVERY seconds until cancelled."""
     while True:
-        take_sample(*args)
+        await take_sample(*args)
         await asyncio.sleep(RSS_EVERY)
 
 
@@ -654,7 +848,7 @@ def describe_load(r: Result) -> str:
     """Joins, server memory and delivery over time (the load figure)."""
     ok = r.join_attempts - len(r.join_errors)
     text = (
-        f"{r.layout:>5} {r.mode:>6}: joins {r.joined}/{r.wanted} participants in "
+        f"{r.layout:>5} {r.label or r.mode:>6}: joins {r.joined}/{r.wanted} participants in "
         f"{r.join_seconds:.0f} s, {ok}/{r.join_attempts} attempts succeeded "
         f"({ok / max(r.join_attempts, 1):.1%})"
         + (f", failed: {', '.join(r.join_errors[:10])}" if r.join_errors else "")
@@ -703,22 +897,120 @@ def describe(r: Result) -> str:
         else "none"
     )
     return (
-        f"{r.layout:>5} {r.mode:>6}: {r.cpu_ms_per_stream_second:7.2f} ms CPU/stream-s, "
+        f"{r.layout:>5} {r.label or r.mode:>6}: {r.cpu_ms_per_stream_second:7.2f} ms CPU/stream-s, "
         f"{r.cpu_us_per_packet:7.1f} µs CPU/packet, {r.packets_per_second:7.0f} pkt/s, "
         f"delivery {r.delivery:6.1%}, first frame {ff_text}"
         + (f" ({r.missing_first_frames} pairs never got one)" if r.missing_first_frames else "")
         + f"; {r.cpu_ms_per_frame:.2f} ms CPU per delivered video frame"
         + f"; RTP packets: published {r.published}"
         + (f", server got {r.server_received}" if r.mode != "janus" else "")
-        + (f", forwarded {r.server_forwarded}" if r.mode == "sfu" else "")
+        + (f", forwarded {r.server_forwarded}" if r.mode in ("sfu", "app") else "")
         + f", subscribers got {r.subscribers_received}"
         + f"; worst pairs {', '.join(f'{s}<-{p} {x:.0%}' for x, s, p in r.worst_pairs)}"
         f"; bench clients used {r.client_cpu_share:.0%} of a core"
+        + (
+            f" ({len(r.client_cpu)} load generator processes: "
+            + " ".join(f"{c:.0%}" for c in r.client_cpu)
+            + f"; bench parent {r.parent_cpu_share:.0%})"
+            if r.client_cpu
+            else ""
+        )
+        + f"; server used {r.server_cpu_share:.0%} of a core"
+        + (
+            f"; UDP receive errors in the window: host RcvbufErrors +{r.udp['RcvbufErrors']}, "
+            f"InErrors +{r.udp['InErrors']}; dropped on the load generators' sockets "
+            f"+{r.udp['client_drops']}, on the server's +{r.udp['server_drops']}"
+            + (
+                f" (sockets closed meanwhile, not counted: {r.udp['client_closed']} of the load "
+                f"generators', {r.udp['server_closed']} of the server's)"
+                if r.udp["client_closed"] or r.udp["server_closed"]
+                else ""
+            )
+            if r.udp
+            else ""
+        )
+        + (
+            f"; burner used {r.burner_cpu_share:.0%} of a core"
+            if r.burner_cpu_share is not None
+            else ""
+        )
+        + (f"; {describe_api(r.api)}" if r.api is not None else "")
     )
+
+
+def describe_api(api: dict[str, Any]) -> str:
+    errors = sum(api["errors"].values())
+    return (
+        f"REST load: {api['sent']} requests in {api['seconds']:.1f} s "
+        f"({api['sent'] / max(api['seconds'], 1e-9):.0f}/s), p50 {api['p50_ms']:.1f} ms, "
+        f"p99 {api['p99_ms']:.1f} ms, max {api['max_ms']:.0f} ms, {errors} errors"
+        + (f" ({', '.join(f'{k} x{n}' for k, n in api['errors'].items())})" if errors else "")
+        + f", {api['skipped']} skipped, sender at most {api['late_ms']:.0f} ms late, "
+        f"its CPU {api['cpu_share']:.0%} of a core; p50 by endpoint "
+        + ", ".join(f"{k} {v:.1f} ms" for k, v in api["p50_ms_by_endpoint"].items() if v)
+    )
+
+
+def spread(values: list[float], fmt: str) -> str:
+    """median [min–max] of the values, each formatted with ``fmt``."""
+    return (
+        f"{format(statistics.median(values), fmt)} "
+        f"[{format(min(values), fmt)}–{format(max(values), fmt)}]"
+    )
+
+
+def summarise(layout: str, results: dict[str, list[Result | None]]) -> list[str]:
+    """Per mode: median [min–max] over the repetitions; then each repetition's ratio to the
+    baseline, pair by pair (repetition i against repetition i): every mode against ``janus``,
+    ``relay`` against ``sfu``, and ``app@R`` against ``app@0``."""
+    lines = []
+    for label, runs in results.items():
+        ok = [r for r in runs if r is not None]
+        if not ok:
+            lines.append(f"{layout:>5} {label:>6}: no successful run of {len(runs)}")
+            continue
+        lines.append(
+            f"{layout:>5} {label:>6}: {len(ok)}/{len(runs)} runs, median [min–max]: "
+            f"{spread([r.cpu_ms_per_stream_second for r in ok], '.2f')} ms CPU/stream-s, "
+            f"{spread([r.cpu_us_per_packet for r in ok], '.1f')} µs CPU/packet, "
+            f"delivery {spread([r.delivery for r in ok], '.1%')}, "
+            f"server {spread([r.server_cpu_share for r in ok], '.0%')} of a core, "
+            f"bench clients {spread([r.client_cpu_share for r in ok], '.0%')} of a core"
+            + (
+                f", REST p99 {spread([r.api['p99_ms'] for r in ok if r.api], '.1f')} ms"
+                if all(r.api for r in ok)
+                else ""
+            )
+        )
+    comparisons = [(m, "janus") for m in results if m != "janus" and "janus" in results]
+    if "relay" in results and "sfu" in results:
+        comparisons.append(("relay", "sfu"))
+    comparisons += [(m, "app@0") for m in results if m.startswith("app@") and m != "app@0"]
+    comparisons = [(m, b) for m, b in comparisons if b in results]
+    for mode, baseline in comparisons:
+        pairs = [
+            (r, b)
+            for r, b in zip(results[mode], results[baseline], strict=False)
+            if r is not None and b is not None
+        ]
+        if not pairs:
+            continue
+        cpu = [r.cpu_ms_per_stream_second / max(b.cpu_ms_per_stream_second, 1e-9) for r, b in pairs]
+        per_packet = [r.cpu_us_per_packet / max(b.cpu_us_per_packet, 1e-9) for r, b in pairs]
+        lines.append(
+            f"{layout:>5} {mode}/{baseline}, repetition by repetition: CPU per stream-second "
+            + " ".join(f"{x:.2f}" for x in cpu)
+            + f" -> {spread(cpu, '.2f')}; CPU per packet "
+            + " ".join(f"{x:.2f}" for x in per_packet)
+            + f" -> {spread(per_packet, '.2f')}; delivery "
+            + " ".join(f"{r.delivery:.1%}/{b.delivery:.1%}" for r, b in pairs)
+        )
+    return lines
 
 
 async def main(args: argparse.Namespace) -> None:
     started = time.monotonic()
+    print(procs.header(), flush=True)
     count_consent_expiries()
     clip = encode_clip()
     kbps = sum(len(d) for d, _ in clip.video) * 8 / CLIP_SECONDS / 1000
@@ -726,38 +1018,87 @@ async def main(args: argparse.Namespace) -> None:
         f"encoded {len(clip.video)} VP8 frames ({kbps:.0f} kbit/s) and {len(clip.audio)} Opus "
         f"packets once, in {time.monotonic() - started:.1f} s"
     )
-    for layout in args.layouts.split(","):
-        rooms, people = (int(x) for x in layout.lower().split("x"))
-        results = {}
-        for mode in args.modes.split(","):
-            try:
-                result = await run(
-                    mode, rooms, people, args.duration, args.warmup, clip, args.join_retries
-                )
-            except Exception as exc:  # an overloaded server may not even let everyone join
-                print(f"{layout:>5} {mode:>6}: FAILED ({type(exc).__name__}: {exc})", flush=True)
-                continue
-            finally:
-                await asyncio.sleep(2)  # let closing connections settle before the next run
-            results[mode] = result
-            print(describe(result), flush=True)
-            print(describe_load(result), flush=True)
-        if "sfu" in results and "relay" in results:
-            ratio = results["relay"].cpu_ms_per_stream_second / max(
-                results["sfu"].cpu_ms_per_stream_second, 1e-9
-            )
-            per_frame = results["relay"].cpu_ms_per_frame / max(
-                results["sfu"].cpu_ms_per_frame, 1e-9
-            )
+    burn = procs.affinity_plan() if args.burn else None
+    if burn is not None:
+        os.sched_setaffinity(0, burn[1])
+        print(
+            f"pinned: a CPU burner and the server under test on CPU {burn[0]}; the load "
+            f"generators, the REST load and this process on CPU "
+            f"{','.join(str(c) for c in sorted(burn[1]))}"
+        )
+    rates = [float(x) for x in args.api_rate.split(",")]
+    variants = [
+        (mode, rate)
+        for mode in args.modes.split(",")
+        for rate in (rates if mode == "app" else [0.0])
+    ]
+    clip_file = save_clip(clip)
+    try:
+        for layout in args.layouts.split(","):
+            rooms, people = (int(x) for x in layout.lower().split("x"))
+            procs_n = args.client_procs or min(2, people)
             print(
-                f"{layout:>5}  MediaRelay / RTP forwarder: {ratio:.1f}x CPU per stream-second, "
-                f"{per_frame:.1f}x CPU per delivered video frame (delivery "
-                f"{results['relay'].delivery:.1%} vs {results['sfu'].delivery:.1%})"
+                f"{layout:>5}: {procs_n} load generator processes, their UDP receive buffers "
+                + (f"{args.client_rcvbuf} bytes" if args.client_rcvbuf else "the system's default"),
+                flush=True,
             )
-    print(f"total {time.monotonic() - started:.0f} s on {os.cpu_count()} cores")
+            all_results: dict[str, list[Result | None]] = {label_of(*v): [] for v in variants}
+            for rep in range(args.repeat):
+                results = {}
+                for mode, rate in variants:
+                    label = label_of(mode, rate)
+                    options = Options(
+                        clip=clip_file,
+                        client_procs=procs_n,
+                        burn=burn,
+                        api_rate=rate,
+                        client_rcvbuf=args.client_rcvbuf,
+                    )
+                    try:
+                        result = await run(
+                            mode, rooms, people, args.duration, args.warmup, clip,
+                            args.join_retries, options,
+                        )  # fmt: skip
+                    except Exception as exc:  # an overloaded server may not let everyone join
+                        print(
+                            f"{layout:>5} {label:>6}: FAILED ({type(exc).__name__}: {exc})",
+                            flush=True,
+                        )
+                        all_results[label].append(None)
+                        continue
+                    finally:
+                        await asyncio.sleep(2)  # let closing connections settle
+                    results[label] = result
+                    all_results[label].append(result)
+                    if args.repeat > 1:
+                        print(f"{layout:>5} repetition {rep + 1}/{args.repeat}:", flush=True)
+                    print(describe(result), flush=True)
+                    print(describe_load(result), flush=True)
+                if "sfu" in results and "relay" in results:
+                    ratio = results["relay"].cpu_ms_per_stream_second / max(
+                        results["sfu"].cpu_ms_per_stream_second, 1e-9
+                    )
+                    per_frame = results["relay"].cpu_ms_per_frame / max(
+                        results["sfu"].cpu_ms_per_frame, 1e-9
+                    )
+                    print(
+                        f"{layout:>5}  MediaRelay / RTP forwarder: {ratio:.1f}x CPU per "
+                        f"stream-second, {per_frame:.1f}x CPU per delivered video frame (delivery "
+                        f"{results['relay'].delivery:.1%} vs {results['sfu'].delivery:.1%})"
+                    )
+            if args.repeat > 1 or len(variants) > 1:
+                for line in summarise(layout, all_results):
+                    print(line, flush=True)
+    finally:
+        os.unlink(clip_file)
+    print(
+        f"total {time.monotonic() - started:.0f} s on {os.cpu_count()} cores; "
+        f"load average at the end {procs.loadavg()}"
+    )
 
 
 if __name__ == "__main__":
+    sys.modules.setdefault("sfu", sys.modules["__main__"])  # bench modules import it as ``sfu``
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--layouts", default="1x12,2x8", help="rooms x people, comma separated")
     parser.add_argument("--duration", type=float, default=8.0, help="measured seconds per run")
@@ -765,7 +1106,8 @@ if __name__ == "__main__":
     parser.add_argument(
         "--modes",
         default="sfu,relay",
-        help="sfu (rtc/), relay (aiortc MediaRelay), janus (needs /usr/bin/janus)",
+        help="sfu (rtc/), relay (aiortc MediaRelay), janus (needs /usr/bin/janus), app (the "
+        "whole app: REST and media in one process, rooms joined through the REST API)",
     )
     parser.add_argument(
         "--join-retries",
@@ -773,7 +1115,38 @@ if __name__ == "__main__":
         default=2,
         help=f"attempts after a failed join, {JOIN_RETRY_DELAY:.0f} s apart (default 2)",
     )
-    parser.add_argument("--serve", choices=["sfu", "relay"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--client-procs",
+        type=int,
+        default=0,
+        help="load generator processes holding the participants (default 2, fewer for rooms "
+        "of one)",
+    )
+    parser.add_argument(
+        "--client-rcvbuf",
+        type=int,
+        default=0,
+        help="SO_RCVBUF in bytes for the load generators' UDP sockets (default: the system's, "
+        "net.core.rmem_default; the kernel caps it at net.core.rmem_max)",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run the modes alternately this many times per layout, then summarise",
+    )
+    parser.add_argument(
+        "--burn",
+        action="store_true",
+        help="a CPU burner and the server on the first CPU, the load generators on the others",
+    )
+    parser.add_argument(
+        "--api-rate",
+        default="0",
+        help="app mode: REST requests a second during the window, comma separated: one run "
+        "each (default 0)",
+    )
+    parser.add_argument("--serve", choices=["sfu", "relay", "app"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--profile", help="write the server's cProfile stats to PATH.<mode>.<RxN>")
     ns = parser.parse_args()
