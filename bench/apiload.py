@@ -6,7 +6,7 @@
 A separate process, so that its CPU is neither the server's nor the bench's. It signs in first
 (once: the password hash is not part of the load), writes ``{"ready": true}`` and waits for a
 line on stdin; then it sends requests open-loop, one every 1/R s whatever the answers do (a
-request that would make more than MAX_IN_FLIGHT outstanding is counted as skipped, not sent),
+request due while all CONNECTIONS wait for an answer is counted as skipped, not sent),
 for ``--duration`` seconds (what the sender had not sent by then, having fallen behind, is
 counted as skipped too), waits for the last answers and writes one JSON line: requests sent,
 errors (an exception or a status other than 200), skipped, latency p50/p99/max in ms, and how
@@ -29,7 +29,41 @@ import time
 
 import httpx
 
-MAX_IN_FLIGHT = 256
+CONNECTIONS = 64
+"""Kept-alive connections; a request due while every one waits for an answer is skipped."""
+
+
+class Raw:
+    """One kept-alive HTTP/1.1 connection for GETs, written by hand: httpx spent several ms
+    of CPU a request, so that the load generator, not the app, set the latency."""
+
+    def __init__(self, host: str, port: int, cookie: str) -> None:
+        self.host, self.port = host, port
+        self.head = f"Host: {host}:{port}\r\nCookie: {cookie}\r\n\r\n".encode()
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def get(self, path: str) -> int:
+        """Send a GET and read the whole answer; its status."""
+        if self.reader is None or self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        self.writer.write(f"GET {path} HTTP/1.1\r\n".encode() + self.head)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head[9:12])
+        length = None
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        if length is None:
+            raise ValueError("an answer without Content-Length")
+        await self.reader.readexactly(length)
+        return status
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
 NAMES = ["healthz", "readyz", "auth/me", "sessions/{id}", "groups/{id}/sessions"]
 
 
@@ -60,15 +94,24 @@ async def main(args: argparse.Namespace) -> None:
         late = 0.0
         in_flight: set[asyncio.Task[None]] = set()
 
+        cookie = "; ".join(f"{k}={v}" for k, v in http.cookies.items())
+        url = httpx.URL(args.base)
+        pool: asyncio.Queue[Raw] = asyncio.Queue()
+        for _ in range(CONNECTIONS):
+            pool.put_nowait(Raw(url.host, url.port or 80, cookie))
+
         async def one(path: str) -> None:
+            raw = pool.get_nowait()
             start = time.monotonic()
             try:
-                response = await http.get(path)
-                if response.status_code != 200:
-                    key = str(response.status_code)
-                    errors[key] = errors.get(key, 0) + 1
-            except httpx.HTTPError as exc:
+                status = await raw.get(path)
+                if status != 200:
+                    errors[str(status)] = errors.get(str(status), 0) + 1
+            except (OSError, ValueError, asyncio.IncompleteReadError) as exc:
                 errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
+                raw.close()
+            finally:
+                pool.put_nowait(raw)
             latencies.append(time.monotonic() - start)
             by_path[path].append(time.monotonic() - start)
 
@@ -81,7 +124,7 @@ async def main(args: argparse.Namespace) -> None:
             if time.monotonic() >= end:
                 break
             late = max(late, time.monotonic() - due)
-            if len(in_flight) >= MAX_IN_FLIGHT:
+            if pool.empty():  # every connection is waiting for an answer
                 skipped += 1
             else:
                 task = asyncio.ensure_future(one(paths[n % len(paths)]))

@@ -97,7 +97,7 @@ import procs  # noqa: E402
 from aiortc.mediastreams import MediaStreamTrack  # noqa: E402
 from aiortc.rtp import RtpPacket  # noqa: E402
 
-from rtc import jointoken  # noqa: E402
+from rtc import guard, jointoken  # noqa: E402
 from rtc.client import Client  # noqa: E402
 from rtc.forwarder import is_vp8_keyframe_start  # noqa: E402
 
@@ -237,7 +237,14 @@ class Counts:
 
 
 def install_counter(client: Client, counts: Counts) -> None:
-    """Count what the subscribe connection receives, instead of decoding it."""
+    """Count what the subscribe connection receives, instead of decoding it.
+
+    The counting reads the RTP header and the VP8 descriptor's first bytes only. Packets are
+    taken from the socket by a tap (rtc/guard.py's, as the server's forwarder takes them):
+    SRTP-unprotected (so only what the server really sent counts) and counted there, without
+    aioice's queue and aiortc's parser, which would cost the load generator more CPU than the
+    server under test spends on the same packet."""
+    guard.install()
     done: set[int] = set()
 
     def instrument(transceiver: Any) -> None:
@@ -247,25 +254,61 @@ def install_counter(client: Client, counts: Counts) -> None:
         done.add(id(receiver))
         kind, mid_holder = transceiver.kind, transceiver
 
-        async def count(packet: RtpPacket, arrival_time_ms: int) -> None:
+        def on_packet(ssrc: int, marker: bool, payload: bytes) -> None:
             counts.packets += 1
-            if kind != "video" or len(packet.payload) < 3:
+            if kind != "video" or len(payload) < 3:
                 return
-            mid = getattr(client, "ssrc_mid", {}).get(packet.ssrc, mid_holder.mid or "")
+            mid = getattr(client, "ssrc_mid", {}).get(ssrc, mid_holder.mid or "")
             info = client.streams.get(mid)
             if info is not None and info.participant not in counts.first_frame:
-                if is_vp8_keyframe_start(packet.payload):
+                if is_vp8_keyframe_start(payload):
                     counts.first_frame[info.participant] = time.monotonic()
-            if packet.marker:
+            if marker:
                 counts.video_frames += 1
                 if info is not None:
                     counts.frames_from[info.participant] = (
                         counts.frames_from.get(info.participant, 0) + 1
                     )
 
+        async def count(packet: RtpPacket, arrival_time_ms: int) -> None:
+            on_packet(packet.ssrc, packet.marker, packet.payload)
+
         receiver._handle_rtp_packet = count
+        receiver._bench_count = on_packet
+        dtls = receiver.transport
+        connection = getattr(dtls.transport, "_connection", None)
+        if connection is not None and not guard.tapped(connection):
+            guard.set_tap(connection, counting_tap(dtls))
 
     client.on_subscribe_transceiver = instrument
+
+
+def counting_tap(dtls: Any) -> Any:
+    """A subscribe connection's tap: unprotect, read the header, count (see install_counter)."""
+    router = dtls._rtp_router
+
+    def tap(data: bytes) -> bool:
+        srtp = dtls._rx_srtp
+        if srtp is None or len(data) < 12 or 191 < data[1] < 224:
+            return False  # RTCP, or before DTLS: aiortc's own path
+        try:
+            plain = srtp.unprotect(data)
+        except Exception:
+            return True
+        ssrc = int.from_bytes(plain[8:12], "big")
+        receiver = router.ssrc_table.get(ssrc)
+        if receiver is None:  # an SSRC the SDP did not announce: aiortc's routing learns it
+            with contextlib.suppress(ValueError):
+                receiver = router.route_rtp(RtpPacket.parse(plain))
+        on_packet = getattr(receiver, "_bench_count", None)
+        if on_packet is not None:
+            start = 12 + 4 * (plain[0] & 0x0F)
+            if plain[0] & 0x10 and len(plain) >= start + 4:
+                start += 4 + 4 * int.from_bytes(plain[start + 2:start + 4], "big")
+            on_packet(ssrc, bool(plain[1] & 0x80), plain[start:])
+        return True
+
+    return tap
 
 
 class ConsentExpiries(logging.Handler):
@@ -398,8 +441,14 @@ async def server_stats(port: int) -> dict[str, int]:
 
 
 def cpu_seconds(pid: int) -> float:
+    return sum(cpu_split(pid))
+
+
+def cpu_split(pid: int) -> tuple[float, float]:
+    """(user, system) CPU seconds of a process (all its threads) since it started."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
 
 
 def rss_mib(pid: int) -> float | None:
@@ -437,8 +486,10 @@ class Options:
     client_procs: int = 2
     """Load generator processes (bench/loadgen.py); participant i of a room goes to i mod N."""
     burn: tuple[int, set[int]] | None = None
-    """(contended CPU, other CPUs): a burner and the server on the first, the load generators
-    (and the REST load) on the others. None: nothing is pinned and nothing burns."""
+    """(server's CPU, other CPUs): the server on the first, the load generators (and the REST
+    load) on the others. None: nothing is pinned."""
+    burner: bool = False
+    """A CPU burner shares the server's CPU (``--burn``)."""
     api_rate: float = 0.0
     """REST requests a second at the app during the measured window (``app`` mode only)."""
     client_rcvbuf: int = 0
@@ -495,6 +546,8 @@ class Result:
     """Over the window: the host's UDP RcvbufErrors and InErrors, and datagrams dropped on the
     load generators' and on the server's sockets (receive buffer full)."""
     server_cpu_share: float = 0.0
+    server_system_share: float = 0.0
+    """Of the server's CPU, the share spent in the kernel (sending, receiving, waking)."""
     burner_cpu_share: float | None = None
     api: dict[str, Any] | None = None
     """The REST load's answer (bench/apiload.py), with its own CPU share."""
@@ -617,6 +670,7 @@ async def run(
             await asyncio.sleep(0.05)
         if contended is not None:
             procs.pin(child.pid, {contended})  # and the threads it has started since
+        if contended is not None and options.burner:
             burner = procs.start_burner(
                 contended, 120 + 5 * rooms * people * (1 + retries) + warmup + duration
             )
@@ -707,7 +761,9 @@ async def run(
         loaders = [w.pid for w in workers]
         udp0 = procs.udp_counters()
         drops0 = (procs.socket_drops(loaders), procs.socket_drops([child.pid]))
-        t0, cpu0, own0 = time.monotonic(), cpu_seconds(child.pid), time.process_time()
+        t0, own0 = time.monotonic(), time.process_time()
+        user0, system0 = cpu_split(child.pid)
+        cpu0 = user0 + system0
         loaders0 = [cpu_seconds(pid) for pid in loaders]
         burner0 = cpu_seconds(burner.pid) if burner else 0.0
         server0 = await server_stats(port) if mode != "janus" else {}
@@ -720,7 +776,9 @@ async def run(
         sampler.cancel()
         await take_sample(child.pid, workers, alias, rss, timeline)
         elapsed = time.monotonic() - t0
-        cpu = cpu_seconds(child.pid) - cpu0
+        user1, system1 = cpu_split(child.pid)
+        cpu = user1 + system1 - cpu0
+        system_share = (system1 - system0) / max(cpu, 1e-9)
         own = time.process_time() - own0
         loaders_cpu = [cpu_seconds(pid) - c0 for pid, c0 in zip(loaders, loaders0, strict=True)]
         burner_cpu = cpu_seconds(burner.pid) - burner0 if burner and burner.poll() is None else None
@@ -767,6 +825,7 @@ async def run(
             client_cpu=[c / elapsed for c in loaders_cpu],
             parent_cpu_share=own / elapsed,
             server_cpu_share=cpu / elapsed,
+            server_system_share=system_share,
             burner_cpu_share=burner_cpu / elapsed if burner_cpu is not None else None,
             udp={
                 "RcvbufErrors": udp1["RcvbufErrors"] - udp0["RcvbufErrors"],
@@ -915,7 +974,8 @@ def describe(r: Result) -> str:
             if r.client_cpu
             else ""
         )
-        + f"; server used {r.server_cpu_share:.0%} of a core"
+        + f"; server used {r.server_cpu_share:.0%} of a core "
+        f"({r.server_system_share:.0%} of it in the kernel)"
         + (
             f"; UDP receive errors in the window: host RcvbufErrors +{r.udp['RcvbufErrors']}, "
             f"InErrors +{r.udp['InErrors']}; dropped on the load generators' sockets "
@@ -959,6 +1019,11 @@ def spread(values: list[float], fmt: str) -> str:
     )
 
 
+def kernel(r: Result) -> float:
+    """The server's CPU per packet spent in the kernel, in µs."""
+    return r.cpu_us_per_packet * r.server_system_share
+
+
 def summarise(layout: str, results: dict[str, list[Result | None]]) -> list[str]:
     """Per mode: median [min–max] over the repetitions; then each repetition's ratio to the
     baseline, pair by pair (repetition i against repetition i): every mode against ``janus``,
@@ -972,7 +1037,9 @@ def summarise(layout: str, results: dict[str, list[Result | None]]) -> list[str]
         lines.append(
             f"{layout:>5} {label:>6}: {len(ok)}/{len(runs)} runs, median [min–max]: "
             f"{spread([r.cpu_ms_per_stream_second for r in ok], '.2f')} ms CPU/stream-s, "
-            f"{spread([r.cpu_us_per_packet for r in ok], '.1f')} µs CPU/packet, "
+            f"{spread([r.cpu_us_per_packet for r in ok], '.1f')} µs CPU/packet "
+            f"(user {spread([r.cpu_us_per_packet - kernel(r) for r in ok], '.1f')}, "
+            f"kernel {spread([kernel(r) for r in ok], '.1f')}), "
             f"delivery {spread([r.delivery for r in ok], '.1%')}, "
             f"server {spread([r.server_cpu_share for r in ok], '.0%')} of a core, "
             f"bench clients {spread([r.client_cpu_share for r in ok], '.0%')} of a core"
@@ -1018,12 +1085,12 @@ async def main(args: argparse.Namespace) -> None:
         f"encoded {len(clip.video)} VP8 frames ({kbps:.0f} kbit/s) and {len(clip.audio)} Opus "
         f"packets once, in {time.monotonic() - started:.1f} s"
     )
-    burn = procs.affinity_plan() if args.burn else None
+    burn = procs.affinity_plan() if args.burn or args.pin else None
     if burn is not None:
         os.sched_setaffinity(0, burn[1])
         print(
-            f"pinned: a CPU burner and the server under test on CPU {burn[0]}; the load "
-            f"generators, the REST load and this process on CPU "
+            f"pinned: {'a CPU burner and ' if args.burn else ''}the server under test on CPU "
+            f"{burn[0]}; the load generators, the REST load and this process on CPU "
             f"{','.join(str(c) for c in sorted(burn[1]))}"
         )
     rates = [float(x) for x in args.api_rate.split(",")]
@@ -1051,6 +1118,7 @@ async def main(args: argparse.Namespace) -> None:
                         clip=clip_file,
                         client_procs=procs_n,
                         burn=burn,
+                        burner=args.burn,
                         api_rate=rate,
                         client_rcvbuf=args.client_rcvbuf,
                     )
@@ -1134,6 +1202,11 @@ if __name__ == "__main__":
         type=int,
         default=1,
         help="run the modes alternately this many times per layout, then summarise",
+    )
+    parser.add_argument(
+        "--pin",
+        action="store_true",
+        help="the server alone on the first CPU, the load generators on the others",
     )
     parser.add_argument(
         "--burn",
