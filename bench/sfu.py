@@ -277,8 +277,8 @@ def install_counter(client: Client, counts: Counts) -> None:
         receiver._bench_count = on_packet
         dtls = receiver.transport
         connection = getattr(dtls.transport, "_connection", None)
-        if connection is not None and not guard.tapped(connection):
-            guard.set_tap(connection, counting_tap(dtls))
+        if hasattr(guard, "set_tap") and connection is not None and not guard.tapped(connection):
+            guard.set_tap(connection, counting_tap(dtls))  # (rtc/ before 1ba0ece had no tap)
 
     client.on_subscribe_transceiver = instrument
 
