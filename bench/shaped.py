@@ -33,7 +33,8 @@ how often the link's relay woke more than 10 ms late.
 Conditions (rate down/up, added round-trip time, loss each way): ``none``; ``2mbit`` 2 Mbit/s,
 60 ms; ``1mbit`` 1 Mbit/s down, 512 kbit/s up, 150 ms, 2 %; ``600k`` 600 kbit/s, 200 ms, 3 %;
 ``uplink`` (a shaped *publisher*: 512 kbit/s and 2 % loss up only, no added delay) where
-the figure that matters is how the others hear the Chromium participant.
+the figure that matters is how the others hear the Chromium participant; ``loss20`` (issue
+17's "20 % packet loss on a participant's link": 20 % each way, 50 ms, no rate limit).
 """
 
 from __future__ import annotations
@@ -88,6 +89,7 @@ CONDITIONS: dict[str, Shape] = {
     "1mbit": Shape(down_kbit=1000, up_kbit=512, rtt_ms=150, loss=0.02),
     "600k": Shape(down_kbit=600, up_kbit=600, rtt_ms=200, loss=0.03),
     "uplink": Shape(up_kbit=512, loss=0.02, down_loss=0.0),
+    "loss20": Shape(rtt_ms=50, loss=0.20),
 }
 
 
