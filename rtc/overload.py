@@ -2,30 +2,43 @@
 
 Theory of operation
 -------------------
-All forwarding runs inside datagram callbacks on the process's one event loop (rtc/forwarder.py),
-so when the process cannot keep up - too many packets for its CPU, or another process taking
-the core - the callbacks back up and the packets wait in the kernel's socket buffers, which
-then drop them at random: a speaker's audio as readily as a thumbnail. A timer that should
-fire every ``SAMPLE_EVERY`` seconds fires late by as long as the loop was busy or the process
-was not running: that lateness (the loop's lag) is the measure here.
+All forwarding runs inside datagram callbacks on the process's one event loop (rtc/forwarder.py).
+When the process cannot keep up - too many packets for its CPU, or another process taking the
+core - the datagrams wait in the kernel's receive buffers of its UDP sockets, and once a buffer
+is full the kernel drops what arrives: a speaker's audio as readily as a thumbnail. So the
+measure here is those buffers: every ``SAMPLE_EVERY`` seconds ``LoopWatch`` reads, from
+/proc/net/udp{,6}, how many bytes wait in each of the process's own UDP sockets and how many
+datagrams each has dropped. A sample is the fullest socket's backlog as a share of the buffer
+aioice asks for (``BUFFER``), or 1 if any socket dropped a datagram since the last sample.
 
-``Overload`` turns the lag samples into a ``level`` from 0 (keeping up) to ``LEVELS``, with
-hysteresis: ``UP_AFTER`` samples in a row later than ``LATE`` raise it one level, then it holds
-for ``SETTLE`` (the subscribers' allocations, every half second, need that long to act on it)
-before the next rise. It falls one level after ``CALM`` seconds in which no sample was later
-than ``QUIET``; a level that rises again soon after falling was needed, so the next fall waits
-twice as long (up to ``CALM_MAX``), which keeps videos from going off and on every few seconds
-on a server at the edge.
+It also records how late its own timer fired (the loop's lag), for /metrics and the log, but
+does not act on it: measured with bench/sfu.py (1x12 on a shared 2-core host, with and without
+``--burn``), the lag was 100-500 ms for seconds on end while no socket dropped a datagram, and
+stayed there with every video paused - a process that waits for the CPU is late whatever it
+forwards, and a burst of joins (DTLS, SDP) blocks the loop without any packet being lost.
+Shedding on the lag paused video that nothing threatened. A backlog that grows is what shedding
+relieves: the buffers hold about two seconds of a publisher's packets, so a quarter-full one
+is half a second behind and on its way to losing packets.
+
+``Overload`` turns the samples into a ``level`` from 0 (keeping up) to ``LEVELS``, with
+hysteresis: ``UP_AFTER`` samples in a row above ``LATE`` raise it one level, then it holds for
+``SETTLE`` (the subscribers' allocations, every half second, need that long to act on it, and
+the buffers to drain) before the next rise. It falls one level after ``CALM`` seconds in which
+no sample was above ``QUIET``; a level that rises again soon after falling was needed, so the
+next fall waits twice as long (up to ``CALM_MAX``), which keeps videos from going off and on
+every few seconds on a server at the edge.
 
 ``shed`` is what a level means for one subscriber's videos, in that subscriber's priority
 order (the floor's video first, then by recent speaking: rtc/subscriptions.py): at 1 every
 video but the first keeps only its base temporal layer (a quarter of the frames), at 2 they
 are paused, at 3 the first is cut to its base layer too, at 4 all video is paused. Audio is
-never shed: it is a tenth of the packets, and what the room is for.
+never shed: it is a tenth of the bytes, and what the room is for. (What a paused video saves
+is the per-subscriber work: rewriting, SRTP protection and ``sendto`` for each copy; every
+published packet is still received and unprotected once.)
 
-``Overload`` and ``shed`` are pure (time is an argument); ``LoopWatch`` is the thin task that
-measures the lag and feeds them, one per process (rtc/hub.py), started and stopped with the
-server (rtc/server.py).
+``Overload``, ``shed`` and ``parse_udp`` are pure (time is an argument); ``LoopWatch`` is the
+thin task that reads /proc and feeds them, one per process (rtc/hub.py), started and stopped
+with the server (rtc/server.py). Without /proc (not Linux) nothing is shed.
 """
 
 from __future__ import annotations
@@ -33,7 +46,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping, Sequence
+import os
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 logger = logging.getLogger(__name__)
@@ -41,19 +55,24 @@ logger = logging.getLogger(__name__)
 LEVELS = 4
 """The highest level: every video paused."""
 SAMPLE_EVERY = 0.25
-"""Seconds between two lag samples."""
-LATE = 0.1
-"""A sample later than this (seconds) counts towards a rise. Below it a datagram waits less
-than a video frame's interval behind the others; a loop that keeps up is late by a few ms."""
-QUIET = 0.03
-"""A sample later than this stops the clock of a fall (between ``QUIET`` and ``LATE``: the
-level holds)."""
+"""Seconds between two samples."""
+BUFFER = 2 * 262144
+"""Bytes a socket's receive buffer holds: aioice asks for 256 KiB on each of its sockets
+(``aioice.turn.UDP_SOCKET_BUFFER_SIZE``), which the kernel doubles; about two seconds of one
+publisher's packets (100 or so a second, some 2 KiB each as the kernel counts them)."""
+LATE = 0.25
+"""A sample above this (a socket a quarter full: half a second behind) counts towards a rise.
+A process that keeps up leaves a few datagrams waiting; one descheduled for a while, a few
+hundred ms' worth, which drain."""
+QUIET = 0.05
+"""A sample above this stops the clock of a fall (between ``QUIET`` and ``LATE``: the level
+holds)."""
 UP_AFTER = 2
-"""Late samples in a row that raise the level (one late sample is a pause: a garbage
-collection, a slow request)."""
+"""Late samples in a row that raise the level (one is a pause: a garbage collection, a burst
+of joins)."""
 SETTLE = 1.0
 """Seconds after a rise before the next one: what was shed takes effect at the subscribers'
-next allocation (every half second), and the socket buffers take a moment to drain."""
+next allocation (every half second), and the buffers take a moment to drain."""
 CALM = 5.0
 """Seconds without a late sample before the level falls by one."""
 CALM_MAX = 60.0
@@ -63,7 +82,8 @@ RELAPSE = 10.0
 
 @dataclass
 class Overload:
-    """The process's overload level from its loop's lag samples (pure: ``now`` is given)."""
+    """The process's overload level from samples of its sockets' backlog (pure: ``now`` is
+    given)."""
 
     level: int = 0
     """0: keeping up; 1..``LEVELS``: how much video to shed (``shed``)."""
@@ -72,20 +92,22 @@ class Overload:
     risen_at: float = float("-inf")
     fallen_at: float = float("-inf")
     calm_since: float | None = None
-    """Since when no sample was later than ``QUIET`` (None: the last one was)."""
+    """Since when no sample was above ``QUIET`` (None: the last one was)."""
     calm: float = CALM
     """Seconds of calm the next fall needs."""
+    backlog: float = 0.0
+    """The latest sample: the fullest socket's share of ``BUFFER`` (1: one dropped a
+    datagram)."""
     lag: float = 0.0
-    """The latest sample, seconds."""
-    worst: float = 0.0
-    """The largest sample since start, seconds."""
+    """How late the watch's timer fired last, seconds (for /metrics and the log only)."""
     rises: int = 0
 
-    def sample(self, lag: float, now: float) -> int:
-        """One lag sample (seconds late) at ``now``; the level after it."""
-        self.lag, self.worst = lag, max(self.worst, lag)
-        self.late = self.late + 1 if lag > LATE else 0
-        if lag > QUIET:
+    def sample(self, backlog: float, now: float) -> int:
+        """One sample (the fullest socket's share of ``BUFFER``; 1 if one dropped a datagram)
+        at ``now``; the level after it."""
+        self.backlog = backlog
+        self.late = self.late + 1 if backlog > LATE else 0
+        if backlog > QUIET:
             self.calm_since = None
         elif self.calm_since is None:
             self.calm_since = now
@@ -118,12 +140,52 @@ def shed(layers: Mapping[str, int], order: Sequence[str], level: int) -> dict[st
     return out
 
 
-class LoopWatch:
-    """The task that samples the loop's lag into an ``Overload``: one per process."""
+def parse_udp(table: str, inodes: Collection[str]) -> dict[str, tuple[int, int]]:
+    """(bytes waiting, datagrams dropped so far) of each socket in ``inodes``, from the text of
+    /proc/net/udp or udp6."""
+    out: dict[str, tuple[int, int]] = {}
+    for line in table.splitlines()[1:]:
+        fields = line.split()
+        if len(fields) > 12 and fields[9] in inodes:
+            out[fields[9]] = (int(fields[4].partition(":")[2], 16), int(fields[12]))
+    return out
 
-    def __init__(self, overload: Overload, every: float = SAMPLE_EVERY) -> None:
+
+def backlog(before: Mapping[str, tuple[int, int]], after: Mapping[str, tuple[int, int]]) -> float:
+    """A sample from two readings of ``parse_udp``: 1 if a socket open at both dropped a
+    datagram in between, else the fullest socket's share of ``BUFFER``."""
+    if any(after[k][1] > before[k][1] for k in after.keys() & before.keys()):
+        return 1.0
+    return min(1.0, max((waiting for waiting, _ in after.values()), default=0) / BUFFER)
+
+
+def read_udp() -> dict[str, tuple[int, int]] | None:
+    """``parse_udp`` of this process's UDP sockets now; None without /proc."""
+    try:
+        inodes = set()
+        for fd in os.listdir("/proc/self/fd"):
+            with contextlib.suppress(OSError):
+                target = os.readlink(f"/proc/self/fd/{fd}")
+                if target.startswith("socket:["):
+                    inodes.add(target[8:-1])
+        out: dict[str, tuple[int, int]] = {}
+        for table in ("udp", "udp6"):
+            with contextlib.suppress(FileNotFoundError), open(f"/proc/self/net/{table}") as f:
+                out.update(parse_udp(f.read(), inodes))
+        return out
+    except OSError:
+        return None
+
+
+class LoopWatch:
+    """The task that samples the sockets' backlog (and the loop's lag) into an ``Overload``:
+    one per process. ``read`` is the seam: what the sockets hold now (``read_udp``)."""
+
+    def __init__(self, overload: Overload, every: float = SAMPLE_EVERY,
+                 read: Callable[[], dict[str, tuple[int, int]] | None] = read_udp) -> None:
         self.overload = overload
         self.every = every
+        self.read = read
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -140,13 +202,20 @@ class LoopWatch:
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
+        before = self.read()
+        if before is None:
+            logger.info("no /proc/self/net/udp: video is never shed for load")
+            return
         while True:
             due = loop.time() + self.every
             await asyncio.sleep(self.every)
             now = loop.time()
-            before = self.overload.level
-            level = self.overload.sample(max(0.0, now - due), now)
-            if level != before:
-                logger.warning("media loop %s: overload level %d (lag %.0f ms)",
-                               "behind" if level > before else "recovering", level,
-                               self.overload.lag * 1000)
+            self.overload.lag = max(0.0, now - due)
+            after = self.read() or {}
+            was = self.overload.level
+            level = self.overload.sample(backlog(before, after), now)
+            before = after
+            if level != was:
+                logger.warning("media server %s: overload level %d (fullest socket %.0f %%, "
+                               "loop lag %.0f ms)", "behind" if level > was else "recovering",
+                               level, self.overload.backlog * 100, self.overload.lag * 1000)

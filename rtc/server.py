@@ -48,8 +48,8 @@ class RTCServer:
         self.hub = Hub(config)
         self.control = RoomControl(self.hub)
         self.loop_watch = LoopWatch(self.hub.overload)
-        """Samples the event loop's lag into ``hub.overload``: started with the first connection
-        (the loop is running then), stopped by ``close``."""
+        """Samples the sockets' backlog into ``hub.overload``: started with the first connection
+        (the loop is running then) if ``config.shed_load``, stopped by ``close``."""
         self._tasks: set[asyncio.Task[None]] = set()
         self._checked = False
         self._proxies = tuple(ipaddress.ip_network(p, strict=False) for p in config.trusted_proxies)
@@ -61,7 +61,8 @@ class RTCServer:
         if not self._checked:
             await check_aiortc()
             self._checked = True
-            self.loop_watch.start()
+            if self.config.shed_load:
+                self.loop_watch.start()
         address = self.client_address(websocket)
         refusal = self._refusal(address)
         if refusal is not None:

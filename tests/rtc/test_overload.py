@@ -1,11 +1,14 @@
-"""rtc/overload.py: the overload level from the loop's lag, and what each level sheds (issue 10)."""
+"""rtc/overload.py: the overload level from the sockets' backlog, and what each level sheds
+(issue 10)."""
 
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 
 from rtc.overload import (
+    BUFFER,
     CALM,
     CALM_MAX,
     LATE,
@@ -16,8 +19,13 @@ from rtc.overload import (
     UP_AFTER,
     LoopWatch,
     Overload,
+    backlog,
+    parse_udp,
+    read_udp,
     shed,
 )
+
+from .conftest import eventually
 
 STEP = SAMPLE_EVERY
 
@@ -33,14 +41,14 @@ def feed(o: Overload, lag: float, start: float, seconds: float) -> float:
 
 def test_a_loop_that_keeps_up_stays_at_zero() -> None:
     o = Overload()
-    feed(o, 0.004, 0.0, 60.0)
+    feed(o, 0.01, 0.0, 60.0)
     assert o.level == 0
 
 
 def test_one_late_sample_is_a_pause_not_overload() -> None:
     o = Overload()
-    for n in range(40):  # a slow request or a garbage collection now and then
-        o.sample(0.5 if n % 4 == 0 else 0.0, n * STEP)
+    for n in range(40):  # a deschedule, a burst of joins, now and then
+        o.sample(1.0 if n % 4 == 0 else 0.0, n * STEP)
     assert o.level == 0
 
 
@@ -146,21 +154,57 @@ def test_shed_only_takes_away() -> None:
         assert all(out[k] <= FULL[k] for k in out)
 
 
-async def test_the_watch_measures_a_blocked_loop() -> None:
-    """The real task: a loop blocked for longer than ``LATE``, twice in a row, raises the level
-    (everything the forwarder does runs on this loop, so a backlog blocks it the same way)."""
+# /proc/net/udp as the kernel writes it (rx_queue: bytes waiting, hex; inode; drops)
+UDP = (
+    "   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  "
+    "timeout inode ref pointer drops\n"
+    "  781: 0100007F:A1B2 00000000:0000 07 00000000:00012000 00:00000000 00000000  1000  "
+    "      0 4242 2 0000000000000000 3\n"
+    "  782: 0100007F:A1B3 00000000:0000 07 00000000:00000000 00:00000000 00000000  1000  "
+    "      0 4243 2 0000000000000000 0\n"
+    "  783: 0100007F:A1B4 00000000:0000 07 00000000:0007F000 00:00000000 00000000  1000  "
+    "      0 9999 2 0000000000000000 80\n"
+)
+
+
+def test_parse_udp_reads_our_sockets_only() -> None:
+    assert parse_udp(UDP, {"4242", "4243"}) == {"4242": (0x12000, 3), "4243": (0, 0)}
+
+
+def test_a_sample_is_the_fullest_socket_or_a_drop() -> None:
+    before = {"a": (0, 3), "b": (0, 0)}
+    assert backlog(before, {"a": (BUFFER // 2, 3), "b": (1000, 0)}) == 0.5
+    assert backlog(before, {"a": (0, 4), "b": (0, 0)}) == 1.0  # a dropped one
+    assert backlog(before, {"b": (0, 0), "c": (0, 70)}) == 0.0  # c is new: its past is not ours
+    assert backlog(before, {}) == 0.0
+
+
+def test_read_udp_sees_a_socket_nobody_reads() -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as rx, \
+            socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as tx:
+        rx.bind(("127.0.0.1", 0))
+        for _ in range(10):
+            tx.sendto(b"x" * 1000, rx.getsockname())
+        time.sleep(0.05)
+        seen = read_udp()
+        assert seen is not None
+        waiting = max(w for w, _ in seen.values())
+        assert waiting >= 10 * 1000, seen
+
+
+async def test_the_watch_samples_the_sockets() -> None:
+    """The real task on a fake reading: a socket that keeps dropping raises the level."""
     o = Overload()
-    watch = LoopWatch(o, every=0.05)
+    drops = iter(range(1000))
+    watch = LoopWatch(o, every=0.02, read=lambda: {"s": (0, next(drops))})
     watch.start()
     try:
-        await asyncio.sleep(0.2)
-        assert o.level == 0 and o.worst < LATE
-        for _ in range(3):
-            time.sleep(LATE * 2)  # noqa: ASYNC251 (the point: block the loop)
-            await asyncio.sleep(0.01)  # the watch samples (late), and no more
-        assert o.level == 1, (o.level, o.lag)
-        assert o.worst >= LATE
+        await eventually(lambda: o.level == 1, timeout=2, what="level 1")
+        assert o.backlog == 1.0
     finally:
         await watch.stop()
-    watch.start()  # and again after a stop
-    await watch.stop()
+    quiet = LoopWatch(o, every=0.02, read=lambda: {"s": (BUFFER // 100, 0)})
+    quiet.start()  # and a quiet one leaves it alone (it falls after CALM)
+    await asyncio.sleep(0.2)
+    await quiet.stop()
+    assert o.level == 1 and o.backlog == (BUFFER // 100) / BUFFER

@@ -1,19 +1,21 @@
 """Issue 10: a server that cannot keep up sheds video, the least needed first, never audio.
 
-Real aiortc peers over the real WebSocket; the overload level is set by hand (the loop watch
-stopped, so its samples of a quiet test loop do not bring the level back down): how the level
-follows the loop's lag is tested in test_overload.py.
+Real aiortc peers over the real WebSocket; the overload level is set by hand (the peers share
+the server's process, so the tests' server does not sample its sockets: ``shed_load`` off): how
+the level follows the sockets' backlog is tested in test_overload.py.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from rtc.client import Client
+from rtc.config import RTCConfig
 from rtc.presence import PresenceEvent, WeakLink
 
-from .conftest import Live, eventually
+from .conftest import Live, eventually, serve
 from .test_media import join, sees
 
 
@@ -41,7 +43,6 @@ async def test_a_busy_server_pauses_the_thumbnails_then_all_video_but_never_audi
         await eventually(lambda: all(sees(b, ["a", "c"], k, 10) for k in ("audio", "video")),
                          what="b decoding everyone")
         assert last_told(b) is None  # nothing was ever paused
-        await live.server.loop_watch.stop()
         live.server.control.set_floor("room-1", "c")
 
         overload.level = 2  # the thumbnails go: b keeps the floor's video, and all audio
@@ -79,4 +80,16 @@ async def test_a_busy_server_pauses_the_thumbnails_then_all_video_but_never_audi
     finally:
         live.server.hub.listeners.remove(events.append)
         for client in clients.values():
+            await client.close()
+
+
+async def test_a_server_that_sheds_load_watches_its_sockets(
+        configure: Callable[..., RTCConfig]) -> None:
+    async with serve(configure(shed_load=True)) as live:
+        overload = live.server.hub.overload
+        client = await join(live, "a")
+        try:
+            await eventually(lambda: overload.lag > 0, timeout=5, what="samples taken")
+            assert overload.level == 0
+        finally:
             await client.close()
