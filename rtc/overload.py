@@ -8,17 +8,19 @@ core - the datagrams wait in the kernel's receive buffers of its UDP sockets, an
 is full the kernel drops what arrives: a speaker's audio as readily as a thumbnail. So the
 measure here is those buffers: every ``SAMPLE_EVERY`` seconds ``LoopWatch`` reads, from
 /proc/net/udp{,6}, how many bytes wait in each of the process's own UDP sockets and how many
-datagrams each has dropped. A sample is the fullest socket's backlog as a share of the buffer
-aioice asks for (``BUFFER``), or 1 if any socket dropped a datagram since the last sample.
+datagrams each has dropped. A sample is the fullest socket's backlog as a share of its buffer
+(``buffer_size``), or 1 if any socket dropped a datagram since the last sample.
 
 It also records how late its own timer fired (the loop's lag), for /metrics and the log, but
-does not act on it: measured with bench/sfu.py (1x12 on a shared 2-core host, with and without
-``--burn``), the lag was 100-500 ms for seconds on end while no socket dropped a datagram, and
-stayed there with every video paused - a process that waits for the CPU is late whatever it
-forwards, and a burst of joins (DTLS, SDP) blocks the loop without any packet being lost.
-Shedding on the lag paused video that nothing threatened. A backlog that grows is what shedding
-relieves: the buffers hold about two seconds of a publisher's packets, so a quarter-full one
-is half a second behind and on its way to losing packets.
+does not act on it. Measured with bench/sfu.py (1x12, 10 s, on a shared 2-core host, with and
+without ``--burn``), the lag had a 90th percentile of 100-200 ms and peaks of 300-500 ms for
+seconds on end while no socket dropped a datagram, and stayed so with every video paused: a
+process that waits for the CPU is late whatever it forwards, and a burst of joins (DTLS, SDP)
+blocks the loop without any packet being lost. Shedding on the lag paused video that nothing
+threatened. A backlog that grows is what shedding relieves: the buffers hold about two seconds
+of a publisher's packets, so a quarter-full one is half a second behind and on its way to
+losing packets. (In the same runs the joins left the fullest socket at most 16 % full; under
+``--burn`` the level rose when sockets reached 27-56 %.)
 
 ``Overload`` turns the samples into a ``level`` from 0 (keeping up) to ``LEVELS``, with
 hysteresis: ``UP_AFTER`` samples in a row above ``LATE`` raise it one level, then it holds for
@@ -32,13 +34,16 @@ every few seconds on a server at the edge.
 order (the floor's video first, then by recent speaking: rtc/subscriptions.py): at 1 every
 video but the first keeps only its base temporal layer (a quarter of the frames), at 2 they
 are paused, at 3 the first is cut to its base layer too, at 4 all video is paused. Audio is
-never shed: it is a tenth of the bytes, and what the room is for. (What a paused video saves
-is the per-subscriber work: rewriting, SRTP protection and ``sendto`` for each copy; every
-published packet is still received and unprotected once.)
+never shed: it is what the room is for. What a paused video saves is the per-subscriber work
+(rewriting, SRTP protection and ``sendto`` of each copy; every published packet is still
+received and unprotected once), and the work goes by packets, not bytes: audio is 50 packets
+a second per speaker, about as many as a small video, so even level 4 saves only about half.
+A process given less than half the CPU its rooms need loses packets whatever it sheds.
 
-``Overload``, ``shed`` and ``parse_udp`` are pure (time is an argument); ``LoopWatch`` is the
-thin task that reads /proc and feeds them, one per process (rtc/hub.py), started and stopped
-with the server (rtc/server.py). Without /proc (not Linux) nothing is shed.
+``Overload``, ``shed``, ``parse_udp`` and ``backlog`` are pure (time is an argument);
+``LoopWatch`` is the thin task that reads /proc and feeds them, one per process (rtc/hub.py),
+started and stopped with the server (rtc/server.py). Without /proc (not Linux) nothing is
+shed.
 """
 
 from __future__ import annotations
@@ -56,10 +61,13 @@ LEVELS = 4
 """The highest level: every video paused."""
 SAMPLE_EVERY = 0.25
 """Seconds between two samples."""
-BUFFER = 2 * 262144
-"""Bytes a socket's receive buffer holds: aioice asks for 256 KiB on each of its sockets
-(``aioice.turn.UDP_SOCKET_BUFFER_SIZE``), which the kernel doubles; about two seconds of one
-publisher's packets (100 or so a second, some 2 KiB each as the kernel counts them)."""
+ASKED = 262144
+"""The receive buffer aioice asks for on each of its sockets (``aioice.turn.
+UDP_SOCKET_BUFFER_SIZE``): the kernel gives twice that, within ``net.core.rmem_max``."""
+BUFFER = 2 * ASKED
+"""Bytes a socket's receive buffer holds (``buffer_size`` reads the host's limit): about two
+seconds of one publisher's packets (100 or so a second, some 2 KiB each as the kernel counts
+them)."""
 LATE = 0.25
 """A sample above this (a socket a quarter full: half a second behind) counts towards a rise.
 A process that keeps up leaves a few datagrams waiting; one descheduled for a while, a few
@@ -151,12 +159,23 @@ def parse_udp(table: str, inodes: Collection[str]) -> dict[str, tuple[int, int]]
     return out
 
 
-def backlog(before: Mapping[str, tuple[int, int]], after: Mapping[str, tuple[int, int]]) -> float:
+def backlog(before: Mapping[str, tuple[int, int]], after: Mapping[str, tuple[int, int]],
+            buffer: int = BUFFER) -> float:
     """A sample from two readings of ``parse_udp``: 1 if a socket open at both dropped a
-    datagram in between, else the fullest socket's share of ``BUFFER``."""
+    datagram in between, else the fullest socket's share of ``buffer``."""
     if any(after[k][1] > before[k][1] for k in after.keys() & before.keys()):
         return 1.0
-    return min(1.0, max((waiting for waiting, _ in after.values()), default=0) / BUFFER)
+    return min(1.0, max((waiting for waiting, _ in after.values()), default=0) / buffer)
+
+
+def buffer_size() -> int:
+    """What the kernel gives a socket that asks for ``ASKED``: twice that, or twice
+    ``net.core.rmem_max`` if lower (212992 on a stock kernel)."""
+    try:
+        with open("/proc/sys/net/core/rmem_max") as f:
+            return 2 * min(ASKED, int(f.read()))
+    except (OSError, ValueError):
+        return BUFFER
 
 
 def read_udp() -> dict[str, tuple[int, int]] | None:
@@ -186,10 +205,11 @@ class LoopWatch:
         self.overload = overload
         self.every = every
         self.read = read
+        self.buffer = buffer_size()
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
-        """Start sampling on the running loop (again after ``stop``; once only)."""
+        """Start sampling on the running loop, unless it already does."""
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._run())
 
@@ -213,7 +233,7 @@ class LoopWatch:
             self.overload.lag = max(0.0, now - due)
             after = self.read() or {}
             was = self.overload.level
-            level = self.overload.sample(backlog(before, after), now)
+            level = self.overload.sample(backlog(before, after, self.buffer), now)
             before = after
             if level != was:
                 logger.warning("media server %s: overload level %d (fullest socket %.0f %%, "

@@ -20,6 +20,7 @@ from rtc.overload import (
     LoopWatch,
     Overload,
     backlog,
+    buffer_size,
     parse_udp,
     read_udp,
     shed,
@@ -30,12 +31,12 @@ from .conftest import eventually
 STEP = SAMPLE_EVERY
 
 
-def feed(o: Overload, lag: float, start: float, seconds: float) -> float:
-    """Samples of ``lag`` every ``STEP`` from ``start`` for ``seconds``; the time after."""
+def feed(o: Overload, sample: float, start: float, seconds: float) -> float:
+    """``sample`` (a backlog) every ``STEP`` from ``start`` for ``seconds``; the time after."""
     now = start
     while now < start + seconds - 1e-9:
         now += STEP
-        o.sample(lag, now)
+        o.sample(sample, now)
     return now
 
 
@@ -72,7 +73,7 @@ def test_it_climbs_to_the_top_and_no_further() -> None:
     assert o.rises == LEVELS
 
 
-def test_lag_between_quiet_and_late_holds_the_level() -> None:
+def test_a_backlog_between_quiet_and_late_holds_the_level() -> None:
     o = Overload()
     now = feed(o, 1.0, 0.0, 1.0)
     assert o.level == 1
@@ -95,14 +96,14 @@ def test_it_falls_one_level_per_calm_spell() -> None:
 
 
 def test_a_relapse_makes_the_next_fall_wait_longer() -> None:
-    """A server at the edge: lag comes back whenever the video does. Without backing off the
+    """A server at the edge: the backlog comes back whenever the video does. Without backing off the
     videos would go off and on every few seconds."""
     o = Overload()
     now = feed(o, 1.0, 0.0, 0.5)
     assert o.level == 1
     now = feed(o, 0.0, now, CALM + STEP)
     assert o.level == 0
-    now = feed(o, 1.0, now, 0.5)  # the video came back, and so did the lag
+    now = feed(o, 1.0, now, 0.5)  # the video came back, and so did the backlog
     assert o.level == 1
     assert o.calm == 2 * CALM
     now = feed(o, 0.0, now, CALM + STEP)
@@ -177,6 +178,11 @@ def test_a_sample_is_the_fullest_socket_or_a_drop() -> None:
     assert backlog(before, {"a": (0, 4), "b": (0, 0)}) == 1.0  # a dropped one
     assert backlog(before, {"b": (0, 0), "c": (0, 70)}) == 0.0  # c is new: its past is not ours
     assert backlog(before, {}) == 0.0
+    assert backlog(before, {"a": (1000, 3)}, buffer=2000) == 0.5
+
+
+def test_the_buffer_is_what_the_kernel_gives() -> None:
+    assert 0 < buffer_size() <= BUFFER
 
 
 def test_read_udp_sees_a_socket_nobody_reads() -> None:
@@ -203,8 +209,8 @@ async def test_the_watch_samples_the_sockets() -> None:
         assert o.backlog == 1.0
     finally:
         await watch.stop()
-    quiet = LoopWatch(o, every=0.02, read=lambda: {"s": (BUFFER // 100, 0)})
+    quiet = LoopWatch(o, every=0.02, read=lambda: {"s": (quiet.buffer // 100, 0)})
     quiet.start()  # and a quiet one leaves it alone (it falls after CALM)
     await asyncio.sleep(0.2)
     await quiet.stop()
-    assert o.level == 1 and o.backlog == (BUFFER // 100) / BUFFER
+    assert o.level == 1 and o.backlog == (quiet.buffer // 100) / quiet.buffer
