@@ -24,8 +24,11 @@ losing packets. (In the same runs the joins left the fullest socket at most 16 %
 
 ``Overload`` turns the samples into a ``level`` from 0 (keeping up) to ``LEVELS``, with
 hysteresis: ``UP_AFTER`` samples in a row above ``LATE`` raise it one level, then it holds for
-``SETTLE`` (the subscribers' allocations, every half second, need that long to act on it, and
-the buffers to drain) before the next rise. It falls one level after ``CALM`` seconds in which
+``SETTLE`` (the subscribers' allocations, every half second, need that long to act on it)
+before the next rise, which also needs a sample at least as high as the one that raised it: a
+backlog that is falling is what was shed draining it (slowly, in a process short of CPU), and
+rising on it would pause every video for what one level already cures. A dropped datagram is
+a sample of 1, which always counts. It falls one level after ``CALM`` seconds in which
 no sample was above ``QUIET``; a level that rises again soon after falling was needed, so the
 next fall waits twice as long (up to ``CALM_MAX``), which keeps videos from going off and on
 every few seconds on a server at the edge.
@@ -98,6 +101,8 @@ class Overload:
     late: int = 0
     """Late samples in a row."""
     risen_at: float = float("-inf")
+    rose_with: float = 0.0
+    """The sample that raised the level last: the next rise needs one at least as high."""
     fallen_at: float = float("-inf")
     calm_since: float | None = None
     """Since when no sample was above ``QUIET`` (None: the last one was)."""
@@ -119,14 +124,17 @@ class Overload:
             self.calm_since = None
         elif self.calm_since is None:
             self.calm_since = now
-        if self.late >= UP_AFTER and self.level < LEVELS and now - self.risen_at >= SETTLE:
+        draining = self.level > 0 and backlog < self.rose_with
+        if self.late >= UP_AFTER and self.level < LEVELS and now - self.risen_at >= SETTLE \
+                and not draining:
             if now - self.fallen_at < RELAPSE:
                 self.calm = min(self.calm * 2, CALM_MAX)
             self.level += 1
             self.late, self.risen_at, self.rises = 0, now, self.rises + 1
+            self.rose_with = backlog
         elif self.level > 0 and self.calm_since is not None and now - self.calm_since >= self.calm:
             self.level -= 1
-            self.fallen_at, self.calm_since = now, now
+            self.fallen_at, self.calm_since, self.rose_with = now, now, 0.0
         if self.level == 0 and self.calm_since is not None \
                 and now - self.calm_since >= CALM_MAX:
             self.calm = CALM  # a long calm: forget the relapses

@@ -66,6 +66,20 @@ def test_late_samples_in_a_row_raise_the_level_one_at_a_time() -> None:
     assert o.sample(LATE * 2, now + STEP) == 2
 
 
+def test_a_backlog_that_drains_after_a_rise_holds_the_level() -> None:
+    """What was shed is draining the buffers: no further rise while the backlog falls, even
+    above ``LATE``; a drop (a sample of 1) or a backlog as high as before raises it."""
+    o = Overload()
+    now = feed(o, 0.6, 0.0, 2 * STEP)
+    assert o.level == 1
+    for share in (0.55, 0.5, 0.45, 0.4, 0.35, 0.3, 0.3, 0.3):
+        now += STEP
+        o.sample(share, now)
+    assert o.level == 1
+    now = feed(o, 1.0, now, 2 * STEP)  # it drops datagrams after all
+    assert o.level == 2
+
+
 def test_it_climbs_to_the_top_and_no_further() -> None:
     o = Overload()
     feed(o, 1.0, 0.0, 30.0)
