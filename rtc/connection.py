@@ -90,7 +90,7 @@ class Connection:
         self._resubscribe_queued = False
         self._ended: DepartReason = "lost"
         self._weak = False
-        """Some videos are paused for this client (its link is short)."""
+        """Some videos are paused or reduced for this client because its link is short."""
 
     # --- what the room calls ---
 
@@ -380,18 +380,20 @@ class Connection:
     # --- subscriptions ---
 
     def _allocate(self) -> None:
-        """Fit the videos this subscriber receives to what its link takes (rtc/bandwidth.py);
-        tell the page which are paused or reduced when that changes."""
+        """Fit the videos this subscriber receives to what its link takes (rtc/bandwidth.py)
+        and to what the server keeps up with (rtc/overload.py); tell the page which are paused
+        or reduced, and whether for the server's sake, when that changes."""
         if self._subs is None:
             return
-        changed = self._subs.allocate(self.room.floor if self.room is not None else None)
-        if changed is None:
+        before = self._subs.told
+        told = self._subs.allocate(self.room.floor if self.room is not None else None,
+                                   self.hub.overload.level)
+        if told is None:
             return
-        paused, reduced = changed
-        self.send(m.VideoPaused(participants=sorted(paused), reduced=sorted(reduced)))
-        weak = bool(paused or reduced)
-        if weak != self._weak and self.room is not None:
-            self._weak = weak
+        if told.message() != before.message():
+            self.send(told.message())
+        if told.weak != self._weak and self.room is not None:
+            self._weak = told.weak
             self.room.link_changed(self, self._weak)  # the facilitators see it
 
     async def _resubscribe(self) -> None:

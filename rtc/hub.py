@@ -10,6 +10,7 @@ from .config import RTCConfig
 from .errors import AppRejected, Removed, Revoked, RoomClosed, RTCError
 from .forwarder import Forwarder
 from .jointoken import JoinClaims
+from .overload import Overload
 from .presence import AppHandler, AppMessage, Listener, PresenceEvent
 from .room import Room
 
@@ -17,7 +18,8 @@ logger = logging.getLogger(__name__)
 
 
 class Hub:
-    """Rooms by id, the forwarder, presence listeners and the app message handler."""
+    """Rooms by id, the forwarder, the overload level, presence listeners and the app message
+    handler."""
 
     def __init__(self, config: RTCConfig) -> None:
         self.config = config
@@ -26,6 +28,9 @@ class Hub:
             keyframe_retry=config.keyframe_retry,
             speaking_threshold_dbov=config.speaking_threshold_dbov,
         )
+        self.overload = Overload()
+        """Whether the media loop keeps up (rtc/overload.py): how much video every subscriber's
+        allocation sheds. Fed by the server's ``LoopWatch``."""
         self.rooms: dict[str, Room] = {}
         self.admission = Admission(config.token_lifetime)
         self.listeners: list[Listener] = []

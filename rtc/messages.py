@@ -246,12 +246,16 @@ class MuteState(_Message):
 
 
 class VideoPaused(_Message):
-    """The videos the server pauses for this subscriber (its link cannot take them now), and
-    those it sends with fewer frames (some of their temporal layers)."""
+    """The videos the server pauses for this subscriber (its link cannot take them now, or the
+    server cannot keep up), and those it sends with fewer frames (some of their temporal
+    layers)."""
 
     type: Literal["video_paused"] = "video_paused"
     participants: list[str]
     reduced: list[str] = []
+    busy: bool = False
+    """True: some of these are paused or reduced because the server is busy (it sheds video
+    to keep everyone's audio), not because of this subscriber's link."""
 
 
 class ServerPing(_Message):

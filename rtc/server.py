@@ -31,6 +31,7 @@ from .errors import RTCError, ServerClosing, TooManyConnections, close_code
 from .facade import RoomControl
 from .forwarder import verify_aiortc_internals
 from .hub import Hub
+from .overload import LoopWatch
 
 logger = logging.getLogger(__name__)
 _Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -46,6 +47,9 @@ class RTCServer:
         self.config = config
         self.hub = Hub(config)
         self.control = RoomControl(self.hub)
+        self.loop_watch = LoopWatch(self.hub.overload)
+        """Samples the sockets' backlog into ``hub.overload``: started with the first connection
+        (the loop is running then) if ``config.shed_load``, stopped by ``close``."""
         self._tasks: set[asyncio.Task[None]] = set()
         self._checked = False
         self._proxies = tuple(ipaddress.ip_network(p, strict=False) for p in config.trusted_proxies)
@@ -57,6 +61,8 @@ class RTCServer:
         if not self._checked:
             await check_aiortc()
             self._checked = True
+            if self.config.shed_load:
+                self.loop_watch.start()
         address = self.client_address(websocket)
         refusal = self._refusal(address)
         if refusal is not None:
@@ -117,6 +123,7 @@ class RTCServer:
             task.cancel()
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=5.0)
+        await self.loop_watch.stop()
 
 
 def _within(address: str, networks: Sequence[_Network]) -> bool:

@@ -22,7 +22,28 @@ from .config import RTCConfig
 from .errors import ProtocolError
 from .forwarder import Forwarder, Sink, Source, StreamKey
 from .messages import Kind
+from .overload import shed
 from .peers import Watch, add_send_transceiver, new_subscribe_pc, with_opus_fec
+
+
+@dataclass(frozen=True)
+class Told:
+    """What a subscriber is told of the videos it does not get in full (``video_paused``)."""
+
+    paused: frozenset[str] = frozenset()
+    """Participants whose video is paused for it."""
+    reduced: frozenset[str] = frozenset()
+    """Participants whose video it gets with fewer frames (not every temporal layer)."""
+    busy: bool = False
+    """Some of that is because the server is busy (rtc/overload.py), not the subscriber's
+    link."""
+    weak: bool = False
+    """Its link alone cannot take every video in full (what the facilitators are told)."""
+
+    def message(self) -> m.VideoPaused:
+        """What the page is told."""
+        return m.VideoPaused(participants=sorted(self.paused), reduced=sorted(self.reduced),
+                             busy=self.busy)
 
 
 @dataclass(eq=False)
@@ -59,10 +80,8 @@ class Subscriptions:
         """False while the subscriber receives audio only (a ``receive`` message)."""
         self.link = Link()
         """The subscriber's downlink: what its browser reports and which videos it gets."""
-        self.paused: frozenset[str] = frozenset()
-        """Participants whose video is paused for this subscriber (its link cannot take it)."""
-        self.reduced: frozenset[str] = frozenset()
-        """Participants whose video it gets with fewer frames (not every temporal layer)."""
+        self.told = Told()
+        """What the page was last told of its videos (``video_paused``)."""
         self._counted: dict[Source, tuple[list[int], float, list[float]]] = {}
         """Each forwarded video's (bytes, when, bits per second) by layer at the last
         allocation."""
@@ -145,11 +164,11 @@ class Subscriptions:
             self.forwarder.connect(slot.sink, slot.source)
         return stale
 
-    def allocate(self, floor: str | None = None) -> tuple[frozenset[str], frozenset[str]] | None:
+    def allocate(self, floor: str | None = None, level: int = 0) -> Told | None:
         """Fit the videos to the link: the one with the ``floor`` (the speaker, the presenter)
         first in its best layers, then whoever is speaking most in their base layer, then more
-        layers, pausing what does not fit; the videos paused and those sent with fewer layers
-        than their publisher sends, if that changed."""
+        layers, pausing what does not fit; then shed for the server's overload ``level``
+        (rtc/overload.py). What to tell the page, if that changed."""
         now = self.forwarder.now()
         live = [(s, s.source) for s in self.slots
                 if s.source is not None and s.sink.source is s.source]
@@ -167,19 +186,27 @@ class Subscriptions:
 
         videos = sorted(((s, src) for s, src in live if s.kind == "video"),
                         key=lambda v: rank(v[1]))
-        layers = choose(self.link, now, [(src.participant, rates[src]) for _, src in videos])
+        order = [src.participant for _, src in videos]
+        fits = choose(self.link, now, [(src.participant, rates[src]) for _, src in videos])
+        layers = shed(fits, order, level)
         for slot, src in videos:
             layer = layers.get(src.participant)
             self.forwarder.pause(slot.sink, layer is None)
             if layer is not None:
                 self.forwarder.set_layer(slot.sink, layer)
-        paused = frozenset(src.participant for _, src in videos if src.participant not in layers)
-        reduced = frozenset(src.participant for _, src in videos
-                            if layers.get(src.participant, src.layers - 1) < src.layers - 1)
-        if (paused, reduced) == (self.paused, self.reduced):
+        tops = {src.participant: src.layers - 1 for _, src in videos}
+
+        def short(given: dict[str, int]) -> tuple[frozenset[str], frozenset[str]]:
+            return (frozenset(p for p in order if p not in given),
+                    frozenset(p for p in order if given.get(p, tops[p]) < tops[p]))
+
+        paused, reduced = short(layers)
+        weak = any(short(fits))
+        told = Told(paused, reduced, busy=layers != fits, weak=weak)
+        if told == self.told:
             return None
-        self.paused, self.reduced = paused, reduced
-        return paused, reduced
+        self.told = told
+        return told
 
     def _speaking(self, source: Source) -> float:
         """How much the source's participant has been speaking lately (smoothed)."""
@@ -211,7 +238,7 @@ class Subscriptions:
             self.forwarder.connect(slot.sink, None)
         self.slots = []
         self.link, self._counted, self._voice = Link(), {}, {}
-        self.paused = self.reduced = frozenset()
+        self.told = Told()
         self.awaiting = None
         self.restart = True
         pc, self.pc = self.pc, None

@@ -275,6 +275,20 @@ def watch_media(server: object) -> None:
     REGISTRY.gauge_function("rounds_rooms", "Rooms open on the media server", rooms)
     REGISTRY.gauge_function("rounds_participants", "Participants connected to rooms",
                             participants)
+    overload = getattr(hub, "overload", None)
+    if overload is not None:
+        REGISTRY.gauge_function(
+            "rounds_media_overload_level",
+            "How much video the media server sheds because it cannot keep up (0: none, 4: all)",
+            lambda: float(overload.level))
+        REGISTRY.gauge_function(
+            "rounds_media_socket_backlog",
+            "The media server's fullest UDP receive buffer, as a share (1: it dropped datagrams)",
+            lambda: float(overload.backlog))
+        REGISTRY.gauge_function(
+            "rounds_media_loop_lag_seconds",
+            "How late the media server's event loop ran its latest timer",
+            lambda: float(overload.lag))
     forwarder = getattr(hub, "forwarder", None)
     if forwarder is None:
         return

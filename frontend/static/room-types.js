@@ -5,7 +5,8 @@
  * page's budget is untouched.
  *
  * @typedef {{id: string, name: string, role: string, audio_muted: boolean, video_muted: boolean,
- *   forced_mute: boolean, connected: boolean, paused?: boolean, reduced?: boolean}} Peer
+ *   forced_mute: boolean, connected: boolean, paused?: boolean, reduced?: boolean,
+ *   busy?: boolean}} Peer
  * @typedef {"connecting" | "connected" | "reconnecting" | "closed"} LinkState
  * @typedef {"connecting" | "connected" | "reconnecting" | "offline" | "closed"} ConnectionState
  * @typedef {{
@@ -19,7 +20,7 @@
  * @typedef {{id: string, name: string, you?: boolean, stream?: MediaStream | null,
  *   muted?: boolean, cameraOff?: boolean, speaking?: boolean, hasFloor?: boolean,
  *   away?: boolean, aside?: boolean, hand?: boolean, forcedMute?: boolean, paused?: boolean,
- *   reduced?: boolean, weak?: boolean}} TileView
+ *   reduced?: boolean, busy?: boolean, weak?: boolean}} TileView
  * @typedef {{me: string, nameOf: (id: string) => string, serverNow: () => number}} Viewer
  * @typedef {{layout: string, floor: string | null, aside: string | null, raised: string[],
  *   muted: string[]}} Stage

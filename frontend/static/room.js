@@ -68,7 +68,7 @@ function showPeople(streams) {
   for (const id of tileIds()) if (id !== SELF && !peers.has(id)) removeTile(id);
   for (const [id, p] of peers) {
     setTile({ id, name: p.name || t("room.someone"), muted: p.audio_muted, cameraOff: p.video_muted,
-      away: !p.connected, forcedMute: p.forced_mute, paused: p.paused, reduced: p.reduced,
+      away: !p.connected, forcedMute: p.forced_mute, paused: p.paused, reduced: p.reduced, busy: p.busy,
       ...(streams ? { stream: streams.get(id) || null } : {}) });
   }
   showLink();
@@ -81,12 +81,13 @@ const OFFER_AFTER_MS = 5000;
 let linkSince = 0;
 let carries = true;
 
-/** Our own link as the server treats it: weak, or carrying no video (offer audio only). */
+/** Our own link as the server treats it: weak, or carrying no video (offer audio only). Video
+ * the server sheds because it is busy says nothing of our link. */
 function showLink() {
   const others = [...peers].filter(([id, p]) => p.connected && !p.video_muted
     && link?.streams.get(id)?.getVideoTracks().length).map(([, p]) => p);
-  const now = others.length === 0 || others.some((p) => !p.paused);
-  setTile({ id: SELF, weak: others.some((p) => p.paused || p.reduced) });
+  const now = others.length === 0 || others.some((p) => !p.paused || p.busy);
+  setTile({ id: SELF, weak: others.some((p) => (p.paused || p.reduced) && !p.busy) });
   if (now !== carries) {
     carries = now;
     linkSince = Date.now();

@@ -173,10 +173,12 @@ export class RoomLink {
         forced_mute: m.forced_mute });
       this.hooks.peers(this.peers);
     });
-    on("video_paused", ({ participants, reduced = [] }) => {  // our link cannot take all their video now
+    // our link cannot take all their video now, or (busy) the server cannot keep up
+    on("video_paused", ({ participants, reduced = [], busy = false }) => {
       for (const p of this.peers.values()) {
         p.paused = participants.includes(p.id);
         p.reduced = reduced.includes(p.id);
+        p.busy = busy && (p.paused || p.reduced);
       }
       this.hooks.peers(this.peers);
     });

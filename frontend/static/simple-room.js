@@ -65,7 +65,7 @@ function showPeople(streams) {
   for (const id of tileIds()) if (id !== SELF && !peers.has(id)) removeTile(id);
   for (const [id, p] of peers) {
     setTile({ id, name: p.name || t("room.someone"), muted: p.audio_muted, cameraOff: p.video_muted,
-      away: !p.connected, paused: p.paused, ...(streams ? { stream: streams.get(id) || null } : {}) });
+      away: !p.connected, paused: p.paused, busy: p.busy, ...(streams ? { stream: streams.get(id) || null } : {}) });
   }
 }
 

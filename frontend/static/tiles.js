@@ -116,8 +116,8 @@ export function setTile(change) {
   /** @type {HTMLElement} */ (tile.querySelector(".name")).textContent = view.you ? t("tile.you", { name: view.name }) : view.name;
   const badges = [view.hasFloor && "floor", view.aside && "aside", view.hand && "hand",
     view.speaking && "speaking", view.forcedMute ? "forcedMute" : view.muted && "muted",
-    view.cameraOff && "cameraOff", view.away && "away", view.paused && "paused",
-    view.reduced && !view.paused && "reduced", view.weak && "weak"].filter(Boolean);
+    view.cameraOff && "cameraOff", view.away && "away", view.paused && (view.busy ? "pausedBusy" : "paused"),
+    view.reduced && !view.paused && (view.busy ? "reducedBusy" : "reduced"), view.weak && "weak"].filter(Boolean);
   /** @type {HTMLElement} */ (tile.querySelector(".badges")).replaceChildren(
     ...badges.map((b) => h("span", { className: "badge" }, t(`tile.${b}`))));
   tile.dataset.speaking = String(Boolean(view.speaking));
@@ -126,7 +126,9 @@ export function setTile(change) {
   tile.dataset.aside = String(Boolean(view.aside));
   if (floorChanged) layout();
   tile.dataset.you = String(Boolean(view.you));
-  tile.dataset.link = view.paused ? "paused" : view.reduced || view.weak ? "weak" : "good";
+  // the dot is about your link: none for video the server sheds because it is busy
+  tile.dataset.link = view.busy && (view.paused || view.reduced) ? "busy"
+    : view.paused ? "paused" : view.reduced || view.weak ? "weak" : "good";
 }
 
 /** @param {string} id */

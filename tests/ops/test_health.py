@@ -67,6 +67,7 @@ async def test_metrics_count_requests_by_route_template_not_path(world: Any) -> 
     assert "\nrounds_rooms 0\n" in body and "\nrounds_participants 0\n" in body
     assert "\nrounds_forwarded_video_packets 0\n" in body
     assert "\nrounds_forwarder_errors 0\n" in body
+    assert "\nrounds_media_overload_level 0\n" in body
     assert group_id not in body and "fa@trust.nhs.uk" not in body and "Facilitator" not in body
 
 

@@ -74,7 +74,8 @@ async def serve(config: RTCConfig) -> AsyncIterator[Live]:
 
 @pytest.fixture
 def rtc_config() -> RTCConfig:
-    return RTCConfig(join_secret=SECRET, ice_servers=())
+    # the peers share this process: their sockets' backlog is not the server's (rtc/overload.py)
+    return RTCConfig(join_secret=SECRET, ice_servers=(), shed_load=False)
 
 
 @pytest.fixture
@@ -86,6 +87,7 @@ async def live(rtc_config: RTCConfig) -> AsyncIterator[Live]:
 @pytest.fixture
 def configure() -> Callable[..., RTCConfig]:
     def make(**changes: object) -> RTCConfig:
+        changes.setdefault("shed_load", False)  # as in rtc_config
         return replace(RTCConfig(join_secret=SECRET), **changes)  # type: ignore[arg-type]
 
     return make
