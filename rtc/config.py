@@ -72,9 +72,10 @@ class RTCConfig:
     """Queued outgoing messages per connection before it is dropped as too slow."""
     renegotiate_delay: float = 0.05
     """Seconds subscription changes are batched before one new offer is sent."""
-    shed_load: bool = True
-    """Shed video when the process's UDP sockets back up (rtc/overload.py). Off only where the
-    peers share the server's process (tests/rtc): their own sockets back up too."""
+    shed_load: bool = False
+    """Shed video when the process's UDP sockets back up (rtc/overload.py). Off by default
+    until calibrated (``ROUNDS_RTC_SHED_LOAD``); never where the peers share the server's
+    process (tests/rtc): their own sockets back up too."""
     max_hello_version: int = 1
     """Newest protocol version this server speaks."""
     extra_log_context: dict[str, str] = field(default_factory=dict)

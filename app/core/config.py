@@ -116,6 +116,12 @@ class Settings(BaseSettings):
     """WebSockets to `/rtc` from one client address that have not joined a room yet (no valid
     join token shown): a browser joins within a second, so more than this at once are refused."""
 
+    rtc_shed_load: bool = False
+    """Experimental, off by default: when the media server's UDP sockets back up (it cannot
+    keep up), pause thumbnails' video before the speaker's and all video before audio
+    (`rtc/overload.py`). Not yet calibrated: in the one measurement so far (a CPU burner on
+    the server's core, on a busy machine) it went on to pause every video within seconds."""
+
     rtc_join_timeout: float = Field(default=30.0, ge=2.0, le=600.0)
     """Seconds a WebSocket to `/rtc` may stay open without joining a room before it is closed
     (`timeout`, 4004)."""

