@@ -377,11 +377,17 @@ async def test_a_weak_link_keeps_the_floor_video_and_pauses_the_rest(live: Live)
 
         live.server.control.set_floor("room-1", "c")
         await eventually(lambda: paused() == ["a", "d"], what="a and d paused for b")
-        before = {p: b.frames_from(p, "video") for p in "acd"}
+        # what the server sends b is the pause itself; what b decodes lags behind it on a
+        # busy machine (frames already received are decoded late), so count both where each
+        # is true: packets sent at the server, frames decoded at b
+        slots = member._subs.slots  # type: ignore[attr-defined]
+        sinks = {slot.source.participant: slot.sink for slot in slots
+                 if slot.kind == "video" and slot.source is not None}
+        sent = {p: sinks[p].sent for p in "ad"}
+        decoded = b.frames_from("c", "video")
         await asyncio.sleep(1.5)
-        after = {p: b.frames_from(p, "video") for p in "acd"}
-        assert after["c"] - before["c"] >= 5, (before, after)  # the floor's video flows
-        assert after["a"] - before["a"] <= 1 and after["d"] - before["d"] <= 1, (before, after)
+        assert b.frames_from("c", "video") - decoded >= 5  # the floor's video flows
+        assert {p: sinks[p].sent for p in "ad"} == sent  # not one packet of the paused ones
         assert sees(clients["c"], ["a", "d"], "video", 10)  # nobody else is affected
 
         live.server.control.set_floor("room-1", "a")
