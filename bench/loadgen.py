@@ -46,8 +46,10 @@ from rtc.client import Client  # noqa: E402
 
 
 class Participant:
-    def __init__(self, pid: str, client: Any, counts: sfu.Counts, video: sfu.ReplayVideo) -> None:
-        self.pid, self.client, self.counts, self.video = pid, client, counts, video
+    def __init__(self, pid: str, client: Any, counts: sfu.Counts, video: sfu.ReplayVideo,
+                 audio: sfu.ReplayAudio) -> None:
+        self.pid, self.client, self.counts = pid, client, counts
+        self.video, self.audio = video, audio
 
 
 class Generator:
@@ -61,16 +63,16 @@ class Generator:
         self.answers.flush()
 
     async def join(self, mode: str, url: str, pid: str, token: str = "", room: int = 0) -> dict:
-        video = sfu.ReplayVideo(self.clip)
+        video, audio = sfu.ReplayVideo(self.clip), sfu.ReplayAudio(self.clip)
         client: Any
         if mode == "janus":
             import janus_client
 
             client = janus_client.JanusParticipant(
-                url, room, pid, audio=sfu.ReplayAudio(self.clip), video=video
+                url, room, pid, audio=audio, video=video
             )
         else:
-            client = Client(url, token, audio=sfu.ReplayAudio(self.clip), video=video, decode=False)
+            client = Client(url, token, audio=audio, video=video, decode=False)
             client.timeout = sfu.JOIN_TIMEOUT  # an overloaded server answers slowly
         counts = sfu.Counts()
         sfu.install_counter(client, counts)
@@ -84,7 +86,7 @@ class Generator:
             raise
         sender = next(t.sender for t in client.publish_pc.getTransceivers() if t.kind == "video")
         sender._send_keyframe = video.request_keyframe
-        self.participants[pid] = Participant(pid, client, counts, video)
+        self.participants[pid] = Participant(pid, client, counts, video, audio)
         return {"joined_at": joined_at, "feed": getattr(client, "feed", 0)}
 
     async def subscribe(self, pid: str, feeds: dict[str, str]) -> dict:
@@ -103,6 +105,8 @@ class Generator:
                             published += stat.packetsSent
             out[pid] = {
                 "packets": c.packets,
+                "audio_packets": c.audio_packets,
+                "audio_sent": p.audio.count,
                 "video_frames": c.video_frames,
                 "first_frame": dict(c.first_frame),
                 "frames_from": dict(c.frames_from),

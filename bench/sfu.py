@@ -17,6 +17,8 @@ For each layout the same load runs against:
 * ``sfu``: rtc/ as shipped (RTP-level forwarding, rtc/forwarder.py);
 * ``relay``: the same signalling, but media goes through aiortc's MediaRelay: the server
   decodes each published stream once and re-encodes it for every subscriber;
+* ``shed``: rtc/ as ``sfu``, with load shedding on (``RTCConfig.shed_load``, rtc/overload.py):
+  the run also prints how long the server spent at each overload level;
 * ``janus``: Janus's VideoRoom (bench/janus_client.py), the same participants;
 * ``app``: the whole app (app.main under uvicorn, SQLite in a temporary directory), so that REST
   and media share one process and event loop as in production. Each room is a real session:
@@ -231,6 +233,7 @@ class ReplayAudio(MediaStreamTrack):
 @dataclass
 class Counts:
     packets: int = 0
+    audio_packets: int = 0
     video_frames: int = 0
     first_frame: dict[str, float] = field(default_factory=dict)
     frames_from: dict[str, int] = field(default_factory=dict)
@@ -256,6 +259,8 @@ def install_counter(client: Client, counts: Counts) -> None:
 
         def on_packet(ssrc: int, marker: bool, payload: bytes) -> None:
             counts.packets += 1
+            if kind == "audio":
+                counts.audio_packets += 1
             if kind != "video" or len(payload) < 3:
                 return
             mid = getattr(client, "ssrc_mid", {}).get(ssrc, mid_holder.mid or "")
@@ -327,6 +332,31 @@ class ConsentExpiries(logging.Handler):
 CONSENT = ConsentExpiries()
 
 
+class LevelTime:
+    """Seconds the server spent at each overload level (rtc/overload.py), sampled every 0.1 s
+    from the first /bench/stats on (the start of the measured window)."""
+
+    def __init__(self) -> None:
+        self.seconds = [0.0] * 5
+        self.task: asyncio.Task[None] | None = None
+
+    def watch(self, overload: Any) -> list[float]:
+        if self.task is None:
+            self.task = asyncio.get_running_loop().create_task(self._run(overload))
+        return list(self.seconds)
+
+    async def _run(self, overload: Any) -> None:
+        last = time.monotonic()
+        while True:
+            await asyncio.sleep(0.1)
+            now = time.monotonic()
+            self.seconds[overload.level] += now - last
+            last = now
+
+
+LEVEL_TIME = LevelTime()
+
+
 def count_consent_expiries() -> None:
     """In this process (records still reach no other handler below WARNING)."""
     log = logging.getLogger("aioice.ice")
@@ -358,7 +388,8 @@ def serve(mode: str, port: int, profile: str | None = None) -> None:
         from rtc.config import RTCConfig
         from rtc.server import create_asgi
 
-        config = RTCConfig(join_secret=SECRET, max_participants=16, rate_per_second=500)
+        config = RTCConfig(join_secret=SECRET, max_participants=16, rate_per_second=500,
+                           shed_load=mode == "shed")
         app = create_asgi(config, serve_testpage=False)
         media = app.state.rtc
         if mode == "relay":
@@ -371,6 +402,7 @@ def serve(mode: str, port: int, profile: str | None = None) -> None:
                 "received": sum(forwarder.received.values()),
                 "forwarded": sum(forwarder.forwarded.values()),
                 "consent_expired": CONSENT.count,
+                "level_seconds": LEVEL_TIME.watch(media.hub.overload),
             }
         )
 
@@ -505,6 +537,9 @@ class Result:
     cpu_us_per_packet: float
     packets_per_second: float
     delivery: float
+    audio_delivery: float
+    """Audio packets received / audio packets the publishers' tracks produced, times the
+    subscribers of each: what shedding must protect."""
     first_frame: list[float]
     missing_first_frames: int
     client_cpu_share: float
@@ -536,6 +571,8 @@ class Result:
     connected) at each sample where there were any."""
     consent_expired: tuple[int, int]
     """Connections aioice closed for expired consent during the window: (server, bench)."""
+    level_seconds: list[float] = field(default_factory=list)
+    """Seconds of the window the server spent at each overload level, 0 to 4 (rtc/ only)."""
     label: str = ""
     """The mode as printed: ``app@R`` for the app under R REST requests a second."""
     client_cpu: list[float] = field(default_factory=list)
@@ -794,6 +831,9 @@ async def run(
         sent = sum((snap1[p]["sent"] - snap0[p]["sent"]) * others_in[p] for p in joined)
         packets = sum(snap1[p]["packets"] - snap0[p]["packets"] for p in joined)
         frames = sum(snap1[p]["video_frames"] - snap0[p]["video_frames"] for p in joined)
+        audio_sent = sum((snap1[p]["audio_sent"] - snap0[p]["audio_sent"]) * others_in[p]
+                         for p in joined)
+        audio = sum(snap1[p]["audio_packets"] - snap0[p]["audio_packets"] for p in joined)
         per_pair = sorted(
             (snap1[s]["frames_from"].get(p, 0) - snap0[s]["frames_from"].get(p, 0), s, p)
             for s, p in pairs()
@@ -819,6 +859,7 @@ async def run(
             cpu_us_per_packet=cpu * 1e6 / max(packets, 1),
             packets_per_second=packets / elapsed,
             delivery=frames / max(sent, 1),
+            audio_delivery=audio / max(audio_sent, 1),
             first_frame=firsts,
             missing_first_frames=missing,
             client_cpu_share=sum(loaders_cpu) / elapsed,
@@ -854,6 +895,8 @@ async def run(
                 for (t0_, rx0, _), (t1, rx1, _) in zip(minutes, minutes[1:], strict=False)
             ],
             down=[(t - t0, n) for t, _, n in timeline if n],
+            level_seconds=[b - a for a, b in zip(server0.get("level_seconds", []),
+                                                 server1.get("level_seconds", []), strict=False)],
             consent_expired=(
                 server1.get("consent_expired", 0) - server0.get("consent_expired", 0),
                 consent1 - consent0,
@@ -958,13 +1001,15 @@ def describe(r: Result) -> str:
     return (
         f"{r.layout:>5} {r.label or r.mode:>6}: {r.cpu_ms_per_stream_second:7.2f} ms CPU/stream-s, "
         f"{r.cpu_us_per_packet:7.1f} µs CPU/packet, {r.packets_per_second:7.0f} pkt/s, "
-        f"delivery {r.delivery:6.1%}, first frame {ff_text}"
+        f"delivery {r.delivery:6.1%} (audio {r.audio_delivery:6.1%}), first frame {ff_text}"
         + (f" ({r.missing_first_frames} pairs never got one)" if r.missing_first_frames else "")
         + f"; {r.cpu_ms_per_frame:.2f} ms CPU per delivered video frame"
         + f"; RTP packets: published {r.published}"
         + (f", server got {r.server_received}" if r.mode != "janus" else "")
-        + (f", forwarded {r.server_forwarded}" if r.mode in ("sfu", "app") else "")
+        + (f", forwarded {r.server_forwarded}" if r.mode in ("sfu", "shed", "app") else "")
         + f", subscribers got {r.subscribers_received}"
+        + ("; seconds at overload levels 0-4: " + " ".join(f"{x:.1f}" for x in r.level_seconds)
+           if r.mode == "shed" else "")
         + f"; worst pairs {', '.join(f'{s}<-{p} {x:.0%}' for x, s, p in r.worst_pairs)}"
         f"; bench clients used {r.client_cpu_share:.0%} of a core"
         + (
@@ -1040,7 +1085,8 @@ def summarise(layout: str, results: dict[str, list[Result | None]]) -> list[str]
             f"{spread([r.cpu_us_per_packet for r in ok], '.1f')} µs CPU/packet "
             f"(user {spread([r.cpu_us_per_packet - kernel(r) for r in ok], '.1f')}, "
             f"kernel {spread([kernel(r) for r in ok], '.1f')}), "
-            f"delivery {spread([r.delivery for r in ok], '.1%')}, "
+            f"delivery {spread([r.delivery for r in ok], '.1%')} "
+            f"(audio {spread([r.audio_delivery for r in ok], '.1%')}), "
             f"server {spread([r.server_cpu_share for r in ok], '.0%')} of a core, "
             f"bench clients {spread([r.client_cpu_share for r in ok], '.0%')} of a core"
             + (
@@ -1071,6 +1117,8 @@ def summarise(layout: str, results: dict[str, list[Result | None]]) -> list[str]
             + " ".join(f"{x:.2f}" for x in per_packet)
             + f" -> {spread(per_packet, '.2f')}; delivery "
             + " ".join(f"{r.delivery:.1%}/{b.delivery:.1%}" for r, b in pairs)
+            + "; audio " + " ".join(f"{r.audio_delivery:.1%}/{b.audio_delivery:.1%}"
+                                    for r, b in pairs)
         )
     return lines
 
@@ -1219,7 +1267,7 @@ if __name__ == "__main__":
         help="app mode: REST requests a second during the window, comma separated: one run "
         "each (default 0)",
     )
-    parser.add_argument("--serve", choices=["sfu", "relay", "app"], help=argparse.SUPPRESS)
+    parser.add_argument("--serve", choices=["sfu", "shed", "relay", "app"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--profile", help="write the server's cProfile stats to PATH.<mode>.<RxN>")
     ns = parser.parse_args()
