@@ -207,7 +207,13 @@ class Connection:
                 try:
                     await self._resubscribe()
                 except Exception:
-                    logger.exception("subscription offer failed (participant %s)", self.id)
+                    pc = self._subs.pc if self._subs is not None else None
+                    if pc is not None and pc.connectionState == "closed":
+                        # closed under the offer (the client left, or dropped it): no fault
+                        logger.info("subscribe connection closed during an offer (participant "
+                                    "%s): a new one is offered", self.id)
+                    else:
+                        logger.exception("subscription offer failed (participant %s)", self.id)
                     if self._subs is not None:
                         await self._pc_down(self._subs.pc)
                 continue
