@@ -116,6 +116,10 @@ STATS_JS = """async () => {
         freezeCount: s.freezeCount || 0, totalFreezesDuration: s.totalFreezesDuration || 0,
         concealedSamples: s.concealedSamples || 0,
         totalSamplesReceived: s.totalSamplesReceived || 0,
+        concealmentEvents: s.concealmentEvents || 0,
+        packetsDiscarded: s.packetsDiscarded || 0,
+        jitterBufferDelay: s.jitterBufferDelay || 0,
+        jitterBufferEmittedCount: s.jitterBufferEmittedCount || 0,
         retransmittedPacketsReceived: s.retransmittedPacketsReceived || 0});
     }
     if (s.type === 'transport') out.transport = {bytesReceived: s.bytesReceived,
@@ -300,7 +304,18 @@ async def measure(
                 notes.append("server: estimate {} kbit/s, loss {:.0%}; videos {}".format(
                     None if est is None else round(est / 1000), mine[0]["loss"] or 0,
                     " ".join("paused" if k["paused"] else f"T{k['layer']}" for k in mine)))
+    first = {s["id"]: s for s in samples[0]["inbound"]}
     for s in samples[-1]["inbound"]:
+        if s["kind"] == "audio" and args.verbose:  # over the window
+            a = first.get(s["id"], {})
+            d = {k: s[k] - a.get(k, 0) for k in s if isinstance(s[k], (int, float))}
+            notes.append(
+                "audio {} mid {}: packets {packetsReceived} lost {packetsLost} discarded (late) "
+                "{packetsDiscarded}; concealed {:.1%} in {concealmentEvents} events; jitter "
+                "buffer {:.0f} ms".format(
+                    s["participant"], s["mid"],
+                    d["concealedSamples"] / max(d["totalSamplesReceived"], 1),
+                    1000 * d["jitterBufferDelay"] / max(d["jitterBufferEmittedCount"], 1), **d))
         if s["kind"] == "video" and args.verbose:
             notes.append(
                 "video {participant} mid {mid}: packets {packetsReceived} lost {packetsLost} "

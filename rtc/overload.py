@@ -18,9 +18,9 @@ seconds on end while no socket dropped a datagram, and stayed so with every vide
 process that waits for the CPU is late whatever it forwards, and a burst of joins (DTLS, SDP)
 blocks the loop without any packet being lost. Shedding on the lag paused video that nothing
 threatened. A backlog that grows is what shedding relieves: the buffers hold about two seconds
-of a publisher's packets, so a quarter-full one is half a second behind and on its way to
-losing packets. (In the same runs the joins left the fullest socket at most 16 % full; under
-``--burn`` the level rose when sockets reached 27-56 %.)
+of a publisher's packets, so a half-full one is a second behind and on its way to losing
+packets. (In the same runs the joins left the fullest socket at most 16 % full; a server at the
+edge of its CPU reaches a third now and then, and catches up: see ``LATE``.)
 
 ``Overload`` turns the samples into a ``level`` from 0 (keeping up) to ``LEVELS``, with
 hysteresis: ``UP_AFTER`` samples in a row above ``LATE`` raise it one level, then it holds for
@@ -71,11 +71,14 @@ BUFFER = 2 * ASKED
 """Bytes a socket's receive buffer holds (``buffer_size`` reads the host's limit): about two
 seconds of one publisher's packets (100 or so a second, some 2 KiB each as the kernel counts
 them)."""
-LATE = 0.25
-"""A sample above this (a socket a quarter full: half a second behind) counts towards a rise.
-A process that keeps up leaves a few datagrams waiting; one descheduled for a while, a few
-hundred ms' worth, which drain."""
-QUIET = 0.05
+LATE = 0.5
+"""A sample above this (a socket half full: a second behind, half-way to dropping) counts
+towards a rise. A process that keeps up leaves a few datagrams waiting; one at the edge of its
+CPU, a third of the buffer now and then, which drains: bench/sfu.py at 1x16 with ``--burn``
+(the server given half a core, 2026-11-30) rose at 25-32 % when this was 0.25, and the same
+load unshed lost no datagram at the server's sockets while the level, once raised, held video
+paused for the rest of the window."""
+QUIET = 0.1
 """A sample above this stops the clock of a fall (between ``QUIET`` and ``LATE``: the level
 holds)."""
 UP_AFTER = 2
