@@ -117,10 +117,14 @@ class Settings(BaseSettings):
     join token shown): a browser joins within a second, so more than this at once are refused."""
 
     rtc_shed_load: bool = False
-    """Experimental, off by default: when the media server's UDP sockets back up (it cannot
-    keep up), pause thumbnails' video before the speaker's and all video before audio
-    (`rtc/overload.py`). Not yet calibrated: in the one measurement so far (a CPU burner on
-    the server's core, on a busy machine) it went on to pause every video within seconds."""
+    """When the media server's UDP sockets back up (it cannot keep up: a socket half full, or
+    a datagram dropped), pause thumbnails' video before the speaker's and all video before
+    audio (`rtc/overload.py`). `docker-compose.yml` turns it on. Measured with
+    `bench/sfu.py --burn` (`bench/results.md`): at the edge of the server's CPU it stayed off
+    and nothing was lost; past it, without shedding nearly half the peer connections never
+    came up, with it all but one did and the audio went on. Off by default: the embedded
+    service and the suite, whose test peers share the machine (shedding would pause the videos
+    they count)."""
 
     rtc_join_timeout: float = Field(default=30.0, ge=2.0, le=600.0)
     """Seconds a WebSocket to `/rtc` may stay open without joining a room before it is closed
