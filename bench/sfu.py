@@ -151,10 +151,13 @@ def encode_clip() -> Clip:
 
 
 def encode_opus(seconds: int) -> list[bytes]:
-    """A 330 Hz tone as Opus packets of 20 ms (32 kbit/s, stereo)."""
+    """A 330 Hz tone as Opus packets of 20 ms (32 kbit/s, stereo), with in-band FEC (each
+    packet carries a coarse copy of the one before, as Chromium sends when the answer says
+    ``useinbandfec=1``, as rtc/peers.py's does, and the link loses packets)."""
     opus = av.CodecContext.create("libopus", "w")
     opus.sample_rate, opus.layout, opus.format = 48000, "stereo", "s16"
     opus.bit_rate = 32000
+    opus.options = {"fec": "1", "packet_loss": "5"}
     audio: list[bytes] = []
     samples = 960
     for i in range(50 * seconds):
