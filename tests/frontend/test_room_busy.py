@@ -16,17 +16,8 @@ from typing import Any
 
 import pytest
 
-from tests.frontend.conftest import (
-    LAPTOP,
-    Api,
-    admin_signs_in,
-    agree_and_wait,
-    doctor_joins,
-    enter_room,
-    make_world,
-)
-from tests.frontend.test_room_controls import _page
-from tests.frontend.test_room_journey import SMALL_LAPTOP
+from tests.frontend.conftest import Api
+from tests.frontend.test_room_controls import doctor_let_in
 
 pytestmark = pytest.mark.browser
 
@@ -37,30 +28,15 @@ OFFER_AFTER_MS = 5000
 def test_video_shed_for_a_busy_server_says_so(browser, server, admin_api: Api) -> None:  # type: ignore[no-untyped-def]
     from playwright.sync_api import WebSocketRoute, expect
 
-    world = make_world(admin_api, "Busy server group")
-    assert world.session is not None
-    sid = world.session["id"]
-    admin_api.patch(f"/sessions/{sid}", json={"status": "open"})
-    _, link = world.invite("Amira")
-
-    fac_ctx, fac, _ = _page(browser, server, LAPTOP)
-    admin_signs_in(fac)
-    enter_room(fac, sid)
-    expect(fac.locator("#conn")).to_have_text("Connected")
-
-    amira_ctx, amira, problems = _page(browser, server, SMALL_LAPTOP)
     sockets: list[WebSocketRoute] = []
 
     def through(ws: WebSocketRoute) -> None:
         ws.connect_to_server()  # everything passes both ways; the test adds server messages
         sockets.append(ws)
 
-    amira.route_web_socket(re.compile(r"/rtc$"), through)
-    doctor_joins(amira, link, "Amira")
-    agree_and_wait(amira, world.gid)
-    fac.get_by_role("button", name="Let Amira in").click()
-    expect(amira).to_have_url(re.compile(r"/room\?session="), timeout=15_000)
-    expect(amira.locator("#conn")).to_have_text("Connected")
+    fac_ctx, amira_ctx, amira, problems = doctor_let_in(
+        browser, server, admin_api, "Busy server group",
+        prepare=lambda context, page: page.route_web_socket(re.compile(r"/rtc$"), through))
     theirs = amira.locator(".tile[data-you=false]")
     expect(theirs).to_have_count(1)
     expect(theirs.locator("video")).to_be_visible(timeout=20_000)

@@ -35,6 +35,33 @@ def _page(browser, server, form):  # type: ignore[no-untyped-def]
     return context, page, watch_console(page)
 
 
+def doctor_let_in(browser, server, admin_api: Api, group: str, prepare=None):  # type: ignore[no-untyped-def]
+    """An open session of a new ``group``: the facilitator in its room, and Amira, a doctor
+    invited by link, let in and connected. ``prepare(context, page)`` runs on Amira's page
+    before she follows her link. Returns (facilitator's context, Amira's context, Amira's
+    page, her console's problems)."""
+    from playwright.sync_api import expect
+
+    world = make_world(admin_api, group)
+    assert world.session is not None
+    sid = world.session["id"]
+    admin_api.patch(f"/sessions/{sid}", json={"status": "open"})
+    _, link = world.invite("Amira")
+    fac_ctx, fac, _ = _page(browser, server, LAPTOP)
+    admin_signs_in(fac)
+    enter_room(fac, sid)
+    expect(fac.locator("#conn")).to_have_text("Connected")
+    amira_ctx, amira, problems = _page(browser, server, SMALL_LAPTOP)
+    if prepare is not None:
+        prepare(amira_ctx, amira)
+    doctor_joins(amira, link, "Amira")
+    agree_and_wait(amira, world.gid)
+    fac.get_by_role("button", name="Let Amira in").click()
+    expect(amira).to_have_url(re.compile(r"/room\?session="), timeout=15_000)
+    expect(amira.locator("#conn")).to_have_text("Connected")
+    return fac_ctx, amira_ctx, amira, problems
+
+
 def test_facilitator_controls_in_the_room(browser, server, admin_api: Api) -> None:  # type: ignore[no-untyped-def]
     from playwright.sync_api import expect
 
