@@ -63,7 +63,9 @@ class Settings(BaseSettings):
 
     public_url: str = "http://127.0.0.1:8000"
     """The address people use to reach the service; invite links are built on it. Cookies are
-    marked Secure when it starts with https://."""
+    marked Secure when it starts with https://. Unset, it follows `ROUNDS_HOST` and
+    `ROUNDS_PORT` (`http://127.0.0.1:PORT` for the default host or 0.0.0.0), so the links
+    `./scripts/start` prints open on another port too."""
 
     host: str = "127.0.0.1"
     """Interface `rounds serve` listens on."""
@@ -288,6 +290,14 @@ class Settings(BaseSettings):
             except ValueError:
                 raise ValueError(f"not an IP address or network: {entry!r}") from None
         return value
+
+    @model_validator(mode="after")
+    def _public_url_from_the_port(self) -> Settings:
+        if "public_url" not in self.model_fields_set:
+            host = "127.0.0.1" if self.host in ("127.0.0.1", "0.0.0.0", "::") else self.host
+            host = f"[{host}]" if ":" in host else host
+            self.public_url = f"http://{host}:{self.port}"
+        return self
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:

@@ -35,14 +35,15 @@ def test_demo_then_serve_opens_the_printed_invite(tmp_path: Path) -> None:
         **os.environ,
         "ROUNDS_DATA_DIR": str(tmp_path),
         "ROUNDS_PORT": str(port),
-        "ROUNDS_PUBLIC_URL": f"http://127.0.0.1:{port}",
     }
     env.pop("ROUNDS_DATABASE_URL", None)
+    env.pop("ROUNDS_PUBLIC_URL", None)  # unset, the printed links follow the port
     demo = run(["demo"], env)
     assert demo.returncode == 0, demo.stderr
     link = re.search(r"(http://\S+/join#\S+)", demo.stdout)
     password = re.search(r"password (\S+)", demo.stdout)
     assert link and password, demo.stdout
+    assert link.group(1).startswith(f"http://127.0.0.1:{port}/join#"), link.group(1)
     assert (tmp_path / "rounds.db").exists()
     again = run(["demo"], env)  # running it twice keeps one demo group
     assert again.returncode == 0, again.stderr
