@@ -174,7 +174,8 @@ async def receiver_stats(page: Any) -> dict[str, Any]:
 
 
 async def run_condition(
-    name: str, shape: Shape, clip: sfu.Clip, args: argparse.Namespace
+    name: str, shape: Shape, clip: sfu.Clip, args: argparse.Namespace,
+    small: sfu.Clip | None = None,
 ) -> Result:
     """One condition from scratch: link, app, room of eight, measured window; all torn down."""
     notes: list[str] = []
@@ -200,6 +201,7 @@ async def run_condition(
                             f"Dr Publisher {i + 1}",
                             clip,
                             listen=i >= PUBLISHERS - args.listeners,
+                            small=small,
                         )
                     )
                 if not args.no_floor:  # the facilitator gives the speaker the turn
@@ -351,6 +353,7 @@ async def loop_lag(out: list[float], tick: float = 0.02) -> None:
 async def main(args: argparse.Namespace) -> list[Result]:
     started = time.monotonic()
     clip = encode_clip(layers=not args.no_layers)
+    small = None if args.no_small else encode_clip(layers=not args.no_layers, small=True)
     packetize_layers()
     kbps = sum(len(d) for d, _ in clip.video) * 8 / 3 / 1000
     print(
@@ -362,7 +365,7 @@ async def main(args: argparse.Namespace) -> list[Result]:
     for rep in range(args.repeat):
         for name in args.conditions.split(","):
             try:
-                result = await run_condition(name, CONDITIONS[name], clip, args)
+                result = await run_condition(name, CONDITIONS[name], clip, args, small)
             except Exception as exc:  # noqa: BLE001 (reported; the next condition still runs)
                 print(f"{name} #{rep + 1}: FAILED ({type(exc).__name__}: {exc})", flush=True)
                 continue
@@ -411,6 +414,8 @@ def parser() -> argparse.ArgumentParser:
                    help="nobody has the floor (no round runs): as before the floor existed")
     p.add_argument("--no-layers", action="store_true",
                    help="publishers send one layer (as before temporal layers)")
+    p.add_argument("--no-small", action="store_true",
+                   help="publishers send no small picture (as before it existed)")
     p.add_argument("--verbose", action="store_true", help="each inbound video's counters")
     return p
 

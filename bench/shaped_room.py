@@ -56,33 +56,37 @@ the full stream (with error resilience, which keeps upper layers from changing t
 state the base depends on)."""
 
 
-def encode_clip(seconds: int = 3, noise_share: int | None = None, layers: bool = True) -> sfu.Clip:
+def encode_clip(seconds: int = 3, noise_share: int | None = None, layers: bool = True,
+                small: bool = False) -> sfu.Clip:
     """VP8 640x360 at 15 fps (about 600 kbit/s, a keyframe every 16 frames), in three temporal
     layers as a browser sends with ``scalabilityMode: "L1T3"`` (``layers``), and bench/sfu.py's
-    Opus."""
+    Opus; ``small``: the same at half the width and height (about 150 kbit/s), as the room
+    page's small picture."""
+    width, height, share = (WIDTH // 2, HEIGHT // 2, 4) if small else (WIDTH, HEIGHT, 1)
     codec = av.CodecContext.create("libvpx", "w")
-    codec.width, codec.height, codec.pix_fmt = WIDTH, HEIGHT, "yuv420p"
+    codec.width, codec.height, codec.pix_fmt = width, height, "yuv420p"
     codec.time_base = fractions.Fraction(1, FPS)
     codec.framerate = fractions.Fraction(FPS, 1)
-    codec.bit_rate = 400_000 if layers else 550_000
+    codec.bit_rate = (400_000 if layers else 550_000) // share
     codec.gop_size = 16 if layers else FPS
     options = {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0"}
     if layers:
+        rates = ",".join(str(r // share) for r in (220, 360, 550))
         options |= {"error-resilient": "1",
-                    "ts-parameters": "ts_number_layers=3:ts_target_bitrate=220,360,550:"
+                    "ts-parameters": f"ts_number_layers=3:ts_target_bitrate={rates}:"
                     "ts_rate_decimator=4,2,1:ts_periodicity=4:ts_layer_id=0,2,1,2:"
                     "ts_layering_mode=3"}
     codec.options = options
     video: list[tuple[bytes, bool]] = []
     if noise_share is None:  # about 600 kbit/s either way (layers cost a little more)
         noise_share = 18 if layers else 12
-    noise = WIDTH * HEIGHT // noise_share  # a part of the picture that keeps changing
-    chroma = WIDTH * HEIGHT // 4
+    noise = width * height // noise_share  # a part of the picture that keeps changing
+    chroma = width * height // 4
     count = 16 * round(FPS * seconds / 16) if layers else FPS * seconds  # whole periods
     for i in range(count):
-        frame = av.VideoFrame(width=WIDTH, height=HEIGHT, format="yuv420p")
-        row = bytes(((x + 4 * i) * 3) & 0xFF for x in range(WIDTH))
-        frame.planes[0].update((row * HEIGHT)[: WIDTH * HEIGHT - noise] + os.urandom(noise))
+        frame = av.VideoFrame(width=width, height=height, format="yuv420p")
+        row = bytes(((x + 4 * i) * 3) & 0xFF for x in range(width))
+        frame.planes[0].update((row * height)[: width * height - noise] + os.urandom(noise))
         frame.planes[1].update(bytes([(i * 5) & 0xFF]) * chroma)
         frame.planes[2].update(bytes([128]) * chroma)
         frame.pts = i
@@ -168,7 +172,11 @@ def serve(port: int) -> None:
         sources, sinks = [], []
         for room in media.hub.rooms.values():
             for member in room.members.values():
-                for kind, source in member.sources.items():
+                streams = list(member.sources.items())
+                small = member.sources.get("video")
+                if small is not None and small.small is not None:
+                    streams.append(("small", small.small))
+                for kind, source in streams:
                     sources.append(
                         {
                             "key": id(source),
@@ -438,13 +446,16 @@ class Publisher:
 
 
 async def publish(
-    world: World, base: str, ws: str, name: str, clip: sfu.Clip, listen: bool = True
+    world: World, base: str, ws: str, name: str, clip: sfu.Clip, listen: bool = True,
+    small: sfu.Clip | None = None,
 ) -> Publisher:
-    """A member who publishes the clip; unless ``listen``, they receive audio only (it spares
-    this process decrypting six video streams it does not measure)."""
+    """A member who publishes the clip (and the ``small`` one as the small picture, as the
+    room page does); unless ``listen``, they receive audio only (it spares this process
+    decrypting six video streams it does not measure)."""
     token, participant = await member_token(world, base, name)
     video, audio = sfu.ReplayVideo(clip), sfu.ReplayAudio(clip)
-    client = Client(ws, token, audio=audio, video=video, decode=False)
+    little = sfu.ReplayVideo(small) if small is not None else None
+    client = Client(ws, token, audio=audio, video=video, small=little, decode=False)
     client.timeout = 30.0
     heard = Heard()
     count_heard(client, heard)
@@ -453,8 +464,10 @@ async def publish(
         await client.send({"type": "receive", "video": False})
     assert client.publish_pc is not None
     await sfu.wait_connected(client.publish_pc, 30)
-    sender = next(t.sender for t in client.publish_pc.getTransceivers() if t.kind == "video")
-    sender._send_keyframe = video.request_keyframe  # type: ignore[method-assign]
+    senders = [t.sender for t in client.publish_pc.getTransceivers() if t.kind == "video"]
+    for sender, track in zip(senders, (video, little), strict=False):
+        if track is not None:
+            sender._send_keyframe = track.request_keyframe  # type: ignore[method-assign]
     return Publisher(name, client, video, audio, heard, id=participant, listen=listen)
 
 

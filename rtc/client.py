@@ -37,6 +37,8 @@ class Received:
     frames: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     first_frame_at: dict[str, float] = field(default_factory=dict)
     last_size: tuple[int, int] | None = None
+    sizes: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """The size of the last video frame decoded from each participant."""
 
 
 class Client:
@@ -49,12 +51,15 @@ class Client:
         *,
         audio: MediaStreamTrack | None = None,
         video: MediaStreamTrack | None = None,
+        small: MediaStreamTrack | None = None,
         decode: bool = True,
     ) -> None:
         self.url = url
         self.token = token
         self.audio = audio
         self.video = video
+        self.small = small
+        """The camera as a small picture: a second video section, after ``video``."""
         self.decode = decode
         self.id = ""
         self.messages: list[dict[str, Any]] = []
@@ -111,7 +116,7 @@ class Client:
 
     async def publish(self) -> None:
         pc = self.publish_pc = RTCPeerConnection(configuration=self._configuration(True))
-        for track in (self.audio, self.video):
+        for track in (self.audio, self.video, self.small):
             if track is not None:
                 t = pc.addTransceiver(track, direction="sendonly")
                 t.setCodecPreferences(codec_preferences(track.kind))  # type: ignore[arg-type]
@@ -220,6 +225,7 @@ class Client:
                 rec.first_frame_at.setdefault(info.participant, time.monotonic())
                 if isinstance(frame, VideoFrame):
                     rec.last_size = (frame.width, frame.height)
+                    rec.sizes[info.participant] = rec.last_size
 
     # --- queries ---
 
@@ -230,6 +236,12 @@ class Client:
             for mid, rec in self.received.items()
             if self._kind_of(mid) == kind
         )
+
+    def size_from(self, participant: str) -> tuple[int, int] | None:
+        """The size of the last video frame decoded from a participant (any mid)."""
+        sizes = [rec.sizes[participant] for rec in self.received.values()
+                 if participant in rec.sizes]
+        return sizes[-1] if sizes else None
 
     def _kind_of(self, mid: str) -> str | None:
         if self.subscribe_pc is None:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Literal
 
 import pydantic
 from aiortc import RTCPeerConnection
+from aiortc.exceptions import InvalidStateError
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from . import jointoken
@@ -206,9 +207,10 @@ class Connection:
                 self._resubscribe_queued = False
                 try:
                     await self._resubscribe()
-                except Exception:
+                except Exception as exc:
                     pc = self._subs.pc if self._subs is not None else None
-                    if pc is not None and pc.connectionState == "closed":
+                    if (isinstance(exc, InvalidStateError) and "closed" in str(exc)) or (
+                            pc is not None and pc.connectionState == "closed"):
                         # closed under the offer (the client left, or dropped it): no fault
                         logger.info("subscribe connection closed during an offer (participant "
                                     "%s): a new one is offered", self.id)
@@ -312,6 +314,9 @@ class Connection:
                 if msg.video != self._subs.video:
                     self._subs.video = msg.video
                     self.subscriptions_changed()  # video sections go inactive, or come back
+            case m.Tiles():
+                assert self._subs is not None
+                self._subs.tiles(msg.heights)
             case m.Leave():
                 self._ended = "left"
                 return "leave"

@@ -174,6 +174,13 @@ class Source:
     """Temporal layers the publisher sends (1: none marked; 3 at L1T3)."""
     layer_octets: list[int] = field(default_factory=lambda: [0] * vp8.LAYERS)
     """Bytes received in each temporal layer (a stream without layers counts as layer 0)."""
+    small: Source | None = None
+    """The same camera as a small picture (the publisher's second video section, a quarter of
+    the pixels): what a thumbnail or a weak link gets instead (``Forwarder.switch``)."""
+    remb_receiver: RTCRtpReceiver | None = None
+    """The receiver whose bandwidth estimate this stream's packets feed (a small picture's is
+    its camera's: one estimate, and one REMB, for everything the publisher sends); None: its
+    own."""
 
 
 @dataclass(eq=False)
@@ -184,6 +191,10 @@ class Sink:
     kind: Kind
     subscriber: str
     source: Source | None = None
+    pending: Source | None = None
+    """A source the sink moves to at that source's next keyframe (``Forwarder.switch``); until
+    then it keeps sending its current one."""
+    pending_since: float = 0.0
     payload_type: int = 0
     mid: str | None = None
     rebase: bool = True
@@ -340,11 +351,17 @@ class Forwarder:
         return tap
 
     def remove_source(self, source: Source) -> None:
-        """Stop forwarding a source; its sinks go idle until connected elsewhere."""
+        """Stop forwarding a source (and its small picture); its sinks go idle until connected
+        elsewhere (a sink only moving to it stays where it is)."""
         for sink in list(source.sinks):
-            self.connect(sink, None)
+            if sink.pending is source:
+                self._unpend(sink)
+            else:
+                self.connect(sink, None)
         source.enabled = False
         self._by_receiver.pop(source.receiver, None)
+        if source.small is not None:
+            self.remove_source(source.small)
 
     def add_sink(self, sender: RTCRtpSender, kind: Kind, subscriber: str,
                   link: Link | None = None) -> Sink:
@@ -423,6 +440,7 @@ class Forwarder:
 
     def connect(self, sink: Sink, source: Source | None) -> None:
         """Point a sink at a source (or at nothing); sequence numbers keep increasing."""
+        self._unpend(sink)
         if sink.source is source:
             return
         if sink.source is not None:
@@ -435,6 +453,34 @@ class Forwarder:
                 sink.waiting_keyframe = True
                 sink.waiting_since = self._clock()
                 self.request_keyframe(source)
+
+    def switch(self, sink: Sink, source: Source | None) -> None:
+        """Move a video sink to another source of the same camera (its small picture, or back)
+        without a gap: it keeps sending the current one until the new one's next keyframe,
+        which is asked for at once (``connect`` if nothing is being sent)."""
+        if sink.source is None or source is None or sink.paused or sink.waiting_keyframe:
+            self.connect(sink, source)
+            return
+        if sink.source is source or sink.pending is source:
+            if sink.source is source:
+                self._unpend(sink)
+            return
+        self._unpend(sink)
+        sink.pending, sink.pending_since = source, self._clock()
+        source.sinks.add(sink)
+        self.request_keyframe(source)
+
+    def _unpend(self, sink: Sink) -> None:
+        if sink.pending is not None:
+            if sink.pending is not sink.source:
+                sink.pending.sinks.discard(sink)
+            sink.pending = None
+
+    def _moved(self, sink: Sink, source: Source) -> None:
+        """A pending switch happens: the new source's keyframe starts."""
+        if sink.source is not None:
+            sink.source.sinks.discard(sink)
+        sink.source, sink.pending, sink.rebase = source, None, True
 
     def resume(self, source: Source) -> None:
         """Re-base every sink of a source after a pause (keeps sequence numbers contiguous)."""
@@ -485,8 +531,9 @@ class Forwarder:
         if codec is None:
             return []
         if source.kind == "video":
-            estimator = getattr(receiver, _RX + "remote_bitrate_estimator")
-            rtcp_ssrc = getattr(receiver, _RX + "rtcp_ssrc")
+            rx = source.remb_receiver or receiver
+            estimator = getattr(rx, _RX + "remote_bitrate_estimator")
+            rtcp_ssrc = getattr(rx, _RX + "rtcp_ssrc")
             if estimator is not None and packet.extensions.abs_send_time is not None:
                 remb = estimator.add(
                     abs_send_time=packet.extensions.abs_send_time,
@@ -495,7 +542,7 @@ class Forwarder:
                     ssrc=packet.ssrc,
                 )
                 if rtcp_ssrc is not None and remb is not None:
-                    self._spawn(receiver._send_rtcp(
+                    self._spawn(rx._send_rtcp(
                         RtcpPsfbPacket(
                             fmt=RTCP_PSFB_APP,
                             ssrc=rtcp_ssrc,
@@ -541,6 +588,13 @@ class Forwarder:
         now, ntp = self._clock(), _ntp_now()
         later: list[tuple[Sink, bytes]] = []
         for sink in source.sinks:
+            if sink.source is not source:  # switching to this source: at its keyframe
+                if desc is None or not desc.keyframe:
+                    if now - sink.pending_since >= self.keyframe_retry:
+                        sink.pending_since = now
+                        self.request_keyframe(source)
+                    continue
+                self._moved(sink, source)
             data = self._rewrite(sink, source, packet, desc, now, ntp)
             if data is None:
                 continue

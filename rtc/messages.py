@@ -80,6 +80,18 @@ class Receive(_ClientMessage):
     video: bool
 
 
+class Tiles(_ClientMessage):
+    """How big the page shows each participant's video: participant -> the tile's height in
+    device pixels (a participant not listed: as big as the link allows). A small tile gets
+    the publisher's small picture, where one is sent."""
+
+    type: Literal["tiles"]
+    heights: Annotated[
+        dict[Annotated[str, Field(max_length=64)], Annotated[int, Field(ge=0, le=100_000)]],
+        Field(max_length=64),
+    ]
+
+
 class Leave(_ClientMessage):
     type: Literal["leave"]
 
@@ -113,6 +125,7 @@ ClientMessage = Annotated[
     | Candidate
     | Mute
     | Receive
+    | Tiles
     | Leave
     | Ping
     | Pong
@@ -141,6 +154,7 @@ ALLOWED: dict[Stage, frozenset[str]] = {
             "candidate",
             "mute",
             "receive",
+            "tiles",
             "leave",
             "ping",
             "pong",

@@ -66,16 +66,24 @@ def offer_problem(text: str) -> str | None:
     return None
 
 
+def offer_bundled(text: str) -> bool:
+    """True if an offer bundles its media sections (a BUNDLE group: browsers do)."""
+    return "\na=group:BUNDLE " in text.replace("\r\n", "\n")
+
+
 def new_publish_pc(
-    config: RTCConfig, kinds: Sequence[Kind] = ("audio", "video")
+    config: RTCConfig, kinds: Sequence[Kind] = ("audio", "video"), *, bundled: bool = False
 ) -> RTCPeerConnection:
     """A peer connection that answers a client's offer and only receives.
 
     One receiving media section per section of the offer (audio alone from a phone with its
     camera off, say): created before the offer is applied, so the codec preferences (Opus, VP8)
     decide what is negotiated. A section without a counterpart in the offer would break the answer.
+    A ``bundled`` offer gets every section on one transport from the start: with aiortc's
+    default policy a second video section (the small picture) would share the first one's
+    transport, which the offer's BUNDLE then leaves behind, and never receive.
     """
-    pc = RTCPeerConnection(configuration=config.rtc_configuration())
+    pc = RTCPeerConnection(configuration=config.rtc_configuration(max_bundle=bundled))
     for kind in kinds:
         t = pc.addTransceiver(kind, direction="recvonly")
         t.setCodecPreferences(codec_preferences(kind))

@@ -2,10 +2,13 @@
 
 Owned by the client's connection task (rtc/connection.py), which calls ``check`` and then
 ``offer`` for each ``publish`` message, and ``reset`` when the connection failed. The client
-offers at most one audio and one video section; the server answers, only receives, and binds
-the receiver of each section to a forwarder ``Source``. aioice has no ICE restart, so every
-offer (a client recovering, or changing devices) is answered on a new peer connection; the
-connection task unpublishes the old sources and ``reset`` closes the old one first.
+offers an audio and a video section (either may be missing) and, after the video, a second
+video section with the same camera as a small picture (optional; further sections are
+received and ignored); the server answers, only receives, and binds the receiver of each
+section to a forwarder ``Source`` (the small picture hangs from the camera's: ``Source.small``).
+aioice has no ICE restart, so every offer (a client recovering, or changing devices) is
+answered on a new peer connection; the connection task unpublishes the old sources and
+``reset`` closes the old one first.
 """
 
 from __future__ import annotations
@@ -20,7 +23,14 @@ from .config import RTCConfig
 from .errors import ProtocolError, RateLimited
 from .forwarder import Forwarder, Source
 from .messages import Kind
-from .peers import Watch, new_publish_pc, offer_problem, offered_kinds, with_opus_fec
+from .peers import (
+    Watch,
+    new_publish_pc,
+    offer_bundled,
+    offer_problem,
+    offered_kinds,
+    with_opus_fec,
+)
 
 
 class Publishing:
@@ -56,15 +66,21 @@ class Publishing:
 
     async def offer(self, sdp: str, kinds: list[Kind]) -> tuple[m.PublishAnswer, dict[str, Source]]:
         """Answer an offer on a new peer connection; the answer and the sources, by kind."""
-        pc = self.pc = new_publish_pc(self.config, kinds)
+        pc = self.pc = new_publish_pc(self.config, kinds, bundled=offer_bundled(sdp))
         self._watch(pc)
         try:
             await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
             sources: dict[str, Source] = {}
             for t in pc.getTransceivers():
                 kind: Kind = "audio" if t.kind == "audio" else "video"
-                if t.mid is not None and kind not in sources:
+                if t.mid is None:
+                    continue
+                camera = sources.get("video")
+                if kind not in sources:
                     sources[kind] = self.forwarder.add_source(t.receiver, self.publisher, kind)
+                elif kind == "video" and camera is not None and camera.small is None:
+                    camera.small = self.forwarder.add_source(t.receiver, self.publisher, kind)
+                    camera.small.remb_receiver = camera.receiver
             await pc.setLocalDescription(await pc.createAnswer())
         except Exception as exc:
             self.pc = None

@@ -7,6 +7,11 @@ section whose stream went away turns ``inactive`` and is reused for the next str
 (aiortc never recycles media sections, so they would otherwise pile up). Each offer carries the
 explicit map mid -> (participant, kind) of its active sections. A subscriber that asked for
 audio only (``video`` False) gets no video sections: its video sections go inactive.
+
+A video section carries one participant's camera, as the publisher sends it or, where the
+publisher also sends a small picture (``Source.small``), that: ``allocate`` chooses, twice a
+second, which and in how many temporal layers (a ``Rung``), from the subscriber's link, who has
+the floor, and which tiles the page shows small (``small_tiles``).
 """
 
 from __future__ import annotations
@@ -24,6 +29,13 @@ from .forwarder import Forwarder, Sink, Source, StreamKey
 from .messages import Kind
 from .overload import shed
 from .peers import Watch, add_send_transceiver, new_subscribe_pc, with_opus_fec
+
+SMALL_TILE = 240
+"""A tile at most this many device pixels high is small: the small picture (a quarter of a
+360p or 720p camera's pixels) fills it."""
+STOPPED = 1.0
+"""Seconds without a packet after which a small picture is not used (the publisher's browser
+stopped sending it: a weak uplink, a hidden tab)."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +56,15 @@ class Told:
         """What the page is told."""
         return m.VideoPaused(participants=sorted(self.paused), reduced=sorted(self.reduced),
                              busy=self.busy)
+
+
+@dataclass(frozen=True)
+class Rung:
+    """One way to send a video: a source (the camera, or its small picture) up to a temporal
+    layer."""
+
+    source: Source
+    layer: int
 
 
 @dataclass(eq=False)
@@ -87,6 +108,11 @@ class Subscriptions:
         allocation."""
         self._voice: dict[Source, tuple[int, float]] = {}
         """Each audio source's (voiced packets, smoothed voice activity) at the last one."""
+        self._small_seen: dict[Source, tuple[int, float]] = {}
+        """Each small picture's (packets, when they last grew): one that stopped is not used."""
+        self.small_tiles: frozenset[str] = frozenset()
+        """Participants whose tile the page shows small (a ``tiles`` message): never more than
+        their small picture, where they send one."""
 
     def _wanted(self, available: dict[StreamKey, Source]) -> dict[StreamKey, Source]:
         if self.video:
@@ -161,7 +187,8 @@ class Subscriptions:
                 stale = True  # it went away meanwhile; the next offer frees the section
                 continue
             self.forwarder.configure_sink(slot.sink, slot.transceiver)
-            self.forwarder.connect(slot.sink, slot.source)
+            if not _carries(slot):
+                self.forwarder.connect(slot.sink, slot.source)
         return stale
 
     def allocate(self, floor: str | None = None, level: int = 0) -> Told | None:
@@ -170,10 +197,11 @@ class Subscriptions:
         layers, pausing what does not fit; then shed for the server's overload ``level``
         (rtc/overload.py). What to tell the page, if that changed."""
         now = self.forwarder.now()
-        live = [(s, s.source) for s in self.slots
-                if s.source is not None and s.sink.source is s.source]
-        rates = {src: self._rates(src, now) for s, src in live if s.kind == "video"}
-        self._counted = {src: self._counted[src] for src in rates}
+        live = [(s, s.source) for s in self.slots if s.source is not None and _carries(s)]
+        ladders = {src: self._ladder(src, now) for s, src in live if s.kind == "video"}
+        counted = {x for src in ladders for x in (src, src.small) if x is not None}
+        self._counted = {src: v for src, v in self._counted.items() if src in counted}
+        self._small_seen = {src: v for src, v in self._small_seen.items() if src in counted}
         voices = {src: self._speaking(src) for s, src in live if s.kind == "audio"}
         self._voice = {src: self._voice[src] for src in voices}
         activity = {src.participant: v for src, v in voices.items()}
@@ -187,14 +215,16 @@ class Subscriptions:
         videos = sorted(((s, src) for s, src in live if s.kind == "video"),
                         key=lambda v: rank(v[1]))
         order = [src.participant for _, src in videos]
-        fits = choose(self.link, now, [(src.participant, rates[src]) for _, src in videos])
+        fits = choose(self.link, now, [(src.participant, ladders[src][1]) for _, src in videos])
         layers = shed(fits, order, level)
         for slot, src in videos:
-            layer = layers.get(src.participant)
-            self.forwarder.pause(slot.sink, layer is None)
-            if layer is not None:
-                self.forwarder.set_layer(slot.sink, layer)
-        tops = {src.participant: src.layers - 1 for _, src in videos}
+            n = layers.get(src.participant)
+            self.forwarder.pause(slot.sink, n is None)
+            if n is not None:
+                rung = ladders[src][0][n]
+                self.forwarder.switch(slot.sink, rung.source)
+                self.forwarder.set_layer(slot.sink, rung.layer)
+        tops = {src.participant: len(ladders[src][0]) - 1 for _, src in videos}
 
         def short(given: dict[str, int]) -> tuple[frozenset[str], frozenset[str]]:
             return (frozenset(p for p in order if p not in given),
@@ -214,6 +244,32 @@ class Subscriptions:
         activity = 0.8 * activity + (source.spoken - spoken)
         self._voice[source] = (source.spoken, activity)
         return activity
+
+    def tiles(self, heights: dict[str, int]) -> None:
+        """The page's tile heights (a ``tiles`` message): which tiles are small."""
+        self.small_tiles = frozenset(p for p, height in heights.items() if height <= SMALL_TILE)
+
+    def _ladder(self, source: Source, now: float) -> tuple[list[Rung], list[float]]:
+        """The ways to send a camera, cheapest first, and what each costs (bits per second):
+        its temporal layers; or, where it comes with a small picture that is flowing, the
+        small picture's layers and then the whole camera (not for a small tile). A speaker is
+        smoother at fifteen small frames a second than at a few large ones."""
+        full = self._rates(source, now)
+        rungs = [Rung(source, n) for n in range(len(full))]
+        small = source.small
+        if small is None:
+            return rungs, full
+        packets, grew = self._small_seen.get(small, (0, -STOPPED))
+        if small.packets > packets:
+            packets, grew = small.packets, now
+        self._small_seen[small] = packets, grew
+        low = self._rates(small, now)
+        if now - grew >= STOPPED:
+            return rungs, full
+        ladder = [Rung(small, n) for n in range(len(low))]
+        if source.participant in self.small_tiles:
+            return ladder, low
+        return ladder + [rungs[-1]], low + full[-1:]
 
     def _rates(self, source: Source, now: float) -> list[float]:
         """The source's bits per second in its base layer, base and the next, ...: smoothed
@@ -237,7 +293,7 @@ class Subscriptions:
         for slot in self.slots:
             self.forwarder.connect(slot.sink, None)
         self.slots = []
-        self.link, self._counted, self._voice = Link(), {}, {}
+        self.link, self._counted, self._voice, self._small_seen = Link(), {}, {}, {}
         self.told = Told()
         self.awaiting = None
         self.restart = True
@@ -245,6 +301,13 @@ class Subscriptions:
         if pc is not None:
             with contextlib.suppress(Exception):
                 await pc.close()
+
+
+def _carries(slot: Slot) -> bool:
+    """The slot's sink sends its stream's source, or that source's small picture."""
+    now = slot.sink.source
+    return now is not None and (now is slot.source
+                                or (slot.source is not None and now is slot.source.small))
 
 
 def _cumulative(rates: list[float]) -> list[float]:

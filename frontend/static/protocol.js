@@ -59,6 +59,8 @@ function gathered(pc) {
 
 /** A camera's most bits per second (640x360): a room of eight fits a 5 Mbit/s downlink. */
 const VIDEO_MAX_BPS = 600000;
+/** The same camera as a small picture (half the width and height), for thumbnails and weak links. */
+const SMALL_MAX_BPS = 150000;
 
 /**
  * Keep only VP8 (+RTX) or Opus on a transceiver, when the browser allows choosing.
@@ -197,11 +199,17 @@ export class RoomConnection extends EventTarget {
     if (old) old.close();
     const pc = this._newPc(true);
     this.publishPc = pc;
-    for (const track of stream.getTracks()) {
+    const tracks = stream.getTracks();
+    const camera = stream.getVideoTracks()[0];
+    // video in three temporal layers (the server thins them for a weak receiver), then the same
+    // camera again as a small picture: the server sends that to small tiles and weak links
+    /** @type {{track: MediaStreamTrack, encoding: Record<string, string|number>|null}[]} */
+    const sends = tracks.map((track) => ({ track, encoding: track.kind === "video" ? { scalabilityMode: "L1T3", maxBitrate: VIDEO_MAX_BPS } : null }));
+    if (camera) sends.push({ track: camera, encoding: { scalabilityMode: "L1T3", maxBitrate: SMALL_MAX_BPS, scaleResolutionDownBy: 2, priority: "high" } });
+    for (const { track, encoding } of sends) {
       /** @type {RTCRtpTransceiverInit} */
       const init = { direction: "sendonly", streams: [stream] };
-      // video in three temporal layers: the server thins them for a weak receiver
-      if (track.kind === "video") init.sendEncodings = [/** @type {RTCRtpEncodingParameters} */ ({ scalabilityMode: "L1T3", maxBitrate: VIDEO_MAX_BPS })];
+      if (encoding) init.sendEncodings = [/** @type {RTCRtpEncodingParameters} */ (encoding)];
       let t;
       try { t = pc.addTransceiver(track, init); } catch (e) { t = pc.addTransceiver(track, { direction: "sendonly", streams: [stream] }); }
       preferCodecs(t, /** @type {"audio"|"video"} */ (track.kind));
@@ -300,6 +308,11 @@ export class RoomConnection extends EventTarget {
   /** Receive video or not (audio only, for a weak network): the server stops sending it. */
   setReceive(/** @type {boolean} */ video) {
     this.send({ type: "receive", video });
+  }
+
+  /** Each tile's height in device pixels, by participant: small tiles get small pictures. */
+  setTiles(/** @type {Record<string, number>} */ heights) {
+    this.send({ type: "tiles", heights });
   }
 
   /** Send a message of an app kind (rounds, floor...) to the app's handler. */

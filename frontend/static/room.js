@@ -22,7 +22,7 @@ import { MediaProblem, openMedia, stopMedia } from "./media.js";
 import { RoomLink } from "./roomlink.js";
 import { announce, showState } from "./roundview.js";
 import { ack, devices, grants } from "./store.js";
-import { mountGrid, removeTile, setHideVideo, setLayout, setTile, tileIds } from "./tiles.js";
+import { mountGrid, onTileSizes, removeTile, setHideVideo, setLayout, setTile, tileIds } from "./tiles.js";
 import { $, $as, message, param, say } from "./ui.js";
 
 const SELF = "self";
@@ -175,6 +175,7 @@ async function connectRoom(sessionId, grant, stream, version) {
   });
   addEventListener("offline", () => link?.drop());
   link.setReceiveVideo(!audioOnly);
+  onTileSizes((heights) => link?.setTiles(heights));
   await link.start(stream);
 }
 

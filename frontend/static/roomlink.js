@@ -40,6 +40,8 @@ export class RoomLink {
     /** @type {MediaStream | null} */ this.local = null;
     /** False in audio only: the server then sends no video at all. */
     this.receiveVideo = true;
+    /** @type {Record<string, number>} each tile's height, as the server was last told */
+    this.tiles = {};
     /** @type {Map<string, Peer>} */ this.peers = new Map();
     /** @type {Map<string, MediaStream>} */ this.streams = new Map();
     /** Server clock minus local clock, in milliseconds. */
@@ -103,6 +105,7 @@ export class RoomLink {
       this.streams = new Map();
       this.hooks.media(this.streams);
       if (!this.receiveVideo) conn.setReceive(false);
+      if (Object.keys(this.tiles).length) conn.setTiles(this.tiles);
       if (this.local?.getTracks().length) await conn.publish(this.local);
       this.lastPublish = Date.now();
       this.attempt = 0;
@@ -250,6 +253,13 @@ export class RoomLink {
   setReceiveVideo(video) {
     this.receiveVideo = video;
     this.conn?.setReceive(video);
+  }
+
+  /** How big each tile is: a small one needs only the small picture. @param {Record<string, number>} heights */
+  setTiles(heights) {
+    if (JSON.stringify(heights) === JSON.stringify(this.tiles)) return;
+    this.tiles = heights;
+    this.conn?.setTiles(heights);
   }
 
   /** A facilitation action. @param {string} kind @param {Record<string, unknown>} data */

@@ -24,6 +24,8 @@ const views = new Map();
 let grid = null;
 let hideVideo = false;
 let spotlight = false;
+/** @type {(heights: Record<string, number>) => void} */
+let tellSizes = () => undefined;
 
 /** Attach the grid to its list element and keep it laid out. @param {HTMLElement} el */
 export function mountGrid(el) {
@@ -62,6 +64,18 @@ function layout() {
   grid.style.gridTemplateColumns = `repeat(${cols}, minmax(0, 1fr))`;
   grid.style.gridTemplateRows = `repeat(${Math.ceil(n / cols)}, minmax(0, 1fr))`;
   grid.dataset.count = String(tiles.size);
+  /** @type {Record<string, number>} */
+  const heights = {};
+  const density = Math.min(devicePixelRatio || 1, 2);
+  for (const [id, tile] of tiles) if (!views.get(id)?.you) heights[id] = Math.round(tile.clientHeight * density);
+  tellSizes(heights);
+}
+
+/** Be told each other tile's height (in device pixels, at most two per CSS pixel) after every
+ * layout: the server sends a small tile the small picture. @param {(heights: Record<string, number>) => void} tell */
+export function onTileSizes(tell) {
+  tellSizes = tell;
+  layout();
 }
 
 /** Play others' audio on the speakers chosen in the device check, where the browser allows. */

@@ -47,7 +47,7 @@ def test_video_shed_for_a_busy_server_says_so(browser, server, admin_api: Api) -
         sockets[-1].send(json.dumps({"type": "video_paused", **fields}))
 
     told(participants=[], reduced=[facilitator], busy=True)
-    expect(theirs.locator(".badges")).to_contain_text("Fewer frames: the server is busy")
+    expect(theirs.locator(".badges")).to_contain_text("Lower quality: the server is busy")
     told(participants=[facilitator], reduced=[], busy=True)
     expect(theirs.locator(".badges")).to_contain_text("Video paused: the server is busy")
     expect(theirs.locator("video")).to_be_hidden()

@@ -182,6 +182,53 @@ async def test_new_video_subscriber_waits_for_a_keyframe(pc: RTCPeerConnection) 
     assert len(started) == sum(len(f) for f in frames[5:])
 
 
+async def test_a_switch_to_the_small_picture_keeps_sending_until_its_keyframe(
+    pc: RTCPeerConnection,
+) -> None:
+    """``switch``: the camera goes on until the small picture's keyframe, then only the small
+    picture, with no gap in the sequence numbers; the same back; a pending switch to a source
+    that goes away leaves the sink where it was."""
+    fwd = Forwarder()
+    camera = fwd.add_source(source_receiver(pc, "video"), "one", "video")
+    small = camera.small = fwd.add_source(source_receiver(pc, "video"), "one", "video")
+    t = pc.addTransceiver(PlaceholderTrack("video"), direction="sendonly")
+    sink = fwd.add_sink(t.sender, "video", "viewer")
+    wire = Wire(t.sender.transport)
+    frames = vp8_payloads(8, force_keyframe_at=5)
+    seqs = {"camera": 1000, "small": 50_000}
+
+    async def frame(which: str, i: int) -> None:
+        source = camera if which == "camera" else small
+        for payload in frames[i]:
+            await source.receiver._handle_rtp_packet(
+                packet(seqs[which], i * 3000, payload, 97, ssrc=hash(which) & 0xFFFF), 0)
+            seqs[which] += 1
+
+    fwd.connect(sink, camera)
+    await frame("camera", 0)  # a keyframe: the camera starts
+    fwd.switch(sink, small)
+    assert sink.source is camera and sink.pending is small
+    await asyncio.sleep(0.05)
+    assert small.last_keyframe_request > 0  # asked at once
+    for i in range(1, 5):
+        await frame("small", i)  # not a keyframe: not sent
+        await frame("camera", i)  # still sent
+    assert len(wire.packets) == sum(len(frames[i]) for i in range(5))
+    await frame("small", 5)  # the small picture's keyframe: it takes over
+    await frame("camera", 5)
+    assert sink.source is small and sink.pending is None and sink not in camera.sinks
+    moved = wire.packets[sum(len(frames[i]) for i in range(5)):]
+    assert [p.payload for p in moved] == frames[5]
+    seqnums = [p.sequence_number for p in wire.packets]
+    assert all((b - a) & 0xFFFF == 1 for a, b in zip(seqnums, seqnums[1:], strict=False))
+
+    fwd.switch(sink, camera)  # back, and the camera goes away before its keyframe
+    assert sink.pending is camera
+    fwd.remove_source(camera)  # (and with it its small picture: the sink then stops)
+    assert sink.pending is None and sink.source is None
+    assert camera.errors == small.errors == 0  # (the PLIs fail here: no transport runs)
+
+
 async def test_an_error_in_the_hook_is_counted_not_raised(pc: RTCPeerConnection) -> None:
     fwd = Forwarder()
     source = fwd.add_source(source_receiver(pc, "audio"), "one", "audio")

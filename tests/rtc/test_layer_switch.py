@@ -146,7 +146,7 @@ async def walk(page: Any, link: Any, netshape: Any, local: str, room: Any, speak
 
     async def tiles_say_it() -> bool:
         paused = [await badges(p) for p in others]
-        return ("Fewer frames to save your connection" in await badges(speaker)
+        return ("Lower quality to save your connection" in await badges(speaker)
                 and all("Video paused to save your connection" in b for b in paused)
                 and "Your connection is weak" in await badges("self"))
 

@@ -21,6 +21,7 @@ EXAMPLES: list[dict[str, Any]] = [
     {"type": "candidate", "target": "subscribe", "candidate": "", "sdpMid": "0"},
     {"type": "mute", "audio": True, "video": False, "participant": "m-1"},
     {"type": "receive", "video": False},
+    {"type": "tiles", "heights": {"m-1": 120, "m-2": 480}},
     {"type": "leave"},
     {"type": "ping", "id": "1"},
     {"type": "pong"},
@@ -38,6 +39,17 @@ def test_every_client_message_parses_and_round_trips() -> None:
         assert again == msg
     union = m.ClientMessage.__origin__.__args__  # type: ignore[attr-defined]
     assert kinds == {cls.model_fields["type"].annotation.__args__[0] for cls in union}
+
+
+def test_tiles_refuses_what_is_not_a_height() -> None:
+    for heights in ({"m-1": -1}, {"m-1": "big"}, {"x" * 65: 100},
+                    {f"m-{n}": 100 for n in range(65)}, {"m-1": 100_001}):
+        try:
+            m.parse_client(json.dumps({"type": "tiles", "heights": heights}))
+        except pydantic.ValidationError as exc:
+            assert m.classify(exc).code == "invalid_message"
+        else:
+            raise AssertionError(f"accepted {heights}")
 
 
 json_values = st.recursive(
