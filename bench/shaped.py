@@ -353,7 +353,8 @@ async def loop_lag(out: list[float], tick: float = 0.02) -> None:
 async def main(args: argparse.Namespace) -> list[Result]:
     started = time.monotonic()
     clip = encode_clip(layers=not args.no_layers)
-    small = None if args.no_small else encode_clip(layers=not args.no_layers, small=True)
+    small = encode_clip(layers=not args.no_layers, small=True)
+    variants = {"on": [small], "off": [None], "both": [None, small]}[args.small]
     packetize_layers()
     kbps = sum(len(d) for d, _ in clip.video) * 8 / 3 / 1000
     print(
@@ -363,12 +364,14 @@ async def main(args: argparse.Namespace) -> list[Result]:
     )
     results = []
     for rep in range(args.repeat):
-        for name in args.conditions.split(","):
+        for name, little in ((n, v) for n in args.conditions.split(",") for v in variants):
             try:
-                result = await run_condition(name, CONDITIONS[name], clip, args, small)
+                result = await run_condition(name, CONDITIONS[name], clip, args, little)
             except Exception as exc:  # noqa: BLE001 (reported; the next condition still runs)
                 print(f"{name} #{rep + 1}: FAILED ({type(exc).__name__}: {exc})", flush=True)
                 continue
+            if args.small == "both":
+                result.shape += ", small picture" if little else ", camera only"
             results.append(result)
             print(describe(result), flush=True)
     print()
@@ -414,8 +417,9 @@ def parser() -> argparse.ArgumentParser:
                    help="nobody has the floor (no round runs): as before the floor existed")
     p.add_argument("--no-layers", action="store_true",
                    help="publishers send one layer (as before temporal layers)")
-    p.add_argument("--no-small", action="store_true",
-                   help="publishers send no small picture (as before it existed)")
+    p.add_argument("--small", choices=("on", "off", "both"), default="on",
+                   help="publishers send a small picture as well (off: as before it existed; "
+                   "both: each condition without, then with, in turn)")
     p.add_argument("--verbose", action="store_true", help="each inbound video's counters")
     return p
 

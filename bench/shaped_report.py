@@ -238,7 +238,8 @@ def dropped_share(d: dict[str, int]) -> float:
 def table(results: list[Result]) -> str:
     head = (
         "| link to the receiver | load avg (before→after) | speaker video fps (worst 5 s) "
-        "| other videos fps: median [min] | freezes (s) | audio concealed: mean (worst) "
+        "| speaker's freezes (s) | other videos fps: median [min] | all freezes (s) "
+        "| audio concealed: mean (worst) "
         "| receiver in / out | forwarded to it | retransmissions to it | PLIs up, per s "
         "| dropped at the link down / up | RTT | other receivers' delivery (worst pair) "
         "| receiver's audio at the others: packets (worst loss) | its publish pc |"
@@ -253,6 +254,7 @@ def table(results: list[Result]) -> str:
         lines.append(
             f"| {r.shape} | {r.load_before[0]:.1f}→{r.load_after[0]:.1f} "
             f"| {r.video[speaker]['fps']:.1f} ({r.video[speaker]['worst_5s_fps']:.1f}) "
+            f"| {r.video[speaker]['freezes']:.0f} ({r.video[speaker]['freeze_s']:.1f} s) "
             f"| {statistics.median(others):.1f} [{min(others):.1f}] "
             f"| {freezes:.0f} ({freeze_s:.1f} s) "
             f"| {statistics.fmean(conceal):.1%} ({max(conceal):.1%}) "
