@@ -305,7 +305,8 @@ async def measure(
                 est = mine[0]["estimate"]
                 notes.append("server: estimate {} kbit/s, loss {:.0%}; videos {}".format(
                     None if est is None else round(est / 1000), mine[0]["loss"] or 0,
-                    " ".join("paused" if k["paused"] else f"T{k['layer']}" for k in mine)))
+                    " ".join("paused" if k["paused"] else ("small " if k.get("small") else "")
+                    + f"T{k['layer']}" for k in mine)))
     first = {s["id"]: s for s in samples[0]["inbound"]}
     for s in samples[-1]["inbound"]:
         if s["kind"] == "audio" and args.verbose:  # over the window

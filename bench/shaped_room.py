@@ -202,6 +202,7 @@ def serve(port: int) -> None:
                                 "plis": sink.keyframe_requests,
                                 "source": member.id,
                                 "paused": sink.paused,
+                                "small": kind == "small",
                                 "layer": sink.layer,
                                 "estimate": sink.link.estimate if sink.link else None,
                                 "loss": sink.link.loss if sink.link else None,

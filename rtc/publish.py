@@ -89,7 +89,7 @@ class Publishing:
             raise ProtocolError(
                 f"cannot use this offer: {type(exc).__name__}", code="bad_sdp"
             ) from None
-        return m.PublishAnswer(sdp=with_opus_fec(pc.localDescription.sdp)), sources
+        return m.PublishAnswer(sdp=with_opus_fec(pc.localDescription.sdp, dtx=True)), sources
 
     async def reset(self) -> None:
         """Close the publish connection, if any; the client publishes again with a new offer."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+import wave
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -86,5 +88,43 @@ async def test_browsers_see_each_other_across_leave_and_join(live: Live) -> None
             videos = await pages[0].page.evaluate("document.querySelectorAll('video').length")
             assert videos == 2  # the section p3 used now shows p4: no new m-line, no new element
             assert live.server.hub.forwarder.errors == 0
+        finally:
+            await browser.close()
+
+
+AUDIO_SENT = """async () => {
+  let n = 0;
+  (await window.rtc.room.publishPc.getStats()).forEach((s) => {
+    if (s.type === 'outbound-rtp' && s.kind === 'audio') n += s.packetsSent || 0; });
+  return n; }"""
+
+
+async def test_a_silent_microphone_sends_little(live: Live, tmp_path: Path) -> None:
+    """The publish answer asks for Opus DTX (``usedtx=1``): a page whose microphone hears
+    silence sends far fewer than Opus's 50 packets a second (it sends 50 without DTX), and the
+    server still gets some (the receivers' decoders know the person is there, and silent)."""
+    require_chromium()
+    from playwright.async_api import async_playwright
+
+    silence = tmp_path / "silence.wav"
+    with wave.open(str(silence), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(48000)
+        w.writeframes(bytes(2 * 48000 * 10))
+    args = [*CHROMIUM_ARGS, f"--use-file-for-fake-audio-capture={silence}"]
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=args)
+        try:
+            pages = [await open_page(browser, live, pid) for pid in ("p1", "p2")]
+            await all_decoding(pages)
+            answer = await pages[0].page.evaluate("window.rtc.room.publishPc.remoteDescription.sdp")
+            assert "usedtx=1" in answer
+            before, start = await pages[0].page.evaluate(AUDIO_SENT), time.monotonic()
+            heard = live.server.hub.rooms["room-1"].members["p1"].sources["audio"].packets
+            await asyncio.sleep(5)
+            rate = (await pages[0].page.evaluate(AUDIO_SENT) - before) / (time.monotonic() - start)
+            assert 0 < rate < 10, f"{rate:.1f} audio packets a second"  # 4.8 measured
+            assert live.server.hub.rooms["room-1"].members["p1"].sources["audio"].packets > heard
         finally:
             await browser.close()

@@ -1,13 +1,15 @@
-"""Issue 12, in Chromium: a receiver throttled mid-session gets fewer layers (and paused videos)
-and says so on its tiles, comes back to every layer when its link recovers, and is offered audio
-only when its link can carry no video at all.
+"""Issue 12, in Chromium: a receiver throttled mid-session gets less (fewer layers, the small
+picture, paused videos) and says so on its tiles, comes back to every layer of the whole camera
+when its link recovers, and is offered audio only when its link can carry no video at all.
 
 A room of four on the real app (bench/shaped_room.py): three synthetic publishers replaying VP8
 in three temporal layers (as the room page publishes with ``scalabilityMode: "L1T3"``) and Opus,
 the first of them given the floor by the facilitator, and one Chromium on the real room page in
 a network namespace behind a link (bench/netshape.py) whose rate the test changes: unshaped, then
 700 kbit/s (room for the audio and part of the speaker's layers), then unshaped again, then
-250 kbit/s (room for the audio only). The server's choice for the receiver is read from the
+250 kbit/s (room for the audio only). Run twice: with publishers that send no small picture
+(the speaker's camera in fewer layers, the others paused), and with the small picture the room
+page sends (the speaker's small picture). The server's choice for the receiver is read from the
 bench's read-only route; what the doctor sees is read from the page. Needs root and Chromium.
 """
 
@@ -46,7 +48,8 @@ async def until(what: str, check: Callable[[], Awaitable[bool]], within: float) 
                          + " | ".join(TRACE[-12:]))
 
 
-async def test_a_throttled_receiver_steps_down_and_back_up() -> None:
+@pytest.mark.parametrize("small", [False, True], ids=["camera only", "small picture"])
+async def test_a_throttled_receiver_steps_down_and_back_up(small: bool) -> None:
     require_chromium()
     require_shaping()
     shaped = load_shaped()  # bench/ on the path: its modules are scripts, not a package
@@ -55,6 +58,7 @@ async def test_a_throttled_receiver_steps_down_and_back_up() -> None:
     sfu = importlib.import_module("sfu")
     room.packetize_layers()
     clip = room.encode_clip(seconds=3)
+    little = room.encode_clip(seconds=3, small=True) if small else None
     port = sfu.free_port()
     with netshape.Link(netshape.Shape()) as link, \
             tempfile.TemporaryDirectory(prefix="rounds-layers-") as tmp:
@@ -71,7 +75,7 @@ async def test_a_throttled_receiver_steps_down_and_back_up() -> None:
             try:
                 for i in range(PUBLISHERS):
                     publishers.append(await room.publish(world, local, ws, f"Dr Publisher {i + 1}",
-                                                         clip, listen=False))
+                                                         clip, listen=False, small=little))
                 speaker, others = publishers[0].id, {p.id for p in publishers[1:]}
                 fac = await room.give_floor(world, local, ws, speaker)
                 from playwright.async_api import async_playwright
@@ -79,7 +83,7 @@ async def test_a_throttled_receiver_steps_down_and_back_up() -> None:
                 async with async_playwright() as pw:
                     browser, page = await shaped.open_receiver(pw, link, world, base, wrapper)
                     try:
-                        await walk(page, link, netshape, local, room, speaker, others)
+                        await walk(page, link, netshape, local, room, speaker, others, small)
                     finally:
                         await browser.close()
             finally:
@@ -93,7 +97,7 @@ async def test_a_throttled_receiver_steps_down_and_back_up() -> None:
 
 
 async def walk(page: Any, link: Any, netshape: Any, local: str, room: Any, speaker: str,
-               others: set[str]) -> None:
+               others: set[str], small: bool) -> None:
     await page.wait_for_function(
         "() => window.roundsRoom && window.roundsRoom.me && window.roundsRoom.conn", timeout=30_000)
     me = await page.evaluate("() => window.roundsRoom.me")
@@ -102,7 +106,8 @@ async def walk(page: Any, link: Any, netshape: Any, local: str, room: Any, speak
         """What the server sends the receiver of each publisher's video: T0-T2 or paused."""
         sinks = [k for k in (await room.forwarding(local))["sinks"]
                  if k["subscriber"] == me and k["kind"] == "video"]
-        now = {k["source"]: "paused" if k["paused"] else f"T{k['layer']}" for k in sinks}
+        now = {k["source"]: "paused" if k["paused"] else ("small " if k["small"] else "")
+               + f"T{k['layer']}" for k in sinks}
         if sinks:
             estimate = sinks[0]["estimate"]
             TRACE.append(f"{time.monotonic():.0f}: {estimate and round(estimate / 1000)} kbit/s, "
@@ -127,16 +132,21 @@ async def walk(page: Any, link: Any, netshape: Any, local: str, room: Any, speak
         return all([await decoded(p) > 15 for p in (speaker, *others)])
 
     await until("the receiver decodes every video", everyone_decoding, 40)
-    assert set((await chosen()).values()) == {"T2"}
+    first = await chosen()
+    assert first[speaker] == "T2"  # whole, in every layer; small tiles get small pictures
+    assert {first[p] for p in others} <= ({"T2", "small T2"} if small else {"T2"})
 
     # throttled: the speaker in fewer layers, the others paused, and the page says so
     link.set_shape(netshape.Shape(down_kbit=700, up_kbit=2000))
 
     async def stepped_down() -> bool:
         now = await chosen()
+        if small:  # the speaker small; the others small (room for their small pictures) or paused
+            return now.get(speaker, "").startswith("small") and all(
+                now.get(p, "").startswith("small") or now.get(p) == "paused" for p in others)
         return now.get(speaker) in ("T0", "T1") and all(now.get(p) == "paused" for p in others)
 
-    await until("the speaker's video in fewer layers, the others paused", stepped_down, 45)
+    await until("the speaker's video reduced, the others reduced or paused", stepped_down, 45)
     before = await decoded(speaker)
 
     async def speaker_plays() -> bool:
@@ -145,9 +155,12 @@ async def walk(page: Any, link: Any, netshape: Any, local: str, room: Any, speak
     await until("the speaker's video keeps playing on the weak link", speaker_plays, 10)
 
     async def tiles_say_it() -> bool:
-        paused = [await badges(p) for p in others]
+        now = await chosen()
+        shown = {p: await badges(p) for p in others}
+        said = {p: "Video paused to save your connection" if now.get(p) == "paused"
+                else "Lower quality to save your connection" for p in others}
         return ("Lower quality to save your connection" in await badges(speaker)
-                and all("Video paused to save your connection" in b for b in paused)
+                and all(said[p] in shown[p] for p in others)
                 and "Your connection is weak" in await badges("self"))
 
     await until("the tiles show the reduced and paused videos", tiles_say_it, 10)

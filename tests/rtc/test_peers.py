@@ -52,6 +52,10 @@ def test_opus_fec_is_added_once() -> None:
     assert with_opus_fec(once) == once
     fmtp = sdp + "a=fmtp:111 stereo=1\r\n"
     assert "a=fmtp:111 stereo=1;useinbandfec=1" in with_opus_fec(fmtp)
+    dtx = with_opus_fec(fmtp, dtx=True)
+    assert "a=fmtp:111 stereo=1;useinbandfec=1;usedtx=1" in dtx
+    assert with_opus_fec(dtx, dtx=True) == dtx
+    assert "a=fmtp:111 minptime=10;useinbandfec=1;usedtx=1" in with_opus_fec(sdp, dtx=True)
 
 
 def codecs(sdp: str) -> dict[str, set[str]]:
