@@ -211,20 +211,34 @@ class ReplayVideo(MediaStreamTrack):
         return packet
 
 
+DTX_EVERY = 10
+"""A silent microphone with Opus DTX sends one packet in this many 20 ms frames: Chromium's
+rate with ``usedtx=1`` and a silent microphone, measured (4.8 packets a second:
+tests/rtc/test_browser.py)."""
+
+
 class ReplayAudio(MediaStreamTrack):
+    """Replays the clip's Opus packets every 20 ms; ``silent``: a listener whose browser sends
+    Opus DTX, one packet (a frame header with no audio, as a DTX frame is) every ``DTX_EVERY``
+    frames, its timestamps moving on as the silence's."""
+
     kind = "audio"
 
-    def __init__(self, clip: Clip) -> None:
+    def __init__(self, clip: Clip, silent: bool = False) -> None:
         super().__init__()
         self.packets = clip.audio
+        self.silent = silent
         self.count = 0
         self.start: float | None = None
 
     async def recv(self) -> av.Packet:
         if self.start is None:
             self.start = time.monotonic()
+        if self.silent and self.count % DTX_EVERY:
+            self.count += DTX_EVERY - self.count % DTX_EVERY
         await asyncio.sleep(max(0.0, self.start + self.count * 0.02 - time.monotonic()))
-        packet = av.Packet(self.packets[self.count % len(self.packets)])
+        data = self.packets[self.count % len(self.packets)]
+        packet = av.Packet(bytes([data[0] & 0xFC]) if self.silent else data)
         packet.pts, packet.time_base = self.count * 960, fractions.Fraction(1, 48000)
         self.count += 1
         return packet

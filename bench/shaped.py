@@ -202,6 +202,7 @@ async def run_condition(
                             clip,
                             listen=i >= PUBLISHERS - args.listeners,
                             small=small,
+                            silent=args.silent_others and i > 0,
                         )
                     )
                 if not args.no_floor:  # the facilitator gives the speaker the turn
@@ -418,6 +419,9 @@ def parser() -> argparse.ArgumentParser:
                    help="nobody has the floor (no round runs): as before the floor existed")
     p.add_argument("--no-layers", action="store_true",
                    help="publishers send one layer (as before temporal layers)")
+    p.add_argument("--silent-others", action="store_true",
+                   help="only the speaker talks: the others' microphones hear silence and "
+                   "send Opus DTX, as a browser does (about 5 packets a second)")
     p.add_argument("--small", choices=("on", "off", "both"), default="on",
                    help="publishers send a small picture as well (off: as before it existed; "
                    "both: each condition without, then with, in turn)")

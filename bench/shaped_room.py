@@ -448,13 +448,14 @@ class Publisher:
 
 async def publish(
     world: World, base: str, ws: str, name: str, clip: sfu.Clip, listen: bool = True,
-    small: sfu.Clip | None = None,
+    small: sfu.Clip | None = None, silent: bool = False,
 ) -> Publisher:
     """A member who publishes the clip (and the ``small`` one as the small picture, as the
     room page does); unless ``listen``, they receive audio only (it spares this process
-    decrypting six video streams it does not measure)."""
+    decrypting six video streams it does not measure); ``silent``: their microphone hears
+    silence (Opus DTX: ``sfu.ReplayAudio``)."""
     token, participant = await member_token(world, base, name)
-    video, audio = sfu.ReplayVideo(clip), sfu.ReplayAudio(clip)
+    video, audio = sfu.ReplayVideo(clip), sfu.ReplayAudio(clip, silent=silent)
     little = sfu.ReplayVideo(small) if small is not None else None
     client = Client(ws, token, audio=audio, video=video, small=little, decode=False)
     client.timeout = 30.0
