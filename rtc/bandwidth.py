@@ -60,6 +60,10 @@ PROBE_AFTER = 4.0
 """Seconds of a steady link before the next paused video is tried."""
 PROBE_HOLD = 3.0
 """Seconds a tried video gets to show that the link holds it."""
+PROBE_REACH = 2.0
+"""A probe tries a layer only if what is sent would stay within this many times what is usable:
+a step far beyond it (the whole camera on a link that barely carries its small picture) would
+only overflow the link and stall the video it replaces."""
 BACKOFF_MAX = 30.0
 DROP = 0.8
 """An estimate below this share of the last one is a drop (the link is not steady; a probe
@@ -235,9 +239,12 @@ def _choose_steps(link: Link, now: float, steps: Sequence[tuple[Step, float]]) -
                 link.probing, link.backoff = None, PROBE_AFTER
     elif len(chosen) < len(steps) and now - link.steady_since >= PROBE_AFTER \
             and now >= link.next_probe:
-        nxt = next(k for k, _ in steps if k not in chosen)  # its layer below is on
-        chosen.append(nxt)
-        link.probing, link.probe_until = nxt, now + PROBE_HOLD
-        link.probe_estimate, link.probe_reports = link.estimate or 0.0, link.lossy_reports
+        reach = usable * PROBE_REACH - used
+        nxt = next((k for k, bps in steps if k not in chosen and bps <= reach
+                    and (k[1] == 0 or (k[0], k[1] - 1) in chosen)), None)
+        if nxt is not None:
+            chosen.append(nxt)
+            link.probing, link.probe_until = nxt, now + PROBE_HOLD
+            link.probe_estimate, link.probe_reports = link.estimate or 0.0, link.lossy_reports
     link.on = frozenset(chosen)
     return link.on

@@ -33,6 +33,11 @@ from .peers import Watch, add_send_transceiver, new_subscribe_pc, with_opus_fec
 SMALL_TILE = 240
 """A tile at most this many device pixels high is small: the small picture (a quarter of a
 360p or 720p camera's pixels) fills it."""
+CAMERA_MARGIN = 1.5
+"""Where a small picture is the alternative, the whole camera counts at this many times its
+rate: its keyframes (five to ten of its frames at once) are bursts a link with little room
+left drops, and every lost packet is one more to repair; a small picture at fifteen frames a
+second is better than a camera that stalls."""
 STOPPED = 1.0
 """Seconds without a packet after which a small picture is not used (the publisher's browser
 stopped sending it: a weak uplink, a hidden tab)."""
@@ -269,7 +274,7 @@ class Subscriptions:
         ladder = [Rung(small, n) for n in range(len(low))]
         if source.participant in self.small_tiles:
             return ladder, low
-        return ladder + [rungs[-1]], low + full[-1:]
+        return ladder + [rungs[-1]], low + [full[-1] * CAMERA_MARGIN]
 
     def _rates(self, source: Source, now: float) -> list[float]:
         """The source's bits per second in its base layer, base and the next, ...: smoothed

@@ -198,3 +198,18 @@ def test_repairs_are_spent_from_a_budget() -> None:
     sent = sum(link.may_repair(1200, 0.5 + i * 0.001) for i in range(1000))
     # a tenth of 1 Mbit/s for about a second, plus the burst: about 12 KB, not 1.2 MB
     assert 5 <= sent <= 20 and link.repairs_refused >= 980
+
+
+def test_a_probe_does_not_try_a_step_far_beyond_the_link() -> None:
+    """A small picture (100 kbit/s) on a link of 300: the whole camera (a megabit) is never
+    tried, where a step within twice what is usable would be."""
+    link = settled(300_000)
+    videos = [("p0", [100_000.0, 1_000_000.0])]
+    on(link, T, videos)
+    on(link, T + PATIENCE, videos)
+    t = T + PATIENCE + PROBE_AFTER + 0.5
+    link.remb(300_000, t - 0.5)
+    assert choose(link, t, videos) == {"p0": 0} and link.probing is None
+    link.remb(300_000, t + 10)
+    assert choose(link, t + 10, [("p0", [100_000.0, 450_000.0])]) == {"p0": 1}  # tried
+    assert link.probing == ("p0", 1)
