@@ -147,7 +147,7 @@ class Link:
         weight = sum(w for _, w in self.streams.values())
         self.loss = sum(f * w for f, w in self.streams.values()) / weight
         self.short = self.short or fraction >= LOSSY
-        if self.loss >= FULL:
+        if fraction >= FULL:  # one stream losing that much: the link is full
             self.proven = 0.0
             self.lossy_reports += 1
 
