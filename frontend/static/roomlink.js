@@ -25,6 +25,8 @@ const BACKOFF_MS = [500, 1000, 2000, 4000, 8000];
 const TIME_PROBES = 5;
 const TIME_EVERY_MS = 30000;
 const ALIVE_MS = 1000;
+/** Milliseconds the tiles keep their sizes before the server is told them. */
+const TILES_SETTLE_MS = 300;
 
 export class RoomLink {
   /**
@@ -40,8 +42,9 @@ export class RoomLink {
     /** @type {MediaStream | null} */ this.local = null;
     /** False in audio only: the server then sends no video at all. */
     this.receiveVideo = true;
-    /** @type {Record<string, number>} each tile's height, as the server was last told */
+    /** @type {Record<string, number>} each tile's height, as the server is told */
     this.tiles = {};
+    /** @type {ReturnType<typeof setTimeout> | undefined} */ this.tilesTimer = undefined;
     /** @type {Map<string, Peer>} */ this.peers = new Map();
     /** @type {Map<string, MediaStream>} */ this.streams = new Map();
     /** Server clock minus local clock, in milliseconds. */
@@ -255,11 +258,14 @@ export class RoomLink {
     this.conn?.setReceive(video);
   }
 
-  /** How big each tile is: a small one needs only the small picture. @param {Record<string, number>} heights */
+  /** How big each tile is: a small one needs only the small picture. Sent once the layout has
+   * been still for a moment (dragging a window's edge lays it out many times a second).
+   * @param {Record<string, number>} heights */
   setTiles(heights) {
     if (JSON.stringify(heights) === JSON.stringify(this.tiles)) return;
     this.tiles = heights;
-    this.conn?.setTiles(heights);
+    clearTimeout(this.tilesTimer);
+    this.tilesTimer = setTimeout(() => this.conn?.setTiles(this.tiles), TILES_SETTLE_MS);
   }
 
   /** A facilitation action. @param {string} kind @param {Record<string, unknown>} data */
