@@ -147,7 +147,7 @@ class Link:
         weight = sum(w for _, w in self.streams.values())
         self.loss = sum(f * w for f, w in self.streams.values()) / weight
         self.short = self.short or fraction >= LOSSY
-        if fraction >= FULL:  # one stream losing that much: the link is full
+        if self.loss >= FULL:
             self.proven = 0.0
             self.lossy_reports += 1
 
