@@ -60,10 +60,6 @@ PROBE_AFTER = 4.0
 """Seconds of a steady link before the next paused video is tried."""
 PROBE_HOLD = 3.0
 """Seconds a tried video gets to show that the link holds it."""
-PROBE_LOSS = 0.03
-"""A probe fails once the link loses this much more than when it began: a probe that fills a
-link with a short queue shows as loss before any estimate falls (a few % lost at random, as
-before the probe, is a wireless link's way)."""
 PROBE_REACH = 2.0
 """A probe tries a layer only if what is sent would stay within this many times what is usable:
 a step far beyond it (the whole camera on a link that barely carries its small picture) would
@@ -112,8 +108,6 @@ class Link:
     """Receiver reports that showed the link full (``FULL`` or more lost), since start."""
     probe_reports: int = 0
     """``lossy_reports`` when the probe began."""
-    probe_loss: float = 0.0
-    """``loss`` when the probe began: a probe that makes the link lose more fails."""
     backoff: float = PROBE_AFTER
     next_probe: float = 0.0
     proven: float = 0.0
@@ -237,8 +231,7 @@ def _choose_steps(link: Link, now: float, steps: Sequence[tuple[Step, float]]) -
         link.over_since = None
     if link.probing is not None:
         failed = link.lossy_reports > link.probe_reports \
-            or (link.estimate or 0.0) < link.probe_estimate * DROP \
-            or link.loss >= link.probe_loss + PROBE_LOSS
+            or (link.estimate or 0.0) < link.probe_estimate * DROP
         if link.probing not in keys or failed:  # the link cannot take it: wait longer
             if link.probing in chosen:
                 chosen.remove(link.probing)
@@ -262,6 +255,5 @@ def _choose_steps(link: Link, now: float, steps: Sequence[tuple[Step, float]]) -
             chosen.append(nxt)
             link.probing, link.probe_until = nxt, now + PROBE_HOLD
             link.probe_estimate, link.probe_reports = link.estimate or 0.0, link.lossy_reports
-            link.probe_loss = link.loss
     link.on = frozenset(chosen)
     return link.on

@@ -226,16 +226,3 @@ def test_the_link_loss_weighs_each_stream_by_its_packets() -> None:
     link.report(int(0.1 * 256), stream=3, packets=10)
     assert link.loss < 0.01
     assert link.short  # it has lost packets: its estimate counts from now on
-
-
-def test_a_probe_that_raises_the_loss_ends_even_below_full() -> None:
-    """A link losing 2 % at random before the probe and 6 % during it: the probe filled it."""
-    link = settled(300_000)
-    link.report(int(0.02 * 256))
-    choose(link, T, LAYERED)
-    choose(link, T + PATIENCE, LAYERED)
-    t = T + PATIENCE + PROBE_AFTER + 0.5
-    link.remb(300_000, t - 0.5)
-    assert choose(link, t, LAYERED) == {"p0": 1} and link.probing == ("p0", 1)
-    link.report(int(0.06 * 256))
-    assert choose(link, t + 0.5, LAYERED) == {"p0": 0} and link.probing is None
