@@ -90,9 +90,7 @@ class Link:
     over_since: float | None = None
     """Since when a video that is on has not fitted."""
     loss: float = 0.0
-    """Fraction of packets lost, from the latest receiver reports (0..1): ``report``."""
-    streams: dict[int, tuple[float, int]] = field(default_factory=dict)
-    """Each stream's latest fraction lost, and the packets it covered (plus one)."""
+    """Fraction of packets lost, from the latest receiver report (0..1)."""
     short: bool = False
     """The link has lost packets: its estimate counts from now on."""
     on: frozenset[tuple[str, int]] = field(default_factory=frozenset)
@@ -130,17 +128,10 @@ class Link:
             self.first_at = now
         self.estimate, self.estimate_at = float(bps), now
 
-    def report(self, fraction_lost: int, stream: int = 0, packets: int = 0) -> None:
-        """A receiver report's fraction lost (0..255) for one of the subscriber's streams, sent
-        ``packets`` packets since that stream's last report. The link's loss is the latest
-        report of each stream, weighted by its packets: the speaker's video losing 40 % is not
-        hidden by an audio stream's 2 % reported after it, and a thumbnail's one packet lost
-        in ten is not the link's 10 %."""
-        fraction = min(max(fraction_lost / 256.0, 0.0), 1.0)
-        self.streams[stream] = (fraction, packets + 1)
-        weight = sum(w for _, w in self.streams.values())
-        self.loss = sum(f * w for f, w in self.streams.values()) / weight
-        self.short = self.short or fraction >= LOSSY
+    def report(self, fraction_lost: int) -> None:
+        """A receiver report's fraction lost (0..255)."""
+        self.loss = min(max(fraction_lost / 256.0, 0.0), 1.0)
+        self.short = self.short or self.loss >= LOSSY
         if self.loss >= FULL:
             self.proven = 0.0
             self.lossy_reports += 1

@@ -231,8 +231,6 @@ class Sink:
     keyframe_requests: int = 0
     reported: int = 0
     """``sent`` when the sender's report counters were last brought up to date."""
-    reported_rr: int = 0
-    """``sent`` at the subscriber's last receiver report on this stream."""
     octets: int = 0
     """Payload bytes sent since then."""
     wire_octets: int = 0
@@ -405,9 +403,7 @@ class Forwarder:
                 elif isinstance(packet, RtcpRrPacket | RtcpSrPacket):
                     for report in packet.reports:
                         if report.ssrc == sender._ssrc:
-                            link.report(report.fraction_lost, report.ssrc,
-                                        sink.sent - sink.reported_rr)
-                            sink.reported_rr = sink.sent
+                            link.report(report.fraction_lost)
             await handle_rtcp(packet)
 
         sender._send_keyframe = keyframe  # type: ignore[method-assign]

@@ -108,7 +108,7 @@ _OPUS_RTPMAP = re.compile(r"^a=rtpmap:(\d+) opus/48000", re.IGNORECASE | re.MULT
 def with_opus_fec(sdp: str, *, dtx: bool = False) -> str:
     """Add ``useinbandfec=1`` (and ``minptime=10``) to the Opus format of an SDP; ``dtx``: also
     ``usedtx=1`` (in an answer to a publisher: its browser then sends almost nothing while its
-    microphone hears silence, about one packet in ten, so the room's silent majority costs a
+    microphone hears silence, about one packet in 20, so the room's silent majority costs a
     weak receiver little)."""
     lines = sdp.split("\r\n")
     wanted = ["useinbandfec=1"] + (["usedtx=1"] if dtx else [])

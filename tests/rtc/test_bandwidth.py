@@ -213,16 +213,3 @@ def test_a_probe_does_not_try_a_step_far_beyond_the_link() -> None:
     link.remb(300_000, t + 10)
     assert choose(link, t + 10, [("p0", [100_000.0, 450_000.0])]) == {"p0": 1}  # tried
     assert link.probing == ("p0", 1)
-
-
-def test_the_link_loss_weighs_each_stream_by_its_packets() -> None:
-    """Each stream's browser reports its own loss: the speaker's 40 % stays the link's loss
-    after an audio stream reports 2 %, and a thumbnail's one lost in ten does not make it 10 %."""
-    link = Link()
-    link.report(int(0.4 * 256), stream=1, packets=600)
-    link.report(int(0.02 * 256), stream=2, packets=50)
-    assert 0.35 < link.loss < 0.4
-    link.report(0, stream=1, packets=600)  # the speaker's next report: nothing lost
-    link.report(int(0.1 * 256), stream=3, packets=10)
-    assert link.loss < 0.01
-    assert link.short  # it has lost packets: its estimate counts from now on
