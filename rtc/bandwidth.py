@@ -18,7 +18,8 @@ presenter), else who spoke most recently. Audio is always forwarded; the browser
 of what its link takes beside it (only video packets carry the abs-send-time it is computed
 from, and audio delays them like any other traffic). ``choose`` gives the first video its best
 layers that fit, then the others their base layers in turn, then their upper layers, and pauses
-a video none of whose layers fit: not before the estimate has settled (``WARMUP``: it starts low
+a video none of whose layers fit (when the first video changes, the new one takes the place of
+what was sent, if it fits at all): not before the estimate has settled (``WARMUP``: it starts low
 and climbs), and not for a dip (what no longer fits goes once it has not fitted for
 ``PATIENCE``). A layer left out costs nothing, which also means the browser's estimate cannot
 grow past what it receives (it grows slowly, and never past half as much again); so, once the
@@ -95,6 +96,9 @@ class Link:
     """The link has lost packets: its estimate counts from now on."""
     on: frozenset[tuple[str, int]] = field(default_factory=frozenset)
     """Layers of videos forwarded now: (stream key, temporal layer)."""
+    first: str | None = None
+    """The video that came first (the floor's, else the speaker's) and got its place: a new
+    first video takes the place of what is sent (``KEEP``, not ``ADD``) until it has it."""
     all_on: bool = True
     """No estimate yet: every video is forwarded."""
     steady_since: float = 0.0
@@ -182,7 +186,10 @@ def choose(link: Link, now: float,
     for n in range(depth):
         steps += [((key, n), rates[n] - (rates[n - 1] if n else 0.0))
                   for key, rates in videos[1:] if n < len(rates)]
-    on = _choose_steps(link, now, steps)
+    head = first[0][0] if first else None
+    on = _choose_steps(link, now, steps, moved=head is not None and head != link.first)
+    if (head, 0) in on:
+        link.first = head
     layers: dict[str, int] = {}
     for key, rates in videos:
         n = 0
@@ -193,9 +200,13 @@ def choose(link: Link, now: float,
     return layers
 
 
-def _choose_steps(link: Link, now: float, steps: Sequence[tuple[Step, float]]) -> frozenset[Step]:
+def _choose_steps(link: Link, now: float, steps: Sequence[tuple[Step, float]],
+                  moved: bool = False) -> frozenset[Step]:
     """The steps (layers of videos, in order of priority, with their own bits per second)
-    that stay on; a layer only with the ones below it."""
+    that stay on; a layer only with the ones below it. Where the first video ``moved`` (the
+    floor went to someone else), its base layer may take the whole budget, as what was on
+    may: it takes the place of what was sent (which no longer fits, and goes), rather than
+    waiting behind it for the margin a video added to what is sent needs."""
     usable = link.usable(now)
     keys = frozenset(k for k, _ in steps)
     settling = link.first_at is None or now - link.first_at < WARMUP
@@ -207,8 +218,8 @@ def _choose_steps(link: Link, now: float, steps: Sequence[tuple[Step, float]]) -
         link.steady_since = now
     chosen: list[Step] = []
     used = 0.0
-    for step, bps in steps:  # keep what is on while it fits, in priority order
-        share = KEEP if step in link.on else ADD
+    for n, (step, bps) in enumerate(steps):  # keep what is on while it fits, by priority
+        share = KEEP if step in link.on or (moved and n == 0) else ADD
         below = step[1] == 0 or (step[0], step[1] - 1) in chosen
         if below and used + bps <= usable * share:
             chosen.append(step)

@@ -98,6 +98,24 @@ def test_a_new_speaker_takes_the_place_of_the_last() -> None:
     assert on(link, T + 2 + PATIENCE, now_speaking) == {"p3"}
 
 
+def test_a_new_speaker_whose_video_only_just_fits_still_takes_the_place_of_the_last() -> None:
+    """A video added to what is sent needs a margin (``ADD``); the floor's new video replaces
+    what was sent, so it needs only to fit: 590 kbit/s on a 650 kbit/s link."""
+    link = settled(650_000)
+    link.next_probe = 1e9  # (probing has its own tests)
+    on(link, T, ROOM)
+    assert on(link, T + PATIENCE, ROOM) == {"p0"}
+    now_speaking = [ROOM[3], *[v for v in ROOM if v != ROOM[3]]]
+    assert "p3" in on(link, T + 2, now_speaking)
+    assert on(link, T + 2 + PATIENCE, now_speaking) == {"p3"}
+    assert on(link, T + 10, now_speaking) == {"p3"}
+    link.remb(500_000, T + 11)  # once it has its place, it goes like any other when it does
+    on(link, T + 11, now_speaking)  # not fit...
+    assert on(link, T + 11 + PATIENCE, now_speaking) == set()
+    link.remb(650_000, T + 13)  # ...and comes back with the margin, not on the edge
+    assert on(link, T + 14, now_speaking) == set()
+
+
 def test_loss_counts_against_the_estimate() -> None:
     link = settled(700_000)
     link.report(int(0.3 * 256))  # 30 % lost: 490 kbit/s usable, no video fits
