@@ -357,30 +357,48 @@ async def test_a_weak_link_keeps_the_floor_video_and_pauses_the_rest(live: Live)
 
     clients = {pid: await join(live, pid) for pid in ("a", "b", "c", "d")}
     b = clients["b"]
+    reporter: asyncio.Task[None] | None = None
     try:
         await eventually(lambda: sees(b, ["a", "c", "d"], "video", 10), what="b decoding all")
         member = live.server.hub.rooms["room-1"].members["b"]
-        link = member._subs.link  # type: ignore[attr-defined]
+        subs = member._subs  # type: ignore[attr-defined]
+        link = subs.link
         forwarder = live.server.hub.forwarder
-        # b's link is short (it has lost packets) and takes about one of these small videos:
-        # whatever b's own estimator says (aiortc's, not a browser's) reads as that
+        floor = "c"
+
+        def takes() -> float:
+            """b's link takes the floor's video with 40 % to spare, not a second: these
+            videos' rates vary from 25 to 45 kbit/s with the machine's load, so a fixed figure
+            would sometimes take two, or not the next floor's"""
+            rate = next((sum(rates) for source, (_, _, rates) in subs._counted.items()
+                         if source.kind == "video" and source.participant == floor), 0.0)
+            return 1.4 * rate if rate else 45_000.0
+
+        # b's link is short (it has lost packets): whatever b's own estimator says (aiortc's,
+        # not a browser's) reads as what it takes, brought up to date five times a second
         estimate = Link.remb
-        link.remb = lambda bps, now: estimate(link, 45_000, now)
+        link.remb = lambda bps, now: estimate(link, takes(), now)
         link.remb(0, forwarder.now() - WARMUP - 1)
         link.report(50)
         link.next_probe = forwarder.now() + 3600  # no probing in this test (tested on its own)
 
+        async def reporting() -> None:
+            while True:
+                link.remb(0, forwarder.now())
+                await asyncio.sleep(0.2)
+
+        reporter = asyncio.create_task(reporting())
+
         def paused() -> list[str] | None:
-            link.remb(0, forwarder.now())
             told = [m for m in b.messages if m["type"] == "video_paused"]
             return told[-1]["participants"] if told else None
 
-        live.server.control.set_floor("room-1", "c")
+        live.server.control.set_floor("room-1", floor)
         await eventually(lambda: paused() == ["a", "d"], what="a and d paused for b")
         # what the server sends b is the pause itself; what b decodes lags behind it on a
         # busy machine (frames already received are decoded late), so count both where each
         # is true: packets sent at the server, frames decoded at b
-        slots = member._subs.slots  # type: ignore[attr-defined]
+        slots = subs.slots
         sinks = {slot.source.participant: slot.sink for slot in slots
                  if slot.kind == "video" and slot.source is not None}
         sent = {p: sinks[p].sent for p in "ad"}
@@ -390,11 +408,14 @@ async def test_a_weak_link_keeps_the_floor_video_and_pauses_the_rest(live: Live)
         assert {p: sinks[p].sent for p in "ad"} == sent  # not one packet of the paused ones
         assert sees(clients["c"], ["a", "d"], "video", 10)  # nobody else is affected
 
-        live.server.control.set_floor("room-1", "a")
+        floor = "a"
+        live.server.control.set_floor("room-1", floor)
         await eventually(lambda: paused() == ["c", "d"], what="the floor's video follows")
         start = b.frames_from("a", "video")
         await eventually(lambda: b.frames_from("a", "video") >= start + 5,
                          what="a's video again, from a keyframe")
     finally:
+        if reporter is not None:
+            reporter.cancel()
         for client in clients.values():
             await client.close()
