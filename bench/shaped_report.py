@@ -28,7 +28,8 @@ class Result:
     load_before: tuple[float, float, float]
     load_after: tuple[float, float, float]
     video: dict[str, dict[str, float]]
-    """Per publisher at the receiver: fps, worst 5 s fps, freezes, freeze seconds."""
+    """Per publisher at the receiver: fps, worst 5 s fps, freezes, freeze seconds, the longest
+    freeze (seconds; see ``longest_freeze``)."""
     audio: dict[str, float]
     """Per publisher at the receiver: concealed share of samples."""
     receiver_in_kbit: float
@@ -64,6 +65,23 @@ class Result:
 def loadavg() -> tuple[float, float, float]:
     a, b, c = os.getloadavg()
     return (round(a, 2), round(b, 2), round(c, 2))
+
+
+def longest_freeze(decoded: list[float], frozen: list[float], spans: list[float]) -> float:
+    """The longest freeze of one stream, in seconds, from its counters' growth per interval.
+
+    Chromium counts a freeze (a gap between frames longer than max(3 frames, a frame + 150 ms))
+    when it ends, adding its whole length to totalFreezesDuration in the interval where the
+    next frame is decoded: the largest growth in one interval bounds the longest freeze from
+    above (it is exact when one freeze ended in it; read with ``--every 1``). A freeze still
+    going on at the end of the window is not counted yet: consecutive intervals without a
+    decoded frame count for their length too."""
+    longest = max(frozen, default=0.0)
+    streak = 0.0
+    for n, t in zip(decoded, spans, strict=True):
+        streak = streak + t if n == 0 else 0.0
+        longest = max(longest, streak)
+    return longest
 
 
 def summarise(
@@ -111,6 +129,8 @@ def summarise(
             "worst_5s_fps": min((n / t for n, t in zip(decoded, spans, strict=True)), default=0),
             "freezes": sum(steps(p.id, "video", "freezeCount")),
             "freeze_s": sum(steps(p.id, "video", "totalFreezesDuration")),
+            "longest_freeze_s": longest_freeze(
+                decoded, steps(p.id, "video", "totalFreezesDuration"), spans),
             "nacks": sum(steps(p.id, "video", "nackCount")),
             "plis": sum(steps(p.id, "video", "pliCount")),
             "keyframes": sum(steps(p.id, "video", "keyFramesDecoded")),
@@ -238,7 +258,7 @@ def dropped_share(d: dict[str, int]) -> float:
 def table(results: list[Result]) -> str:
     head = (
         "| link to the receiver | load avg (before→after) | speaker video fps (worst 5 s) "
-        "| speaker's freezes (s) | other videos fps: median [min] | all freezes (s) "
+        "| speaker's freezes (s, longest) | other videos fps: median [min] | all freezes (s) "
         "| audio concealed: mean (worst) "
         "| receiver in / out | forwarded to it | retransmissions to it | PLIs up, per s "
         "| dropped at the link down / up | RTT | other receivers' delivery (worst pair) "
@@ -254,7 +274,8 @@ def table(results: list[Result]) -> str:
         lines.append(
             f"| {r.shape} | {r.load_before[0]:.1f}→{r.load_after[0]:.1f} "
             f"| {r.video[speaker]['fps']:.1f} ({r.video[speaker]['worst_5s_fps']:.1f}) "
-            f"| {r.video[speaker]['freezes']:.0f} ({r.video[speaker]['freeze_s']:.1f} s) "
+            f"| {r.video[speaker]['freezes']:.0f} ({r.video[speaker]['freeze_s']:.1f} s, "
+            f"longest {r.video[speaker]['longest_freeze_s']:.1f} s) "
             f"| {statistics.median(others):.1f} [{min(others):.1f}] "
             f"| {freezes:.0f} ({freeze_s:.1f} s) "
             f"| {statistics.fmean(conceal):.1%} ({max(conceal):.1%}) "

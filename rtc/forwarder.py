@@ -231,6 +231,9 @@ class Sink:
     keyframe_requests: int = 0
     reported: int = 0
     """``sent`` when the sender's report counters were last brought up to date."""
+    rr_highest: int | None = None
+    """The highest sequence number the subscriber's last receiver report on this stream had
+    seen (extended): the packets the next report covers are the difference."""
     octets: int = 0
     """Payload bytes sent since then."""
     wire_octets: int = 0
@@ -403,7 +406,10 @@ class Forwarder:
                 elif isinstance(packet, RtcpRrPacket | RtcpSrPacket):
                     for report in packet.reports:
                         if report.ssrc == sender._ssrc:
-                            link.report(report.fraction_lost)
+                            last, sink.rr_highest = sink.rr_highest, report.highest_sequence
+                            covered = 0 if last is None else report.highest_sequence - last
+                            link.report(report.fraction_lost,
+                                        covered if 0 <= covered < 1 << 15 else 0)
             await handle_rtcp(packet)
 
         sender._send_keyframe = keyframe  # type: ignore[method-assign]

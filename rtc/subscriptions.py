@@ -220,7 +220,10 @@ class Subscriptions:
         videos = sorted(((s, src) for s, src in live if s.kind == "video"),
                         key=lambda v: rank(v[1]))
         order = [src.participant for _, src in videos]
-        fits = choose(self.link, now, [(src.participant, ladders[src][1]) for _, src in videos])
+        switches = {src.participant for _, src in videos
+                    if ladders[src][0][-1].source is not ladders[src][0][0].source}
+        fits = choose(self.link, now, [(src.participant, ladders[src][1]) for _, src in videos],
+                      switches)
         layers = shed(fits, order, level)
         for slot, src in videos:
             n = layers.get(src.participant)
@@ -298,7 +301,8 @@ class Subscriptions:
         for slot in self.slots:
             self.forwarder.connect(slot.sink, None)
         self.slots = []
-        self.link, self._counted, self._voice, self._small_seen = Link(), {}, {}, {}
+        self.link = self.link.rebuilt(self.forwarder.now())  # the same network, most likely
+        self._counted, self._voice, self._small_seen = {}, {}, {}
         self.told = Told()
         self.awaiting = None
         self.restart = True

@@ -57,8 +57,9 @@ async def test_audio_holds_on_a_1_mbit_link() -> None:
     shaped = load_shaped()
     args = shaped.quick(shaped.parser().parse_args([]))
     shaped.packetize_layers()
-    result = await shaped.run_condition(
-        "1mbit", shaped.CONDITIONS["1mbit"], shaped.encode_clip(), args
+    result = await shaped.run_condition(  # publishers send a small picture, as pages do
+        "1mbit", shaped.CONDITIONS["1mbit"], shaped.encode_clip(), args,
+        small=shaped.encode_clip(small=True),
     )
     print(shaped.table([result]))
     worst = max(result.audio, key=result.audio.get)
