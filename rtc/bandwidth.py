@@ -7,8 +7,8 @@ Each subscribe connection has one ``Link``. The forwarder (rtc/forwarder.py) fil
 RTCP the subscriber's browser sends about that connection: REMB, the browser's estimate of what
 its link can take (every video packet the server sends carries abs-send-time for it), and the
 fraction lost from receiver reports. It also spends the link's repair budget: a retransmission
-is sent only while the budget lasts (a share of the estimate), so repairs never flood a link that
-cannot carry the media itself.
+is sent only while the budget lasts (a share of the estimate; the speaker's repairs first), so
+repairs never flood a link that cannot carry the media itself.
 
 Twice a second the connection's task calls ``choose`` with the rate of each video stream it
 could forward, layer by layer (measured at the publisher's side; a publisher sending VP8 in
@@ -94,6 +94,8 @@ REPAIR_DEPTH = 3000
 """...but never fewer bytes than two full packets: on a link of 360 kbit/s a quarter of a
 second of a tenth is 1,125 bytes, less than one full VP8 packet (1,300 bytes of payload), which
 then could never be repaired."""
+REPAIR_RESERVE = 1500
+"""Bytes of the repair budget only the first video's repairs may spend."""
 LOSS_INTERVAL = 1.0
 """Seconds of receiver reports the link's loss is taken over."""
 STREAM_PACKETS = 50
@@ -226,8 +228,10 @@ class Link:
         room = self.estimate if self.cap is None else min(self.estimate, self.cap)
         return max(room, self.proven)
 
-    def may_repair(self, nbytes: int, now: float) -> bool:
-        """Spend the repair budget on one retransmission of ``nbytes``, if it lasts."""
+    def may_repair(self, nbytes: int, now: float, first: bool = False) -> bool:
+        """Spend the repair budget on one retransmission of ``nbytes``, if it lasts. The first
+        video's (the speaker's) repairs come first: the others' leave a full packet's worth
+        (``REPAIR_RESERVE``) for it, so a thumbnail's losses never stall the speaker."""
         usable = self.usable(now)
         if usable is None:
             self.repairs_sent += 1
@@ -236,7 +240,7 @@ class Link:
         self.repair_tokens = min(self.repair_tokens + (now - self.repair_at) * rate,
                                  max(rate * REPAIR_BURST, REPAIR_DEPTH))
         self.repair_at = now
-        if self.repair_tokens < nbytes:
+        if self.repair_tokens < nbytes + (0 if first else REPAIR_RESERVE):
             self.repairs_refused += 1
             return False
         self.repair_tokens -= nbytes

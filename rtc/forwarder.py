@@ -393,8 +393,10 @@ class Forwarder:
             data = sink.ring[index]
             if data is None or rtpwire.sequence_number(data) != sequence_number or sink.paused:
                 return
-            if link is not None and not link.may_repair(len(data), self._clock()):
-                return
+            if link is not None:  # the speaker's repairs first
+                first = sink.source is not None and sink.source.participant == link.first
+                if not link.may_repair(len(data), self._clock(), first):
+                    return
             sink.history[index] = RtpPacket.parse(data, sink.extensions_map)
             await retransmit(sequence_number)  # aiortc's: RTX, its own sequence numbers
 

@@ -368,3 +368,17 @@ def test_a_rebuilt_connection_starts_from_what_the_link_took() -> None:
     on(again, T + 21, ROOM)
     assert on(again, T + 21 + PATIENCE, ROOM) == set()
     assert Link().rebuilt(0.0).usable(0.0) is None
+
+
+def test_the_speakers_repairs_come_before_the_others() -> None:
+    """On a link losing packets the others' repairs leave a full packet's worth of the budget
+    for the first video's: after a thumbnail has taken what it may, the speaker's still goes."""
+    link = settled(360_000)
+    link.may_repair(1, 0.0)
+    now = 10.0
+    thumbnails = 0
+    while link.may_repair(1300, now):
+        thumbnails += 1
+    assert thumbnails >= 1
+    assert link.may_repair(1300, now, first=True)
+    assert not link.may_repair(1300, now, first=True)  # and then the budget is spent
