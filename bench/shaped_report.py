@@ -57,6 +57,8 @@ class Result:
     """The receiver's microphone at the others: the worst share lost (sequence gaps)."""
     publish_state: str | None
     subscribe_state: str | None
+    reconnects: int
+    """Times the receiver's page dropped its connections in the window (``reconnects``)."""
     notes: list[str] = field(default_factory=list)
     samples: list[dict[str, Any]] = field(default_factory=list)
     """The receiver's getStats reads, as taken (for --json readers)."""
@@ -82,6 +84,20 @@ def longest_freeze(decoded: list[float], frozen: list[float], spans: list[float]
         streak = streak + t if n == 0 else 0.0
         longest = max(longest, streak)
     return longest
+
+
+def reconnects(samples: list[dict[str, Any]]) -> int:
+    """Times the page had no peer connections at a read, or its decoded frames went back
+    (new connections count from zero): it reconnected (roomlink.js's check), which costs
+    seconds of everything."""
+    count, was, gone = 0, 0, False
+    for s in samples:
+        decoded = sum(x["framesDecoded"] for x in s["inbound"] if x["kind"] == "video")
+        lost = s.get("subscribeState") is None and s.get("publishState") is None
+        if (lost and not gone) or (decoded < was and not gone):
+            count += 1
+        gone, was = lost, decoded
+    return count
 
 
 def summarise(
@@ -241,6 +257,7 @@ def summarise(
         published_fps=sum(sent.values()) / len(sent) / elapsed,
         publish_state=last.get("publishState"),
         subscribe_state=last.get("subscribeState"),
+        reconnects=reconnects(samples),
         notes=notes,
         samples=samples,
     )
@@ -262,7 +279,7 @@ def table(results: list[Result]) -> str:
         "| audio concealed: mean (worst) "
         "| receiver in / out | forwarded to it | retransmissions to it | PLIs up, per s "
         "| dropped at the link down / up | RTT | other receivers' delivery (worst pair) "
-        "| receiver's audio at the others: packets (worst loss) | its publish pc |"
+        "| receiver's audio at the others: packets (worst loss) | its publish pc (reconnects) |"
     )
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for r in results:
@@ -288,7 +305,7 @@ def table(results: list[Result]) -> str:
             f"| {r.others_delivery:.1%} ({r.others_worst_pair:.1%}) "
             f"| {'-' if r.receiver_heard is None else f'{r.receiver_heard:.0%}'}"
             f"{'' if r.receiver_audio_loss is None else f' ({r.receiver_audio_loss:.1%} lost)'} "
-            f"| {r.publish_state} |"
+            f"| {r.publish_state} ({r.reconnects}) |"
         )
     return "\n".join(lines)
 

@@ -169,6 +169,18 @@ export class RoomConnection extends EventTarget {
     }
   }
 
+  /** Bytes received so far on both peer connections (0 if the browser cannot say). */
+  async received() {
+    let total = 0;
+    for (const pc of [this.subscribePc, this.publishPc]) {
+      if (!pc) continue;
+      try {
+        (await pc.getStats()).forEach((s) => { if (s.type === "transport") total += s.bytesReceived || 0; });
+      } catch (e) { /* statistics unavailable this time */ }
+    }
+    return total;
+  }
+
   /** Whether the server still answers: any message within `ms` of a ping. @param {number} ms */
   alive(ms) {
     const asked = Date.now();

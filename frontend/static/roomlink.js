@@ -63,16 +63,21 @@ export class RoomLink {
   }
 
   /**
-   * Every second: does the server still answer? If not but the network works (a new request
-   * gets through: the address changed, Wi-Fi to 4G), connect again at once, keeping the seat
-   * and the turn; if the network is down, keep what we have (it comes back by itself).
+   * Every second: does the server still answer? If not, and no media arrives either, but the
+   * network works (a new request gets through: the address changed, Wi-Fi to 4G), connect
+   * again at once, keeping the seat and the turn; if the network is down, keep what we have
+   * (it comes back by itself). Media still arriving means the connection lives and only the
+   * WebSocket's TCP is slow (a lost segment on a lossy link waits for its retransmission):
+   * reconnecting then would cost seconds of everything (bench/results.md, session 9).
    */
   async check() {
     const conn = this.conn;
     if (!conn?.participant || this.over || this.checking) return;
     this.checking = true;
-    const lost = !(await conn.alive(ALIVE_MS)) && await fetch("/healthz", { cache: "no-store",
-      signal: AbortSignal.timeout(ALIVE_MS) }).then((r) => r.ok, () => false);
+    const before = await conn.received();
+    const lost = !(await conn.alive(ALIVE_MS)) && !((await conn.received()) > before)
+      && await fetch("/healthz", { cache: "no-store",
+        signal: AbortSignal.timeout(ALIVE_MS) }).then((r) => r.ok, () => false);
     this.checking = false;
     if (lost && this.conn === conn && !this.over) { this.attempt += 1; void this.open(); }
   }
