@@ -96,8 +96,9 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 import av  # noqa: E402
 import procs  # noqa: E402
+from aiortc import RTCRtpSender  # noqa: E402
 from aiortc.mediastreams import MediaStreamTrack  # noqa: E402
-from aiortc.rtp import RtpPacket  # noqa: E402
+from aiortc.rtp import RtcpRrPacket, RtcpSrPacket, RtpPacket  # noqa: E402
 
 from rtc import guard, jointoken  # noqa: E402
 from rtc.client import Client  # noqa: E402
@@ -122,6 +123,9 @@ class Clip:
     """VP8 frames (data, is keyframe)."""
     audio: list[bytes]
     """Opus packets of 20 ms."""
+    audio_fec: list[bytes] = field(default_factory=list)
+    """The same with in-band FEC, which a browser sends while it is told of loss
+    (``ReplayAudio``); empty: never."""
     temporal: list[tuple[int, bool]] = field(default_factory=list)
     """Each video frame's temporal layer and layer sync (empty: no layers)."""
 
@@ -150,26 +154,31 @@ def encode_clip() -> Clip:
     return Clip(video=video, audio=encode_opus(CLIP_SECONDS))
 
 
-def encode_opus(seconds: int) -> list[bytes]:
-    """A 330 Hz tone as Opus packets of 20 ms (32 kbit/s, stereo), with in-band FEC (each
-    packet carries a coarse copy of the one before, as Chromium sends when the answer says
-    ``useinbandfec=1``, as rtc/peers.py's does, and the link loses packets)."""
+def encode_opus(seconds: int, fec: bool = False) -> list[bytes]:
+    """A voice as Opus packets of 20 ms, as Chromium sends a microphone's: mono, 32 kbit/s, the
+    encoder set for speech (``voip``) with in-band FEC allowed (the answer says
+    ``useinbandfec=1``, as rtc/peers.py's does). Opus adds FEC (each packet carries a coarse
+    copy of the one before, in SILK or hybrid frames; CELT frames, which a pure tone gets,
+    carry none) only when told of loss: ``fec`` encodes as told of 5 %, else of none. The
+    voice: eleven harmonics of a pitch gliding around 140 Hz, four syllables a second; it
+    repeats every second, so any whole number of seconds loops cleanly."""
     opus = av.CodecContext.create("libopus", "w")
-    opus.sample_rate, opus.layout, opus.format = 48000, "stereo", "s16"
+    opus.sample_rate, opus.layout, opus.format = 48000, "mono", "s16"
     opus.bit_rate = 32000
-    opus.options = {"fec": "1", "packet_loss": "5"}
+    opus.options = {"fec": "1", "packet_loss": "5" if fec else "0", "application": "voip"}
     audio: list[bytes] = []
     samples = 960
+    phase = 0.0
     for i in range(50 * seconds):
-        sound = av.AudioFrame(format="s16", layout="stereo", samples=samples)
-        pcm = b"".join(
-            int(6000 * math.sin(2 * math.pi * 330 * (i * samples + n) / 48000)).to_bytes(
-                2, "little", signed=True
-            )
-            * 2
-            for n in range(samples)
-        )
-        sound.planes[0].update(pcm)
+        pcm = bytearray()
+        for n in range(samples):
+            t = (i * samples + n) / 48000
+            phase += 2 * math.pi * (140 + 30 * math.sin(2 * math.pi * 3 * t)) / 48000
+            level = 0.5 + 0.5 * math.sin(2 * math.pi * 4 * t)
+            value = level * sum(3000 / k * math.sin(k * phase) for k in range(1, 12))
+            pcm += int(value).to_bytes(2, "little", signed=True)
+        sound = av.AudioFrame(format="s16", layout="mono", samples=samples)
+        sound.planes[0].update(bytes(pcm))
         sound.sample_rate, sound.pts = 48000, i * samples
         sound.time_base = fractions.Fraction(1, 48000)
         audio.extend(bytes(p) for p in opus.encode(sound))
@@ -217,16 +226,29 @@ rate with ``usedtx=1`` and a silent microphone, measured (4.8 packets a second:
 tests/rtc/test_browser.py)."""
 
 
+FEC_FROM = 3
+"""The fraction lost (of 256, 1.2 %) from which a browser's Opus adds in-band FEC: Chromium
+rounds the loss its receiver reports tell it down to 0, 1, 5, 10 or 20 % (WebRTC's
+audio_encoder_opus.cc, ``OptimizePacketLossRate``, after smoothing it over seconds, which
+``ReplayAudio`` does not), and libopus adds FEC from 1 %."""
+
+
 class ReplayAudio(MediaStreamTrack):
-    """Replays the clip's Opus packets every 20 ms; ``silent``: a listener whose browser sends
-    Opus DTX, one packet (a frame header with no audio, as a DTX frame is) every ``DTX_EVERY``
-    frames, its timestamps moving on as the silence's."""
+    """Replays the clip's Opus packets every 20 ms, with in-band FEC while the receiver reports
+    that reach it say ``FEC_FROM`` or more is lost (``listen_for_loss``), as a browser does;
+    ``silent``: a listener whose browser sends Opus DTX, one packet (a frame header with no
+    audio, as a DTX frame is) every ``DTX_EVERY`` frames, its timestamps moving on as the
+    silence's."""
 
     kind = "audio"
 
     def __init__(self, clip: Clip, silent: bool = False) -> None:
         super().__init__()
-        self.packets = clip.audio
+        self.plain, self.with_fec = clip.audio, clip.audio_fec
+        self.told_lost = 0
+        """The fraction lost (of 256) of the last receiver report on this stream."""
+        self.fec_packets = 0
+        """Packets sent with FEC (a silent listener's DTX frames carry none)."""
         self.silent = silent
         self.count = 0
         self.start: float | None = None
@@ -237,11 +259,28 @@ class ReplayAudio(MediaStreamTrack):
         if self.silent and self.count % DTX_EVERY:
             self.count += DTX_EVERY - self.count % DTX_EVERY
         await asyncio.sleep(max(0.0, self.start + self.count * 0.02 - time.monotonic()))
-        data = self.packets[self.count % len(self.packets)]
+        fec = self.told_lost >= FEC_FROM and bool(self.with_fec)
+        packets = self.with_fec if fec else self.plain
+        data = packets[self.count % len(packets)]
+        self.fec_packets += fec and not self.silent
         packet = av.Packet(bytes([data[0] & 0xFC]) if self.silent else data)
         packet.pts, packet.time_base = self.count * 960, fractions.Fraction(1, 48000)
         self.count += 1
         return packet
+
+
+def listen_for_loss(sender: RTCRtpSender, track: ReplayAudio) -> None:
+    """Tell ``track`` the fraction lost of each receiver report on ``sender``'s stream."""
+    handle = sender._handle_rtcp_packet
+
+    async def reported(packet: Any) -> None:
+        if isinstance(packet, RtcpRrPacket | RtcpSrPacket):
+            for report in packet.reports:
+                if report.ssrc == sender._ssrc:
+                    track.told_lost = report.fraction_lost
+        await handle(packet)
+
+    sender._handle_rtcp_packet = reported  # type: ignore[method-assign]
 
 
 # --- counting subscribers --------------------------------------------------------------------

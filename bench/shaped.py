@@ -267,6 +267,7 @@ async def measure(
     servers, link0 = [await forwarding(local)], link.stats()
     heard0 = {p.id: p.heard.snapshot() for p in publishers}
     sent0 = {p.id: p.video.count for p in publishers}
+    audio0 = {p.id: (p.audio.count, p.audio.fec_packets) for p in publishers}
     relay0 = link0["relay"].get("lateness", {})
     lags: list[float] = []
     lag = asyncio.ensure_future(loop_lag(lags))
@@ -295,6 +296,9 @@ async def measure(
         )
     heard1 = {p.id: p.heard.snapshot() for p in publishers}
     sent = {p.id: p.video.count - sent0[p.id] for p in publishers}
+    notes.append("talking publishers' audio packets with in-band FEC (told of loss): " + ", ".join(
+        f"{p.audio.fec_packets - audio0[p.id][1]} of {p.audio.count - audio0[p.id][0]}"
+        for p in publishers if not p.audio.silent))
     me = samples[-1].get("me") or me
     if args.verbose:  # what the server chose for the receiver, at each sample
         notes.append("the receiver publishes video in {} temporal layer(s)".format(

@@ -93,7 +93,8 @@ def encode_clip(seconds: int = 3, noise_share: int | None = None, layers: bool =
         video.extend((bytes(p), bool(p.is_keyframe)) for p in codec.encode(frame))
     video.extend((bytes(p), bool(p.is_keyframe)) for p in codec.encode(None))
     temporal = [PATTERN[i % 4] for i in range(len(video))] if layers else []
-    return sfu.Clip(video=video, audio=sfu.encode_opus(seconds), temporal=temporal)
+    return sfu.Clip(video=video, audio=sfu.encode_opus(seconds),
+                    audio_fec=sfu.encode_opus(seconds, fec=True), temporal=temporal)
 
 
 def packetize_layers() -> None:
@@ -467,6 +468,9 @@ async def publish(
     assert client.publish_pc is not None
     await sfu.wait_connected(client.publish_pc, 30)
     senders = [t.sender for t in client.publish_pc.getTransceivers() if t.kind == "video"]
+    for t in client.publish_pc.getTransceivers():
+        if t.kind == "audio":
+            sfu.listen_for_loss(t.sender, audio)
     for sender, track in zip(senders, (video, little), strict=False):
         if track is not None:
             sender._send_keyframe = track.request_keyframe  # type: ignore[method-assign]

@@ -101,6 +101,14 @@ CLOCK_RATES: dict[str, int] = {"audio": 48000, "video": 90000}
 REPORT_EVERY = 16
 """A sink brings aiortc's counters of what it sent up to date every this many packets (RTCP
 sender reports go out about once a second; 16 audio packets are a third of one)."""
+LOSS_PASSED_ON = 13
+"""The most of its subscribers' loss a publisher is told of for its audio (a fraction of 256:
+5 %), whatever the weakest subscriber loses: enough for Opus to add in-band FEC, and, spread
+over the publisher's other streams' reports, too little for its browser's loss-based
+bandwidth control to hold back its video (it does above 2 % of everything lost)."""
+LOSS_PASSED_FOR = 5.0
+"""Seconds a subscriber's report of loss on an audio stream counts (they come about once a
+second: a subscriber that stopped reporting, or left, no longer counts)."""
 SHIFTS_KEPT = 64
 """Sequence-number offsets a sink remembers for packets that arrive late: one per run of
 dropped packets, so the last 64 dropped frames (4 s and more)."""
@@ -130,6 +138,23 @@ _DTLS_RX_BYTES, _DTLS_RX_PACKETS = _DTLS + "rx_bytes", _DTLS + "rx_packets"
 _DTLS_TX_BYTES, _DTLS_TX_PACKETS = _DTLS + "tx_bytes", _DTLS + "tx_packets"
 _DTLS_CONNECTED = DtlsState.CONNECTED
 _MAP_IDS = "_HeaderExtensionsMap__ids"
+
+
+class PassedOnLoss(StreamStatistics):
+    """An audio stream's statistics, as aiortc's receiver reports them to the publisher, with
+    the fraction lost raised to what its subscribers lose (``Forwarder.subscribers_loss``).
+    A browser's Opus adds in-band FEC (each packet carries a coarse copy of the one before)
+    only when its reports show loss, and the publisher's own link seldom loses: without this a
+    subscriber on a lossy link got no FEC to repair with (LiveKit passes its subscribers' audio
+    loss on in the same way)."""
+
+    def __init__(self, clockrate: int, subscribers_loss: Callable[[], int]) -> None:
+        super().__init__(clockrate)
+        self.subscribers_loss = subscribers_loss
+
+    @property
+    def fraction_lost(self) -> int:
+        return max(super().fraction_lost, self.subscribers_loss())
 
 
 class PlaceholderTrack(MediaStreamTrack):
@@ -231,6 +256,10 @@ class Sink:
     keyframe_requests: int = 0
     reported: int = 0
     """``sent`` when the sender's report counters were last brought up to date."""
+    rr_fraction: int = 0
+    rr_at: float = -1e9
+    """The fraction lost (of 256) of the subscriber's last receiver report on this stream, and
+    when it came."""
     rr_highest: int | None = None
     """The highest sequence number the subscriber's last receiver report on this stream had
     seen (extended): the packets the next report covers are the difference."""
@@ -401,6 +430,10 @@ class Forwarder:
             await retransmit(sequence_number)  # aiortc's: RTX, its own sequence numbers
 
         async def reported(packet: Any) -> None:
+            if isinstance(packet, RtcpRrPacket | RtcpSrPacket):
+                for report in packet.reports:
+                    if report.ssrc == sender._ssrc:
+                        sink.rr_fraction, sink.rr_at = report.fraction_lost, self._clock()
             if link is not None:
                 if isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP:
                     with contextlib.suppress(ValueError):
@@ -418,6 +451,13 @@ class Forwarder:
         sender._retransmit = counted_retransmit  # type: ignore[method-assign]
         sender._handle_rtcp_packet = reported  # type: ignore[method-assign]
         return sink
+
+    def subscribers_loss(self, source: Source) -> int:
+        """What the subscribers of an audio stream lose at worst, lately (``LOSS_PASSED_FOR``),
+        as a fraction of 256, at most ``LOSS_PASSED_ON``."""
+        since = self._clock() - LOSS_PASSED_FOR
+        worst = max((s.rr_fraction for s in source.sinks if s.rr_at >= since), default=0)
+        return min(worst, LOSS_PASSED_ON)
 
     def pause(self, sink: Sink, paused: bool) -> None:
         """Stop (or start again) sending a video to a subscriber whose link cannot take it;
@@ -561,7 +601,9 @@ class Forwarder:
         streams = getattr(receiver, _RX + "remote_streams")
         stats = streams.get(packet.ssrc)
         if stats is None:
-            stats = streams[packet.ssrc] = StreamStatistics(codec.clockRate)
+            stats = streams[packet.ssrc] = (
+                PassedOnLoss(codec.clockRate, lambda: self.subscribers_loss(source))
+                if source.kind == "audio" else StreamStatistics(codec.clockRate))
         stats.add(packet)
         if is_rtx(codec):
             original_ssrc = getattr(receiver, _RX + "rtx_ssrc").get(packet.ssrc)
