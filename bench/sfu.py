@@ -154,31 +154,37 @@ def encode_clip() -> Clip:
     return Clip(video=video, audio=encode_opus(CLIP_SECONDS))
 
 
+def voice(seconds: int, rate: int = 48000) -> bytes:
+    """Something like a voice, as 16-bit mono PCM: eleven harmonics of a pitch gliding around
+    140 Hz, four syllables a second. It repeats every second, so any whole number of seconds
+    loops cleanly."""
+    pcm = bytearray()
+    phase = 0.0
+    for n in range(seconds * rate):
+        t = n / rate
+        phase += 2 * math.pi * (140 + 30 * math.sin(2 * math.pi * 3 * t)) / rate
+        level = 0.5 + 0.5 * math.sin(2 * math.pi * 4 * t)
+        value = level * sum(3000 / k * math.sin(k * phase) for k in range(1, 12))
+        pcm += int(value).to_bytes(2, "little", signed=True)
+    return bytes(pcm)
+
+
 def encode_opus(seconds: int, fec: bool = False) -> list[bytes]:
-    """A voice as Opus packets of 20 ms, as Chromium sends a microphone's: mono, 32 kbit/s, the
-    encoder set for speech (``voip``) with in-band FEC allowed (the answer says
+    """``voice`` as Opus packets of 20 ms, as Chromium sends a microphone's: mono, 32 kbit/s,
+    the encoder set for speech (``voip``) with in-band FEC allowed (the answer says
     ``useinbandfec=1``, as rtc/peers.py's does). Opus adds FEC (each packet carries a coarse
     copy of the one before, in SILK or hybrid frames; CELT frames, which a pure tone gets,
-    carry none) only when told of loss: ``fec`` encodes as told of 5 %, else of none. The
-    voice: eleven harmonics of a pitch gliding around 140 Hz, four syllables a second; it
-    repeats every second, so any whole number of seconds loops cleanly."""
+    carry none) only when told of loss: ``fec`` encodes as told of 5 %, else of none."""
     opus = av.CodecContext.create("libopus", "w")
     opus.sample_rate, opus.layout, opus.format = 48000, "mono", "s16"
     opus.bit_rate = 32000
     opus.options = {"fec": "1", "packet_loss": "5" if fec else "0", "application": "voip"}
     audio: list[bytes] = []
     samples = 960
-    phase = 0.0
+    pcm = voice(seconds)
     for i in range(50 * seconds):
-        pcm = bytearray()
-        for n in range(samples):
-            t = (i * samples + n) / 48000
-            phase += 2 * math.pi * (140 + 30 * math.sin(2 * math.pi * 3 * t)) / 48000
-            level = 0.5 + 0.5 * math.sin(2 * math.pi * 4 * t)
-            value = level * sum(3000 / k * math.sin(k * phase) for k in range(1, 12))
-            pcm += int(value).to_bytes(2, "little", signed=True)
         sound = av.AudioFrame(format="s16", layout="mono", samples=samples)
-        sound.planes[0].update(bytes(pcm))
+        sound.planes[0].update(pcm[2 * samples * i: 2 * samples * (i + 1)])
         sound.sample_rate, sound.pts = 48000, i * samples
         sound.time_base = fractions.Fraction(1, 48000)
         audio.extend(bytes(p) for p in opus.encode(sound))

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import importlib
+import sys
 import time
 import wave
 from pathlib import Path
@@ -12,7 +15,10 @@ import pytest
 
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium
 
-from .conftest import Live
+from .conftest import Live, eventually
+from .media import PatternVideo, ToneAudio
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
 
 pytestmark = pytest.mark.browser
 
@@ -127,4 +133,81 @@ async def test_a_silent_microphone_sends_little(live: Live, tmp_path: Path) -> N
             assert 0 < rate < 10, f"{rate:.1f} audio packets a second"  # 4.8 measured
             assert live.server.hub.rooms["room-1"].members["p1"].sources["audio"].packets > heard
         finally:
+            await browser.close()
+
+
+def has_lbrr() -> Any:
+    """libopus's ``opus_packet_has_lbrr`` (1.5 and later; Debian's 1.3 lacks it, PyAV's wheel
+    carries 1.5): whether an Opus packet carries in-band FEC for the one before."""
+    import av
+
+    found = sorted((Path(av.__file__).resolve().parent.parent / "av.libs").glob("libopus*"))
+    assert found, "PyAV's wheel no longer carries libopus"
+    fn = ctypes.CDLL(str(found[0])).opus_packet_has_lbrr
+    fn.argtypes, fn.restype = [ctypes.c_char_p, ctypes.c_int], ctypes.c_int
+    return lambda data: fn(data, len(data)) == 1
+
+
+async def test_a_publisher_adds_fec_once_a_subscriber_loses_its_audio(
+    live: Live, tmp_path: Path,
+) -> None:
+    """Chromium's Opus adds in-band FEC only when the reports on its stream show loss: a
+    subscriber that loses one packet in eight (an aiortc peer, losing them at its own edge)
+    gets FEC from a speaking Chromium page because the server passes its loss on
+    (rtc/forwarder.py ``PassedOnLoss``); while nobody loses anything, none is sent."""
+    require_chromium()
+    from aiortc.rtp import RtpPacket
+    from playwright.async_api import async_playwright
+
+    from rtc.client import Client
+
+    if str(BENCH) not in sys.path:
+        sys.path.insert(0, str(BENCH))
+    speech = tmp_path / "voice.wav"
+    with wave.open(str(speech), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(importlib.import_module("sfu").voice(5, 16000))
+    lbrr = has_lbrr()
+    arrived: list[tuple[float, bool]] = []  # when, and whether it carried FEC
+    losing = [False]
+    b = Client(live.url, live.token("b"), audio=ToneAudio(loud=False), video=PatternVideo())
+
+    def instrument(t) -> None:  # type: ignore[no-untyped-def]
+        if t.kind != "audio":
+            return
+        original, seen = t.receiver._handle_rtp_packet, [0]
+
+        async def lossy(packet: RtpPacket, arrival_time_ms: int) -> None:
+            arrived.append((time.monotonic(), lbrr(packet.payload)))
+            seen[0] += 1
+            if losing[0] and seen[0] % 8 == 0:
+                return
+            await original(packet, arrival_time_ms)
+
+        t.receiver._handle_rtp_packet = lossy
+
+    def share(since: float) -> float:
+        window = [fec for at, fec in arrived if at >= since]
+        return sum(window) / max(len(window), 1)
+
+    b.on_subscribe_transceiver = instrument
+    args = [*CHROMIUM_ARGS, f"--use-file-for-fake-audio-capture={speech}"]
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=args)
+        try:
+            await open_page(browser, live, "p1")
+            await b.connect()
+            await eventually(lambda: b.frames_from("p1", "audio") >= 100, timeout=30,
+                             what="b hearing p1")
+            start = time.monotonic()
+            await asyncio.sleep(4)
+            assert len([a for a in arrived if a[0] >= start]) > 100  # p1 speaks
+            assert share(start) < 0.05, f"FEC in {share(start):.0%} with nothing lost"
+            losing[0] = True
+            await eventually(lambda: share(time.monotonic() - 2) > 0.5, timeout=30,
+                             what="p1's audio carrying FEC once b loses it")
+        finally:
+            await b.close()
             await browser.close()
