@@ -9,14 +9,17 @@ app (bench/shaped_room.py), one synthetic publisher (VP8 and Opus) and one Chrom
 room page in a network namespace behind an unshaped link (bench/netshape.py). Once Chromium hears
 the publisher, either
 
-* ``drop``: the link loses every packet for ``--outage`` seconds, then works again; or
+* ``drop``: the link loses every packet for ``--outage`` seconds, then works again;
 * ``move``: the namespace's address changes (the old one is removed, a new one added, routes
   follow), which kills every connection Chromium had (the WebSocket and both peer
-  connections): the network "returns" at once, on a new address.
+  connections): the network "returns" at once, on a new address; or
+* ``stall``: the TCP connections open at that moment (the WebSocket) lose every packet for
+  ``--outage`` seconds while media and new connections pass, as when a lost segment holds a
+  WebSocket back on a lossy link: the page must not take it for a network change.
 
 The figure is the time from the moment the network works again to the first ten Opus packets
 from the publisher counted by Chromium's getStats (read every 0.2 s), or None if none came within
-``--within`` seconds.
+``--within`` seconds, and whether the page connected again meanwhile (a new connection).
 """
 
 from __future__ import annotations
@@ -72,8 +75,10 @@ def move(link: netshape.Link) -> None:
     netshape.run("ip", "route", "add", new, "dev", link.dev_root)
 
 
-async def comeback(mode: str, outage: float = 4.0, within: float = 60.0) -> float | None:
-    """One run from scratch; the seconds until the room is heard again (None: not at all)."""
+async def comeback(mode: str, outage: float = 4.0,
+                   within: float = 60.0) -> tuple[float | None, bool]:
+    """One run from scratch: the seconds until the room is heard again (None: not at all), and
+    whether the page connected again."""
     room.packetize_layers()
     clip = room.encode_clip(seconds=3)
     port = sfu.free_port()
@@ -98,13 +103,21 @@ async def comeback(mode: str, outage: float = 4.0, within: float = 60.0) -> floa
                         if await heard_after(page, publisher.id, time.monotonic(), 40) is None:
                             raise RuntimeError("the receiver never heard the publisher")
                         await asyncio.sleep(2)
+                        await page.evaluate("window.roundsRoom.conn.before = true")
                         if mode == "drop":
                             link.set_shape(netshape.Shape(loss=1.0))
                             await asyncio.sleep(outage)
                             link.set_shape(netshape.Shape())
+                        elif mode == "stall":
+                            link.stall_tcp(True)
+                            await asyncio.sleep(outage)
+                            link.stall_tcp(False)
                         else:
                             move(link)
-                        return await heard_after(page, publisher.id, time.monotonic(), within)
+                        after = await heard_after(page, publisher.id, time.monotonic(), within)
+                        again = not await page.evaluate(
+                            "!!(window.roundsRoom.conn && window.roundsRoom.conn.before)")
+                        return after, again
                     finally:
                         await browser.close()
             finally:
@@ -118,22 +131,26 @@ async def main(args: argparse.Namespace) -> None:
     print(f"load average {os.getloadavg()[0]:.2f}", flush=True)
     for mode in args.modes.split(","):
         times: list[float | None] = []
+        again = 0
         for _ in range(args.repeat):
-            times.append(await comeback(mode, args.outage, args.within))
-            print(f"{mode}: {times[-1]}", flush=True)
+            after, reconnected = await comeback(mode, args.outage, args.within)
+            times.append(after)
+            again += reconnected
+            print(f"{mode}: {after}{' (connected again)' if reconnected else ''}", flush=True)
         came = sorted(t for t in times if t is not None)
         summary = (f"median {statistics.median(came):.2f} s [{came[0]:.2f}-{came[-1]:.2f}]"
                    if came else "never")
         print(f"{mode}: heard again {summary}; {len(times) - len(came)} of {len(times)} never "
-              f"(within {args.within:.0f} s); load average now {os.getloadavg()[0]:.2f}",
-              flush=True)
+              f"(within {args.within:.0f} s); connected again in {again} of {len(times)}; "
+              f"load average now {os.getloadavg()[0]:.2f}", flush=True)
 
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--modes", default="drop,move")
     p.add_argument("--repeat", type=int, default=3)
-    p.add_argument("--outage", type=float, default=4.0, help="seconds the link is down (drop)")
+    p.add_argument("--outage", type=float, default=4.0,
+                   help="seconds the link is down (drop), or TCP (stall)")
     p.add_argument("--within", type=float, default=60.0, help="give up after this many seconds")
     return p
 

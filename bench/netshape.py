@@ -19,7 +19,9 @@ user-space relay, and rate from ``tc ... tbf``:
   dropped with probability ``loss``, dropped if ``queue`` packets already wait in its
   direction, or written to the other side ``delay`` seconds later (FIFO, so never reordered).
   Its counters are written as JSON to a file every second and at exit, with how late it woke
-  from 10 ms sleeps (on a loaded machine the relay itself adds delay).
+  from 10 ms sleeps (on a loaded machine the relay itself adds delay). ``Link.stall_tcp``
+  makes it drop, for a while, every packet of the TCP connections open at that moment, while
+  new connections and UDP pass: a WebSocket held back by a lost segment on a lossy link.
 * ``tbf`` shapes the rate where the kernel queues: packets beyond its bucket wait up to
   ``queue_ms`` and are then dropped (``tc -s qdisc`` counts them; ``Link.stats`` reads them).
 
@@ -202,6 +204,13 @@ class Link:
         self.relay.stdin.write(f"{shape.rtt_ms / 2000} {down_loss} {shape.loss}\n".encode())
         self.relay.stdin.flush()
 
+    def stall_tcp(self, stalled: bool) -> None:
+        """From now on drop every packet of the TCP connections open now (both ways), or stop
+        dropping them; new connections and UDP go on as the shape says."""
+        assert self.relay is not None and self.relay.stdin is not None
+        self.relay.stdin.write(b"stall\n" if stalled else b"unstall\n")
+        self.relay.stdin.flush()
+
     def stats(self) -> dict[str, Any]:
         """Counters so far: the relay's per direction, tbf's per direction."""
         relay: dict[str, Any] = {}
@@ -269,6 +278,10 @@ class Direction:
     def __init__(self, loop: asyncio.AbstractEventLoop, src: int, dst: int, limit: int) -> None:
         self.loop, self.src, self.dst, self.limit = loop, src, dst, limit
         self.delay, self.loss = 0.0, 0.0
+        self.flows: set[bytes] = set()
+        """TCP connections seen (``flow``), while ``stalled`` is None."""
+        self.stalled: set[bytes] | None = None
+        """TCP connections whose packets are dropped (``Link.stall_tcp``)."""
         self.queue: collections.deque[tuple[float, bytes]] = collections.deque()
         self.timer: asyncio.TimerHandle | None = None
         self.counts = {
@@ -289,7 +302,12 @@ class Direction:
             except BlockingIOError:
                 break
             self.counts["read"] += 1
-            if self.loss and random.random() < self.loss:
+            tcp = flow(packet)
+            if tcp is not None and self.stalled is None:
+                self.flows.add(tcp)
+            if tcp is not None and self.stalled is not None and tcp in self.stalled:
+                self.counts["lost"] += 1
+            elif self.loss and random.random() < self.loss:
                 self.counts["lost"] += 1
             elif len(self.queue) >= self.limit:
                 self.counts["overflow"] += 1
@@ -319,6 +337,15 @@ class Direction:
             self.counts["write_failed"] += 1
 
 
+def flow(packet: bytes) -> bytes | None:
+    """A TCP/IPv4 packet's connection, the same both ways (addresses and ports, sorted)."""
+    if len(packet) < 24 or packet[0] >> 4 != 4 or packet[9] != 6:
+        return None
+    at = (packet[0] & 0x0F) * 4
+    a, b = packet[12:16] + packet[at:at + 2], packet[16:20] + packet[at + 2:at + 4]
+    return min(a, b) + max(a, b)
+
+
 async def relay(ns: str, dev_root: str, dev_ns: str, stats_file: str, limit: int = 1000) -> None:
     root, inner = open_tun(dev_root), open_tun_in(ns, dev_ns)
     loop = asyncio.get_running_loop()
@@ -330,6 +357,10 @@ async def relay(ns: str, dev_root: str, dev_ns: str, stats_file: str, limit: int
         line = sys.stdin.readline()
         if not line:
             stop.set()  # the owner is gone
+            return
+        if line.strip() in ("stall", "unstall"):
+            stalled = set(down.flows | up.flows) if line.strip() == "stall" else None
+            down.stalled = up.stalled = stalled
             return
         delay, down_loss, up_loss = (float(x) for x in line.split())
         down.delay, down.loss = delay, down_loss
