@@ -13,7 +13,7 @@ the publisher, either
 * ``move``: the namespace's address changes (the old one is removed, a new one added, routes
   follow), which kills every connection Chromium had (the WebSocket and both peer
   connections): the network "returns" at once, on a new address; or
-* ``stall``: the TCP connections open at that moment (the WebSocket) lose every packet for
+* ``stall``: the page's WebSocket connection loses every packet for
   ``--outage`` seconds while media and new connections pass, as when a lost segment holds a
   WebSocket back on a lossy link: the page must not take it for a network change.
 
@@ -109,9 +109,9 @@ async def comeback(mode: str, outage: float = 4.0,
                             await asyncio.sleep(outage)
                             link.set_shape(netshape.Shape())
                         elif mode == "stall":
-                            link.stall_tcp(True)
+                            link.stall_websocket(True)
                             await asyncio.sleep(outage)
-                            link.stall_tcp(False)
+                            link.stall_websocket(False)
                         else:
                             move(link)
                         after = await heard_after(page, publisher.id, time.monotonic(), within)
@@ -150,7 +150,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--modes", default="drop,move")
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--outage", type=float, default=4.0,
-                   help="seconds the link is down (drop), or TCP (stall)")
+                   help="seconds the link is down (drop), or the WebSocket (stall)")
     p.add_argument("--within", type=float, default=60.0, help="give up after this many seconds")
     return p
 

@@ -19,9 +19,10 @@ user-space relay, and rate from ``tc ... tbf``:
   dropped with probability ``loss``, dropped if ``queue`` packets already wait in its
   direction, or written to the other side ``delay`` seconds later (FIFO, so never reordered).
   Its counters are written as JSON to a file every second and at exit, with how late it woke
-  from 10 ms sleeps (on a loaded machine the relay itself adds delay). ``Link.stall_tcp``
-  makes it drop, for a while, every packet of the TCP connections open at that moment, while
-  new connections and UDP pass: a WebSocket held back by a lost segment on a lossy link.
+  from 10 ms sleeps (on a loaded machine the relay itself adds delay). ``Link.stall_websocket``
+  makes it drop, for a while, every packet of the WebSocket connections (a TCP connection whose
+  first request asked for ``Upgrade: websocket``), while other connections and UDP pass: a
+  WebSocket held back by a lost segment on a lossy link, while a new request gets through.
 * ``tbf`` shapes the rate where the kernel queues: packets beyond its bucket wait up to
   ``queue_ms`` and are then dropped (``tc -s qdisc`` counts them; ``Link.stats`` reads them).
 
@@ -204,9 +205,9 @@ class Link:
         self.relay.stdin.write(f"{shape.rtt_ms / 2000} {down_loss} {shape.loss}\n".encode())
         self.relay.stdin.flush()
 
-    def stall_tcp(self, stalled: bool) -> None:
-        """From now on drop every packet of the TCP connections open now (both ways), or stop
-        dropping them; new connections and UDP go on as the shape says."""
+    def stall_websocket(self, stalled: bool) -> None:
+        """From now on drop every packet of the WebSocket connections (both ways), or stop
+        dropping them; other connections and UDP go on as the shape says."""
         assert self.relay is not None and self.relay.stdin is not None
         self.relay.stdin.write(b"stall\n" if stalled else b"unstall\n")
         self.relay.stdin.flush()
@@ -278,15 +279,16 @@ class Direction:
     def __init__(self, loop: asyncio.AbstractEventLoop, src: int, dst: int, limit: int) -> None:
         self.loop, self.src, self.dst, self.limit = loop, src, dst, limit
         self.delay, self.loss = 0.0, 0.0
-        self.flows: set[bytes] = set()
-        """TCP connections seen (``flow``), while ``stalled`` is None."""
-        self.stalled: set[bytes] | None = None
-        """TCP connections whose packets are dropped (``Link.stall_tcp``)."""
+        self.websockets: set[bytes] = set()
+        """TCP connections (``flow``) that asked for a WebSocket."""
+        self.stalled = False
+        """Whether WebSocket connections lose every packet (``Link.stall_websocket``)."""
         self.queue: collections.deque[tuple[float, bytes]] = collections.deque()
         self.timer: asyncio.TimerHandle | None = None
         self.counts = {
             "read": 0,
             "lost": 0,
+            "stalled": 0,  # a WebSocket's, while stalled
             "overflow": 0,
             "written": 0,
             "write_failed": 0,
@@ -303,10 +305,10 @@ class Direction:
                 break
             self.counts["read"] += 1
             tcp = flow(packet)
-            if tcp is not None and self.stalled is None:
-                self.flows.add(tcp)
-            if tcp is not None and self.stalled is not None and tcp in self.stalled:
-                self.counts["lost"] += 1
+            if tcp is not None and b"upgrade: websocket" in packet.lower():
+                self.websockets.add(tcp)
+            if self.stalled and tcp is not None and tcp in self.websockets:
+                self.counts["stalled"] += 1
             elif self.loss and random.random() < self.loss:
                 self.counts["lost"] += 1
             elif len(self.queue) >= self.limit:
@@ -350,6 +352,7 @@ async def relay(ns: str, dev_root: str, dev_ns: str, stats_file: str, limit: int
     root, inner = open_tun(dev_root), open_tun_in(ns, dev_ns)
     loop = asyncio.get_running_loop()
     down, up = Direction(loop, root, inner, limit), Direction(loop, inner, root, limit)
+    down.websockets = up.websockets  # one set: a connection is seen asking on the way up
     stop = asyncio.Event()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
 
@@ -359,8 +362,7 @@ async def relay(ns: str, dev_root: str, dev_ns: str, stats_file: str, limit: int
             stop.set()  # the owner is gone
             return
         if line.strip() in ("stall", "unstall"):
-            stalled = set(down.flows | up.flows) if line.strip() == "stall" else None
-            down.stalled = up.stalled = stalled
+            down.stalled = up.stalled = line.strip() == "stall"
             return
         delay, down_loss, up_loss = (float(x) for x in line.split())
         down.delay, down.loss = delay, down_loss
