@@ -7,6 +7,8 @@ import fractions
 import math
 import struct
 import time
+from collections.abc import Callable
+from typing import Any
 
 from aiortc import AudioStreamTrack, VideoStreamTrack
 from aiortc.mediastreams import MediaStreamError
@@ -61,3 +63,29 @@ class ToneAudio(AudioStreamTrack):
         frame.pts, frame.sample_rate = self._samples, 8000
         frame.time_base = fractions.Fraction(1, 8000)
         return frame
+
+
+class LosingAudio:
+    """Loses one in ``every`` audio packet a client's subscribe connection receives, at its own
+    edge (before aiortc's receiver counts them), while ``on``; ``seen`` is called with each one
+    first. Install before the client connects."""
+
+    def __init__(self, client: Any, every: int = 8, seen: Callable[[Any], None] | None = None,
+                 ) -> None:
+        self.on, self.every, self.seen = False, every, seen
+        client.on_subscribe_transceiver = self.instrument
+
+    def instrument(self, transceiver: Any) -> None:
+        if transceiver.kind != "audio":
+            return
+        original, count = transceiver.receiver._handle_rtp_packet, [0]
+
+        async def lossy(packet: Any, arrival_time_ms: int) -> None:
+            if self.seen is not None:
+                self.seen(packet)
+            count[0] += 1
+            if self.on and count[0] % self.every == 0:
+                return
+            await original(packet, arrival_time_ms)
+
+        transceiver.receiver._handle_rtp_packet = lossy

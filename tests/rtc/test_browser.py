@@ -16,7 +16,7 @@ import pytest
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium
 
 from .conftest import Live, eventually
-from .media import PatternVideo, ToneAudio
+from .media import LosingAudio, PatternVideo, ToneAudio
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 
@@ -156,7 +156,6 @@ async def test_a_publisher_adds_fec_once_a_subscriber_loses_its_audio(
     gets FEC from a speaking Chromium page because the server passes its loss on
     (rtc/forwarder.py ``PassedOnLoss``); while nobody loses anything, none is sent."""
     require_chromium()
-    from aiortc.rtp import RtpPacket
     from playwright.async_api import async_playwright
 
     from rtc.client import Client
@@ -171,28 +170,14 @@ async def test_a_publisher_adds_fec_once_a_subscriber_loses_its_audio(
         w.writeframes(importlib.import_module("sfu").voice(5, 16000))
     lbrr = has_lbrr()
     arrived: list[tuple[float, bool]] = []  # when, and whether it carried FEC
-    losing = [False]
     b = Client(live.url, live.token("b"), audio=ToneAudio(loud=False), video=PatternVideo())
-
-    def instrument(t) -> None:  # type: ignore[no-untyped-def]
-        if t.kind != "audio":
-            return
-        original, seen = t.receiver._handle_rtp_packet, [0]
-
-        async def lossy(packet: RtpPacket, arrival_time_ms: int) -> None:
-            arrived.append((time.monotonic(), lbrr(packet.payload)))
-            seen[0] += 1
-            if losing[0] and seen[0] % 8 == 0:
-                return
-            await original(packet, arrival_time_ms)
-
-        t.receiver._handle_rtp_packet = lossy
+    losing = LosingAudio(b, every=8,
+                         seen=lambda p: arrived.append((time.monotonic(), lbrr(p.payload))))
 
     def share(since: float) -> float:
         window = [fec for at, fec in arrived if at >= since]
         return sum(window) / max(len(window), 1)
 
-    b.on_subscribe_transceiver = instrument
     args = [*CHROMIUM_ARGS, f"--use-file-for-fake-audio-capture={speech}"]
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=args)
@@ -205,7 +190,7 @@ async def test_a_publisher_adds_fec_once_a_subscriber_loses_its_audio(
             await asyncio.sleep(4)
             assert len([a for a in arrived if a[0] >= start]) > 100  # p1 speaks
             assert share(start) < 0.05, f"FEC in {share(start):.0%} with nothing lost"
-            losing[0] = True
+            losing.on = True
             await eventually(lambda: share(time.monotonic() - 2) > 0.5, timeout=30,
                              what="p1's audio carrying FEC once b loses it")
         finally:

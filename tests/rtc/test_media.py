@@ -9,7 +9,7 @@ from rtc.client import Client
 from rtc.presence import Speaking
 
 from .conftest import Live, eventually
-from .media import PatternVideo, ToneAudio
+from .media import LosingAudio, PatternVideo, ToneAudio
 
 
 async def join(live: Live, pid: str, *, loud: bool = False) -> Client:
@@ -425,7 +425,7 @@ async def test_a_subscriber_losing_audio_is_passed_on_to_the_publisher(live: Liv
     """A browser's Opus adds in-band FEC only when the reports on its stream show loss: the
     server tells a publisher what its audio's subscribers lose (at most 5 %), not only what its
     own link loses, and stops once they no longer lose it."""
-    from aiortc.rtp import RtcpRrPacket, RtcpSrPacket, RtpPacket
+    from aiortc.rtp import RtcpRrPacket, RtcpSrPacket
 
     from rtc.forwarder import LOSS_PASSED_FOR, LOSS_PASSED_ON
 
@@ -442,23 +442,8 @@ async def test_a_subscriber_losing_audio_is_passed_on_to_the_publisher(live: Liv
         await handle(packet)
 
     sender._handle_rtcp_packet = reported  # type: ignore[method-assign]
-    losing = [False]
     b = Client(live.url, live.token("b"), audio=ToneAudio(loud=False), video=PatternVideo())
-
-    def instrument(t) -> None:  # type: ignore[no-untyped-def]
-        if t.kind != "audio":
-            return
-        original, seen = t.receiver._handle_rtp_packet, [0]
-
-        async def lossy(packet: RtpPacket, arrival_time_ms: int) -> None:
-            seen[0] += 1
-            if losing[0] and seen[0] % 8 == 0:  # one in eight lost on b's link
-                return
-            await original(packet, arrival_time_ms)
-
-        t.receiver._handle_rtp_packet = lossy
-
-    b.on_subscribe_transceiver = instrument
+    losing = LosingAudio(b, every=8)  # one in eight lost on b's link, when on
     await b.connect()
     loop = asyncio.get_running_loop()
     try:
@@ -466,11 +451,11 @@ async def test_a_subscriber_losing_audio_is_passed_on_to_the_publisher(live: Liv
         start = loop.time()
         await eventually(lambda: sum(t > start for t, _ in told) >= 3, what="reports to a")
         assert {f for t, f in told if t > start} == {0}  # nobody loses anything
-        losing[0] = True
+        losing.on = True
         start = loop.time()
         await eventually(lambda: any(f for t, f in told if t > start), what="b's loss passed on")
         assert {f for t, f in told if t > start} <= {0, LOSS_PASSED_ON}  # b loses 12 %: capped
-        losing[0] = False
+        losing.on = False
         start = loop.time() + LOSS_PASSED_FOR + 1.5  # b's last lossy report has aged out
         await eventually(lambda: sum(t > start for t, _ in told) >= 2,
                          timeout=LOSS_PASSED_FOR + 10, what="reports after b recovered")
