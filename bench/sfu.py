@@ -75,6 +75,7 @@ import argparse
 import asyncio
 import contextlib
 import fractions
+import functools
 import json
 import logging
 import math
@@ -154,6 +155,7 @@ def encode_clip() -> Clip:
     return Clip(video=video, audio=encode_opus(CLIP_SECONDS))
 
 
+@functools.lru_cache(maxsize=4)
 def voice(seconds: int, rate: int = 48000) -> bytes:
     """Something like a voice, as 16-bit mono PCM: eleven harmonics of a pitch gliding around
     140 Hz, four syllables a second. It repeats every second, so any whole number of seconds
