@@ -207,6 +207,8 @@ def serve(port: int) -> None:
                                 "layer": sink.layer,
                                 "estimate": sink.link.estimate if sink.link else None,
                                 "loss": sink.link.loss if sink.link else None,
+                                "padding": sink.padding,
+                                "proven": sink.link.proven if sink.link else None,
                             }
                         )
         return JSONResponse({"sources": sources, "sinks": sinks, "rtx": rtx})

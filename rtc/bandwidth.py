@@ -27,7 +27,11 @@ link has been steady for a while, one more layer is tried (a probe). A probe end
 the link loses packets or the estimate falls, with a longer wait before the next; one that
 lasts ``PROBE_HOLD`` is kept, and what the link carried then counts as usable (``proven``)
 until it loses packets (``FULL``: random loss of a few % does not count) or the estimate
-falls.
+falls. The whole camera over its small picture is not tried by sending it (a failed switch
+stalls the picture until a keyframe of the small one comes): its probe is padding instead, copies
+of packets already sent, as much as the camera would add (``Link.padding``; the forwarder sends
+them, and the browser counts them in its estimate and drops them), and the camera replaces its
+small picture once the link has carried that much, or the estimate has a wide margin for it.
 
 The browser's estimate is not the link's capacity: it grows while it sees no queue building,
 up to half as much again as it receives, also when the queue is full and dropping (a full
@@ -157,6 +161,13 @@ class Link:
     no further than half as much again), so after a bad spell it alone would keep a recovered
     link on little video for minutes; what the link has been seen to carry counts too, until
     it loses packets or the estimate drops."""
+    padding: float = 0.0
+    """Bits per second of padding the forwarder sends on the video of ``pad_for`` while a probe
+    of its whole camera runs (copies of packets already sent; see the module's text)."""
+    pad_for: str | None = None
+    padded: int = 0
+    """Bytes of padding sent since the probe began (the forwarder counts them)."""
+    probe_at: float = 0.0
     repair_tokens: float = 0.0
     repair_at: float = 0.0
     repairs_sent: int = 0
@@ -260,9 +271,11 @@ def choose(link: Link, now: float, videos: Sequence[tuple[str, Sequence[float]]]
     then the others their base layer in turn, then their next layers. Returns each forwarded
     video's highest layer (a video missing from it is paused) and updates the link's probing
     state. The last layer of a video in ``switches`` is another picture (the whole camera
-    after its small picture's layers): it is taken only with a wide margin (``SWITCH``) and
-    never tried by a probe, since a failed one stalls the picture it replaced until a keyframe
-    of that comes (measured: 2.1-3.3 s without a frame of the speaker on a 1 Mbit/s link)."""
+    after its small picture's layers): it is taken only with a wide margin over the estimate
+    (``SWITCH``) or once the link has carried as much (``proven``), and a probe of it sends
+    padding instead of the camera, since a failed switch stalls the picture it replaced until
+    a keyframe of that comes (measured: 2.1-3.3 s without a frame of the speaker on a 1 Mbit/s
+    link)."""
     first = videos[:1]
     steps: list[tuple[Step, float]] = [((key, n), rate - (rates[n - 1] if n else 0.0))
                                        for key, rates in first for n, rate in enumerate(rates)]
@@ -301,7 +314,8 @@ def _choose_steps(link: Link, now: float, steps: Sequence[tuple[Step, float]],
     keys = frozenset(rates)
     settling = link.first_at is None or now - link.first_at < WARMUP
     if usable is None or (settling and link.loss < 2 * LOSSY):
-        link.all_on, link.on, link.probing = True, keys, None
+        link.all_on, link.on = True, keys
+        _end_probe(link)
         link.sending = sum(rates.values())
         return link.on
     if link.all_on:  # the first decision: start from what is forwarded, all of it
@@ -310,10 +324,11 @@ def _choose_steps(link: Link, now: float, steps: Sequence[tuple[Step, float]],
     chosen: list[Step] = []
     used = 0.0
     for n, (step, bps) in enumerate(steps):  # keep what is on while it fits, by priority
-        share = KEEP if step in link.on or (moved and n == 0) else \
-            SWITCH if step in switches else ADD
+        kept = step in link.on or (moved and n == 0)
+        limit = usable * KEEP if kept else \
+            max(usable * SWITCH, link.proven) if step in switches else usable * ADD
         below = step[1] == 0 or (step[0], step[1] - 1) in chosen
-        if below and used + bps <= usable * share:
+        if below and used + bps <= limit:
             chosen.append(step)
             used += bps
     dropped = [k for k in link.on & keys if k not in chosen and k != link.probing]
@@ -326,29 +341,40 @@ def _choose_steps(link: Link, now: float, steps: Sequence[tuple[Step, float]],
     if link.probing is not None:
         failed = link.lossy_reports > link.probe_reports \
             or (link.estimate or 0.0) < link.probe_estimate * DROP
+        padded = link.padding > 0
         if link.probing not in keys or failed:  # the link cannot take it: wait longer
-            if link.probing in chosen:
+            if link.probing in chosen and not padded:
                 chosen.remove(link.probing)
-            link.probing = None
+            _end_probe(link)
             link.backoff = min(link.backoff * 2, BACKOFF_MAX)
             link.next_probe = now + link.backoff
             link.steady_since = now
         else:
-            if link.probing not in chosen:
+            if link.probing not in chosen and not padded:
                 chosen.append(link.probing)  # give it its time
             if now >= link.probe_until:  # the link carried it: keep it
-                link.proven = max(link.proven, PROVEN * sum(rates[k] for k in chosen))
-                link.probing, link.backoff = None, PROBE_AFTER
+                carried = sum(rates[k] for k in chosen)
+                if padded:
+                    carried += link.padded * 8 / max(now - link.probe_at, PROBE_HOLD)
+                link.proven = max(link.proven, PROVEN * carried)
+                _end_probe(link)
+                link.backoff = PROBE_AFTER
     elif len(chosen) < len(steps) and now - link.steady_since >= PROBE_AFTER \
             and now >= link.next_probe:
         reach = usable * PROBE_REACH - used
         nxt = next((k for k, bps in steps if k not in chosen and bps <= reach
-                    and k not in switches and (k[1] == 0 or (k[0], k[1] - 1) in chosen)),
-                   None)
+                    and (k[1] == 0 or (k[0], k[1] - 1) in chosen)), None)
         if nxt is not None:
-            chosen.append(nxt)
-            link.probing, link.probe_until = nxt, now + PROBE_HOLD
+            if nxt in switches:  # padding, as much as the camera would add
+                link.padding, link.pad_for, link.padded = rates[nxt], nxt[0], 0
+            else:
+                chosen.append(nxt)
+            link.probing, link.probe_at, link.probe_until = nxt, now, now + PROBE_HOLD
             link.probe_estimate, link.probe_reports = link.estimate or 0.0, link.lossy_reports
     link.on = frozenset(chosen)
     link.sending = sum(rates[k] for k in link.on)
     return link.on
+
+
+def _end_probe(link: Link) -> None:
+    link.probing, link.padding, link.pad_for = None, 0.0, None

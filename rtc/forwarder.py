@@ -87,6 +87,7 @@ from aiortc.rtp import (
     pack_remb_fci,
     unpack_remb_fci,
     unwrap_rtx,
+    wrap_rtx,
 )
 
 from . import guard, rtpwire, vp8
@@ -114,6 +115,10 @@ LOSS_PASSED_FOR = 10.0
 browser reports on audio every 2.5-7.5 s: WebRTC's interval for audio is 5 s, randomised by
 half either way), but a subscriber that stopped reporting, or left, soon no longer counts.
 (At 5 s, the bench's publishers were told of loss only 60-90 % of the time at 3 % loss.)"""
+PAD_BURST = 0.05
+"""Seconds of a probe's padding sent at once at most (after one packet of the video)."""
+PAD_BACK = 16
+"""Padding copies the last this many packets sent, in turn."""
 SHIFTS_KEPT = 64
 """Sequence-number offsets a sink remembers for packets that arrive late: one per run of
 dropped packets, so the last 64 dropped frames (4 s and more)."""
@@ -135,8 +140,11 @@ SENDER_PRIVATE = (
     "rtp_timestamp",
     "octet_count",
     "packet_count",
+    "rtx_payload_type",
+    "rtx_sequence_number",
 )
 _TX_NTP, _TX_RTP_TS = _TX + "ntp_timestamp", _TX + "rtp_timestamp"
+_TX_RTX_PT, _TX_RTX_SEQ = _TX + "rtx_payload_type", _TX + "rtx_sequence_number"
 _TX_OCTETS, _TX_PACKETS = _TX + "octet_count", _TX + "packet_count"
 _DTLS = "_RTCDtlsTransport__"
 _DTLS_RX_BYTES, _DTLS_RX_PACKETS = _DTLS + "rx_bytes", _DTLS + "rx_packets"
@@ -282,6 +290,13 @@ class Sink:
     ext: rtpwire.Extensions = field(default_factory=rtpwire.Extensions)
     mid_element: bytes = b""
     one_byte: bool = True
+    padding: float = 0.0
+    """Bits per second of padding to send with this video while its link probes for its
+    whole camera (``Link.padding``, set by rtc/subscriptions.py); 0: none."""
+    pad_credit: float = 0.0
+    pad_at: float = 0.0
+    pad_back: int = 0
+    """Which of the last packets sent the next padding copies (counting back)."""
 
 
 class Forwarder:
@@ -311,6 +326,8 @@ class Forwarder:
         self.direct = 0
         """Of those, sent straight to the subscriber's socket (``_transmit``), not through
         aiortc's coroutines: all of them once a connection is up on a plain UDP pair."""
+        self.padded = 0
+        """Padding packets sent for probes (``_pad``; counted in ``direct`` too)."""
         self.tapped = 0
         """RTP packets taken from a publisher's socket by ``_tap`` (not aiortc's receive loop)."""
         self._by_receiver: dict[RTCRtpReceiver, Source] = {}
@@ -655,6 +672,8 @@ class Forwarder:
                 continue
             if self._transmit(sink, data):
                 self._sent(sink, data, ntp)
+                if sink.padding:
+                    self._pad(sink, now, ntp)
             else:
                 later.append((sink, data))
         return later
@@ -754,6 +773,38 @@ class Forwarder:
         sink.wire_packets += 1
         self.direct += 1
         return True
+
+    def _pad(self, sink: Sink, now: float, ntp: int) -> None:
+        """Padding for a probe of the sink's link (``Link.padding``), after a packet sent:
+        copies of the packets just sent, as retransmissions (RTX) stamped with the time they
+        leave, at the probe's rate. The browser counts them in its estimate and drops the
+        copies, so the link shows whether it carries that much more without the picture the
+        probe is for (libwebrtc's own probes send such "payload padding")."""
+        credit = sink.pad_credit + (now - sink.pad_at) * sink.padding / 8
+        sink.pad_credit, sink.pad_at = min(credit, sink.padding / 8 * PAD_BURST), now
+        sender, link = sink.sender, sink.link
+        payload_type = getattr(sender, _TX_RTX_PT)
+        if payload_type is None or link is None:
+            return
+        for _ in range(PAD_BACK):
+            if sink.pad_credit <= 0:
+                return
+            seq = (sink.last_seq - sink.pad_back) & 0xFFFF
+            sink.pad_back = (sink.pad_back + 1) % PAD_BACK
+            data = sink.ring[seq % RTP_HISTORY_SIZE]
+            if data is None or rtpwire.sequence_number(data) != seq:
+                continue
+            packet = RtpPacket.parse(data, sink.extensions_map)
+            packet.extensions.abs_send_time = (ntp >> 14) & 0x00FFFFFF
+            rtx_seq = getattr(sender, _TX_RTX_SEQ)
+            setattr(sender, _TX_RTX_SEQ, (rtx_seq + 1) & 0xFFFF)
+            copy = wrap_rtx(packet, payload_type=payload_type, sequence_number=rtx_seq,
+                            ssrc=sender._rtx_ssrc).serialize(sink.extensions_map)
+            if not self._transmit(sink, copy):
+                return
+            sink.pad_credit -= len(copy)
+            link.padded += len(copy)
+            self.padded += 1
 
     async def _send_later(self, sink: Sink, data: bytes) -> None:
         """Send through aiortc's own path (a connection not up yet, or relayed by TURN)."""

@@ -228,6 +228,8 @@ class Subscriptions:
         for slot, src in videos:
             n = layers.get(src.participant)
             self.forwarder.pause(slot.sink, n is None)
+            slot.sink.padding = self.link.padding \
+                if src.participant == self.link.pad_for and not level else 0.0
             if n is not None:
                 rung = ladders[src][0][n]
                 self.forwarder.switch(slot.sink, rung.source)

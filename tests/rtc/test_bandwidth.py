@@ -190,11 +190,12 @@ def test_a_layer_is_tried_before_another_video() -> None:
     assert link.probing is None
 
 
-def test_a_probe_never_switches_a_small_picture_to_the_whole_camera() -> None:
+def test_a_probe_of_the_whole_camera_pads_and_switches_once_the_link_carries_it() -> None:
     """The speaker's small picture in all its layers (150 kbit/s) fits; the whole camera
-    (900 kbit/s as counted) would be the next step, within a probe's reach, but a failed probe
-    of it stalls the small picture it replaced: no probe tries it, and it comes only when the
-    estimate has room for it with a wide margin (``SWITCH``)."""
+    (900 kbit/s as counted) is the next step. A failed switch would stall the small picture it
+    replaced, so the probe sends padding instead (as much as the camera adds), and the camera
+    comes once the link has carried that much: not on the browser's estimate alone, which runs
+    ahead of the link and would need a wide margin (``SWITCH``)."""
     small = [40_000.0, 80_000.0, 150_000.0, 900_000.0]
     videos = [("p0", small), ("p1", small)]
     link = settled(600_000)
@@ -203,19 +204,40 @@ def test_a_probe_never_switches_a_small_picture_to_the_whole_camera() -> None:
     assert choose(link, T + PATIENCE, videos, switches={"p0", "p1"}) == {"p0": 2, "p1": 2}
     t = T + PATIENCE + PROBE_AFTER + 0.5
     link.remb(600_000, t - 0.5)
-    assert choose(link, t, videos, switches={"p0", "p1"}) == {"p0": 2, "p1": 2}
-    assert link.probing is None  # nothing else to try: no probe of either camera
-    link.next_probe = 1e9  # (no probes from here)
-    link.remb(1_300_000, t + 1)  # the estimate runs ahead of what the link carries...
+    assert choose(link, t, videos, switches={"p0", "p1"}) == {"p0": 2, "p1": 2}  # not switched
+    assert link.probing == ("p0", 3) and link.pad_for == "p0" and link.padding == 750_000
+    link.padded = int(750_000 / 8 * PROBE_HOLD)  # the forwarder sent it all
+    link.remb(650_000, t + 1)  # the estimate grows a little, far from a wide margin
     assert choose(link, t + 1, videos, switches={"p0", "p1"}) == {"p0": 2, "p1": 2}
-    link.remb(1_600_000, t + 2)  # ...so the camera waits for a wide margin
-    assert choose(link, t + 2, videos, switches={"p0", "p1"}) == {"p0": 3, "p1": 2}
-    layered = settled(600_000)  # were the camera a layer like the others, a probe would try it
-    layered.next_probe = 0.0
-    choose(layered, T, videos)
-    choose(layered, T + PATIENCE, videos)
-    layered.remb(600_000, t - 0.5)
-    assert choose(layered, t, videos)["p0"] == 3 and layered.probing == ("p0", 3)
+    assert choose(link, t + PROBE_HOLD, videos, switches={"p0", "p1"}) == {"p0": 2, "p1": 2}
+    assert link.probing is None and link.padding == 0.0  # carried: the camera, next time
+    assert choose(link, t + PROBE_HOLD + 0.5, videos, switches={"p0", "p1"}) \
+        == {"p0": 3, "p1": 2}
+
+    estimated = settled(600_000)  # without a probe, the estimate alone needs a wide margin
+    estimated.next_probe = 1e9
+    choose(estimated, T, videos, switches={"p0", "p1"})
+    assert choose(estimated, T + PATIENCE, videos, switches={"p0", "p1"}) == {"p0": 2, "p1": 2}
+    estimated.remb(1_300_000, t + 1)  # the estimate runs ahead of what the link carries...
+    assert choose(estimated, t + 1, videos, switches={"p0", "p1"}) == {"p0": 2, "p1": 2}
+    estimated.remb(1_600_000, t + 2)  # ...so the camera waits for a wide margin
+    assert choose(estimated, t + 2, videos, switches={"p0", "p1"}) == {"p0": 3, "p1": 2}
+
+
+def test_a_padding_probe_the_link_cannot_carry_ends_without_a_switch() -> None:
+    small = [40_000.0, 80_000.0, 150_000.0, 900_000.0]
+    videos = [("p0", small)]
+    link = settled(600_000)
+    link.next_probe = 0.0
+    choose(link, T, videos, switches={"p0"})
+    t = T + PATIENCE + PROBE_AFTER + 0.5
+    link.remb(600_000, t - 0.5)
+    choose(link, t, videos, switches={"p0"})
+    assert link.padding > 0
+    link.report(int(0.2 * 256))  # the link drops packets under the padding
+    assert choose(link, t + 0.5, videos, switches={"p0"}) == {"p0": 2}
+    assert link.probing is None and link.padding == 0.0 and link.proven == 0.0
+    assert link.next_probe > t + 0.5
 
 
 def test_a_probe_the_link_carries_is_kept_though_the_estimate_grows_slowly() -> None:

@@ -26,6 +26,7 @@ from typing import Any
 
 import pytest
 
+from rtc.bandwidth import WARMUP
 from tests.browser import require_chromium
 from tests.rtc.test_weak_link import load_shaped, require_shaping
 
@@ -112,7 +113,9 @@ async def walk(page: Any, link: Any, netshape: Any, local: str, room: Any, speak
             estimate = sinks[0]["estimate"]
             TRACE.append(f"{time.monotonic():.0f}: {estimate and round(estimate / 1000)} kbit/s, "
                          f"loss {sinks[0]['loss']:.2f}, speaker {now.get(speaker)}, others "
-                         + ",".join(now.get(p, "?") for p in sorted(others)))
+                         + ",".join(now.get(p, "?") for p in sorted(others))
+                         + "".join(f", padding {round(k['padding'] / 1000)} kbit/s"
+                                   for k in sinks if k["padding"]))
         return now
 
     async def badges(pid: str) -> list[str]:
@@ -132,6 +135,15 @@ async def walk(page: Any, link: Any, netshape: Any, local: str, room: Any, speak
         return all([await decoded(p) > 15 for p in (speaker, *others)])
 
     await until("the receiver decodes every video", everyone_decoding, 40)
+
+    async def estimated() -> bool:
+        sinks = [k for k in (await room.forwarding(local))["sinks"] if k["subscriber"] == me]
+        return any(k["estimate"] for k in sinks)
+
+    # the server acts on the browser's estimate once it has settled (not during its warm-up,
+    # when everything is sent): throttle after that, so the steps below are its decisions
+    await until("the browser's estimate reaches the server", estimated, 20)
+    await asyncio.sleep(WARMUP)
     first = await chosen()
     assert first[speaker] == "T2"  # whole, in every layer; small tiles get small pictures
     assert {first[p] for p in others} <= ({"T2", "small T2"} if small else {"T2"})

@@ -103,3 +103,63 @@ async def test_a_weak_link_gets_the_floor_as_a_small_picture_not_paused(live: Li
     finally:
         for client in (a, b):
             await client.close()
+
+
+async def test_a_probe_for_the_camera_pads_with_copies_then_switches(live: Live) -> None:
+    """A link whose estimate stays below the wide margin the whole camera needs over its
+    small picture: the probe sends padding (copies of the small picture's packets, as RTX,
+    as much as the camera would add) instead of the camera; the subscriber keeps decoding the
+    small picture through it, and once the link has carried that much the camera comes."""
+    from rtc.bandwidth import SWITCH, WARMUP, Link
+
+    a = await join(live, "a", small=True)
+    b = await join(live, "b")
+    try:
+        await eventually(lambda: b.size_from("a") == BIG, what="a's camera at b")
+        subs = live.server.hub.rooms["room-1"].members["b"]._subs  # type: ignore[attr-defined]
+        forwarder = live.server.hub.forwarder
+        slot = next(s for s in subs.slots if s.kind == "video" and s.key == ("a", "video"))
+        camera = slot.source
+        assert camera is not None and camera.small is not None
+        await eventually(lambda: subs._counted.get(camera.small) is not None
+                         and subs._counted[camera.small][2][0] > 0
+                         and subs._counted[camera][2][0] > 0, what="both rates measured")
+        high = subs._counted[camera][2][0]
+        budget = 1.2 * high  # room for the camera, but not with the margin the estimate needs
+        assert budget * SWITCH < high
+        estimate = Link.remb
+        link = subs.link
+        link.remb = lambda bps, now: estimate(link, budget, now)
+        link.remb(0, forwarder.now() - WARMUP - 1)
+        link.report(50)
+        live.server.control.set_floor("room-1", "a")
+
+        def tick() -> bool:
+            link.remb(0, forwarder.now())
+            return b.size_from("a") == SMALL
+
+        await eventually(tick, what="the small picture first")
+        assert b.subscribe_pc is not None
+        receiver = next(t.receiver for t in b.subscribe_pc.getTransceivers()
+                        if t.receiver.track is not None and t.receiver.track.kind == "video")
+        rtx_ssrc = slot.sink.sender._rtx_ssrc
+        streams = receiver._RTCRtpReceiver__remote_streams  # type: ignore[attr-defined]
+
+        def copies() -> int:
+            stats = streams.get(rtx_ssrc)
+            return 0 if stats is None else stats.packets_received
+
+        await eventually(lambda: tick() and link.padding > 0, timeout=20, what="a probe")
+        assert link.pad_for == "a" and slot.sink.padding == link.padding
+        before, frames, padded = copies(), b.frames_from("a", "video"), forwarder.padded
+        await eventually(lambda: tick() and copies() >= before + 20, what="copies arrive")
+        assert b.size_from("a") == SMALL  # the small picture still, not the camera
+        assert forwarder.padded - padded >= 20
+        assert b.frames_from("a", "video") > frames  # it keeps playing through the copies
+        await eventually(lambda: link.remb(0, forwarder.now()) or b.size_from("a") == BIG,
+                         what="the camera once the link has carried the padding")
+        assert link.padding == 0.0 and slot.sink.padding == 0.0
+        assert forwarder.errors == 0
+    finally:
+        for client in (a, b):
+            await client.close()
