@@ -1,0 +1,135 @@
+"""rtc/bus.py (issue 16, step 1): app/'s ``RoomControl`` over a bus to a worker's rooms, with
+real clients on the real WebSocket; only JSON crosses the bus (``LocalBus`` encodes it)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from rtc import bus as rtcbus
+from rtc.bus import EVENTS, BusRoomControl, LocalBus, WorkerEnd, decode_event
+from rtc.errors import AppRejected
+from rtc.facade import AppMessage, Joined, Left, PresenceEvent
+
+from .conftest import Live, eventually
+from .test_signalling import Raw
+
+
+@contextlib.asynccontextmanager
+async def ends(live: Live, *, api: bool = True) -> AsyncIterator[tuple[LocalBus, BusRoomControl]]:
+    bus = LocalBus()
+    worker = WorkerEnd(bus, live.server.control, "w1")
+    control = BusRoomControl(bus)
+    worker.start()
+    if api:
+        control.start()
+    try:
+        yield bus, control
+    finally:
+        await control.close()
+        await worker.close()
+
+
+async def message_of(raw: Raw, kind: str) -> dict[str, Any]:
+    while True:
+        message = await raw.recv()
+        if message["type"] == kind:
+            return message
+
+
+async def test_the_api_drives_a_workers_room_over_the_bus(live: Live) -> None:
+    async with ends(live) as (_, control):
+        seen: list[PresenceEvent] = []
+        control.add_listener(seen.append)
+        a, b = await Raw.open(live), await Raw.open(live)
+        await a.joined(live, "a")
+        await b.joined(live, "b")
+        await eventually(lambda: sorted(control.participants("room-1")) == ["a", "b"],
+                         what="both members known to the API")
+        joined = [e for e in seen if isinstance(e, Joined)]
+        assert [(e.participant, e.role, e.name) for e in joined] == [
+            ("a", "member", "Dr a"), ("b", "member", "Dr b")]
+        assert control.rooms() == ["room-1"]
+
+        assert control.send_event("room-1", {"kind": "state", "turn": 3}, "b") == 1
+        event = await message_of(b, "event")
+        assert event["kind"] == "state" and event["data"] == {"turn": 3}
+
+        control.set_floor("room-1", "a")
+        room = live.server.hub.rooms["room-1"]
+        await eventually(lambda: room.floor == "a", what="the floor set on the worker")
+        control.set_audio_forwarding("room-1", "b", False)
+        await eventually(lambda: "b" in room.forced_mute, what="b muted on the worker")
+
+        assert control.remove_participant("room-1", "b") is True
+        assert await b.closed() == 4008
+        await eventually(lambda: control.participants("room-1") == ["a"], what="b gone")
+        assert any(isinstance(e, Left) and e.participant == "b" and e.reason == "removed"
+                   for e in seen)
+        again = await Raw.open(live)  # the revocation holds on the worker
+        await again.call({"type": "hello", "version": 1})
+        refused = await again.call({"type": "join", "token": live.token("b")})
+        assert refused["type"] == "error" and refused["code"] == "removed"
+
+        control.close_room("room-1")
+        assert await a.closed() is not None
+        await eventually(lambda: control.rooms() == [], what="the room gone")
+
+
+async def test_app_messages_reach_the_api_and_its_refusals_the_client(live: Live) -> None:
+    async with ends(live) as (_, control):
+        got: list[AppMessage] = []
+
+        async def handle(message: AppMessage) -> None:
+            if message.kind == "round.nope":
+                raise AppRejected("not now")
+            got.append(message)
+
+        control.set_message_handler(handle)
+        raw = await Raw.open(live)
+        await raw.joined(live, "a")
+        await raw.send({"type": "app", "kind": "round.pass", "data": {"n": 1}})
+        await eventually(lambda: bool(got), what="the app message at the API")
+        assert (got[0].room, got[0].participant, got[0].role, got[0].data) == (
+            "room-1", "a", "member", {"n": 1})
+        reply = await raw.call({"type": "app", "kind": "round.nope"})
+        assert reply["type"] == "error" and reply["code"] == "app_rejected"
+        assert reply["detail"] == "not now"
+        assert (await raw.call({"type": "ping", "id": "1"}))["type"] == "pong"
+
+
+async def test_an_app_message_nobody_answers_is_refused_in_time(
+        live: Live, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rtcbus, "APP_TIMEOUT", 0.3)
+    async with ends(live, api=False):
+        raw = await Raw.open(live)
+        await raw.joined(live, "a")
+        reply = await raw.call({"type": "app", "kind": "round.pass"})
+        assert reply["code"] == "app_rejected" and reply["detail"] == "the app did not answer"
+
+
+async def test_malformed_bus_messages_are_dropped_and_the_ends_carry_on(live: Live) -> None:
+    async with ends(live) as (bus, control):
+        await bus.publish(rtcbus.COMMANDS, {"command": "explode"})
+        await bus.publish(rtcbus.COMMANDS, {"command": "set_floor"})  # no room
+        await bus.publish(EVENTS, {"type": "presence", "event": "Joined", "room": "r"})
+        await bus.publish(EVENTS, {"type": "presence", "event": "Nonsense"})
+        raw = await Raw.open(live)
+        await raw.joined(live, "a")
+        await eventually(lambda: control.participants("room-1") == ["a"], what="still working")
+        control.set_floor("room-1", "a")
+        await eventually(lambda: live.server.hub.rooms["room-1"].floor == "a",
+                         what="commands still applied")
+        await asyncio.sleep(0.05)
+        assert control.rooms() == ["room-1"]  # the malformed Joined counted nobody
+
+
+def test_a_presence_event_must_be_whole() -> None:
+    with pytest.raises(ValueError, match="malformed Joined"):
+        decode_event({"event": "Joined", "room": "r"})
+    with pytest.raises(ValueError, match="not a presence event"):
+        decode_event({"event": "Gone"})
