@@ -4,7 +4,9 @@ clients' app messages come back, all as plain JSON, so that app/ can drive rooms
 process the same way it drives them in its own.
 
 - ``Bus``: channels of JSON objects. ``LocalBus`` is one process's (each message is encoded
-  and decoded, so nothing but data crosses, as over Redis, step 3).
+  and decoded, so nothing but data crosses); ``RedisBus`` is Redis streams, for processes on
+  one machine or many (a stream rather than pub/sub: a reader that reconnects reads on from
+  where it was; each is trimmed to its last ``KEEP`` messages).
 - ``WorkerEnd``: on a media worker, applies the commands to the worker's own ``RoomControl``
   and publishes its presence events and app messages (an app message waits for the app's
   answer, ``APP_TIMEOUT`` at most, and is refused if none comes).
@@ -58,6 +60,10 @@ _EVENTS: dict[str, type[PresenceEvent]] = {
 }
 
 
+KEEP = 1000
+"""Messages a Redis stream keeps (about): the bus is for what happens now, not a record."""
+
+
 class Subscription(Protocol):
     """The messages of one channel from when it was subscribed, in order."""
 
@@ -72,7 +78,7 @@ class Bus(Protocol):
 
     async def publish(self, channel: str, message: dict[str, Any]) -> None: ...
 
-    def subscribe(self, channel: str) -> Subscription: ...
+    async def subscribe(self, channel: str) -> Subscription: ...
 
 
 class LocalBus:
@@ -86,7 +92,7 @@ class LocalBus:
         for queue in self._queues.get(channel, ()):
             queue.put_nowait(data)
 
-    def subscribe(self, channel: str) -> _LocalSubscription:
+    async def subscribe(self, channel: str) -> _LocalSubscription:
         return _LocalSubscription(self._queues.setdefault(channel, set()))
 
 
@@ -102,6 +108,51 @@ class _LocalSubscription:
 
     def close(self) -> None:
         self._queues.discard(self._queue)
+
+
+class RedisBus:
+    """A ``Bus`` on Redis streams (``url``: redis://host:port/db); every stream's key starts
+    with ``prefix`` (one Redis for several deployments, or tests)."""
+
+    def __init__(self, url: str, prefix: str = "") -> None:
+        import redis.asyncio
+
+        self.redis = redis.asyncio.Redis.from_url(url)
+        self.prefix = prefix
+
+    async def publish(self, channel: str, message: dict[str, Any]) -> None:
+        await self.redis.xadd(self.prefix + channel, {"m": json.dumps(message)}, maxlen=KEEP,
+                              approximate=True)
+
+    async def subscribe(self, channel: str) -> _RedisSubscription:
+        key = self.prefix + channel
+        last = await self.redis.xrevrange(key, count=1)
+        return _RedisSubscription(self.redis, key, last[0][0] if last else b"0-0")
+
+    async def close(self) -> None:
+        await self.redis.aclose()
+
+
+class _RedisSubscription:
+    def __init__(self, redis: Any, channel: str, after: Any) -> None:
+        self._redis, self._channel, self._after = redis, channel, after
+
+    async def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
+        while True:
+            read = await self._redis.xread({self._channel: self._after}, count=100, block=1000)
+            for _, entries in read:
+                for entry_id, fields in entries:
+                    self._after = entry_id
+                    try:
+                        message = json.loads(fields[b"m"])
+                    except (KeyError, ValueError):
+                        logger.warning("a malformed message on %s", self._channel)
+                        continue
+                    if isinstance(message, dict):
+                        yield message
+
+    def close(self) -> None:
+        pass
 
 
 def encode_event(event: PresenceEvent) -> dict[str, Any]:
@@ -129,9 +180,9 @@ class _End:
         self._tasks: list[asyncio.Task[None]] = []
         self._out: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
 
-    def listen(self, channel: str, handle: Callable[[dict[str, Any]], Any]) -> None:
+    async def listen(self, channel: str, handle: Callable[[dict[str, Any]], Any]) -> None:
         """Call ``handle`` with each message on ``channel`` from now on."""
-        subscription = self.bus.subscribe(channel)
+        subscription = await self.bus.subscribe(channel)
 
         async def run() -> None:
             try:
@@ -180,9 +231,9 @@ class WorkerEnd(_End):
         self._answers: dict[int, asyncio.Future[str | None]] = {}
         self._stop: Callable[[], None] | None = None
 
-    def start(self) -> None:
-        self.listen(COMMANDS, self._command)
-        self.listen(f"rounds:worker:{self.worker}:answers", self._answer)
+    async def start(self) -> None:
+        await self.listen(COMMANDS, self._command)
+        await self.listen(f"rounds:worker:{self.worker}:answers", self._answer)
         self._stop = self.control.add_listener(self._presence)
         self.control.set_message_handler(self._app_message)
 
@@ -243,8 +294,8 @@ class BusRoomControl(_End):
         self._listeners: list[Listener] = []
         self._handler: AppHandler | None = None
 
-    def start(self) -> None:
-        self.listen(EVENTS, self._event)
+    async def start(self) -> None:
+        await self.listen(EVENTS, self._event)
 
     def _send(self, command: str, **args: Any) -> None:
         self.post(COMMANDS, {"command": command, **args})

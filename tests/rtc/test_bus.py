@@ -5,30 +5,56 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 from rtc import bus as rtcbus
-from rtc.bus import EVENTS, BusRoomControl, LocalBus, WorkerEnd, decode_event
+from rtc.bus import EVENTS, Bus, BusRoomControl, LocalBus, RedisBus, WorkerEnd, decode_event
 from rtc.errors import AppRejected
 from rtc.facade import AppMessage, Joined, Left, PresenceEvent
+from tests.conftest import unavailable
 
 from .conftest import Live, eventually
 from .test_signalling import Raw
 
+REDIS_URL = os.environ.get("ROUNDS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture(params=["local", "redis"])
+async def bus(request: pytest.FixtureRequest) -> AsyncIterator[Bus]:
+    """The bus in one process, and on Redis (streams under a prefix of this test's own)."""
+    if request.param == "local":
+        yield LocalBus()
+        return
+    redis = RedisBus(REDIS_URL, prefix=f"test-{uuid.uuid4().hex[:8]}:")
+    try:
+        await redis.redis.ping()
+    except Exception as exc:  # noqa: BLE001 - any failure means Redis is not usable here
+        await redis.close()
+        unavailable(f"Redis is not reachable at {REDIS_URL}: {type(exc).__name__}; "
+                    "Redis bus tests skipped")
+    try:
+        yield redis
+    finally:
+        keys = [k async for k in redis.redis.scan_iter(match=redis.prefix + "*")]
+        if keys:
+            await redis.redis.delete(*keys)
+        await redis.close()
+
 
 @contextlib.asynccontextmanager
-async def ends(live: Live, *, api: bool = True) -> AsyncIterator[tuple[LocalBus, BusRoomControl]]:
-    bus = LocalBus()
+async def ends(live: Live, bus: Bus, *, api: bool = True) -> AsyncIterator[BusRoomControl]:
     worker = WorkerEnd(bus, live.server.control, "w1")
     control = BusRoomControl(bus)
-    worker.start()
+    await worker.start()
     if api:
-        control.start()
+        await control.start()
     try:
-        yield bus, control
+        yield control
     finally:
         await control.close()
         await worker.close()
@@ -41,8 +67,8 @@ async def message_of(raw: Raw, kind: str) -> dict[str, Any]:
             return message
 
 
-async def test_the_api_drives_a_workers_room_over_the_bus(live: Live) -> None:
-    async with ends(live) as (_, control):
+async def test_the_api_drives_a_workers_room_over_the_bus(live: Live, bus: Bus) -> None:
+    async with ends(live, bus) as control:
         seen: list[PresenceEvent] = []
         control.add_listener(seen.append)
         a, b = await Raw.open(live), await Raw.open(live)
@@ -80,8 +106,9 @@ async def test_the_api_drives_a_workers_room_over_the_bus(live: Live) -> None:
         await eventually(lambda: control.rooms() == [], what="the room gone")
 
 
-async def test_app_messages_reach_the_api_and_its_refusals_the_client(live: Live) -> None:
-    async with ends(live) as (_, control):
+async def test_app_messages_reach_the_api_and_its_refusals_the_client(live: Live,
+                                                                     bus: Bus) -> None:
+    async with ends(live, bus) as control:
         got: list[AppMessage] = []
 
         async def handle(message: AppMessage) -> None:
@@ -103,17 +130,18 @@ async def test_app_messages_reach_the_api_and_its_refusals_the_client(live: Live
 
 
 async def test_an_app_message_nobody_answers_is_refused_in_time(
-        live: Live, monkeypatch: pytest.MonkeyPatch) -> None:
+        live: Live, bus: Bus, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(rtcbus, "APP_TIMEOUT", 0.3)
-    async with ends(live, api=False):
+    async with ends(live, bus, api=False):
         raw = await Raw.open(live)
         await raw.joined(live, "a")
         reply = await raw.call({"type": "app", "kind": "round.pass"})
         assert reply["code"] == "app_rejected" and reply["detail"] == "the app did not answer"
 
 
-async def test_malformed_bus_messages_are_dropped_and_the_ends_carry_on(live: Live) -> None:
-    async with ends(live) as (bus, control):
+async def test_malformed_bus_messages_are_dropped_and_the_ends_carry_on(live: Live,
+                                                                       bus: Bus) -> None:
+    async with ends(live, bus) as control:
         await bus.publish(rtcbus.COMMANDS, {"command": "explode"})
         await bus.publish(rtcbus.COMMANDS, {"command": "set_floor"})  # no room
         await bus.publish(EVENTS, {"type": "presence", "event": "Joined", "room": "r"})
