@@ -1,9 +1,10 @@
-"""The `rounds` command: serve, migrate, demo, create-admin."""
+"""The `rounds` command: serve, migrate, demo, create-admin, media."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import getpass
 import logging
 import os
@@ -145,6 +146,13 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_parser("migrate", help="bring the database schema to the latest migration")
     sub.add_parser("demo", help="create a demo group and print its sign-in and invite link")
     sub.add_parser("purge", help="delete what is past its retention period (run it daily)")
+    media = sub.add_parser("media", help="run a media worker: rooms driven over the bus "
+                                         "(docs/architecture.md, \"Many media workers\")")
+    media.add_argument("--id", required=True, help="the worker's id (join tokens name it)")
+    media.add_argument("--bus", required=True, metavar="URL", help="redis://host:port/db")
+    media.add_argument("--bus-prefix", default="", help="prefix of the bus's Redis keys")
+    media.add_argument("--host", default="0.0.0.0")  # noqa: S104 - a worker serves the network
+    media.add_argument("--port", type=int, required=True)
     admin = sub.add_parser("create-admin", help="create an admin account")
     admin.add_argument("--email", required=True)
     admin.add_argument("--name", required=True)
@@ -165,6 +173,14 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "demo":
         _migrate(settings)
         asyncio.run(_demo(settings))
+    elif args.command == "media":  # no database: only the settings for rtc/
+        from app.media import rtc_config
+        from app.ops.logging import configure_logging
+        from rtc.worker import serve
+
+        configure_logging(settings)
+        config = dataclasses.replace(rtc_config(settings), worker=args.id)
+        serve(config, args.bus, host=args.host, port=args.port, prefix=args.bus_prefix)
     elif args.command == "purge":
         from app.ops.retention import main as purge
 

@@ -25,6 +25,10 @@ class RTCConfig:
 
     join_secret: bytes
     """HMAC secret shared with app/ to verify join tokens (``rtc.jointoken``)."""
+    worker: str | None = None
+    """This server's id as a media worker (``rounds media``): it admits only join tokens that
+    name it (claim ``w``). None: the rooms run in the API's process, and a token naming a
+    worker is refused there."""
     ice_servers: tuple[IceServer, ...] = ()
     """ICE servers; empty means host candidates only (fine on loopback and a LAN). Never
     aiortc's default public STUN server."""

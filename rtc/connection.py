@@ -336,6 +336,8 @@ class Connection:
         except jointoken.JoinTokenError as exc:
             expired = "expired" in str(exc)  # else the class's code, bad_token
             raise AuthError(str(exc), code="token_expired" if expired else None) from None
+        if claims.worker != self.config.worker:
+            raise AuthError("this join token is for another media server")
         room = self.hub.room_for_join(claims)  # may raise RoomClosed / Removed / Revoked
         self.id, self.name, self.role = claims.participant, claims.name, claims.role
         room.admit(self)  # may raise RoomFull / RoomClosed

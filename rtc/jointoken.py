@@ -35,6 +35,9 @@ class JoinClaims:
     """Display name shown to the others in the room (never logged)."""
     expires_at: int
     """Unix time in seconds after which the token no longer admits anyone."""
+    worker: str | None = None
+    """The media worker whose room it admits to (claim ``w``; docs/architecture.md, "Many media
+    workers"); None where rooms run in the API's own process."""
 
 
 def _b64(data: bytes) -> str:
@@ -47,15 +50,18 @@ def _unb64(text: str) -> bytes:
 
 def issue(secret: bytes, claims: JoinClaims) -> str:
     """Sign claims into a token string."""
+    fields: dict[str, object] = {
+        "v": VERSION,
+        "room": claims.room,
+        "participant": claims.participant,
+        "role": claims.role,
+        "name": claims.name,
+        "exp": claims.expires_at,
+    }
+    if claims.worker is not None:
+        fields["w"] = claims.worker
     body = json.dumps(
-        {
-            "v": VERSION,
-            "room": claims.room,
-            "participant": claims.participant,
-            "role": claims.role,
-            "name": claims.name,
-            "exp": claims.expires_at,
-        },
+        fields,
         separators=(",", ":"),
         ensure_ascii=False,
     ).encode()
@@ -83,6 +89,7 @@ def verify(secret: bytes, token: str, *, now: float | None = None) -> JoinClaims
             role=data["role"],
             name=str(data["name"]),
             expires_at=int(data["exp"]),
+            worker=None if data.get("w") is None else str(data["w"]),
         )
         version = data["v"]
     except (ValueError, KeyError, TypeError) as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import time
@@ -11,11 +12,11 @@ from typing import Any
 import pytest
 import websockets
 
-from rtc import presence
+from rtc import jointoken, presence
 from rtc.client import Client
 from rtc.messages import SERVER_ADAPTER
 
-from .conftest import Live, eventually, serve
+from .conftest import SECRET, Live, eventually, serve
 from .media import PatternVideo, ToneAudio
 
 
@@ -157,6 +158,7 @@ async def test_handshake_errors(live: Live, first: Any, code: str, close: int | 
         ("nodot", "bad_token"),
         ("expired", "token_expired"),
         ("wrong-secret", "bad_token"),
+        ("a worker's", "bad_token"),
     ],
 )
 async def test_bad_tokens_are_refused(live: Live, token: str, code: str) -> None:
@@ -164,6 +166,9 @@ async def test_bad_tokens_are_refused(live: Live, token: str, code: str) -> None
         token = live.token("a", ttl=-5)
     elif token == "wrong-secret":
         token = live.token("a", secret=b"another secret")
+    elif token == "a worker's":  # a token for a media worker's room (rtc/worker.py), not ours
+        claims = jointoken.verify(SECRET, live.token("a"))
+        token = jointoken.issue(SECRET, dataclasses.replace(claims, worker="w1"))
     raw = await Raw.open(live)
     await raw.call({"type": "hello", "version": 1})
     reply = await raw.call({"type": "join", "token": token})
