@@ -153,6 +153,10 @@ def main(argv: list[str] | None = None) -> None:
     media.add_argument("--bus-prefix", default="", help="prefix of the bus's Redis keys")
     media.add_argument("--host", default="0.0.0.0")  # noqa: S104 - a worker serves the network
     media.add_argument("--port", type=int, required=True)
+    media.add_argument("--address", default="",
+                       help="host:port where the proxy reaches it (default: --host:--port)")
+    media.add_argument("--capacity", type=int, default=1000,
+                       help="streams it forwards at most (one subscriber's copy of one stream)")
     admin = sub.add_parser("create-admin", help="create an admin account")
     admin.add_argument("--email", required=True)
     admin.add_argument("--name", required=True)
@@ -180,7 +184,8 @@ def main(argv: list[str] | None = None) -> None:
 
         configure_logging(settings)
         config = dataclasses.replace(rtc_config(settings), worker=args.id)
-        serve(config, args.bus, host=args.host, port=args.port, prefix=args.bus_prefix)
+        serve(config, args.bus, host=args.host, port=args.port, prefix=args.bus_prefix,
+              address=args.address, capacity=args.capacity)
     elif args.command == "purge":
         from app.ops.retention import main as purge
 

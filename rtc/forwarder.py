@@ -474,6 +474,10 @@ class Forwarder:
         sender._handle_rtcp_packet = reported  # type: ignore[method-assign]
         return sink
 
+    def streams(self) -> int:
+        """Streams forwarded now: one subscriber's copy of one published stream each."""
+        return sum(len(source.sinks) for source in self._by_receiver.values())
+
     def subscribers_loss(self, source: Source) -> int:
         """What the subscribers of an audio stream lose at worst, lately (``LOSS_PASSED_FOR``),
         as a fraction of 256, at most ``LOSS_PASSED_ON``."""

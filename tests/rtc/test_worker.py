@@ -21,6 +21,7 @@ from app.core.config import Settings, derived_key
 from rtc import jointoken
 from rtc.bus import BusRoomControl, RedisBus
 from rtc.errors import ServerClosing, close_code
+from rtc.placement import Placement
 from rtc.facade import Joined
 from tests.conftest import unavailable
 from tests.live import free_port
@@ -112,10 +113,21 @@ async def test_a_worker_process_hosts_rooms_the_api_drives_over_redis(redis_pref
                 assert refused["type"] == "error" and refused["code"] == "bad_token"
                 assert "another media server" in refused["detail"]
 
+            placement = Placement(bus.redis, redis_prefix)
+            for _ in range(50):  # its heartbeat, for placement, once a second
+                beat = (await placement.workers()).get("w1", {})
+                if beat.get("rooms") == "1":
+                    break
+                await asyncio.sleep(0.1)
+            assert (beat["address"], beat["rooms"], beat["capacity"]) == (
+                f"127.0.0.1:{port}", "1", "1000")
+            assert await placement.place("room-2", 8) == "w1"
+
             process.send_signal(signal.SIGTERM)  # its rooms close, as the API's do
             assert await a.closed(timeout=15) == close_code(ServerClosing("-"))
             status = await asyncio.wait_for(process.wait(), 15)
             assert status in (0, -signal.SIGTERM)  # (uvicorn raises the signal again)
+            assert await placement.workers() == {}  # and it left placement at once
     finally:
         await control.close()
         await bus.close()

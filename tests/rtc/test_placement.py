@@ -1,0 +1,111 @@
+"""rtc/placement.py (issue 16, step 3): workers' heartbeats and rooms placed on them, through
+the local Redis (each test under its own key prefix)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from rtc.bus import RedisBus
+from rtc.placement import RESERVE_FOR, Heartbeat, Load, Placement, expected_streams
+from tests.conftest import unavailable
+
+from .test_bus import REDIS_URL
+
+ROOM = expected_streams(8)  # 112 streams: a room of eight, full
+
+
+@pytest.fixture
+async def redis() -> AsyncIterator[tuple[Any, str]]:
+    prefix = f"test-{uuid.uuid4().hex[:8]}:"
+    bus = RedisBus(REDIS_URL, prefix=prefix)
+    try:
+        await bus.redis.ping()
+    except Exception as exc:  # noqa: BLE001 - any failure means Redis is not usable here
+        await bus.close()
+        unavailable(f"Redis is not reachable at {REDIS_URL}: {type(exc).__name__}; "
+                    "placement tests skipped")
+    try:
+        yield bus.redis, prefix
+    finally:
+        keys = [k async for k in bus.redis.scan_iter(match=prefix + "*")]
+        if keys:
+            await bus.redis.delete(*keys)
+        await bus.close()
+
+
+def worker(redis: tuple[Any, str], name: str, capacity: int, load: Load | None = None,
+           expiry: float = 5.0) -> Heartbeat:
+    client, prefix = redis
+    now = load or Load(rooms=[], streams=0)
+    return Heartbeat(client, prefix, name, address=f"{name}:8101", capacity=capacity,
+                     load=lambda: now, expiry=expiry)
+
+
+async def test_rooms_going_live_together_spread_over_the_workers(
+        redis: tuple[Any, str]) -> None:
+    """Ten rooms of eight placed at the same moment on two idle workers: the reservations
+    count at once, so they split five and five rather than all going to the first idle one."""
+    for name in ("w1", "w2"):
+        await worker(redis, name, capacity=10 * ROOM).beat()
+    placement = Placement(*redis)
+    placed = await asyncio.gather(*(placement.place(f"room-{i}", 8) for i in range(10)))
+    assert sorted(placed) == ["w1"] * 5 + ["w2"] * 5  # type: ignore[type-var]
+    assert await placement.place("room-3", 8) == placed[3]  # a room stays where it is
+
+
+async def test_the_worker_with_most_headroom_and_not_draining(redis: tuple[Any, str]) -> None:
+    busy = worker(redis, "busy", capacity=1000, load=Load(rooms=["a", "b"], streams=800))
+    idle = worker(redis, "idle", capacity=500)
+    await busy.beat()
+    await idle.beat()
+    placement = Placement(*redis)
+    assert await placement.place("r1", 8) == "idle"
+    idle.draining = True  # stopping: takes no new room, keeps r1
+    await idle.beat()
+    assert await placement.place("r2", 8) == "busy"
+    assert await placement.place("r1", 8) == "idle"
+    heartbeats = await placement.workers()
+    assert heartbeats["busy"]["streams"] == "800" and heartbeats["idle"]["draining"] == "1"
+
+
+async def test_no_room_anywhere_is_said_and_live_rooms_keep_theirs(
+        redis: tuple[Any, str]) -> None:
+    await worker(redis, "w1", capacity=ROOM + 50, load=Load(rooms=["live"], streams=60)).beat()
+    placement = Placement(*redis)
+    assert await placement.place("new", 8) is None  # 112 needed, 90 left
+    assert await placement.place("small", 4) == "w1"  # 24 fits
+
+
+async def test_a_reservation_ends_once_the_room_shows_in_the_heartbeat(
+        redis: tuple[Any, str]) -> None:
+    load = Load(rooms=[], streams=0)
+    w1 = worker(redis, "w1", capacity=ROOM + ROOM // 2, load=load)
+    await w1.beat()
+    placement = Placement(*redis)
+    assert await placement.place("r1", 8) == "w1"
+    assert await placement.place("r2", 8) is None  # r1's reservation holds its place
+    load.rooms, load.streams = ["r1"], 20  # r1 live, a few in it so far
+    await w1.beat()
+    now = time.time()
+    assert await placement.place("r2", 8, now=now) == "w1"  # counted by what it forwards now
+    assert await placement.place("r3", 8, now=now + 1) is None  # r2's place is held
+    # a reservation whose room never came expires
+    assert await placement.place("r3", 8, now=now + RESERVE_FOR + 1) == "w1"
+
+
+async def test_a_dead_workers_room_is_placed_again(redis: tuple[Any, str]) -> None:
+    doomed = worker(redis, "doomed", capacity=10 * ROOM, expiry=0.3)
+    await doomed.beat()
+    placement = Placement(*redis)
+    assert await placement.place("r1", 8) == "doomed"
+    await worker(redis, "spare", capacity=2 * ROOM).beat()
+    assert await placement.place("r1", 8) == "doomed"  # alive: it stays
+    await asyncio.sleep(0.5)  # no heartbeat: gone
+    assert await placement.place("r1", 8) == "spare"
+    assert set(await placement.workers()) == {"spare"}
