@@ -34,7 +34,7 @@ from app.invites.router import router as invites_router
 from app.mail.postbox import Postbox
 from app.mail.router import router as mail_router
 from app.mail.sender import Sender
-from app.media import build_media_server
+from app.media import LocalMedia, build_media
 from app.members.router import router as members_router
 from app.ops.audit import router as audit_router
 from app.ops.metrics import HttpMetrics, watch_media
@@ -72,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = create_engine(settings.db_url)
         app.state.engine = engine
         app.state.db = db_factory(engine)
+        await media.start()
         app.state.facilitation = Facilitation(
             app.state.db, media.control, token_lifetime=settings.join_token_seconds
         )
@@ -113,9 +114,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redirect_slashes=False,
     )
     app.state.settings = settings
-    media = build_media_server(settings)
+    media = build_media(settings)
     app.state.media = media
-    app.add_api_websocket_route("/rtc", media.handle)
+    if isinstance(media, LocalMedia):  # else the rooms' signalling is on the media workers
+        app.add_api_websocket_route("/rtc", media.handle)
     install_handlers(app)
     for router in (
         accounts_router,

@@ -1,11 +1,19 @@
-"""The media server of the app's rooms: rtc/ configured from the app's settings."""
+"""The media server of the app's rooms: rtc/ configured from the app's settings, in this
+process (``LocalMedia``, the embedded default) or on media workers over Redis (``WorkerMedia``,
+when ``ROUNDS_MEDIA_BUS`` is set; docs/architecture.md, "Many media workers")."""
 
 from __future__ import annotations
 
+from starlette.websockets import WebSocket
+
 from app.core.config import Settings, derived_key
+from app.core.errors import Unavailable
 from app.groups.models import MAX_GROUP_SIZE
 from app.members.models import MAX_FACILITATORS
+from rtc.bus import BusRoomControl, RedisBus
 from rtc.config import IceServer, RTCConfig
+from rtc.facade import RoomControl
+from rtc.placement import Placement
 from rtc.server import RTCServer
 
 ROOM_SEATS = MAX_GROUP_SIZE + MAX_FACILITATORS
@@ -30,5 +38,58 @@ def rtc_config(settings: Settings) -> RTCConfig:
     )
 
 
-def build_media_server(settings: Settings) -> RTCServer:
-    return RTCServer(rtc_config(settings))
+class LocalMedia:
+    """The rooms in this process: ``handle`` is the `/rtc` WebSocket route."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.server = RTCServer(rtc_config(settings))
+        self.hub = self.server.hub
+        self.control: RoomControl = self.server.control
+
+    async def start(self) -> None:
+        pass
+
+    async def handle(self, websocket: WebSocket) -> None:
+        await self.server.handle(websocket)
+
+    async def where(self, room: str, seats: int = ROOM_SEATS) -> str | None:
+        """The media worker of ``room``: none, it is here."""
+        return None
+
+    async def close(self) -> None:
+        await self.server.close()
+
+
+class WorkerMedia:
+    """The rooms on media workers: commands and presence over the Redis bus, and each room
+    placed on the worker with most headroom when its first grant is asked for."""
+
+    def __init__(self, settings: Settings) -> None:
+        assert settings.media_bus is not None
+        self.bus = RedisBus(settings.media_bus, prefix=settings.media_bus_prefix)
+        self.control: RoomControl = BusRoomControl(self.bus)
+        self.placement = Placement(self.bus.redis, settings.media_bus_prefix)
+
+    async def start(self) -> None:
+        assert isinstance(self.control, BusRoomControl)
+        await self.control.start()
+
+    async def where(self, room: str, seats: int = ROOM_SEATS) -> str | None:
+        """The media worker that hosts ``room`` (placed now if it is not yet)."""
+        worker = await self.placement.place(room, seats)
+        if worker is None:
+            raise Unavailable("no_media_capacity", "no media server has room for this session "
+                              "now: try again in a few minutes, or tell your IT team")
+        return worker
+
+    async def close(self) -> None:
+        assert isinstance(self.control, BusRoomControl)
+        await self.control.close()
+        await self.bus.close()
+
+
+Media = LocalMedia | WorkerMedia
+
+
+def build_media(settings: Settings) -> Media:
+    return WorkerMedia(settings) if settings.media_bus else LocalMedia(settings)

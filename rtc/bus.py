@@ -285,20 +285,23 @@ class WorkerEnd(_End):
             logger.warning("unknown bus command %r", name)
 
 
-class BusRoomControl(_End):
+class BusRoomControl(RoomControl):
     """``RoomControl`` for rooms on media workers, over a bus (the same methods)."""
 
-    def __init__(self, bus: Bus) -> None:
-        super().__init__(bus)
+    def __init__(self, bus: Bus) -> None:  # (no hub: the rooms are elsewhere)
+        self._end = _End(bus)
         self._members: dict[str, set[str]] = {}
         self._listeners: list[Listener] = []
         self._handler: AppHandler | None = None
 
     async def start(self) -> None:
-        await self.listen(EVENTS, self._event)
+        await self._end.listen(EVENTS, self._event)
+
+    async def close(self) -> None:
+        await self._end.close()
 
     def _send(self, command: str, **args: Any) -> None:
-        self.post(COMMANDS, {"command": command, **args})
+        self._end.post(COMMANDS, {"command": command, **args})
 
     async def _event(self, message: dict[str, Any]) -> None:
         if message.get("type") == "app":
@@ -331,7 +334,7 @@ class BusRoomControl(_End):
         except Exception:
             logger.exception("app handler failed")
             refusal = "the app could not handle this message"
-        self.post(f"rounds:worker:{message.get('worker')}:answers",
+        self._end.post(f"rounds:worker:{message.get('worker')}:answers",
                   {"asked": message.get("asked"), "refused": refusal})
 
     def revoke(self, *, room: str | None = None, participant: str | None = None,

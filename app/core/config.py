@@ -118,6 +118,15 @@ class Settings(BaseSettings):
     """WebSockets to `/rtc` from one client address that have not joined a room yet (no valid
     join token shown): a browser joins within a second, so more than this at once are refused."""
 
+    media_bus: str | None = None
+    """Redis URL of the bus to media workers (`rounds media`; docs/architecture.md, "Many media
+    workers"): each session's room is placed on a worker, whose path a join grant names
+    (`/rtc/{worker}`), and this process serves no `/rtc`. Unset: the rooms run in this process
+    (the embedded default)."""
+
+    media_bus_prefix: str = ""
+    """Prefix of the bus's Redis keys (the workers' `--bus-prefix`)."""
+
     rtc_shed_load: bool = False
     """When the media server's UDP sockets back up (it cannot keep up: a socket half full, or
     a datagram dropped), pause thumbnails' video before the speaker's and all video before

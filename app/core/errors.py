@@ -10,6 +10,7 @@
     │   └── facilitation.LiveError  (409: session_ended, not_waiting, no_round, ...)
     ├── Gone                        (410 gone)
     ├── TooManyRequests             (429 too_many_requests, with ``retry_after`` seconds)
+    ├── Unavailable                 (503 unavailable: no_media_capacity)
     └── rounds.EngineError          (409, 403 or 422 by kind: see app.rounds.errors)
 
 Every error carries its HTTP ``status`` and a stable ``code``; ``app.core.handlers`` turns any of
@@ -55,6 +56,12 @@ class Conflict(RoundsError):
 
 class Gone(RoundsError):
     status, code = 410, "gone"
+
+
+class Unavailable(RoundsError):
+    """Something the request needs cannot be had now (no media worker has room)."""
+
+    status, code = 503, "unavailable"
 
 
 class TooManyRequests(RoundsError):

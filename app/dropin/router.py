@@ -38,7 +38,7 @@ from app.dropin.schemas import (
 )
 from app.dropin.sittings import Sittings
 from app.facilitation.feed import frame
-from app.sessions.grants import grant, link_limit
+from app.sessions.grants import grant, link_limit, media_worker
 from app.sessions.schemas import JoinGrant, Waiting
 
 router = APIRouter(tags=["drop-in"])
@@ -191,7 +191,7 @@ async def _hosting(db: DbSession, room_id: uuid.UUID, account: Account) -> DropI
 
 @router.post("/drop-in-rooms/{room_id}/host", response_model=JoinGrant)
 async def host_room(room_id: uuid.UUID, account: CurrentAccount, db: DbSession,
-                    settings: SettingsDep, sittings: SittingsDep) -> object:
+                    settings: SettingsDep, sittings: SittingsDep, request: Request) -> object:
     """A host enters the room (opening it, while its time has come) and gets a join token."""
     room = await _hosting(db, room_id, account)
     _check_open(room, sittings)
@@ -200,7 +200,7 @@ async def host_room(room_id: uuid.UUID, account: CurrentAccount, db: DbSession,
         sitting.opened_by_host = True
         await service.opened(db, room, by=account)
     return grant(settings, room=sitting.key, participant=str(account.id), role="facilitator",
-                 name=account.display_name)
+                 name=account.display_name, worker=await media_worker(request, sitting.key))
 
 
 @router.get("/drop-in-rooms/{room_id}/lobby", response_model=Lobby)
@@ -305,14 +305,16 @@ async def visit_events(ticket: str, sittings: SittingsDep) -> StreamingResponse:
 
 @router.post("/drop-in/visits/join", response_model=JoinGrant,
              responses={202: {"model": Waiting, "description": "waiting to be let in"}})
-async def visit_join(body: TicketIn, settings: SettingsDep, sittings: SittingsDep) -> object:
+async def visit_join(body: TicketIn, settings: SettingsDep, sittings: SittingsDep,
+                     request: Request) -> object:
     """The join token, once a host has let this visitor in; 202 while they wait."""
     sitting, visit = sittings.visit(body.ticket)
     if visit.state != "admitted":
         sittings.seen(visit)
         waiting = Waiting(detail="waiting for a host to let you in", session_status="open")
         return JSONResponse(waiting.model_dump(), status_code=202)
-    return grant(settings, room=sitting.key, participant=visit.id, role="member", name=visit.name)
+    return grant(settings, room=sitting.key, participant=visit.id, role="member", name=visit.name,
+                 worker=await media_worker(request, sitting.key))
 
 
 @router.post("/drop-in/visits/leave", status_code=204)

@@ -29,6 +29,7 @@ from app.members.deps import DeviceMembers
 from app.members.models import FACILITATING, Member
 from app.members.service import joining_member
 from app.sessions import service as sessions
+from app.sessions.grants import media_worker, signalling_path
 from app.sessions.ice import ice_servers_for
 from app.sessions.models import SessionStatus
 from app.sessions.schemas import JoinGrant, JoinRequest, Waiting
@@ -37,7 +38,6 @@ from app.templates.schemas import TemplateOut
 
 router = APIRouter(tags=["facilitation"])
 
-SIGNALLING_PATH = "/rtc"
 KEEPALIVE = 15.0
 """Seconds between the comments that keep a quiet event stream open through proxies."""
 STREAM_LIFETIME = 600.0
@@ -66,6 +66,7 @@ async def join_session(
     db: DbSession,
     settings: SettingsDep,
     runtime: Runtime,
+    request: Request,
 ) -> object:
     """Acknowledge the ground rules and get a join token for the session's room.
 
@@ -92,6 +93,7 @@ async def join_session(
                 session_status=session.status.value,
             )
             return JSONResponse(waiting.model_dump(), status_code=202)
+    worker = await media_worker(request, str(session.id))
     token, expires = sessions.issue_join_token(
         derived_key(settings, "join-token"),
         session,
@@ -99,11 +101,12 @@ async def join_session(
         group,
         ground_rules_version=body.ground_rules_version,
         ttl_seconds=settings.join_token_seconds,
+        worker=worker,
     )
     return JoinGrant(
         token=token,
         expires_at=expires,
-        signalling_path=SIGNALLING_PATH,
+        signalling_path=signalling_path(worker),
         ice_servers=ice_servers_for(settings),
         participant_id=member.id,
         role=member.role.value,

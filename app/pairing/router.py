@@ -35,7 +35,7 @@ from app.pairing.schemas import (
     SchemePublic,
     TokenIn,
 )
-from app.sessions.grants import grant, link_limit
+from app.sessions.grants import grant, link_limit, media_worker
 from app.sessions.schemas import JoinGrant
 from rtc.facade import RoomControl
 
@@ -123,12 +123,13 @@ async def me(body: TokenIn, db: DbSession) -> object:
 
 
 @router.post("/pairing/room", response_model=JoinGrant)
-async def room(body: TokenIn, db: DbSession, settings: SettingsDep) -> object:
+async def room(body: TokenIn, db: DbSession, settings: SettingsDep, request: Request) -> object:
     """A join token for the pair's own room: the two of them, nobody else."""
     person = await service.person_by_token(db, body.token)
     pair = await service.paired(db, person)
-    return grant(settings, room=f"{PAIR_ROOM}{pair.id}", participant=str(person.id),
-                 role="member", name=person.name)
+    key = f"{PAIR_ROOM}{pair.id}"
+    return grant(settings, room=key, participant=str(person.id), role="member",
+                 name=person.name, worker=await media_worker(request, key, seats=2))
 
 
 @router.post("/pairing/meeting", response_model=MyPairing)

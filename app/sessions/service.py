@@ -268,8 +268,10 @@ def issue_join_token(
     *,
     ground_rules_version: int,
     ttl_seconds: int,
+    worker: str | None = None,
 ) -> tuple[str, datetime]:
-    """Admit a member to the session's room, only once the current ground rules are acknowledged."""
+    """Admit a member to the session's room (on its media ``worker``, if it has one), only once
+    the current ground rules are acknowledged."""
     check_joinable(session, member, group, ground_rules_version=ground_rules_version)
     expires = utcnow() + timedelta(seconds=ttl_seconds)
     token = jointoken.issue(
@@ -280,6 +282,7 @@ def issue_join_token(
             role=member.role.value,
             name=member.display_name,
             expires_at=int(expires.timestamp()),
+            worker=worker,
         ),
     )
     return token, expires

@@ -49,6 +49,8 @@ class Person:
     role: str = "member"
     id: str = ""
     token: str = ""
+    path: str = "/rtc"
+    """The signalling path of their join grant (a media worker's, where rooms run on workers)."""
     client: Client | None = None
     skew: float = 0.0
     """Seconds this person's clock is off (for the clock-offset tests)."""
@@ -67,6 +69,9 @@ class Stage:
     people: list[Person] = field(default_factory=list)
     group: dict[str, Any] = field(default_factory=dict)
     session: dict[str, Any] = field(default_factory=dict)
+    media: str = ""
+    """Where the rooms' signalling is served (http://host:port), if not by the app: a media
+    worker's address (the proxy's routing by path, in production)."""
     _server: contextlib.ExitStack | None = None
 
     # ---------------------------------------------------------------- the server
@@ -190,11 +195,13 @@ class Stage:
         assert response.status_code == 200, response.text
         body = response.json()
         person.token, person.id = body["token"], body["participant_id"]
+        person.path = body["signalling_path"]
 
     async def connect(self, person: Person, *, audio: MediaStreamTrack | None = None,
                       video: MediaStreamTrack | None = None) -> Client:
         """(Re)connect a person's rtc client with their join token."""
-        client = Client(self.ws, person.token, audio=audio, video=video)
+        url = (self.media or self.base).replace("http", "ws", 1) + person.path
+        client = Client(url, person.token, audio=audio, video=video)
         await client.connect(publish=audio is not None or video is not None)
         person.client = client
         return client
