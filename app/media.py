@@ -4,6 +4,7 @@ when ``ROUNDS_MEDIA_BUS`` is set; docs/architecture.md, "Many media workers").""
 
 from __future__ import annotations
 
+from redis.exceptions import RedisError
 from starlette.websockets import WebSocket
 
 from app.core.config import Settings, derived_key
@@ -76,7 +77,11 @@ class WorkerMedia:
 
     async def where(self, room: str, seats: int = ROOM_SEATS) -> str | None:
         """The media worker that hosts ``room`` (placed now if it is not yet)."""
-        worker = await self.placement.place(room, seats)
+        try:
+            worker = await self.placement.place(room, seats)
+        except RedisError:
+            raise Unavailable("media_bus_unavailable", "the media servers cannot be reached "
+                              "just now: try again in a moment") from None
         if worker is None:
             raise Unavailable("no_media_capacity", "no media server has room for this session "
                               "now: try again in a few minutes, or tell your IT team")

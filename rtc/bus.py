@@ -54,6 +54,8 @@ EVENTS = "rounds:events"
 """Presence events and app messages, from every worker to the API."""
 APP_TIMEOUT = 5.0
 """Seconds a worker waits for the app's answer to a client's app message before refusing it."""
+RETRY = 1.0
+"""Seconds between tries to reach a bus that cannot be reached."""
 
 _EVENTS: dict[str, type[PresenceEvent]] = {
     cls.__name__: cls for cls in (Joined, Left, ConnectionLost, Reconnected, Speaking, WeakLink)
@@ -139,7 +141,14 @@ class _RedisSubscription:
 
     async def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
         while True:
-            read = await self._redis.xread({self._channel: self._after}, count=100, block=1000)
+            try:
+                read = await self._redis.xread({self._channel: self._after}, count=100,
+                                               block=1000)
+            except Exception as exc:  # noqa: BLE001 - Redis away: read on from here when back
+                logger.warning("reading %s failed (%s); trying again", self._channel,
+                               type(exc).__name__)
+                await asyncio.sleep(RETRY)
+                continue
             for _, entries in read:
                 for entry_id, fields in entries:
                     self._after = entry_id
@@ -181,10 +190,21 @@ class _End:
         self._out: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
 
     async def listen(self, channel: str, handle: Callable[[dict[str, Any]], Any]) -> None:
-        """Call ``handle`` with each message on ``channel`` from now on."""
-        subscription = await self.bus.subscribe(channel)
+        """Call ``handle`` with each message on ``channel`` from now on (or, if the bus cannot
+        be reached now, from when it can)."""
+        subscription: Subscription | None = None
+        try:
+            subscription = await self.bus.subscribe(channel)
+        except Exception as exc:  # noqa: BLE001 - the bus away: listen once it is back
+            logger.warning("the bus cannot be reached (%s); listening on %s once it can",
+                           type(exc).__name__, channel)
 
         async def run() -> None:
+            nonlocal subscription
+            while subscription is None:
+                await asyncio.sleep(RETRY)
+                with contextlib.suppress(Exception):
+                    subscription = await self.bus.subscribe(channel)
             try:
                 async for message in subscription:
                     try:

@@ -69,3 +69,25 @@ async def test_a_session_runs_on_a_media_worker(sqlite_template: Path, tmp_path:
             assert response.status_code == 404
         finally:
             await stage.close()
+
+
+@pytest.mark.parametrize("bus", ["no worker", "no redis"])
+async def test_without_a_media_worker_the_join_says_so(sqlite_template: Path, tmp_path: Path,
+                                                        prefix: str, bus: str) -> None:
+    path = tmp_path / "rounds.db"
+    shutil.copy(sqlite_template, path)
+    url = REDIS_URL if bus == "no worker" else "redis://127.0.0.1:1/0"  # nothing listens there
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{path}", data_dir=tmp_path,
+                        secret_key=SecretStr(SECRET), public_url="http://testserver",
+                        media_bus=url, media_bus_prefix=prefix)
+    stage = Stage(settings)
+    await stage.start()
+    try:
+        await stage.build(members=0, co_facilitator=False)
+        response = await stage.fac.http.post(
+            f"/api/v1/sessions/{stage.session['id']}/join", json={"ground_rules_version": 1})
+        assert response.status_code == 503
+        assert response.json()["error"] == (
+            "no_media_capacity" if bus == "no worker" else "media_bus_unavailable")
+    finally:
+        await stage.close()
