@@ -198,16 +198,16 @@ def test_a_probe_of_the_whole_camera_pads_and_switches_once_the_link_carries_it(
     ahead of the link and would need a wide margin (``SWITCH``)."""
     small = [40_000.0, 80_000.0, 150_000.0, 900_000.0]
     videos = [("p0", small), ("p1", small)]
-    link = settled(600_000)
+    link = settled(800_000)
     link.next_probe = 0.0
     choose(link, T, videos, switches={"p0", "p1"})
     assert choose(link, T + PATIENCE, videos, switches={"p0", "p1"}) == {"p0": 2, "p1": 2}
     t = T + PATIENCE + PROBE_AFTER + 0.5
-    link.remb(600_000, t - 0.5)
+    link.remb(800_000, t - 0.5)
     assert choose(link, t, videos, switches={"p0", "p1"}) == {"p0": 2, "p1": 2}  # not switched
     assert link.probing == ("p0", 3) and link.pad_for == "p0" and link.padding == 750_000
     link.padded = int(750_000 / 8 * PROBE_HOLD)  # the forwarder sent it all
-    link.remb(650_000, t + 1)  # the estimate grows a little, far from a wide margin
+    link.remb(850_000, t + 1)  # the estimate grows a little, far from a wide margin
     assert choose(link, t + 1, videos, switches={"p0", "p1"}) == {"p0": 2, "p1": 2}
     assert choose(link, t + PROBE_HOLD, videos, switches={"p0", "p1"}) == {"p0": 2, "p1": 2}
     assert link.probing is None and link.padding == 0.0  # carried: the camera, next time
@@ -225,19 +225,40 @@ def test_a_probe_of_the_whole_camera_pads_and_switches_once_the_link_carries_it(
 
 
 def test_a_padding_probe_the_link_cannot_carry_ends_without_a_switch() -> None:
+    """...and the next of its kind waits longer, while the others' layers are tried."""
     small = [40_000.0, 80_000.0, 150_000.0, 900_000.0]
-    videos = [("p0", small)]
-    link = settled(600_000)
+    videos = [("p0", small), ("p1", [40_000.0, 80_000.0])]
+    link = settled(700_000)
     link.next_probe = 0.0
     choose(link, T, videos, switches={"p0"})
     t = T + PATIENCE + PROBE_AFTER + 0.5
-    link.remb(600_000, t - 0.5)
-    choose(link, t, videos, switches={"p0"})
+    link.remb(700_000, t - 0.5)
+    assert choose(link, t, videos, switches={"p0"}) == {"p0": 2, "p1": 1}
     assert link.padding > 0
     link.report(int(0.2 * 256))  # the link drops packets under the padding
-    assert choose(link, t + 0.5, videos, switches={"p0"}) == {"p0": 2}
+    assert choose(link, t + 0.5, videos, switches={"p0"}) == {"p0": 2, "p1": 1}
     assert link.probing is None and link.padding == 0.0 and link.proven == 0.0
-    assert link.next_probe > t + 0.5
+    assert link.next_switch > link.next_probe > t + 0.5
+    link.remb(700_000, t + 10)
+    videos = [("p0", small), ("p1", [40_000.0, 80_000.0, 580_000.0])]  # p1 grew a layer
+    choose(link, link.next_probe + 0.1, videos, switches={"p0"})
+    assert link.probing == ("p1", 2)  # not the camera again, yet
+
+
+def test_a_camera_far_beyond_the_estimate_is_not_probed() -> None:
+    """Padding for a whole camera that would send more than half as much again as the estimate
+    only floods the link: the estimate runs that far ahead of the link by itself."""
+    small = [40_000.0, 80_000.0, 150_000.0, 900_000.0]
+    link = settled(500_000)  # 150 + 750 = 900 kbit/s: 1.8 times the estimate
+    link.next_probe = 0.0
+    choose(link, T, [("p0", small)], switches={"p0"})
+    t = T + PATIENCE + PROBE_AFTER + 0.5
+    link.remb(500_000, t - 0.5)
+    assert choose(link, t, [("p0", small)], switches={"p0"}) == {"p0": 2}
+    assert link.probing is None
+    link.remb(600_000, t + 1)  # 1.5 times: tried
+    choose(link, t + 1, [("p0", small)], switches={"p0"})
+    assert link.probing == ("p0", 3) and link.padding == 750_000
 
 
 def test_a_probe_the_link_carries_is_kept_though_the_estimate_grows_slowly() -> None:
