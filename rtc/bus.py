@@ -6,7 +6,8 @@ process the same way it drives them in its own.
 - ``Bus``: channels of JSON objects. ``LocalBus`` is one process's (each message is encoded
   and decoded, so nothing but data crosses); ``RedisBus`` is Redis streams, for processes on
   one machine or many (a stream rather than pub/sub: a reader that reconnects reads on from
-  where it was; each is trimmed to its last ``KEEP`` messages).
+  where it was; each keeps only the last ``RETAIN`` seconds: the messages carry display names
+  and what participants send each other, which Rounds never keeps).
 - ``WorkerEnd``: on a media worker, applies the commands to the worker's own ``RoomControl``
   and publishes its presence events and app messages (an app message waits for the app's
   answer, ``APP_TIMEOUT`` at most, and is refused if none comes).
@@ -62,8 +63,10 @@ _EVENTS: dict[str, type[PresenceEvent]] = {
 }
 
 
-KEEP = 1000
-"""Messages a Redis stream keeps (about): the bus is for what happens now, not a record."""
+RETAIN = 60.0
+"""Seconds a Redis stream keeps a message (trimmed at each new one): long enough for a
+reader that lost Redis for a moment to read on, and the bus is for what happens now, not a
+record. (Run Redis without persistence, as docker-compose.yml does.)"""
 
 
 class Subscription(Protocol):
@@ -123,8 +126,9 @@ class RedisBus:
         self.prefix = prefix
 
     async def publish(self, channel: str, message: dict[str, Any]) -> None:
-        await self.redis.xadd(self.prefix + channel, {"m": json.dumps(message)}, maxlen=KEEP,
-                              approximate=True)
+        oldest = int((time.time() - RETAIN) * 1000)
+        await self.redis.xadd(self.prefix + channel, {"m": json.dumps(message)},
+                              minid=f"{oldest}-0", approximate=False)
 
     async def subscribe(self, channel: str) -> _RedisSubscription:
         key = self.prefix + channel

@@ -161,3 +161,17 @@ def test_a_presence_event_must_be_whole() -> None:
         decode_event({"event": "Joined", "room": "r"})
     with pytest.raises(ValueError, match="not a presence event"):
         decode_event({"event": "Gone"})
+
+
+@pytest.mark.parametrize("bus", ["redis"], indirect=True)
+async def test_the_redis_bus_keeps_a_message_only_a_short_while(
+        bus: Bus, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What participants send each other crosses the bus: Redis does not keep it (the local
+    bus keeps nothing once delivered)."""
+    assert isinstance(bus, RedisBus)
+    monkeypatch.setattr(rtcbus, "RETAIN", 0.05)
+    await bus.publish(EVENTS, {"type": "app", "data": {"text": "said in the group"}})
+    await asyncio.sleep(0.1)
+    await bus.publish(EVENTS, {"type": "app", "data": {}})
+    entries = await bus.redis.xrange(bus.prefix + EVENTS)
+    assert len(entries) == 1 and b"said in the group" not in entries[0][1][b"m"]
