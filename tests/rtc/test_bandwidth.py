@@ -207,7 +207,7 @@ def test_a_probe_of_the_whole_camera_pads_and_switches_once_the_link_carries_it(
     assert choose(link, t, videos, switches={"p0", "p1"}) == {"p0": 2, "p1": 2}  # not switched
     assert link.probing == ("p0", 3) and link.pad_for == "p0" and link.padding == 750_000
     link.padded = int(750_000 / 8 * PROBE_HOLD)  # the forwarder sent it all
-    link.remb(850_000, t + 1)  # the estimate grows a little, far from a wide margin
+    link.remb(900_000, t + 1)  # it grows with the padding, far from a wide margin
     assert choose(link, t + 1, videos, switches={"p0", "p1"}) == {"p0": 2, "p1": 2}
     assert choose(link, t + PROBE_HOLD, videos, switches={"p0", "p1"}) == {"p0": 2, "p1": 2}
     assert link.probing is None and link.padding == 0.0  # carried: the camera, next time
@@ -222,6 +222,25 @@ def test_a_probe_of_the_whole_camera_pads_and_switches_once_the_link_carries_it(
     assert choose(estimated, t + 1, videos, switches={"p0", "p1"}) == {"p0": 2, "p1": 2}
     estimated.remb(1_600_000, t + 2)  # ...so the camera waits for a wide margin
     assert choose(estimated, t + 2, videos, switches={"p0", "p1"}) == {"p0": 3, "p1": 2}
+
+
+def test_a_padding_probe_that_the_estimate_does_not_follow_fails() -> None:
+    """A link that cannot carry the padding lets its queue grow: the browser's estimate holds,
+    or dips (less than a fifth, within the probe), instead of growing; no camera then."""
+    small = [40_000.0, 80_000.0, 150_000.0, 900_000.0]
+    for later in (800_000, 760_000):  # held; dipped by 5 %
+        link = settled(800_000)
+        link.next_probe = 0.0
+        choose(link, T, [("p0", small)], switches={"p0"})
+        t = T + PATIENCE + PROBE_AFTER + 0.5
+        link.remb(800_000, t - 0.5)
+        choose(link, t, [("p0", small)], switches={"p0"})
+        assert link.padding > 0
+        link.padded = int(750_000 / 8 * PROBE_HOLD)
+        link.remb(later, t + 1)
+        for dt in (1.0, PROBE_HOLD, PROBE_HOLD + 0.5):
+            assert choose(link, t + dt, [("p0", small)], switches={"p0"}) == {"p0": 2}
+        assert link.proven < 900_000 and link.next_switch > t
 
 
 def test_a_padding_probe_the_link_cannot_carry_ends_without_a_switch() -> None:
