@@ -142,9 +142,12 @@ SENDER_PRIVATE = (
     "packet_count",
     "rtx_payload_type",
     "rtx_sequence_number",
+    "lsr",
+    "lsr_time",
 )
 _TX_NTP, _TX_RTP_TS = _TX + "ntp_timestamp", _TX + "rtp_timestamp"
 _TX_RTX_PT, _TX_RTX_SEQ = _TX + "rtx_payload_type", _TX + "rtx_sequence_number"
+_TX_LSR, _TX_LSR_TIME = _TX + "lsr", _TX + "lsr_time"
 _TX_OCTETS, _TX_PACKETS = _TX + "octet_count", _TX + "packet_count"
 _DTLS = "_RTCDtlsTransport__"
 _DTLS_RX_BYTES, _DTLS_RX_PACKETS = _DTLS + "rx_bytes", _DTLS + "rx_packets"
@@ -467,6 +470,9 @@ class Forwarder:
                             covered = 0 if last is None else report.highest_sequence - last
                             link.report(report.fraction_lost,
                                         covered if 0 <= covered < 1 << 15 else 0)
+                            if report.lsr and report.lsr == getattr(sender, _TX_LSR):
+                                sent = getattr(sender, _TX_LSR_TIME)  # our last sender report
+                                link.round_trip(time.time() - sent - report.dlsr / 65536)
             await handle_rtcp(packet)
 
         sender._send_keyframe = keyframe  # type: ignore[method-assign]

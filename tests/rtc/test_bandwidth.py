@@ -243,6 +243,26 @@ def test_a_padding_probe_that_the_estimate_does_not_follow_fails() -> None:
         assert link.proven < 900_000 and link.next_switch > t
 
 
+def test_a_padding_probe_fails_once_the_round_trip_grows() -> None:
+    """A queue building at the link shows in the round trip before the estimate falls."""
+    small = [40_000.0, 80_000.0, 150_000.0, 900_000.0]
+    link = settled(800_000)
+    link.next_probe = 0.0
+    link.round_trip(0.15)
+    choose(link, T, [("p0", small)], switches={"p0"})
+    t = T + PATIENCE + PROBE_AFTER + 0.5
+    link.remb(800_000, t - 0.5)
+    choose(link, t, [("p0", small)], switches={"p0"})
+    assert link.padding > 0
+    link.round_trip(0.2)  # a little jitter: on
+    link.remb(880_000, t + 1)  # the estimate still grows
+    choose(link, t + 1, [("p0", small)], switches={"p0"})
+    assert link.padding > 0
+    link.round_trip(0.4)  # 250 ms queued: off
+    choose(link, t + 1.5, [("p0", small)], switches={"p0"})
+    assert link.padding == 0.0 and link.probing is None and link.next_switch > t + 1.5
+
+
 def test_a_padding_probe_the_link_cannot_carry_ends_without_a_switch() -> None:
     """...and the next of its kind waits longer, while the others' layers are tried."""
     small = [40_000.0, 80_000.0, 150_000.0, 900_000.0]
