@@ -21,8 +21,8 @@ from app.core.config import Settings, derived_key
 from rtc import jointoken
 from rtc.bus import BusRoomControl, RedisBus
 from rtc.errors import ServerClosing, close_code
-from rtc.placement import Placement
 from rtc.facade import Joined
+from rtc.placement import Placement
 from tests.conftest import unavailable
 from tests.live import free_port
 
