@@ -9,6 +9,7 @@ the run instead, so CI can never pass by skipping.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import uuid
@@ -24,11 +25,13 @@ from app.core.config import Settings
 from app.core.migrate import upgrade
 from app.main import create_app
 from app.models import Base
+from rtc.bus import RedisBus
 
 POSTGRES_URL = os.environ.get(
     "ROUNDS_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+REDIS_URL = os.environ.get("ROUNDS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 # Property tests check behaviour, not speed: no per-example deadline on a shared, noisy machine.
 hypothesis_settings.register_profile("rounds", deadline=None)
@@ -59,6 +62,32 @@ async def _pg_admin(url: str, *statements: str) -> None:
             await conn.execute(statement)
     finally:
         await conn.close()
+
+
+@contextlib.asynccontextmanager
+async def redis_test_bus() -> AsyncIterator[RedisBus]:
+    """The media bus on the local Redis, its keys under a prefix of this test's own (deleted
+    after it)."""
+    bus = RedisBus(REDIS_URL, prefix=f"test-{uuid.uuid4().hex[:8]}:")
+    try:
+        await bus.redis.ping()
+    except Exception as exc:  # noqa: BLE001 - any failure means Redis is not usable here
+        await bus.close()
+        unavailable(f"Redis is not reachable at {REDIS_URL}: {type(exc).__name__}; "
+                    "the tests of the media bus skipped")
+    try:
+        yield bus
+    finally:
+        keys = [k async for k in bus.redis.scan_iter(match=bus.prefix + "*")]
+        if keys:
+            await bus.redis.delete(*keys)
+        await bus.close()
+
+
+@pytest.fixture
+async def redis_bus() -> AsyncIterator[RedisBus]:
+    async with redis_test_bus() as bus:
+        yield bus
 
 
 @pytest.fixture(scope="session")

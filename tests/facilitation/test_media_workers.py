@@ -6,8 +6,6 @@ over the bus (presence in, `state` events and answers to `app` messages out)."""
 from __future__ import annotations
 
 import shutil
-import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -16,30 +14,15 @@ from pydantic import SecretStr
 
 from app.core.config import Settings
 from rtc.bus import RedisBus
-from tests.conftest import unavailable
-from tests.rtc.test_bus import REDIS_URL
+from tests.conftest import REDIS_URL
 from tests.rtc.test_worker import SECRET, worker_process
 
 from .stage import Stage, latest, state
 
 
 @pytest.fixture
-async def prefix() -> AsyncIterator[str]:
-    chosen = f"test-{uuid.uuid4().hex[:8]}:"
-    bus = RedisBus(REDIS_URL, prefix=chosen)
-    try:
-        await bus.redis.ping()
-    except Exception as exc:  # noqa: BLE001 - any failure means Redis is not usable here
-        await bus.close()
-        unavailable(f"Redis is not reachable at {REDIS_URL}: {type(exc).__name__}; "
-                    "media worker tests skipped")
-    try:
-        yield chosen
-    finally:
-        keys = [k async for k in bus.redis.scan_iter(match=chosen + "*")]
-        if keys:
-            await bus.redis.delete(*keys)
-        await bus.close()
+def prefix(redis_bus: RedisBus) -> str:
+    return redis_bus.prefix
 
 
 async def test_a_session_runs_on_a_media_worker(sqlite_template: Path, tmp_path: Path,

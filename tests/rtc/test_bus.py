@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -16,34 +14,20 @@ from rtc import bus as rtcbus
 from rtc.bus import EVENTS, Bus, BusRoomControl, LocalBus, RedisBus, WorkerEnd, decode_event
 from rtc.errors import AppRejected
 from rtc.facade import AppMessage, Joined, Left, PresenceEvent
-from tests.conftest import unavailable
+from tests.conftest import redis_test_bus
 
 from .conftest import Live, eventually
 from .test_signalling import Raw
 
-REDIS_URL = os.environ.get("ROUNDS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-
 
 @pytest.fixture(params=["local", "redis"])
 async def bus(request: pytest.FixtureRequest) -> AsyncIterator[Bus]:
-    """The bus in one process, and on Redis (streams under a prefix of this test's own)."""
+    """The bus in one process, and on Redis."""
     if request.param == "local":
         yield LocalBus()
         return
-    redis = RedisBus(REDIS_URL, prefix=f"test-{uuid.uuid4().hex[:8]}:")
-    try:
-        await redis.redis.ping()
-    except Exception as exc:  # noqa: BLE001 - any failure means Redis is not usable here
-        await redis.close()
-        unavailable(f"Redis is not reachable at {REDIS_URL}: {type(exc).__name__}; "
-                    "Redis bus tests skipped")
-    try:
+    async with redis_test_bus() as redis:
         yield redis
-    finally:
-        keys = [k async for k in redis.redis.scan_iter(match=redis.prefix + "*")]
-        if keys:
-            await redis.redis.delete(*keys)
-        await redis.close()
 
 
 @contextlib.asynccontextmanager

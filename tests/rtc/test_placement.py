@@ -5,38 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 from rtc.bus import RedisBus
 from rtc.placement import RESERVE_FOR, Heartbeat, Load, Placement, expected_streams
-from tests.conftest import unavailable
-
-from .test_bus import REDIS_URL
 
 ROOM = expected_streams(8)  # 112 streams: a room of eight, full
 
 
 @pytest.fixture
-async def redis() -> AsyncIterator[tuple[Any, str]]:
-    prefix = f"test-{uuid.uuid4().hex[:8]}:"
-    bus = RedisBus(REDIS_URL, prefix=prefix)
-    try:
-        await bus.redis.ping()
-    except Exception as exc:  # noqa: BLE001 - any failure means Redis is not usable here
-        await bus.close()
-        unavailable(f"Redis is not reachable at {REDIS_URL}: {type(exc).__name__}; "
-                    "placement tests skipped")
-    try:
-        yield bus.redis, prefix
-    finally:
-        keys = [k async for k in bus.redis.scan_iter(match=prefix + "*")]
-        if keys:
-            await bus.redis.delete(*keys)
-        await bus.close()
+def redis(redis_bus: RedisBus) -> tuple[Any, str]:
+    """The Redis client and this test's key prefix."""
+    return redis_bus.redis, redis_bus.prefix
 
 
 def worker(redis: tuple[Any, str], name: str, capacity: int, load: Load | None = None,

@@ -9,7 +9,6 @@ import os
 import signal
 import sys
 import time
-import uuid
 from asyncio.subprocess import Process
 from collections.abc import AsyncIterator
 from typing import Any
@@ -23,11 +22,10 @@ from rtc.bus import BusRoomControl, RedisBus
 from rtc.errors import ServerClosing, close_code
 from rtc.facade import Joined
 from rtc.placement import Placement
-from tests.conftest import unavailable
+from tests.conftest import REDIS_URL
 from tests.live import free_port
 
 from .conftest import eventually
-from .test_bus import REDIS_URL
 from .test_signalling import Raw
 
 SECRET = "a-test-secret-for-the-media-worker-0123456789"
@@ -72,22 +70,8 @@ async def joined(port: str | int, path: str, tok: str) -> tuple[Raw, dict[str, A
 
 
 @pytest.fixture
-async def redis_prefix() -> AsyncIterator[str]:
-    prefix = f"test-{uuid.uuid4().hex[:8]}:"
-    bus = RedisBus(REDIS_URL, prefix=prefix)
-    try:
-        await bus.redis.ping()
-    except Exception as exc:  # noqa: BLE001 - any failure means Redis is not usable here
-        await bus.close()
-        unavailable(f"Redis is not reachable at {REDIS_URL}: {type(exc).__name__}; "
-                    "media worker tests skipped")
-    try:
-        yield prefix
-    finally:
-        keys = [k async for k in bus.redis.scan_iter(match=prefix + "*")]
-        if keys:
-            await bus.redis.delete(*keys)
-        await bus.close()
+def redis_prefix(redis_bus: RedisBus) -> str:
+    return redis_bus.prefix
 
 
 async def test_a_worker_process_hosts_rooms_the_api_drives_over_redis(redis_prefix: str) -> None:
