@@ -411,7 +411,9 @@ def _choose_steps(link: Link, now: float, steps: Sequence[tuple[Step, float]],
                 return False
             if k in switches:
                 return now >= link.next_switch and used + bps <= usable * SWITCH_REACH
-            return used + bps <= usable * PROBE_REACH
+            # with every video paused the browser has nothing to estimate from (its estimate
+            # can sit at a few kbit/s), so the first video's base layer is tried whatever it is
+            return used + bps <= usable * PROBE_REACH or not chosen
 
         nxt = next((k for k, bps in steps if tried(k, bps)), None)
         if nxt is not None:

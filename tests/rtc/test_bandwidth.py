@@ -464,3 +464,14 @@ def test_the_speakers_repairs_come_before_the_others() -> None:
     assert thumbnails >= 1
     assert link.may_repair(1300, now, first=True)
     assert not link.may_repair(1300, now, first=True)  # and then the budget is spent
+
+
+def test_with_every_video_paused_the_first_is_tried_however_low_the_estimate() -> None:
+    """An estimate that fell to a few kbit/s with every video paused has nothing to grow from:
+    the first video's base layer is tried all the same."""
+    link = settled(24_000)
+    choose(link, T, LAYERED)
+    assert choose(link, T + PATIENCE, LAYERED) == {}
+    t = T + PATIENCE + PROBE_AFTER + 0.5
+    link.remb(24_000, t - 0.5)
+    assert choose(link, t, LAYERED) == {"p0": 0} and link.probing == ("p0", 0)

@@ -126,7 +126,7 @@ async def test_a_probe_for_the_camera_pads_with_copies_then_switches(live: Live)
                          and subs._counted[camera.small][2][0] > 0
                          and subs._counted[camera][2][0] > 0, what="both rates measured")
         high = subs._counted[camera][2][0]
-        budget = 1.2 * high  # room for the camera, but not with the margin the estimate needs
+        budget = 1.4 * high  # room for the camera, but not with the margin the estimate needs
         assert budget * SWITCH < high
         estimate = Link.remb
         link = subs.link
@@ -152,7 +152,7 @@ async def test_a_probe_for_the_camera_pads_with_copies_then_switches(live: Live)
             stats = streams.get(rtx_ssrc)
             return 0 if stats is None else stats.packets_received
 
-        await eventually(lambda: tick() and link.padding > 0, timeout=20, what="a probe")
+        await eventually(lambda: tick() and link.padding > 0, timeout=40, what="a probe")
         assert link.pad_for == "a" and slot.sink.padding == link.padding
         before, frames, padded = copies(), b.frames_from("a", "video"), forwarder.padded
         await eventually(lambda: tick() and copies() >= before + 20, what="copies arrive")
