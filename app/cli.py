@@ -157,6 +157,9 @@ def main(argv: list[str] | None = None) -> None:
                        help="host:port where the proxy reaches it (default: --host:--port)")
     media.add_argument("--capacity", type=int, default=1000,
                        help="streams it forwards at most (one subscriber's copy of one stream)")
+    media.add_argument("--drain", type=float, metavar="SECONDS",
+                       help="on SIGTERM, keep live rooms this long at most before handing them "
+                            "over (default: ROUNDS_MEDIA_DRAIN_SECONDS)")
     admin = sub.add_parser("create-admin", help="create an admin account")
     admin.add_argument("--email", required=True)
     admin.add_argument("--name", required=True)
@@ -185,7 +188,8 @@ def main(argv: list[str] | None = None) -> None:
         configure_logging(settings)
         config = dataclasses.replace(rtc_config(settings), worker=args.id)
         serve(config, args.bus, host=args.host, port=args.port, prefix=args.bus_prefix,
-              address=args.address, capacity=args.capacity)
+              address=args.address, capacity=args.capacity,
+              drain=settings.media_drain_seconds if args.drain is None else args.drain)
     elif args.command == "purge":
         from app.ops.retention import main as purge
 

@@ -4,6 +4,10 @@ when ``ROUNDS_MEDIA_BUS`` is set; docs/architecture.md, "Many media workers").""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+
 from redis.exceptions import RedisError
 from starlette.websockets import WebSocket
 
@@ -14,8 +18,10 @@ from app.members.models import MAX_FACILITATORS
 from rtc.bus import BusRoomControl, RedisBus
 from rtc.config import IceServer, RTCConfig
 from rtc.facade import RoomControl
-from rtc.placement import Placement
+from rtc.placement import HEARTBEAT, Placement
 from rtc.server import RTCServer
+
+log = logging.getLogger(__name__)
 
 ROOM_SEATS = MAX_GROUP_SIZE + MAX_FACILITATORS
 """A full group and all its facilitators fit in the room."""
@@ -63,17 +69,37 @@ class LocalMedia:
 
 class WorkerMedia:
     """The rooms on media workers: commands and presence over the Redis bus, and each room
-    placed on the worker with most headroom when its first grant is asked for."""
+    placed on the worker with most headroom when its first grant is asked for. The workers'
+    heartbeats are watched: whoever was on a worker that died has lost their connection (the
+    pages come back with a new grant, which places the room again)."""
 
     def __init__(self, settings: Settings) -> None:
         assert settings.media_bus is not None
         self.bus = RedisBus(settings.media_bus, prefix=settings.media_bus_prefix)
         self.control: RoomControl = BusRoomControl(self.bus)
         self.placement = Placement(self.bus.redis, settings.media_bus_prefix)
+        self._watching: asyncio.Task[None] | None = None
+        self._last_beat: dict[str, float] = {}
+        """Each worker's last heartbeat seen (Unix time): a dead one's people are gone since."""
 
     async def start(self) -> None:
         assert isinstance(self.control, BusRoomControl)
         await self.control.start()
+        self._watching = asyncio.create_task(self._watch())
+
+    async def _watch(self) -> None:
+        assert isinstance(self.control, BusRoomControl)
+        while True:
+            try:
+                beats = await self.placement.workers()
+                for worker, beat in beats.items():
+                    with contextlib.suppress(KeyError, ValueError):
+                        self._last_beat[worker] = float(beat["at"])
+                self.control.workers_gone({w: b.get("boot", "") for w, b in beats.items()},
+                                          self._last_beat)
+            except RedisError:  # Redis away: nobody's heartbeat can be read, so none is judged
+                log.warning("the media workers' heartbeats cannot be read just now")
+            await asyncio.sleep(HEARTBEAT)
 
     async def where(self, room: str, seats: int = ROOM_SEATS) -> str | None:
         """The media worker that hosts ``room`` (placed now if it is not yet)."""
@@ -89,6 +115,10 @@ class WorkerMedia:
 
     async def close(self) -> None:
         assert isinstance(self.control, BusRoomControl)
+        if self._watching is not None:
+            self._watching.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watching
         await self.control.close()
         await self.bus.close()
 

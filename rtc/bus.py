@@ -13,7 +13,10 @@ process the same way it drives them in its own.
   answer, ``APP_TIMEOUT`` at most, and is refused if none comes).
 - ``BusRoomControl``: on the API side, the same methods as ``RoomControl``; the rooms and
   their participants are kept from the presence events, so ``rooms()``, ``participants()``
-  and what ``revoke`` and ``send_event`` return need no round trip.
+  and what ``revoke`` and ``send_event`` return need no round trip. Each event names the
+  worker (and its boot) it comes from, so when a worker dies (``workers_gone``, from the
+  heartbeats) the participants it held count as lost, and when a room starts again on another
+  worker its floor is set there again.
 
 Commands are states, not toggles (``set_floor`` names who has the floor), so one applied twice
 does no harm; revocations go to every worker, since a room placed later must refuse the same
@@ -235,6 +238,13 @@ class _End:
                 await self.bus.publish(channel, message)
             except Exception:
                 logger.exception("publishing on %s failed", channel)
+            finally:
+                self._out.task_done()
+
+    async def flush(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109 - a bounded wait
+        """Wait until what was posted is published (``timeout`` at most: the bus may be away)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._out.join(), timeout)
 
     async def close(self) -> None:
         for task in self._tasks:
@@ -248,9 +258,9 @@ class _End:
 class WorkerEnd(_End):
     """A media worker's end of the bus: commands in, presence events and app messages out."""
 
-    def __init__(self, bus: Bus, control: RoomControl, worker: str) -> None:
+    def __init__(self, bus: Bus, control: RoomControl, worker: str, boot: str = "") -> None:
         super().__init__(bus)
-        self.control, self.worker = control, worker
+        self.control, self.worker, self.boot = control, worker, boot
         self._asked = itertools.count(1)
         self._answers: dict[int, asyncio.Future[str | None]] = {}
         self._stop: Callable[[], None] | None = None
@@ -268,7 +278,18 @@ class WorkerEnd(_End):
         await super().close()
 
     def _presence(self, event: PresenceEvent) -> None:
-        self.post(EVENTS, encode_event(event))
+        self.post(EVENTS, {**encode_event(event), "worker": self.worker, "boot": self.boot})
+
+    def lose_everyone(self) -> None:
+        """Before this worker hands its rooms over: the API hears that every participant's
+        connection was lost (they come back on the room's next worker), and nothing more of
+        these rooms."""
+        if self._stop is not None:
+            self._stop()
+            self._stop = None
+        for room in self.control.rooms():
+            for participant in self.control.participants(room):
+                self._presence(ConnectionLost(room, participant))
 
     async def _app_message(self, message: AppMessage) -> None:
         asked = next(self._asked)
@@ -314,7 +335,9 @@ class BusRoomControl(RoomControl):
 
     def __init__(self, bus: Bus) -> None:  # (no hub: the rooms are elsewhere)
         self._end = _End(bus)
-        self._members: dict[str, set[str]] = {}
+        self._members: dict[str, dict[str, tuple[str, str]]] = {}
+        """room -> participant -> the (worker, boot) their connection is on"""
+        self._floors: dict[str, str | None] = {}
         self._listeners: list[Listener] = []
         self._handler: AppHandler | None = None
 
@@ -332,18 +355,40 @@ class BusRoomControl(RoomControl):
             await self._app_message(message)
             return
         event = decode_event(message)
-        members = self._members.setdefault(event.room, set())
+        where = (str(message.get("worker", "")), str(message.get("boot", "")))
+        members = self._members.setdefault(event.room, {})
         if isinstance(event, Joined | Reconnected):
-            members.add(event.participant)
-        elif isinstance(event, Left):
-            members.discard(event.participant)
-            if not members:
-                del self._members[event.room]
+            if not members and self._floors.get(event.room) is not None:
+                # the room (again) on a worker: it starts without a floor
+                self._send("set_floor", room=event.room, participant=self._floors[event.room])
+            members[event.participant] = where
+        elif isinstance(event, Left) or (
+                isinstance(event, ConnectionLost) and members.get(event.participant) == where):
+            members.pop(event.participant, None)
+        if not members:
+            del self._members[event.room]
+        self._tell(event)
+
+    def _tell(self, event: PresenceEvent) -> None:
         for listener in list(self._listeners):
             try:
                 listener(event)
             except Exception:
                 logger.exception("presence listener failed")
+
+    def workers_gone(self, live: dict[str, str], last_beat: dict[str, float] | None = None
+                     ) -> None:
+        """``live``: each live worker's boot, from the heartbeats. Whoever was connected to a
+        worker not among them (dead, or started again) has lost their connection, at the
+        worker's last heartbeat (``last_beat``, Unix time) if it is known."""
+        for room, members in list(self._members.items()):
+            for participant, (worker, boot) in list(members.items()):
+                if worker and live.get(worker) != boot:
+                    del members[participant]
+                    if not members:
+                        del self._members[room]
+                    at = (last_beat or {}).get(worker)
+                    self._tell(ConnectionLost(room, participant, at))
 
     async def _app_message(self, message: dict[str, Any]) -> None:
         refusal: str | None = None
@@ -367,6 +412,8 @@ class BusRoomControl(RoomControl):
             raise ValueError("a revocation names a room, a participant or both")
         self._send("revoke", room=room, participant=participant,
                    at=time.time() if at is None else at)
+        if participant is None and room is not None:
+            self._floors.pop(room, None)
         rooms = [room] if room is not None else list(self._members)
         return any(participant is None or participant in self._members.get(r, ())
                    for r in rooms if self._members.get(r))
@@ -381,6 +428,7 @@ class BusRoomControl(RoomControl):
         self._send("set_audio_forwarding", room=room, participant=participant, enabled=enabled)
 
     def set_floor(self, room: str, participant: str | None) -> None:
+        self._floors[room] = participant
         self._send("set_floor", room=room, participant=participant)
 
     def split_room(self, room: str, groups: list[list[str]] | None) -> None:
@@ -392,7 +440,7 @@ class BusRoomControl(RoomControl):
         if not isinstance(kind, str) or not kind:
             raise ValueError("an app event needs a 'kind' string")
         self._send("send_event", room=room, event=event, participant=participant)
-        members = self._members.get(room, set())
+        members = self._members.get(room, {})
         return len(members) if participant is None else int(participant in members)
 
     def set_message_handler(self, handler: AppHandler | None) -> None:

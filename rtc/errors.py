@@ -19,6 +19,7 @@ WebSocket close code (``close_code``) and to how the participant left (``depart_
      ├── Revoked                revoked                      yes    4009
      ├── RoomClosed             room_closed                  yes    4007
      ├── ServerClosing          shutdown                     yes    1001
+     ├── Moved                  moved                        yes    4010
      └── InternalError          internal                     yes    1011
 
 Non-fatal errors are sent to the client as ``{"type": "error", "code": ..., "detail": ...}``
@@ -127,6 +128,14 @@ class ServerClosing(RTCError):
     fatal = True
 
 
+class Moved(RTCError):
+    """The room moves to another media server (a worker draining): join again at once, with
+    a new grant."""
+
+    code = "moved"
+    fatal = True
+
+
 class InternalError(RTCError):
     """A bug on the server ended this connection (logged with its traceback)."""
 
@@ -145,6 +154,7 @@ _CLOSE_CODES: dict[type[RTCError], int] = {
     Removed: 4008,
     Revoked: 4009,
     ServerClosing: 1001,
+    Moved: 4010,
     InternalError: 1011,
 }
 

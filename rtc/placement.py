@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -91,6 +93,9 @@ class Heartbeat:
         self.address, self.capacity, self.load, self.expiry = address, capacity, load, expiry
         self.draining = False
         """Set on SIGTERM: placement skips this worker; its live rooms stay."""
+        self.boot = secrets.token_hex(8)
+        """This run of the worker: one started again under the same id holds none of the
+        connections the last one held."""
 
     async def beat(self) -> None:
         load = self.load()
@@ -98,6 +103,7 @@ class Heartbeat:
         ms = int(self.expiry * 1000)
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.hset(key, mapping={"address": self.address, "capacity": self.capacity,
+                                    "boot": self.boot, "at": f"{time.time():.3f}",
                                     "streams": load.streams, "rooms": len(load.rooms),
                                     "draining": int(self.draining)})
             pipe.pexpire(key, ms)
@@ -130,12 +136,14 @@ class Placement:
     async def place(self, room: str, seats: int, *, now: float | None = None) -> str | None:
         """The worker that hosts ``room`` (placed now if it is not, or its worker is gone);
         None if no live worker has room for ``seats`` more people."""
-        import time
-
         at = int((time.time() if now is None else now) * 1000)
         worker = await self._place(args=[self.prefix, room, expected_streams(seats), at,
                                          int(RESERVE_FOR * 1000)])
         return None if worker is None else _text(worker)
+
+    async def live(self) -> dict[str, str]:
+        """Each live worker's boot (which run of it this is), by id."""
+        return {worker: beat.get("boot", "") for worker, beat in (await self.workers()).items()}
 
     async def workers(self) -> dict[str, dict[str, str]]:
         """The live workers' heartbeats, by id."""

@@ -36,6 +36,9 @@ class ConnectionLost:
 
     room: str
     participant: str
+    at: float | None = None
+    """When, in Unix time, if it was learned late (a media worker's last heartbeat, when the
+    worker died); None: now."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -114,11 +114,12 @@ class RTCServer:
             )
         return None
 
-    async def close(self) -> None:
-        """Close every room and peer connection (app lifespan shutdown)."""
+    async def close(self, error: RTCError | None = None) -> None:
+        """Close every room and peer connection (app lifespan shutdown), telling everyone
+        ``error`` (default: ``shutdown``)."""
         for room_id in list(self.hub.rooms):
             room = self.hub.rooms.pop(room_id)
-            room.close(ServerClosing("the server is shutting down"))
+            room.close(error or ServerClosing("the server is shutting down"))
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:

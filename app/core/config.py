@@ -127,6 +127,12 @@ class Settings(BaseSettings):
     media_bus_prefix: str = ""
     """Prefix of the bus's Redis keys (the workers' `--bus-prefix`)."""
 
+    media_drain_seconds: float = Field(default=3600.0, ge=0)
+    """How long a media worker (`rounds media`) that is told to stop (SIGTERM) keeps its live
+    rooms, taking no new one, before it hands them over to another worker (the pages join
+    again there by themselves, a second or two without media). Give its container at least
+    this long to stop (compose's `stop_grace_period`)."""
+
     rtc_shed_load: bool = False
     """When the media server's UDP sockets back up (it cannot keep up: a socket half full, or
     a datagram dropped), pause thumbnails' video before the speaker's and all video before

@@ -342,7 +342,9 @@ class LiveSession:
                 self.send_state(p)
             for said in words.history(self.words, self.live):
                 self.control.send_event(self.id, said, p)
-        elif isinstance(event, ConnectionLost | Left):
+        elif isinstance(event, ConnectionLost):
+            self._gone(p, at=event.at)
+        elif isinstance(event, Left):
             self._gone(p)
 
     def _gone(self, participant: str, at: float | None = None) -> None:

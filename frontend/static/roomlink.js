@@ -21,7 +21,11 @@ import { RoomConnection } from "./protocol.js";
 const FINAL = new Set([4003, 4006, 4007, 4008, 4009]);
 const FINAL_NAMES = /** @type {Record<string, number>} */ ({
   room_full: 4003, replaced: 4006, room_closed: 4007, removed: 4008, revoked: 4009 });
-const BACKOFF_MS = [500, 1000, 2000, 4000, 8000];
+/** Waits before each try to come back: a media worker that died is replaced in placement
+ * within 5 s of its last heartbeat, so the fourth try (5.5 s on) finds the room's next one. */
+const BACKOFF_MS = [500, 1000, 2000, 2000, 4000, 8000];
+/** The room moves to another media worker (it is being drained): join again at once. */
+const MOVED = 4010;
 const TIME_PROBES = 5;
 const TIME_EVERY_MS = 30000;
 const ALIVE_MS = 1000;
@@ -136,9 +140,17 @@ export class RoomLink {
     }
   }
 
-  /** A new join grant, unless the current token still has a minute to run. */
+  /** Whether to ask for a new grant before connecting again: the server refused the token,
+   * or it has less than a minute to run, or it names a media worker (a worker's room may have
+   * moved to another: the API knows where it is now). */
+  stale() {
+    return this.renew || this.grant.signalling_path !== "/rtc"
+      || new Date(this.grant.expires_at).getTime() - Date.now() <= 60000;
+  }
+
+  /** A new join grant if the current one is `stale()`. */
   async freshGrant() {
-    if (!this.renew && new Date(this.grant.expires_at).getTime() - Date.now() > 60000) return this.grant;
+    if (!this.stale()) return this.grant;
     this.renew = false;
     /** @type {JoinGrant | {status: string}} */
     const answer = await post(`/sessions/${encodeURIComponent(this.sessionId)}/join`,
@@ -200,6 +212,7 @@ export class RoomLink {
     on("close", ({ code }) => {
       if (this.over || !conn.participant) return;  // before joining, open() deals with it
       if (FINAL.has(code)) this.finish(String(code));
+      else if (code === MOVED) { this.renew = true; this.attempt += 1; void this.open(); }
       else this.retry();
     });
   }

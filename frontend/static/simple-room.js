@@ -31,7 +31,7 @@ class SimpleLink extends RoomLink {
 
   async freshGrant() {
     const base = /** @type {RoomLink} */ (this);
-    if (!base.renew && new Date(this.grant.expires_at).getTime() - Date.now() > 60000) return this.grant;
+    if (!base.stale()) return this.grant;
     base.renew = false;
     const answer = await this.renewGrant();
     if (!("token" in answer)) throw new ApiError(403, "waiting", "you are waiting to be let in again");

@@ -319,6 +319,17 @@ def new_context(
     return context
 
 
+def wait_until(page: Page, predicate: str, arg: Any = None, timeout: float = 20.0) -> None:
+    """Call a page function (async or not) until it returns something true, ``timeout``
+    seconds at most. (Playwright's ``wait_for_function`` takes the Promise an async function
+    returns for a true value at once, so it cannot wait on one.)"""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(predicate, arg):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true within {timeout} s: {predicate}")
+        page.wait_for_timeout(100)
+
+
 def watch_console(page: Page) -> list[str]:
     """Collect console errors and uncaught exceptions (a CSP refusal shows up here)."""
     problems: list[str] = []

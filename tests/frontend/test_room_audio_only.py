@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.frontend.conftest import Api
+from tests.frontend.conftest import Api, wait_until
 from tests.frontend.test_room_controls import doctor_let_in
 
 pytestmark = pytest.mark.browser
@@ -36,7 +36,7 @@ def test_audio_only_stops_incoming_video(browser, server, admin_api: Api) -> Non
     fac_ctx, amira_ctx, amira, _ = doctor_let_in(
         browser, server, admin_api, "Audio only group",
         prepare=lambda context, page: context.add_init_script(TRACK_PCS))
-    amira.wait_for_function(f"async () => ({VIDEO_BYTES})() > 20000", timeout=20_000)
+    wait_until(amira, f"async () => (await ({VIDEO_BYTES})()) > 20000")
 
     amira.get_by_role("button", name="Audio only").click()
     amira.wait_for_timeout(1500)  # the server renegotiates; packets in flight arrive
@@ -45,7 +45,6 @@ def test_audio_only_stops_incoming_video(browser, server, admin_api: Api) -> Non
     assert amira.evaluate(VIDEO_BYTES) == before  # not one more byte of video
 
     amira.get_by_role("button", name="Audio only").click()
-    amira.wait_for_function(f"async () => ({VIDEO_BYTES})() > {before + 20000}",
-                            timeout=20_000)
+    wait_until(amira, f"async () => (await ({VIDEO_BYTES})()) > {before + 20000}")
     amira_ctx.close()
     fac_ctx.close()

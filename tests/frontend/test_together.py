@@ -18,6 +18,7 @@ from tests.frontend.conftest import (
     doctor_joins,
     enter_room,
     make_world,
+    wait_until,
 )
 from tests.frontend.test_room_audio_only import TRACK_PCS
 from tests.frontend.test_room_controls import _page
@@ -69,9 +70,8 @@ def hear_only(pages: dict[str, Any], heard: dict[str, set[str]]) -> None:
     for pid, page in pages.items():  # packets are flowing from each of them
         for other in heard[pid]:
             start = _audio(page)["from"].get(other, 0)
-            page.wait_for_function(
-                f"async ([o, n]) => (({AUDIO})()).then((a) => (a.from[o] || 0) > n + 20)",
-                arg=[other, start], timeout=20_000)
+            wait_until(page, f"async ([o, n]) => ((await ({AUDIO})()).from[o] || 0) > n + 20",
+                       arg=[other, start])
     before = {pid: _audio(page) for pid, page in pages.items()}
     next(iter(pages.values())).wait_for_timeout(2000)
     for pid, page in pages.items():

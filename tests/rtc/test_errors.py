@@ -21,6 +21,7 @@ from rtc import errors as e
         (e.RoomClosed(), "room_closed", 4007),
         (e.Removed(), "removed", 4008),
         (e.ServerClosing(), "shutdown", 1001),
+        (e.Moved(), "moved", 4010),
         (e.InternalError(), "internal", 1011),
     ],
 )
