@@ -308,10 +308,12 @@ async def measure(
             mine = [k for k in server["sinks"] if k["subscriber"] == me and k["kind"] == "video"]
             if mine:
                 est = mine[0]["estimate"]
-                notes.append("server: estimate {} kbit/s, loss {:.0%}; videos {}".format(
+                padding = sum(k.get("padding") or 0 for k in mine)
+                notes.append("server: estimate {} kbit/s, loss {:.0%}; videos {}{}".format(
                     None if est is None else round(est / 1000), mine[0]["loss"] or 0,
                     " ".join("paused" if k["paused"] else ("small " if k.get("small") else "")
-                    + f"T{k['layer']}" for k in mine)))
+                    + f"T{k['layer']}" for k in mine),
+                    f" (padding probe {padding / 1000:.0f} kbit/s)" if padding else ""))
     first = {s["id"]: s for s in samples[0]["inbound"]}
     for s in samples[-1]["inbound"]:
         if s["kind"] == "audio" and args.verbose:  # over the window

@@ -220,8 +220,10 @@ def test_a_probe_of_the_whole_camera_pads_and_switches_once_the_link_carries_it(
     assert choose(estimated, T + PATIENCE, videos, switches={"p0", "p1"}) == {"p0": 2, "p1": 2}
     estimated.remb(1_300_000, t + 1)  # the estimate runs ahead of what the link carries...
     assert choose(estimated, t + 1, videos, switches={"p0", "p1"}) == {"p0": 2, "p1": 2}
-    estimated.remb(1_600_000, t + 2)  # ...so the camera waits for a wide margin
-    assert choose(estimated, t + 2, videos, switches={"p0", "p1"}) == {"p0": 3, "p1": 2}
+    estimated.remb(1_600_000, t + 2)  # ...so the camera waits for a wide margin, with room
+    assert choose(estimated, t + 2, videos, switches={"p0", "p1"}) == {"p0": 2, "p1": 2}
+    estimated.remb(1_800_000, t + 3)  # for p1's small picture beside it (0.6 x 1.8 M > 1.05 M)
+    assert choose(estimated, t + 3, videos, switches={"p0", "p1"}) == {"p0": 3, "p1": 2}
 
 
 def test_a_padding_probe_that_the_estimate_does_not_follow_fails() -> None:
