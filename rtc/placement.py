@@ -18,7 +18,7 @@ The script reads keys it builds from the prefix (standalone Redis, not Redis Clu
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import logging
 import secrets
 import time
 from collections.abc import Callable
@@ -31,6 +31,9 @@ EXPIRY = 5.0
 """Seconds after its last heartbeat a worker counts as gone."""
 RESERVE_FOR = 30.0
 """Seconds a placed room's streams count against its worker before they show in heartbeats."""
+
+
+logger = logging.getLogger(__name__)
 
 
 def expected_streams(seats: int) -> int:
@@ -115,9 +118,18 @@ class Heartbeat:
             await pipe.execute()
 
     async def run(self) -> None:
+        """Beat until cancelled; a beat that fails (Redis away: redis-py's own errors are not
+        OSErrors) is tried again at the next."""
+        failing = False
         while True:
-            with contextlib.suppress(OSError, ConnectionError):
+            try:
                 await self.beat()
+                failing = False
+            except Exception as exc:  # noqa: BLE001 - whatever Redis raises, beat on
+                if not failing:
+                    logger.warning("the heartbeat cannot reach Redis (%s); trying every %.0f s",
+                                   type(exc).__name__, HEARTBEAT)
+                failing = True
             await asyncio.sleep(HEARTBEAT)
 
     async def stop(self) -> None:

@@ -1,6 +1,8 @@
 """Real caddy with deploy/Caddyfile (the trust-certificate form of `tls`), in front of the app
-run by uvicorn on loopback: HTTPS, the security headers, the /rtc WebSocket upgrade, /metrics
-kept off the web name and served on the metrics port only, and HTTP redirected to HTTPS."""
+run by uvicorn on loopback: HTTPS, the security headers, the /rtc WebSocket upgrade, a media
+worker's signalling path routed to it (deploy/workers/media-1.caddy, pointed at a `rounds
+media` process on loopback), /metrics kept off the web name and served on the metrics port
+only, and HTTP redirected to HTTPS."""
 
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ class Stack:
     cert: Path
     caddy_log: Path
     app_log: Path
+    worker_log: Path
 
     @property
     def base(self) -> str:
@@ -56,19 +59,31 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                  "HOME": str(directory),
                  "XDG_DATA_HOME": str(directory / "data"),
                  "XDG_CONFIG_HOME": str(directory / "config")}
+    worker_port = free_port()
+    workers = directory / "workers"  # the shipped route, to a worker on loopback
+    workers.mkdir()
+    route = (ROOT / "deploy" / "workers" / "media-1.caddy").read_text()
+    (workers / "media-1.caddy").write_text(route.replace("media-1:8101",
+                                                         f"127.0.0.1:{worker_port}"))
+    caddy_env["ROUNDS_WORKERS_DIR"] = str(workers)
+    worker = [sys.executable, "-m", "app.cli", "media", "--id", "media-1", "--bus",
+              "redis://127.0.0.1:1/0", "--host", "127.0.0.1", "--port", str(worker_port)]
+    worker_log = directory / "worker.log"  # (no Redis: it signals all the same)
     app_log, caddy_log = directory / "app.log", directory / "caddy.log"
     uvicorn = [sys.executable, "-m", "uvicorn", "tests.deploy.asgi_app:make_app", "--factory",
                "--host", "127.0.0.1", "--port", str(app_port), "--no-access-log",
                "--proxy-headers"]
-    with running(uvicorn, app_log, env=app_env, cwd=ROOT) as app_process:
+    with running(uvicorn, app_log, env=app_env, cwd=ROOT) as app_process, \
+            running(worker, worker_log, env=app_env, cwd=ROOT) as worker_process:
         wait_tcp(app_port, app_process, app_log)
+        wait_tcp(worker_port, worker_process, worker_log)
         with running([caddy, "run", "--config", str(ROOT / "deploy" / "Caddyfile"),
                       "--adapter", "caddyfile"], caddy_log, env=caddy_env,
                      cwd=directory) as caddy_process:
             wait_tcp(https, caddy_process, caddy_log)
             wait_tcp(http, caddy_process, caddy_log)
             wait_tcp(metrics, caddy_process, caddy_log)
-            yield Stack(https, http, metrics, cert, caddy_log, app_log)
+            yield Stack(https, http, metrics, cert, caddy_log, app_log, worker_log)
 
 
 async def test_https_reaches_the_app_with_security_headers(stack: Stack) -> None:
@@ -111,6 +126,23 @@ async def test_websocket_upgrade_on_rtc_passes_through(stack: Stack) -> None:
     # stand-in, used while /rtc is not mounted, echoes it).
     assert reply == "echo:hello through caddy" or json.loads(reply)["code"] == "bad_json", (
         reply, tail(stack.app_log))
+
+
+async def test_a_media_workers_path_reaches_that_worker(stack: Stack) -> None:
+    async with asyncio.timeout(TIMEOUT):
+        async with websockets.connect(f"wss://localhost:{stack.https}/rtc/media-1",
+                                      ssl=stack.ssl(), origin=stack.base) as ws:
+            await ws.send(json.dumps({"type": "hello", "version": 1}))
+            hello = json.loads(await ws.recv())
+            await ws.send(json.dumps({"type": "join", "token": "not-a-token"}))
+            refused = json.loads(await ws.recv())
+    assert hello["type"] == "hello", (hello, tail(stack.worker_log))
+    assert refused["code"] == "bad_token"  # the worker's own answer
+    # a worker with no route is not reached (it falls to the app, which serves /rtc only)
+    with pytest.raises(websockets.InvalidStatus):
+        async with asyncio.timeout(TIMEOUT):
+            await websockets.connect(f"wss://localhost:{stack.https}/rtc/media-2",
+                                     ssl=stack.ssl(), origin=stack.base)
 
 
 async def test_metrics_are_not_exposed_at_the_edge(stack: Stack) -> None:

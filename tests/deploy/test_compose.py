@@ -33,8 +33,39 @@ def _text() -> str:
 def test_services(compose: dict[str, Any]) -> None:
     services = compose["services"]
     assert {"caddy", "migrate", "app", "db", "coturn", "redis"} <= set(services)
-    assert services["redis"]["profiles"] == ["redis"]
+    assert services["redis"]["profiles"] == ["redis", "workers"]
     assert all("profiles" not in services[s] for s in ("caddy", "migrate", "app", "db", "coturn"))
+
+
+def test_media_workers_are_routed_relayed_and_drained(compose: dict[str, Any]) -> None:
+    """Each media worker of the "workers" profile has a route in deploy/workers (its
+    signalling path to its port), coturn relays to its media address, it holds no database
+    or SSO secret, and compose gives it its drain time to stop."""
+    services = compose["services"]
+    workers = {name: s for name, s in services.items() if name.startswith("media-")}
+    assert set(workers) == {"media-1", "media-2"}
+    routes = {p.stem for p in (ROOT / "deploy" / "workers").glob("*.caddy")}
+    assert routes == set(workers)
+    coturn = services["coturn"]["command"]
+    for name, worker in workers.items():
+        assert worker["profiles"] == ["workers"]
+        command = worker["command"]
+        assert command[:2] == ["rounds", "media"]
+        assert command[command.index("--id") + 1] == name
+        port = command[command.index("--port") + 1]
+        assert command[command.index("--bus") + 1] == "redis://redis:6379/0"
+        route = (ROOT / "deploy" / "workers" / f"{name}.caddy").read_text()
+        assert f"handle /rtc/{name} {{" in route and f"reverse_proxy {name}:{port} {{" in route
+        assert f"--allowed-peer-ip={worker['networks']['media']['ipv4_address']}" in coturn
+        env = worker["environment"]
+        assert not {"ROUNDS_DATABASE_URL", "ROUNDS_OIDC_CLIENT_SECRET",
+                    "ROUNDS_TURN_SECRET"} & set(env)
+        assert worker["stop_grace_period"] == "${ROUNDS_MEDIA_DRAIN_SECONDS:-3600}s"
+        assert env["ROUNDS_MEDIA_DRAIN_SECONDS"] == "${ROUNDS_MEDIA_DRAIN_SECONDS:-3600}"
+        assert worker["depends_on"]["redis"]["condition"] == "service_started"
+    assert services["app"]["environment"]["ROUNDS_MEDIA_BUS"] == "${ROUNDS_MEDIA_BUS:-}"
+    caddy = services["caddy"]["volumes"]
+    assert "./deploy/workers:/etc/caddy/workers:ro" in caddy
 
 
 def test_app_waits_for_the_one_shot_migration(compose: dict[str, Any]) -> None:
@@ -238,7 +269,7 @@ def test_app_environment_names_real_settings(compose: dict[str, Any]) -> None:
     for name in re.findall(r"^#? ?(ROUNDS_[A-Z_]+)=", example, re.M):
         if name not in ("ROUNDS_DOMAIN", "ROUNDS_WEB_IP", "ROUNDS_TURN_DOMAIN", "ROUNDS_TURN_IP",
                         "ROUNDS_TLS", "ROUNDS_IMAGE", "ROUNDS_MEDIA_SUBNET", "ROUNDS_MEDIA_IP",
-                        "ROUNDS_METRICS_IP"):
+                        "ROUNDS_MEDIA_1_IP", "ROUNDS_MEDIA_2_IP", "ROUNDS_METRICS_IP"):
             assert name[7:].lower() in fields, name
 
 

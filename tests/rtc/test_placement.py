@@ -4,6 +4,7 @@ the local Redis (each test under its own key prefix)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from typing import Any
 
@@ -91,3 +92,22 @@ async def test_a_dead_workers_room_is_placed_again(redis: tuple[Any, str]) -> No
     await asyncio.sleep(0.5)  # no heartbeat: gone
     assert await placement.place("r1", 8) == "spare"
     assert set(await placement.workers()) == {"spare"}
+
+
+async def test_a_heartbeat_outlives_redis_being_away() -> None:
+    """redis-py's errors are not OSErrors: a heartbeat that cannot reach Redis beats on (a
+    worker whose heartbeat stopped for good would count as dead while it hosts rooms)."""
+    import redis.asyncio
+
+    away = redis.asyncio.Redis.from_url("redis://127.0.0.1:1/0")  # nothing listens there
+    beat = Heartbeat(away, "test-away:", "w1", address="w1:8101", capacity=10,
+                     load=lambda: Load(rooms=[], streams=0))
+    running = asyncio.create_task(beat.run())
+    try:
+        await asyncio.sleep(2.5)  # two beats fail
+        assert not running.done()
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+        await away.aclose()
