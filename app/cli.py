@@ -183,13 +183,15 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "media":  # no database: only the settings for rtc/
         from app.media import rtc_config
         from app.ops.logging import configure_logging
+        from app.ops.router import worker_metrics
         from rtc.worker import serve
 
         configure_logging(settings)
         config = dataclasses.replace(rtc_config(settings), worker=args.id)
         serve(config, args.bus, host=args.host, port=args.port, prefix=args.bus_prefix,
               address=args.address, capacity=args.capacity,
-              drain=settings.media_drain_seconds if args.drain is None else args.drain)
+              drain=settings.media_drain_seconds if args.drain is None else args.drain,
+              routes=lambda server: [worker_metrics(server, args.id)])
     elif args.command == "purge":
         from app.ops.retention import main as purge
 

@@ -19,12 +19,12 @@ import contextlib
 import logging
 import signal
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from types import FrameType
 
 import uvicorn
 from starlette.applications import Starlette
-from starlette.routing import WebSocketRoute
+from starlette.routing import BaseRoute, WebSocketRoute
 
 from .bus import Bus, RedisBus, WorkerEnd
 from .config import RTCConfig
@@ -96,9 +96,12 @@ class Worker:
 
 
 def create_worker_asgi(config: RTCConfig, bus: Bus,
-                       heartbeat: Callable[[RTCServer], Heartbeat] | None = None) -> Starlette:
+                       heartbeat: Callable[[RTCServer], Heartbeat] | None = None,
+                       routes: Callable[[RTCServer], Sequence[BaseRoute]] = lambda _: ()
+                       ) -> Starlette:
     """The worker's app: signalling, its rooms on the bus, and its heartbeat (placement) from
-    start-up to shutdown (``app.state.worker``)."""
+    start-up to shutdown (``app.state.worker``); ``routes``: more routes for its server (the
+    app's `/metrics`)."""
     worker = Worker(config, bus, heartbeat)
 
     @contextlib.asynccontextmanager
@@ -110,14 +113,16 @@ def create_worker_asgi(config: RTCConfig, bus: Bus,
             await worker.close()
 
     app = Starlette(routes=[WebSocketRoute(f"/rtc/{config.worker}", worker.server.handle),
-                            WebSocketRoute("/rtc", worker.server.handle)], lifespan=lifespan)
+                            WebSocketRoute("/rtc", worker.server.handle),
+                            *routes(worker.server)], lifespan=lifespan)
     app.state.rtc = worker.server
     app.state.worker = worker
     return app
 
 
 def serve(config: RTCConfig, bus_url: str, *, host: str, port: int, prefix: str = "",
-          address: str = "", capacity: int = 1000, drain: float = 3600.0) -> None:
+          address: str = "", capacity: int = 1000, drain: float = 3600.0,
+          routes: Callable[[RTCServer], Sequence[BaseRoute]] = lambda _: ()) -> None:
     """Run a worker until SIGTERM (it drains: ``drain`` seconds at most) or SIGINT (its rooms
     close at once, as the API's do at shutdown), with its heartbeat: ``address`` (where the
     proxy reaches it) and ``capacity`` (streams it forwards at most: rtc/placement.py)."""
@@ -131,7 +136,7 @@ def serve(config: RTCConfig, bus_url: str, *, host: str, port: int, prefix: str 
         return Heartbeat(bus.redis, prefix, worker, address=address or f"{host}:{port}",
                          capacity=capacity, load=load)
 
-    app = create_worker_asgi(config, bus, heartbeat)
+    app = create_worker_asgi(config, bus, heartbeat, routes)
 
     class Server(uvicorn.Server):
         """SIGTERM drains (the worker goes on serving meanwhile: a participant whose network

@@ -14,10 +14,11 @@ from functools import lru_cache
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
+from starlette.routing import Route
 
 from app.core.migrate import current_revision, head_revision
 from app.ops import turn_check
-from app.ops.metrics import CONTENT_TYPE, REGISTRY
+from app.ops.metrics import CONTENT_TYPE, REGISTRY, watch_media
 
 router = APIRouter(tags=["ops"], include_in_schema=False)
 READY_TIMEOUT = 3.0
@@ -76,3 +77,16 @@ async def metrics() -> Response:
     """Every registered metric in Prometheus text format."""
     return Response(REGISTRY.render(), media_type=CONTENT_TYPE,
                     headers={"cache-control": "no-store"})
+
+
+def worker_metrics(server: object, worker: str) -> Route:
+    """A media worker's `/metrics` (`rounds media`, on its own port; caddy routes only its
+    `/rtc/{worker}`): its rooms and forwarding, and which worker it is."""
+    watch_media(server)
+    REGISTRY.gauge("rounds_media_worker", "This process is the media worker named by the label",
+                   labels=("worker",)).set(1, worker=worker)
+
+    async def endpoint(request: Request) -> Response:
+        return await metrics()
+
+    return Route("/metrics", endpoint)

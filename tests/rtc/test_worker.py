@@ -13,6 +13,7 @@ from asyncio.subprocess import Process
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
 import pytest
 import websockets
 
@@ -119,6 +120,10 @@ async def test_a_worker_process_hosts_rooms_the_api_drives_over_redis(redis_pref
             assert (beat["address"], beat["rooms"], beat["capacity"]) == (
                 f"127.0.0.1:{port}", "1", "1000")
             assert await placement.place("room-2", 8) == "w1"
+            async with httpx.AsyncClient() as http:  # its own /metrics, for Prometheus
+                scraped = (await http.get(f"http://127.0.0.1:{port}/metrics")).text
+            assert 'rounds_media_worker{worker="w1"} 1' in scraped
+            assert "rounds_participants 1" in scraped.splitlines()
 
             process.send_signal(signal.SIGTERM)  # it drains: no new room, its rooms go on
             await eventually_async(lambda: draining(placement, "w1"), what="w1 draining")
