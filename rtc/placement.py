@@ -5,7 +5,9 @@ workers"), through Redis.
   one subscriber's copy of one published stream), the rooms it hosts, and whether it is
   draining; it expires ``EXPIRY`` seconds after the last, so a dead worker drops out by itself.
 - ``Placement.place`` puts a room on the live, non-draining worker with the most headroom
-  (capacity, minus streams forwarded, minus reservations), in one Lua script, atomically, and
+  (capacity, minus streams forwarded, minus reservations; of two alike, the one with fewer
+  rooms: a room whose people have not begun to send yet forwards nothing), in one Lua script,
+  atomically, and
   reserves the room's expected streams there at once: ten rooms going live in the same second
   spread over the workers instead of all seeing the same idle one (Scalelite's thundering
   herd under pure least-load). A reservation lasts until the room shows in that worker's
@@ -50,10 +52,10 @@ local current = redis.call('GET', placed)
 if current and redis.call('EXISTS', prefix .. 'rounds:worker:' .. current) == 1 then
   return current
 end
-local best, most = false, -1
+local best, most, fewest = false, -1, 0
 for _, w in ipairs(redis.call('SMEMBERS', workers)) do
   local key = prefix .. 'rounds:worker:' .. w
-  local h = redis.call('HMGET', key, 'capacity', 'streams', 'draining')
+  local h = redis.call('HMGET', key, 'capacity', 'streams', 'draining', 'rooms')
   if not h[1] then
     redis.call('SREM', workers, w)
   elseif h[3] ~= '1' then
@@ -69,7 +71,10 @@ for _, w in ipairs(redis.call('SMEMBERS', workers)) do
       end
     end
     local headroom = tonumber(h[1]) - tonumber(h[2]) - reserved
-    if headroom > most then best, most = w, headroom end
+    local rooms = tonumber(h[4] or '0')
+    if headroom > most or (headroom == most and rooms < fewest) then
+      best, most, fewest = w, headroom, rooms
+    end
   end
 end
 if not best or most < expected then return false end

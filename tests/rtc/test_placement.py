@@ -57,6 +57,20 @@ async def test_the_worker_with_most_headroom_and_not_draining(redis: tuple[Any, 
     assert heartbeats["busy"]["streams"] == "800" and heartbeats["idle"]["draining"] == "1"
 
 
+async def test_of_two_alike_the_worker_with_fewer_rooms(redis: tuple[Any, str]) -> None:
+    """A room whose people have not begun to send forwards nothing yet: two workers with the
+    same headroom, one of them hosting it, and a new room goes to the other."""
+    client, prefix = redis
+    for name in ("w1", "w2"):  # whichever Redis lists first
+        hosting = Load(rooms=["live"], streams=0)
+        for host in ("w1", "w2"):
+            await worker(redis, host, capacity=1000,
+                         load=hosting if host == name else None).beat()
+        placement = Placement(*redis)
+        assert await placement.place(f"new-{name}", 8) == ("w2" if name == "w1" else "w1")
+        await client.delete(f"{prefix}rounds:reserved:w1", f"{prefix}rounds:reserved:w2")
+
+
 async def test_no_room_anywhere_is_said_and_live_rooms_keep_theirs(
         redis: tuple[Any, str]) -> None:
     await worker(redis, "w1", capacity=ROOM + 50, load=Load(rooms=["live"], streams=60)).beat()
