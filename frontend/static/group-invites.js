@@ -43,13 +43,17 @@ export async function mountInvites(group) {
 
   const form = $as("invite-form", HTMLFormElement);
   const kind = () => /** @type {HTMLInputElement} */ (form.querySelector("input[name=kind]:checked")).value;
+  // The lines follow the kind chosen, including a choice made while the page was still loading.
+  let mail = { enabled: false };
+  const showLines = () => {
+    $("uses-line").hidden = kind() !== "group";
+    $("email-line").hidden = !mail.enabled || kind() !== "personal";
+  };
+  for (const radio of form.querySelectorAll("input[name=kind]")) radio.addEventListener("change", showLines);
+  showLines();
   /** @type {{enabled: boolean}} */
-  const mail = await get("/mail").catch(() => ({ enabled: false }));
-  const showEmail = () => { $("email-line").hidden = !mail.enabled || kind() !== "personal"; };
-  for (const radio of form.querySelectorAll("input[name=kind]")) {
-    radio.addEventListener("change", () => { $("uses-line").hidden = kind() !== "group"; showEmail(); });
-  }
-  showEmail();
+  mail = await get("/mail").catch(() => ({ enabled: false }));
+  showLines();
   const button = $as("invite-submit", HTMLButtonElement);
   button.disabled = false;
   form.addEventListener("submit", (event) => {
@@ -68,8 +72,7 @@ export async function mountInvites(group) {
       $("new-link").hidden = false;
       $("new-link").focus();
       form.reset();
-      $("uses-line").hidden = true;
-      showEmail();
+      showLines();
       await reload();
     });
   });
