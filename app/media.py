@@ -15,6 +15,7 @@ from app.core.config import Settings, derived_key
 from app.core.errors import Unavailable
 from app.groups.models import MAX_GROUP_SIZE
 from app.members.models import MAX_FACILITATORS
+from app.ops.metrics import REGISTRY
 from rtc.bus import BusRoomControl, RedisBus
 from rtc.config import IceServer, RTCConfig
 from rtc.facade import RoomControl
@@ -25,6 +26,18 @@ log = logging.getLogger(__name__)
 
 ROOM_SEATS = MAX_GROUP_SIZE + MAX_FACILITATORS
 """A full group and all its facilitators fit in the room."""
+
+WORKER_FIGURES = {
+    figure: REGISTRY.gauge(f"rounds_placement_worker_{figure}", help, labels=("worker",))
+    for figure, help in (
+        ("rooms", "Rooms on each live media worker, from its heartbeat"),
+        ("streams", "Streams each live media worker forwards, from its heartbeat"),
+        ("capacity", "Streams each live media worker takes before placement skips it"),
+        ("draining", "1 for a live media worker that is draining (takes no new room)"),
+    )}
+REFUSED = REGISTRY.counter(
+    "rounds_placement_refused_total", "Rooms that could not be placed on a media worker, by "
+    "reason (no_media_capacity, media_bus_unavailable)", labels=("reason",))
 
 
 def rtc_config(settings: Settings) -> RTCConfig:
@@ -95,6 +108,8 @@ class WorkerMedia:
                 for worker, beat in beats.items():
                     with contextlib.suppress(KeyError, ValueError):
                         self._last_beat[worker] = float(beat["at"])
+                for figure, gauge in WORKER_FIGURES.items():
+                    gauge.set_all({w: _number(b.get(figure)) for w, b in beats.items()})
                 self.control.workers_gone({w: b.get("boot", "") for w, b in beats.items()},
                                           self._last_beat)
             except RedisError:  # Redis away: nobody's heartbeat can be read, so none is judged
@@ -106,9 +121,11 @@ class WorkerMedia:
         try:
             worker = await self.placement.place(room, seats)
         except RedisError:
+            REFUSED.inc(reason="media_bus_unavailable")
             raise Unavailable("media_bus_unavailable", "the media servers cannot be reached "
                               "just now: try again in a moment") from None
         if worker is None:
+            REFUSED.inc(reason="no_media_capacity")
             raise Unavailable("no_media_capacity", "no media server has room for this session "
                               "now: try again in a few minutes, or tell your IT team")
         return worker
@@ -121,6 +138,14 @@ class WorkerMedia:
                 await self._watching
         await self.control.close()
         await self.bus.close()
+
+
+def _number(text: str | None) -> float:
+    """A heartbeat's figure (0 if a worker of another version left it out)."""
+    try:
+        return float(text or 0)
+    except ValueError:
+        return 0.0
 
 
 Media = LocalMedia | WorkerMedia

@@ -304,16 +304,21 @@ async def measure(
         notes.append("the receiver publishes video in {} temporal layer(s)".format(
             [x["layers"] for x in servers[-1]["sources"]
              if x["participant"] == me and x["kind"] == "video"]))
+        repairs = [0, 0]
         for server in servers:
             mine = [k for k in server["sinks"] if k["subscriber"] == me and k["kind"] == "video"]
             if mine:
                 est = mine[0]["estimate"]
                 padding = sum(k.get("padding") or 0 for k in mine)
-                notes.append("server: estimate {} kbit/s, loss {:.0%}; videos {}{}".format(
+                now = mine[0].get("repairs") or [0, 0]  # the link's: the same in every sink
+                notes.append("server: estimate {} kbit/s, loss {:.0%}; videos {}{}; repairs "
+                             "sent {}, refused {}".format(
                     None if est is None else round(est / 1000), mine[0]["loss"] or 0,
                     " ".join("paused" if k["paused"] else ("small " if k.get("small") else "")
                     + f"T{k['layer']}" for k in mine),
-                    f" (padding probe {padding / 1000:.0f} kbit/s)" if padding else ""))
+                    f" (padding probe {padding / 1000:.0f} kbit/s)" if padding else "",
+                    now[0] - repairs[0], now[1] - repairs[1]))
+                repairs = now
     first = {s["id"]: s for s in samples[0]["inbound"]}
     for s in samples[-1]["inbound"]:
         if s["kind"] == "audio" and args.verbose:  # over the window

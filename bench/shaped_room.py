@@ -209,6 +209,8 @@ def serve(port: int) -> None:
                                 "loss": sink.link.loss if sink.link else None,
                                 "padding": sink.padding,
                                 "proven": sink.link.proven if sink.link else None,
+                                "repairs": [sink.link.repairs_sent, sink.link.repairs_refused]
+                                if sink.link else None,
                             }
                         )
         return JSONResponse({"sources": sources, "sinks": sinks, "rtx": rtx})

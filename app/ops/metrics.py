@@ -113,6 +113,14 @@ class Gauge(Metric):
         with self._lock:
             self._values[key] = float(value)
 
+    def set_all(self, values: dict[str, float]) -> None:
+        """Every series of a gauge with one label, at once: a label value missing from
+        ``values`` (a media worker that is gone) leaves the output."""
+        if len(self.labels) != 1 or len(values) > MAX_SERIES:
+            raise ValueError(f"{self.name}: set_all takes one label and at most {MAX_SERIES}")
+        with self._lock:
+            self._values = {(str(k),): float(v) for k, v in values.items()}
+
 
 class GaugeFunction(Metric):
     """A gauge read from a function at scrape time (e.g. ``len(hub.rooms)``); a reader that

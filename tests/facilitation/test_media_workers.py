@@ -5,6 +5,7 @@ over the bus (presence in, `state` events and answers to `app` messages out)."""
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from pathlib import Path
 
@@ -49,9 +50,24 @@ async def test_a_session_runs_on_a_media_worker(sqlite_template: Path, tmp_path:
             assert set(asked["names"]) == everyone
             async with httpx.AsyncClient() as http:  # the app serves no /rtc of its own
                 response = await http.get(f"{stage.base}/rtc")
-            assert response.status_code == 404
+                assert response.status_code == 404
+                # the API's /metrics: placement's view of the workers, from their heartbeats
+                for _ in range(50):
+                    text = (await http.get(f"{stage.base}/metrics")).text
+                    if 'rounds_placement_worker_rooms{worker="w1"} 1' in text:
+                        break
+                    await asyncio.sleep(0.1)
+                assert 'rounds_placement_worker_rooms{worker="w1"} 1' in text
+                assert 'rounds_placement_worker_draining{worker="w1"} 0' in text
+                assert 'rounds_placement_worker_capacity{worker="w1"} ' in text
         finally:
             await stage.close()
+
+
+def refusals(text: str, reason: str) -> float:
+    """A reason's count of rooms refused placement, from /metrics text (0 if absent)."""
+    line = f'rounds_placement_refused_total{{reason="{reason}"}} '
+    return next((float(x[len(line):]) for x in text.splitlines() if x.startswith(line)), 0.0)
 
 
 @pytest.mark.parametrize("bus", ["no worker", "no redis"])
@@ -67,10 +83,12 @@ async def test_without_a_media_worker_the_join_says_so(sqlite_template: Path, tm
     await stage.start()
     try:
         await stage.build(members=0, co_facilitator=False)
+        reason = "no_media_capacity" if bus == "no worker" else "media_bus_unavailable"
+        before = refusals((await stage.fac.http.get("/metrics")).text, reason)
         response = await stage.fac.http.post(
             f"/api/v1/sessions/{stage.session['id']}/join", json={"ground_rules_version": 1})
         assert response.status_code == 503
-        assert response.json()["error"] == (
-            "no_media_capacity" if bus == "no worker" else "media_bus_unavailable")
+        assert response.json()["error"] == reason
+        assert refusals((await stage.fac.http.get("/metrics")).text, reason) == before + 1
     finally:
         await stage.close()

@@ -91,3 +91,14 @@ def test_registry_renders_prometheus_text_and_limits_series() -> None:
         many.inc(n=str(n))
     with pytest.raises(ValueError):
         many.inc(n=str(MAX_SERIES))
+
+
+def test_a_gauge_set_all_at_once_drops_the_series_left_out() -> None:
+    registry = Registry()
+    rooms = registry.gauge("x_worker_rooms", "Rooms", labels=("worker",))
+    rooms.set_all({"w1": 2, "w2": 1})
+    rooms.set_all({"w2": 3})  # w1 stopped beating
+    assert registry.render() == (
+        '# HELP x_worker_rooms Rooms\n# TYPE x_worker_rooms gauge\nx_worker_rooms{worker="w2"} 3\n')
+    with pytest.raises(ValueError):
+        registry.gauge("x_two", "Two", labels=("a", "b")).set_all({"x": 1})
