@@ -29,8 +29,9 @@ lasts ``PROBE_HOLD`` is kept, and what the link carried then counts as usable (`
 until it loses packets (``FULL``: random loss of a few % does not count) or the estimate
 falls. The whole camera over its small picture is not tried by sending it (a failed switch
 stalls the picture until a keyframe of the small one comes): its probe is padding instead, copies
-of packets already sent, as much as the camera would add (``Link.padding``; the forwarder sends
-them, and the browser counts them in its estimate and drops them), and the camera replaces its
+of packets already sent, climbing from a third of what the camera would add to all of it
+(``PAD_RAMP``, then ``PROBE_HOLD``; ``Link.padding``: the forwarder sends them, and the browser
+counts them in its estimate and drops them), and the camera replaces its
 small picture once the link has carried that much (the estimate grew with it: ``PAD_GROWTH``),
 or the estimate has a wide margin for it.
 
@@ -94,6 +95,11 @@ BACKOFF_MAX = 30.0
 DROP = 0.8
 """An estimate below this share of the last one is a drop (the link is not steady; a probe
 fails): a browser's estimate moves by 10 % or so from one report to the next by itself."""
+PAD_RAMP = 2.0
+"""Seconds over which a padding probe's rate climbs from a third of what the camera would add
+to all of it (then ``PROBE_HOLD`` more): a link that cannot carry it shows so on the way (a
+round trip growing, packets lost) before it is flooded. All at once, the probes that a
+1 Mbit/s link could not carry overflowed it at once (14-16 % lost, the speaker frozen 1 s)."""
 PAD_DIP = 0.95
 """A padding probe fails if the estimate falls below this share of where it began: padding the
 link carries makes the browser's estimate grow, and one it cannot carry makes it hold or fall,
@@ -191,10 +197,14 @@ class Link:
     it loses packets or the estimate drops."""
     padding: float = 0.0
     """Bits per second of padding the forwarder sends on the video of ``pad_for`` while a probe
-    of its whole camera runs (copies of packets already sent; see the module's text)."""
+    of its whole camera runs (copies of packets already sent; see the module's text): it climbs
+    to ``pad_target`` over ``PAD_RAMP``."""
+    pad_target: float = 0.0
     pad_for: str | None = None
     padded: int = 0
     """Bytes of padding sent since the probe began (the forwarder counts them)."""
+    pad_full: tuple[float, int] | None = None
+    """When the padding reached ``pad_target``, and ``padded`` then."""
     probe_at: float = 0.0
     repair_tokens: float = 0.0
     repair_at: float = 0.0
@@ -400,10 +410,13 @@ def _choose_steps(link: Link, now: float, steps: Sequence[tuple[Step, float]],
         else:
             if link.probing not in chosen and not padded:
                 chosen.append(link.probing)  # give it its time
+            if padded:
+                _ramp(link, now)
             if now >= link.probe_until:  # the link carried it: keep it
                 carried = sum(rates[k] for k in chosen)
-                if padded:
-                    carried += link.padded * 8 / max(now - link.probe_at, PROBE_HOLD)
+                if padded:  # what the padding was at its full rate
+                    since, sent = link.pad_full or (link.probe_at, 0)
+                    carried += (link.padded - sent) * 8 / max(now - since, 1.0)
                 link.proven = max(link.proven, PROVEN * carried)
                 _end_probe(link)
                 if padded:
@@ -423,11 +436,13 @@ def _choose_steps(link: Link, now: float, steps: Sequence[tuple[Step, float]],
 
         nxt = next((k for k, bps in steps if tried(k, bps)), None)
         if nxt is not None:
-            if nxt in switches:  # padding, as much as the camera would add
-                link.padding, link.pad_for, link.padded = rates[nxt], nxt[0], 0
+            link.probing, link.probe_at, link.probe_until = nxt, now, now + PROBE_HOLD
+            if nxt in switches:  # padding, climbing to as much as the camera would add
+                link.pad_target, link.pad_for, link.padded = rates[nxt], nxt[0], 0
+                link.probe_until += PAD_RAMP
+                _ramp(link, now)
             else:
                 chosen.append(nxt)
-            link.probing, link.probe_at, link.probe_until = nxt, now, now + PROBE_HOLD
             link.probe_estimate, link.probe_reports = link.estimate or 0.0, link.lossy_reports
             link.probe_rtt = link.rtt
     link.on = frozenset(chosen)
@@ -435,5 +450,14 @@ def _choose_steps(link: Link, now: float, steps: Sequence[tuple[Step, float]],
     return link.on
 
 
+def _ramp(link: Link, now: float) -> None:
+    """The padding's rate now: a third of its target at first, all of it after ``PAD_RAMP``."""
+    share = min(1.0, (1 + 2 * (now - link.probe_at) / PAD_RAMP) / 3)
+    link.padding = link.pad_target * share
+    if share == 1.0 and link.pad_full is None:
+        link.pad_full = (now, link.padded)
+
+
 def _end_probe(link: Link) -> None:
-    link.probing, link.padding, link.pad_for = None, 0.0, None
+    link.probing, link.padding, link.pad_target, link.pad_for = None, 0.0, 0.0, None
+    link.pad_full = None

@@ -7,6 +7,7 @@ from rtc.bandwidth import (
     CAP_GROWTH,
     FULL,
     LOSS_INTERVAL,
+    PAD_RAMP,
     PATIENCE,
     PROBE_AFTER,
     PROBE_HOLD,
@@ -205,14 +206,18 @@ def test_a_probe_of_the_whole_camera_pads_and_switches_once_the_link_carries_it(
     t = T + PATIENCE + PROBE_AFTER + 0.5
     link.remb(800_000, t - 0.5)
     assert choose(link, t, videos, switches={"p0", "p1"}) == {"p0": 2, "p1": 2}  # not switched
-    assert link.probing == ("p0", 3) and link.pad_for == "p0" and link.padding == 750_000
-    link.padded = int(750_000 / 8 * PROBE_HOLD)  # the forwarder sent it all
+    assert link.probing == ("p0", 3) and link.pad_for == "p0" and link.padding == 250_000
     link.remb(900_000, t + 1)  # it grows with the padding, far from a wide margin
     assert choose(link, t + 1, videos, switches={"p0", "p1"}) == {"p0": 2, "p1": 2}
-    assert choose(link, t + PROBE_HOLD, videos, switches={"p0", "p1"}) == {"p0": 2, "p1": 2}
+    assert link.padding == 500_000  # climbing...
+    link.padded = 100_000
+    assert choose(link, t + PAD_RAMP, videos, switches={"p0", "p1"}) == {"p0": 2, "p1": 2}
+    assert link.padding == 750_000  # ...to all the camera would add, held from here
+    link.padded += int(750_000 / 8 * PROBE_HOLD)  # the forwarder sent it all
+    done = t + PAD_RAMP + PROBE_HOLD
+    assert choose(link, done, videos, switches={"p0", "p1"}) == {"p0": 2, "p1": 2}
     assert link.probing is None and link.padding == 0.0  # carried: the camera, next time
-    assert choose(link, t + PROBE_HOLD + 0.5, videos, switches={"p0", "p1"}) \
-        == {"p0": 3, "p1": 2}
+    assert choose(link, done + 0.5, videos, switches={"p0", "p1"}) == {"p0": 3, "p1": 2}
 
     estimated = settled(600_000)  # without a probe, the estimate alone needs a wide margin
     estimated.next_probe = 1e9
@@ -240,9 +245,27 @@ def test_a_padding_probe_that_the_estimate_does_not_follow_fails() -> None:
         assert link.padding > 0
         link.padded = int(750_000 / 8 * PROBE_HOLD)
         link.remb(later, t + 1)
-        for dt in (1.0, PROBE_HOLD, PROBE_HOLD + 0.5):
+        for dt in (1.0, PAD_RAMP + PROBE_HOLD, PAD_RAMP + PROBE_HOLD + 0.5):
             assert choose(link, t + dt, [("p0", small)], switches={"p0"}) == {"p0": 2}
         assert link.proven < 900_000 and link.next_switch > t
+
+
+def test_a_padding_probe_climbs_and_a_link_that_cannot_carry_it_stops_it_on_the_way() -> None:
+    """The padding starts at a third of what the camera would add and climbs: a link that
+    loses packets at two thirds of it ends the probe there, never flooded by all of it."""
+    small = [40_000.0, 80_000.0, 150_000.0, 900_000.0]
+    link = settled(800_000)
+    link.next_probe = 0.0
+    choose(link, T, [("p0", small)], switches={"p0"})
+    t = T + PATIENCE + PROBE_AFTER + 0.5
+    link.remb(800_000, t - 0.5)
+    choose(link, t, [("p0", small)], switches={"p0"})
+    seen = [link.padding]
+    choose(link, t + PAD_RAMP / 2, [("p0", small)], switches={"p0"})
+    seen.append(link.padding)
+    link.report(int(0.2 * 256))  # the link drops packets at two thirds
+    choose(link, t + PAD_RAMP / 2 + 0.5, [("p0", small)], switches={"p0"})
+    assert seen == [250_000, 500_000] and link.padding == 0.0 and link.probing is None
 
 
 def test_a_padding_probe_fails_once_the_round_trip_grows() -> None:
@@ -297,9 +320,9 @@ def test_a_camera_far_beyond_the_estimate_is_not_probed() -> None:
     link.remb(500_000, t - 0.5)
     assert choose(link, t, [("p0", small)], switches={"p0"}) == {"p0": 2}
     assert link.probing is None
-    link.remb(600_000, t + 1)  # 1.5 times: tried
+    link.remb(600_000, t + 1)  # 1.5 times: tried, from a third of the padding
     choose(link, t + 1, [("p0", small)], switches={"p0"})
-    assert link.probing == ("p0", 3) and link.padding == 750_000
+    assert link.probing == ("p0", 3) and link.padding == 250_000 and link.pad_target == 750_000
 
 
 def test_a_probe_the_link_carries_is_kept_though_the_estimate_grows_slowly() -> None:
