@@ -540,6 +540,18 @@ def cpu_seconds(pid: int) -> float:
     return sum(cpu_split(pid))
 
 
+def cpu_split_all(pids: list[int]) -> tuple[float, float]:
+    """User and kernel CPU seconds of several processes, summed."""
+    splits = [cpu_split(pid) for pid in pids]
+    return sum(u for u, _ in splits), sum(k for _, k in splits)
+
+
+def _listening(port: int) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.1):
+        return True
+    return False
+
+
 def cpu_split(pid: int) -> tuple[float, float]:
     """(user, system) CPU seconds of a process (all its threads) since it started."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -652,6 +664,10 @@ class Result:
     burner_cpu_share: float | None = None
     api: dict[str, Any] | None = None
     """The REST load's answer (bench/apiload.py), with its own CPU share."""
+    placed: dict[str, int] = field(default_factory=dict)
+    """workersN: rooms placed on each media worker (the server's figures are theirs, summed)."""
+    app_cpu_share: float | None = None
+    """workersN: the app's own CPU (REST, the facilitation runtime) over the window."""
 
 
 def save_clip(clip: Clip) -> Path:
@@ -663,15 +679,33 @@ def save_clip(clip: Clip) -> Path:
 
 
 def label_of(mode: str, api_rate: float) -> str:
-    return f"app@{api_rate:g}" if mode == "app" else mode
+    return f"{mode}@{api_rate:g}" if through_app(mode) and api_rate else (
+        "app@0" if mode == "app" else mode)
+
+
+def through_app(mode: str) -> bool:
+    """Modes whose participants join through the app's REST API (``app``, ``workersN``)."""
+    return mode == "app" or mode.startswith("workers")
+
+
+def worker_count(mode: str) -> int:
+    """``workersN``: the rooms on N ``rounds media`` processes; 0 for every other mode."""
+    return int(mode[len("workers"):]) if mode.startswith("workers") else 0
+
+
+BUS = "redis://127.0.0.1:6379/0"
+"""The Redis the ``workersN`` modes' app and media workers share (under a prefix of their own)."""
 
 
 ADMIN_ENV = "BENCH_ADMIN_PASSWORD"
 
 
-def start_app(port: int, data: Path) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
+def start_app(
+    port: int, data: Path, bus_prefix: str | None = None
+) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
     """Make the admin in a new SQLite database (``rounds create-admin`` migrates it), then start
-    the whole app (``--serve app``) in a child process; its output goes to data/server.log."""
+    the whole app (``--serve app``) in a child process; its output goes to data/server.log.
+    With ``bus_prefix`` its rooms are on media workers (``start_workers``) over Redis."""
     import shaped_room
 
     env = {
@@ -682,6 +716,8 @@ def start_app(port: int, data: Path) -> tuple[subprocess.Popen[bytes], dict[str,
         "ROUNDS_ENV": "development",
         ADMIN_ENV: shaped_room.ADMIN_PASSWORD,
     }
+    if bus_prefix is not None:
+        env.update(ROUNDS_MEDIA_BUS=BUS, ROUNDS_MEDIA_BUS_PREFIX=bus_prefix)
     subprocess.run(
         [sys.executable, "-m", "app.cli", "create-admin", "--email", shaped_room.ADMIN_EMAIL,
          "--name", "Dr Bench Admin", "--password-env", ADMIN_ENV],
@@ -693,6 +729,25 @@ def start_app(port: int, data: Path) -> tuple[subprocess.Popen[bytes], dict[str,
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
     return child, env
+
+
+def start_workers(
+    n: int, bus_prefix: str, env: dict[str, str], data: Path
+) -> dict[str, tuple[subprocess.Popen[bytes], int]]:
+    """``n`` media workers (``rounds media``, ids w1..wN), each with a capacity far above what
+    it can carry, so that placement never refuses a room and the bench finds the real limit;
+    by id: (process, port). Their output goes to data/media-wK.log."""
+    started = {}
+    for k in range(1, n + 1):
+        port = free_port()
+        with (data / f"media-w{k}.log").open("wb") as log:
+            started[f"w{k}"] = (subprocess.Popen(
+                [sys.executable, "-m", "app.cli", "media", "--id", f"w{k}", "--bus", BUS,
+                 "--bus-prefix", bus_prefix, "--host", "127.0.0.1", "--port", str(port),
+                 "--capacity", "1000000", "--drain", "0"],
+                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            ), port)  # fmt: skip
+    return started
 
 
 async def start_api_load(
@@ -735,13 +790,17 @@ async def run(
     base = f"http://127.0.0.1:{port}"
     env: dict[str, str] = {}
     data: Path | None = None
+    media: dict[str, tuple[subprocess.Popen[bytes], int]] = {}  # workersN: by id
     if mode == "janus":
         import janus_client
 
         child, url = janus_client.start(port)
-    elif mode == "app":
+    elif through_app(mode):
         data = Path(tempfile.mkdtemp(prefix="rounds-bench-"))
-        child, env = start_app(port, data)
+        prefix = f"bench-{os.getpid()}-{port}:" if worker_count(mode) else None
+        child, env = start_app(port, data, prefix)
+        if prefix is not None:
+            media = start_workers(worker_count(mode), prefix, env, data)
         url = f"ws://127.0.0.1:{port}/rtc"
     else:
         command = [sys.executable, __file__, "--serve", mode, "--port", str(port)]
@@ -769,6 +828,13 @@ async def run(
                 log = (data / "server.log").read_text()[-2000:] if data else ""
                 raise RuntimeError(f"the server exited ({child.returncode}) {log}")
             await asyncio.sleep(0.05)
+        for process, media_port in media.values():
+            while not _listening(media_port):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"a media worker did not start ({process.returncode})")
+                await asyncio.sleep(0.05)
+        measured = [p.pid for p, _ in media.values()] or [child.pid]
+        """The processes that forward the media: the server, or the media workers."""
         if contended is not None:
             procs.pin(child.pid, {contended})  # and the threads it has started since
         if contended is not None and options.burner:
@@ -787,13 +853,14 @@ async def run(
         if mode == "janus":
             for room_no in range(rooms):
                 await janus_client.create_room(url, room_no + 1, people)
-        if mode == "app":
+        if through_app(mode):
             import shaped_room
 
             for _ in range(rooms):
                 worlds.append(await shaped_room.build_world(base))
 
         joined: dict[str, float] = {}
+        placed: dict[str, set[int]] = {}  # workersN: the rooms on each worker
         feeds: dict[str, int] = {}
         worker_of: dict[str, procs.Worker] = {}
         attempts, errors, join_start = 0, [], time.monotonic()
@@ -801,9 +868,15 @@ async def run(
             for person in range(people):
                 pid = f"r{room_no}p{person}"
                 worker_of[pid] = workers[person % len(workers)]
-                if mode == "app":  # a member accepts an invite and is admitted, over REST
-                    token, server_id = await shaped_room.member_token(worlds[room_no], base, pid)
+                join_url = url
+                if through_app(mode):  # a member accepts an invite and is admitted, over REST
+                    token, server_id, path = await shaped_room.member_grant(
+                        worlds[room_no], base, pid)
                     alias[server_id] = pid
+                    if media:  # the worker the grant names (caddy would route its path)
+                        worker = path.rsplit("/", 1)[1]
+                        placed[worker] = placed.get(worker, set()) | {room_no}
+                        join_url = f"ws://127.0.0.1:{media[worker][1]}{path}"
                 else:
                     claims = jointoken.JoinClaims(
                         room=f"room{room_no}",
@@ -820,7 +893,7 @@ async def run(
                             "join",
                             timeout=3 * JOIN_TIMEOUT,
                             mode=mode,
-                            url=url,
+                            url=join_url,
                             pid=pid,
                             token=token,
                             room=room_no + 1,
@@ -863,11 +936,13 @@ async def run(
         udp0 = procs.udp_counters()
         drops0 = (procs.socket_drops(loaders), procs.socket_drops([child.pid]))
         t0, own0 = time.monotonic(), time.process_time()
-        user0, system0 = cpu_split(child.pid)
+        user0, system0 = cpu_split_all(measured)
+        app0 = cpu_seconds(child.pid) if media else 0.0
         cpu0 = user0 + system0
         loaders0 = [cpu_seconds(pid) for pid in loaders]
         burner0 = cpu_seconds(burner.pid) if burner else 0.0
-        server0 = await server_stats(port) if mode != "janus" else {}
+        counted = mode != "janus" and not media  # workers serve no /bench/stats
+        server0 = await server_stats(port) if counted else {}
         snap0, consent0 = await procs.snapshot(workers, alias, stats=True)
         if api is not None:
             assert api.stdin is not None
@@ -877,13 +952,14 @@ async def run(
         sampler.cancel()
         await take_sample(child.pid, workers, alias, rss, timeline)
         elapsed = time.monotonic() - t0
-        user1, system1 = cpu_split(child.pid)
+        user1, system1 = cpu_split_all(measured)
+        app_cpu = cpu_seconds(child.pid) - app0 if media else None
         cpu = user1 + system1 - cpu0
         system_share = (system1 - system0) / max(cpu, 1e-9)
         own = time.process_time() - own0
         loaders_cpu = [cpu_seconds(pid) - c0 for pid, c0 in zip(loaders, loaders0, strict=True)]
         burner_cpu = cpu_seconds(burner.pid) - burner0 if burner and burner.poll() is None else None
-        server1 = await server_stats(port) if mode != "janus" else {}
+        server1 = await server_stats(port) if counted else {}
         snap1, consent1 = await procs.snapshot(workers, alias, stats=True)
         udp1 = procs.udp_counters()
         drops1 = (procs.socket_drops(loaders), procs.socket_drops([child.pid]))
@@ -941,6 +1017,8 @@ async def run(
                 "server_closed": procs.dropped_between(drops0[1], drops1[1])[1],
             },
             api=api_result,
+            placed={w: len(r) for w, r in sorted(placed.items())},
+            app_cpu_share=app_cpu / elapsed if app_cpu is not None else None,
             cpu_ms_per_frame=cpu * 1000 / max(frames, 1),
             worst_pairs=[(n / (elapsed * FPS), s, p) for n, s, p in per_pair[:3]],
             published=published,
@@ -977,6 +1055,8 @@ async def run(
             await world.close()
         procs.stop(burner)
         procs.stop(child)
+        for process, _ in media.values():
+            procs.stop(process)
         if data is not None:
             shutil.rmtree(data, ignore_errors=True)
 
@@ -1069,11 +1149,13 @@ def describe(r: Result) -> str:
         + (f" ({r.missing_first_frames} pairs never got one)" if r.missing_first_frames else "")
         + f"; {r.cpu_ms_per_frame:.2f} ms CPU per delivered video frame"
         + f"; RTP packets: published {r.published}"
-        + (f", server got {r.server_received}" if r.mode != "janus" else "")
+        + (f", server got {r.server_received}" if r.mode != "janus" and not r.placed else "")
         + (f", forwarded {r.server_forwarded}" if r.mode in ("sfu", "shed", "app") else "")
         + f", subscribers got {r.subscribers_received}"
         + ("; seconds at overload levels 0-4: " + " ".join(f"{x:.1f}" for x in r.level_seconds)
            if r.mode == "shed" else "")
+        + (f"; rooms per media worker {r.placed}, the app used {r.app_cpu_share:.0%} of a core"
+           if r.placed and r.app_cpu_share is not None else "")
         + f"; worst pairs {', '.join(f'{s}<-{p} {x:.0%}' for x, s, p in r.worst_pairs)}"
         f"; bench clients used {r.client_cpu_share:.0%} of a core"
         + (
@@ -1209,7 +1291,7 @@ async def main(args: argparse.Namespace) -> None:
     variants = [
         (mode, rate)
         for mode in args.modes.split(",")
-        for rate in (rates if mode == "app" else [0.0])
+        for rate in (rates if through_app(mode) else [0.0])
     ]
     clip_file = save_clip(clip)
     try:
@@ -1287,7 +1369,9 @@ if __name__ == "__main__":
         "--modes",
         default="sfu,relay",
         help="sfu (rtc/), relay (aiortc MediaRelay), janus (needs /usr/bin/janus), app (the "
-        "whole app: REST and media in one process, rooms joined through the REST API)",
+        "whole app: REST and media in one process, rooms joined through the REST API), "
+        "workersN (the app with its rooms placed on N `rounds media` processes over the Redis "
+        "on 127.0.0.1:6379; the server's CPU is theirs, summed)",
     )
     parser.add_argument(
         "--join-retries",

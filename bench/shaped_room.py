@@ -344,6 +344,12 @@ async def build_world(base: str) -> World:
 
 async def member_token(world: World, base: str, name: str) -> tuple[str, str]:
     """A doctor accepts an invite, waits in the lobby, is admitted: (join token, participant)."""
+    token, participant, _ = await member_grant(world, base, name)
+    return token, participant
+
+
+async def member_grant(world: World, base: str, name: str) -> tuple[str, str, str]:
+    """``member_token``, and the grant's signalling path (``/rtc/{worker}`` on media workers)."""
     http = api_client(base)
     world.members.append(http)
     joined = await ok(
@@ -354,7 +360,7 @@ async def member_token(world: World, base: str, name: str) -> tuple[str, str]:
     if (await http.post(url, json=rules)).status_code == 202:
         await world.admit(joined["member_id"])
     grant = await ok(http.post(url, json=rules))
-    return str(grant["token"]), str(grant["participant_id"])
+    return str(grant["token"]), str(grant["participant_id"]), str(grant["signalling_path"])
 
 
 async def give_floor(world: World, base: str, ws: str, speaker: str) -> Client:
