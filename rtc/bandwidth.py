@@ -98,8 +98,10 @@ fails): a browser's estimate moves by 10 % or so from one report to the next by 
 PAD_RAMP = 2.0
 """Seconds over which a padding probe's rate climbs from a third of what the camera would add
 to all of it (then ``PROBE_HOLD`` more): a link that cannot carry it shows so on the way (a
-round trip growing, packets lost) before it is flooded. All at once, the probes that a
-1 Mbit/s link could not carry overflowed it at once (14-16 % lost, the speaker frozen 1 s)."""
+round trip growing, packets lost, the estimate falling) before it is flooded. Measured at
+1 Mbit/s, where the browser's estimate had run up to 1,195 kbit/s: all at once, a 662 kbit/s
+probe lost 13 % and froze the speaker 2.2 s; ramped, one starting at 208 kbit/s ended on 6 %
+lost, the longest freeze of that run 0.33 s (bench/results.md, session 13)."""
 PAD_DIP = 0.95
 """A padding probe fails if the estimate falls below this share of where it began: padding the
 link carries makes the browser's estimate grow, and one it cannot carry makes it hold or fall,
