@@ -231,18 +231,31 @@ def test_a_probe_of_the_whole_camera_pads_and_switches_once_the_link_carries_it(
     assert choose(estimated, t + 3, videos, switches={"p0", "p1"}) == {"p0": 3, "p1": 2}
 
 
+CAMERA = [40_000.0, 80_000.0, 150_000.0, 900_000.0]
+"""A small picture's three layers, then the whole camera (a switch)."""
+
+
+def padding_probe_begun(rtt: float | None = None) -> tuple[Link, float]:
+    """A link steady at 800 kbit/s (``rtt`` its round trip) whose padding probe for p0's
+    camera has just begun, and when it began."""
+    link = settled(800_000)
+    link.next_probe = 0.0
+    if rtt is not None:
+        link.round_trip(rtt)
+    choose(link, T, [("p0", CAMERA)], switches={"p0"})
+    t = T + PATIENCE + PROBE_AFTER + 0.5
+    link.remb(800_000, t - 0.5)
+    choose(link, t, [("p0", CAMERA)], switches={"p0"})
+    assert link.padding > 0
+    return link, t
+
+
 def test_a_padding_probe_that_the_estimate_does_not_follow_fails() -> None:
     """A link that cannot carry the padding lets its queue grow: the browser's estimate holds,
     or dips (less than a fifth, within the probe), instead of growing; no camera then."""
-    small = [40_000.0, 80_000.0, 150_000.0, 900_000.0]
+    small = CAMERA
     for later in (800_000, 760_000):  # held; dipped by 5 %
-        link = settled(800_000)
-        link.next_probe = 0.0
-        choose(link, T, [("p0", small)], switches={"p0"})
-        t = T + PATIENCE + PROBE_AFTER + 0.5
-        link.remb(800_000, t - 0.5)
-        choose(link, t, [("p0", small)], switches={"p0"})
-        assert link.padding > 0
+        link, t = padding_probe_begun()
         link.padded = int(750_000 / 8 * PROBE_HOLD)
         link.remb(later, t + 1)
         for dt in (1.0, PAD_RAMP + PROBE_HOLD, PAD_RAMP + PROBE_HOLD + 0.5):
@@ -253,13 +266,8 @@ def test_a_padding_probe_that_the_estimate_does_not_follow_fails() -> None:
 def test_a_padding_probe_climbs_and_a_link_that_cannot_carry_it_stops_it_on_the_way() -> None:
     """The padding starts at a third of what the camera would add and climbs: a link that
     loses packets at two thirds of it ends the probe there, never flooded by all of it."""
-    small = [40_000.0, 80_000.0, 150_000.0, 900_000.0]
-    link = settled(800_000)
-    link.next_probe = 0.0
-    choose(link, T, [("p0", small)], switches={"p0"})
-    t = T + PATIENCE + PROBE_AFTER + 0.5
-    link.remb(800_000, t - 0.5)
-    choose(link, t, [("p0", small)], switches={"p0"})
+    small = CAMERA
+    link, t = padding_probe_begun()
     seen = [link.padding]
     choose(link, t + PAD_RAMP / 2, [("p0", small)], switches={"p0"})
     seen.append(link.padding)
@@ -270,15 +278,8 @@ def test_a_padding_probe_climbs_and_a_link_that_cannot_carry_it_stops_it_on_the_
 
 def test_a_padding_probe_fails_once_the_round_trip_grows() -> None:
     """A queue building at the link shows in the round trip before the estimate falls."""
-    small = [40_000.0, 80_000.0, 150_000.0, 900_000.0]
-    link = settled(800_000)
-    link.next_probe = 0.0
-    link.round_trip(0.15)
-    choose(link, T, [("p0", small)], switches={"p0"})
-    t = T + PATIENCE + PROBE_AFTER + 0.5
-    link.remb(800_000, t - 0.5)
-    choose(link, t, [("p0", small)], switches={"p0"})
-    assert link.padding > 0
+    small = CAMERA
+    link, t = padding_probe_begun(rtt=0.15)
     link.round_trip(0.2)  # a little jitter: on
     link.remb(880_000, t + 1)  # the estimate still grows
     choose(link, t + 1, [("p0", small)], switches={"p0"})
