@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -32,6 +32,8 @@ from tests.programmes.conftest import (
 
 APART = [(0, 1), (5, 9)]
 """Who named whom: 0 will not share a group with 1 (an ex-partner), 5 with 9 (a supervisor)."""
+
+LONDON = ZoneInfo("Europe/London")
 
 
 def sixty() -> str:
@@ -182,27 +184,32 @@ async def test_changeover_ends_leavers_on_their_date_and_invites_newcomers(
     world = lead_world
     await world.lead.put(f"{world.url}/rules", json={
         "slots": ["TU 12:30", "WE 13:00", "TH 12:30"], "min_size": 6, "max_size": 12})
-    rows = [person(i, end="2027-04-06") for i in range(14)]
+    # The change-over is a Tuesday two to three weeks ahead, whatever the day: members who
+    # accept today must start before their membership ends there.
+    today = datetime.now(LONDON).date()
+    changeover = today + timedelta(days=14 + (1 - today.weekday()) % 7)
+    rows = [person(i, end=str(changeover + timedelta(weeks=18))) for i in range(14)]
     for row in rows:
         row[7] = "TU 12:30"  # one slot: every group meets on Tuesdays
     for i in (0, 1, 2):
-        rows[i][6] = "2026-12-01"  # their rotation ends at the change-over
+        rows[i][6] = str(changeover)  # their rotation ends at the change-over
     await _import(world, as_csv(rows))
     proposed = (await world.lead.post(f"{world.url}/allocation")).json()
     assert proposed["problems"] == [], proposed
     response = await world.lead.post(f"{world.url}/allocation/confirm",
-                                     json={"first_date": "2026-09-01"})
+                                     json={"first_date": str(changeover - timedelta(weeks=13))})
     assert response.status_code == 200, response.text
     sent = {m.recipient: m for m in await _outbox(app)}
     await _accept(world, sent[email(0)], "Dr Zero")
     await _accept(world, sent[email(5)], "Dr Five")  # a stayer
     # newcomers: one of them will not share a group with Dr Person 5 (a stayer)
-    newcomers = [person(i, start="2026-12-02", end="2027-08-03") for i in (100, 101, 102)]
+    newcomers = [person(i, start=str(changeover + timedelta(days=1)),
+                        end=str(changeover + timedelta(weeks=35))) for i in (100, 101, 102)]
     for row in newcomers:
         row[7] = "TU 12:30"
     newcomers[0][8] = email(5)
     await _import(world, as_csv(newcomers))
-    response = await world.lead.post(f"{world.url}/changeover", json={"on": "2026-12-01"})
+    response = await world.lead.post(f"{world.url}/changeover", json={"on": str(changeover)})
     assert response.status_code == 200, response.text
     result = response.json()
     assert result["left"] == 3
@@ -222,7 +229,7 @@ async def test_changeover_ends_leavers_on_their_date_and_invites_newcomers(
     queued = {m.recipient for m in await _outbox(app)}
     assert {email(i) for i, p in zip((100, 101, 102), fitted, strict=True)
             if p["status"] == "invited"} <= queued
-    ends = datetime(2026, 12, 2, tzinfo=ZoneInfo("Europe/London"))
+    ends = datetime.combine(changeover + timedelta(days=1), time(), tzinfo=LONDON)
     async for db in transaction(app.state.db):
         members = {m.display_name: m for m in await db.scalars(select(Member))}
     assert members["Dr Zero"].ended_at == ends.astimezone(UTC)
