@@ -33,6 +33,8 @@ from .placement import Heartbeat, Load
 from .server import RTCServer
 
 logger = logging.getLogger(__name__)
+SHUTDOWN_WITHIN = 5
+"""Seconds a stopping worker waits for connections to close before it cancels them."""
 
 
 class Worker:
@@ -170,5 +172,9 @@ def serve(config: RTCConfig, bus_url: str, *, host: str, port: int, prefix: str 
             await super().shutdown(sockets)
 
     logger.info("media worker on port %d", port)
+    # After the hand-over nothing is left to wait for: a connection that lingers (a page
+    # coming back to the old worker in the moment before it stops listening) must not keep
+    # the process alive (seen once in CI: a drained worker still running 15 s later).
     Server(uvicorn.Config(app, host=host, port=port, access_log=False, log_config=None,
-                          ws_max_size=4 << 20, proxy_headers=True)).run()
+                          ws_max_size=4 << 20, proxy_headers=True,
+                          timeout_graceful_shutdown=SHUTDOWN_WITHIN)).run()
