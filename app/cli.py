@@ -29,6 +29,7 @@ def _serve(settings: Settings) -> None:
     import uvicorn
 
     from app.main import create_app
+    from app.media import LocalMedia
     from app.ops.logging import configure_logging
 
     configure_logging(settings)
@@ -44,7 +45,8 @@ def _serve(settings: Settings) -> None:
         save, before uvicorn closes what sockets are left (1012)."""
 
         async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-            await app.state.media.close()
+            if isinstance(app.state.media, LocalMedia):  # (rooms on workers go on)
+                await app.state.media.close()
             await super().shutdown(sockets)
 
     # No access log: it would carry IP addresses and paths. Frames up to 4 MiB are read, so one

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import httpx
 from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from starlette.middleware.gzip import GZipMiddleware
@@ -19,8 +24,10 @@ from app.checkout.router import router as checkout_router
 from app.core.config import Settings
 from app.core.db import create_engine, db_factory
 from app.core.errors import NotFound
+from app.core.forward import FORWARD_TIMEOUT, ToLeader
 from app.core.handlers import install_handlers
 from app.core.headers import SecurityHeaders
+from app.core.leader import Leadership, replica_key
 from app.core.static import Static
 from app.dropin.router import router as dropin_router
 from app.dropin.service import closed_by_itself
@@ -53,6 +60,13 @@ FRONTEND = Path(__file__).resolve().parents[1] / "frontend"
 API = "/api/v1"
 
 
+def _exit_replaced() -> None:
+    """This replica lost the leader's lease: another may lead now, and two must never write
+    the same sessions, so it stops at once (its supervisor starts it again, as a follower)."""
+    logging.getLogger(__name__).critical("stopping: another replica may lead now")
+    os._exit(70)
+
+
 PAGES = {p.stem for p in FRONTEND.glob("*.html")}
 
 
@@ -72,32 +86,57 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = create_engine(settings.db_url)
         app.state.engine = engine
         app.state.db = db_factory(engine)
-        await media.start()
-        app.state.facilitation = Facilitation(
-            app.state.db, media.control, token_lifetime=settings.join_token_seconds
-        )
-        await app.state.facilitation.start()
-        app.state.dropin = Sittings(media.control,
-                                   on_closed=closed_by_itself(app.state.db))
-        app.state.dropin.start()  # drop-in rooms: held in memory only
-        app.state.scheduler = Scheduler(app.state.db, app.state.facilitation)
-        app.state.scheduler.start()  # lobbies open at their join window; series made ahead
-        watch_media(media)  # rounds_rooms / rounds_participants on /metrics
-        # Email: the outbox's sender and the reminders, only when an SMTP host is set.
-        app.state.mail_sender = Sender(app.state.db, settings)
-        app.state.reminders = Reminders(app.state.db, Postbox.of(settings))
-        if settings.mail_enabled:
-            app.state.mail_sender.start()
-            app.state.reminders.start()
+        leading = False
+
+        async def lead() -> None:
+            """Start what only the leader runs: everything held in memory."""
+            nonlocal leading
+            await media.start()
+            app.state.facilitation = Facilitation(
+                app.state.db, media.control, token_lifetime=settings.join_token_seconds
+            )
+            await app.state.facilitation.start()
+            app.state.dropin = Sittings(media.control,
+                                       on_closed=closed_by_itself(app.state.db))
+            app.state.dropin.start()  # drop-in rooms: held in memory only
+            app.state.scheduler = Scheduler(app.state.db, app.state.facilitation)
+            app.state.scheduler.start()  # lobbies open at their join window; series made ahead
+            watch_media(media)  # rounds_rooms / rounds_participants on /metrics
+            # Email: the outbox's sender and the reminders, only when an SMTP host is set.
+            app.state.mail_sender = Sender(app.state.db, settings)
+            app.state.reminders = Reminders(app.state.db, Postbox.of(settings))
+            if settings.mail_enabled:
+                app.state.mail_sender.start()
+                app.state.reminders.start()
+            leading = True
+
+        following: asyncio.Task[None] | None = None
+        if leadership is None:
+            await lead()
+        else:  # with media workers: lead now if nobody does, else follow (app.core.leader)
+            with contextlib.suppress(Exception):
+                if await leadership.take():
+                    await lead()
+                    leadership.leading = True
+            following = asyncio.create_task(leadership.run(lead, on_lost=_exit_replaced))
         watch_purge(settings)  # the last `rounds purge`, recorded by that command
         try:
             yield
         finally:
-            await app.state.scheduler.stop()
-            await app.state.reminders.stop()
-            await app.state.mail_sender.stop()
-            app.state.dropin.stop()
-            await app.state.facilitation.stop()
+            if following is not None:
+                following.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await following
+            if leading:
+                await app.state.scheduler.stop()
+                await app.state.reminders.stop()
+                await app.state.mail_sender.stop()
+                app.state.dropin.stop()
+                # on workers the rooms go on: whoever is in them stays, for the next leader
+                await app.state.facilitation.stop(lose_everyone=isinstance(media, LocalMedia))
+            if leadership is not None:
+                await leadership.let_go()
+                await forwarding.aclose()
             await media.close()
             await engine.dispose()
 
@@ -116,6 +155,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     media = build_media(settings)
     app.state.media = media
+    leadership = (None if isinstance(media, LocalMedia) or not settings.replica_url else
+                  Leadership(media.bus.redis, settings.media_bus_prefix,
+                             settings.replica_url.rstrip("/")))
+    forwarding = httpx.AsyncClient(timeout=FORWARD_TIMEOUT)
     if isinstance(media, LocalMedia):  # else the rooms' signalling is on the media workers
         app.add_api_websocket_route("/rtc", media.handle)
     install_handlers(app)
@@ -148,5 +191,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_api_route("/{name}", page, include_in_schema=False)
     app.add_middleware(GZipMiddleware, minimum_size=1024)  # pages and scripts for phones
     app.add_middleware(SecurityHeaders, https=settings.secure_cookies)
+    if leadership is not None:  # a follower passes the leader's requests on (app.core.forward)
+        app.add_middleware(ToLeader, leadership=leadership, key=replica_key(settings),
+                           client=forwarding)
     app.add_middleware(HttpMetrics)
     return app

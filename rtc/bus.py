@@ -326,6 +326,8 @@ class WorkerEnd(_End):
             control.split_room(message["room"], message.get("groups"))
         elif name == "send_event":
             control.send_event(message["room"], message["event"], message.get("participant"))
+        elif name == "announce":
+            control.announce()
         else:
             logger.warning("unknown bus command %r", name)
 
@@ -442,6 +444,9 @@ class BusRoomControl(RoomControl):
         self._send("send_event", room=room, event=event, participant=participant)
         members = self._members.get(room, {})
         return len(members) if participant is None else int(participant in members)
+
+    def announce(self) -> None:
+        self._send("announce")
 
     def set_message_handler(self, handler: AppHandler | None) -> None:
         self._handler = handler

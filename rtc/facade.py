@@ -110,6 +110,12 @@ class RoomControl:
         member.send(message)
         return 1
 
+    def announce(self) -> None:
+        """Tell the listeners again that everyone connected now has joined (a ``Joined`` each):
+        an app that took over live rooms (another API replica, issue 16) learns who is in them."""
+        for room in list(self._hub.rooms.values()):
+            room.announce()
+
     def set_message_handler(self, handler: AppHandler | None) -> None:
         """Route client ``app`` messages to ``handler`` (raise AppRejected to refuse one)."""
         self._hub.app_handler = handler

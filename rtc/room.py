@@ -105,6 +105,11 @@ class Room:
         # who was in which room is attendance: the log says only that someone came or went
         logger.info("a participant joined room %s (%d in it)", self.id, len(self.members))
 
+    def announce(self) -> None:
+        """A ``Joined`` for everyone connected now (``RoomControl.announce``)."""
+        for member in list(self.members.values()):
+            self._emit(Joined(self.id, member.id, member.role, member.name))
+
     def depart(self, member: Member, reason: DepartReason) -> None:
         """Remove a member that left, was removed, or whose connection was lost."""
         self.unpublish(member)

@@ -127,6 +127,13 @@ class Settings(BaseSettings):
     media_bus_prefix: str = ""
     """Prefix of the bus's Redis keys (the workers' `--bus-prefix`)."""
 
+    replica_url: str | None = None
+    """Set it to run several API replicas (`rounds serve`, with a media bus): the address the
+    other replicas reach this one on, e.g. `http://app-2:8000`. One replica leads (a lease in
+    the bus's Redis) and the others pass it what only it can answer (docs/architecture.md,
+    "Several API replicas"). Unset: this is the only replica, and it needs Redis only for
+    the media workers."""
+
     media_drain_seconds: float = Field(default=3600.0, ge=0)
     """How long a media worker (`rounds media`) that is told to stop (SIGTERM) keeps its live
     rooms, taking no new one, before it hands them over to another worker (the pages join

@@ -35,6 +35,7 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from app.core.config import Settings
 from app.core.deps import SettingsDep
 from app.core.errors import TooManyRequests
+from app.core.leader import from_replica, replica_key
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -162,6 +163,9 @@ def forwarded_client(peer: str, forwarded_for: Sequence[str], trusted: Sequence[
 
 def client_address(request: Request, settings: Settings) -> str:
     peer = request.client.host if request.client else "unknown"
+    forwarded = request.headers.getlist("x-forwarded-for")
+    if forwarded and from_replica(request.headers.raw, replica_key(settings)):
+        return forwarded[-1]  # another API replica passed it on, and found the address
     return forwarded_client(
         peer, request.headers.getlist("x-forwarded-for"), settings.trusted_proxies
     )

@@ -94,12 +94,15 @@ class Facilitation:
             self.live[one.session_id] = self._new(one.session_id, saved=one)
         self.control.set_message_handler(self.on_message)
         self._stop_listening = self.control.add_listener(self._route)
+        self.control.announce()  # rooms already live (on media workers): who is in them
         self._spawn(self._watch_memberships())
         self._spawn(self._beat())
 
-    async def stop(self) -> None:
+    async def stop(self, *, lose_everyone: bool = True) -> None:
         """Stop: everyone still counted in a room is lost now (a speaker's turn pauses, so a
-        restarted service resumes the same remaining time), then every task ends."""
+        restarted service resumes the same remaining time), then every task ends. Rooms on
+        media workers go on without this process (``lose_everyone`` False): the next leader
+        counts the turn holders gone at the last save and back at once (``start``)."""
         if self._stop_listening:
             self._stop_listening()
         for task in list(self._tasks):
@@ -107,7 +110,7 @@ class Facilitation:
         self.control.set_message_handler(None)
         lives = list(self.live.values())
         for live in lives:
-            live.post(Stop(lose_everyone=True))
+            live.post(Stop(lose_everyone=lose_everyone))
         for live in lives:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(live.task, STOP_WITHIN)

@@ -109,6 +109,7 @@ class Server:
     url: str
     db_path: Path
     log: Path
+    process: subprocess.Popen[bytes] | None = None
 
     def sql(self, statement: str, *args: object) -> None:
         """Change the database behind the app's back (to make an invite expire, say)."""
@@ -121,11 +122,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     yield from serve(tmp_path_factory)
 
 
-def serve(tmp_path_factory: pytest.TempPathFactory, **settings: str) -> Iterator[Server]:
-    """Run the app with these extra environment settings (e.g. an SMTP host), until closed."""
+def serve(tmp_path_factory: pytest.TempPathFactory, *, admin: bool = True, replica: bool = False,
+          port: int | None = None, **settings: str) -> Iterator[Server]:
+    """Run the app with these extra environment settings (e.g. an SMTP host), until closed.
+    ``admin``: make the admin account first (not for a second replica on the same database);
+    ``replica``: one of several API replicas (its own address as ``ROUNDS_REPLICA_URL``);
+    ``port``: listen there (a replica started again), else on a free port."""
     data = tmp_path_factory.mktemp("rounds-data")
     db_path = data / "rounds.db"
-    port = free_port()
+    port = port or free_port()
     url = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
@@ -136,6 +141,7 @@ def serve(tmp_path_factory: pytest.TempPathFactory, **settings: str) -> Iterator
         "ROUNDS_ENV": "development",
         "ADMIN_PASSWORD": ADMIN_PASSWORD,
         **moved_clock_env(),
+        **({"ROUNDS_REPLICA_URL": url} if replica else {}),
         **settings,
     }
     # `create-admin` runs the migrations first, then makes the account.
@@ -144,13 +150,8 @@ def serve(tmp_path_factory: pytest.TempPathFactory, **settings: str) -> Iterator
             sys.executable,
             "-m",
             "app.cli",
-            "create-admin",
-            "--email",
-            ADMIN_EMAIL,
-            "--name",
-            "Dr Ada Admin",
-            "--password-env",
-            "ADMIN_PASSWORD",
+            *(("create-admin", "--email", ADMIN_EMAIL, "--name", "Dr Ada Admin",
+               "--password-env", "ADMIN_PASSWORD") if admin else ("migrate",)),
         ],
         cwd=ROOT,
         env=env,
@@ -192,7 +193,7 @@ def serve(tmp_path_factory: pytest.TempPathFactory, **settings: str) -> Iterator
         if CLOCK_OFFSET:
             date = httpx.get(f"{url}/api/v1/openapi.json", timeout=5).headers["date"]
             _assert_moved("the app server", parsedate_to_datetime(date))
-        yield Server(url=url, db_path=db_path, log=log)
+        yield Server(url=url, db_path=db_path, log=log, process=proc)
     finally:
         proc.terminate()
         try:
