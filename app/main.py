@@ -136,7 +136,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await app.state.facilitation.stop(lose_everyone=isinstance(media, LocalMedia))
             if leadership is not None:
                 await leadership.let_go()
-                await forwarding.aclose()
+            await forwarding.aclose()
             await media.close()
             await engine.dispose()
 
@@ -158,6 +158,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     leadership = (None if isinstance(media, LocalMedia) or not settings.replica_url else
                   Leadership(media.bus.redis, settings.media_bus_prefix,
                              settings.replica_url.rstrip("/")))
+    app.state.leadership = leadership  # None: this replica is the only one, and leads
     forwarding = httpx.AsyncClient(timeout=FORWARD_TIMEOUT)
     if isinstance(media, LocalMedia):  # else the rooms' signalling is on the media workers
         app.add_api_websocket_route("/rtc", media.handle)

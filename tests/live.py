@@ -20,9 +20,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(app: Any, *, timeout: float = 20.0) -> Iterator[str]:
-    """Serve app on 127.0.0.1 until the block ends; yields its base URL."""
-    port = free_port()
+def serve(app: Any, *, timeout: float = 20.0, port: int | None = None) -> Iterator[str]:
+    """Serve app on 127.0.0.1 (on ``port``, or a free one) until the block ends; yields its
+    base URL."""
+    port = port or free_port()
     server = uvicorn.Server(
         uvicorn.Config(
             app,

@@ -41,7 +41,7 @@ LEADER_READS = re.compile(
 """GET requests that read the leader's memory: the live state, the lobbies and their streams,
 who is in the drop-in rooms (tests/core/test_replicas.py finds every one from the routes)."""
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
-              "proxy-authorization", "proxy-authenticate", "host", "content-length"}
+              "proxy-authorization", "proxy-authenticate", "content-length"}
 FORWARD_TIMEOUT = httpx.Timeout(30.0, read=None)
 """A stream of events reads without end; everything else answers well within 30 s."""
 

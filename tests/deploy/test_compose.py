@@ -68,6 +68,23 @@ def test_media_workers_are_routed_relayed_and_drained(compose: dict[str, Any]) -
     assert "./deploy/workers:/etc/caddy/workers:ro" in caddy
 
 
+def test_a_second_api_replica_is_one_profile_away(compose: dict[str, Any]) -> None:
+    """app-2 (the "replicas" profile) is the app again, reached at its own address, with
+    caddy sharing requests between the two when ROUNDS_UPSTREAM names both."""
+    services = compose["services"]
+    second, app = services["app-2"], services["app"]
+    assert second["profiles"] == ["replicas"] and second["command"] == app["command"]
+    assert second["environment"]["ROUNDS_REPLICA_URL"] == "http://app-2:8000"
+    assert app["environment"]["ROUNDS_REPLICA_URL"] == "${ROUNDS_REPLICA_URL:-}"
+    assert {k: v for k, v in second["environment"].items() if k != "ROUNDS_REPLICA_URL"} \
+        == {k: v for k, v in app["environment"].items() if k != "ROUNDS_REPLICA_URL"}
+    assert second["environment"]["ROUNDS_PORT"] == "8000"
+    assert "edge" in second["networks"] and "backend" in second["networks"]
+    assert services["caddy"]["environment"]["ROUNDS_UPSTREAM"] == "${ROUNDS_UPSTREAM:-app:8000}"
+    assert "reverse_proxy {$ROUNDS_UPSTREAM:app:8000} {" in (
+        ROOT / "deploy" / "Caddyfile").read_text()
+
+
 def test_app_waits_for_the_one_shot_migration(compose: dict[str, Any]) -> None:
     services = compose["services"]
     assert services["migrate"]["command"] == ["rounds", "migrate"]
@@ -269,7 +286,8 @@ def test_app_environment_names_real_settings(compose: dict[str, Any]) -> None:
     for name in re.findall(r"^#? ?(ROUNDS_[A-Z_]+)=", example, re.M):
         if name not in ("ROUNDS_DOMAIN", "ROUNDS_WEB_IP", "ROUNDS_TURN_DOMAIN", "ROUNDS_TURN_IP",
                         "ROUNDS_TLS", "ROUNDS_IMAGE", "ROUNDS_MEDIA_SUBNET", "ROUNDS_MEDIA_IP",
-                        "ROUNDS_MEDIA_1_IP", "ROUNDS_MEDIA_2_IP", "ROUNDS_METRICS_IP"):
+                        "ROUNDS_MEDIA_1_IP", "ROUNDS_MEDIA_2_IP", "ROUNDS_METRICS_IP",
+                        "ROUNDS_UPSTREAM"):
             assert name[7:].lower() in fields, name
 
 

@@ -371,7 +371,7 @@ def test_a_session_goes_on_when_its_leading_api_replica_dies(browser, stack) -> 
         expect(amira.locator("#speaker")).to_have_text("Your turn")
         # the facilitator's page acts through the worker and the bus on the new leader
         fac.get_by_role("button", name="+30 s").click()
-        wait_for(lambda: (left_if_led(api, sid) or 0) > resumed + 20, 10, "+30 s")
+        wait_for(lambda was=resumed: (left_if_led(api, sid) or 0) > was + 20, 10, "+30 s")
         if round_ == "kill -9":
             stack.start_api(leader)  # it starts again, and follows
             assert stack.leader() == other
