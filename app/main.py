@@ -114,10 +114,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if leadership is None:
             await lead()
         else:  # with media workers: lead now if nobody does, else follow (app.core.leader)
-            with contextlib.suppress(Exception):
-                if await leadership.take():
-                    await lead()
-                    leadership.leading = True
+            taken = False
+            with contextlib.suppress(Exception):  # Redis away: follow until it is back
+                taken = await leadership.take()
+            if taken:
+                await lead()
+                leadership.leading = True
             following = asyncio.create_task(leadership.run(lead, on_lost=_exit_replaced))
         watch_purge(settings)  # the last `rounds purge`, recorded by that command
         try:

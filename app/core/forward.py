@@ -6,7 +6,8 @@ a live session, a drop-in room or the scheduler, which live in the leader's memo
 reads of that memory: ``LEADER_READS``. Everything else (pages, static files, the database's
 reads) is served where it arrives. A request is passed on once: one that comes from another
 replica and finds that this one does not lead either (the lease is changing hands) is
-refused with `leader_changing`, as is any while nobody leads; both say to try again.
+refused with `leader_changing`, as is any while nobody leads; both say to try again (an event
+stream is told to come back).
 
 The leader learns the client's address from the follower (``X-Forwarded-For``) only when the
 request carries the replicas' shared key (``REPLICA_HEADER``): the throttles count by it.
@@ -39,9 +40,11 @@ LEADER_READS = re.compile(
     r"^/api/v1/(sessions/[^/]+/(events|state)|drop-in-rooms/[^/]+/(lobby|events)"
     r"|drop-in/visits/[^/]+/events|peer-networks(/[^/]+)?)$")
 """GET requests that read the leader's memory: the live state, the lobbies and their streams,
-who is in the drop-in rooms (tests/core/test_replicas.py finds every one from the routes)."""
+who is in the drop-in rooms (tests/app/test_replicas.py finds every one from the routes)."""
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
               "proxy-authorization", "proxy-authenticate", "content-length"}
+MAX_BODY = 1 << 20
+"""A body passed on is read whole first: no request of the API is near 1 MiB."""
 FORWARD_TIMEOUT = httpx.Timeout(30.0, read=None)
 """A stream of events reads without end; everything else answers well within 30 s."""
 
@@ -69,7 +72,7 @@ class ToLeader:
             leader = await self.leadership.leader()
         if leader is None or leader == self.leadership.url or from_replica(
                 scope["headers"], self.key):
-            await _changing(send)
+            await _changing(scope, send)
             return
         await self._pass_on(leader, scope, receive, send)
 
@@ -78,6 +81,9 @@ class ToLeader:
         while True:
             message = await receive()
             body += message.get("body", b"")
+            if len(body) > MAX_BODY:
+                await _refuse(send, 413, "too_large", "this request is too large")
+                return
             if not message.get("more_body"):
                 break
         client = scope.get("client")
@@ -98,7 +104,7 @@ class ToLeader:
             response = await self.client.send(request, stream=True)
         except httpx.HTTPError as exc:
             log.warning("the leader could not be reached (%s)", type(exc).__name__)
-            await _changing(send)
+            await _changing(scope, send)
             return
         try:
             await send({"type": "http.response.start", "status": response.status_code,
@@ -130,11 +136,26 @@ async def _disconnected(receive: Receive) -> None:
         pass
 
 
-async def _changing(send: Send) -> None:
-    """503 `leader_changing`: nobody leads just now (the error's usual shape)."""
-    body = json.dumps({"error": "leader_changing", "detail": "the service is changing over to "
-                       "another server: try again in a moment"}).encode()
-    await send({"type": "http.response.start", "status": 503,
-                "headers": [(b"content-type", b"application/json"), (b"retry-after", b"2"),
-                            (b"content-length", str(len(body)).encode())]})
+async def _changing(scope: Scope, send: Send) -> None:
+    """503 `leader_changing`: nobody leads just now (the error's usual shape). An event stream
+    gets an empty one instead, which asks the browser to come back in 2 s: an EventSource gives
+    up for good on an error status, and the page would never hear again."""
+    if scope["path"].endswith("/events"):
+        body = b"retry: 2000\n\n"
+        await send({"type": "http.response.start", "status": 200, "headers": [
+            (b"content-type", b"text/event-stream"), (b"cache-control", b"no-store"),
+            (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+        return
+    await _refuse(send, 503, "leader_changing", "the service is changing over to another "
+                  "server: try again in a moment", (b"retry-after", b"2"))
+
+
+async def _refuse(send: Send, status: int, code: str, detail: str,
+                  *headers: tuple[bytes, bytes]) -> None:
+    """An error in the API's usual shape."""
+    body = json.dumps({"error": code, "detail": detail}).encode()
+    await send({"type": "http.response.start", "status": status, "headers": [
+        (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+        *headers]})
     await send({"type": "http.response.body", "body": body})

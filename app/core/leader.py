@@ -1,6 +1,7 @@
 """Which API replica leads (docs/architecture.md, "Several API replicas").
 
-With media workers on Redis (``ROUNDS_MEDIA_BUS``) any number of API replicas may run. One of
+With media workers on Redis (``ROUNDS_MEDIA_BUS``) any number of API replicas may run, each
+with the address the others reach it on (``ROUNDS_REPLICA_URL``). One of
 them leads: it holds a lease in Redis, ``rounds:api:leader`` (its own address, with a
 ``LEASE``-second expiry renewed every ``RENEW`` seconds), and only the leader runs what lives in
 memory: the facilitation runtime with every live session's task, the drop-in rooms, the
@@ -36,7 +37,7 @@ TRY = 1.0
 """Seconds between a follower's tries to take the lease."""
 LOST_AFTER = LEASE - 2 * RENEW
 """Seconds without a renewal after which a leader counts itself replaced (before the lease
-could have expired and been taken)."""
+could have expired and been taken): the lease less two renewals."""
 
 _TAKE = """
 local held = redis.call('get', KEYS[1])
@@ -92,13 +93,20 @@ class Leadership:
         ``on_lost`` (and return) if it cannot be renewed in time."""
         while not self.leading:
             try:
-                if await self.take():
-                    await lead()
-                    self.leading = True
-                    log.info("this replica leads")
-                    break
+                taken = await self.take()
             except Exception as exc:  # noqa: BLE001 - Redis away: a follower just waits
                 log.warning("the leader's lease cannot be read (%s)", type(exc).__name__)
+                taken = False
+            if taken:
+                try:
+                    await lead()
+                except Exception:
+                    log.exception("this replica could not start leading")
+                    on_lost()  # (what it started is half done: it must not go on)
+                    return
+                self.leading = True
+                log.info("this replica leads")
+                break
             await asyncio.sleep(TRY)
         renewed = self.clock()
         while True:
@@ -109,7 +117,7 @@ class Leadership:
                 renewed = self.clock()
             except Exception as exc:  # noqa: BLE001 - try again until LOST_AFTER
                 log.warning("the leader's lease could not be renewed (%s)", type(exc).__name__)
-                if self.clock() - renewed > self.lease - 2 * self.renew:
+                if self.clock() - renewed > self.lease - 2 * self.renew:  # (LOST_AFTER)
                     break
         self.leading = False
         log.critical("this replica lost the leader's lease")

@@ -24,7 +24,7 @@ from app.accounts.service import create_account
 from app.checkout.router import _answered
 from app.core.config import Settings
 from app.core.db import create_engine, db_factory, transaction
-from app.core.forward import LEADER_READS, needs_leader
+from app.core.forward import LEADER_READS, MAX_BODY, needs_leader
 from app.core.leader import KEY, REPLICA_HEADER, Leadership, replica_key
 from app.core.rooms import get_live_rooms
 from app.core.throttle import client_address
@@ -118,6 +118,9 @@ async def test_a_follower_passes_on_what_only_the_leader_answers(
                 wrong = await http.post("/api/v1/groups", json={"name": ""},
                                         headers={"x-csrf-token": csrf})
                 assert wrong.status_code == 422 and wrong.json()["error"] == "invalid_request"
+                huge = await http.post("/api/v1/groups", content=b"x" * (MAX_BODY + 1),
+                                       headers={"x-csrf-token": csrf})
+                assert huge.status_code == 413 and huge.json()["error"] == "too_large"
                 # a session's lobby stream, from the leader through the follower, as it happens
                 group = (await http.post("/api/v1/groups", headers={"x-csrf-token": csrf}, json={
                     "name": "FY1 group", "cohort": "FY1",
@@ -171,6 +174,11 @@ async def test_nobody_leading_is_said_plainly(settings: Settings, prefix: str,
             assert response.status_code == 503
             assert response.json()["error"] == "leader_changing"
             assert response.headers["retry-after"] == "2"
+            # a page's event stream is told to come back (an error would end it for good)
+            stream = await http.get("/api/v1/sessions/x/events")
+            assert stream.status_code == 200, stream.text
+            assert stream.headers["content-type"] == "text/event-stream"
+            assert stream.text == "retry: 2000\n\n"
             assert (await http.get("/api/v1/groups")).status_code == 401  # served here
         await redis_bus.redis.delete(prefix + KEY)  # the lease is free: this one leads
         await wait_for(lambda: app.state.leadership.leading, "it leads", 5.0)

@@ -90,6 +90,26 @@ async def test_the_api_drives_a_workers_room_over_the_bus(live: Live, bus: Bus) 
         await eventually(lambda: control.rooms() == [], what="the room gone")
 
 
+async def test_an_api_that_starts_late_hears_who_is_in_the_rooms(live: Live, bus: Bus) -> None:
+    """A new leader (or a restarted API) asks the workers to announce: everyone connected is
+    `Joined` again, with their role and name, and nobody's connection changes."""
+    async with ends(live, bus, api=False) as control:
+        a, b = await Raw.open(live), await Raw.open(live)
+        await a.joined(live, "a")
+        await b.joined(live, "b")
+        await control.start()  # the API arrives after them: it has heard nothing
+        assert control.participants("room-1") == []
+        seen: list[PresenceEvent] = []
+        control.add_listener(seen.append)
+        control.announce()
+        await eventually(lambda: sorted(control.participants("room-1")) == ["a", "b"],
+                         what="both members announced")
+        assert sorted((e.participant, e.role, e.name) for e in seen
+                      if isinstance(e, Joined)) == [("a", "member", "Dr a"),
+                                                    ("b", "member", "Dr b")]
+        assert sorted(live.server.hub.rooms["room-1"].members) == ["a", "b"]  # still in
+
+
 async def test_app_messages_reach_the_api_and_its_refusals_the_client(live: Live,
                                                                      bus: Bus) -> None:
     async with ends(live, bus) as control:
