@@ -44,7 +44,7 @@ from app.mail.sender import Sender
 from app.media import LocalMedia, build_media
 from app.members.router import router as members_router
 from app.ops.audit import router as audit_router
-from app.ops.metrics import HttpMetrics, watch_media
+from app.ops.metrics import REGISTRY, HttpMetrics, watch_media
 from app.ops.purge_status import watch_purge
 from app.ops.router import router as ops_router
 from app.pairing.router import router as pairing_router
@@ -161,6 +161,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   Leadership(media.bus.redis, settings.media_bus_prefix,
                              settings.replica_url.rstrip("/")))
     app.state.leadership = leadership  # None: this replica is the only one, and leads
+    if leadership is not None:
+        REGISTRY.gauge_function("rounds_api_leading", "1 if this API replica leads (runs the "
+                                "live sessions), 0 if it passes them on",
+                                lambda: float(leadership.leading))
     forwarding = httpx.AsyncClient(timeout=FORWARD_TIMEOUT)
     if isinstance(media, LocalMedia):  # else the rooms' signalling is on the media workers
         app.add_api_websocket_route("/rtc", media.handle)

@@ -340,6 +340,8 @@ class BusRoomControl(RoomControl):
         self._members: dict[str, dict[str, tuple[str, str]]] = {}
         """room -> participant -> the (worker, boot) their connection is on"""
         self._floors: dict[str, str | None] = {}
+        self._last_beat: dict[str, float] = {}
+        """Each worker's last heartbeat (Unix time), as ``workers_gone`` was last told."""
         self._listeners: list[Listener] = []
         self._handler: AppHandler | None = None
 
@@ -360,9 +362,15 @@ class BusRoomControl(RoomControl):
         where = (str(message.get("worker", "")), str(message.get("boot", "")))
         members = self._members.setdefault(event.room, {})
         if isinstance(event, Joined | Reconnected):
-            if not members and self._floors.get(event.room) is not None:
+            if where not in members.values() and self._floors.get(event.room) is not None:
                 # the room (again) on a worker: it starts without a floor
                 self._send("set_floor", room=event.room, participant=self._floors[event.room])
+            before = members.get(event.participant)
+            if before is not None and before[0] and before != where:
+                # back on another worker before the loss of the first was noticed: lost there
+                # first, at its last heartbeat (so a turn stands still while they were away)
+                self._tell(ConnectionLost(event.room, event.participant,
+                                          self._last_beat.get(before[0])))
             members[event.participant] = where
         elif isinstance(event, Left) or (
                 isinstance(event, ConnectionLost) and members.get(event.participant) == where):
@@ -383,6 +391,8 @@ class BusRoomControl(RoomControl):
         """``live``: each live worker's boot, from the heartbeats. Whoever was connected to a
         worker not among them (dead, or started again) has lost their connection, at the
         worker's last heartbeat (``last_beat``, Unix time) if it is known."""
+        if last_beat is not None:
+            self._last_beat = last_beat
         for room, members in list(self._members.items()):
             for participant, (worker, boot) in list(members.items()):
                 if worker and live.get(worker) != boot:

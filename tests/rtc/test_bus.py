@@ -13,7 +13,7 @@ import pytest
 from rtc import bus as rtcbus
 from rtc.bus import EVENTS, Bus, BusRoomControl, LocalBus, RedisBus, WorkerEnd, decode_event
 from rtc.errors import AppRejected
-from rtc.facade import AppMessage, Joined, Left, PresenceEvent
+from rtc.facade import AppMessage, ConnectionLost, Joined, Left, PresenceEvent
 from tests.conftest import redis_test_bus
 
 from .conftest import Live, eventually
@@ -179,3 +179,42 @@ async def test_the_redis_bus_keeps_a_message_only_a_short_while(
     await bus.publish(EVENTS, {"type": "app", "data": {}})
     entries = await bus.redis.xrange(bus.prefix + EVENTS)
     assert len(entries) == 1 and b"said in the group" not in entries[0][1][b"m"]
+
+
+async def test_back_on_another_worker_before_the_first_was_seen_dead() -> None:
+    """A worker dies; its people join the room's next worker before the heartbeats show the
+    death. The API hears each lost (at the dead worker's last heartbeat) before they are back,
+    so a turn stands still for the time they were away, and the floor is set on the new one."""
+    bus = LocalBus()
+    control = BusRoomControl(bus)
+    await control.start()
+    commands = await bus.subscribe(rtcbus.COMMANDS)
+    seen: list[PresenceEvent] = []
+    control.add_listener(seen.append)
+    try:
+        await bus.publish(EVENTS, {**rtcbus.encode_event(Joined("r", "a", "member", "Dr a")),
+                                   "worker": "w1", "boot": "one"})
+        await eventually(lambda: control.participants("r") == ["a"], what="a on w1")
+        control.set_floor("r", "a")
+        control.workers_gone({"w1": "one", "w2": "two"}, {"w1": 1000.0, "w2": 1001.0})
+        await bus.publish(EVENTS, {**rtcbus.encode_event(Joined("r", "a", "member", "Dr a")),
+                                   "worker": "w2", "boot": "two"})
+        await eventually(lambda: len(seen) == 3, what="lost, then back")
+        assert [type(e).__name__ for e in seen] == ["Joined", "ConnectionLost", "Joined"]
+        assert seen[1] == ConnectionLost("r", "a", 1000.0)
+        sent = [m async for m in _take(commands, 2)]
+        assert [m["command"] for m in sent] == ["set_floor", "set_floor"]  # set, then again
+        control.workers_gone({"w2": "two"}, {"w1": 1000.0, "w2": 1002.0})  # w1 seen dead now
+        assert len(seen) == 3  # nobody is lost twice
+    finally:
+        commands.close()
+        await control.close()
+
+
+async def _take(subscription: Any, n: int) -> AsyncIterator[dict[str, Any]]:
+    async with asyncio.timeout(5):
+        async for message in subscription:
+            yield message
+            n -= 1
+            if n == 0:
+                return
