@@ -31,12 +31,15 @@ def _serve(settings: Settings) -> None:
     from app.main import create_app
     from app.media import LocalMedia
     from app.ops.logging import configure_logging
+    from app.workers import EmbeddedMedia
 
     configure_logging(settings)
     if settings.secret_key.get_secret_value() == DEFAULT_SECRET:
         logging.getLogger("rounds").warning(
             "the development secret is in use: set ROUNDS_SECRET_KEY (production refuses it)")
     _migrate(settings)
+    if settings.media_workers is None and not settings.media_bus:  # one worker per core
+        settings = settings.model_copy(update={"media_workers": len(os.sched_getaffinity(0))})
     print(f"Rounds is serving at {settings.public_url}", file=sys.stderr)
     app = create_app(settings)
 
@@ -45,8 +48,9 @@ def _serve(settings: Settings) -> None:
         save, before uvicorn closes what sockets are left (1012)."""
 
         async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-            if isinstance(app.state.media, LocalMedia):  # (rooms on workers go on)
-                await app.state.media.close()
+            media = app.state.media
+            if isinstance(media, LocalMedia | EmbeddedMedia):  # (rooms on other workers go on)
+                await media.close()
             await super().shutdown(sockets)
 
     # No access log: it would carry IP addresses and paths. Frames up to 4 MiB are read, so one
@@ -151,10 +155,13 @@ def main(argv: list[str] | None = None) -> None:
     media = sub.add_parser("media", help="run a media worker: rooms driven over the bus "
                                          "(docs/architecture.md, \"Many media workers\")")
     media.add_argument("--id", required=True, help="the worker's id (join tokens name it)")
-    media.add_argument("--bus", required=True, metavar="URL", help="redis://host:port/db")
+    media.add_argument("--bus", required=True, metavar="URL",
+                       help="redis://host:port/db (or unix:PATH, from `rounds serve`)")
     media.add_argument("--bus-prefix", default="", help="prefix of the bus's Redis keys")
     media.add_argument("--host", default="0.0.0.0")  # noqa: S104 - a worker serves the network
-    media.add_argument("--port", type=int, required=True)
+    where = media.add_mutually_exclusive_group(required=True)
+    where.add_argument("--port", type=int)
+    where.add_argument("--uds", metavar="PATH", help="serve on this Unix socket instead")
     media.add_argument("--address", default="",
                        help="host:port where the proxy reaches it (default: --host:--port)")
     media.add_argument("--capacity", type=int, default=1000,
@@ -190,7 +197,8 @@ def main(argv: list[str] | None = None) -> None:
 
         configure_logging(settings)
         config = dataclasses.replace(rtc_config(settings), worker=args.id)
-        serve(config, args.bus, host=args.host, port=args.port, prefix=args.bus_prefix,
+        serve(config, args.bus, host=args.host, port=args.port or 0, uds=args.uds,
+              prefix=args.bus_prefix,
               address=args.address, capacity=args.capacity,
               drain=settings.media_drain_seconds if args.drain is None else args.drain,
               routes=lambda server: [worker_metrics(server, args.id)])

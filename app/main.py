@@ -41,7 +41,7 @@ from app.invites.router import router as invites_router
 from app.mail.postbox import Postbox
 from app.mail.router import router as mail_router
 from app.mail.sender import Sender
-from app.media import LocalMedia, build_media
+from app.media import LocalMedia, WorkerMedia
 from app.members.router import router as members_router
 from app.ops.audit import router as audit_router
 from app.ops.metrics import REGISTRY, HttpMetrics, watch_media
@@ -55,6 +55,7 @@ from app.sessions import notices
 from app.sessions.reminders import Reminders
 from app.sessions.router import router as sessions_router
 from app.templates.router import router as templates_router
+from app.workers import EmbeddedMedia
 
 FRONTEND = Path(__file__).resolve().parents[1] / "frontend"
 API = "/api/v1"
@@ -77,8 +78,19 @@ async def page(name: str = "index") -> FileResponse:
     return FileResponse(FRONTEND / f"{name}.html", media_type="text/html")
 
 
+def build_media(settings: Settings) -> LocalMedia | WorkerMedia:
+    """Workers over Redis (``media_bus``), this process's own workers (``media_workers``), or
+    the rooms in this process."""
+    if settings.media_bus:
+        return WorkerMedia.on_redis(settings)
+    if settings.media_workers:
+        return EmbeddedMedia(settings, settings.media_workers)
+    return LocalMedia(settings)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+
     notices.use_calendar(calendar_service.session_event)  # emails attach the feed's event
 
     @asynccontextmanager
@@ -135,7 +147,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await app.state.mail_sender.stop()
                 app.state.dropin.stop()
                 # on workers the rooms go on: whoever is in them stays, for the next leader
-                await app.state.facilitation.stop(lose_everyone=isinstance(media, LocalMedia))
+                # (but this process's own workers stop with it)
+                await app.state.facilitation.stop(
+                    lose_everyone=isinstance(media, LocalMedia | EmbeddedMedia))
             if leadership is not None:
                 await leadership.let_go()
             await forwarding.aclose()
@@ -157,8 +171,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     media = build_media(settings)
     app.state.media = media
-    leadership = (None if isinstance(media, LocalMedia) or not settings.replica_url else
-                  Leadership(media.bus.redis, settings.media_bus_prefix,
+    leadership = (None if isinstance(media, LocalMedia) or media.redis is None
+                  or not settings.replica_url else
+                  Leadership(media.redis, settings.media_bus_prefix,
                              settings.replica_url.rstrip("/")))
     app.state.leadership = leadership  # None: this replica is the only one, and leads
     if leadership is not None:
@@ -168,6 +183,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     forwarding = httpx.AsyncClient(timeout=FORWARD_TIMEOUT)
     if isinstance(media, LocalMedia):  # else the rooms' signalling is on the media workers
         app.add_api_websocket_route("/rtc", media.handle)
+    elif isinstance(media, EmbeddedMedia):  # ... this process's own, which only it can reach
+        app.add_api_websocket_route("/rtc/{worker}", media.relay)
     install_handlers(app)
     for router in (
         accounts_router,

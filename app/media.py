@@ -1,12 +1,14 @@
 """The media server of the app's rooms: rtc/ configured from the app's settings, in this
-process (``LocalMedia``, the embedded default) or on media workers over Redis (``WorkerMedia``,
-when ``ROUNDS_MEDIA_BUS`` is set; docs/architecture.md, "Many media workers")."""
+process (``LocalMedia``), on media workers over Redis (``WorkerMedia``, when
+``ROUNDS_MEDIA_BUS`` is set), or on workers this process starts itself (``EmbeddedMedia``,
+app/workers.py: `rounds serve`'s default; docs/architecture.md, "Many media workers")."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+from typing import Any
 
 from redis.exceptions import RedisError
 from starlette.websockets import WebSocket
@@ -16,9 +18,10 @@ from app.core.errors import Unavailable
 from app.groups.models import MAX_GROUP_SIZE
 from app.members.models import MAX_FACILITATORS
 from app.ops.metrics import REGISTRY
-from rtc.bus import BusRoomControl, RedisBus
+from rtc.bus import Bus, BusRoomControl, RedisBus
 from rtc.config import IceServer, RTCConfig
 from rtc.facade import RoomControl
+from rtc.localplacement import LocalPlacement
 from rtc.placement import HEARTBEAT, Placement
 from rtc.server import RTCServer
 
@@ -81,19 +84,30 @@ class LocalMedia:
 
 
 class WorkerMedia:
-    """The rooms on media workers: commands and presence over the Redis bus, and each room
-    placed on the worker with most headroom when its first grant is asked for. The workers'
-    heartbeats are watched: whoever was on a worker that died has lost their connection (the
-    pages come back with a new grant, which places the room again)."""
+    """The rooms on media workers: commands and presence over a bus, and each room placed on
+    the worker with most headroom when its first grant is asked for. The workers' heartbeats
+    are watched: whoever was on a worker that died has lost their connection (the pages come
+    back with a new grant, which places the room again). ``on_redis``: workers anywhere, over
+    Redis; app/workers.py: the embedded default's own, over a Unix socket."""
 
-    def __init__(self, settings: Settings) -> None:
-        assert settings.media_bus is not None
-        self.bus = RedisBus(settings.media_bus, prefix=settings.media_bus_prefix)
-        self.control: RoomControl = BusRoomControl(self.bus)
-        self.placement = Placement(self.bus.redis, settings.media_bus_prefix)
+    def __init__(self, bus: Bus, placement: Placement | LocalPlacement) -> None:
+        self.bus = bus
+        self.control: RoomControl = BusRoomControl(bus)
+        self.placement = placement
         self._watching: asyncio.Task[None] | None = None
         self._last_beat: dict[str, float] = {}
         """Each worker's last heartbeat seen (Unix time): a dead one's people are gone since."""
+
+    @classmethod
+    def on_redis(cls, settings: Settings) -> WorkerMedia:
+        assert settings.media_bus is not None
+        bus = RedisBus(settings.media_bus, prefix=settings.media_bus_prefix)
+        return cls(bus, Placement(bus.redis, settings.media_bus_prefix))
+
+    @property
+    def redis(self) -> Any:
+        """The bus's Redis client (None on a bus without Redis)."""
+        return self.bus.redis if isinstance(self.bus, RedisBus) else None
 
     async def start(self) -> None:
         assert isinstance(self.control, BusRoomControl)
@@ -137,7 +151,8 @@ class WorkerMedia:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watching
         await self.control.close()
-        await self.bus.close()
+        if isinstance(self.bus, RedisBus):
+            await self.bus.close()
 
 
 def _number(text: str | None) -> float:
@@ -146,10 +161,3 @@ def _number(text: str | None) -> float:
         return float(text or 0)
     except ValueError:
         return 0.0
-
-
-Media = LocalMedia | WorkerMedia
-
-
-def build_media(settings: Settings) -> Media:
-    return WorkerMedia(settings) if settings.media_bus else LocalMedia(settings)

@@ -6,7 +6,8 @@ joined a room (not shown a valid join token), and the new one is closed at once 
 ``too_many_connections`` error (close code 4005). A socket that has not joined within
 ``join_timeout`` is closed by its own task with ``timeout`` (4004), so unjoined places free
 themselves. The address is the peer's, or ``X-Forwarded-For``'s when the peer is one of
-``trusted_proxies``.
+``trusted_proxies`` or comes through a Unix socket (an embedded worker's: only the API that
+started it can open it, and it relays the browsers' signalling).
 """
 
 from __future__ import annotations
@@ -85,15 +86,17 @@ class RTCServer:
     def client_address(self, websocket: WebSocket) -> str:
         """The peer's address, or the nearest untrusted one in ``X-Forwarded-For`` when the
         peer is a trusted proxy."""
-        peer = websocket.client.host if websocket.client else "unknown"
-        if not self._proxies or not _within(peer, self._proxies):
-            return peer
         hops = [
             hop.strip()
             for value in websocket.headers.getlist("x-forwarded-for")
             for hop in value.split(",")
             if hop.strip()
         ]
+        if websocket.client is None:  # a Unix socket: only the process that started this
+            return hops[-1] if hops else "unknown"  # worker reaches it, and names the client
+        peer = websocket.client.host
+        if not self._proxies or not _within(peer, self._proxies):
+            return peer
         client = peer
         for hop in reversed(hops):
             client = hop

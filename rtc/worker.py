@@ -9,7 +9,10 @@ placement, the API hears that everyone's connection was lost, and everyone is to
 worker. A second SIGTERM hands over at once; SIGINT stops at once (``shutdown``, 1001).
 
 ``rounds media`` (app/cli.py) builds the ``RTCConfig`` from the same settings as the API, for the
-join-token key, and calls ``serve``.
+join-token key, and calls ``serve``. With a ``unix:`` bus (the embedded default's own workers,
+started by `rounds serve`: app/workers.py) the bus is that process's socket (rtc/sockbus.py),
+the heartbeat goes over it (rtc/localplacement.py), signalling is served on a Unix socket
+beside it, and the worker stops when the bus closes (the process that started it is gone).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import logging
 import signal
 import socket
 from collections.abc import AsyncIterator, Callable, Sequence
+from pathlib import Path
 from types import FrameType
 
 import uvicorn
@@ -29,8 +33,10 @@ from starlette.routing import BaseRoute, WebSocketRoute
 from .bus import Bus, RedisBus, WorkerEnd
 from .config import RTCConfig
 from .errors import Moved
+from .localplacement import BusHeartbeat
 from .placement import Heartbeat, Load
 from .server import RTCServer
+from .sockbus import SocketBus
 
 logger = logging.getLogger(__name__)
 SHUTDOWN_WITHIN = 5
@@ -122,21 +128,30 @@ def create_worker_asgi(config: RTCConfig, bus: Bus,
     return app
 
 
-def serve(config: RTCConfig, bus_url: str, *, host: str, port: int, prefix: str = "",
-          address: str = "", capacity: int = 1000, drain: float = 3600.0,
+def serve(config: RTCConfig, bus_url: str, *, host: str = "", port: int = 0,
+          uds: str | None = None, prefix: str = "", address: str = "", capacity: int = 1000,
+          drain: float = 3600.0,
           routes: Callable[[RTCServer], Sequence[BaseRoute]] = lambda _: ()) -> None:
     """Run a worker until SIGTERM (it drains: ``drain`` seconds at most) or SIGINT (its rooms
     close at once, as the API's do at shutdown), with its heartbeat: ``address`` (where the
-    proxy reaches it) and ``capacity`` (streams it forwards at most: rtc/placement.py)."""
-    bus = RedisBus(bus_url, prefix=prefix)
+    proxy reaches it) and ``capacity`` (streams it forwards at most: rtc/placement.py).
+    ``bus_url``: redis://host:port/db, or unix:/path of a ``BusBroker``'s socket (then it
+    serves on the Unix socket ``uds`` and stops when the bus closes)."""
     worker = config.worker or ""
+    where = address or (f"unix:{uds}" if uds else f"{host}:{port}")
+    bus: RedisBus | SocketBus
+    if bus_url.startswith("unix:"):
+        bus = SocketBus(Path(bus_url.removeprefix("unix:")), lost=lambda: server.lost())
+    else:
+        bus = RedisBus(bus_url, prefix=prefix)
 
-    def heartbeat(server: RTCServer) -> Heartbeat:
+    def heartbeat(rtc: RTCServer) -> Heartbeat:
         def load() -> Load:
-            return Load(rooms=list(server.hub.rooms), streams=server.hub.forwarder.streams())
+            return Load(rooms=list(rtc.hub.rooms), streams=rtc.hub.forwarder.streams())
 
-        return Heartbeat(bus.redis, prefix, worker, address=address or f"{host}:{port}",
-                         capacity=capacity, load=load)
+        if isinstance(bus, SocketBus):
+            return BusHeartbeat(bus, worker, address=where, capacity=capacity, load=load)
+        return Heartbeat(bus.redis, prefix, worker, address=where, capacity=capacity, load=load)
 
     app = create_worker_asgi(config, bus, heartbeat, routes)
 
@@ -171,10 +186,16 @@ def serve(config: RTCConfig, bus_url: str, *, host: str, port: int, prefix: str 
             await app.state.rtc.close()
             await super().shutdown(sockets)
 
-    logger.info("media worker on port %d", port)
+        def lost(self) -> None:
+            """The bus is gone, and with it whoever drives the rooms: stop."""
+            logger.warning("stopping: the bus closed")
+            self.should_exit = True
+
+    logger.info("media worker on %s", where)
     # After the hand-over nothing is left to wait for: a connection that lingers (a page
     # coming back to the old worker in the moment before it stops listening) must not keep
     # the process alive (seen once in CI: a drained worker still running 15 s later).
-    Server(uvicorn.Config(app, host=host, port=port, access_log=False, log_config=None,
-                          ws_max_size=4 << 20, proxy_headers=True,
-                          timeout_graceful_shutdown=SHUTDOWN_WITHIN)).run()
+    server = Server(uvicorn.Config(app, host=host, port=port, uds=uds, access_log=False,
+                                   log_config=None, ws_max_size=4 << 20, proxy_headers=True,
+                                   timeout_graceful_shutdown=SHUTDOWN_WITHIN))
+    server.run()

@@ -124,6 +124,13 @@ class Settings(BaseSettings):
     (`/rtc/{worker}`), and this process serves no `/rtc`. Unset: the rooms run in this process
     (the embedded default)."""
 
+    media_workers: int | None = Field(default=None, ge=0, le=64)
+    """Media workers `rounds serve` starts itself when there is no `ROUNDS_MEDIA_BUS`: the
+    rooms run in these processes, on a bus and placement of this process's own (a Unix
+    socket, no Redis), and it relays each page's signalling to its room's worker (a worker
+    that dies is started again; its pages come back by themselves). Unset: one per core
+    for `rounds serve`; 0: the rooms run in the API's own process (as the suite runs it)."""
+
     media_bus_prefix: str = ""
     """Prefix of the bus's Redis keys (the workers' `--bus-prefix`)."""
 

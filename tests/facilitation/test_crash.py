@@ -112,7 +112,9 @@ async def test_a_frame_over_the_limit_gets_too_large(process_stage: ProcessStage
 
     import websockets
 
-    url = process_stage.base.replace("http", "ws", 1) + "/rtc"
+    # (`rounds serve` runs the rooms on its own media workers: a grant names one, and the app
+    # relays its path there)
+    url = process_stage.base.replace("http", "ws", 1) + "/rtc/local-1"
     async with websockets.connect(url, max_size=None) as ws:
         await ws.send(json.dumps({"type": "hello", "version": 1}))
         assert json.loads(await ws.recv())["type"] == "hello"

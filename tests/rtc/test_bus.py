@@ -1,11 +1,14 @@
 """rtc/bus.py (issue 16, step 1): app/'s ``RoomControl`` over a bus to a worker's rooms, with
-real clients on the real WebSocket; only JSON crosses the bus (``LocalBus`` encodes it)."""
+real clients on the real WebSocket; only JSON crosses the bus (``LocalBus`` encodes it). Each
+case runs on the three buses: in one process, through a Unix socket (rtc/sockbus.py), on
+Redis."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,17 +17,27 @@ from rtc import bus as rtcbus
 from rtc.bus import EVENTS, Bus, BusRoomControl, LocalBus, RedisBus, WorkerEnd, decode_event
 from rtc.errors import AppRejected
 from rtc.facade import AppMessage, ConnectionLost, Joined, Left, PresenceEvent
+from rtc.sockbus import BusBroker, SocketBus
 from tests.conftest import redis_test_bus
 
 from .conftest import Live, eventually
 from .test_signalling import Raw
 
 
-@pytest.fixture(params=["local", "redis"])
-async def bus(request: pytest.FixtureRequest) -> AsyncIterator[Bus]:
-    """The bus in one process, and on Redis."""
+@pytest.fixture(params=["local", "socket", "redis"])
+async def bus(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Bus]:
+    """The bus in one process, through a Unix socket (the embedded default's workers'), and
+    on Redis."""
     if request.param == "local":
         yield LocalBus()
+        return
+    if request.param == "socket":
+        broker = BusBroker(LocalBus(), tmp_path / "bus.sock")
+        await broker.start()
+        socket_bus = SocketBus(broker.path)
+        yield socket_bus
+        await socket_bus.close()
+        await broker.close()
         return
     async with redis_test_bus() as redis:
         yield redis

@@ -1,53 +1,97 @@
 """rtc/placement.py (issue 16, step 3): workers' heartbeats and rooms placed on them, through
-the local Redis (each test under its own key prefix)."""
+the local Redis (each test under its own key prefix); and the same cases against
+rtc/localplacement.py (the embedded default's placement, heartbeats over a ``LocalBus``)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import time
-from typing import Any
+from collections.abc import AsyncIterator
 
 import pytest
 
-from rtc.bus import RedisBus
+from rtc.bus import LocalBus, RedisBus
+from rtc.localplacement import BusHeartbeat, LocalPlacement
 from rtc.placement import RESERVE_FOR, Heartbeat, Load, Placement, expected_streams
+from tests.conftest import redis_test_bus
 
 ROOM = expected_streams(8)  # 112 streams: a room of eight, full
 
 
-@pytest.fixture
-def redis(redis_bus: RedisBus) -> tuple[Any, str]:
-    """The Redis client and this test's key prefix."""
-    return redis_bus.redis, redis_bus.prefix
+class OnRedis:
+    def __init__(self, bus: RedisBus) -> None:
+        self.redis, self.prefix = bus.redis, bus.prefix
+
+    def worker(self, name: str, capacity: int, load: Load | None = None,
+               expiry: float = 5.0) -> Heartbeat:
+        now = load or Load(rooms=[], streams=0)
+        return Heartbeat(self.redis, self.prefix, name, address=f"{name}:8101",
+                         capacity=capacity, load=lambda: now, expiry=expiry)
+
+    async def placement(self) -> Placement:
+        await self.redis.delete(*[f"{self.prefix}rounds:reserved:{w}" for w in ("w1", "w2")])
+        return Placement(self.redis, self.prefix)
 
 
-def worker(redis: tuple[Any, str], name: str, capacity: int, load: Load | None = None,
-           expiry: float = 5.0) -> Heartbeat:
-    client, prefix = redis
-    now = load or Load(rooms=[], streams=0)
-    return Heartbeat(client, prefix, name, address=f"{name}:8101", capacity=capacity,
+class Heard(BusHeartbeat):
+    """A heartbeat on the local bus, and the placement's task given the moment to hear it."""
+
+    async def beat(self) -> None:
+        await super().beat()
+        await asyncio.sleep(0.01)
+
+
+class OnLocalBus:
+    def __init__(self) -> None:
+        self.bus = LocalBus()
+        self.placements: list[LocalPlacement] = []
+
+    def worker(self, name: str, capacity: int, load: Load | None = None,
+               expiry: float = 5.0) -> Heartbeat:
+        now = load or Load(rooms=[], streams=0)
+        return Heard(self.bus, name, address=f"unix:/{name}.sock", capacity=capacity,
                      load=lambda: now, expiry=expiry)
 
+    async def placement(self) -> LocalPlacement:
+        placement = LocalPlacement()
+        await placement.start(self.bus)
+        self.placements.append(placement)
+        return placement
 
-async def test_rooms_going_live_together_spread_over_the_workers(
-        redis: tuple[Any, str]) -> None:
+
+Side = OnRedis | OnLocalBus
+
+
+@pytest.fixture(params=["redis", "local"])
+async def side(request: pytest.FixtureRequest) -> AsyncIterator[Side]:
+    if request.param == "redis":
+        async with redis_test_bus() as bus:
+            yield OnRedis(bus)
+    else:
+        local = OnLocalBus()
+        yield local
+        for placement in local.placements:
+            await placement.close()
+
+
+async def test_rooms_going_live_together_spread_over_the_workers(side: Side) -> None:
     """Ten rooms of eight placed at the same moment on two idle workers: the reservations
     count at once, so they split five and five rather than all going to the first idle one."""
+    placement = await side.placement()
     for name in ("w1", "w2"):
-        await worker(redis, name, capacity=10 * ROOM).beat()
-    placement = Placement(*redis)
+        await side.worker(name, capacity=10 * ROOM).beat()
     placed = await asyncio.gather(*(placement.place(f"room-{i}", 8) for i in range(10)))
     assert sorted(placed) == ["w1"] * 5 + ["w2"] * 5  # type: ignore[type-var]
     assert await placement.place("room-3", 8) == placed[3]  # a room stays where it is
 
 
-async def test_the_worker_with_most_headroom_and_not_draining(redis: tuple[Any, str]) -> None:
-    busy = worker(redis, "busy", capacity=1000, load=Load(rooms=["a", "b"], streams=800))
-    idle = worker(redis, "idle", capacity=500)
+async def test_the_worker_with_most_headroom_and_not_draining(side: Side) -> None:
+    placement = await side.placement()
+    busy = side.worker("busy", capacity=1000, load=Load(rooms=["a", "b"], streams=800))
+    idle = side.worker("idle", capacity=500)
     await busy.beat()
     await idle.beat()
-    placement = Placement(*redis)
     assert await placement.place("r1", 8) == "idle"
     idle.draining = True  # stopping: takes no new room, keeps r1
     await idle.beat()
@@ -57,34 +101,30 @@ async def test_the_worker_with_most_headroom_and_not_draining(redis: tuple[Any, 
     assert heartbeats["busy"]["streams"] == "800" and heartbeats["idle"]["draining"] == "1"
 
 
-async def test_of_two_alike_the_worker_with_fewer_rooms(redis: tuple[Any, str]) -> None:
+async def test_of_two_alike_the_worker_with_fewer_rooms(side: Side) -> None:
     """A room whose people have not begun to send forwards nothing yet: two workers with the
     same headroom, one of them hosting it, and a new room goes to the other."""
-    client, prefix = redis
-    for name in ("w1", "w2"):  # whichever Redis lists first
+    for name in ("w1", "w2"):  # whichever is listed first (Redis: its own order; here the
+        placement = await side.placement()  # one hosting: the first to beat)
         hosting = Load(rooms=["live"], streams=0)
-        for host in ("w1", "w2"):
-            await worker(redis, host, capacity=1000,
-                         load=hosting if host == name else None).beat()
-        placement = Placement(*redis)
+        for host in sorted(("w1", "w2"), key=lambda h: h != name):
+            await side.worker(host, capacity=1000,
+                              load=hosting if host == name else None).beat()
         assert await placement.place(f"new-{name}", 8) == ("w2" if name == "w1" else "w1")
-        await client.delete(f"{prefix}rounds:reserved:w1", f"{prefix}rounds:reserved:w2")
 
 
-async def test_no_room_anywhere_is_said_and_live_rooms_keep_theirs(
-        redis: tuple[Any, str]) -> None:
-    await worker(redis, "w1", capacity=ROOM + 50, load=Load(rooms=["live"], streams=60)).beat()
-    placement = Placement(*redis)
+async def test_no_room_anywhere_is_said_and_live_rooms_keep_theirs(side: Side) -> None:
+    placement = await side.placement()
+    await side.worker("w1", capacity=ROOM + 50, load=Load(rooms=["live"], streams=60)).beat()
     assert await placement.place("new", 8) is None  # 112 needed, 90 left
     assert await placement.place("small", 4) == "w1"  # 24 fits
 
 
-async def test_a_reservation_ends_once_the_room_shows_in_the_heartbeat(
-        redis: tuple[Any, str]) -> None:
+async def test_a_reservation_ends_once_the_room_shows_in_the_heartbeat(side: Side) -> None:
+    placement = await side.placement()
     load = Load(rooms=[], streams=0)
-    w1 = worker(redis, "w1", capacity=ROOM + ROOM // 2, load=load)
+    w1 = side.worker("w1", capacity=ROOM + ROOM // 2, load=load)
     await w1.beat()
-    placement = Placement(*redis)
     assert await placement.place("r1", 8) == "w1"
     assert await placement.place("r2", 8) is None  # r1's reservation holds its place
     load.rooms, load.streams = ["r1"], 20  # r1 live, a few in it so far
@@ -96,12 +136,12 @@ async def test_a_reservation_ends_once_the_room_shows_in_the_heartbeat(
     assert await placement.place("r3", 8, now=now + RESERVE_FOR + 1) == "w1"
 
 
-async def test_a_dead_workers_room_is_placed_again(redis: tuple[Any, str]) -> None:
-    doomed = worker(redis, "doomed", capacity=10 * ROOM, expiry=0.3)
+async def test_a_dead_workers_room_is_placed_again(side: Side) -> None:
+    placement = await side.placement()
+    doomed = side.worker("doomed", capacity=10 * ROOM, expiry=0.3)
     await doomed.beat()
-    placement = Placement(*redis)
     assert await placement.place("r1", 8) == "doomed"
-    await worker(redis, "spare", capacity=2 * ROOM).beat()
+    await side.worker("spare", capacity=2 * ROOM).beat()
     assert await placement.place("r1", 8) == "doomed"  # alive: it stays
     await asyncio.sleep(0.5)  # no heartbeat: gone
     assert await placement.place("r1", 8) == "spare"
