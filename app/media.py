@@ -119,13 +119,15 @@ class WorkerMedia:
         while True:
             try:
                 beats = await self.placement.workers()
+                for figure, gauge in WORKER_FIGURES.items():
+                    gauge.set_all({w: _number(b.get(figure)) for w, b in beats.items()})
+                # Judged by the heartbeats seen before these: whoever was on a worker started
+                # again under the same id is lost at the old run's last heartbeat, not the new's.
+                self.control.workers_gone({w: b.get("boot", "") for w, b in beats.items()},
+                                          self._last_beat)
                 for worker, beat in beats.items():
                     with contextlib.suppress(KeyError, ValueError):
                         self._last_beat[worker] = float(beat["at"])
-                for figure, gauge in WORKER_FIGURES.items():
-                    gauge.set_all({w: _number(b.get(figure)) for w, b in beats.items()})
-                self.control.workers_gone({w: b.get("boot", "") for w, b in beats.items()},
-                                          self._last_beat)
             except RedisError:  # Redis away: nobody's heartbeat can be read, so none is judged
                 log.warning("the media workers' heartbeats cannot be read just now")
             await asyncio.sleep(HEARTBEAT)

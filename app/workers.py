@@ -45,6 +45,8 @@ READY_WITHIN = 30.0
 """Seconds start-up waits for every worker's first heartbeat."""
 STOP_WITHIN = 10.0
 """Seconds a worker told to stop has before it is killed."""
+REACH_WITHIN = 5.0
+"""Seconds the relay tries to reach a worker (one started again is up in about two)."""
 FRAME = 4 << 20
 """Bytes a relayed frame may have (the API's own WebSocket limit)."""
 LOST = 1012
@@ -70,7 +72,6 @@ class EmbeddedMedia(WorkerMedia):
         assert isinstance(self.placement, LocalPlacement)
         await self.broker.start()
         await self.placement.start(self.bus)
-        await super().start()
         self._watching_over = [asyncio.create_task(self._run(w)) for w in self.workers]
         deadline = time.monotonic() + READY_WITHIN
         while len(await self.placement.live()) < self.count:
@@ -79,6 +80,7 @@ class EmbeddedMedia(WorkerMedia):
                             self.count)
                 break
             await asyncio.sleep(0.1)
+        await super().start()
 
     def socket(self, worker: str) -> Path:
         return self.dir / f"{worker}.sock"
@@ -111,15 +113,21 @@ class EmbeddedMedia(WorkerMedia):
         client = forwarded_client(websocket.client.host if websocket.client else "unknown",
                                   websocket.headers.getlist("x-forwarded-for"),
                                   self.settings.trusted_proxies)
-        try:
-            upstream = await unix_connect(
-                str(self.socket(worker)), f"ws://localhost/rtc/{worker}",
-                additional_headers={"X-Forwarded-For": client}, max_size=FRAME,
-                ping_interval=None, compression=None, open_timeout=5)
-        except (OSError, TimeoutError, ConnectionClosed, ValueError) as exc:
-            log.warning("media worker %s cannot be reached (%s)", worker, type(exc).__name__)
-            await websocket.close(1013)
-            return
+        deadline = time.monotonic() + REACH_WITHIN
+        while True:  # (a worker being started again: the page waits here, not in a backoff)
+            try:
+                upstream = await unix_connect(
+                    str(self.socket(worker)), f"ws://localhost/rtc/{worker}",
+                    additional_headers={"X-Forwarded-For": client}, max_size=FRAME,
+                    ping_interval=None, compression=None, open_timeout=REACH_WITHIN)
+                break
+            except (OSError, TimeoutError, ConnectionClosed, ValueError) as exc:
+                if time.monotonic() > deadline or self._stopping:
+                    log.warning("media worker %s cannot be reached (%s)", worker,
+                                type(exc).__name__)
+                    await websocket.close(1013)
+                    return
+                await asyncio.sleep(0.1)
         await websocket.accept()
         forth = asyncio.create_task(_to_worker(websocket, upstream))
         back = asyncio.create_task(_to_page(upstream, websocket))

@@ -123,9 +123,9 @@ def test_serve_runs_the_rooms_on_its_own_workers_and_starts_a_dead_one_again(
     cores = len(os.sched_getaffinity(0))
     workers = serving.workers()
     assert sorted(workers) == [f"local-{n}" for n in range(1, cores + 1)]  # one per core
-    metrics = httpx.get(f"{serving.base}/metrics").text
-    for worker in workers:  # each reports its load over the bus
-        assert f'rounds_placement_worker_capacity{{worker="{worker}"}} 1000' in metrics
+    wait_for(lambda: all(f'rounds_placement_worker_capacity{{worker="{worker}"}} 1000'
+                         in httpx.get(f"{serving.base}/metrics").text for worker in workers),
+             5, "each worker's load, over the bus, on /metrics")
 
     async def media() -> tuple[Client, Client]:
         url = f"{serving.ws}/rtc/local-1"
