@@ -185,6 +185,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_api_websocket_route("/rtc", media.handle)
     elif isinstance(media, EmbeddedMedia):  # ... this process's own, which only it can reach
         app.add_api_websocket_route("/rtc/{worker}", media.relay)
+        app.state.worker_metrics = media.metrics
     install_handlers(app)
     for router in (
         accounts_router,

@@ -28,6 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import httpx
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from websockets.asyncio.client import ClientConnection, unix_connect
 from websockets.exceptions import ConnectionClosed
@@ -138,6 +139,17 @@ class EmbeddedMedia(WorkerMedia):
             await upstream.close()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait({forth, back}, timeout=5.0)
+
+    async def metrics(self) -> dict[str, str]:
+        """Each worker's own `/metrics` (its rooms, forwarding, shedding), by id: the app's
+        `/metrics` adds them, as nothing else can reach the workers' sockets."""
+        found: dict[str, str] = {}
+        for worker in self.workers:
+            transport = httpx.AsyncHTTPTransport(uds=str(self.socket(worker)))
+            async with httpx.AsyncClient(transport=transport, timeout=2.0) as client:
+                with contextlib.suppress(httpx.HTTPError):
+                    found[worker] = (await client.get("http://localhost/metrics")).text
+        return found
 
     async def close(self) -> None:
         self._stopping = True

@@ -311,3 +311,40 @@ def watch_media(server: object) -> None:
             _reader(forwarder.received, kind))
     REGISTRY.gauge_function("rounds_forwarder_errors", "Packets the forwarder failed to handle",
                             lambda: float(forwarder.errors))
+
+
+def merged(expositions: dict[str, str], skip: Iterable[str]) -> str:
+    """Other processes' metrics (the embedded default's media workers: source -> its text
+    exposition), family by family, each sample labelled ``worker`` with its source; the
+    families named in ``skip`` (this process's own), and any already labelled by worker, left
+    out."""
+    families: dict[str, list[str]] = {}
+    left_out = set(skip)
+    for source, text in expositions.items():
+        name, first = "", False
+        for line in text.splitlines():
+            if line.startswith("# HELP "):
+                name = line.split(" ", 3)[2]
+                first = name not in families and name not in left_out
+                if first:
+                    families[name] = [line]
+            elif line.startswith("# TYPE "):
+                if first:
+                    families[name].append(line)
+            elif line and not line.startswith("#") and name in families:
+                metric, value = line.split(" ", 1)
+                if 'worker="' in metric:  # (a worker's own name: the label says it already)
+                    del families[name]
+                    left_out.add(name)
+                    continue
+                label = f'worker="{_escape(source)}"'
+                metric = (metric.replace("{", "{" + label + ",", 1) if "{" in metric
+                          else f"{metric}{{{label}}}")
+                families[name].append(f"{metric} {value}")
+    return "".join(line + "\n" for lines in families.values() for line in lines)
+
+
+def family_names(exposition: str) -> set[str]:
+    """The metric families in a text exposition."""
+    return {line.split(" ", 3)[2] for line in exposition.splitlines()
+            if line.startswith("# HELP ")}

@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from app.core.migrate import current_revision, head_revision
 from app.ops import turn_check
-from app.ops.metrics import CONTENT_TYPE, REGISTRY, watch_media
+from app.ops.metrics import CONTENT_TYPE, REGISTRY, family_names, merged, watch_media
 
 router = APIRouter(tags=["ops"], include_in_schema=False)
 READY_TIMEOUT = 3.0
@@ -73,10 +73,14 @@ async def readyz(request: Request) -> JSONResponse:
 
 
 @router.get("/metrics")
-async def metrics() -> Response:
-    """Every registered metric in Prometheus text format."""
-    return Response(REGISTRY.render(), media_type=CONTENT_TYPE,
-                    headers={"cache-control": "no-store"})
+async def metrics(request: Request) -> Response:
+    """Every registered metric in Prometheus text format; with the embedded default's own
+    media workers (``app.state.worker_metrics``), theirs too, labelled by worker."""
+    text = REGISTRY.render()
+    workers = getattr(request.app.state, "worker_metrics", None)
+    if workers is not None:
+        text += merged(await workers(), skip=family_names(text))
+    return Response(text, media_type=CONTENT_TYPE, headers={"cache-control": "no-store"})
 
 
 def worker_metrics(server: object, worker: str) -> Route:
@@ -87,6 +91,6 @@ def worker_metrics(server: object, worker: str) -> Route:
                    labels=("worker",)).set(1, worker=worker)
 
     async def endpoint(request: Request) -> Response:
-        return await metrics()
+        return await metrics(request)
 
     return Route("/metrics", endpoint)

@@ -135,6 +135,8 @@ def test_serve_runs_the_rooms_on_its_own_workers_and_starts_a_dead_one_again(
         await amira.connect(publish=True)
         await ben.connect(publish=False)
         await _frames(ben, "amira")  # forwarded by the worker, through the relay
+        metrics = httpx.get(f"{serving.base}/metrics").text  # the worker's own, on the app's
+        assert 'rounds_participants{worker="local-1"} 2' in metrics
         return amira, ben
 
     async def limits() -> None:

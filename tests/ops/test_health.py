@@ -102,3 +102,27 @@ def test_a_gauge_set_all_at_once_drops_the_series_left_out() -> None:
         '# HELP x_worker_rooms Rooms\n# TYPE x_worker_rooms gauge\nx_worker_rooms{worker="w2"} 3\n')
     with pytest.raises(ValueError):
         registry.gauge("x_two", "Two", labels=("a", "b")).set_all({"x": 1})
+
+
+def test_the_workers_metrics_merged_family_by_family_with_their_worker() -> None:
+    """The embedded default's `/metrics` adds its media workers' own (app/workers.py)."""
+    from app.ops.metrics import family_names, merged
+
+    def exposition(rooms: int, packets: int) -> str:
+        return (f"# HELP rounds_rooms Rooms open\n# TYPE rounds_rooms gauge\nrounds_rooms {rooms}\n"
+                "# HELP rounds_rtc_packets_total Packets\n# TYPE rounds_rtc_packets_total counter\n"
+                f'rounds_rtc_packets_total{{kind="video"}} {packets}\n'
+                "# HELP rounds_errors_total Errors\n# TYPE rounds_errors_total counter\n"
+                'rounds_errors_total{kind="unhandled"} 0\n'
+                "# HELP rounds_media_worker Which\n# TYPE rounds_media_worker gauge\n"
+                'rounds_media_worker{worker="x"} 1\n')
+
+    own = "# HELP rounds_errors_total Errors\n# TYPE rounds_errors_total counter\n"
+    text = merged({"local-1": exposition(2, 10), "local-2": exposition(0, 5)},
+                  skip=family_names(own))
+    assert text.splitlines() == [
+        "# HELP rounds_rooms Rooms open", "# TYPE rounds_rooms gauge",
+        'rounds_rooms{worker="local-1"} 2', 'rounds_rooms{worker="local-2"} 0',
+        "# HELP rounds_rtc_packets_total Packets", "# TYPE rounds_rtc_packets_total counter",
+        'rounds_rtc_packets_total{worker="local-1",kind="video"} 10',
+        'rounds_rtc_packets_total{worker="local-2",kind="video"} 5']
