@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import shutil
 import signal
 import sys
@@ -94,8 +93,7 @@ class EmbeddedMedia(WorkerMedia):
             started = time.monotonic()
             process = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "app.cli", "media", "--id", worker,
-                "--bus", f"unix:{self.broker.path}", "--uds", str(self.socket(worker)),
-                env={**os.environ, "ROUNDS_MEDIA_WORKERS": "0"})
+                "--bus", f"unix:{self.broker.path}", "--uds", str(self.socket(worker)))
             self.processes[worker] = process
             code = await process.wait()
             if self._stopping:

@@ -91,6 +91,7 @@ class LocalPlacement:
     async def place(self, room: str, seats: int, *, now: float | None = None) -> str | None:
         now = time.time() if now is None else now
         live = self._live()
+        self._forget_empty(live, now)
         current = self._placed.get(room)
         if current not in live:  # (or this process started again, and its workers hold it)
             current = next((w for w, beat in live.items() if room in beat["rooms"]), None)
@@ -116,6 +117,16 @@ class LocalPlacement:
         self._reserved[best][room] = (expected, now + RESERVE_FOR)
         self._placed[room] = best
         return best
+
+    def _forget_empty(self, live: dict[str, dict[str, Any]], now: float) -> None:
+        """A room is on its worker while the worker lives and the room is in its heartbeat or
+        reserved there; an empty room is placed afresh (and this memory stays bounded)."""
+        for worker in [w for w in self._reserved if w not in live]:
+            del self._reserved[worker]
+        for room, worker in list(self._placed.items()):
+            until = self._reserved.get(worker, {}).get(room, (0, 0.0))[1]
+            if worker not in live or (room not in live[worker]["rooms"] and until < now):
+                del self._placed[room]
 
     async def live(self) -> dict[str, str]:
         return {worker: str(beat.get("boot", "")) for worker, beat in self._live().items()}

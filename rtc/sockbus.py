@@ -129,6 +129,8 @@ class SocketBus:
         try:
             while line := await reader.readline():
                 message = json.loads(line)
+                if not isinstance(message, dict):
+                    continue
                 if "subscribed" in message:
                     made = self._made.pop(message["subscribed"], None)
                     if made is not None and not made.done():

@@ -165,3 +165,27 @@ async def test_a_heartbeat_outlives_redis_being_away() -> None:
         with contextlib.suppress(asyncio.CancelledError):
             await running
         await away.aclose()
+
+
+async def test_the_local_placement_forgets_an_empty_room() -> None:
+    """In the API's memory a room is kept on its worker while it is there (in the heartbeat)
+    or reserved; once it is empty and its reservation has run out it is forgotten (so the
+    memory stays bounded over months of sessions), and placed afresh if it is joined again."""
+    local = OnLocalBus()
+    placement = await local.placement()
+    try:
+        load = Load(rooms=[], streams=0)
+        w1 = local.worker("w1", capacity=10 * ROOM, load=load)
+        await w1.beat()
+        now = time.time()
+        assert await placement.place("r1", 8, now=now) == "w1"
+        load.rooms = ["r1"]
+        await w1.beat()
+        assert await placement.place("r1", 8, now=now + RESERVE_FOR + 1) == "w1"
+        assert "r1" in placement._placed
+        load.rooms = []  # everyone left
+        await w1.beat()
+        await placement.place("other", 8, now=now + RESERVE_FOR + 2)
+        assert "r1" not in placement._placed
+    finally:
+        await placement.close()
