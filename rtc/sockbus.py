@@ -135,7 +135,7 @@ class SocketBus:
                     made = self._made.pop(message["subscribed"], None)
                     if made is not None and not made.done():
                         made.set_result(None)
-                elif (queue := self._queues.get(message.get("sub"))) is not None:
+                elif (queue := self._queues.get(message.get("sub", 0))) is not None:
                     queue.put_nowait(message["message"])
         except (ConnectionError, ValueError):
             pass
