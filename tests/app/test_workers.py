@@ -24,7 +24,7 @@ from aiortc.mediastreams import AudioStreamTrack, VideoStreamTrack
 from app.core.config import Settings, derived_key
 from rtc import jointoken
 from rtc.client import Client
-from tests.deploy.services import free_port
+from tests.deploy.services import free_port, media_workers
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "workers-test-" + "s" * 32
@@ -42,18 +42,7 @@ class Serving:
 
     def workers(self) -> dict[str, int]:
         """The worker processes this one started: id -> pid."""
-        found = {}
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-                argv = (entry / "cmdline").read_bytes().split(b"\0")
-            except (OSError, IndexError, ValueError):
-                continue
-            if ppid == self.process.pid and b"media" in argv:
-                found[argv[argv.index(b"--id") + 1].decode()] = int(entry.name)
-        return found
+        return media_workers(self.process.pid)
 
     def token(self, participant: str, room: str = "room-1", worker: str = "local-1") -> str:
         key = derived_key(Settings(secret_key=SECRET), "join-token")  # type: ignore[arg-type]
@@ -135,7 +124,8 @@ def test_serve_runs_the_rooms_on_its_own_workers_and_starts_a_dead_one_again(
         await amira.connect(publish=True)
         await ben.connect(publish=False)
         await _frames(ben, "amira")  # forwarded by the worker, through the relay
-        metrics = httpx.get(f"{serving.base}/metrics").text  # the worker's own, on the app's
+        async with httpx.AsyncClient() as http:  # the worker's own figures, on the app's
+            metrics = (await http.get(f"{serving.base}/metrics")).text
         assert 'rounds_participants{worker="local-1"} 2' in metrics
         return amira, ben
 

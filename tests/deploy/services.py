@@ -18,6 +18,20 @@ from pathlib import Path
 from tests.conftest import unavailable
 
 
+def media_workers(parent: int) -> dict[str, int]:
+    """The media workers the process ``parent`` started (`rounds serve`'s own): id -> pid."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == parent and b"media" in argv and b"--id" in argv:
+            found[argv[argv.index(b"--id") + 1].decode()] = int(entry.name)
+    return found
+
+
 def free_port(kind: int = socket.SOCK_STREAM) -> int:
     """A port free for both TCP and UDP on 127.0.0.1 right now."""
     for _ in range(50):

@@ -13,31 +13,28 @@ import signal
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.frontend.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, Api, Server, make_world, serve
-from tests.frontend.test_media_failover import BACK, FRAMES, MARK, turn, wait_for
+from tests.deploy.services import media_workers
+from tests.frontend.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, Api, Server, serve
+from tests.frontend.test_media_failover import (
+    MARK,
+    her_turn,
+    signalling_of_another,
+    turn,
+    until_back,
+    wait_for,
+)
 from tests.frontend.test_room_controls import doctor_let_in
 
 pytestmark = pytest.mark.browser
 
 
 def workers(server: Server) -> dict[str, int]:
-    """The app's worker processes: id -> pid."""
     assert server.process is not None
-    found = {}
-    for entry in Path("/proc").iterdir():
-        try:
-            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            argv = (entry / "cmdline").read_bytes().split(b"\0")
-        except (OSError, IndexError, ValueError):
-            continue
-        if ppid == server.process.pid and b"--id" in argv:
-            found[argv[argv.index(b"--id") + 1].decode()] = int(entry.name)
-    return found
+    return media_workers(server.process.pid)
 
 
 def hosting(server: Server) -> dict[str, int]:
@@ -70,20 +67,8 @@ def test_a_room_on_an_own_worker_survives_it_killed(browser, embedded) -> None: 
     other = "local-2" if first == "local-1" else "local-1"
 
     # a second session going live is placed on the other worker
-    second = make_world(api, "Second embedded group")
-    assert second.session is not None
-    api.patch(f"/sessions/{second.session['id']}", json={"status": "open"})
-    grant = api.post(f"/sessions/{second.session['id']}/join",
-                     json={"ground_rules_version": 1}).json()
-    assert grant["signalling_path"] == f"/rtc/{other}"
-
-    # Amira has the turn in a check-in round; media flows both ways through the relay
-    api.post(f"/sessions/{sid}/facilitation", json={"template_id": "default:check-in-round"})
-    fac.get_by_role("button", name="Start: Check-in").click()
-    fac.get_by_role("button", name="Start the round").click()
-    expect(amira.locator("#speaker")).to_have_text("Your turn")
-    for page in (fac, amira):
-        page.wait_for_function(f"async () => (await ({FRAMES})()) > 20", timeout=20_000)
+    assert signalling_of_another(api, "Second embedded group") == f"/rtc/{other}"
+    her_turn(api, sid, fac, amira)  # through the relay
     wait_for(lambda: hosting(server).get(first) == 1, 5, "the room in its worker's heartbeat")
 
     time.sleep(2)
@@ -91,25 +76,15 @@ def test_a_room_on_an_own_worker_survives_it_killed(browser, embedded) -> None: 
         page.evaluate(MARK)
     before, _ = turn(api, sid)
     assert before is not None
-    pid = workers(server)[first]
-    os.kill(pid, signal.SIGKILL)
+    pids = workers(server)
+    os.kill(pids[first], signal.SIGKILL)
     killed = time.monotonic()
-    stood = went_on = None  # (as in test_media_failover.py: the stop may come with the return)
-    while True:
-        assert time.monotonic() - killed < 20, "media did not come back"
-        remaining, paused = turn(api, sid)
-        if paused:
-            stood = stood or remaining
-        elif stood is not None and went_on is None:
-            went_on = remaining  # the first read once it goes on again
-        if not paused and all(page.evaluate(BACK) for page in (fac, amira)):
-            break
-        time.sleep(0.1)
+    stood, went_on = until_back(api, sid, [fac, amira], killed)
     back = time.monotonic() - killed
     now, _ = turn(api, sid)
     assert now is not None
     restarted = workers(server)
-    assert restarted[first] != pid and restarted[other] > 0  # started again; the other untouched
+    assert restarted[first] != pids[first] and restarted[other] == pids[other]  # (untouched)
     expect(amira.locator("#speaker")).to_have_text("Your turn")
     print(f"\nmedia back {back:.1f} s after kill -9 of {first}; the turn had {before:.1f} s "
           f"left, stood at {stood}, went on with {went_on}, {now:.1f} s left now")

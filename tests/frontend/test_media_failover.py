@@ -68,6 +68,50 @@ def back_after(pages: list[Any], since: float) -> float:
     return time.monotonic() - since
 
 
+def until_back(api: Api, sid: str, pages: list[Any], since: float
+               ) -> tuple[float | None, float | None]:
+    """Wait (20 s at most from ``since``) until the turn goes on and every page decodes video
+    on a new connection; return the turn's time left when first seen standing still, and at
+    the first read once it went on again. The turn stands still while the speaker is away
+    (from the worker's last heartbeat), then goes on. She may be back on the room's next
+    worker before the API has noticed the first one's death; then the loss and the return
+    come together, and the stop is never seen (both None)."""
+    stood = went_on = None
+    while True:
+        assert time.monotonic() - since < 20, "media did not come back"
+        remaining, paused = turn(api, sid)
+        if paused:
+            stood = stood or remaining
+        elif stood is not None and went_on is None:
+            went_on = remaining
+        if not paused and all(page.evaluate(BACK) for page in pages):
+            return stood, went_on
+        time.sleep(0.1)
+
+
+def signalling_of_another(api: Api, group: str) -> str:
+    """A session of a new ``group`` opened, and the signalling path its first grant names."""
+    world = make_world(api, group)
+    assert world.session is not None
+    api.patch(f"/sessions/{world.session['id']}", json={"status": "open"})
+    grant = api.post(f"/sessions/{world.session['id']}/join",
+                     json={"ground_rules_version": 1}).json()
+    return str(grant["signalling_path"])
+
+
+def her_turn(api: Api, sid: str, fac: Any, amira: Any) -> None:
+    """Amira has the turn in a check-in round; media flows both ways."""
+    from playwright.sync_api import expect
+
+    api.post(f"/sessions/{sid}/facilitation", json={"template_id": "default:check-in-round"})
+    fac.get_by_role("button", name="Start: Check-in").click()
+    fac.get_by_role("button", name="Start the round").click()
+    expect(amira.locator("#speaker")).to_have_text("Your turn")
+    expect(amira.locator("#clock")).to_have_attribute("data-state", "running")
+    for page in (fac, amira):
+        wait_until(page, f"async () => (await ({FRAMES})()) > 20")
+
+
 @dataclass
 class Stack:
     server: Server
@@ -253,21 +297,8 @@ def test_a_room_survives_its_worker_killed_and_follows_a_drained_one(browser, st
     other = "w2" if first == "w1" else "w1"
 
     # A second session goes live meanwhile: it is placed on the other worker (most headroom)
-    second = make_world(api, "Second group")
-    assert second.session is not None
-    api.patch(f"/sessions/{second.session['id']}", json={"status": "open"})
-    grant = api.post(f"/sessions/{second.session['id']}/join",
-                     json={"ground_rules_version": 1}).json()
-    assert grant["signalling_path"] == f"/rtc/{other}"
-
-    # Amira has the turn in a check-in round; media flows both ways
-    api.post(f"/sessions/{sid}/facilitation", json={"template_id": "default:check-in-round"})
-    fac.get_by_role("button", name="Start: Check-in").click()
-    fac.get_by_role("button", name="Start the round").click()
-    expect(amira.locator("#speaker")).to_have_text("Your turn")
-    expect(amira.locator("#clock")).to_have_attribute("data-state", "running")
-    for page in (fac, amira):
-        wait_until(page, f"async () => (await ({FRAMES})()) > 20")
+    assert signalling_of_another(api, "Second group") == f"/rtc/{other}"
+    her_turn(api, sid, fac, amira)
 
     # kill -9 the worker hosting the room, mid-turn
     time.sleep(2)
@@ -278,20 +309,7 @@ def test_a_room_survives_its_worker_killed_and_follows_a_drained_one(browser, st
     stack.workers[first].send_signal(signal.SIGKILL)
     killed = time.monotonic()
     stack.workers[first].wait(10)
-    # The turn stands still while Amira is away (from the worker's last heartbeat), then goes
-    # on. She may be back on the other worker before the API has noticed the first one's
-    # death; then the loss and the return come together, and the stop is never seen running.
-    stood = went_on = None
-    while True:
-        assert time.monotonic() - killed < 20, "media did not come back"
-        remaining, paused = turn(api, sid)
-        if paused:
-            stood = stood or remaining
-        elif stood is not None and went_on is None:
-            went_on = remaining  # the first read once it goes on again
-        if not paused and all(page.evaluate(BACK) for page in (fac, amira)):
-            break
-        time.sleep(0.1)
+    stood, went_on = until_back(api, sid, [fac, amira], killed)
     back = time.monotonic() - killed
     now = left(api, sid)
     assert now is not None
@@ -315,12 +333,8 @@ def test_a_room_survives_its_worker_killed_and_follows_a_drained_one(browser, st
     stack.workers[other].send_signal(signal.SIGTERM)
     told = time.monotonic()
     wait_for(lambda: stack.live().get(other, {}).get("draining") == "1", 5, "draining")
-    fresh = make_world(api, "Third group")  # a new room is not put on a draining worker
-    assert fresh.session is not None
-    api.patch(f"/sessions/{fresh.session['id']}", json={"status": "open"})
-    grant = api.post(f"/sessions/{fresh.session['id']}/join",
-                     json={"ground_rules_version": 1}).json()
-    assert grant["signalling_path"] == f"/rtc/{first}"
+    # a new room is not put on a draining worker
+    assert signalling_of_another(api, "Third group") == f"/rtc/{first}"
     back = back_after([fac, amira], told)
     assert stack.room_worker(sid) == first
     print(f"media back on {first} {back:.1f} s after SIGTERM (drain {DRAIN:.0f} s)")
