@@ -91,9 +91,12 @@ class EmbeddedMedia(WorkerMedia):
         wait = 0.0
         while not self._stopping:
             started = time.monotonic()
+            # In a session of its own: a terminal's Ctrl+C stops this process, which then
+            # stops the workers in order (both at once, it would start them again)
             process = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "app.cli", "media", "--id", worker,
-                "--bus", f"unix:{self.broker.path}", "--uds", str(self.socket(worker)))
+                "--bus", f"unix:{self.broker.path}", "--uds", str(self.socket(worker)),
+                start_new_session=True)
             self.processes[worker] = process
             code = await process.wait()
             if self._stopping:

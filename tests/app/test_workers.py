@@ -70,7 +70,8 @@ def serving(tmp_path: Path) -> Iterator[Serving]:
     log = tmp_path / "serve.log"
     with log.open("wb") as out:
         process = subprocess.Popen([sys.executable, "-m", "app.cli", "serve"], cwd=ROOT,
-                                   env=env, stdout=out, stderr=subprocess.STDOUT)
+                                   env=env, stdout=out, stderr=subprocess.STDOUT,
+                                   start_new_session=True)  # (as a terminal's job)
     serving = Serving(process, f"http://127.0.0.1:{port}", log)
     try:
         def ready() -> bool:
@@ -195,3 +196,16 @@ def test_sigterm_stops_the_workers_and_leaves_no_socket(serving: Serving) -> Non
     assert serving.process.wait(20) in (0, -signal.SIGTERM)  # (uvicorn raises it again)
     assert not any(Path(f"/proc/{pid}").exists() for pid in workers.values())
     assert not directory.exists()
+
+
+def test_ctrl_c_in_a_terminal_stops_the_workers_in_order(serving: Serving) -> None:
+    """Ctrl+C signals the terminal's whole job: the app, not its workers (a session of their
+    own), which it then stops; none is started again on the way down."""
+    workers = serving.workers()
+    for pid in workers.values():  # the job's signals do not reach them
+        assert os.getpgid(pid) != os.getpgid(serving.process.pid)
+    os.killpg(serving.process.pid, signal.SIGINT)
+    assert serving.process.wait(20) in (0, -signal.SIGINT)
+    assert not any(Path(f"/proc/{pid}").exists() for pid in workers.values())
+    assert "starting it again" not in serving.log.read_text()
+
