@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import getpass
 import logging
@@ -57,7 +58,8 @@ def _serve(settings: Settings) -> None:
     # over the protocol's 1 MiB gets its `too_large` error; larger ones close the socket (1009).
     config = uvicorn.Config(app, host=settings.host, port=settings.port, access_log=False,
                             log_config=None, ws_max_size=4 << 20, proxy_headers=True)
-    Server(config).run()
+    with contextlib.suppress(KeyboardInterrupt):  # (SIGINT, raised again at exit: as uvicorn.run)
+        Server(config).run()
 
 
 async def _create_admin(settings: Settings, email: str, name: str, password: str) -> None:

@@ -198,4 +198,5 @@ def serve(config: RTCConfig, bus_url: str, *, host: str = "", port: int = 0,
     server = Server(uvicorn.Config(app, host=host, port=port, uds=uds, access_log=False,
                                    log_config=None, ws_max_size=4 << 20, proxy_headers=True,
                                    timeout_graceful_shutdown=SHUTDOWN_WITHIN))
-    server.run()
+    with contextlib.suppress(KeyboardInterrupt):  # (SIGINT, raised again at exit: as uvicorn.run)
+        server.run()
