@@ -58,6 +58,7 @@ def rtc_config(settings: Settings) -> RTCConfig:
         max_unjoined_per_address=settings.rtc_unjoined_per_address,
         trusted_proxies=tuple(settings.trusted_proxies),
         shed_load=settings.rtc_shed_load,
+        native_wire=settings.rtc_native_wire,
     )
 
 

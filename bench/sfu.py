@@ -15,6 +15,8 @@ The server runs in a subprocess so its CPU time (all threads, from /proc) is mea
 For each layout the same load runs against:
 
 * ``sfu``: rtc/ as shipped (RTP-level forwarding, rtc/forwarder.py);
+* ``sfupy``: rtc/ without its compiled part (``RTCConfig.native_wire`` off, rtc/srtpwire.py):
+  SRTP through pylibsrtp and each copy sent through the event loop, as before it;
 * ``relay``: the same signalling, but media goes through aiortc's MediaRelay: the server
   decodes each published stream once and re-encodes it for every subscriber;
 * ``shed``: rtc/ as ``sfu``, with load shedding on (``RTCConfig.shed_load``, rtc/overload.py):
@@ -453,7 +455,7 @@ def serve(mode: str, port: int, profile: str | None = None) -> None:
         from rtc.server import create_asgi
 
         config = RTCConfig(join_secret=SECRET, max_participants=16, rate_per_second=500,
-                           shed_load=mode == "shed")
+                           shed_load=mode == "shed", native_wire=mode != "sfupy")
         app = create_asgi(config, serve_testpage=False)
         media = app.state.rtc
         if mode == "relay":
@@ -1150,7 +1152,8 @@ def describe(r: Result) -> str:
         + f"; {r.cpu_ms_per_frame:.2f} ms CPU per delivered video frame"
         + f"; RTP packets: published {r.published}"
         + (f", server got {r.server_received}" if r.mode != "janus" and not r.placed else "")
-        + (f", forwarded {r.server_forwarded}" if r.mode in ("sfu", "shed", "app") else "")
+        + (f", forwarded {r.server_forwarded}"
+           if r.mode in ("sfu", "sfupy", "shed", "app") else "")
         + f", subscribers got {r.subscribers_received}"
         + ("; seconds at overload levels 0-4: " + " ".join(f"{x:.1f}" for x in r.level_seconds)
            if r.mode == "shed" else "")
@@ -1244,6 +1247,8 @@ def summarise(layout: str, results: dict[str, list[Result | None]]) -> list[str]
     comparisons = [(m, "janus") for m in results if m != "janus" and "janus" in results]
     if "relay" in results and "sfu" in results:
         comparisons.append(("relay", "sfu"))
+    if "sfupy" in results and "sfu" in results:
+        comparisons.append(("sfu", "sfupy"))
     comparisons += [(m, "app@0") for m in results if m.startswith("app@") and m != "app@0"]
     comparisons = [(m, b) for m, b in comparisons if b in results]
     for mode, baseline in comparisons:
@@ -1368,7 +1373,8 @@ if __name__ == "__main__":
     parser.add_argument(
         "--modes",
         default="sfu,relay",
-        help="sfu (rtc/), relay (aiortc MediaRelay), janus (needs /usr/bin/janus), app (the "
+        help="sfu (rtc/), sfupy (rtc/ without rtc/_srtpwire.c: SRTP through pylibsrtp, sends "
+        "through the event loop), relay (aiortc MediaRelay), janus (needs /usr/bin/janus), app (the "
         "whole app: REST and media in one process, rooms joined through the REST API), "
         "workersN (the app with its rooms placed on N `rounds media` processes over the Redis "
         "on 127.0.0.1:6379; the server's CPU is theirs, summed)",
@@ -1415,7 +1421,8 @@ if __name__ == "__main__":
         help="app mode: REST requests a second during the window, comma separated: one run "
         "each (default 0)",
     )
-    parser.add_argument("--serve", choices=["sfu", "shed", "relay", "app"], help=argparse.SUPPRESS)
+    parser.add_argument("--serve", choices=["sfu", "sfupy", "shed", "relay", "app"],
+                        help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--profile", help="write the server's cProfile stats to PATH.<mode>.<RxN>")
     ns = parser.parse_args()

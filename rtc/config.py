@@ -80,6 +80,10 @@ class RTCConfig:
     """Shed video when the process's UDP sockets back up (rtc/overload.py). Off by default
     until calibrated (``ROUNDS_RTC_SHED_LOAD``); never where the peers share the server's
     process (tests/rtc): their own sockets back up too."""
+    native_wire: bool = True
+    """Protect and send the forwarder's packets (and unprotect the publishers') in one C call
+    each (rtc/srtpwire.py), where rtc/_srtpwire.c was built; False: through pylibsrtp and the
+    event loop, as without it (``ROUNDS_RTC_NATIVE_WIRE``)."""
     max_hello_version: int = 1
     """Newest protocol version this server speaks."""
     extra_log_context: dict[str, str] = field(default_factory=dict)

@@ -90,7 +90,7 @@ from aiortc.rtp import (
     wrap_rtx,
 )
 
-from . import guard, rtpwire, vp8
+from . import guard, rtpwire, srtpwire, vp8
 from .bandwidth import Link
 from .messages import Kind
 
@@ -300,6 +300,10 @@ class Sink:
     pad_at: float = 0.0
     pad_back: int = 0
     """Which of the last packets sent the next padding copies (counting back)."""
+    wire: tuple[Any, ...] | None = None
+    """What rtc/srtpwire.py sends this sink's packets with: (the nominated pair, its UDP
+    transport, the SRTP session, its ``srtp_t``, the socket's descriptor, the remote
+    ``sockaddr``), taken at the first packet on that pair and session."""
 
 
 class Forwarder:
@@ -312,8 +316,11 @@ class Forwarder:
         keyframe_retry: float = 1.0,
         sink_keyframe_interval: float = 1.0,
         speaking_threshold_dbov: int = 50,
+        native_wire: bool = True,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        self.native = native_wire and srtpwire.AVAILABLE
+        """SRTP and ``sendto`` in one C call (rtc/srtpwire.py), where it is built."""
         self.keyframe_throttle = keyframe_throttle
         self.keyframe_retry = keyframe_retry
         self.sink_keyframe_interval = sink_keyframe_interval
@@ -381,6 +388,8 @@ class Forwarder:
         aiortc's ``_recv_next`` would, and forwarded at once, with no queue, task switch or
         coroutine in between. RTCP, and anything before DTLS is up, goes to aiortc as before."""
         router = dtls._rtp_router
+        native = srtpwire.native if self.native else None
+        session: list[Any] = [None, 0]  # the SRTP session last seen, and its srtp_t
 
         def tap(data: bytes) -> bool:
             srtp = dtls._rx_srtp
@@ -388,7 +397,14 @@ class Forwarder:
                 return False
             arrival = aiortc_clock.current_ms()
             try:
-                plain = srtp.unprotect(data)
+                if native is None:
+                    plain = srtp.unprotect(data)
+                else:
+                    if session[0] is not srtp:
+                        session[:] = srtp, srtpwire.session_address(srtp)
+                    plain = native.unprotect(session[1], data)
+                    if plain is None:
+                        return True  # dropped, as aiortc drops it
                 packet = RtpPacket.parse(plain, dtls._rtp_header_extensions_map)
             except (pylibsrtp.Error, ValueError):
                 return True  # dropped, as aiortc drops it
@@ -776,10 +792,31 @@ class Forwarder:
         udp = getattr(pair.protocol, "transport", None)
         if udp is None:
             return False
+        if self.native:
+            return self._transmit_native(sink, data, dtls, pair, udp)
         protected = dtls._tx_srtp.protect(data)
         with contextlib.suppress(OSError):
             udp.sendto(protected, pair.remote_addr)
         sink.wire_octets += len(protected)
+        sink.wire_packets += 1
+        self.direct += 1
+        return True
+
+    def _transmit_native(self, sink: Sink, data: bytes, dtls: RTCDtlsTransport, pair: Any,
+                         udp: Any) -> bool:
+        """``_transmit``'s protect and send through rtc/srtpwire.py: the same SRTP session and
+        socket, in one C call."""
+        wire, session = sink.wire, dtls._tx_srtp
+        if wire is None or wire[0] is not pair or wire[1] is not udp or wire[2] is not session:
+            sock = udp.get_extra_info("socket")
+            if sock is None or session is None:
+                return False
+            wire = sink.wire = (pair, udp, session, srtpwire.session_address(session),
+                                sock.fileno(), srtpwire.sockaddr(pair.remote_addr))
+        size = srtpwire.native.send(wire[3], wire[4], wire[5], data)
+        if size < 0:  # the socket's buffer is full (or it is gone): lost, as UDP is
+            size = len(data)
+        sink.wire_octets += size
         sink.wire_packets += 1
         self.direct += 1
         return True
@@ -933,6 +970,7 @@ def verify_aiortc_internals(transceiver: RTCRtpTransceiver) -> None:
     if RTP_HISTORY_SIZE <= 0:
         problems.append("aiortc.rtp.RTP_HISTORY_SIZE")
     problems += guard.verify(transceiver)
+    problems += srtpwire.verify()
     if problems:
         raise RuntimeError(
             "aiortc internals used by rtc/forwarder.py (or rtc/guard.py) moved: "

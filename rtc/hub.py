@@ -27,6 +27,7 @@ class Hub:
             keyframe_throttle=config.keyframe_throttle,
             keyframe_retry=config.keyframe_retry,
             speaking_threshold_dbov=config.speaking_threshold_dbov,
+            native_wire=config.native_wire,
         )
         self.overload = Overload()
         """Whether the media loop keeps up (rtc/overload.py): how much video every subscriber's

@@ -157,6 +157,12 @@ class Settings(BaseSettings):
     service and the suite, whose test peers share the machine (shedding would pause the videos
     they count)."""
 
+    rtc_native_wire: bool = True
+    """Protect and send each forwarded packet (and unprotect each published one) in one C
+    call (`rtc/srtpwire.py`), built by `pip install` where a C compiler is; without one, or
+    turned off here, the media server does the same through pylibsrtp and the event loop, at
+    more CPU per packet (`bench/results.md`, issue 10)."""
+
     rtc_join_timeout: float = Field(default=30.0, ge=2.0, le=600.0)
     """Seconds a WebSocket to `/rtc` may stay open without joining a room before it is closed
     (`timeout`, 4004)."""

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from typing import Any
 
+import pytest
+
+from rtc import srtpwire
 from rtc.client import Client
+from rtc.config import RTCConfig
 from rtc.presence import Speaking
 
-from .conftest import Live, eventually
+from .conftest import SECRET, Live, eventually
 from .media import LosingAudio, PatternVideo, ToneAudio
 
 
@@ -22,6 +27,15 @@ def sees(client: Client, others: list[str], kind: str, at_least: int) -> bool:
     return all(client.frames_from(o, kind) >= at_least for o in others)
 
 
+BOTH_WIRES = pytest.mark.parametrize(
+    "rtc_config",
+    [pytest.param(replace(RTCConfig(join_secret=SECRET, shed_load=False), native_wire=native),
+                  id="native" if native else "pylibsrtp") for native in (True, False)],
+)
+"""The forwarder's packets protected and sent by rtc/_srtpwire.c, and without it."""
+
+
+@BOTH_WIRES
 async def test_three_participants_receive_each_other(live: Live) -> None:
     ids = ["a", "b", "c"]
     clients = [await join(live, pid) for pid in ids]
@@ -44,6 +58,7 @@ async def test_three_participants_receive_each_other(live: Live) -> None:
         # only a packet sent as a subscriber's DTLS came up may go aiortc's way
         assert forwarder.tapped > 0
         assert forwarder.direct >= 0.95 * sum(forwarded.values())
+        assert forwarder.native == (live.config.native_wire and srtpwire.AVAILABLE)
     finally:
         for client in clients:
             await client.close()
@@ -145,6 +160,7 @@ async def test_keyframe_request_reaches_publisher_throttled(live: Live) -> None:
         await b.close()
 
 
+@BOTH_WIRES
 async def test_lost_packet_is_recovered_by_rtx(live: Live) -> None:
     """Drop one video packet at the subscriber's receiver; its NACK brings it back as RTX."""
     from aiortc.rtp import RtpPacket
