@@ -1374,8 +1374,8 @@ if __name__ == "__main__":
         "--modes",
         default="sfu,relay",
         help="sfu (rtc/), sfupy (rtc/ without rtc/_srtpwire.c: SRTP through pylibsrtp, sends "
-        "through the event loop), relay (aiortc MediaRelay), janus (needs /usr/bin/janus), app (the "
-        "whole app: REST and media in one process, rooms joined through the REST API), "
+        "through the event loop), relay (aiortc MediaRelay), janus (needs /usr/bin/janus), "
+        "app (the whole app: REST and media in one process, rooms joined through the REST API), "
         "workersN (the app with its rooms placed on N `rounds media` processes over the Redis "
         "on 127.0.0.1:6379; the server's CPU is theirs, summed)",
     )
