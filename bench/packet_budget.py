@@ -41,6 +41,7 @@ from aiortc.rtcrtpparameters import (  # noqa: E402
 from aiortc.rtp import HeaderExtensionsMap, RtpPacket  # noqa: E402
 from pylibsrtp import Policy, Session  # noqa: E402
 
+from rtc import srtpwire  # noqa: E402
 from rtc.forwarder import Forwarder, PlaceholderTrack  # noqa: E402
 
 VP8 = RTCRtpCodecParameters(mimeType="video/VP8", clockRate=90000, payloadType=97)
@@ -72,8 +73,8 @@ def packets(n: int, extensions_map: HeaderExtensionsMap) -> list[bytes]:
     return out
 
 
-def srtp_pair() -> tuple[Session, Session]:
-    key = os.urandom(44)  # AES-256-GCM: 32 bytes of key, 12 of salt
+def srtp_pair(key: bytes) -> tuple[Session, Session]:
+    """Sessions for both ends of AES-256-GCM (``key``: 32 bytes of key, 12 of salt)."""
     profile = Policy.SRTP_PROFILE_AEAD_AES_256_GCM
     tx = Session(policy=Policy(key=key, ssrc_type=Policy.SSRC_ANY_OUTBOUND, srtp_profile=profile))
     rx = Session(policy=Policy(key=key, ssrc_type=Policy.SSRC_ANY_INBOUND, srtp_profile=profile))
@@ -84,11 +85,17 @@ async def one_round(n: int, subscribers: int) -> dict[str, float]:
     extensions_map = HeaderExtensionsMap()
     extensions_map.configure(EXTENSIONS)
     plain = packets(n, extensions_map)
-    tx, rx = srtp_pair()
+    key = os.urandom(44)
+    tx, rx = srtp_pair(key)
     protected = [tx.protect(p) for p in plain]
-    out_tx, _ = srtp_pair()
+    out_tx, _ = srtp_pair(os.urandom(44))
     result: dict[str, float] = {}
     result["SRTP unprotect"] = timed(n, lambda i: rx.unprotect(protected[i]))
+    if srtpwire.AVAILABLE:
+        _, rx_c = srtp_pair(key)
+        at = srtpwire.session_address(rx_c)
+        result["SRTP unprotect, C"] = timed(
+            n, lambda i: srtpwire.native.unprotect(at, protected[i]))
     parsed: list[RtpPacket] = []
     result["RTP parse"] = timed(
         n, lambda i: parsed.append(RtpPacket.parse(plain[i], extensions_map)))
@@ -131,18 +138,29 @@ async def one_round(n: int, subscribers: int) -> dict[str, float]:
     loop = asyncio.get_running_loop()
     udp, _ = await loop.create_datagram_endpoint(asyncio.DatagramProtocol,
                                                  local_addr=("127.0.0.1", 0))
-    wire_tx, _ = srtp_pair()
+    wire_tx, _ = srtp_pair(os.urandom(44))
     wire = [wire_tx.protect(d) for d in data]
     try:
         result["UDP sendto"] = timed(len(wire), lambda i: udp.sendto(wire[i], address))
+        if srtpwire.AVAILABLE:
+            c_tx, _ = srtp_pair(os.urandom(44))
+            at, fd = srtpwire.session_address(c_tx), udp.get_extra_info("socket").fileno()
+            to = srtpwire.sockaddr(address)
+            result["SRTP protect and sendto, C"] = timed(
+                len(data), lambda i: srtpwire.native.send(at, fd, to, data[i]))
     finally:
         udp.close()
         drain.close()
         os.waitpid(child, 0)  # noqa: ASYNC222 (the drain stops within a second)
-    once = ("SRTP unprotect", "RTP parse", "receiver work (_on_rtp)")
-    result[f"one packet to {subscribers}, per sent copy"] = (
-        sum(result[k] for k in once) / subscribers
-        + sum(v for k, v in result.items() if k not in once))
+    paths = {"pylibsrtp and the event loop": ("SRTP unprotect", "SRTP protect", "UDP sendto")}
+    if srtpwire.AVAILABLE:
+        paths["rtc/_srtpwire.c"] = ("SRTP unprotect, C", "SRTP protect and sendto, C")
+    for name, (unprotect, *send) in paths.items():
+        result[f"to {subscribers}, per copy: {name}"] = (
+            (result[unprotect] + result["RTP parse"] + result["receiver work (_on_rtp)"])
+            / subscribers
+            + result["rewrite (_rewrite)"] + result["count (_sent)"]
+            + sum(result[k] for k in send))
     return result
 
 
@@ -152,7 +170,7 @@ async def main(rounds: int, n: int, subscribers: int) -> None:
     runs = [await one_round(n, subscribers) for _ in range(rounds)]
     for key in runs[0]:
         values = [r[key] for r in runs]
-        print(f"  {key:<34} {statistics.median(values):6.2f} "
+        print(f"  {key:<52} {statistics.median(values):6.2f} "
               f"[{min(values):.2f}-{max(values):.2f}]")
     print(f"load average {os.getloadavg()[0]:.2f}")
 

@@ -26,6 +26,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 
 from . import messages as m
+from . import srtpwire
 from .config import RTCConfig
 from .connection import Connection
 from .errors import RTCError, ServerClosing, TooManyConnections, close_code
@@ -62,6 +63,9 @@ class RTCServer:
         if not self._checked:
             await check_aiortc()
             self._checked = True
+            if self.config.native_wire and not srtpwire.AVAILABLE:
+                logger.warning("rtc/_srtpwire.c is not built (no C compiler at install): "
+                               "SRTP and sends go through pylibsrtp, at more CPU per packet")
             if self.config.shed_load:
                 self.loop_watch.start()
         address = self.client_address(websocket)
