@@ -8,9 +8,12 @@ Each step of the forwarder's data path runs alone on real objects, N times, and 
 and Chromium agree on), aiortc's RTP parser, the forwarder's own ``_on_rtp`` (receiver
 statistics, NACK generator, REMB estimator, VP8 descriptor) and ``_rewrite`` on an aiortc
 receiver and sender, and a UDP ``sendto`` through the event loop's datagram transport (uvloop,
-as ``rounds serve`` runs) to a socket that another process drains. Printed: median [min-max]
-over the rounds for each step, and the sum for one packet received once and sent to
-``--subscribers`` subscribers.
+as ``rounds serve`` runs) to a socket that another process drains; where rtc/_srtpwire.c is
+built, its steps too (unprotect; protect and ``sendto``; ``forward``: write, keep for NACKs,
+protect and ``sendto``, what the forwarder does for each copy on a direct route). Printed:
+median [min-max] over the rounds for each step, and the sum for one packet received once and
+sent to ``--subscribers`` subscribers, both ways (``_rewrite`` is timed where it writes the
+packet in Python; for the C way its writing is taken off and ``forward`` added).
 
 What it leaves out, and the room bench (bench/sfu.py) includes: the event loop's own work per
 datagram (epoll, the callback), the kernel waking each subscriber's process (a drained socket
@@ -41,7 +44,7 @@ from aiortc.rtcrtpparameters import (  # noqa: E402
 from aiortc.rtp import HeaderExtensionsMap, RtpPacket  # noqa: E402
 from pylibsrtp import Policy, Session  # noqa: E402
 
-from rtc import srtpwire  # noqa: E402
+from rtc import rtpwire, srtpwire  # noqa: E402
 from rtc.forwarder import Forwarder, PlaceholderTrack  # noqa: E402
 
 VP8 = RTCRtpCodecParameters(mimeType="video/VP8", clockRate=90000, payloadType=97)
@@ -118,8 +121,13 @@ async def one_round(n: int, subscribers: int) -> dict[str, float]:
         result["rewrite (_rewrite)"] = timed(n, lambda i: written.append(
             forwarder._rewrite(sink, source, parsed[i], None, now, ntp)))
         data = [w for w in written if w is not None]
+        ext = rtpwire.Extensions(1, 2, 0)
+        mid = rtpwire.mid_element(ext, "1")
+        result["of which writing (rtpwire.packet)"] = timed(n, lambda i: rtpwire.packet(
+            96, 0, i & 0xFFFF, i, 4321, parsed[i].payload, ext, mid, i & 0xFFFFFF, None))
         result["SRTP protect"] = timed(len(data), lambda i: out_tx.protect(data[i]))
-        result["count (_sent)"] = timed(len(data), lambda i: forwarder._sent(sink, data[i], 0))
+        result["count (_sent)"] = timed(
+            len(data), lambda i: forwarder._sent_bytes(sink, data[i], 0))
     finally:
         await pc.close()
 
@@ -148,19 +156,23 @@ async def one_round(n: int, subscribers: int) -> dict[str, float]:
             to = srtpwire.sockaddr(address)
             result["SRTP protect and sendto, C"] = timed(
                 len(data), lambda i: srtpwire.native.send(at, fd, to, data[i]))
+            wired = (None, None, c_tx, at, fd, to, [None] * 128, 96, 4321, mid, 2, 0)
+            result["write, keep, SRTP protect and sendto, C"] = timed(
+                len(data), lambda i: srtpwire.native.forward(
+                    wired, 0, (n + i) & 0xFFFF, i, parsed[i].payload, i & 0xFFFFFF, -1))
     finally:
         udp.close()
         drain.close()
         os.waitpid(child, 0)  # noqa: ASYNC222 (the drain stops within a second)
-    paths = {"pylibsrtp and the event loop": ("SRTP unprotect", "SRTP protect", "UDP sendto")}
-    if srtpwire.AVAILABLE:
-        paths["rtc/_srtpwire.c"] = ("SRTP unprotect, C", "SRTP protect and sendto, C")
-    for name, (unprotect, *send) in paths.items():
-        result[f"to {subscribers}, per copy: {name}"] = (
-            (result[unprotect] + result["RTP parse"] + result["receiver work (_on_rtp)"])
-            / subscribers
-            + result["rewrite (_rewrite)"] + result["count (_sent)"]
-            + sum(result[k] for k in send))
+    received = result["RTP parse"] + result["receiver work (_on_rtp)"]
+    result[f"to {subscribers}, per copy: pylibsrtp and the event loop"] = (
+        (result["SRTP unprotect"] + received) / subscribers + result["rewrite (_rewrite)"]
+        + result["SRTP protect"] + result["UDP sendto"] + result["count (_sent)"])
+    if srtpwire.AVAILABLE:  # _rewrite's decisions in Python, the rest in one C call
+        result[f"to {subscribers}, per copy: rtc/_srtpwire.c"] = (
+            (result["SRTP unprotect, C"] + received) / subscribers
+            + result["rewrite (_rewrite)"] - result["of which writing (rtpwire.packet)"]
+            + result["write, keep, SRTP protect and sendto, C"] + result["count (_sent)"])
     return result
 
 

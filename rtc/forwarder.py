@@ -22,13 +22,16 @@ module - touches aiortc internals:
   the instance to reach ``_on_rtp`` too. The decoder thread aiortc starts stays idle. Any
   exception is caught and counted: one escaping would tear down the publisher's whole peer
   connection.
-* send: for each sink the packet is written once as bytes (rtc/rtpwire.py) with the sender's
-  SSRC, the negotiated payload type and extension ids, and sequence number / timestamp
-  rewritten as ``(in + offset) mod 2^n``. Offsets are re-based whenever a sink switches source
-  or resumes, so the sender's sequence numbers keep increasing (SRTP replay protection would
-  silently drop a repeat). ``_transmit`` protects it with the DTLS transport's SRTP session and
-  sends it with one ``sendto`` on the nominated pair's socket (a relayed pair, or a transport
-  not yet connected, goes through aiortc's ``_send_rtp`` instead). The bytes are kept by
+* send: for each sink the packet is written once as bytes with the sender's SSRC, the
+  negotiated payload type and extension ids, and sequence number / timestamp rewritten as
+  ``(in + offset) mod 2^n``. Offsets are re-based whenever a sink switches source or resumes,
+  so the sender's sequence numbers keep increasing (SRTP replay protection would silently drop
+  a repeat). On a direct route (``_route``: the nominated pair is plain UDP, DTLS is up) one C
+  call (rtc/srtpwire.py's ``forward``) writes it, keeps it, protects it with the DTLS
+  transport's SRTP session and sends it with one ``sendto`` on the pair's socket; without the
+  C part, rtc/rtpwire.py writes it and ``_transmit`` does the rest through pylibsrtp and the
+  transport. A relayed pair, or a transport not yet connected, goes through aiortc's
+  ``_send_rtp`` instead. The bytes are kept by
   sequence number; a NACK is answered from them through aiortc's ``_retransmit`` (RTX), and
   the sender's report counters are updated here, so sender reports keep working inside aiortc.
 * keyframes: the sender's ``_send_keyframe`` (called by aiortc on PLI/FIR) is replaced so the
@@ -185,6 +188,8 @@ class PlaceholderTrack(MediaStreamTrack):
 
 
 is_vp8_keyframe_start = vp8.is_keyframe_start
+SENT = b""
+"""What ``_rewrite`` returns for a packet it has sent itself (rtc/srtpwire.py's ``forward``)."""
 
 
 @dataclass(eq=False)
@@ -301,9 +306,7 @@ class Sink:
     pad_back: int = 0
     """Which of the last packets sent the next padding copies (counting back)."""
     wire: tuple[Any, ...] | None = None
-    """What rtc/srtpwire.py sends this sink's packets with: (the nominated pair, its UDP
-    transport, the SRTP session, its ``srtp_t``, the socket's descriptor, the remote
-    ``sockaddr``), taken at the first packet on that pair and session."""
+    """How its packets reach the subscriber's socket (``Forwarder._route``)."""
 
 
 class Forwarder:
@@ -533,6 +536,7 @@ class Forwarder:
         if codecs and codecs[0].payloadType is not None:
             sink.payload_type = codecs[0].payloadType
         sink.mid = transceiver.mid
+        sink.wire = None  # written with the new payload type from now on
 
     def connect(self, sink: Sink, source: Source | None) -> None:
         """Point a sink at a source (or at nothing); sequence numbers keep increasing."""
@@ -696,8 +700,9 @@ class Forwarder:
             data = self._rewrite(sink, source, packet, desc, now, ntp)
             if data is None:
                 continue
-            if self._transmit(sink, data):
-                self._sent(sink, data, ntp)
+            if data is SENT or self._transmit(sink, data):
+                if data is not SENT:
+                    self._sent_bytes(sink, data, ntp)
                 if sink.padding:
                     self._pad(sink, now, ntp)
             else:
@@ -708,7 +713,8 @@ class Forwarder:
         self, sink: Sink, source: Source, packet: RtpPacket, desc: vp8.Descriptor | None,
         now: float, ntp: int
     ) -> bytes | None:
-        """The packet as this sink sends it (None: not sent), kept for retransmission."""
+        """The packet as this sink sends it (None: not sent), kept for retransmission; ``SENT``
+        if it is already sent (rtc/srtpwire.py writes, keeps and sends it in one call)."""
         if sink.paused:
             return None
         if sink.waiting_keyframe:
@@ -762,64 +768,90 @@ class Forwarder:
                                           ids.audio_level or 0)
             sink.one_byte = sink.ext.one_byte(sink.mid)
             sink.mid_element = rtpwire.mid_element(sink.ext, sink.mid) if sink.one_byte else b""
+            sink.wire = None
+        if ((seq - sink.last_seq) & 0xFFFF) < 0x8000:  # newer than the newest sent
+            sink.last_seq, sink.last_ts, sink.last_time = seq, timestamp, now
+        level = packet.extensions.audio_level
+        if sink.one_byte and self.native:
+            wire = self._route(sink)
+            if wire is not None:
+                size = srtpwire.native.forward(
+                    wire, packet.marker, seq, timestamp, payload,
+                    -1 if abs_send_time is None else abs_send_time,
+                    -1 if level is None else (0x80 if level[0] else 0) | (level[1] & 0x7F))
+                self._wired(sink, size)
+                self._sent(sink, len(payload), timestamp, ntp)
+                return SENT
         if sink.one_byte:
             data = rtpwire.packet(sink.payload_type, packet.marker, seq, timestamp,
                                   sink.sender._ssrc, payload, sink.ext, sink.mid_element,
-                                  abs_send_time, packet.extensions.audio_level)
+                                  abs_send_time, level)
         else:  # a form rtpwire does not write: aiortc's serialiser
             out = RtpPacket(payload_type=sink.payload_type, marker=packet.marker,
                             sequence_number=seq, timestamp=timestamp, ssrc=sink.sender._ssrc,
                             payload=payload)
             out.extensions.mid = sink.mid
-            out.extensions.audio_level = packet.extensions.audio_level
+            out.extensions.audio_level = level
             out.extensions.abs_send_time = abs_send_time
             data = out.serialize(sink.extensions_map)
-        if ((seq - sink.last_seq) & 0xFFFF) < 0x8000:  # newer than the newest sent
-            sink.last_seq, sink.last_ts, sink.last_time = seq, timestamp, now
         sink.ring[seq % RTP_HISTORY_SIZE] = data
         return data
 
-    def _transmit(self, sink: Sink, data: bytes) -> bool:
-        """SRTP-protect and send a packet straight to the subscriber's UDP socket, as
-        aiortc's ``_send_rtp`` and aioice's ``sendto`` would, if the connection is up on a
-        plain UDP pair (not TURN); False leaves it to ``_send_later``."""
+    def _route(self, sink: Sink) -> tuple[Any, ...] | None:
+        """How a packet goes straight to the subscriber's UDP socket, as aiortc's ``_send_rtp``
+        and aioice's ``sendto`` would send it: None unless the connection is up on a plain UDP
+        pair (not TURN; such packets go aiortc's way, ``_send_later``). The sink's ``wire``:
+        the pair, its transport and the SRTP session (while they are the same, the rest holds),
+        then for rtc/srtpwire.py the session's ``srtp_t``, the socket, the remote address, the
+        ring of packets sent, and what its packets are written with (``forward``)."""
         dtls = sink.sender.transport
         if dtls._state is not _DTLS_CONNECTED:
-            return False
+            return None
         pair = dtls.transport._connection._nominated.get(1)
         if pair is None or type(pair.protocol) is not StunProtocol:
-            return False
+            return None
         udp = getattr(pair.protocol, "transport", None)
-        if udp is None:
+        session = dtls._tx_srtp
+        wire = sink.wire
+        if wire is not None and wire[0] is pair and wire[1] is udp and wire[2] is session:
+            return wire
+        if udp is None or session is None:
+            return None
+        if not self.native:
+            wire = (pair, udp, session)
+        else:
+            sock = udp.get_extra_info("socket")
+            if sock is None:
+                return None
+            ext = sink.ext
+            wire = (pair, udp, session, srtpwire.session_address(session), sock.fileno(),
+                    srtpwire.sockaddr(pair.remote_addr), sink.ring, sink.payload_type,
+                    sink.sender._ssrc, sink.mid_element, ext.abs_send_time, ext.audio_level)
+        sink.wire = wire
+        return wire
+
+    def _transmit(self, sink: Sink, data: bytes) -> bool:
+        """SRTP-protect and send a packet on the sink's ``_route``; False (nothing sent) if it
+        has none."""
+        wire = self._route(sink)
+        if wire is None:
             return False
         if self.native:
-            return self._transmit_native(sink, data, dtls, pair, udp)
-        protected = dtls._tx_srtp.protect(data)
-        with contextlib.suppress(OSError):
-            udp.sendto(protected, pair.remote_addr)
-        sink.wire_octets += len(protected)
-        sink.wire_packets += 1
-        self.direct += 1
+            self._wired(sink, srtpwire.native.send(wire[3], wire[4], wire[5], data))
+        else:
+            protected = wire[2].protect(data)
+            with contextlib.suppress(OSError):
+                wire[1].sendto(protected, wire[0].remote_addr)
+            self._wired(sink, len(protected))
         return True
 
-    def _transmit_native(self, sink: Sink, data: bytes, dtls: RTCDtlsTransport, pair: Any,
-                         udp: Any) -> bool:
-        """``_transmit``'s protect and send through rtc/srtpwire.py: the same SRTP session and
-        socket, in one C call."""
-        wire, session = sink.wire, dtls._tx_srtp
-        if wire is None or wire[0] is not pair or wire[1] is not udp or wire[2] is not session:
-            sock = udp.get_extra_info("socket")
-            if sock is None or session is None:
-                return False
-            wire = sink.wire = (pair, udp, session, srtpwire.session_address(session),
-                                sock.fileno(), srtpwire.sockaddr(pair.remote_addr))
-        size = srtpwire.native.send(wire[3], wire[4], wire[5], data)
-        if size < 0:  # the socket's buffer is full (or it is gone): lost, as UDP is
-            size = len(data)
-        sink.wire_octets += size
-        sink.wire_packets += 1
+    def _wired(self, sink: Sink, size: int) -> None:
+        """Count ``size`` SRTP bytes sent straight to the subscriber (negative: the socket's
+        buffer was full, or the socket is gone: lost, as on the network)."""
+        if size > 0:
+            sink.wire_octets += size
+            sink.wire_packets += 1
         self.direct += 1
-        return True
 
     def _pad(self, sink: Sink, now: float, ntp: int) -> None:
         """Padding for a probe of the sink's link (``Link.padding``), after a packet sent:
@@ -862,27 +894,32 @@ class Forwarder:
         except Exception:  # a closing transport must not take anything else down
             self._failed(sink.source)
             return
-        self._sent(sink, data, _ntp_now())
+        self._sent_bytes(sink, data, _ntp_now())
 
     async def _send_all(self, later: list[tuple[Sink, bytes]]) -> None:
         for sink, data in later:
             await self._send_later(sink, data)
 
-    def _sent(self, sink: Sink, data: bytes, ntp: int) -> None:
-        """Count a sent packet. What aiortc reports for the sender (RTCP SR: counts, and an
-        NTP time with the RTP timestamp sent then) and for the DTLS transport (getStats) is
-        what was sent: brought up to date at the first packet and every ``REPORT_EVERY``."""
+    def _sent(self, sink: Sink, octets: int, timestamp: int, ntp: int) -> None:
+        """Count a sent packet (``octets`` of payload, its RTP ``timestamp``). What aiortc
+        reports for the sender (RTCP SR: counts, and an NTP time with the RTP timestamp sent
+        then) and for the DTLS transport (getStats) is what was sent: brought up to date at
+        the first packet and every ``REPORT_EVERY``."""
         sink.sent += 1
         self.forwarded[sink.kind] += 1
-        sink.octets += rtpwire.payload_length(data)
+        sink.octets += octets
         if sink.sent % REPORT_EVERY == 1:
-            self._report(sink, data, ntp)
+            self._report(sink, timestamp, ntp)
+
+    def _sent_bytes(self, sink: Sink, data: bytes, ntp: int) -> None:
+        """``_sent`` for a packet as bytes."""
+        self._sent(sink, rtpwire.payload_length(data), int.from_bytes(data[4:8]), ntp)
 
     @staticmethod
-    def _report(sink: Sink, data: bytes, ntp: int) -> None:
+    def _report(sink: Sink, timestamp: int, ntp: int) -> None:
         sender, dtls = sink.sender, sink.sender.transport
         setattr(sender, _TX_NTP, ntp)
-        setattr(sender, _TX_RTP_TS, int.from_bytes(data[4:8]))
+        setattr(sender, _TX_RTP_TS, timestamp)
         setattr(sender, _TX_OCTETS, getattr(sender, _TX_OCTETS) + sink.octets)
         setattr(sender, _TX_PACKETS, getattr(sender, _TX_PACKETS) + sink.sent - sink.reported)
         setattr(dtls, _DTLS_TX_BYTES, getattr(dtls, _DTLS_TX_BYTES) + sink.wire_octets)

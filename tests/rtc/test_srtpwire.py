@@ -74,6 +74,43 @@ def test_sends_what_pylibsrtp_protects(receiver: socket.socket, profile: int) ->
 
 
 @needs_native
+@pytest.mark.parametrize("ids", [rtpwire.Extensions(), rtpwire.Extensions(1, 3, 0),
+                                 rtpwire.Extensions(4, 0, 14), rtpwire.Extensions(14, 2, 1)])
+@pytest.mark.parametrize("mid", [None, "0", "a-mid-of-sixteen"])
+def test_forward_writes_what_rtpwire_writes(receiver: socket.socket, ids: rtpwire.Extensions,
+                                            mid: str | None) -> None:
+    ours, theirs = session(OUT), session(OUT)
+    sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    ring: list[bytes | None] = [None] * 128
+    element = rtpwire.mid_element(ids, mid)
+    wire = (None, None, ours, srtpwire.session_address(ours), sender.fileno(),
+            srtpwire.sockaddr(receiver.getsockname()), ring, 111, 0xDEADBEEF, element,
+            ids.abs_send_time, ids.audio_level)
+    cases = [(0, 1, 0, None, None), (1, 0xFFFF, 0xFFFFFFFF, 0xFFFFFF, None),
+             (1, 200, 12345, None, (True, 127)), (0, 4711, 3, 77, (False, 30))]
+    try:
+        for marker, seq, timestamp, abs_send_time, level in cases:
+            payload = os.urandom(seq % 900)
+            expected = rtpwire.packet(111, marker, seq, timestamp, 0xDEADBEEF, payload, ids,
+                                      element, abs_send_time, level)
+            size = srtpwire.native.forward(
+                wire, marker, seq, timestamp, payload,
+                -1 if abs_send_time is None else abs_send_time,
+                -1 if level is None else (0x80 if level[0] else 0) | level[1])
+            assert ring[seq % 128] == expected  # kept for a NACK, as written
+            sent = receiver.recv(2048)
+            assert size == len(sent) and sent == theirs.protect(expected)
+        with pytest.raises(ValueError):
+            srtpwire.native.forward(wire, 0, 1, 1, bytes(1900), -1, -1)
+        with pytest.raises(TypeError):
+            srtpwire.native.forward(wire[:5], 0, 1, 1, b"", -1, -1)
+        with pytest.raises(TypeError):
+            srtpwire.native.forward(wire[:6] + ((),) + wire[7:], 0, 1, 1, b"", -1, -1)
+    finally:
+        sender.close()
+
+
+@needs_native
 def test_unprotects_what_pylibsrtp_unprotects() -> None:
     sending, ours, theirs = session(OUT), session(IN), session(IN)
     address = srtpwire.session_address(ours)
