@@ -189,7 +189,8 @@ class PlaceholderTrack(MediaStreamTrack):
 
 is_vp8_keyframe_start = vp8.is_keyframe_start
 SENT = b""
-"""What ``_rewrite`` returns for a packet it has sent itself (rtc/srtpwire.py's ``forward``)."""
+"""What ``_rewrite`` returns for a packet it has sent itself (rtc/srtpwire.py's ``forward``;
+compared by identity: CPython has one empty bytes object)."""
 
 
 @dataclass(eq=False)
@@ -700,13 +701,13 @@ class Forwarder:
             data = self._rewrite(sink, source, packet, desc, now, ntp)
             if data is None:
                 continue
-            if data is SENT or self._transmit(sink, data):
-                if data is not SENT:
-                    self._sent_bytes(sink, data, ntp)
-                if sink.padding:
-                    self._pad(sink, now, ntp)
-            else:
-                later.append((sink, data))
+            if data is not SENT:
+                if not self._transmit(sink, data):
+                    later.append((sink, data))
+                    continue
+                self._sent_bytes(sink, data, ntp)
+            if sink.padding:
+                self._pad(sink, now, ntp)
         return later
 
     def _rewrite(
