@@ -19,20 +19,23 @@ from typing import Any
 
 import pylibsrtp
 
+SIGNATURE = "srtp_err_status_t(*)(struct srtp_ctx_t_ *, void *, int *)"
+"""libsrtp 2's ``srtp_protect`` and ``srtp_unprotect``, as pylibsrtp's binding declares them."""
+FUNCTIONS = ("srtp_protect", "srtp_unprotect")
+
 try:
     from pylibsrtp._binding import ffi, lib
 
     from . import _srtpwire as native  # type: ignore[attr-defined]
 
-    native.bind(int(ffi.cast("uintptr_t", ffi.addressof(lib, "srtp_protect"))),
-                int(ffi.cast("uintptr_t", ffi.addressof(lib, "srtp_unprotect"))))
-    AVAILABLE = True
+    _addresses = [ffi.addressof(lib, name) for name in FUNCTIONS]
+    # never bound to functions of another shape (libsrtp 3's take more arguments)
+    AVAILABLE = all(ffi.getctype(ffi.typeof(a)) == SIGNATURE for a in _addresses)
+    if AVAILABLE:
+        native.bind(*(int(ffi.cast("uintptr_t", a)) for a in _addresses))
 except (ImportError, AttributeError):  # not built here, or pylibsrtp's binding moved
     native = None
     AVAILABLE = False
-
-SIGNATURE = "srtp_err_status_t(*)(struct srtp_ctx_t_ *, void *, int *)"
-"""libsrtp 2's ``srtp_protect`` and ``srtp_unprotect``, as pylibsrtp's binding declares them."""
 
 
 def session_address(session: pylibsrtp.Session) -> int:
@@ -47,10 +50,10 @@ def sockaddr(address: tuple[Any, ...]) -> bytes:
 
 def verify() -> list[str]:
     """The pylibsrtp internals used here that are missing or changed (empty: all there)."""
-    if not AVAILABLE:
+    if native is None:
         return []
     problems = []
-    for name in ("srtp_protect", "srtp_unprotect"):
+    for name in FUNCTIONS:
         if ffi.getctype(ffi.typeof(ffi.addressof(lib, name))) != SIGNATURE:
             problems.append(f"pylibsrtp {name} signature")
     session = pylibsrtp.Session(pylibsrtp.Policy(
