@@ -183,4 +183,8 @@ if __name__ == "__main__":
     if ns.cpus:
         os.sched_setaffinity(0, {int(c) for c in ns.cpus.split(",")})
     video, audio, temporal = pickle.loads(Path(ns.clip).read_bytes())
+    if temporal:  # frames marked with their temporal layer, as a browser's L1T3
+        import shaped_room
+
+        shaped_room.packetize_layers()
     asyncio.run(main(sfu.Clip(video=video, audio=audio, temporal=temporal), ns.rcvbuf))

@@ -1278,11 +1278,17 @@ async def main(args: argparse.Namespace) -> None:
     started = time.monotonic()
     print(procs.header(), flush=True)
     count_consent_expiries()
-    clip = encode_clip()
+    if args.layers:
+        import shaped_room
+
+        clip = shaped_room.encode_clip(CLIP_SECONDS)
+    else:
+        clip = encode_clip()
     kbps = sum(len(d) for d, _ in clip.video) * 8 / CLIP_SECONDS / 1000
     print(
         f"encoded {len(clip.video)} VP8 frames ({kbps:.0f} kbit/s) and {len(clip.audio)} Opus "
         f"packets once, in {time.monotonic() - started:.1f} s"
+        + (" (video in three temporal layers, as a browser's L1T3)" if clip.temporal else "")
     )
     burn = procs.affinity_plan() if args.burn or args.pin else None
     if burn is not None:
@@ -1420,6 +1426,12 @@ if __name__ == "__main__":
         default="0",
         help="app mode: REST requests a second during the window, comma separated: one run "
         "each (default 0)",
+    )
+    parser.add_argument(
+        "--layers",
+        action="store_true",
+        help="publish video in three temporal layers, as the room page's L1T3 (bench/"
+        "shaped_room.py's clip: 640x360, about 600 kbit/s), not the default clip without them",
     )
     parser.add_argument("--serve", choices=["sfu", "sfupy", "shed", "relay", "app"],
                         help=argparse.SUPPRESS)
