@@ -9,11 +9,12 @@ Synthetic participants publish pre-encoded VP8 (320x240, 15 fps, keyframe every 
 keyframe request makes the replay jump to the next keyframe) and Opus (20 ms), encoded once up
 front and replayed as packets; with ``--layers``, bench/shaped_room.py's clip instead (640x360,
 about 600 kbit/s, each frame marked with its temporal layer as the room page's L1T3 sends it),
-so that the forwarder's per-copy layer decisions run as they do with browsers. Subscribers count RTP packets and frames (marker bits) without
-decoding. The participants live in ``--client-procs`` load generator processes
-(bench/loadgen.py, default 2), each holding a share of every room, so that one interpreter is
-not the bottleneck; this process only orchestrates (server, joins in order, samples, results).
-The server runs in a subprocess so its CPU time (all threads, from /proc) is measured alone.
+so that the forwarder's per-copy layer decisions run as they do with browsers. Subscribers
+count RTP packets and frames (marker bits) without decoding. The participants live in
+``--client-procs`` load generator processes (bench/loadgen.py, default 2), each holding a share
+of every room, so that one interpreter is not the bottleneck; this process only orchestrates
+(server, joins in order, samples, results). The server runs in a subprocess so its CPU time
+(all threads, from /proc) is measured alone.
 For each layout the same load runs against:
 
 * ``sfu``: rtc/ as shipped (RTP-level forwarding, rtc/forwarder.py);
