@@ -387,10 +387,18 @@ def axe_check(page: Page, label: str) -> None:
 
 def doctor_joins(page: Page, link: str, name: str) -> None:
     """Open an invite link and join with a name; ends on the device check page."""
+    from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import expect
 
     page.goto(link)
-    page.get_by_label("The name the group will see").fill(name)
+    field = page.get_by_label("The name the group will see")
+    try:
+        field.wait_for(state="visible")
+    except PlaywrightError:  # say what the doctor saw instead of the form
+        shown = page.evaluate("""() => [document.getElementById('title')?.textContent,
+            document.getElementById('problem')?.textContent]""")
+        raise AssertionError(f"the join page did not offer its form; it said {shown}") from None
+    field.fill(name)
     page.get_by_role("button", name="Join the group").click()
     expect(page.get_by_role("heading", name="Check your camera and microphone")).to_be_visible()
 
